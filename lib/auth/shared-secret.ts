@@ -1,0 +1,64 @@
+import type { Authenticator, DeliveryRequest } from '../providers/provider';
+import { ConfigurationError } from '../errors';
+import { matchesAny } from './constant-time';
+import { ipAllowList } from './ip-allow-list';
+
+export interface BasicCredentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+/**
+ * Shared-secret authentication for providers that sign nothing. Give one secret, or several
+ * while you rotate: any configured one is accepted. With `allowIps`, the sender's address
+ * (as Express resolves it, honouring `trust proxy`) must also be in the list.
+ */
+export interface SharedSecretAuth {
+  readonly bearer?: string | readonly string[];
+  readonly basic?: BasicCredentials | readonly BasicCredentials[];
+  readonly allowIps?: readonly string[];
+}
+
+const list = <T>(value: T | readonly T[] | undefined): readonly T[] =>
+  value === undefined ? [] : Array.isArray(value) ? (value as readonly T[]) : [value as T];
+
+function header(req: DeliveryRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The credentials of an `Authorization` header, or `undefined`. */
+export function parseAuthorization(value: string | undefined): { scheme: string; credentials: string } | undefined {
+  const match = /^([A-Za-z]+) +([A-Za-z0-9._~+/=-]+) *$/.exec(value ?? '');
+  return match ? { scheme: match[1]!.toLowerCase(), credentials: match[2]! } : undefined;
+}
+
+export function sharedSecretAuthenticator(auth: SharedSecretAuth, what: string): Authenticator {
+  const bearers = list(auth.bearer);
+  const basics = list(auth.basic).map((c) => {
+    if (!c || typeof c.username !== 'string' || typeof c.password !== 'string' || c.username.includes(':')) {
+      throw new ConfigurationError('ERR_NTW_AUTH_BASIC', `${what}: basic credentials need a username (without ":") and a password`);
+    }
+    return Buffer.from(`${c.username}:${c.password}`).toString('base64');
+  });
+  if (bearers.some((b) => typeof b !== 'string' || b.length < 16)) {
+    throw new ConfigurationError('ERR_NTW_AUTH_BEARER', `${what}: bearer secrets must be strings of at least 16 characters`);
+  }
+  const allowed = auth.allowIps ? ipAllowList(auth.allowIps) : undefined;
+  if (bearers.length === 0 && basics.length === 0 && !allowed) {
+    throw new ConfigurationError('ERR_NTW_AUTH_EMPTY', `${what}: auth needs bearer, basic or allowIps (or auth: 'none')`);
+  }
+  const needsCredentials = bearers.length > 0 || basics.length > 0;
+  return {
+    requiresRawBody: false,
+    authenticate(req) {
+      if (allowed && !allowed(req.ip)) return false;
+      if (!needsCredentials) return true;
+      const given = parseAuthorization(header(req, 'authorization'));
+      if (!given) return false;
+      if (given.scheme === 'bearer') return matchesAny(given.credentials, bearers);
+      if (given.scheme === 'basic') return matchesAny(given.credentials, basics);
+      return false;
+    },
+  };
+}

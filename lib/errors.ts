@@ -1,0 +1,58 @@
+/**
+ * Every way a delivery can fail, with its HTTP status. The codes are public API:
+ * they appear in response bodies and in `WebhookError.code`, and the README documents each.
+ */
+export const DELIVERY_ERRORS = {
+  unsupported_media_type: { status: 415, retryable: false, message: 'Content-Type must be application/json (UTF-8).' },
+  payload_too_large: { status: 413, retryable: false, message: 'Request body exceeds the size limit.' },
+  empty_body: { status: 400, retryable: false, message: 'Request body is empty.' },
+  invalid_body: { status: 400, retryable: false, message: 'Request body could not be read.' },
+  invalid_json: { status: 400, retryable: false, message: 'Request body is not valid JSON.' },
+  forbidden_json_key: { status: 400, retryable: false, message: 'Request body contains a forbidden key (__proto__ or constructor.prototype).' },
+  json_too_deep: { status: 400, retryable: false, message: 'Request body nests deeper than allowed.' },
+  schema_violation: { status: 400, retryable: false, message: 'Request body does not match the provider schema.' },
+  unauthorized: { status: 401, retryable: false, message: 'Authentication failed.' },
+  method_not_allowed: { status: 405, retryable: false, message: 'Only POST delivers events.' },
+  in_progress: { status: 409, retryable: true, message: 'This event is being processed; retry later.' },
+  handler_failed: { status: 500, retryable: true, message: 'The event could not be processed; retry later.' },
+  storage_unavailable: { status: 503, retryable: true, message: 'Storage is unavailable; retry later.' },
+  raw_body_unavailable: { status: 500, retryable: true, message: 'The raw request body was consumed by an earlier body parser; see the README section "Mounting".' },
+  shutting_down: { status: 503, retryable: true, message: 'The receiver is shutting down; retry later.' },
+  timeout: { status: 503, retryable: true, message: 'Processing took too long; retry later.' },
+} as const;
+
+export type DeliveryErrorCode = keyof typeof DELIVERY_ERRORS;
+
+/** One failing place in a payload; never carries the payload's values. */
+export interface SchemaIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** A failed delivery. `message` is safe to return to the sender and to log. */
+export class WebhookError extends Error {
+  readonly code: DeliveryErrorCode;
+  readonly status: number;
+  readonly retryable: boolean;
+  readonly issues?: readonly SchemaIssue[];
+
+  constructor(code: DeliveryErrorCode, options: { issues?: readonly SchemaIssue[]; cause?: unknown; message?: string } = {}) {
+    const info = DELIVERY_ERRORS[code];
+    super(options.message ?? info.message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'WebhookError';
+    this.code = code;
+    this.status = info.status;
+    this.retryable = info.retryable;
+    if (options.issues) this.issues = options.issues;
+  }
+}
+
+/** Misconfiguration found at start-up. Codes are `ERR_NTW_*`, documented in the README. */
+export class ConfigurationError extends Error {
+  readonly code: `ERR_NTW_${string}`;
+  constructor(code: `ERR_NTW_${string}`, message: string) {
+    super(`${message} (${code})`);
+    this.name = 'ConfigurationError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,78 @@
+/** EMVCo token states. `DELETED` is final. */
+export type TokenState = 'INACTIVE' | 'ACTIVE' | 'SUSPENDED' | 'DELETED';
+
+export const TOKEN_STATES: readonly TokenState[] = ['INACTIVE', 'ACTIVE', 'SUSPENDED', 'DELETED'];
+
+/** What an event tells the host app. State events carry the state they set. */
+export type TokenEventType =
+  | 'token.inactive'
+  | 'token.active'
+  | 'token.suspended'
+  | 'token.deleted'
+  | 'token.updated'
+  | 'token.activation_code';
+
+/** What an update changed, when the provider says (Cybersource reasons, TokenEx RPAN_UPDATE, ...). */
+export type TokenChange = 'status' | 'expiry' | 'card' | 'metadata' | 'redigitalization' | 'token' | 'pan';
+
+/** Why an event did not change the projected state although it carries a state. */
+export type StaleReason = 'out_of_order' | 'after_deleted';
+
+interface TokenEventFields<P extends string, R> {
+  /** The provider's notification id: the dedupe key. */
+  readonly id: string;
+  readonly provider: P;
+  /** Stable identity of the token within the provider. */
+  readonly tokenRef: string;
+  /** The state the provider reports before this event, when it says. */
+  readonly previousState?: TokenState;
+  /** The provider's own words for why. */
+  readonly reason?: string;
+  readonly reasonCode?: string;
+  /** What the update changed; non-empty on every event that `onUpdated` receives. */
+  readonly changes: readonly TokenChange[];
+  /** When the provider says it happened. */
+  readonly occurredAt: Date;
+  /** When it reached this process. */
+  readonly receivedAt: Date;
+  /** `true` when the event did not change the token's state: a newer event was already applied, or the token is `DELETED`. */
+  readonly stale: boolean;
+  readonly staleReason?: StaleReason;
+  /** The provider payload as received (parsed JSON), typed per provider. */
+  readonly raw: R;
+}
+
+export interface TokenStateEvent<P extends string = string, R = unknown> extends TokenEventFields<P, R> {
+  readonly type: 'token.inactive' | 'token.active' | 'token.suspended' | 'token.deleted';
+  readonly state: TokenState;
+}
+
+export interface TokenUpdatedEvent<P extends string = string, R = unknown> extends TokenEventFields<P, R> {
+  readonly type: 'token.updated';
+  /** Present when the provider reports the state along with the update. */
+  readonly state?: TokenState;
+}
+
+export interface TokenActivationCodeEvent<P extends string = string, R = unknown> extends TokenEventFields<P, R> {
+  readonly type: 'token.activation_code';
+  readonly state?: undefined;
+  /** One-time code to pass on to the cardholder. Never logged, never persisted in clear. */
+  readonly activationCode?: string;
+}
+
+/** The one normalized event shape every handler receives (discriminated on `type`). */
+export type TokenEvent<P extends string = string, R = unknown> =
+  | TokenStateEvent<P, R>
+  | TokenUpdatedEvent<P, R>
+  | TokenActivationCodeEvent<P, R>;
+
+export type ActiveEvent<P extends string = string, R = unknown> = TokenStateEvent<P, R> & { readonly type: 'token.active'; readonly state: 'ACTIVE' };
+export type SuspendedEvent<P extends string = string, R = unknown> = TokenStateEvent<P, R> & { readonly type: 'token.suspended'; readonly state: 'SUSPENDED' };
+export type DeletedEvent<P extends string = string, R = unknown> = TokenStateEvent<P, R> & { readonly type: 'token.deleted'; readonly state: 'DELETED' };
+/** Any event that carries an update: `token.updated`, or a state event that also updated the token (Cybersource `TOKEN_UPDATED`). */
+export type UpdateEvent<P extends string = string, R = unknown> = TokenEvent<P, R> & { readonly changes: readonly [TokenChange, ...TokenChange[]] };
+
+/** The event type that sets a state. */
+export function stateEventType(state: TokenState): TokenStateEvent['type'] {
+  return `token.${state.toLowerCase()}` as TokenStateEvent['type'];
+}

@@ -1,0 +1,26 @@
+export { createTokenWebhooks } from './token-webhooks';
+export type {
+  TokenWebhooks, TokenWebhooksOptions, TokenStateView, BuiltinTokenEvent, EventHandler, ErrorHandler,
+  ActiveEventOf, SuspendedEventOf, DeletedEventOf, UpdateEventOf,
+} from './token-webhooks';
+export * from './events';
+export { WebhookError, ConfigurationError, DELIVERY_ERRORS } from './errors';
+export type { DeliveryErrorCode, SchemaIssue } from './errors';
+export { defineProvider, jsonAcknowledgement } from './providers/provider';
+export type {
+  Provider, ProviderOptions, NormalizedFields, JsonSchema, DeliveryRequest, AuthenticateFn, Authenticator,
+  DeliveryOutcome, Acknowledgement,
+} from './providers/provider';
+export { builtinProviders } from './providers/builtin';
+export type { CybersourcePayload, CybersourceOptions, CybersourceReason } from './providers/cybersource';
+export type { TokenExPayload, TokenExOptions } from './providers/tokenex';
+export type { NiPayload, NiOptions, NiNotificationType } from './providers/ni';
+export type { FirstokenPayload, FirstokenOptions, FirstokenMapping } from './providers/firstoken';
+export type { SharedSecretAuth, BasicCredentials } from './auth/shared-secret';
+export { sharedSecretAuthenticator } from './auth/shared-secret';
+export { MemoryStorage } from './storage/memory';
+export { decideProjection } from './storage/projection';
+export type * from './storage/storage';
+export type { WebhookMiddleware } from './pipeline/receive';
+export type { ErrorContext } from './pipeline/process-event';
+export { redactText } from './redact';

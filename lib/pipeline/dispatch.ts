@@ -1,0 +1,39 @@
+import type { TokenEvent } from '../events';
+
+export type HandlerKind = 'active' | 'suspended' | 'deleted' | 'updated' | 'event';
+export type Handler<E> = (event: E) => unknown;
+
+const KIND_OF_TYPE: Partial<Record<TokenEvent['type'], HandlerKind>> = {
+  'token.active': 'active',
+  'token.suspended': 'suspended',
+  'token.deleted': 'deleted',
+};
+
+/** The handlers an event fires: its state handler and `onUpdated` unless stale, and always `onEvent`. */
+export function kindsFor(event: TokenEvent): HandlerKind[] {
+  const kinds: HandlerKind[] = [];
+  const stateKind = KIND_OF_TYPE[event.type];
+  if (!event.stale && stateKind) kinds.push(stateKind);
+  if (!event.stale && event.changes.length > 0) kinds.push('updated');
+  kinds.push('event');
+  return kinds;
+}
+
+/** Registered handlers, run together per event; their failures are gathered. */
+export class HandlerRegistry {
+  private readonly handlers = new Map<HandlerKind, Handler<never>[]>();
+
+  add(kind: HandlerKind, handler: Handler<never>): void {
+    if (typeof handler !== 'function') throw new TypeError(`on${kind[0]!.toUpperCase()}${kind.slice(1)}() needs a function`);
+    this.handlers.set(kind, [...(this.handlers.get(kind) ?? []), handler]);
+  }
+
+  /** Resolves when every handler settled; rejects with the one error, or an `AggregateError` of several. */
+  async run(event: TokenEvent): Promise<void> {
+    const selected = kindsFor(event).flatMap((kind) => this.handlers.get(kind) ?? []) as Handler<TokenEvent>[];
+    const results = await Promise.allSettled(selected.map(async (handler) => handler(event)));
+    const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new AggregateError(errors, `${errors.length} handlers failed`);
+  }
+}

@@ -1,0 +1,117 @@
+import { randomInt } from 'node:crypto';
+import type { TokenState } from '../events';
+import { stateEventType } from '../events';
+import { loadSchema } from '../schema-files';
+import type { SharedSecretAuth } from '../auth/shared-secret';
+import { sharedSecretAuthenticator } from '../auth/shared-secret';
+import type { Acknowledgement, DeliveryOutcome, NormalizedFields, ProviderOptions } from './provider';
+import { defineProvider } from './provider';
+import { parseProviderTime } from './time';
+
+export type NiNotificationType = 'AC' | 'TC' | 'TD' | 'TE';
+export type NiTokenEventIndicator = '3' | '4' | '6' | '7';
+
+/** A Network International Token Notification. */
+export interface NiPayload {
+  readonly id: string;
+  readonly type: NiNotificationType;
+  readonly timestamp: string;
+  readonly details: {
+    readonly card: {
+      readonly id?: { readonly type?: string; readonly value?: string };
+      readonly maskedCardNumber?: string;
+      readonly clientId?: string;
+      /** NI's samples spell `clientId` this way. */
+      readonly clintId?: string;
+      readonly mobilePhone?: string;
+      readonly email?: string;
+      readonly language?: string;
+      readonly cbsNumber?: string;
+    };
+    readonly textMessage?: string;
+    readonly token?: {
+      readonly activationPref?: string;
+      readonly requestorId?: string;
+      readonly requestorName?: string;
+      readonly activationCode?: string;
+      readonly deviceType?: string;
+      readonly tokenEventReasonCode?: string;
+      readonly tokenEventIndicator?: NiTokenEventIndicator;
+    };
+  };
+}
+
+export type NiOptions = ProviderOptions & {
+  /** Static bearer tokens NI sends as `Authorization: Bearer …` (several while you rotate), or `'none'`. */
+  readonly auth?: Pick<SharedSecretAuth, 'bearer' | 'allowIps'> | 'none';
+};
+
+const INDICATORS: Record<NiTokenEventIndicator, { state: TokenState; reason: string }> = {
+  3: { state: 'DELETED', reason: 'Deactivate' },
+  4: { state: 'DELETED', reason: 'Delete' },
+  6: { state: 'SUSPENDED', reason: 'Suspend' },
+  7: { state: 'ACTIVE', reason: 'Resume' },
+};
+
+/** ISO 8583-style response codes NI reads in `response.status.code`. */
+function responseCode(status: number): string {
+  if (status < 300) return '00';
+  if (status === 401) return '63'; // security violation
+  if (status < 500 && status !== 409) return '30'; // format error
+  return '96'; // system malfunction: retry
+}
+
+/** NI expects the same JSON shape for every answer, echoing the request `type`, with our 12-character reference `id`. */
+function acknowledge(outcome: DeliveryOutcome): Acknowledgement {
+  const requestType = (outcome.payload as { type?: unknown } | undefined)?.type;
+  const status = outcome.ok ? 200 : outcome.error.status;
+  const issues = outcome.ok ? undefined : outcome.error.issues;
+  return {
+    status,
+    body: {
+      id: String(randomInt(1e11, 1e12)),
+      type: typeof requestType === 'string' ? requestType.slice(0, 10) : '',
+      timestamp: new Date().toISOString(),
+      response: {
+        status: { code: responseCode(status), description: outcome.ok ? 'successful' : outcome.error.code },
+      },
+      ...(issues ? { errors: issues } : {}),
+    },
+  };
+}
+
+export const ni = defineProvider<'ni', NiPayload, NiOptions>({
+  name: 'ni',
+  schema: loadSchema('ni'),
+  secretKeys: ['activationCode'],
+
+  authenticator: (options) =>
+    options.auth && options.auth !== 'none' ? sharedSecretAuthenticator(options.auth, 'ni()') : undefined,
+
+  eventId: (raw) => raw.id,
+
+  normalize(raw): NormalizedFields {
+    const { card, token } = raw.details;
+    const common = {
+      // NI names no token id: a token is the card (NI's id, else the masked number) within one token requestor.
+      tokenRef: `${card.id?.value ?? card.maskedCardNumber}:${token?.requestorId ?? ''}`,
+      occurredAt: parseProviderTime(raw.timestamp),
+      changes: [],
+      ...(token?.tokenEventReasonCode ? { reasonCode: token.tokenEventReasonCode } : {}),
+    };
+    switch (raw.type) {
+      case 'AC':
+        return { ...common, type: 'token.activation_code', reason: 'Activation code', ...(token?.activationCode ? { activationCode: token.activationCode } : {}) };
+      case 'TC':
+        return { ...common, type: 'token.active', state: 'ACTIVE', reason: 'Token completion' };
+      case 'TE':
+        return { ...common, type: 'token.active', state: 'ACTIVE', reason: 'Token resume' };
+      case 'TD': {
+        const { state, reason } = INDICATORS[token!.tokenEventIndicator!];
+        return { ...common, type: stateEventType(state), state, reason };
+      }
+    }
+  },
+
+  acknowledge,
+});

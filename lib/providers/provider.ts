@@ -1,0 +1,110 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { TokenChange, TokenEventType, TokenState } from '../events';
+import type { WebhookError } from '../errors';
+import { ConfigurationError } from '../errors';
+
+/** A JSON Schema (draft-07 or 2019-09 as ajv understands it). */
+export type JsonSchema = Record<string, unknown>;
+
+/** What a provider and an `authenticate` hook may see of the request. */
+export interface DeliveryRequest {
+  readonly method: string;
+  readonly headers: IncomingHttpHeaders;
+  /** The client address as Express resolves it (so `trust proxy` is honoured). */
+  readonly ip: string | undefined;
+}
+
+/** Decides whether a delivery is authentic. `rawBody` is the exact bytes received. */
+export type AuthenticateFn = (req: DeliveryRequest, rawBody: Buffer) => boolean | Promise<boolean>;
+
+export interface Authenticator {
+  /** `true` when the check is over the body bytes (signatures): a body parsed earlier without its raw bytes is then refused. */
+  readonly requiresRawBody: boolean;
+  readonly authenticate: AuthenticateFn;
+}
+
+/** What a provider's `normalize` returns; the pipeline adds `id`, `provider`, `receivedAt` and `stale`. */
+export interface NormalizedFields {
+  readonly type: TokenEventType;
+  readonly tokenRef: string;
+  readonly state?: TokenState;
+  readonly previousState?: TokenState;
+  readonly reason?: string;
+  readonly reasonCode?: string;
+  readonly changes?: readonly TokenChange[];
+  /** Defaults to the time of receipt when the provider gives none. */
+  readonly occurredAt?: Date;
+  readonly activationCode?: string;
+}
+
+/** Options every provider accepts. */
+export interface ProviderOptions {
+  /** Replaces the provider's own authentication with your check. */
+  readonly authenticate?: AuthenticateFn;
+  /** Body size limit in bytes. Default 65536. */
+  readonly limit?: number;
+  /** Replaces the provider's JSON Schema. */
+  readonly schema?: JsonSchema;
+}
+
+export type DeliveryOutcome =
+  | { readonly ok: true; readonly eventId: string; readonly duplicate: boolean; readonly payload: unknown }
+  | { readonly ok: false; readonly error: WebhookError; readonly payload: unknown };
+
+export interface Acknowledgement {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/**
+ * One provider: the only place that knows its payload. The pipeline calls these
+ * functions and nothing else; the built-in providers use this same interface.
+ */
+export interface Provider<Name extends string = string, Raw = unknown, Options extends ProviderOptions = ProviderOptions> {
+  readonly name: Name;
+  readonly schema: JsonSchema;
+  /** Answer `GET` on the endpoint with 200 (a sender's health check). */
+  readonly healthCheck?: boolean;
+  /** Keys whose values are secrets: replaced before an event is persisted or logged. */
+  readonly secretKeys?: readonly string[];
+  /**
+   * Called once when the endpoint is mounted: validate the options (throw `ConfigurationError`)
+   * and return the check every delivery must pass, or `undefined` when the provider has none configured.
+   */
+  authenticator(options: Options): Authenticator | undefined;
+  /** The notification id: the dedupe key. Must be the same on every retry of one notification. */
+  eventId(raw: Raw, rawBody: Buffer, options: Options): string;
+  normalize(raw: Raw, options: Options): NormalizedFields;
+  /** The response the provider expects. Default: `jsonAcknowledgement`. */
+  acknowledge?(outcome: DeliveryOutcome): Acknowledgement;
+}
+
+export type RawOf<P> = P extends Provider<string, infer R, ProviderOptions> ? R : never;
+export type OptionsOf<P> = P extends Provider<string, unknown, infer O> ? O : never;
+
+const PROVIDER_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
+
+/** Declare a provider: the built-in four are declared this way, and so can yours be. */
+export function defineProvider<Name extends string, Raw, Options extends ProviderOptions = ProviderOptions>(
+  provider: Provider<Name, Raw, Options>,
+): Provider<Name, Raw, Options> {
+  if (!PROVIDER_NAME.test(provider.name)) {
+    throw new ConfigurationError('ERR_NTW_PROVIDER_NAME', `Provider name must match ${PROVIDER_NAME}`);
+  }
+  if (typeof provider.schema !== 'object' || provider.schema === null) {
+    throw new ConfigurationError('ERR_NTW_PROVIDER_SCHEMA', `Provider "${provider.name}" needs a JSON Schema object`);
+  }
+  for (const fn of ['authenticator', 'eventId', 'normalize'] as const) {
+    if (typeof provider[fn] !== 'function') {
+      throw new ConfigurationError('ERR_NTW_PROVIDER_INTERFACE', `Provider "${provider.name}" must implement ${fn}()`);
+    }
+  }
+  return provider;
+}
+
+/** The default response format: 2xx `{ received, id, duplicate }`, errors `{ error: { code, message, issues? } }`. */
+export function jsonAcknowledgement(outcome: DeliveryOutcome): Acknowledgement {
+  if (outcome.ok) return { status: 200, body: { received: true, id: outcome.eventId, duplicate: outcome.duplicate } };
+  const { code, message, issues, status } = outcome.error;
+  return { status, body: { error: issues ? { code, message, issues } : { code, message } } };
+}

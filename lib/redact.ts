@@ -1,0 +1,31 @@
+const REDACTED = '[REDACTED]';
+
+/** Keys whose values never leave the process in clear, whatever the provider. */
+const DEFAULT_SECRET_KEYS = ['activationCode', 'activation_code', 'otp', 'password', 'cvv', 'cvc', 'pan', 'cardNumber', 'card_number'];
+
+// Card-number-like digit runs (12+ digits, optionally grouped), emails, and phone numbers.
+const PATTERNS: readonly RegExp[] = [
+  /\b\d(?:[ -]?\d){11,}\b/g,
+  /[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+\.[A-Za-z]{2,}/g,
+  /\+?\b\d(?:[ -]?\d){6,10}\b/g,
+];
+
+/** Scrub card numbers, emails and phone numbers from free text (log lines, error messages). */
+export function redactText(text: string): string {
+  return PATTERNS.reduce((out, pattern) => out.replace(pattern, REDACTED), text);
+}
+
+/** A deep copy of `value` with the values of secret keys replaced. Used before anything is persisted. */
+export function redactSecrets(value: unknown, extraKeys: readonly string[] = []): unknown {
+  const keys = new Set([...DEFAULT_SECRET_KEYS, ...extraKeys].map((k) => k.toLowerCase()));
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (v === null || typeof v !== 'object') return v;
+    const out: Record<string, unknown> = {};
+    for (const [k, inner] of Object.entries(v)) {
+      out[k] = keys.has(k.toLowerCase()) && inner !== '' && inner !== null ? REDACTED : walk(inner);
+    }
+    return out;
+  };
+  return walk(value);
+}

@@ -1,0 +1,87 @@
+import type {
+  ClaimResult, EventKey, EventQuery, ProjectionResult, PruneResult, StateChange, Storage, StoredEvent, TokenStateRecord,
+} from './storage';
+import { decideProjection } from './projection';
+
+interface Claim {
+  owner: string;
+  expiresAt: number;
+  completedAt?: number;
+}
+
+const keyOf = (provider: string, id: string) => `${provider}\u0000${id}`;
+
+/** The default storage: one process, nothing survives a restart. For tests and single-instance demos. */
+export class MemoryStorage implements Storage {
+  private readonly claims = new Map<string, Claim>();
+  private readonly events = new Map<string, StoredEvent>();
+  private readonly states = new Map<string, TokenStateRecord>();
+  private readonly now: () => number;
+
+  constructor(options: { now?: () => number } = {}) {
+    this.now = options.now ?? Date.now;
+  }
+
+  claim(key: EventKey, owner: string, leaseMs: number): ClaimResult {
+    const k = keyOf(key.provider, key.id);
+    const existing = this.claims.get(k);
+    const now = this.now();
+    if (existing?.completedAt !== undefined) return 'processed';
+    if (existing && existing.expiresAt > now) return 'in_progress';
+    this.claims.set(k, { owner, expiresAt: now + leaseMs });
+    return 'claimed';
+  }
+
+  complete(key: EventKey, owner: string): void {
+    const now = this.now();
+    this.claims.set(keyOf(key.provider, key.id), { owner, expiresAt: now, completedAt: now });
+  }
+
+  release(key: EventKey, owner: string): void {
+    const k = keyOf(key.provider, key.id);
+    const existing = this.claims.get(k);
+    if (existing && existing.owner === owner && existing.completedAt === undefined) this.claims.delete(k);
+  }
+
+  saveEvent(event: StoredEvent): void {
+    this.events.set(keyOf(event.provider, event.id), event);
+  }
+
+  listEvents(query: EventQuery = {}): StoredEvent[] {
+    const since = query.since?.getTime() ?? -Infinity;
+    const until = query.until?.getTime() ?? Infinity;
+    return [...this.events.values()]
+      .filter((e) => (query.provider === undefined || e.provider === query.provider)
+        && (query.tokenRef === undefined || e.tokenRef === query.tokenRef)
+        && e.receivedAt.getTime() >= since && e.receivedAt.getTime() < until)
+      .sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime())
+      .slice(0, query.limit ?? 100);
+  }
+
+  applyTokenState(change: StateChange): ProjectionResult {
+    const k = keyOf(change.provider, change.tokenRef);
+    const current = this.states.get(k);
+    const decision = decideProjection(current, change);
+    if (!decision.apply) return { applied: false, staleReason: decision.staleReason, current: current! };
+    const next: TokenStateRecord = { ...change, updatedAt: new Date(this.now()) };
+    this.states.set(k, next);
+    return { applied: true, current: next };
+  }
+
+  getTokenState(provider: string, tokenRef: string): TokenStateRecord | undefined {
+    return this.states.get(keyOf(provider, tokenRef));
+  }
+
+  prune(olderThan: Date): PruneResult {
+    const cutoff = olderThan.getTime();
+    let claims = 0;
+    let events = 0;
+    for (const [k, c] of this.claims) {
+      if (c.completedAt !== undefined && c.completedAt < cutoff) { this.claims.delete(k); claims++; }
+    }
+    for (const [k, e] of this.events) {
+      if (e.receivedAt.getTime() < cutoff) { this.events.delete(k); events++; }
+    }
+    return { claims, events };
+  }
+}
