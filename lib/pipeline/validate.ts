@@ -25,7 +25,7 @@ function toIssues(errors: readonly ErrorObject[]): SchemaIssue[] {
 
 /** Compile once, at mount. One ajv instance per schema, so two schemas may share an `$id`. */
 export function compileValidator(schema: JsonSchema): Validator {
-  const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+  const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, strictRequired: false });
   const validate = ajv.compile(schema);
   return (payload) => (validate(payload) ? undefined : toIssues(validate.errors ?? []));
 }

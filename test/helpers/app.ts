@@ -1,0 +1,62 @@
+import express from 'express';
+import type { Express } from 'express';
+import request from 'supertest';
+import { createTokenWebhooks } from '../../lib';
+import type { TokenEvent, TokenWebhooks, TokenWebhooksOptions } from '../../lib';
+import { CYBERSOURCE_KEYS, cybersourceSignature } from './cybersource';
+
+export const BEARER = 'test-bearer-secret-0123456789';
+
+/** Records every handler call by kind. */
+export interface Recorder {
+  readonly calls: { kind: string; event: TokenEvent }[];
+  count(kind?: string): number;
+  last(kind?: string): TokenEvent;
+}
+
+export function recordHandlers(webhooks: TokenWebhooks<TokenEvent>): Recorder {
+  const calls: { kind: string; event: TokenEvent }[] = [];
+  const record = (kind: string) => (event: TokenEvent) => { calls.push({ kind, event }); };
+  webhooks.onActive(record('active')).onSuspended(record('suspended')).onDeleted(record('deleted'))
+    .onUpdated(record('updated')).onEvent(record('event'));
+  const of = (kind?: string) => calls.filter((c) => kind === undefined || c.kind === kind);
+  return {
+    calls,
+    count: (kind) => of(kind).length,
+    last: (kind) => {
+      const found = of(kind).at(-1);
+      if (!found) throw new Error(`no ${kind ?? ''} call`);
+      return found.event;
+    },
+  };
+}
+
+export interface TestReceiver {
+  readonly app: Express;
+  readonly webhooks: TokenWebhooks<TokenEvent>;
+  readonly recorder: Recorder;
+}
+
+/** An Express 5 app with the four providers mounted under /webhooks/<provider>, authenticated as the tests sign. */
+export function testReceiver(options: TokenWebhooksOptions = {}, configure?: (app: Express) => void): TestReceiver {
+  const webhooks = createTokenWebhooks<TokenEvent>({ pruneIntervalMs: false, ...options });
+  const recorder = recordHandlers(webhooks);
+  const app = express();
+  configure?.(app);
+  app.use('/webhooks/cybersource', webhooks.cybersource({ keys: CYBERSOURCE_KEYS }));
+  app.use('/webhooks/tokenex', webhooks.tokenex({ auth: { bearer: BEARER } }));
+  app.use('/webhooks/ni', webhooks.ni({ auth: { bearer: BEARER } }));
+  app.use('/webhooks/firstoken', webhooks.firstoken({ auth: { bearer: BEARER } }));
+  return { app, webhooks, recorder };
+}
+
+/** POST `body` (sent byte for byte) to a provider endpoint with valid credentials. */
+export function deliver(app: Express, provider: string, body: string, headers: Record<string, string> = {}) {
+  const auth = provider === 'cybersource'
+    ? { 'v-c-signature': cybersourceSignature(body) }
+    : { authorization: `Bearer ${BEARER}` };
+  return request(app)
+    .post(`/webhooks/${provider}`)
+    .set({ 'content-type': 'application/json', ...auth, ...headers })
+    .send(body);
+}
