@@ -23,9 +23,18 @@ function toIssues(errors: readonly ErrorObject[]): SchemaIssue[] {
   return issues;
 }
 
-/** Compile once, at mount. One ajv instance per schema, so two schemas may share an `$id`. */
+const compiled = new WeakMap<JsonSchema, Validator>();
+
+/**
+ * Compile once, at mount (and once per schema object, however many endpoints use it).
+ * One ajv instance per schema, so a user's schema may reuse a built-in schema's `$id`.
+ */
 export function compileValidator(schema: JsonSchema): Validator {
+  const cached = compiled.get(schema);
+  if (cached) return cached;
   const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, strictRequired: false });
   const validate = ajv.compile(schema);
-  return (payload) => (validate(payload) ? undefined : toIssues(validate.errors ?? []));
+  const validator: Validator = (payload) => (validate(payload) ? undefined : toIssues(validate.errors ?? []));
+  compiled.set(schema, validator);
+  return validator;
 }
