@@ -1,0 +1,134 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { builtinProviders } from '../../lib';
+import type { JsonSchema } from '../../lib';
+import { fixture } from '../helpers/fixtures';
+import { BEARER, deliver, testReceiver } from '../helpers/app';
+import { cybersourceSignature } from '../helpers/cybersource';
+import { expectRejection } from '../providers/ack';
+
+type Path = (string | number)[];
+
+/** A valid payload per provider to break. */
+const BASE: Record<string, string> = {
+  cybersource: 'network-token-provisioned',
+  tokenex: 'request',
+  ni: 'sample-request-for-td',
+  firstoken: 'active',
+};
+
+/** Fields whose unknown values must be refused, with a value no provider sends. */
+const ENUM_FIELDS: Record<string, Path[]> = {
+  cybersource: [['eventType'], ['payload', 'data', 'reason'], ['payload', 'data', '_links', 'tokenized-cards', 0, 'state']],
+  tokenex: [['success'], ['networkTokenStateChangeNotification', 'currentTokenState'], ['networkTokenStateChangeNotification', 'previousTokenState']],
+  ni: [['type'], ['details', 'token', 'tokenEventIndicator']],
+  firstoken: [['status']],
+};
+
+/** Fields that are required in a way `required` lists cannot show (conditional or alternative places). */
+const EXTRA_REQUIRED: Record<string, Path[][]> = {
+  cybersource: [],
+  tokenex: [],
+  ni: [[['details', 'token', 'tokenEventIndicator']], [['details', 'card', 'id'], ['details', 'card', 'maskedCardNumber']]],
+  firstoken: [[['status']], [['data', 'ft_token']]],
+};
+
+/** Every required path of a schema that a valid payload has (walking `properties`, `required` and `items`). */
+function requiredPaths(schema: JsonSchema, payload: unknown, prefix: Path = []): Path[] {
+  const out: Path[] = [];
+  const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
+  for (const key of (schema.required ?? []) as string[]) {
+    if (payload === null || typeof payload !== 'object' || !(key in payload)) continue;
+    out.push([...prefix, key]);
+  }
+  for (const [key, sub] of Object.entries(properties)) {
+    const value = (payload as Record<string, unknown> | null)?.[key];
+    if (value === undefined) continue;
+    if (Array.isArray(value) && sub.items) out.push(...requiredPaths(sub.items as JsonSchema, value[0], [...prefix, key, 0]));
+    else if (typeof value === 'object') out.push(...requiredPaths(sub, value, [...prefix, key]));
+  }
+  return out;
+}
+
+function edit(text: string, path: Path, change: (parent: any, key: string | number) => void): string {
+  const payload = JSON.parse(text);
+  let parent = payload;
+  for (const key of path.slice(0, -1)) parent = parent[key];
+  change(parent, path.at(-1)!);
+  return JSON.stringify(payload);
+}
+
+const pointer = (path: Path) => `/${path.join('/')}`;
+
+for (const [provider, name] of Object.entries(BASE)) {
+  describe(`${provider}: bad input gets a documented 4xx, stores nothing, calls no handler`, () => {
+    const base = fixture(provider, name).text;
+    const schema = builtinProviders[provider as keyof typeof builtinProviders].schema;
+    const receiver = testReceiver();
+
+    afterEach(async () => {
+      expect(receiver.recorder.calls, 'handler calls').to.have.length(0);
+      expect(await receiver.webhooks.listEvents(), 'stored events').to.have.length(0);
+    });
+
+    const reject = async (body: string, status: number, code: string, headers: Record<string, string> = {}) => {
+      const res = await deliver(receiver.app, provider, body, headers);
+      expectRejection(provider, res, status, code);
+      return res;
+    };
+
+    it('not JSON → 400 invalid_json', () => reject('{"id": "x",', 400, 'invalid_json'));
+    it('JSON that is not an object → 400 schema_violation', async () => {
+      await reject('[]', 400, 'schema_violation');
+      await reject('null', 400, 'schema_violation');
+      await reject('"text"', 400, 'schema_violation');
+    });
+    it('wrong content type → 415 unsupported_media_type', async () => {
+      await reject(base, 415, 'unsupported_media_type', { 'content-type': 'text/plain' });
+      await reject(base, 415, 'unsupported_media_type', { 'content-type': 'application/x-www-form-urlencoded' });
+      await reject(base, 415, 'unsupported_media_type', { 'content-type': 'application/json; charset=utf-16' });
+    });
+    it('no content type → 415 unsupported_media_type', async () => {
+      const auth = provider === 'cybersource' ? { 'v-c-signature': cybersourceSignature(base) } : { authorization: `Bearer ${BEARER}` };
+      const res = await request(receiver.app).post(`/webhooks/${provider}`).set(auth).send(Buffer.from(base));
+      expectRejection(provider, res, 415, 'unsupported_media_type');
+    });
+    it('empty body → 400 empty_body', () => reject('', 400, 'empty_body'));
+    it('a body over 64 KiB → 413 payload_too_large', () => reject(`{"pad":"${'x'.repeat(70 * 1024)}"}`, 413, 'payload_too_large'));
+    it('a GET or PUT is not a delivery', async () => {
+      const put = await request(receiver.app).put(`/webhooks/${provider}`).set('content-type', 'application/json').send(base);
+      expectRejection(provider, put, 405, 'method_not_allowed');
+      const get = await request(receiver.app).get(`/webhooks/${provider}`);
+      if (provider === 'cybersource') expect(get.status).to.equal(200); // Cybersource's health check
+      else expectRejection(provider, get, 405, 'method_not_allowed');
+    });
+
+    for (const path of requiredPaths(schema, JSON.parse(base))) {
+      it(`missing ${pointer(path)} → 400 schema_violation naming the path`, async () => {
+        const res = await reject(edit(base, path, (parent, key) => { delete parent[key]; }), 400, 'schema_violation');
+        const issues = provider === 'ni' ? res.body.errors : res.body.error.issues;
+        expect(issues.map((i: { path: string; message: string }) => `${i.path} ${i.message}`).join('\n')).to.include(String(path.at(-1)));
+      });
+      it(`${pointer(path)} of the wrong type → 400 schema_violation`, async () => {
+        await reject(edit(base, path, (parent, key) => {
+          parent[key] = typeof parent[key] === 'object' ? 'not-an-object' : { wrong: true };
+        }), 400, 'schema_violation');
+      });
+    }
+
+    for (const group of EXTRA_REQUIRED[provider]!) {
+      it(`missing ${group.map(pointer).join(' and ')} → 400 schema_violation`, async () => {
+        let body = base;
+        for (const path of group) body = edit(body, path, (parent, key) => { if (parent) delete parent[key]; });
+        await reject(body, 400, 'schema_violation');
+      });
+    }
+
+    for (const path of ENUM_FIELDS[provider]!) {
+      it(`unknown value at ${pointer(path)} → 400 schema_violation`, async () => {
+        const res = await reject(edit(base, path, (parent, key) => { parent[key] = 'NOT_A_KNOWN_VALUE'; }), 400, 'schema_violation');
+        expect(JSON.stringify(res.body)).to.not.include('NOT_A_KNOWN_VALUE');
+      });
+    }
+  });
+}
