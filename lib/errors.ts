@@ -16,7 +16,10 @@ export const DELIVERY_ERRORS = {
   in_progress: { status: 409, retryable: true, message: 'This event is being processed; retry later.' },
   handler_failed: { status: 500, retryable: true, message: 'The event could not be processed; retry later.' },
   storage_unavailable: { status: 503, retryable: true, message: 'Storage is unavailable; retry later.' },
-  raw_body_unavailable: { status: 500, retryable: true, message: 'The raw request body was consumed by an earlier body parser; see the README section "Mounting".' },
+  raw_body_unavailable: {
+    status: 500, retryable: true,
+    message: 'The raw request body was consumed by an earlier body parser. Mount this endpoint before express.json(), or keep the bytes with express.json({ verify: (req, res, buf) => { req.rawBody = buf } }).',
+  },
   shutting_down: { status: 503, retryable: true, message: 'The receiver is shutting down; retry later.' },
   timeout: { status: 503, retryable: true, message: 'Processing took too long; retry later.' },
 } as const;

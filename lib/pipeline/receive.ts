@@ -108,7 +108,8 @@ export function createEndpoint<Raw, O extends ProviderOptions>(
         answer({ ok: true, ...result });
       },
       (thrown: unknown) => {
-        if (!(thrown instanceof WebhookError)) context.reportError(thrown, { provider: provider.name });
+        // Our faults and the host's misconfiguration reach onError; the sender's bad input does not.
+        if (!(thrown instanceof WebhookError) || thrown.code === 'raw_body_unavailable') context.reportError(thrown, { provider: provider.name });
         const error = thrown instanceof WebhookError ? thrown : new WebhookError('handler_failed', { cause: thrown });
         log('%s rejected: %s %s', provider.name, error.status, error.code);
         answer({ ok: false, error, payload: seen.payload });
