@@ -1,0 +1,36 @@
+import type { TokenEventType, TokenState, StaleReason } from '../events';
+import type { StoredEvent } from './storage';
+
+/** The columns of one event-log row, as the SQL adapters store them. */
+export interface EventRow {
+  readonly provider: string;
+  readonly id: string;
+  readonly type: string;
+  readonly token_ref: string;
+  readonly state: string | null;
+  readonly occurred_at: number | Date | string;
+  readonly received_at: number | Date | string;
+  readonly stale: boolean | number;
+  readonly stale_reason: string | null;
+  readonly payload: string | null;
+}
+
+const toDate = (value: number | Date | string) => (value instanceof Date ? new Date(value.getTime()) : new Date(value));
+
+/** The payload as stored text: JSON, or null for `undefined`. */
+export const payloadText = (payload: unknown): string | null => (payload === undefined ? null : JSON.stringify(payload));
+
+export function eventFromRow(row: EventRow): StoredEvent {
+  return {
+    provider: row.provider,
+    id: row.id,
+    type: row.type as TokenEventType,
+    tokenRef: row.token_ref,
+    ...(row.state === null ? {} : { state: row.state as TokenState }),
+    occurredAt: toDate(row.occurred_at),
+    receivedAt: toDate(row.received_at),
+    stale: Boolean(row.stale),
+    ...(row.stale_reason === null ? {} : { staleReason: row.stale_reason as StaleReason }),
+    payload: row.payload === null ? undefined : JSON.parse(row.payload) as unknown,
+  };
+}

@@ -1,0 +1,4 @@
+import { MemoryStorage } from '../../lib';
+import { runStorageConformance } from '../../lib/storage/conformance';
+
+runStorageConformance('MemoryStorage', () => new MemoryStorage());
