@@ -14,10 +14,13 @@ export type {
 export { builtinProviders } from './providers/builtin';
 export type { CybersourcePayload, CybersourceOptions, CybersourceReason } from './providers/cybersource';
 export type { TokenExPayload, TokenExOptions } from './providers/tokenex';
-export type { NiPayload, NiOptions, NiNotificationType } from './providers/ni';
+export type { NiPayload, NiOptions, NiNotificationType, NiAuth } from './providers/ni';
 export type { FirstokenPayload, FirstokenOptions, FirstokenMapping } from './providers/firstoken';
 export type { SharedSecretAuth, BasicCredentials } from './auth/shared-secret';
 export { sharedSecretAuthenticator } from './auth/shared-secret';
+export { oauthTokenEndpoint } from './auth/oauth-token-endpoint';
+export type { OAuthTokenEndpoint, OAuthTokenVerifier } from './auth/oauth-token-endpoint';
+export type { OAuthClient, OAuthClientCredentialsOptions } from './auth/client-credentials';
 export { MemoryStorage } from './storage/memory';
 export { decideProjection } from './storage/projection';
 export type * from './storage/storage';

@@ -12,6 +12,10 @@ import type { ErrorContext } from './pipeline/process-event';
 import { createEndpoint } from './pipeline/receive';
 import type { WebhookMiddleware } from './pipeline/receive';
 import { logger } from './log';
+import type { OAuthClientCredentialsOptions } from './auth/client-credentials';
+import type { OAuthTokenEndpoint } from './auth/oauth-token-endpoint';
+import { oauthTokenEndpoint } from './auth/oauth-token-endpoint';
+import { NI_TOKEN_AUDIENCE } from './providers/ni';
 
 const log = logger('webhooks');
 
@@ -65,6 +69,11 @@ export interface TokenWebhooks<E extends TokenEvent = BuiltinTokenEvent> extends
   onError(handler: ErrorHandler): this;
   /** Mount any provider, yours included, as an endpoint. */
   endpoint<Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, options?: O): WebhookMiddleware;
+  /**
+   * The OAuth2 client-credentials token endpoint to give Network International. Mount it
+   * (`app.post('/oauth/ni/token', tokens)`) and pass it, or the same options, as `ni({ auth: { oauth } })`.
+   */
+  niTokenEndpoint(options: OAuthClientCredentialsOptions): OAuthTokenEndpoint;
   getTokenState(provider: string, tokenRef: string): Promise<TokenStateView | undefined>;
   listEvents(query?: EventQuery): Promise<StoredEvent[]>;
   /** Remove processed ids and logged events older than the retention. */
@@ -154,6 +163,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
       return webhooks;
     },
     endpoint,
+    niTokenEndpoint: (tokenOptions) => oauthTokenEndpoint(tokenOptions, NI_TOKEN_AUDIENCE),
     async getTokenState(provider, tokenRef) {
       await ready();
       const record = await storage.getTokenState(provider, tokenRef);

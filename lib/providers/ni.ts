@@ -4,6 +4,9 @@ import { stateEventType } from '../events';
 import { loadSchema } from '../schema-files';
 import type { SharedSecretAuth } from '../auth/shared-secret';
 import { sharedSecretAuthenticator } from '../auth/shared-secret';
+import type { OAuthClientCredentialsOptions } from '../auth/client-credentials';
+import type { OAuthTokenVerifier } from '../auth/oauth-token-endpoint';
+import { oauthTokenEndpoint } from '../auth/oauth-token-endpoint';
 import type { Acknowledgement, DeliveryOutcome, NormalizedFields, ProviderOptions } from './provider';
 import { defineProvider } from './provider';
 import { parseProviderTime } from './time';
@@ -41,10 +44,30 @@ export interface NiPayload {
   };
 }
 
+/** The audience of the access tokens `webhooks.niTokenEndpoint()` issues: they are good for the NI endpoint only. */
+export const NI_TOKEN_AUDIENCE = 'ni';
+
+/**
+ * How NI authenticates. NI obtains an OAuth2 access token with client credentials and sends it as
+ * `Authorization: Bearer …`: give `oauth` the endpoint `webhooks.niTokenEndpoint()` returned, or the
+ * same client credentials (another app instance verifies the tokens any instance issued). Static
+ * `bearer` tokens are accepted too (several while you rotate); `allowIps` adds a source-IP check.
+ */
+export interface NiAuth extends Pick<SharedSecretAuth, 'bearer' | 'allowIps'> {
+  readonly oauth?: OAuthTokenVerifier | OAuthClientCredentialsOptions;
+}
+
 export type NiOptions = ProviderOptions & {
-  /** Static bearer tokens NI sends as `Authorization: Bearer …` (several while you rotate), or `'none'`. */
-  readonly auth?: Pick<SharedSecretAuth, 'bearer' | 'allowIps'> | 'none';
+  readonly auth?: NiAuth | 'none';
 };
+
+function niAuthenticator(auth: NiAuth) {
+  const oauth = auth.oauth;
+  const verifier = oauth === undefined ? undefined
+    : typeof (oauth as OAuthTokenVerifier).verify === 'function' ? (oauth as OAuthTokenVerifier)
+      : oauthTokenEndpoint(oauth as OAuthClientCredentialsOptions, NI_TOKEN_AUDIENCE);
+  return sharedSecretAuthenticator(auth, 'ni()', verifier ? { verifyBearer: (token) => verifier.verify(token) } : {});
+}
 
 const INDICATORS: Record<NiTokenEventIndicator, { state: TokenState; reason: string }> = {
   3: { state: 'DELETED', reason: 'Deactivate' },
@@ -85,8 +108,7 @@ export const ni = defineProvider<'ni', NiPayload, NiOptions>({
   schema: loadSchema('ni'),
   secretKeys: ['activationCode'],
 
-  authenticator: (options) =>
-    options.auth && options.auth !== 'none' ? sharedSecretAuthenticator(options.auth, 'ni()') : undefined,
+  authenticator: (options) => (options.auth && options.auth !== 'none' ? niAuthenticator(options.auth) : undefined),
 
   eventId: (raw) => raw.id,
 
