@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'chai';
+import assert from 'node:assert/strict';
 import { SqliteStorage } from '../../lib/storage/sqlite';
 import { runStorageConformance } from '../../lib/storage/conformance';
 
@@ -17,7 +17,7 @@ describe('SqliteStorage', function () {
     try {
       storage.init();
       const mode = (storage as unknown as { db: { pragma(s: string, o: { simple: true }): unknown } }).db.pragma('journal_mode', { simple: true });
-      expect(mode).to.equal('wal');
+      assert.equal(mode, 'wal');
     } finally {
       storage.close();
     }
@@ -28,11 +28,11 @@ describe('SqliteStorage', function () {
     const storage = new SqliteStorage({ path: ':memory:', now: () => now });
     try {
       const key = { provider: 'p', id: 'e' };
-      expect(storage.claim(key, 'a', 100)).to.equal('claimed');
+      assert.equal(storage.claim(key, 'a', 100), 'claimed');
       now = 1_099;
-      expect(storage.claim(key, 'b', 100)).to.equal('in_progress');
+      assert.equal(storage.claim(key, 'b', 100), 'in_progress');
       now = 1_100;
-      expect(storage.claim(key, 'b', 100)).to.equal('claimed');
+      assert.equal(storage.claim(key, 'b', 100), 'claimed');
     } finally {
       storage.close();
     }
