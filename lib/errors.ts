@@ -10,6 +10,8 @@ export const DELIVERY_ERRORS = {
   invalid_json: { status: 400, retryable: false, message: 'Request body is not valid JSON.' },
   forbidden_json_key: { status: 400, retryable: false, message: 'Request body contains a forbidden key (__proto__ or constructor.prototype).' },
   json_too_deep: { status: 400, retryable: false, message: 'Request body nests deeper than allowed.' },
+  json_array_too_long: { status: 400, retryable: false, message: 'Request body has an array longer than allowed.' },
+  duplicate_json_key: { status: 400, retryable: false, message: 'Request body repeats a key within one object.' },
   schema_violation: { status: 400, retryable: false, message: 'Request body does not match the provider schema.' },
   unauthorized: { status: 401, retryable: false, message: 'Authentication failed.' },
   method_not_allowed: { status: 405, retryable: false, message: 'Only POST delivers events.' },

@@ -1,17 +1,20 @@
 import { WebhookError } from '../errors';
+import { hasDuplicateKey } from './duplicate-keys';
 
 export interface JsonLimits {
   /** Deepest nesting accepted. Default 32. */
   readonly maxDepth: number;
+  /** Longest array accepted. Default 1000 (providers send a handful of links). */
+  readonly maxArrayLength: number;
 }
 
-const DEFAULT_LIMITS: JsonLimits = { maxDepth: 32 };
+const DEFAULT_LIMITS: JsonLimits = { maxDepth: 32, maxArrayLength: 1000 };
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /**
  * Reject what JSON.parse lets through but this library must not pass on: prototype keys
  * (`__proto__`, `constructor.prototype`) that a later merge could turn into pollution, and
- * nesting deeper than any provider sends. Iterative, so hostile depth cannot overflow the stack.
+ * nesting deeper or arrays longer than any provider sends. Iterative, so hostile depth cannot overflow the stack.
  */
 export function checkJson(value: unknown, limits: JsonLimits = DEFAULT_LIMITS): unknown {
   const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
@@ -20,6 +23,7 @@ export function checkJson(value: unknown, limits: JsonLimits = DEFAULT_LIMITS): 
     if (node === null || typeof node !== 'object') continue;
     if (depth >= limits.maxDepth) throw new WebhookError('json_too_deep');
     if (Array.isArray(node)) {
+      if (node.length > limits.maxArrayLength) throw new WebhookError('json_array_too_long');
       for (const item of node) stack.push({ value: item, depth: depth + 1 });
       continue;
     }
@@ -34,8 +38,11 @@ export function checkJson(value: unknown, limits: JsonLimits = DEFAULT_LIMITS): 
   return value;
 }
 
-/** Decode strict UTF-8 (a leading BOM is dropped), parse, then `checkJson`. */
-export function parseJson(raw: Buffer, limits?: JsonLimits): unknown {
+/**
+ * Decode strict UTF-8 (a leading BOM is dropped; invalid UTF-8, and so UTF-16 or Latin-1 bodies, is
+ * refused), parse, refuse repeated keys, then `checkJson`.
+ */
+export function parseJson(raw: Buffer, limits: JsonLimits = DEFAULT_LIMITS): unknown {
   if (raw.length === 0) throw new WebhookError('empty_body');
   let text: string;
   try {
@@ -50,5 +57,6 @@ export function parseJson(raw: Buffer, limits?: JsonLimits): unknown {
   } catch {
     throw new WebhookError('invalid_json');
   }
+  if (hasDuplicateKey(text)) throw new WebhookError('duplicate_json_key');
   return checkJson(value, limits);
 }
