@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { Pool } from 'pg';
+import { ConfigurationError } from '../../lib';
+import { PostgresStorage } from '../../lib/storage/postgres';
+import { runStorageConformance } from '../../lib/storage/conformance';
+import { DATABASE_URL, dropSchema, needsService, probePostgres, uniqueName } from './services';
+
+describe('PostgresStorage', function () {
+  const schema = uniqueName('ntw_test_');
+  const service = needsService('PostgreSQL', probePostgres, `Set DATABASE_URL (default ${DATABASE_URL}) to run them.`);
+  after(async function () {
+    if (service.available) await dropSchema(schema);
+  });
+
+  runStorageConformance('PostgresStorage', () => new PostgresStorage({ connectionString: DATABASE_URL, schema }), { persistent: true });
+
+  it('creates its tables once when several instances start together', async function () {
+    const fresh = uniqueName('ntw_test_');
+    const instances = Array.from({ length: 5 }, () => new PostgresStorage({ connectionString: DATABASE_URL, schema: fresh }));
+    try {
+      await Promise.all(instances.map((s) => s.init()));
+      const tables = await instances[0]!['pool'].query<{ table_name: string }>(
+        'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [fresh]);
+      assert.deepEqual(tables.rows.map((r) => r.table_name), ['ntw_claims', 'ntw_events', 'ntw_token_states']);
+    } finally {
+      await Promise.all(instances.map((s) => s.close()));
+      await dropSchema(fresh);
+    }
+  });
+
+  it('uses an existing Pool and leaves it open on close()', async function () {
+    const pool = new Pool({ connectionString: DATABASE_URL, max: 2 });
+    try {
+      const storage = new PostgresStorage({ pool, schema });
+      await storage.init();
+      assert.equal(await storage.claim({ provider: uniqueName('p'), id: '1' }, 'a', 1000), 'claimed');
+      await storage.close();
+      assert.equal((await pool.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one, 1);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('refuses a schema name that is not a plain identifier', function () {
+    assert.throws(() => new PostgresStorage({ connectionString: DATABASE_URL, schema: 'x"; DROP TABLE y; --' }),
+      (error: unknown) => error instanceof ConfigurationError && error.code === 'ERR_NTW_OPTION');
+  });
+});
