@@ -1,0 +1,94 @@
+import { createHmac } from 'node:crypto';
+import express from 'express';
+import type { Express } from 'express';
+import request from 'supertest';
+import type { Response } from 'supertest';
+import { createTokenWebhooks } from '../../lib';
+import type { OAuthTokenEndpoint, TokenEvent, TokenWebhooks } from '../../lib';
+import { recordHandlers } from '../helpers/app';
+import type { Recorder } from '../helpers/app';
+
+export type ProviderName = 'cybersource' | 'tokenex' | 'ni' | 'firstoken';
+export const PROVIDERS: readonly ProviderName[] = ['cybersource', 'tokenex', 'ni', 'firstoken'];
+
+/** The fixed clock of every security test: 2025-07-03T10:30:00Z. */
+export const T0 = Date.UTC(2025, 6, 3, 10, 30);
+export const TOLERANCE = 5 * 60 * 1000;
+
+/** Two Cybersource keys configured at once (rotation), and one nobody configured. */
+export const CS_KEYS = {
+  'key-2024': Buffer.alloc(32, 1).toString('base64'),
+  'key-2025': Buffer.alloc(32, 2).toString('base64'),
+};
+export const CS_FOREIGN_KEY = Buffer.alloc(32, 3).toString('base64');
+
+/** Shared secrets for TokenEx and Firstoken: old and new while rotating, plus basic credentials. */
+export const SECRETS = ['shared-secret-old-0123456789', 'shared-secret-new-9876543210'] as const;
+export const BASIC = { username: 'tokenex', password: 'basic-password-0123456789' };
+export const NI_STATIC = 'ni-static-bearer-0123456789';
+export const NI_CLIENTS = [
+  { clientId: 'ni-client-old', clientSecret: 'ni-client-secret-old-0123456789' },
+  { clientId: 'ni-client-new', clientSecret: 'ni-client-secret-new-9876543210' },
+] as const;
+export const NI_TTL = 600;
+
+/** A `v-c-signature` over `<t>.<message>`. */
+export function csSignature(message: string, options: { t?: number; keyId?: string; key?: string } = {}): string {
+  const t = String(options.t ?? T0);
+  const keyId = options.keyId ?? 'key-2025';
+  const key = Buffer.from(options.key ?? CS_KEYS[keyId as keyof typeof CS_KEYS] ?? CS_FOREIGN_KEY, 'base64');
+  const sig = createHmac('sha256', key).update(`${t}.${message}`).digest('base64');
+  return `t=${t};keyId=${keyId};sig=${sig}`;
+}
+
+export interface SecurityReceiver {
+  readonly app: Express;
+  readonly webhooks: TokenWebhooks<TokenEvent>;
+  readonly recorder: Recorder;
+  readonly niTokens: OAuthTokenEndpoint;
+  /** Move the shared clock (ms since the epoch). */
+  setClock(ms: number): void;
+}
+
+/** All four providers with every credential kind configured, on one injected clock. */
+export function securityReceiver(configure?: (app: Express) => void): SecurityReceiver {
+  let clock = T0;
+  const now = () => clock;
+  const webhooks = createTokenWebhooks<TokenEvent>({ pruneIntervalMs: false, now: () => new Date(clock) });
+  const recorder = recordHandlers(webhooks);
+  const niTokens = webhooks.niTokenEndpoint({ clients: NI_CLIENTS, ttl: NI_TTL, now });
+  const app = express();
+  configure?.(app);
+  app.post('/oauth/ni/token', niTokens);
+  app.use('/webhooks/cybersource', webhooks.cybersource({ keys: CS_KEYS, now }));
+  app.use('/webhooks/tokenex', webhooks.tokenex({ auth: { bearer: SECRETS, basic: BASIC } }));
+  app.use('/webhooks/ni', webhooks.ni({ auth: { bearer: NI_STATIC, oauth: niTokens } }));
+  app.use('/webhooks/firstoken', webhooks.firstoken({ auth: { bearer: SECRETS, basic: BASIC } }));
+  return { app, webhooks, recorder, niTokens, setClock: (ms) => { clock = ms; } };
+}
+
+/** Valid credentials for `provider` over `body` (for NI, a static bearer). */
+export function validHeaders(provider: ProviderName, body: string): Record<string, string> {
+  if (provider === 'cybersource') return { 'v-c-signature': csSignature(body) };
+  if (provider === 'ni') return { authorization: `Bearer ${NI_STATIC}` };
+  return { authorization: `Bearer ${SECRETS[1]}` };
+}
+
+export function post(app: Express, provider: ProviderName, body: string | Buffer, headers: Record<string, string>) {
+  return request(app).post(`/webhooks/${provider}`).set({ 'content-type': 'application/json', ...headers }).send(body);
+}
+
+/** Obtain an NI access token from the token endpoint with client_secret_post. */
+export async function niAccessToken(app: Express, client: { clientId: string; clientSecret: string } = NI_CLIENTS[1]): Promise<string> {
+  const res = await request(app).post('/oauth/ni/token').type('form')
+    .send({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret });
+  if (res.status !== 200) throw new Error(`token endpoint answered ${res.status}`);
+  return (res.body as { access_token: string }).access_token;
+}
+
+/** The documented code of a rejection, read from the provider's own response format. */
+export function rejectionCode(provider: ProviderName, res: Response): string | undefined {
+  const body = res.body as { error?: { code?: string }; response?: { status?: { code?: string; description?: string } } };
+  if (provider === 'ni') return body.response?.status?.code === '00' ? undefined : body.response?.status?.description;
+  return body.error?.code;
+}
