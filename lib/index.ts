@@ -1,6 +1,6 @@
 export { createTokenWebhooks } from './token-webhooks';
 export type {
-  TokenWebhooks, TokenWebhooksOptions, TokenStateView, BuiltinTokenEvent, EventHandler, ErrorHandler,
+  TokenWebhooks, TokenWebhooksOptions, InboxOptions, TokenStateView, BuiltinTokenEvent, EventHandler, ErrorHandler,
   ActiveEventOf, SuspendedEventOf, DeletedEventOf, UpdateEventOf,
 } from './token-webhooks';
 export * from './events';
@@ -24,6 +24,8 @@ export type { OAuthClient, OAuthClientCredentialsOptions } from './auth/client-c
 export { MemoryStorage } from './storage/memory';
 export { decideProjection } from './storage/projection';
 export type * from './storage/storage';
+export { isInboxStorage } from './storage/inbox';
+export type { InboxStorage, InboxEntry, InboxItem, InboxStatus, InboxListQuery } from './storage/inbox';
 export type { WebhookMiddleware } from './pipeline/receive';
 export type { ErrorContext } from './pipeline/process-event';
 export { redactText } from './redact';

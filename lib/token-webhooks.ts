@@ -8,6 +8,9 @@ import { MemoryStorage } from './storage/memory';
 import { HandlerRegistry } from './pipeline/dispatch';
 import type { HandlerKind } from './pipeline/dispatch';
 import { EventProcessor } from './pipeline/process-event';
+import { InboxWorker } from './pipeline/inbox-worker';
+import { isInboxStorage } from './storage/inbox';
+import type { InboxEntry, InboxListQuery } from './storage/inbox';
 import type { ErrorContext } from './pipeline/process-event';
 import { createEndpoint } from './pipeline/receive';
 import type { WebhookMiddleware } from './pipeline/receive';
@@ -46,6 +49,35 @@ export interface TokenWebhooksOptions {
   readonly pruneIntervalMs?: number | false;
   /** Clock (tests). */
   readonly now?: () => Date;
+  /**
+   * `'sync'` (default): a delivery is acknowledged once its handlers completed and the completion is stored.
+   * `'inbox'`: acknowledged once the event is durably stored; handlers run in the background from storage,
+   * with retries, backoff and dead letters (see `inbox`). The storage must implement `InboxStorage`.
+   */
+  readonly mode?: 'sync' | 'inbox';
+  /** How long a delivery may take before it is answered retry-later (`timeout`) while its work goes on, in ms. Default 8000. */
+  readonly deadlineMs?: number;
+  /** How long `close()` waits for running handlers before it closes the storage, in ms. Default 10000. */
+  readonly shutdownTimeoutMs?: number;
+  /** Inbox mode settings. */
+  readonly inbox?: InboxOptions;
+}
+
+export interface InboxOptions {
+  /** Attempts before an event goes to the dead letters. Default 8. */
+  readonly maxAttempts?: number;
+  /** Delay after the first failure, doubled on each further one, with jitter, in ms. Default 1000. */
+  readonly backoffBaseMs?: number;
+  /** Upper bound of a retry delay, in ms. Default 300000 (5 minutes). */
+  readonly backoffMaxMs?: number;
+  /** Events run at once by this process. Default 4. */
+  readonly concurrency?: number;
+  /** How often to look for due events, in ms; `false` to run them only through `processInbox()`. Default 1000. */
+  readonly pollIntervalMs?: number | false;
+  /** How long one instance holds an event while its handlers run, in ms. Default: `leaseMs`. */
+  readonly leaseMs?: number;
+  /** Source of jitter in [0, 1) (tests). Default `Math.random`. */
+  readonly random?: () => number;
 }
 
 /** The answer to "can I charge this token now?". */
@@ -80,8 +112,17 @@ export interface TokenWebhooks<E extends TokenEvent = BuiltinTokenEvent> extends
   prune(): Promise<PruneResult>;
   /** Initialize storage now rather than on the first delivery. */
   ready(): Promise<void>;
-  /** Refuse new deliveries (retry-later), stop pruning, close the storage. */
+  /**
+   * Refuse new deliveries (retry-later `shutting_down`), stop pruning and the inbox worker, wait for
+   * running handlers up to `shutdownTimeoutMs`, then close the storage.
+   */
   close(): Promise<void>;
+  /** Inbox mode: make a dead (or done) event pending again, to run its handlers anew. Answers how many entries. */
+  replay(eventId: string, provider?: string): Promise<number>;
+  /** Inbox mode: the events that failed `maxAttempts` times. */
+  listDeadLetters(query?: InboxListQuery): Promise<InboxEntry[]>;
+  /** Inbox mode: run every due event now (serverless, cron, tests); answers how many ran. */
+  processInbox(): Promise<number>;
   readonly storage: Storage;
 }
 
@@ -121,17 +162,52 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     }
   };
 
+  const leaseMs = positive('leaseMs', options.leaseMs, 30_000);
+  const shutdownTimeoutMs = positive('shutdownTimeoutMs', options.shutdownTimeoutMs, 10_000);
+  const mode = options.mode ?? 'sync';
+  if (mode !== 'sync' && mode !== 'inbox') throw new ConfigurationError('ERR_NTW_OPTION', "mode must be 'sync' or 'inbox'");
+  if (mode === 'inbox' && !isInboxStorage(storage)) {
+    throw new ConfigurationError('ERR_NTW_INBOX_STORAGE', "mode 'inbox' needs a storage that implements InboxStorage");
+  }
+  const inboxStorage = mode === 'inbox' && isInboxStorage(storage) ? storage : undefined;
+  let worker: InboxWorker | undefined;
   const processor = new EventProcessor({
-    storage, handlers, ready, reportError,
-    leaseMs: positive('leaseMs', options.leaseMs, 30_000),
+    storage, handlers, ready, reportError, leaseMs,
+    deadlineMs: positive('deadlineMs', options.deadlineMs, 8_000),
     cacheMax: positive('cacheMax', options.cacheMax, 10_000),
+    ...(inboxStorage ? { inbox: { storage: inboxStorage, now, enqueued: () => worker?.kick() } } : {}),
   });
+  if (inboxStorage) {
+    const inbox = options.inbox ?? {};
+    const pollIntervalMs = inbox.pollIntervalMs === false ? false : positive('inbox.pollIntervalMs', inbox.pollIntervalMs, 1000);
+    worker = new InboxWorker({
+      storage: inboxStorage, ready, reportError, now, pollIntervalMs,
+      run: (event, payload) => processor.dispatch(event, payload),
+      leaseMs: positive('inbox.leaseMs', inbox.leaseMs, leaseMs),
+      maxAttempts: Math.floor(positive('inbox.maxAttempts', inbox.maxAttempts, 8)),
+      concurrency: Math.floor(positive('inbox.concurrency', inbox.concurrency, 4)),
+      backoff: {
+        baseMs: positive('inbox.backoffBaseMs', inbox.backoffBaseMs, 1000),
+        maxMs: positive('inbox.backoffMaxMs', inbox.backoffMaxMs, 300_000),
+        ...(inbox.random ? { random: inbox.random } : {}),
+      },
+    });
+    // After the caller registered its handlers (same tick): pending events of an earlier run resume by themselves.
+    const started = worker;
+    setImmediate(() => started.start());
+  }
+  const requireInbox = (method: string) => {
+    if (!inboxStorage || !worker) throw new ConfigurationError('ERR_NTW_INBOX_MODE', `${method}() needs mode: 'inbox'`);
+    return { inbox: inboxStorage, inboxWorker: worker };
+  };
   const context = { processor, now, closing: () => closing, reportError };
 
   const pruneInterval = options.pruneIntervalMs === false ? undefined : positive('pruneIntervalMs', options.pruneIntervalMs, 60 * 60 * 1000);
   const prune = async () => {
     await ready();
-    return storage.prune(new Date(now().getTime() - retentionMs));
+    const olderThan = new Date(now().getTime() - retentionMs);
+    if (inboxStorage) log('pruned %d inbox entries', await inboxStorage.pruneInbox(olderThan));
+    return storage.prune(olderThan);
   };
   const timer = pruneInterval === undefined ? undefined : setInterval(() => {
     prune().then((r) => log('pruned %d claims, %d events', r.claims, r.events), (error: unknown) => reportError(error, { provider: '*' }));
@@ -178,8 +254,27 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     async close() {
       closing = true;
       if (timer) clearInterval(timer);
+      const deadline = Date.now() + shutdownTimeoutMs;
+      const drained = await processor.drain(shutdownTimeoutMs);
+      const stopped = worker ? await worker.stop(Math.max(deadline - Date.now(), 1)) : true;
+      if (!drained || !stopped) log('close: handlers still running after %dms; their leases will expire', shutdownTimeoutMs);
       if (initialized) await initialized.catch(() => undefined);
       await storage.close?.();
+    },
+    async replay(eventId, provider) {
+      const { inbox, inboxWorker } = requireInbox('replay');
+      await ready();
+      const count = await inbox.requeue(eventId, provider, now());
+      if (count > 0) inboxWorker.kick();
+      return count;
+    },
+    async listDeadLetters(query) {
+      const { inbox } = requireInbox('listDeadLetters');
+      await ready();
+      return inbox.listDeadLetters(query);
+    },
+    async processInbox() {
+      return requireInbox('processInbox').inboxWorker.runDue();
     },
     storage,
   };

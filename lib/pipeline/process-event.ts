@@ -3,7 +3,10 @@ import { LRUCache } from 'lru-cache';
 import type { TokenEvent } from '../events';
 import { WebhookError } from '../errors';
 import type { EventKey, Storage, StoredEvent } from '../storage/storage';
+import type { InboxStorage } from '../storage/inbox';
 import type { HandlerRegistry } from './dispatch';
+import { encodeInboxEvent } from './inbox-codec';
+import { withDeadline } from './deadline';
 import { logger } from '../log';
 
 const log = logger('process');
@@ -22,11 +25,20 @@ export interface ProcessorOptions {
   readonly handlers: HandlerRegistry;
   /** How long a claim holds before another delivery may take the event over. */
   readonly leaseMs: number;
+  /** How long a delivery may take before it is answered retry-later (`timeout`); the work goes on. */
+  readonly deadlineMs: number;
   /** Entries in the in-memory cache of processed ids. */
   readonly cacheMax: number;
   /** Resolves once storage is initialized. */
   readonly ready: () => Promise<void>;
   readonly reportError: (error: unknown, context: ErrorContext) => void;
+  /** `mode: 'inbox'`: store the event and acknowledge; a worker runs the handlers. */
+  readonly inbox?: {
+    readonly storage: InboxStorage;
+    readonly now: () => Date;
+    /** Called after an event was enqueued, so the local worker picks it up at once. */
+    readonly enqueued: () => void;
+  };
 }
 
 export interface ProcessResult {
@@ -48,38 +60,93 @@ function toStored(event: TokenEvent, payload: unknown): StoredEvent {
 /**
  * Dedupe, persist, project and dispatch one event: claim → state projection → event log →
  * handlers → complete. Any failure releases the claim so the provider's retry runs it again.
+ *
+ * Delivery guarantees (docs/delivery.md):
+ * - a success answer is given only once `complete` (or, in inbox mode, `enqueue`) has resolved;
+ * - a concurrent duplicate in this process waits for the first copy's outcome, up to the deadline;
+ *   one in another process finds the claim taken and is answered `in_progress` (retryable);
+ * - past the deadline the delivery is answered `timeout` (retryable) while the work goes on,
+ *   and its late outcome still completes or releases the claim.
  */
 export class EventProcessor {
   private readonly processed: LRUCache<string, true>;
-  /** Deliveries of this process still running, by event: a concurrent duplicate waits for the outcome. */
+  /** Work of this process still running, by event, including work whose delivery was already answered. */
   private readonly inFlight = new Map<string, Promise<boolean>>();
   private readonly instance = randomUUID();
   private sequence = 0;
+  private closing = false;
 
   constructor(private readonly options: ProcessorOptions) {
     this.processed = new LRUCache({ max: options.cacheMax });
   }
 
   async process(event: UnprojectedEvent, storedPayload: unknown): Promise<ProcessResult> {
+    if (this.closing) throw new WebhookError('shutting_down');
     const key: EventKey = { provider: event.provider, id: event.id };
     const k = cacheKey(key);
     if (this.processed.has(k)) return { duplicate: true };
     const running = this.inFlight.get(k);
     if (running) {
-      if (await running) return { duplicate: true };
+      // Never a success before the first copy's outcome is durable: wait for it, bounded.
+      const succeeded = await withDeadline(running, this.options.deadlineMs, () => new WebhookError('in_progress'));
+      if (succeeded) return { duplicate: true };
       throw new WebhookError('in_progress');
     }
-    const attempt = this.claimAndRun(key, event, storedPayload);
-    this.inFlight.set(k, attempt.then(() => true, () => false));
+    const attempt = this.options.inbox ? this.enqueue(key, event, storedPayload) : this.claimAndRun(key, event, storedPayload);
+    const settled = attempt.then(() => true, () => false);
+    this.inFlight.set(k, settled);
+    void settled.then((ok) => {
+      if (this.inFlight.get(k) === settled) this.inFlight.delete(k);
+      log('%s %s settled: %s', key.provider, key.id, ok ? 'ok' : 'failed');
+    });
+    return withDeadline(attempt, this.options.deadlineMs, () => {
+      log('%s %s passed the %dms deadline; answering retry-later', key.provider, key.id, this.options.deadlineMs);
+      return new WebhookError('timeout');
+    });
+  }
+
+  /** Refuse new work (`shutting_down`) and wait for the running work, up to `timeoutMs`. Resolves `true` when all settled. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    this.closing = true;
+    const all = Promise.all([...this.inFlight.values()]).then(() => true);
+    return withDeadline(all, timeoutMs, () => false).catch(() => false);
+  }
+
+  /** Number of events this process is still working on. */
+  get pending(): number {
+    return this.inFlight.size;
+  }
+
+  /** Projection → event log → handlers: what runs once an event is ours (claimed, or leased from the inbox). */
+  async dispatch(incoming: UnprojectedEvent, storedPayload: unknown, onStorageFailure?: () => Promise<void>): Promise<void> {
+    const context = { provider: incoming.provider, eventId: incoming.id };
+    const event = await this.storageStep(context, async () => {
+      const projected = await this.project(incoming);
+      await this.options.storage.saveEvent(toStored(projected, storedPayload));
+      return projected;
+    }, onStorageFailure);
     try {
-      return await attempt;
-    } finally {
-      this.inFlight.delete(k);
+      await this.options.handlers.run(event);
+    } catch (error) {
+      this.options.reportError(error, { ...context, event });
+      throw new WebhookError('handler_failed', { cause: error });
     }
   }
 
+  private async enqueue(key: EventKey, event: UnprojectedEvent, storedPayload: unknown): Promise<ProcessResult> {
+    const inbox = this.options.inbox!;
+    const inserted = await this.storageStep({ provider: key.provider, eventId: key.id }, async () => {
+      await this.options.ready();
+      return inbox.storage.enqueue({ ...key, body: encodeInboxEvent(event, storedPayload), enqueuedAt: inbox.now() });
+    });
+    log('%s %s enqueued: %s', key.provider, key.id, inserted ? 'new' : 'duplicate');
+    this.processed.set(cacheKey(key), true);
+    if (inserted) inbox.enqueued();
+    return { duplicate: !inserted };
+  }
+
   private async claimAndRun(key: EventKey, incoming: UnprojectedEvent, storedPayload: unknown): Promise<ProcessResult> {
-    const { storage, handlers } = this.options;
+    const { storage } = this.options;
     const owner = `${this.instance}:${++this.sequence}`;
     const context = { provider: key.provider, eventId: key.id };
     const claim = await this.storageStep(context, async () => {
@@ -93,21 +160,15 @@ export class EventProcessor {
     }
     if (claim === 'in_progress') throw new WebhookError('in_progress');
 
-    const event = await this.storageStep(context, async () => {
-      const projected = await this.project(incoming);
-      await storage.saveEvent(toStored(projected, storedPayload));
-      return projected;
-    }, () => this.release(key, owner));
-
+    const release = () => this.release(key, owner);
     try {
-      await handlers.run(event);
+      await this.dispatch(incoming, storedPayload, release);
     } catch (error) {
-      await this.release(key, owner);
-      this.options.reportError(error, { ...context, event });
-      throw new WebhookError('handler_failed', { cause: error });
+      if (error instanceof WebhookError && error.code === 'handler_failed') await release();
+      throw error;
     }
-
-    await this.storageStep(context, () => storage.complete(key, owner));
+    // The success answer waits for this: nothing is acknowledged before it is durable.
+    await this.storageStep(context, () => storage.complete(key, owner), release);
     this.processed.set(cacheKey(key), true);
     return { duplicate: false };
   }

@@ -2,6 +2,7 @@ import type {
   ClaimResult, EventKey, EventQuery, ProjectionResult, PruneResult, StateChange, Storage, StoredEvent, TokenStateRecord,
 } from './storage';
 import { decideProjection } from './projection';
+import type { InboxEntry, InboxItem, InboxListQuery, InboxStorage } from './inbox';
 
 interface Claim {
   owner: string;
@@ -12,8 +13,9 @@ interface Claim {
 const keyOf = (provider: string, id: string) => `${provider}\u0000${id}`;
 
 /** The default storage: one process, nothing survives a restart. For tests and single-instance demos. */
-export class MemoryStorage implements Storage {
+export class MemoryStorage implements Storage, InboxStorage {
   private readonly claims = new Map<string, Claim>();
+  private readonly inbox = new Map<string, InboxEntry & { owner?: string }>();
   private readonly events = new Map<string, StoredEvent>();
   private readonly states = new Map<string, TokenStateRecord>();
   private readonly now: () => number;
@@ -84,4 +86,75 @@ export class MemoryStorage implements Storage {
     }
     return { claims, events };
   }
+
+  enqueue(item: InboxItem): boolean {
+    const k = keyOf(item.provider, item.id);
+    if (this.inbox.has(k)) return false;
+    this.inbox.set(k, { ...item, status: 'pending', attempts: 0, nextAttemptAt: item.enqueuedAt });
+    return true;
+  }
+
+  leaseNext(owner: string, leaseMs: number, now: Date): InboxEntry | undefined {
+    let due: (InboxEntry & { owner?: string }) | undefined;
+    for (const entry of this.inbox.values()) {
+      if (entry.status === 'pending' && entry.nextAttemptAt <= now && (!due || entry.nextAttemptAt < due.nextAttemptAt)) due = entry;
+    }
+    if (!due) return undefined;
+    const leased = { ...due, owner, attempts: due.attempts + 1, nextAttemptAt: new Date(now.getTime() + leaseMs) };
+    this.inbox.set(keyOf(due.provider, due.id), leased);
+    return publicEntry(leased);
+  }
+
+  markDone(key: EventKey, _owner: string, now: Date): void {
+    this.updateInbox(key, undefined, { status: 'done', nextAttemptAt: now });
+  }
+
+  markFailed(key: EventKey, owner: string, nextAttemptAt: Date, error: string): void {
+    this.updateInbox(key, owner, { nextAttemptAt, lastError: error });
+  }
+
+  markDead(key: EventKey, owner: string, error: string, now: Date): void {
+    this.updateInbox(key, owner, { status: 'dead', nextAttemptAt: now, lastError: error });
+  }
+
+  getInboxEntry(key: EventKey): InboxEntry | undefined {
+    const entry = this.inbox.get(keyOf(key.provider, key.id));
+    return entry && publicEntry(entry);
+  }
+
+  listDeadLetters(query: InboxListQuery = {}): InboxEntry[] {
+    return [...this.inbox.values()].filter((e) => e.status === 'dead')
+      .sort((a, b) => a.enqueuedAt.getTime() - b.enqueuedAt.getTime())
+      .slice(0, query.limit ?? 100).map(publicEntry);
+  }
+
+  requeue(id: string, provider: string | undefined, now: Date): number {
+    let count = 0;
+    for (const [k, e] of this.inbox) {
+      if (e.id !== id || (provider !== undefined && e.provider !== provider) || e.status === 'pending') continue;
+      this.inbox.set(k, { ...e, status: 'pending', attempts: 0, nextAttemptAt: now, owner: undefined });
+      count++;
+    }
+    return count;
+  }
+
+  pruneInbox(olderThan: Date): number {
+    let count = 0;
+    for (const [k, e] of this.inbox) {
+      if (e.status === 'done' && e.enqueuedAt < olderThan) { this.inbox.delete(k); count++; }
+    }
+    return count;
+  }
+
+  private updateInbox(key: EventKey, owner: string | undefined, change: Partial<InboxEntry>): void {
+    const k = keyOf(key.provider, key.id);
+    const entry = this.inbox.get(k);
+    if (!entry || entry.status !== 'pending' || (owner !== undefined && entry.owner !== owner)) return;
+    this.inbox.set(k, { ...entry, ...change, owner: undefined });
+  }
+}
+
+function publicEntry(entry: InboxEntry & { owner?: string }): InboxEntry {
+  const { owner: _owner, ...rest } = entry;
+  return rest;
 }

@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import { MemoryStorage } from '../../lib';
+import type { TokenEvent, TokenWebhooksOptions } from '../../lib';
+import { isInboxStorage } from '../../lib/storage/inbox';
+import { backoffDelay } from '../../lib/pipeline/inbox-backoff';
+import { testReceiver } from '../helpers/app';
+import { fixture } from '../helpers/fixtures';
+import { Latch, eventually, instrumented, post, tokenexBody, turns } from './support';
+
+const T0 = Date.UTC(2025, 0, 1);
+
+/** A clock the test moves by hand. */
+function clock() {
+  let t = T0;
+  return { now: () => new Date(t), advance: (ms: number) => { t += ms; } };
+}
+
+function inboxReceiver(options: TokenWebhooksOptions = {}) {
+  return testReceiver({ mode: 'inbox', ...options, inbox: { pollIntervalMs: false, random: () => 0.5, ...options.inbox } });
+}
+
+describe('delivery: inbox mode', () => {
+  it('acknowledges once the event is stored, before the handlers run; duplicates are answered without a second entry', async () => {
+    const storage = new MemoryStorage();
+    const { app, webhooks } = inboxReceiver({ storage });
+    const events: TokenEvent[] = [];
+    webhooks.onEvent((e) => { events.push(e); });
+    const body = tokenexBody({ id: 'evt-inbox-ack' });
+
+    const res = await post(app, 'tokenex', body);
+    assert.equal(res.status, 200);
+    assert.equal((res.body as { duplicate: boolean }).duplicate, false);
+    assert.equal(events.length, 0);
+    assert.equal(storage.getInboxEntry({ provider: 'tokenex', id: 'evt-inbox-ack' })?.status, 'pending');
+    assert.equal((await post(app, 'tokenex', body)).body.duplicate, true);
+
+    assert.equal(await webhooks.processInbox(), 1);
+    assert.equal(events.length, 1);
+    assert.ok(events[0]!.occurredAt instanceof Date && events[0]!.receivedAt instanceof Date);
+    assert.equal(events[0]!.tokenRef, 'b2b92b5b-403d-4bd8-a756-6e415b86b291');
+    assert.equal(storage.getInboxEntry({ provider: 'tokenex', id: 'evt-inbox-ack' })?.status, 'done');
+    assert.equal((await webhooks.getTokenState('tokenex', 'b2b92b5b-403d-4bd8-a756-6e415b86b291'))?.state, 'ACTIVE');
+    assert.equal(await webhooks.processInbox(), 0);
+    assert.equal(events.length, 1);
+  });
+
+  it('no success answer before enqueue() resolved; a failed enqueue is 503 and nothing is acknowledged', async () => {
+    const gate = new Latch();
+    let stored = false;
+    let fail = true;
+    const storage = instrumented(new MemoryStorage(), {
+      before: async (m) => {
+        if (m !== 'enqueue') return;
+        if (fail) { fail = false; throw new Error('disk full'); }
+        await gate.promise;
+      },
+      after: (m) => { if (m === 'enqueue') stored = true; },
+    });
+    const { app } = inboxReceiver({ storage });
+    const body = tokenexBody({ id: 'evt-inbox-durable' });
+    const failed = await post(app, 'tokenex', body);
+    assert.equal(failed.status, 503);
+    assert.equal(failed.headers['retry-after'], '5');
+    let storedWhenAnswered: boolean | undefined;
+    const answered = post(app, 'tokenex', body).then((res) => { storedWhenAnswered = stored; return res; });
+    await turns(30);
+    assert.equal(storedWhenAnswered, undefined);
+    gate.open();
+    assert.equal((await answered).status, 200);
+    assert.equal(storedWhenAnswered, true);
+  });
+
+  it('retries with exponential backoff and jitter, goes dead after maxAttempts, and replay() runs it again', async () => {
+    const time = clock();
+    const storage = new MemoryStorage();
+    const { app, webhooks } = inboxReceiver({ storage, now: time.now, inbox: { maxAttempts: 3, backoffBaseMs: 1000, backoffMaxMs: 60_000 } });
+    let fail = true;
+    let runs = 0;
+    const errors: unknown[] = [];
+    webhooks.onSuspended(() => { runs++; if (fail) throw new Error('crm down'); })
+      .onEvent(() => { if (fail) throw new Error('ledger down'); })
+      .onError((error) => { errors.push(error); });
+    const key = { provider: 'tokenex', id: 'evt-inbox-dead' };
+    assert.equal((await post(app, 'tokenex', tokenexBody({ id: key.id, state: 'SUSPENDED' }))).status, 200);
+
+    assert.equal(await webhooks.processInbox(), 1);
+    assert.ok(errors[0] instanceof AggregateError, 'several failing handlers arrive as one AggregateError');
+    let entry = storage.getInboxEntry(key)!;
+    assert.equal(entry.status, 'pending');
+    assert.equal(entry.attempts, 1);
+    // jitter 0.5 of [500, 1000] → 750 ms after the first failure
+    assert.equal(entry.nextAttemptAt.getTime() - time.now().getTime(), 750);
+    assert.match(entry.lastError ?? '', /handlers failed/);
+
+    assert.equal(await webhooks.processInbox(), 0, 'not due yet');
+    time.advance(750);
+    assert.equal(await webhooks.processInbox(), 1);
+    entry = storage.getInboxEntry(key)!;
+    assert.equal(entry.nextAttemptAt.getTime() - time.now().getTime(), 1500, 'doubled');
+    time.advance(1500);
+    assert.equal(await webhooks.processInbox(), 1);
+    entry = storage.getInboxEntry(key)!;
+    assert.equal(entry.status, 'dead');
+    assert.equal(entry.attempts, 3);
+    assert.equal(runs, 3);
+    time.advance(3_600_000);
+    assert.equal(await webhooks.processInbox(), 0, 'dead letters are not retried');
+    assert.deepEqual((await webhooks.listDeadLetters()).map((e) => e.id), [key.id]);
+
+    fail = false;
+    assert.equal(await webhooks.replay(key.id), 1);
+    assert.equal(await webhooks.processInbox(), 1);
+    assert.equal(storage.getInboxEntry(key)?.status, 'done');
+    assert.equal(runs, 4);
+    assert.deepEqual(await webhooks.listDeadLetters(), []);
+    assert.equal(await webhooks.replay('no-such-event'), 0);
+  });
+
+  it('an instance that died mid-handler leaves a lease that expires: another instance runs the event', async () => {
+    const time = clock();
+    const storage = new MemoryStorage();
+    const a = inboxReceiver({ storage, now: time.now, leaseMs: 5000 });
+    const b = inboxReceiver({ storage, now: time.now, leaseMs: 5000 });
+    const entered = new Latch();
+    a.webhooks.onEvent(async () => { entered.open(); await new Latch().promise; }); // "killed": never returns
+    let runsOnB = 0;
+    b.webhooks.onEvent(() => { runsOnB++; });
+    await post(a.app, 'tokenex', tokenexBody({ id: 'evt-inbox-crash' })).expect(200);
+    void a.webhooks.processInbox();
+    await entered.promise;
+    assert.equal(await b.webhooks.processInbox(), 0, 'leased by a: b must not take it');
+    time.advance(5001);
+    assert.equal(await b.webhooks.processInbox(), 1);
+    assert.equal(runsOnB, 1);
+    assert.equal(storage.getInboxEntry({ provider: 'tokenex', id: 'evt-inbox-crash' })?.status, 'done');
+  });
+
+  it('pending events resume by themselves on restart', async () => {
+    const storage = new MemoryStorage();
+    const first = inboxReceiver({ storage });
+    await post(first.app, 'tokenex', tokenexBody({ id: 'evt-inbox-restart-1' })).expect(200);
+    await post(first.app, 'tokenex', tokenexBody({ id: 'evt-inbox-restart-2' })).expect(200);
+    await first.webhooks.close();
+
+    const ids: string[] = [];
+    const restarted = inboxReceiver({ storage, inbox: { pollIntervalMs: 10 } });
+    restarted.webhooks.onEvent((e) => { ids.push(e.id); });
+    await eventually(() => ids.length === 2, 5000, 'the pending events to run');
+    assert.deepEqual(ids.sort(), ['evt-inbox-restart-1', 'evt-inbox-restart-2']);
+    await restarted.webhooks.close();
+  });
+
+  it('runs an event as soon as it arrives when polling is on', async () => {
+    const { app, webhooks } = inboxReceiver({ inbox: { pollIntervalMs: 60_000 } });
+    const ran = new Latch();
+    webhooks.onEvent(() => { ran.open(); });
+    await post(app, 'tokenex', tokenexBody({ id: 'evt-inbox-kick' })).expect(200);
+    await ran.promise; // kicked by the enqueue, not by the one-minute poll
+    await webhooks.close();
+  });
+
+  it('NI activation codes are not stored in clear: inbox handlers see them redacted', async () => {
+    const storage = new MemoryStorage();
+    const { app, webhooks } = inboxReceiver({ storage });
+    const events: TokenEvent[] = [];
+    webhooks.onEvent((e) => { events.push(e); });
+    const code = '90417';
+    const ac = fixture('ni', 'sample-request-for-ac').text.replace('"activationCode": "1234"', `"activationCode": "${code}"`);
+    assert.ok(ac.includes(code));
+    await post(app, 'ni', ac).expect(200);
+    const entry = storage.getInboxEntry({ provider: 'ni', id: (JSON.parse(ac) as { id: string }).id })!;
+    assert.ok(!entry.body.includes(code));
+    await webhooks.processInbox();
+    assert.equal(events[0]?.type, 'token.activation_code');
+    assert.ok(!JSON.stringify(events[0]!.raw).includes(code));
+  });
+
+  it('refuses inbox mode on a storage without the queue, and inbox methods in sync mode', async () => {
+    const plain = { ...Object.fromEntries(['claim', 'complete', 'release', 'saveEvent', 'listEvents', 'applyTokenState', 'getTokenState', 'prune'].map((m) => [m, () => undefined])) };
+    assert.equal(isInboxStorage(new MemoryStorage()), true);
+    assert.throws(() => testReceiver({ mode: 'inbox', storage: plain as never }), /ERR_NTW_INBOX_STORAGE/);
+    const { webhooks } = testReceiver();
+    await assert.rejects(webhooks.replay('x'), /ERR_NTW_INBOX_MODE/);
+    await assert.rejects(webhooks.listDeadLetters(), /ERR_NTW_INBOX_MODE/);
+  });
+
+  it('backoff: doubles from the base, never past the maximum, jitter between half and all of it', () => {
+    const options = { baseMs: 1000, maxMs: 10_000 };
+    assert.equal(backoffDelay(1, { ...options, random: () => 0 }), 500);
+    assert.equal(backoffDelay(1, { ...options, random: () => 0.999999 }), 1000);
+    assert.equal(backoffDelay(3, { ...options, random: () => 0 }), 2000);
+    assert.equal(backoffDelay(30, { ...options, random: () => 0.999999 }), 10_000);
+  });
+});

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { MemoryStorage } from '../../lib';
+import { testReceiver } from '../helpers/app';
+import { Latch, instrumented, post, tokenexBody, turns } from './support';
+
+describe('delivery: graceful shutdown', () => {
+  it('close() answers new deliveries shutting_down, waits for running handlers, then closes the storage', async () => {
+    const calls: string[] = [];
+    const memory = Object.assign(new MemoryStorage(), { close: () => undefined });
+    const storage = instrumented(memory, { after: (method) => { calls.push(method); } });
+    const { app, webhooks } = testReceiver({ storage });
+    const gate = new Latch();
+    const entered = new Latch();
+    webhooks.onEvent(async () => { entered.open(); await gate.promise; });
+
+    const running = post(app, 'tokenex', tokenexBody({ id: 'evt-running' })).then((res) => res);
+    await entered.promise;
+    let closed = false;
+    const closing = webhooks.close().then(() => { closed = true; });
+
+    const refused = await post(app, 'tokenex', tokenexBody({ id: 'evt-new' }));
+    assert.equal(refused.status, 503);
+    assert.equal(refused.headers['retry-after'], '5');
+    assert.equal((refused.body as { error: { code: string } }).error.code, 'shutting_down');
+    await turns(20);
+    assert.equal(closed, false, 'close() resolved while a handler was running');
+
+    gate.open();
+    await closing;
+    const done = await running;
+    assert.equal(done.status, 200);
+    assert.ok(calls.includes('complete'), 'the running event completed before close() resolved');
+    assert.ok(calls.indexOf('complete') < calls.indexOf('close'), 'storage closed before the running event completed');
+  });
+
+  it('close() gives up waiting after shutdownTimeoutMs and still closes the storage', async () => {
+    let storageClosed = false;
+    const memory = Object.assign(new MemoryStorage(), { close: () => { storageClosed = true; } });
+    const { app, webhooks } = testReceiver({ storage: memory, shutdownTimeoutMs: 30 });
+    const entered = new Latch();
+    webhooks.onEvent(async () => { entered.open(); await new Latch().promise; }); // never returns
+    void post(app, 'tokenex', tokenexBody({ id: 'evt-stuck' })).then(() => undefined, () => undefined);
+    await entered.promise;
+    await webhooks.close();
+    assert.equal(storageClosed, true);
+  });
+});
