@@ -32,12 +32,12 @@ export const NI_CLIENTS = [
 ] as const;
 export const NI_TTL = 600;
 
-/** A `v-c-signature` over `<t>.<message>`. */
-export function csSignature(message: string, options: { t?: number; keyId?: string; key?: string } = {}): string {
+/** A `v-c-signature` over `<t>.<message>` (the exact bytes when `message` is a Buffer). */
+export function csSignature(message: string | Buffer, options: { t?: number; keyId?: string; key?: string } = {}): string {
   const t = String(options.t ?? T0);
   const keyId = options.keyId ?? 'key-2025';
   const key = Buffer.from(options.key ?? CS_KEYS[keyId as keyof typeof CS_KEYS] ?? CS_FOREIGN_KEY, 'base64');
-  const sig = createHmac('sha256', key).update(`${t}.${message}`).digest('base64');
+  const sig = createHmac('sha256', key).update(`${t}.`).update(message).digest('base64');
   return `t=${t};keyId=${keyId};sig=${sig}`;
 }
 
@@ -68,7 +68,7 @@ export function securityReceiver(configure?: (app: Express) => void): SecurityRe
 }
 
 /** Valid credentials for `provider` over `body` (for NI, a static bearer). */
-export function validHeaders(provider: ProviderName, body: string): Record<string, string> {
+export function validHeaders(provider: ProviderName, body: string | Buffer): Record<string, string> {
   if (provider === 'cybersource') return { 'v-c-signature': csSignature(body) };
   if (provider === 'ni') return { authorization: `Bearer ${NI_STATIC}` };
   return { authorization: `Bearer ${SECRETS[1]}` };
