@@ -89,8 +89,11 @@ export function createEndpoint<Raw, O extends ProviderOptions>(
   return function webhookEndpoint(req, res, next) {
     const answer = (outcome: DeliveryOutcome) => {
       const retryable = !outcome.ok && outcome.error.retryable;
+      const oversized = !outcome.ok && outcome.error.code === 'payload_too_large';
+      // An oversized body is not drained (it may be huge): the connection closes after the answer.
+      if (oversized && !res.headersSent) res.setHeader('Connection', 'close');
       respond(res, acknowledge(outcome), retryable);
-      if (!req.readableEnded) req.resume(); // drain what we did not read so the connection stays usable
+      if (!oversized && !req.readableEnded) req.resume(); // drain what we did not read so the connection stays usable
     };
     if (req.method === 'GET' && provider.healthCheck) {
       respond(res, { status: 200, body: { status: 'ok' } }, false);

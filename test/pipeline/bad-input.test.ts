@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { builtinProviders } from '../../lib';
+import express from 'express';
+import { builtinProviders, createTokenWebhooks } from '../../lib';
 import type { JsonSchema } from '../../lib';
 import { fixture } from '../helpers/fixtures';
 import { BEARER, deliver, testReceiver } from '../helpers/app';
@@ -132,3 +133,23 @@ for (const [provider, name] of Object.entries(BASE)) {
     }
   });
 }
+
+describe('an oversized body', () => {
+  it('is refused from its Content-Length before it is read, and the connection is closed', async () => {
+    const { app, recorder } = testReceiver();
+    const res = await request(app).post('/webhooks/tokenex')
+      .set({ 'content-type': 'application/json', authorization: `Bearer ${BEARER}` })
+      .send(`{"pad":"${'x'.repeat(200 * 1024)}"}`);
+    expectRejection('tokenex', res, 413, 'payload_too_large');
+    expect(res.headers.connection).to.equal('close');
+    expect(recorder.calls).to.have.length(0);
+  });
+
+  it('a smaller limit of your own applies', async () => {
+    const webhooks = createTokenWebhooks({ pruneIntervalMs: false });
+    const app = express();
+    app.use('/t', webhooks.tokenex({ auth: { bearer: BEARER }, limit: 100 }));
+    const res = await request(app).post('/t').set({ 'content-type': 'application/json', authorization: `Bearer ${BEARER}` }).send(fixture('tokenex', 'request').text);
+    expectRejection('tokenex', res, 413, 'payload_too_large');
+  });
+});
