@@ -77,7 +77,7 @@ describe('claims across processes: two processes, own adapter instances, same 1,
   });
 
   describe('Redis', function () {
-    const prefix = uniqueName('ntw-test:');
+    const prefix = `${uniqueName('ntw-test:')}:`;
     const service = needsService('Redis', probeRedis, `Set REDIS_URL (default ${REDIS_URL}) to run them.`);
     after(async function () {
       if (service.available) await deleteKeys(prefix);

@@ -77,7 +77,7 @@ describe('storage outage: retry-later answers, onError, recovery', function () {
   });
 
   describe('Redis', function () {
-    const prefix = uniqueName('ntw-test:');
+    const prefix = `${uniqueName('ntw-test:')}:`;
     const service = needsService('Redis', probeRedis, `Set REDIS_URL (default ${REDIS_URL}) to run them.`);
     after(async function () {
       if (service.available) await deleteKeys(prefix);

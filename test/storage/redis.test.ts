@@ -6,7 +6,7 @@ import { runStorageConformance } from '../../lib/storage/conformance';
 import { REDIS_URL, deleteKeys, needsService, probeRedis, uniqueName } from './services';
 
 describe('RedisStorage', function () {
-  const keyPrefix = uniqueName('ntw-test:');
+  const keyPrefix = `${uniqueName('ntw-test:')}:`;
   const service = needsService('Redis', probeRedis, `Set REDIS_URL (default ${REDIS_URL}) to run them.`);
   after(async function () {
     if (service.available) await deleteKeys(keyPrefix);
@@ -15,7 +15,7 @@ describe('RedisStorage', function () {
   runStorageConformance('RedisStorage', () => new RedisStorage({ url: REDIS_URL, keyPrefix }), { persistent: true });
 
   it('keeps every key under its prefix and prunes the indexes with the events', async function () {
-    const prefix = uniqueName('ntw-test:');
+    const prefix = `${uniqueName('ntw-test:')}:`;
     const storage = new RedisStorage({ url: REDIS_URL, keyPrefix: prefix });
     const probe = new Redis(REDIS_URL);
     try {
@@ -38,7 +38,7 @@ describe('RedisStorage', function () {
   });
 
   it('prunes more entries than one script batch', async function () {
-    const prefix = uniqueName('ntw-test:');
+    const prefix = `${uniqueName('ntw-test:')}:`;
     const storage = new RedisStorage({ url: REDIS_URL, keyPrefix: prefix });
     try {
       await storage.init();
