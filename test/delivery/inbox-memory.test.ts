@@ -1,0 +1,4 @@
+import { MemoryStorage } from '../../lib';
+import { runInboxConformance } from '../../lib/storage/inbox-conformance';
+
+runInboxConformance('MemoryStorage', () => new MemoryStorage());
