@@ -65,7 +65,7 @@ describe('claims across processes: two processes, own adapter instances, same 1,
 
   describe('PostgreSQL', function () {
     const schema = uniqueName('ntw_test_');
-    const service = needsService('PostgreSQL', probePostgres, `Set DATABASE_URL (default ${DATABASE_URL}) to run them.`);
+    const service = needsService('PostgreSQL', probePostgres, `Tried DATABASE_URL=${DATABASE_URL}.`);
     after(async function () {
       if (service.available) await dropSchema(schema);
     });
@@ -78,7 +78,7 @@ describe('claims across processes: two processes, own adapter instances, same 1,
 
   describe('Redis', function () {
     const prefix = `${uniqueName('ntw-test:')}:`;
-    const service = needsService('Redis', probeRedis, `Set REDIS_URL (default ${REDIS_URL}) to run them.`);
+    const service = needsService('Redis', probeRedis, `Tried REDIS_URL=${REDIS_URL}.`);
     after(async function () {
       if (service.available) await deleteKeys(prefix);
     });

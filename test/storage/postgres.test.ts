@@ -7,7 +7,7 @@ import { DATABASE_URL, dropSchema, needsService, probePostgres, uniqueName } fro
 
 describe('PostgresStorage', function () {
   const schema = uniqueName('ntw_test_');
-  const service = needsService('PostgreSQL', probePostgres, `Set DATABASE_URL (default ${DATABASE_URL}) to run them.`);
+  const service = needsService('PostgreSQL', probePostgres, `Tried DATABASE_URL=${DATABASE_URL}.`);
   after(async function () {
     if (service.available) await dropSchema(schema);
   });

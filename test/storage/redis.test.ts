@@ -7,7 +7,7 @@ import { REDIS_URL, deleteKeys, needsService, probeRedis, uniqueName } from './s
 
 describe('RedisStorage', function () {
   const keyPrefix = `${uniqueName('ntw-test:')}:`;
-  const service = needsService('Redis', probeRedis, `Set REDIS_URL (default ${REDIS_URL}) to run them.`);
+  const service = needsService('Redis', probeRedis, `Tried REDIS_URL=${REDIS_URL}.`);
   after(async function () {
     if (service.available) await deleteKeys(keyPrefix);
   });

@@ -21,9 +21,10 @@ export async function probePostgres(url = DATABASE_URL): Promise<void> {
 
 export async function probeRedis(url = REDIS_URL): Promise<void> {
   const client = new Redis(url, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => undefined);
+  let cause: Error | undefined;
+  client.on('error', (error: Error) => { cause ??= error; });
   try {
-    await client.connect();
+    await client.connect().catch((error: Error) => { throw cause ?? error; });
     await client.ping();
   } finally {
     client.disconnect();
