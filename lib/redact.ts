@@ -3,9 +3,10 @@ const REDACTED = '[REDACTED]';
 /** Keys whose values never leave the process in clear, whatever the provider. */
 const DEFAULT_SECRET_KEYS = ['activationCode', 'activation_code', 'otp', 'password', 'cvv', 'cvc', 'pan', 'cardNumber', 'card_number'];
 
-// Card-number-like digit runs (12+ digits, optionally grouped), emails, and phone numbers.
+// Card-number-like digit runs (12+ digits, optionally grouped by spaces or dashes, even inside a longer
+// word such as an id: `evt_01J4111111111111111` loses its digits), emails, and phone numbers.
 const PATTERNS: readonly RegExp[] = [
-  /\b\d(?:[ -]?\d){11,}\b/g,
+  /(?<!\d)\d(?:[ -]?\d){11,}(?!\d)/g,
   /[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+\.[A-Za-z]{2,}/g,
   /\+?\b\d(?:[ -]?\d){6,10}\b/g,
 ];

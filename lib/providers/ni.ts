@@ -76,6 +76,8 @@ const INDICATORS: Record<NiTokenEventIndicator, { state: TokenState; reason: str
   7: { state: 'ACTIVE', reason: 'Resume' },
 };
 
+const NI_TYPES: ReadonlySet<string> = new Set<NiNotificationType>(['AC', 'TC', 'TD', 'TE']);
+
 /** ISO 8583-style response codes NI reads in `response.status.code`. */
 function responseCode(status: number): string {
   if (status < 300) return '00';
@@ -93,7 +95,8 @@ function acknowledge(outcome: DeliveryOutcome): Acknowledgement {
     status,
     body: {
       id: String(randomInt(1e11, 1e12)),
-      type: typeof requestType === 'string' ? requestType.slice(0, 10) : '',
+      // Echo only a known type: a refused payload's free text (a code, a phone number) never comes back.
+      type: typeof requestType === 'string' && NI_TYPES.has(requestType) ? requestType : '',
       timestamp: new Date().toISOString(),
       response: {
         status: { code: responseCode(status), description: outcome.ok ? 'successful' : outcome.error.code },

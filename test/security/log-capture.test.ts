@@ -1,0 +1,162 @@
+import { format } from 'node:util';
+import { expect } from 'chai';
+import createDebug from 'debug';
+import express from 'express';
+import request from 'supertest';
+import { createTokenWebhooks } from '../../lib';
+import type { TokenEvent } from '../../lib';
+import { edited, fixture, fixtures } from '../helpers/fixtures';
+import {
+  BASIC, NI_CLIENTS, NI_STATIC, PROVIDERS, SECRETS, niAccessToken, post, securityReceiver, validHeaders,
+} from './support';
+import type { ProviderName } from './support';
+
+/** Values that must never appear in any log line, error body or error message. */
+const PAN = '4111111111111111';
+const PAN_SPACED = '4111 1111 1111 1111';
+const EMAIL = 'alice.cardholder@example.com';
+const PHONE = '+971501234567';
+const ACTIVATION_CODE = '739146';
+const SENSITIVE = [
+  PAN, PAN_SPACED, EMAIL, PHONE, ACTIVATION_CODE,
+  // from the NI seed: card id, email, phone
+  '52913582186153682368', 'abcd@gmail.com', '0554873333',
+  // credentials
+  ...SECRETS, NI_STATIC, BASIC.password, ...NI_CLIENTS.map((c) => c.clientSecret),
+];
+const LEAK_PATTERNS: [string, RegExp][] = [
+  ["card-number-like digit run (13 to 19 digits; NI's 12-digit reference id is not one)", /\d(?:[ -]?\d){12,}/],
+  ['email', /[^\s@"'<>]+@[^\s@"'<>]+\.[A-Za-z]{2,}/],
+  ['phone number', /\+?\d(?:[ -]?\d){8,}/],
+];
+
+function expectClean(what: string, raw: string): void {
+  const text = raw.replace(/"id":"\d{12}"/g, '"id":"<NI reference>"'); // NI's response format: our random 12-digit reference
+  for (const value of SENSITIVE) expect(text, `${what} contains ${value.slice(0, 4)}…`).to.not.include(value);
+  for (const [name, pattern] of LEAK_PATTERNS) expect(pattern.exec(text)?.[0], `${what}: ${name}`).to.equal(undefined);
+}
+
+/** Enable every namespace of the library and capture what `debug` writes; restore afterwards. */
+function captureDebug(): { lines: string[]; restore: () => void } {
+  const lines: string[] = [];
+  const previous = createDebug.disable();
+  const previousLog = createDebug.log;
+  createDebug.enable('network-token-webhooks:*');
+  createDebug.log = (...args: unknown[]) => { lines.push(format(...args)); };
+  return {
+    lines,
+    restore: () => {
+      createDebug.log = previousLog;
+      if (previous) createDebug.enable(previous);
+      else createDebug.disable();
+    },
+  };
+}
+
+/** Payloads that carry card data, contact data and activation codes where a provider may put free text. */
+function hostileBodies(provider: ProviderName): string[] {
+  switch (provider) {
+    case 'cybersource':
+      return [
+        edited('cybersource', 'network-token-provisioned', (p) => { p.payload.data.id = PAN; }),
+        edited('cybersource', 'network-token-provisioned', (p) => { p.payload.data.reason = `${EMAIL} ${PHONE}`; }),
+        edited('cybersource', 'network-token-provisioned', (p) => { p.eventDate = PAN_SPACED; }),
+      ];
+    case 'tokenex':
+      return [
+        edited('tokenex', 'request', (p) => { p.token = PAN; p.networkTokenStateChangeNotification.messageId = EMAIL; }),
+        edited('tokenex', 'request', (p) => { p.networkTokenStateChangeNotification.currentTokenState = PAN; }),
+        edited('tokenex', 'request', (p) => { p.networkTokenStateChangeNotification.tokenReferenceId = PHONE; }),
+      ];
+    case 'ni':
+      return [
+        edited('ni', 'sample-request-for-ac', (p) => { p.id = `${PAN}-${ACTIVATION_CODE}`; p.details.token.activationCode = ACTIVATION_CODE; }),
+        edited('ni', 'sample-request-for-ac', (p) => { p.type = ACTIVATION_CODE; p.details.card.email = EMAIL; }),
+        edited('ni', 'sample-request-for-td', (p) => { p.details.token.tokenEventIndicator = PHONE; }),
+      ];
+    case 'firstoken':
+      return [
+        edited('firstoken', 'active', (p) => { p.event_id = EMAIL; p.data.ft_token = PAN; }),
+        edited('firstoken', 'active', (p) => { p.status = PAN_SPACED; }),
+        edited('firstoken', 'active', (p) => { p.data.created_at = PHONE; }),
+      ];
+  }
+}
+
+describe('security: no card data, contact data, activation code or secret in logs, error bodies or errors', () => {
+  it('with DEBUG=network-token-webhooks:* over every seed fixture and the hostile cases', async () => {
+    const capture = captureDebug();
+    const bodies: string[] = [];
+    const errors: string[] = [];
+    try {
+      const r = securityReceiver();
+      r.webhooks.onError((e) => { errors.push(String((e as Error).message)); });
+      // A handler that fails with card data in its message: the library logs that message.
+      r.webhooks.onSuspended(() => { throw new Error(`declined card ${PAN} for ${EMAIL}, call ${PHONE}`); });
+      for (const provider of PROVIDERS) {
+        for (const f of fixtures(provider)) {
+          const res = await post(r.app, provider, f.text, validHeaders(provider, f.text));
+          expect(res.status).to.be.oneOf([200, 500]);
+          if (res.status !== 200) bodies.push(res.text);
+        }
+        for (const body of hostileBodies(provider)) {
+          for (const headers of [validHeaders(provider, body), {}, { authorization: `Bearer ${PAN}${EMAIL}` }]) {
+            const res = await post(r.app, provider, body, headers);
+            // An accepted delivery's answer echoes the sender's own notification id; only refusals are checked.
+            if (res.status !== 200) bodies.push(res.text);
+          }
+          bodies.push((await post(r.app, provider, `${body.slice(0, -3)}, "x": "${PAN}"`, validHeaders(provider, body))).text);
+        }
+      }
+      // NI: an activation code delivered with an OAuth token; the token endpoint refusing a wrong secret.
+      const token = await niAccessToken(r.app);
+      const ac = edited('ni', 'sample-request-for-ac', (p) => { p.id = 'a1b2c3d4-0000-4000-8000-000000000001'; p.details.token.activationCode = ACTIVATION_CODE; });
+      expect((await post(r.app, 'ni', ac, { authorization: `Bearer ${token}` })).status).to.equal(200);
+      bodies.push((await request(r.app).post('/oauth/ni/token').type('form')
+        .send({ grant_type: 'client_credentials', client_id: EMAIL, client_secret: NI_CLIENTS[0].clientSecret.slice(0, -1) })).text);
+    } finally {
+      capture.restore();
+    }
+    const log = capture.lines.join('\n');
+    if (process.env.SHOW_LOG) process.stdout.write(`${log}\n`);
+    expect(capture.lines.length, 'debug output was captured').to.be.above(50);
+    expect(log).to.include('network-token-webhooks:receive');
+    expect(log).to.include('schema_violation'); // the hostile cases reached past authentication
+    expectClean('debug output', log);
+    expect(bodies.length).to.be.above(30);
+    expectClean('response bodies of refusals', bodies.join('\n'));
+    expect(errors.length, 'handler failures reported').to.be.above(0);
+  });
+
+  it('activation codes are redacted before the event is persisted; the handler still receives them', async () => {
+    const webhooks = createTokenWebhooks<TokenEvent>({ pruneIntervalMs: false });
+    const received: TokenEvent[] = [];
+    webhooks.onEvent((e) => { received.push(e); });
+    const app = express().use('/ni', webhooks.ni({ auth: { bearer: NI_STATIC } }));
+    const body = edited('ni', 'sample-request-for-ac', (p) => { p.details.token.activationCode = ACTIVATION_CODE; });
+    const res = await request(app).post('/ni').set({ 'content-type': 'application/json', authorization: `Bearer ${NI_STATIC}` }).send(body);
+    expect(res.status).to.equal(200);
+    expect(received).to.have.length(1);
+    expect(received[0]!.type).to.equal('token.activation_code');
+    expect((received[0] as { activationCode?: string }).activationCode).to.equal(ACTIVATION_CODE);
+    const stored = await webhooks.listEvents({ provider: 'ni' });
+    expect(stored).to.have.length(1);
+    const text = JSON.stringify(stored);
+    expect(text).to.not.include(ACTIVATION_CODE);
+    expect((stored[0]!.payload as { details: { token: { activationCode: string } } }).details.token.activationCode).to.equal('[REDACTED]');
+  });
+
+  it('error messages and schema issues name paths, never values', async () => {
+    const r = securityReceiver();
+    const body = edited('tokenex', 'request', (p) => { p.networkTokenStateChangeNotification.currentTokenState = `${PAN} ${EMAIL}`; });
+    const res = await post(r.app, 'tokenex', body, validHeaders('tokenex', body));
+    expect(res.status).to.equal(400);
+    expect(res.body.error.code).to.equal('schema_violation');
+    expect(res.body.error.issues.map((i: { path: string }) => i.path)).to.include('/networkTokenStateChangeNotification/currentTokenState');
+    expectClean('schema issues', res.text);
+    const ni = fixture('ni', 'sample-request-for-td').text.replace('"3"', `"${PAN}"`);
+    const niRes = await post(r.app, 'ni', ni, validHeaders('ni', ni));
+    expect(niRes.status).to.equal(400);
+    expectClean('NI error body', niRes.text);
+  });
+});
