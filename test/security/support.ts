@@ -74,8 +74,11 @@ export function validHeaders(provider: ProviderName, body: string | Buffer): Rec
   return { authorization: `Bearer ${SECRETS[1]}` };
 }
 
+/** POST `body` byte for byte (superagent would JSON-serialize a Buffer sent with a JSON content type). */
 export function post(app: Express, provider: ProviderName, body: string | Buffer, headers: Record<string, string>) {
-  return request(app).post(`/webhooks/${provider}`).set({ 'content-type': 'application/json', ...headers }).send(body);
+  const req = request(app).post(`/webhooks/${provider}`).set({ 'content-type': 'application/json', ...headers });
+  if (Buffer.isBuffer(body)) req.serialize((data) => data as string);
+  return req.send(body);
 }
 
 /** Obtain an NI access token from the token endpoint with client_secret_post. */
