@@ -1,0 +1,45 @@
+/**
+ * One receiver process of the soak (bench/soak.ts). Env: PORT, STORAGE/DATABASE_URL/DATABASE_SCHEMA/REDIS_URL/REDIS_KEY_PREFIX
+ * (STORAGE=postgres|redis), LEASE_MS, MODE, FAIL_RATE (share of handler runs that throw), OUT (file of completions).
+ * A handler run that completes appends `<event id>` to OUT, synchronously, as its last step; a kill -9 keeps what was appended.
+ */
+import { appendFileSync } from 'node:fs';
+import express from 'express';
+import { createTokenWebhooks } from '../lib';
+import type { Storage } from '../lib';
+import { PostgresStorage } from '../lib/storage/postgres';
+import { RedisStorage } from '../lib/storage/redis';
+
+const BEARER = process.env.BEARER ?? 'soak-bearer-0123456789abcdef';
+const failRate = Number(process.env.FAIL_RATE ?? 0);
+const out = process.env.OUT ?? '/dev/null';
+
+const storage: Storage = process.env.STORAGE === 'redis'
+  ? new RedisStorage({ url: process.env.REDIS_URL, keyPrefix: process.env.REDIS_KEY_PREFIX })
+  : new PostgresStorage({ connectionString: process.env.DATABASE_URL, schema: process.env.DATABASE_SCHEMA, poolConfig: { max: 40 } });
+const webhooks = createTokenWebhooks({
+  storage,
+  leaseMs: Number(process.env.LEASE_MS ?? 2000),
+  mode: process.env.MODE === 'inbox' ? 'inbox' : 'sync',
+  pruneIntervalMs: false,
+  inbox: { pollIntervalMs: 100, backoffBaseMs: 100, backoffMaxMs: 1000, maxAttempts: 20, concurrency: 16 },
+});
+webhooks.onEvent(async (event) => {
+  await new Promise((resolve) => setTimeout(resolve, Math.random() * 4)); // some work, so a kill lands mid-handler
+  if (Math.random() < failRate) throw new Error('injected failure');
+  appendFileSync(out, `${event.id}\n`);
+});
+webhooks.onError(() => undefined);
+
+const app = express();
+app.use('/webhooks/tokenex', webhooks.tokenex({ auth: { bearer: BEARER } }));
+void webhooks.ready().then(() => {
+  const server = app.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
+    process.stdout.write(`listening ${(server.address() as { port: number }).port}\n`);
+  });
+  server.keepAliveTimeout = 30_000;
+  process.on('SIGTERM', () => {
+    server.close();
+    void webhooks.close().then(() => process.exit(0));
+  });
+});

@@ -1,0 +1,264 @@
+/**
+ * Soak of the delivery guarantees (issue #5): two receiver processes on one storage, loopback only,
+ * bounded in time. Sends SOAK_EVENTS distinct events plus 30% duplicates (a third concurrent to the
+ * same instance, a third concurrent to the other one, a third later), retries every non-2xx like a
+ * provider, injects 5% handler failures, kills instance b with SIGKILL once and restarts it, then
+ * prints how many times each event's handlers completed.
+ *
+ *   npm run soak                          # PostgreSQL then Redis, sync mode
+ *   SOAK_RUNS=postgres:inbox npm run soak # other runs: <postgres|redis>:<sync|inbox>, comma-separated
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import Redis from 'ioredis';
+
+const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const EVENTS = Number(process.env.SOAK_EVENTS ?? 14_000);
+const DUPLICATE_SHARE = 0.3;
+const FAIL_RATE = 0.05;
+const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 48);
+const LEASE_MS = 2000;
+const MAX_ATTEMPTS = 15;
+const RUN_LIMIT_MS = 150_000;
+const BEARER = 'soak-bearer-0123456789abcdef';
+const ROOT = join(__dirname, '..');
+
+type Target = 'a' | 'b';
+
+interface Receiver {
+  child: ChildProcess;
+  port: number;
+  incarnation: number;
+}
+
+function startReceiver(name: Target, env: Record<string, string>, dir: string, incarnation: number, port = 0): Promise<Receiver> {
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', join(__dirname, 'soak-receiver.ts')], {
+    cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env, PORT: String(port), BEARER, LEASE_MS: String(LEASE_MS), FAIL_RATE: String(FAIL_RATE),
+      OUT: join(dir, `${name}-${incarnation}.log`) },
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      const match = out.match(/listening (\d+)/);
+      if (match) resolve({ child, port: Number(match[1]), incarnation });
+    });
+    child.once('exit', (code) => reject(new Error(`receiver ${name} exited with ${code} before listening`)));
+  });
+}
+
+const stopped = (child: ChildProcess, signal: NodeJS.Signals) => new Promise<void>((resolve) => {
+  if (child.exitCode !== null || child.signalCode !== null) return resolve();
+  child.once('exit', () => resolve());
+  child.kill(signal);
+});
+
+function body(id: string, tokenRef: string, state: string, at: number): string {
+  return JSON.stringify({
+    token: '476120FDallZ7718', referenceNumber: '21082509302518698472', success: 'true', error: '',
+    networkTokenStateChangeNotification: {
+      messageId: id, conversationId: 'aa3a5f54-6eb2-4714-aea3-9f525353cbd7', tokenRequestorId: '12345678901',
+      tokenReferenceId: tokenRef, tokenTimestamp: String(at), requestReason: 'soak', requestReasonCode: 'ACTIVATED_BY_ISSUER',
+      previousTokenState: 'INACTIVE', currentTokenState: state,
+    },
+  });
+}
+
+interface Answer { status: number | string; code?: string; ms: number }
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
+
+function send(port: number, payload: string): Promise<Answer> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const req = http.request({ host: '127.0.0.1', port, path: '/webhooks/tokenex', method: 'POST', agent,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${BEARER}`, 'content-length': Buffer.byteLength(payload) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c: string) => { text += c; }).on('end', () => {
+        let code: string | undefined;
+        try { code = (JSON.parse(text) as { error?: { code?: string } }).error?.code; } catch { /* not JSON */ }
+        resolve({ status: res.statusCode ?? 0, ...(code ? { code } : {}), ms: performance.now() - started });
+      });
+    });
+    req.setTimeout(20_000, () => req.destroy(new Error('client timeout')));
+    req.on('error', (error: NodeJS.ErrnoException) => resolve({ status: error.code ?? error.message, ms: performance.now() - started }));
+    req.end(payload);
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const percentile = (sorted: number[], p: number) => sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
+
+async function soak(backend: 'postgres' | 'redis', mode: 'sync' | 'inbox'): Promise<boolean> {
+  const run = randomBytes(4).toString('hex');
+  const dir = mkdtempSync(join(tmpdir(), 'ntw-soak-'));
+  const schema = `ntw_soak_${run}`;
+  const prefix = `ntw-soak-${run}:`;
+  const env: Record<string, string> = backend === 'postgres'
+    ? { STORAGE: 'postgres', DATABASE_URL, DATABASE_SCHEMA: schema, MODE: mode }
+    : { STORAGE: 'redis', REDIS_URL, REDIS_KEY_PREFIX: prefix, MODE: mode };
+  const receivers: Record<Target, Receiver> = {
+    a: await startReceiver('a', env, dir, 1),
+    b: await startReceiver('b', env, dir, 1),
+  };
+  const limit = setTimeout(() => {
+    console.error(`soak: over ${RUN_LIMIT_MS / 1000}s, stopping`);
+    for (const r of Object.values(receivers)) r.child.kill('SIGKILL');
+    process.exit(2);
+  }, RUN_LIMIT_MS);
+
+  // The plan: every event once, plus duplicates: concurrent to the same instance, to the other, or later.
+  const duplicates = Math.round((EVENTS * DUPLICATE_SHARE) / (1 - DUPLICATE_SHARE));
+  const ids = Array.from({ length: EVENTS }, (_, i) => `soak-${run}-${i}`);
+  const bodies = ids.map((id, i) => body(id, `tok-${i % 1500}`, Math.random() < 0.7 ? 'ACTIVE' : 'SUSPENDED', Date.UTC(2025, 0, 1) + i * 1000));
+  const pick = (): Target => (Math.random() < 0.5 ? 'a' : 'b');
+  const jobs: { order: number; event: number; copies: Target[] }[] = ids.map((_, i) => ({ order: i, event: i, copies: [pick()] }));
+  const kinds = { concurrentSame: 0, concurrentOther: 0, later: 0 };
+  for (let d = 0; d < duplicates; d++) {
+    const i = Math.floor(Math.random() * EVENTS);
+    const job = jobs[i]!;
+    const kind = Math.floor(Math.random() * 3);
+    if (kind === 0) { job.copies.push(job.copies[0]!); kinds.concurrentSame++; }
+    else if (kind === 1) { job.copies.push(job.copies[0] === 'a' ? 'b' : 'a'); kinds.concurrentOther++; }
+    else { jobs.push({ order: i + 50 + Math.random() * 2000, event: i, copies: [pick()] }); kinds.later++; }
+  }
+  jobs.sort((x, y) => x.order - y.order);
+  const planned = jobs.reduce((n, j) => n + j.copies.length, 0);
+
+  const answers: Answer[] = [];
+  const gaveUp: string[] = [];
+  const deliver = async (event: number, first: Target) => {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const target = attempt === 0 ? first : pick();
+      const answer = await send(receivers[target].port, bodies[event]!);
+      answers.push(answer);
+      if (typeof answer.status === 'number' && answer.status < 300) return;
+      await sleep(100 * Math.min(attempt + 1, 5) + Math.random() * 100); // a provider's retry, scaled down from minutes
+    }
+    gaveUp.push(ids[event]!);
+  };
+
+  const started = Date.now();
+  let next = 0;
+  let done = 0;
+  let killedAt: number | undefined;
+  const killAfter = Math.floor(jobs.length * 0.4);
+  const killAndRestart = async () => {
+    killedAt = Date.now();
+    const old = receivers.b;
+    await stopped(old.child, 'SIGKILL');
+    await sleep(1000);
+    receivers.b = await startReceiver('b', env, dir, old.incarnation + 1, old.port);
+  };
+  let restart: Promise<void> | undefined;
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (next < jobs.length) {
+      const job = jobs[next++]!;
+      await Promise.all(job.copies.map((target) => deliver(job.event, target)));
+      if (++done === killAfter) restart = killAndRestart();
+    }
+  }));
+  await restart;
+  const sendMs = Date.now() - started;
+
+  // Inbox mode acknowledges before the handlers run: wait (bounded) until the background work settles.
+  const completions = () => {
+    const counts = new Map<string, { total: number; killed: number }>();
+    for (const file of readdirSync(dir)) {
+      const killedFile = file === 'b-1.log';
+      for (const id of readFileSync(join(dir, file), 'utf8').split('\n')) {
+        if (!id) continue;
+        const c = counts.get(id) ?? { total: 0, killed: 0 };
+        c.total++;
+        if (killedFile) c.killed++;
+        counts.set(id, c);
+      }
+    }
+    return counts;
+  };
+  if (mode === 'inbox') {
+    const end = Date.now() + 60_000;
+    while (Date.now() < end && ids.some((id) => !completions().has(id))) await sleep(500);
+  }
+  clearTimeout(limit);
+  await Promise.all(Object.values(receivers).map((r) => stopped(r.child, 'SIGTERM')));
+  agent.destroy();
+
+  const counts = completions();
+  let once = 0; let never = 0; const twice: string[] = []; const interrupted: string[] = [];
+  for (const id of ids) {
+    const c = counts.get(id);
+    if (!c) never++;
+    else if (c.total === 1) once++;
+    else if (c.killed > 0 && c.total - c.killed === 1) interrupted.push(id);
+    else twice.push(id);
+  }
+  const byStatus = new Map<string, number>();
+  for (const a of answers) {
+    const key = `${a.status}${a.code ? ` ${a.code}` : ''}`;
+    byStatus.set(key, (byStatus.get(key) ?? 0) + 1);
+  }
+  const unexpected5xx = answers.filter((a) => typeof a.status === 'number' && a.status >= 500 && a.code !== 'handler_failed').length;
+  const latencies = answers.filter((a) => typeof a.status === 'number').map((a) => a.ms).sort((x, y) => x - y);
+  const ok = answers.filter((a) => typeof a.status === 'number' && a.status < 300).map((a) => a.ms).sort((x, y) => x - y);
+
+  console.log(`\n=== soak: ${backend}, ${mode} mode (run ${run}) ===`);
+  console.log(`deliveries planned (originals + duplicates): ${planned}  [${EVENTS} events + ${duplicates} duplicates: ${kinds.concurrentSame} concurrent same instance, ${kinds.concurrentOther} concurrent other instance, ${kinds.later} later]`);
+  console.log(`HTTP requests sent (with provider-style retries): ${answers.length} in ${(sendMs / 1000).toFixed(1)} s`);
+  console.log(`distinct events: ${EVENTS}`);
+  console.log(`handlers completed exactly once: ${once}`);
+  console.log(`handlers completed more than once, interrupted by the kill: ${interrupted.length}${interrupted.length ? ` (${interrupted.join(', ')})` : ''}`);
+  console.log(`handlers completed more than once, otherwise: ${twice.length}${twice.length ? ` (${twice.slice(0, 20).join(', ')})` : ''}`);
+  console.log(`handlers never completed: ${never}`);
+  console.log(`deliveries the sender gave up on after ${MAX_ATTEMPTS} attempts: ${gaveUp.length}`);
+  console.log(`instance b killed with SIGKILL ${killedAt ? `${((killedAt - started) / 1000).toFixed(1)} s in` : 'never'} and restarted`);
+  console.log('answers by status:');
+  for (const [key, n] of [...byStatus].sort()) console.log(`  ${key.padEnd(32)} ${n}`);
+  console.log(`5xx answers other than injected handler failures: ${unexpected5xx}`);
+  console.log(`latency, all answers: p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`);
+  console.log(`latency, 2xx answers: p50 ${percentile(ok, 50).toFixed(1)} ms, p99 ${percentile(ok, 99).toFixed(1)} ms`);
+
+  rmSync(dir, { recursive: true, force: true });
+  await cleanup(backend, schema, prefix);
+  const passed = never === 0 && twice.length === 0 && unexpected5xx === 0 && gaveUp.length === 0;
+  console.log(`targets: ${passed ? 'met' : 'MISSED'}`);
+  return passed;
+}
+
+async function cleanup(backend: string, schema: string, prefix: string): Promise<void> {
+  if (backend === 'postgres') {
+    const client = new Client({ connectionString: DATABASE_URL });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+    return;
+  }
+  const client = new Redis(REDIS_URL);
+  let cursor = '0';
+  do {
+    const [nextCursor, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = nextCursor;
+    if (keys.length) await client.del(...keys);
+  } while (cursor !== '0');
+  client.disconnect();
+}
+
+async function main(): Promise<void> {
+  const runs = (process.env.SOAK_RUNS ?? 'postgres:sync,redis:sync').split(',').map((r) => r.trim().split(':') as ['postgres' | 'redis', 'sync' | 'inbox']);
+  let allPassed = true;
+  for (const [backend, mode] of runs) allPassed = (await soak(backend, mode ?? 'sync')) && allPassed;
+  process.exit(allPassed ? 0 : 1);
+}
+
+void main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
