@@ -20,6 +20,15 @@ function open(): Storage {
   }
 }
 
+async function oneByOne<T>(ids: readonly string[], claim: (id: string) => T | Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  for (const id of ids) {
+    await new Promise((resolve) => setImmediate(resolve));
+    results.push(await claim(id));
+  }
+  return results;
+}
+
 async function main(): Promise<void> {
   const storage = open();
   await storage.init?.();
@@ -36,7 +45,9 @@ async function main(): Promise<void> {
   let input = '';
   while (!input.includes('go')) input += String((await once(process.stdin, 'data'))[0]);
   const started = Date.now();
-  const results = await Promise.all(ids.map((id) => storage.claim({ provider: RACE_PROVIDER, id }, `pid-${process.pid}`, 60_000)));
+  const claim = (id: string) => storage.claim({ provider: RACE_PROVIDER, id }, `pid-${process.pid}`, 60_000);
+  // A synchronous store (SQLite) would run all claims in one tick: yield between them so the processes interleave.
+  const results = RACE_KIND === 'sqlite' ? await oneByOne(ids, claim) : await Promise.all(ids.map(claim));
   const won = ids.filter((_, i) => results[i] === 'claimed').sort();
   const other = results.filter((r) => r !== 'claimed' && r !== 'in_progress').length;
   process.stdout.write(`${JSON.stringify({ won, other, ms: Date.now() - started })}\n`);
