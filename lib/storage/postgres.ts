@@ -10,6 +10,8 @@ import type { EventRow } from './row';
 import { ms, postgresDdl, postgresTables } from './postgres-schema';
 import type { PostgresTables } from './postgres-schema';
 import { logger } from '../log';
+import type { InboxItem, InboxListQuery, InboxStorage } from './inbox';
+import { PostgresInbox, postgresInboxDdl, postgresInboxTable } from './postgres-inbox';
 
 const log = logger('storage:postgres');
 
@@ -50,8 +52,9 @@ const isPool = (value: unknown): value is Pool =>
  * the database clock (`now()`); claims are one `INSERT … ON CONFLICT`; the projection runs in a
  * transaction holding the token's row lock, so concurrent writers cannot make it regress.
  */
-export class PostgresStorage implements Storage {
+export class PostgresStorage implements Storage, InboxStorage {
   readonly tables: PostgresTables;
+  private readonly inbox: PostgresInbox;
   private readonly pool: Pool;
   private readonly ownsPool: boolean;
   private closed = false;
@@ -69,6 +72,7 @@ export class PostgresStorage implements Storage {
       this.pool.on('error', (error) => log('idle connection error: %s', error.message));
       this.ownsPool = true;
     }
+    this.inbox = new PostgresInbox(this.pool, postgresInboxTable(this.tables.schema));
   }
 
   /** Create the schema, tables and indexes when missing (idempotent, safe with several instances starting at once). */
@@ -76,6 +80,7 @@ export class PostgresStorage implements Storage {
     await this.transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`network-token-webhooks:${this.tables.schema}`]);
       await client.query(postgresDdl(this.tables));
+      await client.query(postgresInboxDdl(postgresInboxTable(this.tables.schema)));
     });
     log('tables ready in schema %s', this.tables.schema);
   }
@@ -189,4 +194,15 @@ export class PostgresStorage implements Storage {
       client.release(broken);
     }
   }
+
+  // The inbox queue of `mode: 'inbox'` (lib/storage/postgres-inbox.ts).
+  enqueue(item: InboxItem) { return this.inbox.enqueue(item); }
+  leaseNext(owner: string, leaseMs: number, now: Date) { return this.inbox.leaseNext(owner, leaseMs, now); }
+  markDone(key: EventKey, owner: string, now: Date) { return this.inbox.markDone(key, owner, now); }
+  markFailed(key: EventKey, owner: string, nextAttemptAt: Date, error: string) { return this.inbox.markFailed(key, owner, nextAttemptAt, error); }
+  markDead(key: EventKey, owner: string, error: string, now: Date) { return this.inbox.markDead(key, owner, error, now); }
+  getInboxEntry(key: EventKey) { return this.inbox.getInboxEntry(key); }
+  listDeadLetters(query?: InboxListQuery) { return this.inbox.listDeadLetters(query); }
+  requeue(id: string, provider: string | undefined, now: Date) { return this.inbox.requeue(id, provider, now); }
+  pruneInbox(olderThan: Date) { return this.inbox.pruneInbox(olderThan); }
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { createTokenWebhooks } from '../../lib';
+import { createTokenWebhooks, isInboxStorage } from '../../lib';
 import type { Storage, TokenWebhooks } from '../../lib';
 import { PostgresStorage } from '../../lib/storage/postgres';
 import { RedisStorage } from '../../lib/storage/redis';
@@ -67,6 +67,13 @@ function crashSuite(name: string, makeStorage: () => Storage, env: () => Record<
   for (const mode of ['sync', 'inbox'] as const) {
     it(`${name}, ${mode} mode: a receiver killed mid-handler leaves a lease that expires; the redelivery (or the inbox) completes the handlers`, async function () {
       this.timeout(30_000);
+      const storage = makeStorage();
+      if (mode === 'inbox' && !isInboxStorage(storage)) {
+        await storage.close?.();
+        // eslint-disable-next-line no-console
+        console.warn(`      skipping: ${name} storage does not implement InboxStorage yet`);
+        this.skip();
+      }
       const child = startChild({ ...env(), MODE: mode });
       let survivor: TokenWebhooks | undefined;
       try {
@@ -80,7 +87,7 @@ function crashSuite(name: string, makeStorage: () => Storage, env: () => Record<
         assert.equal(await firstAnswer, mode === 'sync' ? 'connection lost' : 200);
 
         const runs: string[] = [];
-        survivor = createTokenWebhooks({ storage: makeStorage(), leaseMs: LEASE_MS, mode, pruneIntervalMs: false, inbox: { pollIntervalMs: false } });
+        survivor = createTokenWebhooks({ storage, leaseMs: LEASE_MS, mode, pruneIntervalMs: false, inbox: { pollIntervalMs: false } });
         survivor.onEvent((event) => { runs.push(event.id); });
         const { app } = mount(survivor);
         if (mode === 'sync') {
