@@ -21,7 +21,7 @@ describe('PostgresStorage', function () {
       await Promise.all(instances.map((s) => s.init()));
       const tables = await instances[0]!['pool'].query<{ table_name: string }>(
         'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [fresh]);
-      assert.deepEqual(tables.rows.map((r) => r.table_name), ['ntw_claims', 'ntw_events', 'ntw_token_states']);
+      assert.deepEqual(tables.rows.map((r) => r.table_name), ['ntw_claims', 'ntw_events', 'ntw_inbox', 'ntw_token_states']);
     } finally {
       await Promise.all(instances.map((s) => s.close()));
       await dropSchema(fresh);
