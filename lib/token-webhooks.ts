@@ -110,7 +110,10 @@ export interface TokenWebhooks<E extends TokenEvent = BuiltinTokenEvent> extends
   listEvents(query?: EventQuery): Promise<StoredEvent[]>;
   /** Remove processed ids and logged events older than the retention. */
   prune(): Promise<PruneResult>;
-  /** Initialize storage now rather than on the first delivery. */
+  /**
+   * Initialize storage now rather than on the first delivery. In inbox mode this also starts the
+   * worker, as mounting the first endpoint does: call it in a process that runs handlers without endpoints.
+   */
   ready(): Promise<void>;
   /**
    * Refuse new deliveries (retry-later `shutting_down`), stop pruning and the inbox worker, wait for
@@ -192,10 +195,16 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
         ...(inbox.random ? { random: inbox.random } : {}),
       },
     });
-    // After the caller registered its handlers (same tick): pending events of an earlier run resume by themselves.
-    const started = worker;
-    setImmediate(() => started.start());
   }
+  // The worker starts when the first endpoint is mounted (or on ready()): like deliveries, it must not
+  // run events before the handlers are registered, which happens before mounting. Pending events of an
+  // earlier run then resume by themselves.
+  let workerStarted = false;
+  const startWorker = () => {
+    if (workerStarted || !worker || closing) return;
+    workerStarted = true;
+    worker.start();
+  };
   const requireInbox = (method: string) => {
     if (!inboxStorage || !worker) throw new ConfigurationError('ERR_NTW_INBOX_MODE', `${method}() needs mode: 'inbox'`);
     return { inbox: inboxStorage, inboxWorker: worker };
@@ -219,8 +228,11 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     return webhooks;
   };
 
-  const endpoint = <Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, providerOptions?: O) =>
-    createEndpoint(provider, providerOptions ?? ({} as O), context);
+  const endpoint = <Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, providerOptions?: O) => {
+    const middleware = createEndpoint(provider, providerOptions ?? ({} as O), context);
+    startWorker();
+    return middleware;
+  };
 
   const mounters = Object.fromEntries(
     Object.values(builtinProviders).map((provider) => [provider.name, (o?: ProviderOptions) => endpoint(provider as Provider<string, unknown, ProviderOptions>, o)]),
@@ -250,7 +262,10 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
       return storage.listEvents(query);
     },
     prune,
-    ready,
+    async ready() {
+      await ready();
+      startWorker();
+    },
     async close() {
       closing = true;
       if (timer) clearInterval(timer);

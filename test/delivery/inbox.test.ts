@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { MemoryStorage } from '../../lib';
+import { MemoryStorage, createTokenWebhooks } from '../../lib';
 import type { TokenEvent, TokenWebhooksOptions } from '../../lib';
 import { isInboxStorage } from '../../lib/storage/inbox';
 import { backoffDelay } from '../../lib/pipeline/inbox-backoff';
@@ -148,6 +148,23 @@ describe('delivery: inbox mode', () => {
     await eventually(() => ids.length === 2, 5000, 'the pending events to run');
     assert.deepEqual(ids.sort(), ['evt-inbox-restart-1', 'evt-inbox-restart-2']);
     await restarted.webhooks.close();
+  });
+
+  it('does not run pending events before it is mounted (or ready()), so handlers registered late still get them', async () => {
+    const storage = new MemoryStorage();
+    const first = inboxReceiver({ storage });
+    await post(first.app, 'tokenex', tokenexBody({ id: 'evt-inbox-late-1' })).expect(200);
+    await first.webhooks.close();
+
+    const restarted = createTokenWebhooks({ storage, mode: 'inbox', pruneIntervalMs: false, inbox: { pollIntervalMs: 10 } });
+    await turns(50); // the host app is still starting: awaiting its own connections, say
+    assert.equal(storage.getInboxEntry({ provider: 'tokenex', id: 'evt-inbox-late-1' })?.status, 'pending');
+    const ids: string[] = [];
+    restarted.onEvent((e) => { ids.push(e.id); });
+    await restarted.ready();
+    await eventually(() => ids.length === 1, 5000, 'the pending event to run');
+    assert.deepEqual(ids, ['evt-inbox-late-1']);
+    await restarted.close();
   });
 
   it('runs an event as soon as it arrives when polling is on', async () => {
