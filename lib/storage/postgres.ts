@@ -10,7 +10,7 @@ import type { EventRow } from './row';
 import { ms, postgresDdl, postgresTables } from './postgres-schema';
 import type { PostgresTables } from './postgres-schema';
 import { logger } from '../log';
-import type { InboxItem, InboxListQuery, InboxStorage } from './inbox';
+import { InboxDelegate } from './inbox-delegate';
 import { PostgresInbox, postgresInboxDdl, postgresInboxTable } from './postgres-inbox';
 
 const log = logger('storage:postgres');
@@ -52,14 +52,16 @@ const isPool = (value: unknown): value is Pool =>
  * the database clock (`now()`); claims are one `INSERT … ON CONFLICT`; the projection runs in a
  * transaction holding the token's row lock, so concurrent writers cannot make it regress.
  */
-export class PostgresStorage implements Storage, InboxStorage {
+/** Its inbox queue (`mode: 'inbox'`) lives in lib/storage/postgres-inbox.ts. */
+export class PostgresStorage extends InboxDelegate implements Storage {
   readonly tables: PostgresTables;
-  private readonly inbox: PostgresInbox;
+  protected readonly inbox: PostgresInbox;
   private readonly pool: Pool;
   private readonly ownsPool: boolean;
   private closed = false;
 
   constructor(options: string | Pool | PostgresStorageOptions) {
+    super();
     const opts: PostgresStorageOptions = typeof options === 'string' ? { connectionString: options } : isPool(options) ? { pool: options } : options;
     this.tables = postgresTables(opts.schema ?? 'public');
     if (opts.pool) {
@@ -194,15 +196,4 @@ export class PostgresStorage implements Storage, InboxStorage {
       client.release(broken);
     }
   }
-
-  // The inbox queue of `mode: 'inbox'` (lib/storage/postgres-inbox.ts).
-  enqueue(item: InboxItem) { return this.inbox.enqueue(item); }
-  leaseNext(owner: string, leaseMs: number, now: Date) { return this.inbox.leaseNext(owner, leaseMs, now); }
-  markDone(key: EventKey, owner: string, now: Date) { return this.inbox.markDone(key, owner, now); }
-  markFailed(key: EventKey, owner: string, nextAttemptAt: Date, error: string) { return this.inbox.markFailed(key, owner, nextAttemptAt, error); }
-  markDead(key: EventKey, owner: string, error: string, now: Date) { return this.inbox.markDead(key, owner, error, now); }
-  getInboxEntry(key: EventKey) { return this.inbox.getInboxEntry(key); }
-  listDeadLetters(query?: InboxListQuery) { return this.inbox.listDeadLetters(query); }
-  requeue(id: string, provider: string | undefined, now: Date) { return this.inbox.requeue(id, provider, now); }
-  pruneInbox(olderThan: Date) { return this.inbox.pruneInbox(olderThan); }
 }

@@ -7,7 +7,7 @@ import { ConfigurationError } from '../errors';
 import { loadDriver } from './driver';
 import { APPLY_STATE, CLAIM, COMPLETE, PRUNE, RELEASE, SAVE_EVENT, runScript } from './redis-scripts';
 import { logger } from '../log';
-import type { InboxItem, InboxListQuery, InboxStorage } from './inbox';
+import { InboxDelegate } from './inbox-delegate';
 import { RedisInbox } from './redis-inbox';
 
 const log = logger('storage:redis');
@@ -62,14 +62,16 @@ function decodeEvent(json: string): StoredEvent {
  * Keys (all under `keyPrefix`): `claim:<provider>:<id>`, `claims:done`, `event:<provider>:<id>`,
  * `idx:all`, `idx:p:<provider>`, `idx:t:<provider>:<tokenRef>`, `state:<provider>:<tokenRef>`.
  */
-export class RedisStorage implements Storage, InboxStorage {
+/** Its inbox queue (`mode: 'inbox'`) lives in lib/storage/redis-inbox.ts. */
+export class RedisStorage extends InboxDelegate implements Storage {
   readonly keyPrefix: string;
-  private readonly inbox: RedisInbox;
+  protected readonly inbox: RedisInbox;
   private readonly client: Redis;
   private readonly ownsClient: boolean;
   private readonly connectTimeoutMs: number;
 
   constructor(options: string | Redis | RedisStorageOptions = {}) {
+    super();
     const opts: RedisStorageOptions = typeof options === 'string' ? { url: options } : isClient(options) ? { client: options } : options;
     this.keyPrefix = opts.keyPrefix ?? 'ntw:';
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
@@ -219,15 +221,4 @@ export class RedisStorage implements Storage, InboxStorage {
       this.client.once('end', onEnd);
     });
   }
-
-  // The inbox queue of `mode: 'inbox'` (lib/storage/redis-inbox.ts).
-  enqueue(item: InboxItem) { return this.inbox.enqueue(item); }
-  leaseNext(owner: string, leaseMs: number, now: Date) { return this.inbox.leaseNext(owner, leaseMs, now); }
-  markDone(key: EventKey, owner: string, now: Date) { return this.inbox.markDone(key, owner, now); }
-  markFailed(key: EventKey, owner: string, nextAttemptAt: Date, error: string) { return this.inbox.markFailed(key, owner, nextAttemptAt, error); }
-  markDead(key: EventKey, owner: string, error: string, now: Date) { return this.inbox.markDead(key, owner, error, now); }
-  getInboxEntry(key: EventKey) { return this.inbox.getInboxEntry(key); }
-  listDeadLetters(query?: InboxListQuery) { return this.inbox.listDeadLetters(query); }
-  requeue(id: string, provider: string | undefined, now: Date) { return this.inbox.requeue(id, provider, now); }
-  pruneInbox(olderThan: Date) { return this.inbox.pruneInbox(olderThan); }
 }

@@ -10,7 +10,7 @@ import { loadDriver } from './driver';
 import { eventFromRow, payloadText } from './row';
 import type { EventRow } from './row';
 import { logger } from '../log';
-import type { InboxItem, InboxListQuery, InboxStorage } from './inbox';
+import { InboxDelegate } from './inbox-delegate';
 import { SQLITE_INBOX_SCHEMA, SqliteInbox } from './sqlite-inbox';
 
 const log = logger('storage:sqlite');
@@ -63,14 +63,16 @@ const stateFromRow = (row: StateRow): TokenStateRecord => ({
  * Storage in one SQLite file (better-sqlite3, WAL mode): survives restarts; several processes on
  * the same machine may share the file. Writes that must be atomic run in IMMEDIATE transactions.
  */
-export class SqliteStorage implements Storage, InboxStorage {
+/** Its inbox queue (`mode: 'inbox'`) lives in lib/storage/sqlite-inbox.ts. */
+export class SqliteStorage extends InboxDelegate implements Storage {
   private readonly options: SqliteStorageOptions;
-  private readonly inbox = new SqliteInbox(() => this.db);
+  protected readonly inbox = new SqliteInbox(() => this.db);
   private readonly Driver: typeof BetterSqlite3;
   private readonly now: () => number;
   private database: BetterSqlite3.Database | undefined;
 
   constructor(pathOrOptions: string | SqliteStorageOptions) {
+    super();
     this.options = typeof pathOrOptions === 'string' ? { path: pathOrOptions } : pathOrOptions;
     this.now = this.options.now ?? Date.now;
     this.Driver = loadDriver<typeof BetterSqlite3>('better-sqlite3', 'SqliteStorage');
@@ -179,15 +181,4 @@ export class SqliteStorage implements Storage, InboxStorage {
       events: db.prepare('DELETE FROM ntw_events WHERE received_at < ?').run(cutoff).changes,
     })).immediate();
   }
-
-  // The inbox queue of `mode: 'inbox'` (lib/storage/sqlite-inbox.ts).
-  enqueue(item: InboxItem) { return this.inbox.enqueue(item); }
-  leaseNext(owner: string, leaseMs: number, now: Date) { return this.inbox.leaseNext(owner, leaseMs, now); }
-  markDone(key: EventKey, owner: string, now: Date) { return this.inbox.markDone(key, owner, now); }
-  markFailed(key: EventKey, owner: string, nextAttemptAt: Date, error: string) { return this.inbox.markFailed(key, owner, nextAttemptAt, error); }
-  markDead(key: EventKey, owner: string, error: string, now: Date) { return this.inbox.markDead(key, owner, error, now); }
-  getInboxEntry(key: EventKey) { return this.inbox.getInboxEntry(key); }
-  listDeadLetters(query?: InboxListQuery) { return this.inbox.listDeadLetters(query); }
-  requeue(id: string, provider: string | undefined, now: Date) { return this.inbox.requeue(id, provider, now); }
-  pruneInbox(olderThan: Date) { return this.inbox.pruneInbox(olderThan); }
 }
