@@ -1,6 +1,8 @@
 import type { Pool } from 'pg';
 import type { EventKey } from './storage';
-import type { InboxEntry, InboxItem, InboxListQuery, InboxStatus, InboxStorage } from './inbox';
+import type { InboxEntry, InboxItem, InboxListQuery, InboxStorage } from './inbox';
+import { entryFromRow } from './row';
+import type { InboxRow } from './row';
 import { ms } from './postgres-schema';
 
 /** The inbox table of a PostgresStorage: `"<schema>".ntw_inbox`. */
@@ -24,25 +26,8 @@ CREATE INDEX IF NOT EXISTS ntw_inbox_due ON ${table} (next_attempt_at) WHERE sta
 CREATE INDEX IF NOT EXISTS ntw_inbox_status ON ${table} (status, enqueued_at);`;
 }
 
-interface InboxRow {
-  readonly provider: string;
-  readonly id: string;
-  readonly body: string;
-  readonly status: string;
-  readonly attempts: number;
-  readonly next_attempt_at: number;
-  readonly enqueued_at: number;
-  readonly last_error: string | null;
-}
-
 const COLUMNS = `provider, id, body, status, attempts, ${ms('next_attempt_at')} AS next_attempt_at,
   ${ms('enqueued_at')} AS enqueued_at, last_error`;
-
-const entryFromRow = (row: InboxRow): InboxEntry => ({
-  provider: row.provider, id: row.id, body: row.body, status: row.status as InboxStatus, attempts: row.attempts,
-  nextAttemptAt: new Date(row.next_attempt_at), enqueuedAt: new Date(row.enqueued_at),
-  ...(row.last_error === null ? {} : { lastError: row.last_error }),
-});
 
 const iso = (date: Date) => date.toISOString();
 

@@ -1,5 +1,6 @@
 import type { TokenEventType, TokenState, StaleReason } from '../events';
 import type { StoredEvent } from './storage';
+import type { InboxEntry, InboxStatus } from './inbox';
 
 /** The columns of one event-log row, as the SQL adapters store them. */
 export interface EventRow {
@@ -34,3 +35,21 @@ export function eventFromRow(row: EventRow): StoredEvent {
     payload: row.payload === null ? undefined : JSON.parse(row.payload) as unknown,
   };
 }
+
+/** The columns of one inbox row, as the SQL adapters read them (times in epoch ms). */
+export interface InboxRow {
+  readonly provider: string;
+  readonly id: string;
+  readonly body: string;
+  readonly status: string;
+  readonly attempts: number;
+  readonly next_attempt_at: number;
+  readonly enqueued_at: number;
+  readonly last_error: string | null;
+}
+
+export const entryFromRow = (row: InboxRow): InboxEntry => ({
+  provider: row.provider, id: row.id, body: row.body, status: row.status as InboxStatus, attempts: row.attempts,
+  nextAttemptAt: new Date(row.next_attempt_at), enqueuedAt: new Date(row.enqueued_at),
+  ...(row.last_error === null ? {} : { lastError: row.last_error }),
+});

@@ -1,6 +1,8 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { EventKey } from './storage';
-import type { InboxEntry, InboxItem, InboxListQuery, InboxStatus, InboxStorage } from './inbox';
+import type { InboxEntry, InboxItem, InboxListQuery, InboxStorage } from './inbox';
+import { entryFromRow } from './row';
+import type { InboxRow } from './row';
 
 export const SQLITE_INBOX_SCHEMA = `
 CREATE TABLE IF NOT EXISTS ntw_inbox (
@@ -13,24 +15,7 @@ CREATE INDEX IF NOT EXISTS ntw_inbox_due ON ntw_inbox (status, next_attempt_at);
 CREATE INDEX IF NOT EXISTS ntw_inbox_status ON ntw_inbox (status, enqueued_at);
 `;
 
-interface InboxRow {
-  readonly provider: string;
-  readonly id: string;
-  readonly body: string;
-  readonly status: string;
-  readonly attempts: number;
-  readonly next_attempt_at: number;
-  readonly enqueued_at: number;
-  readonly last_error: string | null;
-}
-
 const COLUMNS = 'provider, id, body, status, attempts, next_attempt_at, enqueued_at, last_error';
-
-const entryFromRow = (row: InboxRow): InboxEntry => ({
-  provider: row.provider, id: row.id, body: row.body, status: row.status as InboxStatus, attempts: row.attempts,
-  nextAttemptAt: new Date(row.next_attempt_at), enqueuedAt: new Date(row.enqueued_at),
-  ...(row.last_error === null ? {} : { lastError: row.last_error }),
-});
 
 /** The inbox queue in SQLite: `leaseNext` selects and updates in one IMMEDIATE transaction (one writer at a time, across processes). */
 export class SqliteInbox implements InboxStorage {
