@@ -5,8 +5,8 @@ import type {
 import type { TokenState } from '../events';
 import { decideProjection } from './projection';
 import { loadDriver } from './driver';
-import { eventFromRow, payloadText } from './row';
-import type { EventRow } from './row';
+import { eventFromRow, payloadText, stateFromRow } from './row';
+import type { EventRow, StateRow } from './row';
 import { ms, postgresDdl, postgresTables } from './postgres-schema';
 import type { PostgresTables } from './postgres-schema';
 import { logger } from '../log';
@@ -26,23 +26,9 @@ export interface PostgresStorageOptions {
   readonly schema?: string;
 }
 
-interface StateRow {
-  readonly provider: string;
-  readonly token_ref: string;
-  readonly state: string;
-  readonly occurred_at: number;
-  readonly event_id: string;
-  readonly updated_at: number;
-}
-
 const STATE_COLUMNS = `provider, token_ref, state, ${ms('occurred_at')} AS occurred_at, event_id, ${ms('updated_at')} AS updated_at`;
 const EVENT_COLUMNS = `provider, id, type, token_ref, state, ${ms('occurred_at')} AS occurred_at, ${ms('received_at')} AS received_at,
   stale, stale_reason, payload::text AS payload`;
-
-const stateFromRow = (row: StateRow): TokenStateRecord => ({
-  provider: row.provider, tokenRef: row.token_ref, state: row.state as TokenState,
-  occurredAt: new Date(row.occurred_at), eventId: row.event_id, updatedAt: new Date(row.updated_at),
-});
 
 const isPool = (value: unknown): value is Pool =>
   typeof value === 'object' && value !== null && typeof (value as Pool).query === 'function' && typeof (value as Pool).connect === 'function';

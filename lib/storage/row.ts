@@ -1,5 +1,5 @@
 import type { TokenEventType, TokenState, StaleReason } from '../events';
-import type { StoredEvent } from './storage';
+import type { StoredEvent, TokenStateRecord } from './storage';
 import type { InboxEntry, InboxStatus } from './inbox';
 
 /** The columns of one event-log row, as the SQL adapters store them. */
@@ -52,4 +52,19 @@ export const entryFromRow = (row: InboxRow): InboxEntry => ({
   provider: row.provider, id: row.id, body: row.body, status: row.status as InboxStatus, attempts: row.attempts,
   nextAttemptAt: new Date(row.next_attempt_at), enqueuedAt: new Date(row.enqueued_at),
   ...(row.last_error === null ? {} : { lastError: row.last_error }),
+});
+
+/** The columns of one token-state row, as the SQL adapters read them (times in epoch ms). */
+export interface StateRow {
+  readonly provider: string;
+  readonly token_ref: string;
+  readonly state: string;
+  readonly occurred_at: number;
+  readonly event_id: string;
+  readonly updated_at: number;
+}
+
+export const stateFromRow = (row: StateRow): TokenStateRecord => ({
+  provider: row.provider, tokenRef: row.token_ref, state: row.state as TokenState,
+  occurredAt: new Date(row.occurred_at), eventId: row.event_id, updatedAt: new Date(row.updated_at),
 });

@@ -7,8 +7,8 @@ import type {
 import type { TokenState } from '../events';
 import { decideProjection } from './projection';
 import { loadDriver } from './driver';
-import { eventFromRow, payloadText } from './row';
-import type { EventRow } from './row';
+import { eventFromRow, payloadText, stateFromRow } from './row';
+import type { EventRow, StateRow } from './row';
 import { logger } from '../log';
 import { InboxDelegate } from './inbox-delegate';
 import { SQLITE_INBOX_SCHEMA, SqliteInbox } from './sqlite-inbox';
@@ -44,20 +44,6 @@ CREATE TABLE IF NOT EXISTS ntw_token_states (
   PRIMARY KEY (provider, token_ref)
 ) WITHOUT ROWID;
 `;
-
-interface StateRow {
-  readonly provider: string;
-  readonly token_ref: string;
-  readonly state: string;
-  readonly occurred_at: number;
-  readonly event_id: string;
-  readonly updated_at: number;
-}
-
-const stateFromRow = (row: StateRow): TokenStateRecord => ({
-  provider: row.provider, tokenRef: row.token_ref, state: row.state as TokenState,
-  occurredAt: new Date(row.occurred_at), eventId: row.event_id, updatedAt: new Date(row.updated_at),
-});
 
 /**
  * Storage in one SQLite file (better-sqlite3, WAL mode): survives restarts; several processes on
