@@ -2,7 +2,6 @@ import type { Pool, PoolClient, PoolConfig } from 'pg';
 import type {
   ClaimResult, EventKey, EventQuery, ProjectionResult, PruneResult, StateChange, Storage, StoredEvent, TokenStateRecord,
 } from './storage';
-import type { TokenState } from '../events';
 import { decideProjection } from './projection';
 import { loadDriver } from './driver';
 import { eventFromRow, payloadText, stateFromRow } from './row';

@@ -4,7 +4,6 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type {
   ClaimResult, EventKey, EventQuery, ProjectionResult, PruneResult, StateChange, Storage, StoredEvent, TokenStateRecord,
 } from './storage';
-import type { TokenState } from '../events';
 import { decideProjection } from './projection';
 import { loadDriver } from './driver';
 import { eventFromRow, payloadText, stateFromRow } from './row';
