@@ -8,7 +8,8 @@ const DEFAULT_SECRET_KEYS = ['activationCode', 'activation_code', 'otp', 'passwo
 const PATTERNS: readonly RegExp[] = [
   /(?<!\d)\d(?:[ -]?\d){11,}(?!\d)/g,
   /[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+\.[A-Za-z]{2,}/g,
-  /\+?\b\d(?:[ -]?\d){6,10}\b/g,
+  // Phone numbers; not the digit groups of a UUID or other dash-joined hex id (`b876d568-8411-4638-…`).
+  /(?<![0-9A-Fa-f]-)\+?\b\d(?:[ -]?\d){6,10}\b(?!-[0-9A-Fa-f])/g,
 ];
 
 /** Scrub card numbers, emails and phone numbers from free text (log lines, error messages). */

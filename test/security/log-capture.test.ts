@@ -27,7 +27,8 @@ const SENSITIVE = [
 const LEAK_PATTERNS: [string, RegExp][] = [
   ["card-number-like digit run (13 to 19 digits; NI's 12-digit reference id is not one)", /\d(?:[ -]?\d){12,}/],
   ['email', /[^\s@"'<>]+@[^\s@"'<>]+\.[A-Za-z]{2,}/],
-  ['phone number', /\+?\d(?:[ -]?\d){8,}/],
+  // not the digit groups of a UUID (`b876d568-8411-4638-…`), which log lines keep readable
+  ['phone number', /(?<![0-9A-Fa-f]-?)\+?\d(?:[ -]?\d){8,}(?!-?[0-9A-Fa-f])/],
 ];
 
 function expectClean(what: string, raw: string): void {
