@@ -27,5 +27,6 @@ export type * from './storage/storage';
 export { isInboxStorage } from './storage/inbox';
 export type { InboxStorage, InboxEntry, InboxItem, InboxStatus, InboxListQuery } from './storage/inbox';
 export type { WebhookMiddleware } from './pipeline/receive';
+export type { EncryptionKey } from './pipeline/secret-box';
 export type { ErrorContext } from './pipeline/process-event';
 export { redactText } from './redact';

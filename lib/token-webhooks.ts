@@ -9,6 +9,9 @@ import { HandlerRegistry } from './pipeline/dispatch';
 import type { HandlerKind } from './pipeline/dispatch';
 import { EventProcessor } from './pipeline/process-event';
 import { InboxWorker } from './pipeline/inbox-worker';
+import { InboxCodec } from './pipeline/inbox-codec';
+import { SecretBox } from './pipeline/secret-box';
+import type { EncryptionKey } from './pipeline/secret-box';
 import { isInboxStorage } from './storage/inbox';
 import type { InboxEntry, InboxListQuery } from './storage/inbox';
 import type { ErrorContext } from './pipeline/process-event';
@@ -78,6 +81,12 @@ export interface InboxOptions {
   readonly leaseMs?: number;
   /** Source of jitter in [0, 1) (tests). Default `Math.random`. */
   readonly random?: () => number;
+  /**
+   * 32-byte key(s) (Buffer or base64) sealing each entry's secrets (the clear payload, an NI activation
+   * code) with AES-256-GCM, so inbox handlers receive them as sync handlers do. The first key seals,
+   * all open (rotation). Without a key, secrets are redacted before they are stored and handlers see them redacted.
+   */
+  readonly encryptionKey?: EncryptionKey | readonly EncryptionKey[];
 }
 
 /** The answer to "can I charge this token now?". */
@@ -174,17 +183,19 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
   }
   const inboxStorage = mode === 'inbox' && isInboxStorage(storage) ? storage : undefined;
   let worker: InboxWorker | undefined;
+  const inboxOptions = options.inbox ?? {};
+  const codec = new InboxCodec(inboxOptions.encryptionKey === undefined ? undefined : new SecretBox(inboxOptions.encryptionKey));
   const processor = new EventProcessor({
     storage, handlers, ready, reportError, leaseMs,
     deadlineMs: positive('deadlineMs', options.deadlineMs, 8_000),
     cacheMax: positive('cacheMax', options.cacheMax, 10_000),
-    ...(inboxStorage ? { inbox: { storage: inboxStorage, now, enqueued: () => worker?.kick() } } : {}),
+    ...(inboxStorage ? { inbox: { storage: inboxStorage, codec, now, enqueued: () => worker?.kick() } } : {}),
   });
   if (inboxStorage) {
-    const inbox = options.inbox ?? {};
+    const inbox = inboxOptions;
     const pollIntervalMs = inbox.pollIntervalMs === false ? false : positive('inbox.pollIntervalMs', inbox.pollIntervalMs, 1000);
     worker = new InboxWorker({
-      storage: inboxStorage, ready, reportError, now, pollIntervalMs,
+      storage: inboxStorage, codec, ready, reportError, now, pollIntervalMs,
       run: (event, payload) => processor.dispatch(event, payload),
       leaseMs: positive('inbox.leaseMs', inbox.leaseMs, leaseMs),
       maxAttempts: Math.floor(positive('inbox.maxAttempts', inbox.maxAttempts, 8)),

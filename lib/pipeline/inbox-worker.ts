@@ -5,7 +5,7 @@ import { redactText } from '../redact';
 import { logger } from '../log';
 import type { BackoffOptions } from './inbox-backoff';
 import { backoffDelay } from './inbox-backoff';
-import { decodeInboxEvent } from './inbox-codec';
+import type { InboxCodec } from './inbox-codec';
 import type { ErrorContext, UnprojectedEvent } from './process-event';
 import { withDeadline } from './deadline';
 
@@ -13,6 +13,7 @@ const log = logger('inbox');
 
 export interface InboxWorkerOptions {
   readonly storage: Storage & InboxStorage;
+  readonly codec: InboxCodec;
   /** Projection → event log → handlers for one event; throws when it must be retried. */
   readonly run: (event: UnprojectedEvent, payload: unknown) => Promise<void>;
   readonly ready: () => Promise<void>;
@@ -118,9 +119,9 @@ export class InboxWorker {
     const key: EventKey = { provider: entry.provider, id: entry.id };
     this.handled++;
     try {
-      let decoded: ReturnType<typeof decodeInboxEvent>;
+      let decoded: ReturnType<InboxCodec['decode']>;
       try {
-        decoded = decodeInboxEvent(entry.body);
+        decoded = this.options.codec.decode(entry.body);
       } catch (error) {
         await storage.markDead(key, owner, `undecodable entry: ${errorText(error)}`, now());
         return;

@@ -5,7 +5,7 @@ import { WebhookError } from '../errors';
 import type { EventKey, Storage, StoredEvent } from '../storage/storage';
 import type { InboxStorage } from '../storage/inbox';
 import type { HandlerRegistry } from './dispatch';
-import { encodeInboxEvent } from './inbox-codec';
+import type { InboxCodec } from './inbox-codec';
 import { withDeadline } from './deadline';
 import { logger } from '../log';
 
@@ -35,6 +35,7 @@ export interface ProcessorOptions {
   /** `mode: 'inbox'`: store the event and acknowledge; a worker runs the handlers. */
   readonly inbox?: {
     readonly storage: InboxStorage;
+    readonly codec: InboxCodec;
     readonly now: () => Date;
     /** Called after an event was enqueued, so the local worker picks it up at once. */
     readonly enqueued: () => void;
@@ -137,7 +138,7 @@ export class EventProcessor {
     const inbox = this.options.inbox!;
     const inserted = await this.storageStep({ provider: key.provider, eventId: key.id }, async () => {
       await this.options.ready();
-      return inbox.storage.enqueue({ ...key, body: encodeInboxEvent(event, storedPayload), enqueuedAt: inbox.now() });
+      return inbox.storage.enqueue({ ...key, body: inbox.codec.encode(event, storedPayload), enqueuedAt: inbox.now() });
     });
     log('%s %s enqueued: %s', key.provider, key.id, inserted ? 'new' : 'duplicate');
     this.processed.set(cacheKey(key), true);

@@ -192,6 +192,46 @@ describe('delivery: inbox mode', () => {
     assert.ok(!JSON.stringify(events[0]!.raw).includes(code));
   });
 
+  it('with an encryption key, inbox handlers get the activation code; storage holds it only sealed; keys rotate', async () => {
+    const oldKey = Buffer.alloc(32, 1);
+    const newKey = Buffer.alloc(32, 2).toString('base64');
+    const storage = new MemoryStorage();
+    const first = inboxReceiver({ storage, inbox: { encryptionKey: oldKey } });
+    const code = '90417';
+    const ac = fixture('ni', 'sample-request-for-ac').text.replace('"activationCode": "1234"', `"activationCode": "${code}"`);
+    await post(first.app, 'ni', ac).expect(200);
+    await first.webhooks.close();
+    const key = { provider: 'ni', id: (JSON.parse(ac) as { id: string }).id };
+    assert.ok(!storage.getInboxEntry(key)!.body.includes(code));
+
+    // An instance without the old key cannot open it: the entry goes dead with a reason, nothing runs.
+    const wrong = inboxReceiver({ storage, inbox: { encryptionKey: newKey, maxAttempts: 1 } });
+    const none: TokenEvent[] = [];
+    wrong.webhooks.onEvent((e) => { none.push(e); });
+    await wrong.webhooks.processInbox();
+    assert.equal(none.length, 0);
+    assert.match(storage.getInboxEntry(key)!.lastError ?? '', /cannot be opened/);
+    await wrong.webhooks.close();
+
+    // After rotation (new key first, old kept), a replay opens it: the handler sees what a sync handler sees.
+    const rotated = inboxReceiver({ storage, inbox: { encryptionKey: [newKey, oldKey] } });
+    const events: TokenEvent[] = [];
+    rotated.webhooks.onEvent((e) => { events.push(e); });
+    assert.equal(await rotated.webhooks.replay(key.id, 'ni'), 1);
+    await rotated.webhooks.processInbox();
+    assert.equal(events.length, 1);
+    const event = events[0]!;
+    assert.equal(event.type === 'token.activation_code' ? event.activationCode : undefined, code);
+    assert.ok(JSON.stringify(event.raw).includes(code));
+    const [logged] = await rotated.webhooks.listEvents({ provider: 'ni' });
+    assert.ok(!JSON.stringify(logged!.payload).includes(code), 'the event log keeps it redacted');
+    await rotated.webhooks.close();
+  });
+
+  it('refuses an encryption key that is not 32 bytes', () => {
+    assert.throws(() => inboxReceiver({ inbox: { encryptionKey: 'c2hvcnQ=' } }), { code: 'ERR_NTW_ENCRYPTION_KEY' });
+  });
+
   it('refuses inbox mode on a storage without the queue, and inbox methods in sync mode', async () => {
     const plain = { ...Object.fromEntries(['claim', 'complete', 'release', 'saveEvent', 'listEvents', 'applyTokenState', 'getTokenState', 'prune'].map((m) => [m, () => undefined])) };
     assert.equal(isInboxStorage(new MemoryStorage()), true);
