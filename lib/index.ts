@@ -2,7 +2,7 @@ export { createTokenWebhooks } from './token-webhooks';
 export type {
   TokenWebhooks, TokenWebhooksOptions, InboxOptions, TokenStateView, BuiltinTokenEvent, EventHandler, ErrorHandler,
   ActiveEventOf, SuspendedEventOf, DeletedEventOf, UpdateEventOf,
-} from './token-webhooks';
+} from './token-webhooks-types';
 export * from './events';
 export { WebhookError, ConfigurationError, DELIVERY_ERRORS } from './errors';
 export type { DeliveryErrorCode, SchemaIssue } from './errors';
