@@ -101,8 +101,8 @@ export interface TokenWebhooks<E extends TokenEvent = BuiltinTokenEvent> extends
   niTokenEndpoint(options: OAuthClientCredentialsOptions): OAuthTokenEndpoint;
   getTokenState(provider: string, tokenRef: string): Promise<TokenStateView | undefined>;
   listEvents(query?: EventQuery): Promise<StoredEvent[]>;
-  /** Remove processed ids and logged events older than the retention. */
-  prune(): Promise<PruneResult>;
+  /** Remove processed ids, logged events and (inbox mode) finished inbox entries older than the retention. */
+  prune(): Promise<PruneResult & { readonly inbox?: number }>;
   /**
    * Initialize storage now rather than on the first delivery. In inbox mode this also starts the
    * worker, as mounting the first endpoint does: call it in a process that runs handlers without endpoints.

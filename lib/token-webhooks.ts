@@ -111,11 +111,11 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
   const prune = async () => {
     await ready();
     const olderThan = new Date(now().getTime() - retentionMs);
-    if (inboxStorage) log('pruned %d inbox entries', await inboxStorage.pruneInbox(olderThan));
-    return storage.prune(olderThan);
+    const inbox = inboxStorage ? await inboxStorage.pruneInbox(olderThan) : undefined;
+    return { ...(await storage.prune(olderThan)), ...(inbox === undefined ? {} : { inbox }) };
   };
   const timer = pruneInterval === undefined ? undefined : setInterval(() => {
-    prune().then((r) => log('pruned %d claims, %d events', r.claims, r.events), (error: unknown) => reportError(error, { provider: '*' }));
+    prune().then((r) => log('pruned %d claims, %d events, %d inbox entries', r.claims, r.events, r.inbox ?? 0), (error: unknown) => reportError(error, { provider: '*' }));
   }, pruneInterval);
   timer?.unref();
 
