@@ -29,4 +29,5 @@ export type { InboxStorage, InboxEntry, InboxItem, InboxStatus, InboxListQuery }
 export type { WebhookMiddleware } from './pipeline/receive';
 export type { EncryptionKey } from './pipeline/secret-box';
 export type { ErrorContext } from './pipeline/process-event';
+export type { RenewalSchedule } from './pipeline/lease-heartbeat';
 export { redactText } from './redact';

@@ -6,6 +6,7 @@ import type { InboxEntry, InboxListQuery } from './storage/inbox';
 import type { ErrorContext } from './pipeline/process-event';
 import type { WebhookMiddleware } from './pipeline/receive';
 import type { EncryptionKey } from './pipeline/secret-box';
+import type { RenewalSchedule } from './pipeline/lease-heartbeat';
 import type { OAuthClientCredentialsOptions } from './auth/client-credentials';
 import type { OAuthTokenEndpoint } from './auth/oauth-token-endpoint';
 
@@ -36,6 +37,11 @@ export interface TokenWebhooksOptions {
   readonly pruneIntervalMs?: number | false;
   /** Clock (tests). */
   readonly now?: () => Date;
+  /**
+   * Timer of lease renewals (tests): called with the renewal and its interval (a third of the lease) while
+   * an event runs; returns a function that cancels it. Default: an unref'd `setInterval`.
+   */
+  readonly renewalSchedule?: RenewalSchedule;
   /**
    * `'sync'` (default): a delivery is acknowledged once its handlers completed and the completion is stored.
    * `'inbox'`: acknowledged once the event is durably stored; handlers run in the background from storage,

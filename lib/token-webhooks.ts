@@ -72,6 +72,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
   const codec = new InboxCodec(inboxOptions.encryptionKey === undefined ? undefined : new SecretBox(inboxOptions.encryptionKey));
   const processor = new EventProcessor({
     storage, handlers, ready, reportError, leaseMs,
+    ...(options.renewalSchedule ? { renewalSchedule: options.renewalSchedule } : {}),
     deadlineMs: positive('deadlineMs', options.deadlineMs, 8_000),
     cacheMax: positive('cacheMax', options.cacheMax, 10_000),
     ...(inboxStorage ? { inbox: { storage: inboxStorage, codec, now, enqueued: () => worker?.kick() } } : {}),
@@ -81,6 +82,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     const pollIntervalMs = inbox.pollIntervalMs === false ? false : positive('inbox.pollIntervalMs', inbox.pollIntervalMs, 1000);
     worker = new InboxWorker({
       storage: inboxStorage, codec, ready, reportError, now, pollIntervalMs,
+      ...(options.renewalSchedule ? { renewalSchedule: options.renewalSchedule } : {}),
       run: (event, payload) => processor.dispatch(event, payload),
       leaseMs: positive('inbox.leaseMs', inbox.leaseMs, leaseMs),
       maxAttempts: Math.floor(positive('inbox.maxAttempts', inbox.maxAttempts, 8)),

@@ -8,6 +8,8 @@ import { backoffDelay } from './inbox-backoff';
 import type { InboxCodec } from './inbox-codec';
 import type { ErrorContext, UnprojectedEvent } from './process-event';
 import { withDeadline } from './deadline';
+import { startLeaseHeartbeat } from './lease-heartbeat';
+import type { RenewalSchedule } from './lease-heartbeat';
 
 const log = logger('inbox');
 
@@ -19,8 +21,10 @@ export interface InboxWorkerOptions {
   readonly ready: () => Promise<void>;
   readonly reportError: (error: unknown, context: ErrorContext) => void;
   readonly now: () => Date;
-  /** How long one worker holds an entry before another may take it (its handlers must finish within it). */
+  /** How long one worker holds an entry before another may take it; renewed every third of it while the entry runs. */
   readonly leaseMs: number;
+  /** Timer of the lease renewals (tests). Default: an unref'd `setInterval`. */
+  readonly renewalSchedule?: RenewalSchedule;
   /** Attempts before an entry goes to the dead letters. */
   readonly maxAttempts: number;
   readonly backoff: BackoffOptions;
@@ -126,11 +130,15 @@ export class InboxWorker {
         await storage.markDead(key, owner, `undecodable entry: ${errorText(error)}`, now());
         return;
       }
+      const stopRenewal = this.renewLease(key, owner);
       try {
         await this.options.run(decoded.event, decoded.payload);
       } catch (error) {
+        stopRenewal();
         await this.failed(entry, owner, error);
         return;
+      } finally {
+        stopRenewal();
       }
       await storage.markDone(key, owner, now());
       log('%s %s done after %d attempt(s)', key.provider, key.id, entry.attempts);
@@ -138,6 +146,18 @@ export class InboxWorker {
       // Storage failed: the lease runs out and the entry is leased again.
       this.options.reportError(error, { provider: key.provider, eventId: key.id });
     }
+  }
+
+  /** Start renewing `owner`'s lease of `key` (when the storage can); returns `stop`. */
+  private renewLease(key: EventKey, owner: string): () => void {
+    const { storage, leaseMs, now, renewalSchedule } = this.options;
+    if (typeof storage.extendLease !== 'function') return () => undefined;
+    return startLeaseHeartbeat({
+      leaseMs, label: `inbox entry ${key.provider} ${key.id}`,
+      renew: () => storage.extendLease!(key, owner, leaseMs, now()),
+      lost: (error) => this.options.reportError(error, { provider: key.provider, eventId: key.id }),
+      ...(renewalSchedule ? { schedule: renewalSchedule } : {}),
+    });
   }
 
   private async failed(entry: InboxEntry, owner: string, error: unknown): Promise<void> {

@@ -7,6 +7,8 @@ import type { InboxStorage } from '../storage/inbox';
 import type { HandlerRegistry } from './dispatch';
 import type { InboxCodec } from './inbox-codec';
 import { withDeadline } from './deadline';
+import { startLeaseHeartbeat } from './lease-heartbeat';
+import type { RenewalSchedule } from './lease-heartbeat';
 import { logger } from '../log';
 
 const log = logger('process');
@@ -23,8 +25,10 @@ export interface ErrorContext {
 export interface ProcessorOptions {
   readonly storage: Storage;
   readonly handlers: HandlerRegistry;
-  /** How long a claim holds before another delivery may take the event over. */
+  /** How long a claim holds before another delivery may take the event over; renewed every third of it while the work runs. */
   readonly leaseMs: number;
+  /** Timer of the lease renewals (tests). Default: an unref'd `setInterval`. */
+  readonly renewalSchedule?: RenewalSchedule;
   /** How long a delivery may take before it is answered retry-later (`timeout`); the work goes on. */
   readonly deadlineMs: number;
   /** Entries in the in-memory cache of processed ids. */
@@ -161,17 +165,36 @@ export class EventProcessor {
     }
     if (claim === 'in_progress') throw new WebhookError('in_progress');
 
-    const release = () => this.release(key, owner);
+    // Renew the claim while the work runs, so a slow handler does not let a retry run the event again.
+    const stopRenewal = this.renewClaim(key, owner);
+    const release = () => {
+      stopRenewal();
+      return this.release(key, owner);
+    };
     try {
       await this.dispatch(incoming, storedPayload, release);
     } catch (error) {
       if (error instanceof WebhookError && error.code === 'handler_failed') await release();
       throw error;
+    } finally {
+      stopRenewal();
     }
     // The success answer waits for this: nothing is acknowledged before it is durable.
     await this.storageStep(context, () => storage.complete(key, owner), release);
     this.processed.set(cacheKey(key), true);
     return { duplicate: false };
+  }
+
+  /** Start renewing `owner`'s claim (when the storage can); returns `stop`. */
+  private renewClaim(key: EventKey, owner: string): () => void {
+    const { storage, leaseMs, renewalSchedule } = this.options;
+    if (typeof storage.extend !== 'function') return () => undefined;
+    return startLeaseHeartbeat({
+      leaseMs, label: `claim ${key.provider} ${key.id}`,
+      renew: () => storage.extend!(key, owner, leaseMs),
+      lost: (error) => this.options.reportError(error, { provider: key.provider, eventId: key.id }),
+      ...(renewalSchedule ? { schedule: renewalSchedule } : {}),
+    });
   }
 
   private async project(incoming: UnprojectedEvent): Promise<TokenEvent> {

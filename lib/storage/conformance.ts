@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'mocha';
+import { after, before, beforeEach, describe, it } from 'mocha';
 import type { TokenState } from '../events';
 import type { EventKey, StateChange, Storage, StoredEvent } from './storage';
 
@@ -118,6 +118,65 @@ export function runStorageConformance(
         await storage.release(k, 'probe');
         const results = await Promise.all(Array.from({ length: 20 }, (_, i) => storage.claim(k, `o${i}`, LONG_LEASE)));
         assert.equal(results.filter((r) => r === 'claimed').length, 1);
+      });
+    });
+
+    describe('lease renewal (optional extend)', function () {
+      const SHORT = 200;
+      const expiryWait = () => options.expiryWaitMs ?? 10_000;
+      beforeEach(function () {
+        if (typeof storage.extend !== 'function') this.skip();
+      });
+
+      it('extend by the owner keeps a short lease alive past its original expiry', async function () {
+        const k = key();
+        const marker = key();
+        assert.equal(await storage.claim(k, 'a', SHORT), 'claimed');
+        // Claimed after k with the same lease: once the marker has expired by the store's clock, so has k's original lease.
+        assert.equal(await storage.claim(marker, 'a', SHORT), 'claimed');
+        assert.equal(await storage.extend!(k, 'a', LONG_LEASE), true);
+        await claimWhenExpired(storage, marker, 'probe', expiryWait());
+        assert.equal(await storage.claim(k, 'b', LONG_LEASE), 'in_progress');
+        assert.equal(await storage.extend!(k, 'a', LONG_LEASE), true, 'the owner still holds it');
+        await storage.complete(k, 'a');
+        assert.equal(await storage.claim(k, 'b', LONG_LEASE), 'processed');
+      });
+
+      it('extend by another owner answers false and changes nothing', async function () {
+        const k = key();
+        const marker = key();
+        assert.equal(await storage.extend!(k, 'a', LONG_LEASE), false, 'no claim at all');
+        assert.equal(await storage.claim(k, 'a', SHORT), 'claimed');
+        assert.equal(await storage.claim(marker, 'a', SHORT), 'claimed');
+        assert.equal(await storage.extend!(k, 'b', LONG_LEASE), false);
+        await claimWhenExpired(storage, marker, 'probe', expiryWait());
+        assert.equal(await storage.claim(k, 'b', LONG_LEASE), 'claimed', 'the lease kept its original expiry');
+      });
+
+      it('extend answers false once the lease expired, and does not revive it', async function () {
+        const k = key();
+        const marker = key();
+        assert.equal(await storage.claim(k, 'a', 50), 'claimed');
+        assert.equal(await storage.claim(marker, 'a', 50), 'claimed');
+        await claimWhenExpired(storage, marker, 'probe', expiryWait());
+        assert.equal(await storage.extend!(k, 'a', LONG_LEASE), false);
+        assert.equal(await storage.claim(k, 'b', LONG_LEASE), 'claimed');
+        assert.equal(await storage.extend!(k, 'a', LONG_LEASE), false, 'taken by another owner');
+        assert.equal(await storage.claim(k, 'c', LONG_LEASE), 'in_progress');
+        assert.equal(await storage.extend!(k, 'b', LONG_LEASE), true);
+      });
+
+      it('extend after complete or release answers false and changes nothing', async function () {
+        const done = key();
+        assert.equal(await storage.claim(done, 'a', LONG_LEASE), 'claimed');
+        await storage.complete(done, 'a');
+        assert.equal(await storage.extend!(done, 'a', LONG_LEASE), false);
+        assert.equal(await storage.claim(done, 'b', LONG_LEASE), 'processed');
+        const released = key();
+        assert.equal(await storage.claim(released, 'a', LONG_LEASE), 'claimed');
+        await storage.release(released, 'a');
+        assert.equal(await storage.extend!(released, 'a', LONG_LEASE), false);
+        assert.equal(await storage.claim(released, 'b', LONG_LEASE), 'claimed');
       });
     });
 

@@ -77,6 +77,52 @@ export function runInboxConformance(name: string, factory: () => InboxStore | Pr
       assert.equal((await store.getInboxEntry(d))?.status, 'done');
     });
 
+    describe('lease renewal (optional extendLease)', () => {
+      beforeEach(function () {
+        if (typeof store.extendLease !== 'function') this.skip();
+      });
+
+      it('extendLease by the owner keeps the entry from other workers past its original lease end', async () => {
+        await store.enqueue(item('slow'));
+        const entry = (await store.leaseNext('w1', 1000, at(0)))!;
+        assert.equal(await store.extendLease!(entry, 'w1', 1000, at(900)), true);
+        assert.equal((await store.getInboxEntry(entry))?.nextAttemptAt.getTime(), T0 + 1900);
+        assert.equal(await store.leaseNext('w2', 1000, at(1500)), undefined, 'past the original lease end, still leased');
+        assert.equal(await store.extendLease!(entry, 'w1', 1000, at(1800)), true);
+        assert.equal(await store.leaseNext('w2', 1000, at(2700)), undefined);
+        await store.markDone(entry, 'w1', at(2700));
+        assert.equal((await store.getInboxEntry(entry))?.status, 'done');
+        assert.equal((await store.getInboxEntry(entry))?.attempts, 1);
+      });
+
+      it('extendLease by another owner answers false and changes nothing', async () => {
+        await store.enqueue(item('e'));
+        const entry = (await store.leaseNext('w1', 1000, at(0)))!;
+        assert.equal(await store.extendLease!(entry, 'w2', 60_000, at(500)), false);
+        assert.equal(await store.extendLease!({ provider: 'tokenex', id: 'none' }, 'w1', 60_000, at(500)), false);
+        assert.equal((await store.getInboxEntry(entry))?.nextAttemptAt.getTime(), T0 + 1000);
+        const again = await store.leaseNext('w2', 1000, at(1000));
+        assert.equal(again?.id, 'e', 'the original lease end held');
+        assert.equal(await store.extendLease!(entry, 'w1', 60_000, at(1500)), false, 'leased again by another worker');
+        assert.equal(await store.extendLease!(entry, 'w2', 1000, at(1500)), true);
+      });
+
+      it('extendLease answers false after markDone, markFailed and markDead, and changes nothing', async () => {
+        for (const id of ['d', 'f', 'x']) await store.enqueue(item(id));
+        const d = (await store.leaseNext('w', 1000, at(0)))!;
+        const f = (await store.leaseNext('w', 1000, at(0)))!;
+        const x = (await store.leaseNext('w', 1000, at(0)))!;
+        await store.markDone(d, 'w', at(10));
+        await store.markFailed(f, 'w', at(5000), 'boom');
+        await store.markDead(x, 'w', 'dead', at(10));
+        for (const entry of [d, f, x]) assert.equal(await store.extendLease!(entry, 'w', 60_000, at(20)), false, entry.id);
+        assert.equal((await store.getInboxEntry(d))?.status, 'done');
+        assert.equal((await store.getInboxEntry(x))?.status, 'dead');
+        assert.equal((await store.getInboxEntry(f))?.nextAttemptAt.getTime(), T0 + 5000);
+        assert.equal((await store.leaseNext('w2', 1000, at(5000)))?.id, f.id);
+      });
+    });
+
     it('dead letters: listed oldest first, never leased, requeued by id (and provider) with attempts reset', async () => {
       await store.enqueue(item('x', 2));
       await store.enqueue(item('y', 1));

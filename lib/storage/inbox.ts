@@ -47,6 +47,11 @@ export interface InboxStorage {
   markFailed(key: EventKey, owner: string, nextAttemptAt: Date, error: string): Awaitable<void>;
   /** Move it to `dead`. No-op unless `owner` holds the lease. */
   markDead(key: EventKey, owner: string, error: string, now: Date): Awaitable<void>;
+  /**
+   * Optional (lease renewal): make the `pending` entry leased by `owner` due at `now + leaseMs`.
+   * `false` when `owner` no longer holds it (leased again by another, done, failed or dead).
+   */
+  extendLease?(key: EventKey, owner: string, leaseMs: number, now: Date): Awaitable<boolean>;
   getInboxEntry(key: EventKey): Awaitable<InboxEntry | undefined>;
   listDeadLetters(query?: InboxListQuery): Awaitable<InboxEntry[]>;
   /** Make `dead` or `done` entries with this id (of `provider`, or any) `pending` again with 0 attempts, due at `now`. Answers how many. */

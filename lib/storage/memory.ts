@@ -45,6 +45,14 @@ export class MemoryStorage implements Storage, InboxStorage {
     if (existing && existing.owner === owner && existing.completedAt === undefined) this.claims.delete(k);
   }
 
+  extend(key: EventKey, owner: string, leaseMs: number): boolean {
+    const existing = this.claims.get(keyOf(key.provider, key.id));
+    const now = this.now();
+    if (!existing || existing.owner !== owner || existing.completedAt !== undefined || existing.expiresAt <= now) return false;
+    existing.expiresAt = now + leaseMs;
+    return true;
+  }
+
   saveEvent(event: StoredEvent): void {
     this.events.set(keyOf(event.provider, event.id), event);
   }
@@ -115,6 +123,14 @@ export class MemoryStorage implements Storage, InboxStorage {
 
   markDead(key: EventKey, owner: string, error: string, now: Date): void {
     this.updateInbox(key, owner, { status: 'dead', nextAttemptAt: now, lastError: error });
+  }
+
+  extendLease(key: EventKey, owner: string, leaseMs: number, now: Date): boolean {
+    const k = keyOf(key.provider, key.id);
+    const entry = this.inbox.get(k);
+    if (!entry || entry.status !== 'pending' || entry.owner !== owner) return false;
+    this.inbox.set(k, { ...entry, nextAttemptAt: new Date(now.getTime() + leaseMs) });
+    return true;
   }
 
   getInboxEntry(key: EventKey): InboxEntry | undefined {

@@ -71,6 +71,12 @@ export class PostgresInbox implements InboxStorage {
       WHERE provider = $1 AND id = $2 AND owner = $3 AND status = 'pending'`, [key.provider, key.id, owner, error, iso(now)]);
   }
 
+  async extendLease(key: EventKey, owner: string, leaseMs: number, now: Date): Promise<boolean> {
+    const result = await this.pool.query(`UPDATE ${this.table} SET next_attempt_at = $4::timestamptz + $5 * interval '1 millisecond'
+      WHERE provider = $1 AND id = $2 AND owner = $3 AND status = 'pending'`, [key.provider, key.id, owner, iso(now), leaseMs]);
+    return result.rowCount === 1;
+  }
+
   async getInboxEntry(key: EventKey): Promise<InboxEntry | undefined> {
     const result = await this.pool.query<InboxRow>(`SELECT ${COLUMNS} FROM ${this.table} WHERE provider = $1 AND id = $2`, [key.provider, key.id]);
     return result.rows[0] && entryFromRow(result.rows[0]);

@@ -106,6 +106,14 @@ export class PostgresStorage extends InboxDelegate implements Storage {
       [key.provider, key.id, owner]);
   }
 
+  /** Renew by the database clock, as `claim` leases: `now()` + `leaseMs`. */
+  async extend(key: EventKey, owner: string, leaseMs: number): Promise<boolean> {
+    const result = await this.pool.query(`UPDATE ${this.tables.claims} SET expires_at = now() + $4 * interval '1 millisecond'
+      WHERE provider = $1 AND id = $2 AND owner = $3 AND completed_at IS NULL AND expires_at > now()`,
+    [key.provider, key.id, owner, leaseMs]);
+    return result.rowCount === 1;
+  }
+
   async saveEvent(event: StoredEvent): Promise<void> {
     await this.pool.query(`INSERT INTO ${this.tables.events}
       (provider, id, type, token_ref, state, occurred_at, received_at, stale, stale_reason, payload)

@@ -50,6 +50,13 @@ redis.call('HSET', KEYS[1], 'owner', '', 'nextAttemptAt', ARGV[3], 'lastError', 
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 return 1`);
 
+/** KEYS: entry, due. ARGV: member, owner, leaseUntil. Renews the lease only while `owner` holds the pending entry. */
+const EXTEND_LEASE = script(`
+if redis.call('HGET', KEYS[1], 'status') ~= 'pending' or redis.call('HGET', KEYS[1], 'owner') ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'nextAttemptAt', ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+return 1`);
+
 /** KEYS: entry, due, dead, done. ARGV: member, now. */
 const REQUEUE = script(`
 local status = redis.call('HGET', KEYS[1], 'status')
@@ -128,6 +135,12 @@ export class RedisInbox implements InboxStorage {
 
   async markDead(key: EventKey, owner: string, error: string, now: Date): Promise<void> {
     await runScript(this.client, SETTLE, [this.entryKey(key), this.k('due'), this.k('dead')], [this.member(key), 'dead', now.getTime(), owner, error]);
+  }
+
+  async extendLease(key: EventKey, owner: string, leaseMs: number, now: Date): Promise<boolean> {
+    if (owner === '') return false;
+    return (await runScript(this.client, EXTEND_LEASE, [this.entryKey(key), this.k('due')],
+      [this.member(key), owner, now.getTime() + leaseMs])) === 1;
   }
 
   async getInboxEntry(key: EventKey): Promise<InboxEntry | undefined> {

@@ -36,6 +36,11 @@ export const RELEASE = script(`
 if redis.call('GET', KEYS[1]) == 'L:' .. ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`);
 
+/** KEYS: claim. ARGV: owner, leaseMs. Renews `owner`'s lease on the Redis clock; 0 when it holds none (expired, released, completed). */
+export const EXTEND = script(`
+if redis.call('GET', KEYS[1]) == 'L:' .. ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`);
+
 /** KEYS: event hash, all index, provider index, token index. ARGV: json, receivedAt ms, member. */
 export const SAVE_EVENT = script(`
 local old = redis.call('HGET', KEYS[1], 'tok')

@@ -5,7 +5,7 @@ import type {
 import type { StaleReason, TokenEventType, TokenState } from '../events';
 import { ConfigurationError } from '../errors';
 import { loadDriver } from './driver';
-import { APPLY_STATE, CLAIM, COMPLETE, PRUNE, RELEASE, SAVE_EVENT, runScript } from './redis-scripts';
+import { APPLY_STATE, CLAIM, COMPLETE, EXTEND, PRUNE, RELEASE, SAVE_EVENT, runScript } from './redis-scripts';
 import { logger } from '../log';
 import { InboxDelegate } from './inbox-delegate';
 import { RedisInbox } from './redis-inbox';
@@ -116,6 +116,10 @@ export class RedisStorage extends InboxDelegate implements Storage {
 
   async release(key: EventKey, owner: string): Promise<void> {
     await runScript(this.client, RELEASE, [this.claimKey(key)], [owner]);
+  }
+
+  async extend(key: EventKey, owner: string, leaseMs: number): Promise<boolean> {
+    return await runScript(this.client, EXTEND, [this.claimKey(key)], [owner, Math.max(1, Math.ceil(leaseMs))]) === 1;
   }
 
   async saveEvent(event: StoredEvent): Promise<void> {

@@ -54,6 +54,11 @@ export class SqliteInbox implements InboxStorage {
       WHERE provider = ? AND id = ? AND owner = ? AND status = 'pending'`).run(now.getTime(), error, key.provider, key.id, owner);
   }
 
+  extendLease(key: EventKey, owner: string, leaseMs: number, now: Date): boolean {
+    return this.database().prepare(`UPDATE ntw_inbox SET next_attempt_at = ?
+      WHERE provider = ? AND id = ? AND owner = ? AND status = 'pending'`).run(now.getTime() + leaseMs, key.provider, key.id, owner).changes === 1;
+  }
+
   getInboxEntry(key: EventKey): InboxEntry | undefined {
     const row = this.database().prepare(`SELECT ${COLUMNS} FROM ntw_inbox WHERE provider = ? AND id = ?`).get(key.provider, key.id) as InboxRow | undefined;
     return row && entryFromRow(row);

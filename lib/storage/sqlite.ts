@@ -114,6 +114,13 @@ export class SqliteStorage extends InboxDelegate implements Storage {
       .run(key.provider, key.id, owner);
   }
 
+  extend(key: EventKey, owner: string, leaseMs: number): boolean {
+    const now = this.now();
+    return this.db.prepare(`UPDATE ntw_claims SET expires_at = ?
+      WHERE provider = ? AND id = ? AND owner = ? AND completed_at IS NULL AND expires_at > ?`)
+      .run(now + leaseMs, key.provider, key.id, owner, now).changes === 1;
+  }
+
   saveEvent(event: StoredEvent): void {
     this.db.prepare(`INSERT OR REPLACE INTO ntw_events
       (provider, id, type, token_ref, state, occurred_at, received_at, stale, stale_reason, payload)

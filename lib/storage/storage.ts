@@ -84,6 +84,12 @@ export interface Storage {
   complete(key: EventKey, owner: string): Awaitable<void>;
   /** Drop `owner`'s lease so the next delivery can claim again. No-op when `owner` no longer holds it. */
   release(key: EventKey, owner: string): Awaitable<void>;
+  /**
+   * Optional (lease renewal): push the expiry of `owner`'s unexpired, not-completed claim to now + `leaseMs`,
+   * by the same clock as `claim`. `false` when `owner` no longer holds it (expired, taken, released or completed).
+   * Without it, a claim lasts `leaseMs` however long the handlers run.
+   */
+  extend?(key: EventKey, owner: string, leaseMs: number): Awaitable<boolean>;
   /** Insert or replace the log entry of `event.provider`/`event.id`. */
   saveEvent(event: StoredEvent): Awaitable<void>;
   listEvents(query?: EventQuery): Awaitable<StoredEvent[]>;

@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { MemoryStorage } from '../../lib';
+import type { Storage } from '../../lib';
+import { testReceiver } from '../helpers/app';
+import { manualSchedule } from '../helpers/manual-schedule';
+import { Latch, post, tokenexBody } from './support';
+
+const LEASE = 3000;
+const T0 = Date.UTC(2025, 0, 1);
+
+/** One clock, moved by hand, for the storage (claim leases) and the webhooks (inbox leases). */
+function clock() {
+  let t = T0;
+  return { ms: () => t, now: () => new Date(t), set: (offset: number) => { t = T0 + offset; } };
+}
+
+/** A handler that blocks until the test opens `gate`; counts its runs. */
+function slowHandler() {
+  const gate = new Latch();
+  const entered = new Latch();
+  const counter = { runs: 0 };
+  const handler = async () => { counter.runs++; entered.open(); await gate.promise; };
+  return { gate, entered, counter, handler };
+}
+
+/** The storage without `extend`: a third-party adapter written before lease renewal. */
+function withoutExtend(storage: MemoryStorage): Storage {
+  return new Proxy(storage, {
+    get: (target, property) => (property === 'extend' ? undefined : Reflect.get(target, property, target) as unknown),
+  });
+}
+
+describe('delivery: lease renewal while handlers run', () => {
+  describe('sync mode', () => {
+    it('a handler that runs longer than leaseMs keeps its claim: a copy on another instance gets 409, not a second run', async () => {
+      const time = clock();
+      const storage = new MemoryStorage({ now: time.ms });
+      const { schedule, renewals } = manualSchedule();
+      const a = testReceiver({ storage, leaseMs: LEASE, renewalSchedule: schedule });
+      const b = testReceiver({ storage, leaseMs: LEASE });
+      const slow = slowHandler();
+      a.webhooks.onEvent(slow.handler);
+      b.webhooks.onEvent(slow.handler);
+      const errors: unknown[] = [];
+      a.webhooks.onError((e) => { errors.push(e); });
+
+      const body = tokenexBody({ id: 'evt-renewed-claim' });
+      const first = post(a.app, 'tokenex', body).then((res) => res);
+      await slow.entered.promise;
+      assert.equal(renewals.length, 1);
+      assert.equal(renewals[0]!.intervalMs, LEASE / 3);
+
+      time.set(LEASE - 500);
+      await renewals[0]!.beat(); // lease now ends at 2 × LEASE − 500
+      time.set(LEASE + 1000); // past the original lease end
+      const copy = await post(b.app, 'tokenex', body);
+      assert.equal(copy.status, 409);
+      assert.equal((copy.body as { error: { code: string } }).error.code, 'in_progress');
+
+      slow.gate.open();
+      assert.equal((await first).status, 200);
+      assert.equal(slow.counter.runs, 1);
+      assert.equal(renewals[0]!.cancelled, true, 'renewal stops once the work settled');
+      assert.deepEqual(errors, []);
+      assert.equal((await post(b.app, 'tokenex', body)).body.duplicate, true);
+    });
+
+    it('without extend (a custom adapter), the old behaviour: past the lease, a copy runs the handlers again', async () => {
+      const time = clock();
+      const storage = withoutExtend(new MemoryStorage({ now: time.ms }));
+      const { schedule, renewals } = manualSchedule();
+      const a = testReceiver({ storage, leaseMs: LEASE, renewalSchedule: schedule });
+      const b = testReceiver({ storage, leaseMs: LEASE });
+      const slow = slowHandler();
+      a.webhooks.onEvent(slow.handler);
+      let copies = 0;
+      b.webhooks.onEvent(() => { copies++; });
+
+      const body = tokenexBody({ id: 'evt-no-extend' });
+      const first = post(a.app, 'tokenex', body).then((res) => res);
+      await slow.entered.promise;
+      assert.equal(renewals.length, 0, 'nothing to renew with');
+      time.set(LEASE + 1000);
+      assert.equal((await post(b.app, 'tokenex', body)).status, 200);
+      assert.equal(copies, 1, 'the copy ran the event again');
+      slow.gate.open();
+      await first;
+    });
+
+    it('a lost claim is reported to onError once, renewal stops, and the handler still finishes', async () => {
+      const time = clock();
+      class LosingStorage extends MemoryStorage {
+        override extend(): boolean { return false; }
+      }
+      const { schedule, renewals } = manualSchedule();
+      const a = testReceiver({ storage: new LosingStorage({ now: time.ms }), leaseMs: LEASE, renewalSchedule: schedule });
+      const slow = slowHandler();
+      a.webhooks.onEvent(slow.handler);
+      const errors: unknown[] = [];
+      a.webhooks.onError((e, context) => { errors.push([(e as Error).message, context.eventId]); });
+
+      const first = post(a.app, 'tokenex', tokenexBody({ id: 'evt-lost-claim' })).then((res) => res);
+      await slow.entered.promise;
+      await renewals[0]!.beat();
+      await renewals[0]!.beat();
+      assert.equal(renewals[0]!.cancelled, true);
+      assert.equal(errors.length, 1);
+      assert.match((errors[0] as [string, string])[0], /lease of claim tokenex evt-lost-claim was lost/);
+      assert.equal((errors[0] as [string, string])[1], 'evt-lost-claim');
+      slow.gate.open();
+      assert.equal((await first).status, 200);
+      assert.equal(slow.counter.runs, 1);
+    });
+  });
+
+  describe('inbox mode', () => {
+    const inboxOptions = { pollIntervalMs: false as const, random: () => 0.5 };
+
+    for (const renewed of [true, false]) {
+      it(renewed
+        ? 'a handler that runs longer than inbox.leaseMs keeps its lease: a second worker does not lease the entry'
+        : 'control: without a renewal, a second worker leases the entry once the lease ran out', async () => {
+        const time = clock();
+        const storage = new MemoryStorage({ now: time.ms });
+        const { schedule, renewals } = manualSchedule();
+        const a = testReceiver({ storage, mode: 'inbox', now: time.now, leaseMs: LEASE, renewalSchedule: schedule, inbox: inboxOptions });
+        const b = testReceiver({ storage, mode: 'inbox', now: time.now, leaseMs: LEASE, inbox: inboxOptions });
+        const slow = slowHandler();
+        a.webhooks.onEvent(slow.handler);
+        let secondRuns = 0;
+        b.webhooks.onEvent(() => { secondRuns++; });
+
+        assert.equal((await post(a.app, 'tokenex', tokenexBody({ id: 'evt-renewed-inbox' }))).status, 200);
+        const running = a.webhooks.processInbox();
+        await slow.entered.promise;
+        assert.equal(renewals.length, 1);
+        assert.equal(renewals[0]!.intervalMs, LEASE / 3);
+
+        time.set(LEASE - 500);
+        if (renewed) await renewals[0]!.beat();
+        time.set(LEASE + 1000); // past the original lease end
+        assert.equal(await b.webhooks.processInbox(), renewed ? 0 : 1);
+        assert.equal(secondRuns, renewed ? 0 : 1);
+
+        slow.gate.open();
+        assert.equal(await running, 1);
+        assert.equal(renewals[0]!.cancelled, true);
+        assert.equal(slow.counter.runs, 1);
+        assert.equal(storage.getInboxEntry({ provider: 'tokenex', id: 'evt-renewed-inbox' })?.status, 'done');
+      });
+    }
+  });
+});
