@@ -17,8 +17,8 @@ export function redactText(text: string): string {
   return PATTERNS.reduce((out, pattern) => out.replace(pattern, REDACTED), text);
 }
 
-/** A deep copy of `value` with the values of secret keys replaced. Used before anything is persisted. */
-export function redactSecrets(value: unknown, extraKeys: readonly string[] = []): unknown {
+/** A function making deep copies with the values of secret keys replaced: used before anything is persisted. */
+export function secretRedactor(extraKeys: readonly string[] = []): (value: unknown) => unknown {
   const keys = new Set([...DEFAULT_SECRET_KEYS, ...extraKeys].map((k) => k.toLowerCase()));
   const walk = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(walk);
@@ -29,5 +29,5 @@ export function redactSecrets(value: unknown, extraKeys: readonly string[] = [])
     }
     return out;
   };
-  return walk(value);
+  return walk;
 }

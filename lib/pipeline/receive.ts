@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WebhookError } from '../errors';
 import type { DeliveryOutcome, DeliveryRequest, Provider, ProviderOptions } from '../providers/provider';
 import { jsonAcknowledgement } from '../providers/provider';
-import { redactSecrets } from '../redact';
+import { secretRedactor } from '../redact';
 import { logger } from '../log';
 import { resolveAuthenticator } from './authenticate';
 import type { EventProcessor, UnprojectedEvent } from './process-event';
@@ -42,6 +42,7 @@ export function createEndpoint<Raw, O extends ProviderOptions>(
   const validate = compileValidator(options.schema ?? provider.schema);
   const acknowledge = provider.acknowledge ?? jsonAcknowledgement;
   const limit = options.limit ?? DEFAULT_LIMIT;
+  const redactSecrets = secretRedactor(provider.secretKeys);
 
   function normalize(payload: Raw, rawBody: Buffer): UnprojectedEvent {
     try {
@@ -82,7 +83,7 @@ export function createEndpoint<Raw, O extends ProviderOptions>(
     const issues = validate(payload);
     if (issues) throw new WebhookError('schema_violation', { issues });
     const event = normalize(payload as Raw, body.raw);
-    const { duplicate } = await context.processor.process(event, redactSecrets(payload, provider.secretKeys));
+    const { duplicate } = await context.processor.process(event, redactSecrets(payload));
     return { eventId: event.id, duplicate, payload };
   }
 
