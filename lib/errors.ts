@@ -1,3 +1,5 @@
+import type { TokenEvent } from './events';
+
 /**
  * Every way a delivery can fail, with its HTTP status. The codes are public API:
  * they appear in response bodies and in `WebhookError.code`, and the README documents each.
@@ -60,4 +62,12 @@ export class ConfigurationError extends Error {
     this.name = 'ConfigurationError';
     this.code = code;
   }
+}
+
+/** What `onError` is told about where a failure happened. */
+export interface ErrorContext {
+  readonly provider: string;
+  readonly eventId?: string;
+  /** The event, when the failure happened after it was normalized (a handler failed). */
+  readonly event?: TokenEvent;
 }

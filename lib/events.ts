@@ -35,9 +35,14 @@ interface TokenEventFields<P extends string, R> {
   readonly occurredAt: Date;
   /** When it reached this process. */
   readonly receivedAt: Date;
-  /** `true` when the event did not change the token's state: a newer event was already applied, or the token is `DELETED`. */
+  /** `true` when the event is older than what the token's state already reflects, or would revive a `DELETED` token. */
   readonly stale: boolean;
   readonly staleReason?: StaleReason;
+  /**
+   * `true` when the event reports the state the token already had (a new notification of the same state):
+   * it reaches `onEvent` (and `onUpdated` when it carries changes), not the state handler again.
+   */
+  readonly repeated: boolean;
   /** The provider payload as received (parsed JSON), typed per provider. */
   readonly raw: R;
 }
@@ -76,3 +81,6 @@ export type UpdateEvent<P extends string = string, R = unknown> = TokenEvent<P, 
 export function stateEventType(state: TokenState): TokenStateEvent['type'] {
   return `token.${state.toLowerCase()}` as TokenStateEvent['type'];
 }
+
+/** A normalized event before the token-state projection has said whether it is stale. */
+export type UnprojectedEvent = Omit<TokenEvent, 'stale' | 'staleReason' | 'repeated'>;

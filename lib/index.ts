@@ -1,8 +1,9 @@
-export { createTokenWebhooks } from './token-webhooks';
+export { createTokenWebhooks } from './create-token-webhooks';
 export type {
-  TokenWebhooks, TokenWebhooksOptions, InboxOptions, TokenStateView, BuiltinTokenEvent, EventHandler, ErrorHandler,
+  TokenWebhooks, InboxTokenWebhooks, TokenWebhooksOptions, InboxOptions, DeliveryMode, TokenStateView, StoredEvent, EventQuery,
+  BuiltinTokenEvent, EventHandler, ErrorHandler, ErrorContext, Receiver,
   ActiveEventOf, SuspendedEventOf, DeletedEventOf, UpdateEventOf,
-} from './token-webhooks-types';
+} from './types';
 export * from './events';
 export { WebhookError, ConfigurationError, DELIVERY_ERRORS } from './errors';
 export type { DeliveryErrorCode, SchemaIssue } from './errors';
@@ -14,6 +15,7 @@ export type {
 export { builtinProviders } from './providers/builtin';
 export type { CybersourcePayload, CybersourceOptions, CybersourceReason } from './providers/cybersource';
 export type { TokenExPayload, TokenExOptions } from './providers/tokenex';
+export { niTokenEndpoint } from './providers/ni';
 export type { NiPayload, NiOptions, NiNotificationType, NiAuth } from './providers/ni';
 export type { FirstokenPayload, FirstokenOptions, FirstokenMapping } from './providers/firstoken';
 export type { SharedSecretAuth, BasicCredentials } from './auth/shared-secret';
@@ -24,10 +26,9 @@ export type { OAuthClient, OAuthClientCredentialsOptions } from './auth/client-c
 export { MemoryStorage } from './storage/memory';
 export { decideProjection } from './storage/projection';
 export type * from './storage/storage';
-export { isInboxStorage } from './storage/inbox';
-export type { InboxStorage, InboxEntry, InboxItem, InboxStatus, InboxListQuery } from './storage/inbox';
-export type { WebhookMiddleware } from './pipeline/receive';
-export type { EncryptionKey } from './pipeline/secret-box';
-export type { ErrorContext } from './pipeline/process-event';
-export type { RenewalSchedule } from './pipeline/lease-heartbeat';
+export type { WebhookMiddleware } from './middleware/node';
+export type { DeliveryInput } from './pipeline/read-body';
+export type { DeliveryResponse } from './pipeline/acknowledge';
+export type { EncryptionKey } from './delivery/secret-box';
+export type { RenewalSchedule } from './delivery/lease-heartbeat';
 export { redactText } from './redact';

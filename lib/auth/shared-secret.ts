@@ -1,4 +1,4 @@
-import type { Authenticator, DeliveryRequest } from '../providers/provider';
+import type { Authenticator, DeliveryRequest } from './authenticator';
 import { ConfigurationError } from '../errors';
 import { matchesAny } from './constant-time';
 import { ipAllowList } from './ip-allow-list';

@@ -1,5 +1,7 @@
 import type { Authenticator, Provider, ProviderOptions } from '../providers/provider';
-import { ConfigurationError } from '../errors';
+import type { DeliveryRequest } from '../auth/authenticator';
+import { ConfigurationError, WebhookError } from '../errors';
+import { describeError } from '../delivery/describe-error';
 import { logger } from '../log';
 
 const log = logger('config');
@@ -22,4 +24,18 @@ export function resolveAuthenticator<O extends ProviderOptions>(provider: Provid
       `${provider.name}() needs authentication: its auth option, an authenticate hook, or auth: 'none' to accept unauthenticated deliveries`);
   }
   return authenticator;
+}
+
+/** Step 2: the delivery is authentic, or `unauthorized`. A check that throws counts as a refusal. */
+export async function authenticate(endpoint: { readonly provider: { readonly name: string }; readonly authenticator: Authenticator | undefined },
+  request: DeliveryRequest, rawBody: Buffer): Promise<void> {
+  if (!endpoint.authenticator) return;
+  let authentic: boolean;
+  try {
+    authentic = await endpoint.authenticator.authenticate(request, rawBody);
+  } catch (error) {
+    log('%s authenticate threw: %s', endpoint.provider.name, describeError(error));
+    authentic = false;
+  }
+  if (!authentic) throw new WebhookError('unauthorized');
 }

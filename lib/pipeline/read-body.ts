@@ -1,13 +1,18 @@
-import type { IncomingMessage } from 'node:http';
-import getRawBody from 'raw-body';
+import type { IncomingHttpHeaders } from 'node:http';
 import { parse as parseContentType } from 'content-type';
 import { WebhookError } from '../errors';
 
-/** What a host app's body parser may have left on the request. */
-export interface MaybeParsedRequest extends IncomingMessage {
-  body?: unknown;
-  rawBody?: unknown;
-  _body?: boolean;
+/** One delivery as any transport hands it to the pipeline. */
+export interface DeliveryInput {
+  /** Default `POST`. */
+  readonly method?: string;
+  readonly headers: IncomingHttpHeaders;
+  /** The exact bytes received. Give these whenever you have them: signatures are verified over them. */
+  readonly rawBody?: Buffer | string;
+  /** The body an earlier parser already turned into JSON, when no bytes were kept. */
+  readonly parsedBody?: unknown;
+  /** The client address (for IP allow-lists). */
+  readonly ip?: string;
 }
 
 export interface ReceivedBody {
@@ -17,8 +22,8 @@ export interface ReceivedBody {
   readonly parsed?: unknown;
 }
 
-export function checkContentType(header: string | undefined): void {
-  if (!header) throw new WebhookError('unsupported_media_type');
+export function checkContentType(header: string | string[] | undefined): void {
+  if (typeof header !== 'string' || header === '') throw new WebhookError('unsupported_media_type');
   let parsed;
   try {
     parsed = parseContentType(header);
@@ -32,38 +37,21 @@ export function checkContentType(header: string | undefined): void {
   }
 }
 
-function streamConsumed(req: MaybeParsedRequest): boolean {
-  return req._body === true || req.readableEnded || req.readable === false;
-}
-
 function withinLimit(raw: Buffer, limit: number): Buffer {
   if (raw.length > limit) throw new WebhookError('payload_too_large');
   return raw;
 }
 
 /**
- * The one place that reads a delivery's body. Uses the raw bytes a host parser kept
- * (`req.rawBody`, or `req.body` from `express.raw()`/`express.text()`), else reads the stream itself.
- * It never waits on a stream an earlier parser consumed.
+ * Step 1: the body as the pipeline uses it. JSON content type; the size limit applies to the bytes,
+ * or to the JSON of a body parsed earlier. A signature check (`requireRaw`) never runs on a re-serialized body.
  */
-export async function readBody(req: MaybeParsedRequest, options: { limit: number; requireRaw: boolean }): Promise<ReceivedBody> {
-  checkContentType(req.headers['content-type']);
-  if (Buffer.isBuffer(req.rawBody)) return { raw: withinLimit(req.rawBody, options.limit) };
-  if (typeof req.rawBody === 'string') return { raw: withinLimit(Buffer.from(req.rawBody, 'utf8'), options.limit) };
-  if (Buffer.isBuffer(req.body)) return { raw: withinLimit(req.body, options.limit) };
-
-  if (streamConsumed(req)) {
-    if (typeof req.body === 'string') return { raw: withinLimit(Buffer.from(req.body, 'utf8'), options.limit) };
-    if (options.requireRaw || req.body === undefined || req.body === null) throw new WebhookError('raw_body_unavailable');
-    // No signature over the bytes: the parsed object is as good, and its JSON stands in for hashing.
-    return { raw: Buffer.from(JSON.stringify(req.body), 'utf8'), parsed: req.body };
-  }
-
-  try {
-    return { raw: await getRawBody(req, { limit: options.limit, length: req.headers['content-length'] }) };
-  } catch (err) {
-    const type = (err as { type?: string }).type;
-    if (type === 'entity.too.large') throw new WebhookError('payload_too_large');
-    throw new WebhookError('invalid_body', { cause: err });
-  }
+export function readBody(input: DeliveryInput, options: { limit: number; requireRaw: boolean }): ReceivedBody {
+  checkContentType(input.headers['content-type']);
+  if (Buffer.isBuffer(input.rawBody)) return { raw: withinLimit(input.rawBody, options.limit) };
+  if (typeof input.rawBody === 'string') return { raw: withinLimit(Buffer.from(input.rawBody, 'utf8'), options.limit) };
+  if (input.parsedBody === undefined || input.parsedBody === null) throw new WebhookError('empty_body');
+  if (options.requireRaw) throw new WebhookError('raw_body_unavailable');
+  // No signature over the bytes: the parsed object is as good, and its JSON stands in for hashing.
+  return { raw: withinLimit(Buffer.from(JSON.stringify(input.parsedBody), 'utf8'), options.limit), parsed: input.parsedBody };
 }

@@ -5,7 +5,7 @@ import { loadSchema } from '../schema-files';
 import type { SharedSecretAuth } from '../auth/shared-secret';
 import { sharedSecretAuthenticator } from '../auth/shared-secret';
 import type { OAuthClientCredentialsOptions } from '../auth/client-credentials';
-import type { OAuthTokenVerifier } from '../auth/oauth-token-endpoint';
+import type { OAuthTokenEndpoint, OAuthTokenVerifier } from '../auth/oauth-token-endpoint';
 import { oauthTokenEndpoint } from '../auth/oauth-token-endpoint';
 import type { Acknowledgement, DeliveryOutcome, NormalizedFields, ProviderOptions } from './provider';
 import { defineProvider } from './provider';
@@ -44,12 +44,20 @@ export interface NiPayload {
   };
 }
 
-/** The audience of the access tokens `webhooks.niTokenEndpoint()` issues: they are good for the NI endpoint only. */
-export const NI_TOKEN_AUDIENCE = 'ni';
+/** The audience of the access tokens `niTokenEndpoint()` issues: they are good for the NI endpoint only. */
+const NI_TOKEN_AUDIENCE = 'ni';
+
+/**
+ * The OAuth2 client-credentials token endpoint to give Network International. Mount it
+ * (`app.post('/oauth/ni/token', tokens)`) and pass it, or the same options, as `ni({ auth: { oauth } })`.
+ */
+export function niTokenEndpoint(options: OAuthClientCredentialsOptions): OAuthTokenEndpoint {
+  return oauthTokenEndpoint(options, NI_TOKEN_AUDIENCE);
+}
 
 /**
  * How NI authenticates. NI obtains an OAuth2 access token with client credentials and sends it as
- * `Authorization: Bearer …`: give `oauth` the endpoint `webhooks.niTokenEndpoint()` returned, or the
+ * `Authorization: Bearer …`: give `oauth` the endpoint `niTokenEndpoint()` returned, or the
  * same client credentials (another app instance verifies the tokens any instance issued). Static
  * `bearer` tokens are accepted too (several while you rotate); `allowIps` adds a source-IP check.
  */
@@ -65,7 +73,7 @@ function niAuthenticator(auth: NiAuth) {
   const oauth = auth.oauth;
   const verifier = oauth === undefined ? undefined
     : typeof (oauth as OAuthTokenVerifier).verify === 'function' ? (oauth as OAuthTokenVerifier)
-      : oauthTokenEndpoint(oauth as OAuthClientCredentialsOptions, NI_TOKEN_AUDIENCE);
+      : niTokenEndpoint(oauth as OAuthClientCredentialsOptions);
   return sharedSecretAuthenticator(auth, 'ni()', verifier ? { verifyBearer: (token) => verifier.verify(token) } : {});
 }
 

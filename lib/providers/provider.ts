@@ -1,27 +1,12 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import type { TokenChange, TokenEventType, TokenState } from '../events';
 import type { WebhookError } from '../errors';
 import { ConfigurationError } from '../errors';
+import type { AuthenticateFn, Authenticator } from '../auth/authenticator';
+
+export type { AuthenticateFn, Authenticator, DeliveryRequest } from '../auth/authenticator';
 
 /** A JSON Schema (draft-07 or 2019-09 as ajv understands it). */
 export type JsonSchema = Record<string, unknown>;
-
-/** What a provider and an `authenticate` hook may see of the request. */
-export interface DeliveryRequest {
-  readonly method: string;
-  readonly headers: IncomingHttpHeaders;
-  /** The client address as Express resolves it (so `trust proxy` is honoured). */
-  readonly ip: string | undefined;
-}
-
-/** Decides whether a delivery is authentic. `rawBody` is the exact bytes received. */
-export type AuthenticateFn = (req: DeliveryRequest, rawBody: Buffer) => boolean | Promise<boolean>;
-
-export interface Authenticator {
-  /** `true` when the check is over the body bytes (signatures): a body parsed earlier without its raw bytes is then refused. */
-  readonly requiresRawBody: boolean;
-  readonly authenticate: AuthenticateFn;
-}
 
 /** What a provider's `normalize` returns; the pipeline adds `id`, `provider`, `receivedAt` and `stale`. */
 export interface NormalizedFields {

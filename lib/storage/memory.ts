@@ -1,22 +1,16 @@
-import type {
-  ClaimResult, EventKey, EventQuery, ProjectionResult, PruneResult, StateChange, Storage, StoredEvent, TokenStateRecord,
-} from './storage';
-import { decideProjection } from './projection';
-import type { InboxEntry, InboxItem, InboxListQuery, InboxStorage } from './inbox';
-
-interface Claim {
-  owner: string;
-  expiresAt: number;
-  completedAt?: number;
-}
+import type { Admission, Admit, Entry, EntryQuery, EntryRecord, EventKey, PruneResult, Settlement, Storage, TokenStateRecord } from './storage';
+import type { Held } from './ledger-rules';
+import { admissionOf, isDue, maySettle, project, settledEntry, takenEntry } from './ledger-rules';
 
 const keyOf = (provider: string, id: string) => `${provider}\u0000${id}`;
 
+function publicEntry({ owner: _owner, ...entry }: Held): Entry {
+  return entry;
+}
+
 /** The default storage: one process, nothing survives a restart. For tests and single-instance demos. */
-export class MemoryStorage implements Storage, InboxStorage {
-  private readonly claims = new Map<string, Claim>();
-  private readonly inbox = new Map<string, InboxEntry & { owner?: string }>();
-  private readonly events = new Map<string, StoredEvent>();
+export class MemoryStorage implements Storage {
+  private readonly entries = new Map<string, Held>();
   private readonly states = new Map<string, TokenStateRecord>();
   private readonly now: () => number;
 
@@ -24,58 +18,78 @@ export class MemoryStorage implements Storage, InboxStorage {
     this.now = options.now ?? Date.now;
   }
 
-  claim(key: EventKey, owner: string, leaseMs: number): ClaimResult {
-    const k = keyOf(key.provider, key.id);
-    const existing = this.claims.get(k);
+  admit(record: EntryRecord, admit: Admit): Admission {
+    const k = keyOf(record.provider, record.id);
     const now = this.now();
-    if (existing?.completedAt !== undefined) return 'processed';
-    if (existing && existing.expiresAt > now) return 'in_progress';
-    this.claims.set(k, { owner, expiresAt: now + leaseMs });
-    return 'claimed';
+    const decision = admissionOf(this.entries.get(k), record, admit, now);
+    if (!decision.admitted) {
+      if (decision.write) this.entries.set(k, decision.write);
+      return { admitted: false, entry: publicEntry(decision.entry), conflict: decision.conflict };
+    }
+    const entry = decision.taken ? this.project(decision.write, now) : decision.write;
+    this.entries.set(k, entry);
+    return { admitted: true, entry: publicEntry(entry) };
   }
 
-  complete(key: EventKey, owner: string): void {
+  lease(owner: string, leaseMs: number, key?: EventKey): Entry | undefined {
     const now = this.now();
-    this.claims.set(keyOf(key.provider, key.id), { owner, expiresAt: now, completedAt: now });
-  }
-
-  release(key: EventKey, owner: string): void {
-    const k = keyOf(key.provider, key.id);
-    const existing = this.claims.get(k);
-    if (existing && existing.owner === owner && existing.completedAt === undefined) this.claims.delete(k);
+    let due: Held | undefined;
+    const candidates = key ? [this.entries.get(keyOf(key.provider, key.id))] : this.entries.values();
+    for (const entry of candidates) {
+      if (entry && isDue(entry, now) && (!due || entry.dueAt < due.dueAt)) due = entry;
+    }
+    if (!due) return undefined;
+    const leased = this.project(takenEntry(due, owner, leaseMs, now), now);
+    this.entries.set(keyOf(due.provider, due.id), leased);
+    return publicEntry(leased);
   }
 
   extend(key: EventKey, owner: string, leaseMs: number): boolean {
-    const existing = this.claims.get(keyOf(key.provider, key.id));
+    const k = keyOf(key.provider, key.id);
+    const entry = this.entries.get(k);
     const now = this.now();
-    if (!existing || existing.owner !== owner || existing.completedAt !== undefined || existing.expiresAt <= now) return false;
-    existing.expiresAt = now + leaseMs;
+    if (!entry || entry.status !== 'running' || entry.owner !== owner || entry.dueAt.getTime() <= now) return false;
+    this.entries.set(k, { ...entry, dueAt: new Date(now + leaseMs) });
     return true;
   }
 
-  saveEvent(event: StoredEvent): void {
-    this.events.set(keyOf(event.provider, event.id), event);
+  settle(key: EventKey, owner: string, settlement: Settlement): boolean {
+    const k = keyOf(key.provider, key.id);
+    const entry = this.entries.get(k);
+    if (!entry || !maySettle(entry, owner, settlement)) return false;
+    this.entries.set(k, settledEntry(entry, settlement, this.now()));
+    return true;
   }
 
-  listEvents(query: EventQuery = {}): StoredEvent[] {
+  requeue(id: string, provider?: string): EventKey[] {
+    const keys: EventKey[] = [];
+    const now = this.now();
+    for (const [k, entry] of this.entries) {
+      if (entry.id !== id || (provider !== undefined && entry.provider !== provider)) continue;
+      if (entry.status !== 'failed' && entry.status !== 'dead' && entry.status !== 'done') continue;
+      const { owner: _owner, lastError: _error, ...rest } = entry;
+      this.entries.set(k, { ...rest, status: 'pending', attempts: 0, dueAt: new Date(now) });
+      keys.push({ provider: entry.provider, id: entry.id });
+    }
+    return keys;
+  }
+
+  getEntry(key: EventKey): Entry | undefined {
+    const entry = this.entries.get(keyOf(key.provider, key.id));
+    return entry && publicEntry(entry);
+  }
+
+  listEntries(query: EntryQuery = {}): Entry[] {
     const since = query.since?.getTime() ?? -Infinity;
     const until = query.until?.getTime() ?? Infinity;
-    return [...this.events.values()]
-      .filter((e) => (query.provider === undefined || e.provider === query.provider)
+    const found: Held[] = [];
+    for (const e of this.entries.values()) {
+      if ((query.provider === undefined || e.provider === query.provider)
         && (query.tokenRef === undefined || e.tokenRef === query.tokenRef)
-        && e.receivedAt.getTime() >= since && e.receivedAt.getTime() < until)
-      .sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime())
-      .slice(0, query.limit ?? 100);
-  }
-
-  applyTokenState(change: StateChange): ProjectionResult {
-    const k = keyOf(change.provider, change.tokenRef);
-    const current = this.states.get(k);
-    const decision = decideProjection(current, change);
-    if (!decision.apply) return { applied: false, staleReason: decision.staleReason, current: current! };
-    const next: TokenStateRecord = { ...change, updatedAt: new Date(this.now()) };
-    this.states.set(k, next);
-    return { applied: true, current: next };
+        && (query.status === undefined || e.status === query.status)
+        && e.receivedAt.getTime() >= since && e.receivedAt.getTime() < until) found.push(e);
+    }
+    return found.sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime()).slice(0, query.limit ?? 100).map(publicEntry);
   }
 
   getTokenState(provider: string, tokenRef: string): TokenStateRecord | undefined {
@@ -83,94 +97,17 @@ export class MemoryStorage implements Storage, InboxStorage {
   }
 
   prune(olderThan: Date): PruneResult {
-    const cutoff = olderThan.getTime();
-    let claims = 0;
-    let events = 0;
-    for (const [k, c] of this.claims) {
-      if (c.completedAt !== undefined && c.completedAt < cutoff) { this.claims.delete(k); claims++; }
+    let entries = 0;
+    for (const [k, e] of this.entries) {
+      if (e.status === 'done' && e.receivedAt < olderThan) { this.entries.delete(k); entries++; }
     }
-    for (const [k, e] of this.events) {
-      if (e.receivedAt.getTime() < cutoff) { this.events.delete(k); events++; }
-    }
-    return { claims, events };
+    return { entries };
   }
 
-  enqueue(item: InboxItem): boolean {
-    const k = keyOf(item.provider, item.id);
-    if (this.inbox.has(k)) return false;
-    this.inbox.set(k, { ...item, status: 'pending', attempts: 0, nextAttemptAt: item.enqueuedAt });
-    return true;
+  private project(entry: Held, now: number): Held {
+    const sk = keyOf(entry.provider, entry.tokenRef);
+    const projected = project(entry, this.states.get(sk), now);
+    if (projected.state) this.states.set(sk, projected.state);
+    return projected.entry;
   }
-
-  leaseNext(owner: string, leaseMs: number, now: Date): InboxEntry | undefined {
-    let due: (InboxEntry & { owner?: string }) | undefined;
-    for (const entry of this.inbox.values()) {
-      if (entry.status === 'pending' && entry.nextAttemptAt <= now && (!due || entry.nextAttemptAt < due.nextAttemptAt)) due = entry;
-    }
-    if (!due) return undefined;
-    const leased = { ...due, owner, attempts: due.attempts + 1, nextAttemptAt: new Date(now.getTime() + leaseMs) };
-    this.inbox.set(keyOf(due.provider, due.id), leased);
-    return publicEntry(leased);
-  }
-
-  markDone(key: EventKey, _owner: string, now: Date): void {
-    this.updateInbox(key, undefined, { status: 'done', nextAttemptAt: now });
-  }
-
-  markFailed(key: EventKey, owner: string, nextAttemptAt: Date, error: string): void {
-    this.updateInbox(key, owner, { nextAttemptAt, lastError: error });
-  }
-
-  markDead(key: EventKey, owner: string, error: string, now: Date): void {
-    this.updateInbox(key, owner, { status: 'dead', nextAttemptAt: now, lastError: error });
-  }
-
-  extendLease(key: EventKey, owner: string, leaseMs: number, now: Date): boolean {
-    const k = keyOf(key.provider, key.id);
-    const entry = this.inbox.get(k);
-    if (!entry || entry.status !== 'pending' || entry.owner !== owner) return false;
-    this.inbox.set(k, { ...entry, nextAttemptAt: new Date(now.getTime() + leaseMs) });
-    return true;
-  }
-
-  getInboxEntry(key: EventKey): InboxEntry | undefined {
-    const entry = this.inbox.get(keyOf(key.provider, key.id));
-    return entry && publicEntry(entry);
-  }
-
-  listDeadLetters(query: InboxListQuery = {}): InboxEntry[] {
-    return [...this.inbox.values()].filter((e) => e.status === 'dead')
-      .sort((a, b) => a.enqueuedAt.getTime() - b.enqueuedAt.getTime())
-      .slice(0, query.limit ?? 100).map(publicEntry);
-  }
-
-  requeue(id: string, provider: string | undefined, now: Date): number {
-    let count = 0;
-    for (const [k, e] of this.inbox) {
-      if (e.id !== id || (provider !== undefined && e.provider !== provider) || e.status === 'pending') continue;
-      this.inbox.set(k, { ...e, status: 'pending', attempts: 0, nextAttemptAt: now, owner: undefined });
-      count++;
-    }
-    return count;
-  }
-
-  pruneInbox(olderThan: Date): number {
-    let count = 0;
-    for (const [k, e] of this.inbox) {
-      if (e.status === 'done' && e.enqueuedAt < olderThan) { this.inbox.delete(k); count++; }
-    }
-    return count;
-  }
-
-  private updateInbox(key: EventKey, owner: string | undefined, change: Partial<InboxEntry>): void {
-    const k = keyOf(key.provider, key.id);
-    const entry = this.inbox.get(k);
-    if (!entry || entry.status !== 'pending' || (owner !== undefined && entry.owner !== owner)) return;
-    this.inbox.set(k, { ...entry, ...change, owner: undefined });
-  }
-}
-
-function publicEntry(entry: InboxEntry & { owner?: string }): InboxEntry {
-  const { owner: _owner, ...rest } = entry;
-  return rest;
 }

@@ -1,50 +1,67 @@
 import { ConfigurationError } from '../errors';
 
-/** Table names of one PostgresStorage, qualified by its schema. */
-export interface PostgresTables {
+/** Names of one PostgresStorage's tables and functions, qualified by its schema. */
+export interface PostgresNames {
   readonly schema: string;
-  readonly claims: string;
-  readonly events: string;
+  readonly ledger: string;
   readonly states: string;
+  readonly admit: string;
+  readonly lease: string;
+  readonly project: string;
 }
 
-export function postgresTables(schema: string): PostgresTables {
+export function postgresNames(schema: string): PostgresNames {
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
     throw new ConfigurationError('ERR_NTW_OPTION', 'PostgresStorage schema must be a plain identifier (letters, digits, _)');
   }
   const q = `"${schema}"`;
-  return { schema, claims: `${q}.ntw_claims`, events: `${q}.ntw_events`, states: `${q}.ntw_token_states` };
+  return {
+    schema, ledger: `${q}.ntw_ledger`, states: `${q}.ntw_token_states`, admit: `${q}.ntw_admit`, lease: `${q}.ntw_lease`, project: `${q}.ntw_project`,
+  };
 }
 
-/** Idempotent DDL: run under an advisory lock so that instances starting together do not collide. */
-export function postgresDdl(t: PostgresTables): string {
+/** Timestamps as epoch milliseconds (float8), independent of the pool's type parsers. */
+export const ms = (column: string) => `(extract(epoch from ${column}) * 1000)::float8`;
+
+/** The ledger columns as `entryFromRow` reads them, from a row named `e`. */
+export const ENTRY_COLUMNS = (e: string) => `${e}.provider, ${e}.id, ${e}.status, ${e}.attempts, ${ms(`${e}.due_at`)} AS due_at, ${e}.last_error,
+  ${e}.fingerprint, ${e}.conflicts, ${e}.type, ${e}.token_ref, ${e}.state, ${ms(`${e}.occurred_at`)} AS occurred_at,
+  ${ms(`${e}.received_at`)} AS received_at, ${e}.projection, ${e}.stale_reason, ${e}.body`;
+
+/**
+ * Idempotent DDL, run under an advisory lock so that instances starting together do not collide. The
+ * transitions that read and then write (admit, lease, each applying the taken entry's state) are functions,
+ * so each is one round trip; they follow `ledger-rules.ts` and `projection.ts` step by step.
+ */
+export function postgresDdl(n: PostgresNames): string {
   return `
-${t.schema === 'public' ? '' : `CREATE SCHEMA IF NOT EXISTS "${t.schema}";`}
-CREATE TABLE IF NOT EXISTS ${t.claims} (
+${n.schema === 'public' ? '' : `CREATE SCHEMA IF NOT EXISTS "${n.schema}";`}
+CREATE TABLE IF NOT EXISTS ${n.ledger} (
   provider text NOT NULL,
   id text NOT NULL,
-  owner text NOT NULL,
-  expires_at timestamptz NOT NULL,
-  completed_at timestamptz,
-  PRIMARY KEY (provider, id)
-);
-CREATE INDEX IF NOT EXISTS ntw_claims_completed ON ${t.claims} (completed_at);
-CREATE TABLE IF NOT EXISTS ${t.events} (
-  provider text NOT NULL,
-  id text NOT NULL,
+  status text NOT NULL,
+  attempts integer NOT NULL,
+  owner text,
+  due_at timestamptz NOT NULL,
+  last_error text,
+  fingerprint text NOT NULL,
+  conflicts integer NOT NULL DEFAULT 0,
   type text NOT NULL,
   token_ref text NOT NULL,
   state text,
   occurred_at timestamptz NOT NULL,
   received_at timestamptz NOT NULL,
-  stale boolean NOT NULL,
+  projection text,
   stale_reason text,
-  payload json,
+  body text NOT NULL,
   PRIMARY KEY (provider, id)
 );
-CREATE INDEX IF NOT EXISTS ntw_events_token ON ${t.events} (provider, token_ref, received_at);
-CREATE INDEX IF NOT EXISTS ntw_events_received ON ${t.events} (received_at);
-CREATE TABLE IF NOT EXISTS ${t.states} (
+CREATE INDEX IF NOT EXISTS ntw_ledger_due ON ${n.ledger} (due_at) WHERE status IN ('pending', 'failed', 'running');
+CREATE INDEX IF NOT EXISTS ntw_ledger_received ON ${n.ledger} (received_at);
+CREATE INDEX IF NOT EXISTS ntw_ledger_token ON ${n.ledger} (provider, token_ref, received_at);
+CREATE INDEX IF NOT EXISTS ntw_ledger_status ON ${n.ledger} (status, received_at);
+CREATE INDEX IF NOT EXISTS ntw_ledger_id ON ${n.ledger} (id);
+CREATE TABLE IF NOT EXISTS ${n.states} (
   provider text NOT NULL,
   token_ref text NOT NULL,
   state text NOT NULL,
@@ -52,8 +69,100 @@ CREATE TABLE IF NOT EXISTS ${t.states} (
   event_id text NOT NULL,
   updated_at timestamptz NOT NULL,
   PRIMARY KEY (provider, token_ref)
-);`;
-}
+);
 
-/** Timestamps as epoch milliseconds (float8), independent of the pool's type parsers. */
-export const ms = (column: string) => `(extract(epoch from ${column}) * 1000)::float8`;
+CREATE OR REPLACE FUNCTION ${n.project}(p_provider text, p_id text, p_token_ref text, p_state text, p_occurred_at timestamptz)
+RETURNS text LANGUAGE plpgsql AS $fn$
+DECLARE
+  s ${n.states}%ROWTYPE;
+BEGIN
+  IF p_state IS NULL THEN RETURN NULL; END IF;
+  INSERT INTO ${n.states} (provider, token_ref, state, occurred_at, event_id, updated_at)
+    VALUES (p_provider, p_token_ref, p_state, p_occurred_at, p_id, now())
+    ON CONFLICT (provider, token_ref) DO NOTHING;
+  IF FOUND THEN RETURN 'changed'; END IF;
+  SELECT * INTO s FROM ${n.states} WHERE provider = p_provider AND token_ref = p_token_ref FOR UPDATE;
+  IF s.event_id = p_id THEN
+    UPDATE ${n.states} SET state = p_state, occurred_at = greatest(s.occurred_at, p_occurred_at), updated_at = now()
+      WHERE provider = p_provider AND token_ref = p_token_ref;
+    RETURN 'changed';
+  ELSIF s.state = 'DELETED' AND p_state <> 'DELETED' THEN
+    RETURN 'stale:after_deleted';
+  ELSIF p_occurred_at < s.occurred_at THEN
+    RETURN 'stale:out_of_order';
+  ELSIF p_state = s.state THEN
+    UPDATE ${n.states} SET occurred_at = p_occurred_at, updated_at = now() WHERE provider = p_provider AND token_ref = p_token_ref;
+    RETURN 'repeated';
+  END IF;
+  UPDATE ${n.states} SET state = p_state, occurred_at = p_occurred_at, event_id = p_id, updated_at = now()
+    WHERE provider = p_provider AND token_ref = p_token_ref;
+  RETURN 'changed';
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION ${n.admit}(p_provider text, p_id text, p_type text, p_token_ref text, p_state text,
+  p_occurred_at timestamptz, p_received_at timestamptz, p_fingerprint text, p_body text,
+  p_as text, p_owner text, p_lease_ms float8, p_error text)
+RETURNS json LANGUAGE plpgsql AS $fn$
+DECLARE
+  e ${n.ledger}%ROWTYPE;
+  v_outcome text;
+BEGIN
+  FOR attempt IN 1..3 LOOP
+    INSERT INTO ${n.ledger} (provider, id, status, attempts, owner, due_at, last_error, fingerprint, conflicts,
+        type, token_ref, state, occurred_at, received_at, body)
+      VALUES (p_provider, p_id, p_as, CASE WHEN p_as = 'running' THEN 1 ELSE 0 END,
+        CASE WHEN p_as = 'running' THEN p_owner END,
+        CASE WHEN p_as = 'running' THEN now() + p_lease_ms * interval '1 millisecond' ELSE now() END,
+        CASE WHEN p_as = 'quarantined' THEN p_error END, p_fingerprint, 0,
+        p_type, p_token_ref, p_state, p_occurred_at, p_received_at, p_body)
+      ON CONFLICT (provider, id) DO NOTHING
+      RETURNING * INTO e;
+    IF NOT FOUND THEN
+      SELECT * INTO e FROM ${n.ledger} WHERE provider = p_provider AND id = p_id FOR UPDATE;
+      CONTINUE WHEN NOT FOUND; -- pruned meanwhile: insert again
+      IF e.fingerprint <> p_fingerprint THEN
+        UPDATE ${n.ledger} SET conflicts = conflicts + 1 WHERE provider = p_provider AND id = p_id RETURNING * INTO e;
+        RETURN json_build_object('admitted', false, 'conflict', true, 'entry', row_to_json(e));
+      END IF;
+      IF p_as <> 'running' OR NOT (e.status IN ('pending', 'failed', 'dead') OR (e.status = 'running' AND e.due_at <= now())) THEN
+        RETURN json_build_object('admitted', false, 'conflict', false, 'entry', row_to_json(e));
+      END IF;
+      UPDATE ${n.ledger} SET status = 'running', attempts = attempts + 1, owner = p_owner,
+          due_at = now() + p_lease_ms * interval '1 millisecond'
+        WHERE provider = p_provider AND id = p_id RETURNING * INTO e;
+    END IF;
+    IF p_as = 'running' AND e.state IS NOT NULL THEN
+      v_outcome := ${n.project}(e.provider, e.id, e.token_ref, e.state, e.occurred_at);
+      UPDATE ${n.ledger} SET projection = split_part(v_outcome, ':', 1), stale_reason = nullif(split_part(v_outcome, ':', 2), '')
+        WHERE provider = p_provider AND id = p_id RETURNING * INTO e;
+    END IF;
+    RETURN json_build_object('admitted', true, 'conflict', false, 'entry', row_to_json(e));
+  END LOOP;
+  RAISE EXCEPTION 'ntw_admit: % % kept disappearing', p_provider, p_id;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION ${n.lease}(p_owner text, p_lease_ms float8, p_provider text, p_id text)
+RETURNS json LANGUAGE plpgsql AS $fn$
+DECLARE
+  e ${n.ledger}%ROWTYPE;
+  v_outcome text;
+BEGIN
+  IF p_provider IS NULL THEN
+    SELECT * INTO e FROM ${n.ledger} WHERE status IN ('pending', 'failed', 'running') AND due_at <= now()
+      ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED;
+  ELSE
+    SELECT * INTO e FROM ${n.ledger} WHERE provider = p_provider AND id = p_id
+      AND status IN ('pending', 'failed', 'running') AND due_at <= now() FOR UPDATE SKIP LOCKED;
+  END IF;
+  IF NOT FOUND THEN RETURN NULL; END IF;
+  v_outcome := ${n.project}(e.provider, e.id, e.token_ref, e.state, e.occurred_at);
+  UPDATE ${n.ledger} SET status = 'running', owner = p_owner, attempts = attempts + 1,
+      due_at = now() + p_lease_ms * interval '1 millisecond',
+      projection = split_part(v_outcome, ':', 1), stale_reason = nullif(split_part(v_outcome, ':', 2), '')
+    WHERE provider = e.provider AND id = e.id RETURNING * INTO e;
+  RETURN row_to_json(e);
+END
+$fn$;`;
+}

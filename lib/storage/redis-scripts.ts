@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 /** A Lua script, run by EVALSHA and loaded by EVAL when the server does not know it yet. */
 export interface LuaScript {
@@ -9,7 +9,7 @@ export interface LuaScript {
 
 const script = (lua: string): LuaScript => ({ lua, sha: createHash('sha1').update(lua).digest('hex') });
 
-export async function runScript(client: Redis, s: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+export async function runScript(client: Redis | Cluster, s: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
   try {
     return await client.evalsha(s.sha, keys.length, ...keys, ...args);
   } catch (error) {
@@ -18,75 +18,186 @@ export async function runScript(client: Redis, s: LuaScript, keys: readonly stri
   }
 }
 
-/** KEYS: claim. ARGV: owner, leaseMs. A lease is `L:<owner>` with a PX expiry; a processed id is `D:<completedAt>`. */
-export const CLAIM = script(`
-if redis.call('SET', KEYS[1], 'L:' .. ARGV[1], 'NX', 'PX', ARGV[2]) then return 'claimed' end
-local v = redis.call('GET', KEYS[1])
-if v and string.sub(v, 1, 2) == 'D:' then return 'processed' end
-return 'in_progress'`);
-
-/** KEYS: claim, done index. ARGV: completedAt ms. */
-export const COMPLETE = script(`
-redis.call('SET', KEYS[1], 'D:' .. ARGV[1])
-redis.call('ZADD', KEYS[2], ARGV[1], KEYS[1])
-return 1`);
-
-/** KEYS: claim. ARGV: owner. */
-export const RELEASE = script(`
-if redis.call('GET', KEYS[1]) == 'L:' .. ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`);
-
-/** KEYS: claim. ARGV: owner, leaseMs. Renews `owner`'s lease on the Redis clock; 0 when it holds none (expired, released, completed). */
-export const EXTEND = script(`
-if redis.call('GET', KEYS[1]) == 'L:' .. ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0`);
-
-/** KEYS: event hash, all index, provider index, token index. ARGV: json, receivedAt ms, member. */
-export const SAVE_EVENT = script(`
-local old = redis.call('HGET', KEYS[1], 'tok')
-if old and old ~= KEYS[4] then redis.call('ZREM', old, ARGV[3]) end
-redis.call('HSET', KEYS[1], 'json', ARGV[1], 'tok', KEYS[4], 'prov', KEYS[3])
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
-redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
-redis.call('ZADD', KEYS[4], ARGV[2], ARGV[3])
-return 1`);
-
 /**
- * KEYS: state hash. ARGV: state, occurredAt ms, eventId, now ms. The rule of decideProjection:
- * the same event re-applies; nothing leaves DELETED; strictly older is out_of_order; equal applies.
- * Returns { applied 0|1, staleReason, state, occurredAt, eventId, updatedAt }.
+ * Shared Lua: the ledger rules of `ledger-rules.ts` and the projection rule of `projection.ts`, step by step.
+ * Entry hashes keep empty strings for absent fields; times are epoch milliseconds. Every index of an entry
+ * (`due`, `recv`, `status:<s>`) shares the entry's hash tag (its shard); a token's keys have their own tag.
  */
-export const APPLY_STATE = script(`
-local cur = redis.call('HMGET', KEYS[1], 'state', 'occurredAt', 'eventId', 'updatedAt')
-local reason = false
-if cur[1] and cur[3] ~= ARGV[3] then
-  if cur[1] == 'DELETED' and ARGV[1] ~= 'DELETED' then reason = 'after_deleted'
-  elseif tonumber(ARGV[2]) < tonumber(cur[2]) then reason = 'out_of_order' end
+const PRELUDE = `
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-if reason then return {0, reason, cur[1], cur[2], cur[3], cur[4]} end
-redis.call('HSET', KEYS[1], 'state', ARGV[1], 'occurredAt', ARGV[2], 'eventId', ARGV[3], 'updatedAt', ARGV[4])
-return {1, '', ARGV[1], ARGV[2], ARGV[3], ARGV[4]}`);
+local function move_status(prefix, member, from, to, score)
+  if from then redis.call('ZREM', prefix .. from, member) end
+  redis.call('ZADD', prefix .. to, score, member)
+end
+-- The token-state rule: returns the outcome and the stale reason ('' when none).
+local function project(key, state, occurred_at, event_id, now)
+  if state == '' then return '', '' end
+  local cur = redis.call('HMGET', key, 'state', 'occurredAt', 'eventId')
+  if not cur[1] then
+    redis.call('HSET', key, 'state', state, 'occurredAt', occurred_at, 'eventId', event_id, 'updatedAt', now)
+    return 'changed', ''
+  end
+  if cur[3] == event_id then
+    local at = occurred_at
+    if tonumber(cur[2]) > tonumber(occurred_at) then at = cur[2] end
+    redis.call('HSET', key, 'state', state, 'occurredAt', at, 'updatedAt', now)
+    return 'changed', ''
+  end
+  if cur[1] == 'DELETED' and state ~= 'DELETED' then return 'stale', 'after_deleted' end
+  if tonumber(occurred_at) < tonumber(cur[2]) then return 'stale', 'out_of_order' end
+  if state == cur[1] then
+    redis.call('HSET', key, 'occurredAt', occurred_at, 'updatedAt', now)
+    return 'repeated', ''
+  end
+  redis.call('HSET', key, 'state', state, 'occurredAt', occurred_at, 'eventId', event_id, 'updatedAt', now)
+  return 'changed', ''
+end
+-- Take an entry for owner until now + lease_ms; on a single server (token_key given) apply its state too.
+local function take(entry, due, prefix, member, status, owner, lease_ms, token_key, now)
+  local at = now + tonumber(lease_ms)
+  redis.call('HSET', entry, 'status', 'running', 'owner', owner, 'dueAt', at, 'projection', '', 'staleReason', '')
+  redis.call('HINCRBY', entry, 'attempts', 1)
+  redis.call('ZADD', due, at, member)
+  move_status(prefix, member, status, 'running', redis.call('HGET', entry, 'receivedAt'))
+  if token_key then
+    local e = redis.call('HMGET', entry, 'state', 'occurredAt', 'id')
+    local outcome, reason = project(token_key, e[1], e[2], e[3], now)
+    redis.call('HSET', entry, 'projection', outcome, 'staleReason', reason)
+  end
+end
+`;
 
 /**
- * KEYS: all-events index, done-claims index. ARGV: cutoff ms (exclusive), batch size, key prefix.
- * Removes up to one batch of each; returns { claims, events, entries looked at }.
+ * KEYS: entry, due, recv[, token state, token timeline (single server only)].
+ * ARGV: status prefix, member, as, owner, leaseMs, error, fingerprint, provider, id, type, tokenRef, state,
+ * occurredAt, receivedAt, body, timeline member, token key.
+ * Returns { admitted, conflict, entry fields }.
+ */
+export const ADMIT = script(`${PRELUDE}
+local entry, due, recv = KEYS[1], KEYS[2], KEYS[3]
+local now = now_ms()
+local function reply(admitted, conflict) return {admitted, conflict, redis.call('HGETALL', entry)} end
+local status = redis.call('HGET', entry, 'status')
+if not status then
+  local as = ARGV[3]
+  redis.call('HSET', entry, 'provider', ARGV[8], 'id', ARGV[9], 'status', as, 'attempts', 0, 'owner', '', 'dueAt', now,
+    'fingerprint', ARGV[7], 'conflicts', 0, 'type', ARGV[10], 'tokenRef', ARGV[11], 'state', ARGV[12],
+    'occurredAt', ARGV[13], 'receivedAt', ARGV[14], 'body', ARGV[15], 'tokenKey', ARGV[17], 'lastError', '',
+    'projection', '', 'staleReason', '')
+  redis.call('ZADD', recv, ARGV[14], ARGV[2])
+  if KEYS[5] then redis.call('ZADD', KEYS[5], ARGV[14], ARGV[16]) end
+  if as == 'running' then
+    take(entry, due, ARGV[1], ARGV[2], false, ARGV[4], ARGV[5], KEYS[4], now)
+  else
+    move_status(ARGV[1], ARGV[2], false, as, ARGV[14])
+    if as == 'quarantined' then redis.call('HSET', entry, 'lastError', ARGV[6]) else redis.call('ZADD', due, now, ARGV[2]) end
+  end
+  return reply(1, 0)
+end
+if redis.call('HGET', entry, 'fingerprint') ~= ARGV[7] then
+  redis.call('HINCRBY', entry, 'conflicts', 1)
+  return reply(0, 1)
+end
+if ARGV[3] == 'running' then
+  local expired = status == 'running' and tonumber(redis.call('HGET', entry, 'dueAt')) <= now
+  if status == 'pending' or status == 'failed' or status == 'dead' or expired then
+    take(entry, due, ARGV[1], ARGV[2], status, ARGV[4], ARGV[5], KEYS[4], now)
+    return reply(1, 0)
+  end
+end
+return reply(0, 0)`);
+
+/**
+ * KEYS: due. ARGV: status prefix, entry key prefix, owner, leaseMs, apply state here ('1' on a single server)[, member].
+ * Takes the due entry with the oldest due time (or the given member when it is due). Returns its fields, 0
+ * when an index member was stale (look again), or false when nothing is due.
+ */
+export const LEASE = script(`${PRELUDE}
+local due = KEYS[1]
+local now = now_ms()
+local member = ARGV[6]
+if not member then
+  local found = redis.call('ZRANGEBYSCORE', due, '-inf', now, 'LIMIT', 0, 1)
+  member = found[1]
+  if not member then return false end
+end
+local entry = ARGV[2] .. member
+local e = redis.call('HMGET', entry, 'status', 'dueAt', 'tokenKey')
+local status = e[1]
+if status ~= 'pending' and status ~= 'failed' and status ~= 'running' then
+  redis.call('ZREM', due, member)
+  if ARGV[6] then return false end
+  return 0
+end
+if tonumber(e[2]) > now then
+  redis.call('ZADD', due, e[2], member)
+  if ARGV[6] then return false end
+  return 0
+end
+local token_key = false
+if ARGV[5] == '1' then token_key = e[3] end
+take(entry, due, ARGV[1], member, status, ARGV[3], ARGV[4], token_key, now)
+return redis.call('HGETALL', entry)`);
+
+/** A cluster's token slot: KEYS: token state. ARGV: state, occurredAt, eventId. Returns { outcome, staleReason }. */
+export const PROJECT = script(`${PRELUDE}
+local outcome, reason = project(KEYS[1], ARGV[1], ARGV[2], ARGV[3], now_ms())
+return {outcome, reason}`);
+
+/** KEYS: entry, due. ARGV: member, owner, leaseMs. */
+export const EXTEND = script(`${PRELUDE}
+local now = now_ms()
+local e = redis.call('HMGET', KEYS[1], 'status', 'owner', 'dueAt')
+if e[1] ~= 'running' or e[2] ~= ARGV[2] or tonumber(e[3]) <= now then return 0 end
+local at = now + tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], 'dueAt', at)
+redis.call('ZADD', KEYS[2], at, ARGV[1])
+return 1`);
+
+/**
+ * KEYS: entry, due. ARGV: status prefix, member, owner, status, error, retryMs, projection, staleReason (the last
+ * two from a cluster's separate projection; '' to keep). Returns 1 when settled.
+ */
+export const SETTLE = script(`${PRELUDE}
+local entry, due = KEYS[1], KEYS[2]
+local e = redis.call('HMGET', entry, 'status', 'owner', 'receivedAt')
+local status = e[1]
+if not status then return 0 end
+local to = ARGV[4]
+if to ~= 'done' and (status ~= 'running' or e[2] ~= ARGV[3]) then return 0 end
+local now = now_ms()
+local at = now
+if to == 'failed' then at = now + tonumber(ARGV[6]) end
+redis.call('HSET', entry, 'status', to, 'owner', '', 'dueAt', at)
+if ARGV[7] ~= '' then redis.call('HSET', entry, 'projection', ARGV[7], 'staleReason', ARGV[8]) end
+if to ~= 'done' then redis.call('HSET', entry, 'lastError', ARGV[5]) end
+if to == 'failed' then redis.call('ZADD', due, at, ARGV[2]) else redis.call('ZREM', due, ARGV[2]) end
+move_status(ARGV[1], ARGV[2], status, to, e[3])
+return 1`);
+
+/** KEYS: entry, due. ARGV: status prefix, member. Makes a failed, dead or done entry pending again. */
+export const REQUEUE = script(`${PRELUDE}
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'failed' and status ~= 'dead' and status ~= 'done' then return 0 end
+local now = now_ms()
+redis.call('HSET', KEYS[1], 'status', 'pending', 'attempts', 0, 'owner', '', 'dueAt', now, 'lastError', '')
+redis.call('ZADD', KEYS[2], now, ARGV[2])
+move_status(ARGV[1], ARGV[2], status, 'pending', redis.call('HGET', KEYS[1], 'receivedAt'))
+return 1`);
+
+/**
+ * KEYS: done index, due, recv. ARGV: cutoff ms (exclusive), batch size, entry key prefix.
+ * Removes up to one batch of done entries received before the cutoff; returns how many it looked at.
  */
 export const PRUNE = script(`
-local events = 0
 local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, ARGV[2])
 for _, m in ipairs(members) do
-  local ek = ARGV[3] .. 'event:' .. m
-  local idx = redis.call('HMGET', ek, 'tok', 'prov')
-  if idx[1] then redis.call('ZREM', idx[1], m) end
-  if idx[2] then redis.call('ZREM', idx[2], m) end
-  events = events + redis.call('DEL', ek)
+  redis.call('DEL', ARGV[3] .. m)
   redis.call('ZREM', KEYS[1], m)
+  redis.call('ZREM', KEYS[2], m)
+  redis.call('ZREM', KEYS[3], m)
 end
-local claims = 0
-local keys = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[1], 'LIMIT', 0, ARGV[2])
-for _, k in ipairs(keys) do
-  local v = redis.call('GET', k)
-  if v and string.sub(v, 1, 2) == 'D:' then claims = claims + redis.call('DEL', k) end
-  redis.call('ZREM', KEYS[2], k)
-end
-return {claims, events, #members + #keys}`);
+return #members`);

@@ -1,77 +1,89 @@
-import type { Redis, RedisOptions } from 'ioredis';
+import { crc32 } from 'node:zlib';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type {
-  ClaimResult, EventKey, EventQuery, ProjectionResult, PruneResult, StateChange, Storage, StoredEvent, TokenStateRecord,
+  Admission, Admit, Entry, EntryQuery, EntryRecord, EntryStatus, EventKey, ProjectionOutcome, PruneResult, Settlement, Storage, TokenStateRecord,
 } from './storage';
-import type { StaleReason, TokenEventType, TokenState } from '../events';
+import type { StaleReason, TokenState } from '../events';
 import { ConfigurationError } from '../errors';
 import { loadDriver } from './driver';
-import { APPLY_STATE, CLAIM, COMPLETE, EXTEND, PRUNE, RELEASE, SAVE_EVENT, runScript } from './redis-scripts';
+import { ADMIT, EXTEND, LEASE, PROJECT, PRUNE, REQUEUE, SETTLE, runScript } from './redis-scripts';
 import { logger } from '../log';
-import { InboxDelegate } from './inbox-delegate';
-import { RedisInbox } from './redis-inbox';
 
 const log = logger('storage:redis');
 
 export interface RedisStorageOptions {
   /** e.g. `redis://127.0.0.1:6379` (`REDIS_URL`). Ignored when `client` is given. */
   readonly url?: string;
-  /** An existing ioredis client: the storage uses it and never closes it. Must not have its own `keyPrefix`. */
-  readonly client?: Redis;
+  /** An existing ioredis client or `Cluster`: the storage uses it and never closes it. Must not have its own `keyPrefix`. */
+  readonly client?: Redis | Cluster;
   /** Further options for the client the storage creates. */
   readonly redisOptions?: RedisOptions;
   /** Prefix of every key. Default `ntw:`. */
   readonly keyPrefix?: string;
   /** How long `init()` waits for the connection, in ms. Default 10000. */
   readonly connectTimeoutMs?: number;
-}
-
-/** One event-log entry as JSON in Redis: dates as epoch ms. */
-interface EventJson {
-  readonly provider: string;
-  readonly id: string;
-  readonly type: TokenEventType;
-  readonly tokenRef: string;
-  readonly state?: TokenState;
-  readonly occurredAt: number;
-  readonly receivedAt: number;
-  readonly stale: boolean;
-  readonly staleReason?: StaleReason;
-  readonly payload?: unknown;
+  /**
+   * Entries are spread over this many hash-tagged shards, each with its own indexes, so a Redis Cluster
+   * spreads them over its nodes. Default 1 on a single server, 16 on a cluster. Choose it once: entries
+   * written under one count are not found under another.
+   */
+  readonly shards?: number;
 }
 
 const enc = encodeURIComponent;
 const PRUNE_BATCH = 500;
+const SCAN_BATCH = 200;
 
-const isClient = (value: unknown): value is Redis =>
+const isClient = (value: unknown): value is Redis | Cluster =>
   typeof value === 'object' && value !== null && typeof (value as Redis).evalsha === 'function';
 
-function decodeEvent(json: string): StoredEvent {
-  const e = JSON.parse(json) as EventJson;
+function hashFromReply(reply: unknown): Record<string, string> {
+  const list = reply as string[];
+  const hash: Record<string, string> = {};
+  for (let i = 0; i + 1 < list.length; i += 2) hash[list[i]!] = list[i + 1]!;
+  return hash;
+}
+
+function entryFromHash(h: Record<string, string>): Entry | undefined {
+  if (!h.provider || h.id === undefined || !h.status) return undefined;
   return {
-    provider: e.provider, id: e.id, type: e.type, tokenRef: e.tokenRef,
-    ...(e.state === undefined ? {} : { state: e.state }),
-    occurredAt: new Date(e.occurredAt), receivedAt: new Date(e.receivedAt), stale: e.stale,
-    ...(e.staleReason === undefined ? {} : { staleReason: e.staleReason }),
-    payload: e.payload,
+    provider: h.provider, id: h.id, status: h.status as EntryStatus, attempts: Number(h.attempts ?? 0),
+    dueAt: new Date(Number(h.dueAt)), ...(h.lastError ? { lastError: h.lastError } : {}),
+    fingerprint: h.fingerprint ?? '', conflicts: Number(h.conflicts ?? 0), type: h.type ?? '', tokenRef: h.tokenRef ?? '',
+    ...(h.state ? { state: h.state as TokenState } : {}),
+    occurredAt: new Date(Number(h.occurredAt)), receivedAt: new Date(Number(h.receivedAt)),
+    ...(h.projection ? { projection: h.projection as ProjectionOutcome } : {}), ...(h.staleReason ? { staleReason: h.staleReason as StaleReason } : {}),
+    body: h.body ?? '',
   };
 }
 
+function tokenFromReply(provider: string, tokenRef: string, reply: unknown): TokenStateRecord | undefined {
+  const [state, occurredAt, eventId, updatedAt] = (reply || []) as (string | null)[];
+  if (!state || !occurredAt || !eventId || !updatedAt) return undefined;
+  return { provider, tokenRef, state: state as TokenState, occurredAt: new Date(Number(occurredAt)), eventId, updatedAt: new Date(Number(updatedAt)) };
+}
+
 /**
- * Storage in Redis (`ioredis`), for several app instances sharing one server. A claim is
- * `SET NX PX` (the lease runs on the Redis clock); every multi-key update is one Lua script.
- * Keys (all under `keyPrefix`): `claim:<provider>:<id>`, `claims:done`, `event:<provider>:<id>`,
- * `idx:all`, `idx:p:<provider>`, `idx:t:<provider>:<tokenRef>`, `state:<provider>:<tokenRef>`.
+ * Storage in Redis (`ioredis`), a single server or a Cluster. Every transition is one Lua script judged by
+ * the Redis clock (`TIME`). Keys (under `keyPrefix`), `{s<n>}` being an entry's shard (its hash tag):
+ * `{s<n>}:e:<provider>:<id>` (hash), `{s<n>}:due` (pending, failed and running entries by due time or lease
+ * end), `{s<n>}:recv` (all by receipt), `{s<n>}:status:<status>`; a token's `{t:<provider>:<tokenRef>}` (its
+ * state) and `{t:<provider>:<tokenRef>}:events` (its entries by receipt). On one server, taking an entry
+ * applies its state in the same script; on a cluster, where the token's keys live in another slot, by a second
+ * script right after, and the entry records the outcome when it settles.
  */
-/** Its inbox queue (`mode: 'inbox'`) lives in lib/storage/redis-inbox.ts. */
-export class RedisStorage extends InboxDelegate implements Storage {
+export class RedisStorage implements Storage {
   readonly keyPrefix: string;
-  protected readonly inbox: RedisInbox;
-  private readonly client: Redis;
+  readonly shards: number;
+  private readonly client: Redis | Cluster;
+  private readonly cluster: boolean;
   private readonly ownsClient: boolean;
   private readonly connectTimeoutMs: number;
+  private leaseCursor = 0;
+  /** Cluster only: projection outcomes of entries this process took, recorded on the entry when it settles. */
+  private readonly projections = new Map<string, readonly [ProjectionOutcome, string]>();
 
-  constructor(options: string | Redis | RedisStorageOptions = {}) {
-    super();
+  constructor(options: string | Redis | Cluster | RedisStorageOptions = {}) {
     const opts: RedisStorageOptions = typeof options === 'string' ? { url: options } : isClient(options) ? { client: options } : options;
     this.keyPrefix = opts.keyPrefix ?? 'ntw:';
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
@@ -89,7 +101,11 @@ export class RedisStorage extends InboxDelegate implements Storage {
       this.client.on('error', (error: Error) => log('connection error: %s', error.message));
       this.ownsClient = true;
     }
-    this.inbox = new RedisInbox(this.client, this.keyPrefix);
+    this.cluster = (this.client as { isCluster?: boolean }).isCluster === true;
+    this.shards = opts.shards ?? (this.cluster ? 16 : 1);
+    if (!Number.isInteger(this.shards) || this.shards < 1 || this.shards > 1024) {
+      throw new ConfigurationError('ERR_NTW_OPTION', 'RedisStorage shards must be an integer from 1 to 1024');
+    }
   }
 
   /** Connect (when the storage made the client) and wait until the server answers. */
@@ -105,114 +121,194 @@ export class RedisStorage extends InboxDelegate implements Storage {
     await this.client.quit().catch(() => this.client.disconnect());
   }
 
-  async claim(key: EventKey, owner: string, leaseMs: number): Promise<ClaimResult> {
-    return await runScript(this.client, CLAIM, [this.claimKey(key)], [owner, Math.max(1, Math.ceil(leaseMs))]) as ClaimResult;
+  async admit(record: EntryRecord, admit: Admit): Promise<Admission> {
+    const s = this.shardOf(record);
+    const member = this.member(record);
+    const tokenKey = this.tokenKey(record.provider, record.tokenRef);
+    const tokenKeys = this.cluster ? [] : [tokenKey, this.timelineKey(record.provider, record.tokenRef)];
+    const reply = await runScript(this.client, ADMIT, [this.entryKey(s, member), this.k(s, 'due'), this.k(s, 'recv'), ...tokenKeys], [
+      this.k(s, 'status:'), member, admit.as, admit.as === 'running' ? admit.owner : '', admit.as === 'running' ? admit.leaseMs : 0,
+      admit.as === 'quarantined' ? admit.error : '', record.fingerprint, record.provider, record.id, record.type, record.tokenRef,
+      record.state ?? '', record.occurredAt.getTime(), record.receivedAt.getTime(), record.body, `${s}|${member}`, tokenKey,
+    ]) as [number, number, string[]];
+    const [admitted, conflict, fields] = reply;
+    let entry = entryFromHash(hashFromReply(fields))!;
+    if (admitted !== 1) return { admitted: false, entry, conflict: conflict === 1 };
+    if (this.cluster) {
+      await this.client.zadd(this.timelineKey(record.provider, record.tokenRef), record.receivedAt.getTime(), `${s}|${member}`);
+      if (admit.as === 'running') entry = await this.projectOnCluster(entry, admit.owner);
+    }
+    return { admitted: true, entry };
   }
 
-  async complete(key: EventKey, owner: string): Promise<void> {
-    void owner;
-    await runScript(this.client, COMPLETE, [this.claimKey(key), this.k('claims:done')], [Date.now()]);
-  }
-
-  async release(key: EventKey, owner: string): Promise<void> {
-    await runScript(this.client, RELEASE, [this.claimKey(key)], [owner]);
+  async lease(owner: string, leaseMs: number, key?: EventKey): Promise<Entry | undefined> {
+    const shards = key ? [this.shardOf(key)] : this.shardOrder();
+    for (const s of shards) {
+      for (let tries = 0; tries < 10; tries++) {
+        const reply = await runScript(this.client, LEASE, [this.k(s, 'due')],
+          [this.k(s, 'status:'), this.k(s, 'e:'), owner, leaseMs, this.cluster ? '0' : '1', ...(key ? [this.member(key)] : [])]);
+        if (reply === 0) continue; // a stale index member was dropped: look again
+        if (!reply) break;
+        const entry = entryFromHash(hashFromReply(reply))!;
+        return this.cluster ? this.projectOnCluster(entry, owner) : entry;
+      }
+    }
+    return undefined;
   }
 
   async extend(key: EventKey, owner: string, leaseMs: number): Promise<boolean> {
-    return await runScript(this.client, EXTEND, [this.claimKey(key)], [owner, Math.max(1, Math.ceil(leaseMs))]) === 1;
+    const s = this.shardOf(key);
+    const member = this.member(key);
+    return (await runScript(this.client, EXTEND, [this.entryKey(s, member), this.k(s, 'due')], [member, owner, leaseMs])) === 1;
   }
 
-  async saveEvent(event: StoredEvent): Promise<void> {
-    const json: EventJson = {
-      provider: event.provider, id: event.id, type: event.type, tokenRef: event.tokenRef,
-      ...(event.state === undefined ? {} : { state: event.state }),
-      occurredAt: event.occurredAt.getTime(), receivedAt: event.receivedAt.getTime(), stale: event.stale,
-      ...(event.staleReason === undefined ? {} : { staleReason: event.staleReason }),
-      payload: event.payload,
-    };
-    const member = `${enc(event.provider)}:${enc(event.id)}`;
-    await runScript(this.client, SAVE_EVENT,
-      [this.k(`event:${member}`), this.k('idx:all'), this.providerIndex(event.provider), this.tokenIndex(event.provider, event.tokenRef)],
-      [JSON.stringify(json), event.receivedAt.getTime(), member]);
+  async settle(key: EventKey, owner: string, settlement: Settlement): Promise<boolean> {
+    const s = this.shardOf(key);
+    const member = this.member(key);
+    const projected = `${owner}\u0000${member}`;
+    const projection = this.projections.get(projected) ?? ['', ''];
+    this.projections.delete(projected);
+    const settled = await runScript(this.client, SETTLE, [this.entryKey(s, member), this.k(s, 'due')], [
+      this.k(s, 'status:'), member, owner, settlement.status, settlement.status === 'done' ? '' : settlement.error,
+      settlement.status === 'failed' ? settlement.retryInMs : 0, ...projection,
+    ]);
+    return settled === 1;
   }
 
-  async listEvents(query: EventQuery = {}): Promise<StoredEvent[]> {
+  /** On a cluster: apply a taken entry's state in the token's own slot; the entry records the outcome when it settles. */
+  private async projectOnCluster(entry: Entry, owner: string): Promise<Entry> {
+    if (!entry.state) return entry;
+    const [outcome, reason] = await runScript(this.client, PROJECT, [this.tokenKey(entry.provider, entry.tokenRef)],
+      [entry.state, entry.occurredAt.getTime(), entry.id]) as [ProjectionOutcome, string];
+    this.projections.set(`${owner}\u0000${this.member(entry)}`, [outcome, reason]);
+    return { ...entry, projection: outcome, ...(reason ? { staleReason: reason as StaleReason } : {}) };
+  }
+
+  async requeue(id: string, provider?: string): Promise<EventKey[]> {
+    const candidates: EventKey[] = provider !== undefined ? [{ provider, id }] : await this.findById(id);
+    const requeued: EventKey[] = [];
+    for (const key of candidates) {
+      const s = this.shardOf(key);
+      const member = this.member(key);
+      if ((await runScript(this.client, REQUEUE, [this.entryKey(s, member), this.k(s, 'due')], [this.k(s, 'status:'), member])) === 1) {
+        requeued.push(key);
+      }
+    }
+    return requeued;
+  }
+
+  async getEntry(key: EventKey): Promise<Entry | undefined> {
+    const s = this.shardOf(key);
+    return entryFromHash(await this.client.hgetall(this.entryKey(s, this.member(key))));
+  }
+
+  async listEntries(query: EntryQuery = {}): Promise<Entry[]> {
     const limit = query.limit ?? 100;
     if (limit <= 0) return [];
-    const index = query.provider === undefined ? this.k('idx:all')
-      : query.tokenRef === undefined ? this.providerIndex(query.provider) : this.tokenIndex(query.provider, query.tokenRef);
-    const exact = query.provider !== undefined || query.tokenRef === undefined;
     const min = query.since === undefined ? '-inf' : String(query.since.getTime());
     const max = query.until === undefined ? '+inf' : `(${query.until.getTime()}`;
-    const found: StoredEvent[] = [];
-    const batch = exact ? limit : Math.max(limit, 500);
-    for (let offset = 0; found.length < limit; offset += batch) {
-      const members = await this.client.zrangebyscore(index, min, max, 'LIMIT', offset, batch);
-      if (members.length === 0) break;
-      const pipeline = this.client.pipeline();
-      for (const m of members) pipeline.hget(this.k(`event:${m}`), 'json');
-      for (const [error, json] of (await pipeline.exec()) ?? []) {
-        if (error) throw error;
-        if (typeof json !== 'string') continue; // pruned meanwhile
-        const event = decodeEvent(json);
-        if (query.tokenRef === undefined || event.tokenRef === query.tokenRef) found.push(event);
-        if (found.length === limit) break;
-      }
-      if (members.length < batch) break;
-    }
-    return found;
-  }
-
-  async applyTokenState(change: StateChange): Promise<ProjectionResult> {
-    const reply = await runScript(this.client, APPLY_STATE, [this.stateKey(change.provider, change.tokenRef)],
-      [change.state, change.occurredAt.getTime(), change.eventId, Date.now()]) as [number, string, string, string, string, string];
-    const [applied, reason, state, occurredAt, eventId, updatedAt] = reply;
-    const current: TokenStateRecord = {
-      provider: change.provider, tokenRef: change.tokenRef, state: state as TokenState,
-      occurredAt: new Date(Number(occurredAt)), eventId, updatedAt: new Date(Number(updatedAt)),
-    };
-    return applied === 1 ? { applied: true, current } : { applied: false, staleReason: reason as StaleReason, current };
+    const matches = (e: Entry) => (query.provider === undefined || e.provider === query.provider)
+      && (query.tokenRef === undefined || e.tokenRef === query.tokenRef) && (query.status === undefined || e.status === query.status);
+    // The most selective index: the token's own, else a status index or the receipt index of every shard.
+    const sources = query.tokenRef !== undefined && query.provider !== undefined
+      ? [{ index: this.timelineKey(query.provider, query.tokenRef), entry: (m: string) => this.timelineEntryKey(m) }]
+      : Array.from({ length: this.shards }, (_, s) => ({
+        index: this.k(s, query.status === undefined ? 'recv' : `status:${query.status}`), entry: (m: string) => this.entryKey(s, m),
+      }));
+    const perSource = await Promise.all(sources.map((source) => this.scanIndex(source.index, source.entry, min, max, limit, matches)));
+    return perSource.flat().sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime()).slice(0, limit);
   }
 
   async getTokenState(provider: string, tokenRef: string): Promise<TokenStateRecord | undefined> {
-    const [state, occurredAt, eventId, updatedAt] = await this.client.hmget(this.stateKey(provider, tokenRef), 'state', 'occurredAt', 'eventId', 'updatedAt');
-    if (!state || !occurredAt || eventId === null || eventId === undefined || !updatedAt) return undefined;
-    return {
-      provider, tokenRef, state: state as TokenState, occurredAt: new Date(Number(occurredAt)), eventId, updatedAt: new Date(Number(updatedAt)),
-    };
+    return tokenFromReply(provider, tokenRef, await this.client.hmget(this.tokenKey(provider, tokenRef), 'state', 'occurredAt', 'eventId', 'updatedAt'));
   }
 
   /** Prunes in batches of 500 per script call, so Redis is never blocked for long. */
   async prune(olderThan: Date): Promise<PruneResult> {
-    let claims = 0;
-    let events = 0;
-    for (;;) {
-      const [c, e, seen] = await runScript(this.client, PRUNE, [this.k('idx:all'), this.k('claims:done')],
-        [olderThan.getTime(), PRUNE_BATCH, this.keyPrefix]) as [number, number, number];
-      claims += c;
-      events += e;
-      if (seen < PRUNE_BATCH) return { claims, events };
+    let entries = 0;
+    for (let s = 0; s < this.shards; s++) {
+      for (;;) {
+        const seen = Number(await runScript(this.client, PRUNE, [this.k(s, 'status:done'), this.k(s, 'due'), this.k(s, 'recv')],
+          [olderThan.getTime(), PRUNE_BATCH, this.k(s, 'e:')]));
+        entries += seen;
+        if (seen < PRUNE_BATCH) break;
+      }
     }
+    return { entries };
   }
 
-  private k(suffix: string): string {
-    return `${this.keyPrefix}${suffix}`;
+  /** Entries of `index` (scored by receipt) between `min` and `max` that `matches`, oldest first, at most `limit`. */
+  private async scanIndex(index: string, entryKey: (member: string) => string, min: string, max: string, limit: number,
+    matches: (entry: Entry) => boolean): Promise<Entry[]> {
+    const found: Entry[] = [];
+    for (let offset = 0; found.length < limit; offset += SCAN_BATCH) {
+      const members = await this.client.zrangebyscore(index, min, max, 'LIMIT', offset, SCAN_BATCH);
+      const hashes = await Promise.all(members.map((m) => this.client.hgetall(entryKey(m))));
+      for (const hash of hashes) {
+        const entry = entryFromHash(hash); // undefined: pruned meanwhile
+        if (entry && matches(entry)) found.push(entry);
+        if (found.length === limit) break;
+      }
+      if (members.length < SCAN_BATCH) break;
+    }
+    return found;
   }
 
-  private claimKey(key: EventKey): string {
-    return this.k(`claim:${enc(key.provider)}:${enc(key.id)}`);
+  /** Entries with this id under any provider: the done, failed and dead indexes of every shard. */
+  private async findById(id: string): Promise<EventKey[]> {
+    const suffix = `:${enc(id)}`;
+    const keys: EventKey[] = [];
+    for (let s = 0; s < this.shards; s++) {
+      for (const status of ['failed', 'dead', 'done']) {
+        let cursor = '0';
+        do {
+          const [next, found] = await this.client.zscan(this.k(s, `status:${status}`), cursor, 'MATCH', `*${suffix.replace(/[*?[\]\\]/g, '\\$&')}`, 'COUNT', SCAN_BATCH);
+          cursor = next;
+          for (let i = 0; i < found.length; i += 2) {
+            const member = found[i]!;
+            if (!member.endsWith(suffix)) continue;
+            keys.push({ provider: decodeURIComponent(member.slice(0, member.length - suffix.length)), id });
+          }
+        } while (cursor !== '0');
+      }
+    }
+    return keys;
   }
 
-  private providerIndex(provider: string): string {
-    return this.k(`idx:p:${enc(provider)}`);
+  /** Shards in turn, starting after the one the last lease began with, so no shard waits behind another. */
+  private shardOrder(): number[] {
+    const start = this.leaseCursor++ % this.shards;
+    return Array.from({ length: this.shards }, (_, i) => (start + i) % this.shards);
   }
 
-  private tokenIndex(provider: string, tokenRef: string): string {
-    return this.k(`idx:t:${enc(provider)}:${enc(tokenRef)}`);
+  private shardOf(key: EventKey): number {
+    return this.shards === 1 ? 0 : crc32(`${key.provider}\u0000${key.id}`) % this.shards;
   }
 
-  private stateKey(provider: string, tokenRef: string): string {
-    return this.k(`state:${enc(provider)}:${enc(tokenRef)}`);
+  private member(key: EventKey): string {
+    return `${enc(key.provider)}:${enc(key.id)}`;
+  }
+
+  private k(shard: number, suffix: string): string {
+    return `${this.keyPrefix}{s${shard}}:${suffix}`;
+  }
+
+  private entryKey(shard: number, member: string): string {
+    return this.k(shard, `e:${member}`);
+  }
+
+  private tokenKey(provider: string, tokenRef: string): string {
+    return `${this.keyPrefix}{t:${enc(provider)}:${enc(tokenRef)}}`;
+  }
+
+  private timelineKey(provider: string, tokenRef: string): string {
+    return `${this.tokenKey(provider, tokenRef)}:events`;
+  }
+
+  /** A timeline member is `<shard>|<member>`. */
+  private timelineEntryKey(timelineMember: string): string {
+    const bar = timelineMember.indexOf('|');
+    return this.entryKey(Number(timelineMember.slice(0, bar)), timelineMember.slice(bar + 1));
   }
 
   private waitReady(): Promise<void> {

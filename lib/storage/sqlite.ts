@@ -1,42 +1,44 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import type {
-  ClaimResult, EventKey, EventQuery, ProjectionResult, PruneResult, StateChange, Storage, StoredEvent, TokenStateRecord,
-} from './storage';
-import { decideProjection } from './projection';
+import type { Admission, Admit, Entry, EntryQuery, EntryRecord, EventKey, PruneResult, Settlement, Storage, TokenStateRecord } from './storage';
+import { ConfigurationError } from '../errors';
+import type { Held } from './ledger-rules';
+import { admissionOf, isDue, maySettle, project, settledEntry, takenEntry } from './ledger-rules';
 import { loadDriver } from './driver';
-import { eventFromRow, payloadText, stateFromRow } from './row';
-import type { EventRow, StateRow } from './row';
+import { entryFromRow, stateFromRow } from './row';
+import type { EntryRow, StateRow } from './row';
 import { logger } from '../log';
-import { InboxDelegate } from './inbox-delegate';
-import { SQLITE_INBOX_SCHEMA, SqliteInbox } from './sqlite-inbox';
 
 const log = logger('storage:sqlite');
 
 export interface SqliteStorageOptions {
   /** The database file; created with its folder when missing. `:memory:` for a private in-memory database. */
   readonly path: string;
-  /** Clock for leases, completion and `updatedAt`, in ms (tests). Default `Date.now`. */
+  /** Clock for leases and due times, in ms (tests). Default `Date.now`. */
   readonly now?: () => number;
   /** How long to wait for another process's write lock, in ms. Default 5000. */
   readonly busyTimeoutMs?: number;
+  /**
+   * SQLite's `synchronous` setting. `'full'` (default): a commit is on disk before the delivery is
+   * acknowledged, even across a power loss. `'normal'`: faster; in WAL mode a commit survives an application
+   * crash but the last ones may be lost on a power loss or OS crash.
+   */
+  readonly synchronous?: 'full' | 'normal';
 }
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS ntw_claims (
-  provider TEXT NOT NULL, id TEXT NOT NULL, owner TEXT NOT NULL,
-  expires_at INTEGER NOT NULL, completed_at INTEGER,
-  PRIMARY KEY (provider, id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS ntw_claims_completed ON ntw_claims (completed_at);
-CREATE TABLE IF NOT EXISTS ntw_events (
-  provider TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, token_ref TEXT NOT NULL, state TEXT,
-  occurred_at INTEGER NOT NULL, received_at INTEGER NOT NULL, stale INTEGER NOT NULL, stale_reason TEXT, payload TEXT,
+CREATE TABLE IF NOT EXISTS ntw_ledger (
+  provider TEXT NOT NULL, id TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL, owner TEXT,
+  due_at INTEGER NOT NULL, last_error TEXT, fingerprint TEXT NOT NULL, conflicts INTEGER NOT NULL DEFAULT 0,
+  type TEXT NOT NULL, token_ref TEXT NOT NULL, state TEXT, occurred_at INTEGER NOT NULL, received_at INTEGER NOT NULL,
+  projection TEXT, stale_reason TEXT, body TEXT NOT NULL,
   PRIMARY KEY (provider, id)
 );
-CREATE INDEX IF NOT EXISTS ntw_events_token ON ntw_events (provider, token_ref, received_at);
-CREATE INDEX IF NOT EXISTS ntw_events_received ON ntw_events (received_at);
+CREATE INDEX IF NOT EXISTS ntw_ledger_due ON ntw_ledger (due_at) WHERE status IN ('pending', 'failed', 'running');
+CREATE INDEX IF NOT EXISTS ntw_ledger_received ON ntw_ledger (received_at);
+CREATE INDEX IF NOT EXISTS ntw_ledger_token ON ntw_ledger (provider, token_ref, received_at);
+CREATE INDEX IF NOT EXISTS ntw_ledger_status ON ntw_ledger (status, received_at);
 CREATE TABLE IF NOT EXISTS ntw_token_states (
   provider TEXT NOT NULL, token_ref TEXT NOT NULL, state TEXT NOT NULL,
   occurred_at INTEGER NOT NULL, event_id TEXT NOT NULL, updated_at INTEGER NOT NULL,
@@ -44,21 +46,71 @@ CREATE TABLE IF NOT EXISTS ntw_token_states (
 ) WITHOUT ROWID;
 `;
 
+const COLUMNS = 'provider, id, status, attempts, owner, due_at, last_error, fingerprint, conflicts, type, token_ref, state, occurred_at, received_at, projection, stale_reason, body';
+
+type HeldRow = EntryRow & { readonly owner: string | null };
+
+const held = (row: HeldRow): Held => ({ ...entryFromRow(row), ...(row.owner === null ? {} : { owner: row.owner }) });
+const publicEntry = ({ owner: _owner, ...entry }: Held): Entry => entry;
+
+function rowValues(e: Held): unknown[] {
+  return [e.provider, e.id, e.status, e.attempts, e.owner ?? null, e.dueAt.getTime(), e.lastError ?? null, e.fingerprint, e.conflicts,
+    e.type, e.tokenRef, e.state ?? null, e.occurredAt.getTime(), e.receivedAt.getTime(),
+    e.projection ?? null, e.staleReason ?? null, e.body];
+}
+
+/** The statements of one open database, prepared once. */
+class Statements {
+  readonly get: BetterSqlite3.Statement;
+  readonly write: BetterSqlite3.Statement;
+  readonly insertNew: BetterSqlite3.Statement;
+  readonly nextDue: BetterSqlite3.Statement;
+  readonly extend: BetterSqlite3.Statement;
+  readonly state: BetterSqlite3.Statement;
+  readonly writeState: BetterSqlite3.Statement;
+  readonly requeueable: BetterSqlite3.Statement;
+  readonly requeue: BetterSqlite3.Statement;
+  readonly prune: BetterSqlite3.Statement;
+
+  constructor(db: BetterSqlite3.Database) {
+    const placeholders = COLUMNS.split(',').map(() => '?').join(', ');
+    this.get = db.prepare(`SELECT ${COLUMNS} FROM ntw_ledger WHERE provider = ? AND id = ?`);
+    this.write = db.prepare(`INSERT INTO ntw_ledger (${COLUMNS}) VALUES (${placeholders}) ON CONFLICT (provider, id) DO UPDATE SET
+      status = excluded.status, attempts = excluded.attempts, owner = excluded.owner, due_at = excluded.due_at,
+      last_error = excluded.last_error, conflicts = excluded.conflicts, projection = excluded.projection, stale_reason = excluded.stale_reason`);
+    this.insertNew = db.prepare(`INSERT INTO ntw_ledger (${COLUMNS}) VALUES (${placeholders}) ON CONFLICT (provider, id) DO NOTHING`);
+    this.nextDue = db.prepare(`SELECT ${COLUMNS} FROM ntw_ledger WHERE status IN ('pending', 'failed', 'running') AND due_at <= ?
+      ORDER BY due_at LIMIT 1`);
+    this.extend = db.prepare(`UPDATE ntw_ledger SET due_at = ? WHERE provider = ? AND id = ? AND status = 'running' AND owner = ? AND due_at > ?`);
+    this.state = db.prepare('SELECT * FROM ntw_token_states WHERE provider = ? AND token_ref = ?');
+    this.writeState = db.prepare(`INSERT OR REPLACE INTO ntw_token_states (provider, token_ref, state, occurred_at, event_id, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?)`);
+    this.requeueable = db.prepare(`SELECT provider, id FROM ntw_ledger WHERE id = ? AND (? IS NULL OR provider = ?)
+      AND status IN ('failed', 'dead', 'done')`);
+    this.requeue = db.prepare(`UPDATE ntw_ledger SET status = 'pending', attempts = 0, owner = NULL, due_at = ?, last_error = NULL
+      WHERE provider = ? AND id = ?`);
+    this.prune = db.prepare(`DELETE FROM ntw_ledger WHERE status = 'done' AND received_at < ?`);
+  }
+}
+
 /**
- * Storage in one SQLite file (better-sqlite3, WAL mode): survives restarts; several processes on
- * the same machine may share the file. Writes that must be atomic run in IMMEDIATE transactions.
+ * Storage in one SQLite file (better-sqlite3, WAL mode): survives restarts; several processes on the same
+ * machine may share the file. Every transition is one IMMEDIATE transaction (one writer at a time, across
+ * processes) running the rules of `ledger-rules.ts`.
  */
-/** Its inbox queue (`mode: 'inbox'`) lives in lib/storage/sqlite-inbox.ts. */
-export class SqliteStorage extends InboxDelegate implements Storage {
+export class SqliteStorage implements Storage {
   private readonly options: SqliteStorageOptions;
-  protected readonly inbox = new SqliteInbox(() => this.db);
   private readonly Driver: typeof BetterSqlite3;
   private readonly now: () => number;
   private database: BetterSqlite3.Database | undefined;
+  private statements: Statements | undefined;
 
   constructor(pathOrOptions: string | SqliteStorageOptions) {
-    super();
     this.options = typeof pathOrOptions === 'string' ? { path: pathOrOptions } : pathOrOptions;
+    const synchronous = this.options.synchronous ?? 'full';
+    if (synchronous !== 'full' && synchronous !== 'normal') {
+      throw new ConfigurationError('ERR_NTW_OPTION', "SqliteStorage synchronous must be 'full' or 'normal'");
+    }
     this.now = this.options.now ?? Date.now;
     this.Driver = loadDriver<typeof BetterSqlite3>('better-sqlite3', 'SqliteStorage');
   }
@@ -71,6 +123,7 @@ export class SqliteStorage extends InboxDelegate implements Storage {
   close(): void {
     this.database?.close();
     this.database = undefined;
+    this.statements = undefined;
   }
 
   private get db(): BetterSqlite3.Database {
@@ -79,98 +132,110 @@ export class SqliteStorage extends InboxDelegate implements Storage {
     if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
     const db = new this.Driver(path, { timeout: this.options.busyTimeoutMs ?? 5000 });
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
+    db.pragma(`synchronous = ${(this.options.synchronous ?? 'full').toUpperCase()}`);
     db.exec(SCHEMA);
-    db.exec(SQLITE_INBOX_SCHEMA);
     log('opened %s', path);
     this.database = db;
+    this.statements = new Statements(db);
     return db;
   }
 
-  claim(key: EventKey, owner: string, leaseMs: number): ClaimResult {
+  private get sql(): Statements {
+    void this.db;
+    return this.statements!;
+  }
+
+  admit(record: EntryRecord, admit: Admit): Admission {
     const db = this.db;
-    return db.transaction((): ClaimResult => {
+    const sql = this.sql;
+    return db.transaction((): Admission => {
       const now = this.now();
-      const won = db.prepare(`INSERT INTO ntw_claims (provider, id, owner, expires_at) VALUES (?, ?, ?, ?)
-        ON CONFLICT (provider, id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
-        WHERE ntw_claims.completed_at IS NULL AND ntw_claims.expires_at <= ?`)
-        .run(key.provider, key.id, owner, now + leaseMs, now);
-      if (won.changes === 1) return 'claimed';
-      const row = db.prepare('SELECT completed_at FROM ntw_claims WHERE provider = ? AND id = ?')
-        .get(key.provider, key.id) as { completed_at: number | null };
-      return row.completed_at === null ? 'in_progress' : 'processed';
+      const existing = sql.get.get(record.provider, record.id) as HeldRow | undefined;
+      const decision = admissionOf(existing && held(existing), record, admit, now);
+      if (!decision.admitted) {
+        if (decision.write) sql.write.run(...rowValues(decision.write));
+        return { admitted: false, entry: publicEntry(decision.entry), conflict: decision.conflict };
+      }
+      const entry = decision.taken ? this.project(decision.write, now) : decision.write;
+      (existing ? sql.write : sql.insertNew).run(...rowValues(entry));
+      return { admitted: true, entry: publicEntry(entry) };
     }).immediate();
   }
 
-  complete(key: EventKey, owner: string): void {
-    const now = this.now();
-    this.db.prepare(`INSERT INTO ntw_claims (provider, id, owner, expires_at, completed_at) VALUES (?, ?, ?, ?, ?)
-      ON CONFLICT (provider, id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at, completed_at = excluded.completed_at`)
-      .run(key.provider, key.id, owner, now, now);
-  }
-
-  release(key: EventKey, owner: string): void {
-    this.db.prepare('DELETE FROM ntw_claims WHERE provider = ? AND id = ? AND owner = ? AND completed_at IS NULL')
-      .run(key.provider, key.id, owner);
+  lease(owner: string, leaseMs: number, key?: EventKey): Entry | undefined {
+    const db = this.db;
+    const sql = this.sql;
+    return db.transaction((): Entry | undefined => {
+      const now = this.now();
+      const row = (key ? sql.get.get(key.provider, key.id) : sql.nextDue.get(now)) as HeldRow | undefined;
+      if (!row || !isDue(held(row), now)) return undefined;
+      const leased = this.project(takenEntry(held(row), owner, leaseMs, now), now);
+      sql.write.run(...rowValues(leased));
+      return publicEntry(leased);
+    }).immediate();
   }
 
   extend(key: EventKey, owner: string, leaseMs: number): boolean {
     const now = this.now();
-    return this.db.prepare(`UPDATE ntw_claims SET expires_at = ?
-      WHERE provider = ? AND id = ? AND owner = ? AND completed_at IS NULL AND expires_at > ?`)
-      .run(now + leaseMs, key.provider, key.id, owner, now).changes === 1;
+    return this.sql.extend.run(now + leaseMs, key.provider, key.id, owner, now).changes === 1;
   }
 
-  saveEvent(event: StoredEvent): void {
-    this.db.prepare(`INSERT OR REPLACE INTO ntw_events
-      (provider, id, type, token_ref, state, occurred_at, received_at, stale, stale_reason, payload)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(event.provider, event.id, event.type, event.tokenRef, event.state ?? null, event.occurredAt.getTime(),
-        event.receivedAt.getTime(), event.stale ? 1 : 0, event.staleReason ?? null, payloadText(event.payload));
+  settle(key: EventKey, owner: string, settlement: Settlement): boolean {
+    const db = this.db;
+    const sql = this.sql;
+    return db.transaction((): boolean => {
+      const row = sql.get.get(key.provider, key.id) as HeldRow | undefined;
+      if (!row || !maySettle(held(row), owner, settlement)) return false;
+      sql.write.run(...rowValues(settledEntry(held(row), settlement, this.now())));
+      return true;
+    }).immediate();
   }
 
-  listEvents(query: EventQuery = {}): StoredEvent[] {
+  requeue(id: string, provider?: string): EventKey[] {
+    const db = this.db;
+    const sql = this.sql;
+    return db.transaction((): EventKey[] => {
+      const keys = sql.requeueable.all(id, provider ?? null, provider ?? null) as EventKey[];
+      const now = this.now();
+      for (const key of keys) sql.requeue.run(now, key.provider, key.id);
+      return keys.map((k) => ({ provider: k.provider, id: k.id }));
+    }).immediate();
+  }
+
+  getEntry(key: EventKey): Entry | undefined {
+    const row = this.sql.get.get(key.provider, key.id) as HeldRow | undefined;
+    return row && publicEntry(held(row));
+  }
+
+  listEntries(query: EntryQuery = {}): Entry[] {
     const where: string[] = [];
     const params: (string | number)[] = [];
     if (query.provider !== undefined) { where.push('provider = ?'); params.push(query.provider); }
     if (query.tokenRef !== undefined) { where.push('token_ref = ?'); params.push(query.tokenRef); }
+    if (query.status !== undefined) { where.push('status = ?'); params.push(query.status); }
     if (query.since !== undefined) { where.push('received_at >= ?'); params.push(query.since.getTime()); }
     if (query.until !== undefined) { where.push('received_at < ?'); params.push(query.until.getTime()); }
     params.push(query.limit ?? 100);
-    const rows = this.db.prepare(`SELECT * FROM ntw_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY received_at, rowid LIMIT ?`).all(...params) as EventRow[];
-    return rows.map(eventFromRow);
-  }
-
-  applyTokenState(change: StateChange): ProjectionResult {
-    const db = this.db;
-    return db.transaction((): ProjectionResult => {
-      const row = db.prepare('SELECT * FROM ntw_token_states WHERE provider = ? AND token_ref = ?')
-        .get(change.provider, change.tokenRef) as StateRow | undefined;
-      const current = row && stateFromRow(row);
-      const decision = decideProjection(current, change);
-      if (!decision.apply) return { applied: false, staleReason: decision.staleReason, current: current! };
-      const next: TokenStateRecord = { ...change, updatedAt: new Date(this.now()) };
-      db.prepare(`INSERT OR REPLACE INTO ntw_token_states (provider, token_ref, state, occurred_at, event_id, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?)`)
-        .run(next.provider, next.tokenRef, next.state, next.occurredAt.getTime(), next.eventId, next.updatedAt.getTime());
-      return { applied: true, current: next };
-    }).immediate();
+    const rows = this.db.prepare(`SELECT ${COLUMNS} FROM ntw_ledger ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY received_at, rowid LIMIT ?`).all(...params) as HeldRow[];
+    return rows.map((row) => publicEntry(held(row)));
   }
 
   getTokenState(provider: string, tokenRef: string): TokenStateRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM ntw_token_states WHERE provider = ? AND token_ref = ?')
-      .get(provider, tokenRef) as StateRow | undefined;
+    const row = this.sql.state.get(provider, tokenRef) as StateRow | undefined;
     return row && stateFromRow(row);
   }
 
   prune(olderThan: Date): PruneResult {
-    const cutoff = olderThan.getTime();
-    const db = this.db;
-    return db.transaction((): PruneResult => ({
-      claims: db.prepare(`DELETE FROM ntw_claims WHERE (completed_at IS NOT NULL AND completed_at < ?)
-        OR (completed_at IS NULL AND expires_at < ?)`).run(cutoff, cutoff).changes,
-      events: db.prepare('DELETE FROM ntw_events WHERE received_at < ?').run(cutoff).changes,
-    })).immediate();
+    return { entries: this.sql.prune.run(olderThan.getTime()).changes };
+  }
+
+  /** Apply a taken entry's state to its token (inside the caller's transaction). */
+  private project(entry: Held, now: number): Held {
+    const row = this.sql.state.get(entry.provider, entry.tokenRef) as StateRow | undefined;
+    const projected = project(entry, row && stateFromRow(row), now);
+    const state = projected.state;
+    if (state) this.sql.writeState.run(state.provider, state.tokenRef, state.state, state.occurredAt.getTime(), state.eventId, now);
+    return projected.entry;
   }
 }

@@ -1,4 +1,7 @@
-import type { StaleReason, TokenEventType, TokenState } from '../events';
+import type { StaleReason, TokenState } from '../events';
+import type { ProjectionOutcome } from './projection';
+
+export type { ProjectionOutcome };
 
 export type Awaitable<T> = T | Promise<T>;
 
@@ -9,18 +12,54 @@ export interface EventKey {
 }
 
 /**
- * `claimed`: the caller won and must `complete` or `release`.
- * `processed`: an earlier delivery completed it.
- * `in_progress`: another owner holds an unexpired lease.
+ * Where a ledger entry stands:
+ * - `pending`: stored, waiting for a worker (inbox mode), due at `dueAt`;
+ * - `running`: leased by one owner until `dueAt` (renewed while its handlers run);
+ * - `done`: its handlers completed (a later copy is a duplicate);
+ * - `failed`: its last run failed; the provider's retry (sync mode) or the worker at `dueAt` (inbox mode) runs it again;
+ * - `dead`: failed `maxAttempts` times in inbox mode; `requeue` brings it back;
+ * - `quarantined`: authentic but unreadable (schema or mapping); kept for inspection and replay.
  */
-export type ClaimResult = 'claimed' | 'processed' | 'in_progress';
+export type EntryStatus = 'pending' | 'running' | 'done' | 'failed' | 'dead' | 'quarantined';
+
+export const ENTRY_STATUSES: readonly EntryStatus[] = ['pending', 'running', 'done', 'failed', 'dead', 'quarantined'];
+
+/** What the delivery core records for one notification. Storage indexes the fields and keeps `body` as it is. */
+export interface EntryRecord extends EventKey {
+  /** The normalized event type (`token.active`, …), or `unreadable` for a quarantined delivery. */
+  readonly type: string;
+  readonly tokenRef: string;
+  readonly state?: TokenState;
+  readonly occurredAt: Date;
+  readonly receivedAt: Date;
+  /** A hash of what the event means (type, token, state, time, reason): equal ids with other fingerprints are conflicts. */
+  readonly fingerprint: string;
+  /** The entry's content as the delivery core encodes it (event fields, redacted payload, sealed secrets): opaque to storage. */
+  readonly body: string;
+}
+
+/** One entry of the ledger: the record and its outcome. */
+export interface Entry extends EntryRecord {
+  readonly status: EntryStatus;
+  /** Runs started so far (a process that died mid-run counts). */
+  readonly attempts: number;
+  /** `pending`/`failed`: when it is next due; `running`: when its lease ends; otherwise when it settled. */
+  readonly dueAt: Date;
+  readonly lastError?: string;
+  /** Copies of this id that arrived with another fingerprint. */
+  readonly conflicts: number;
+  /** Set each time the entry is taken to run, for an entry with a state: what it did to its token's state. */
+  readonly projection?: ProjectionOutcome;
+  readonly staleReason?: StaleReason;
+}
 
 export interface TokenStateRecord {
   readonly provider: string;
   readonly tokenRef: string;
   readonly state: TokenState;
-  /** `occurredAt` of the event that set `state`. */
+  /** `occurredAt` of the newest event applied: the one that set `state`, or a later repeat of it. */
   readonly occurredAt: Date;
+  /** The event that set `state`. */
   readonly eventId: string;
   readonly updatedAt: Date;
 }
@@ -33,69 +72,81 @@ export interface StateChange {
   readonly eventId: string;
 }
 
-export interface ProjectionResult {
-  /** Whether the change set the token's current state. */
-  readonly applied: boolean;
-  readonly staleReason?: StaleReason;
-  /** The token's state after the call. */
-  readonly current: TokenStateRecord;
-}
+/**
+ * How `admit` stores a new entry:
+ * - `running`: take it now for `owner` (sync mode runs it inline), or take again an entry whose last
+ *   run failed, died or whose lease expired. Taking an entry with a state applies it to its token under
+ *   `decideProjection`, atomically, and records the outcome as the entry's `projection`;
+ * - `pending`: queue it for a worker (inbox mode);
+ * - `quarantined`: keep an unreadable delivery with the reason.
+ */
+export type Admit =
+  | { readonly as: 'running'; readonly owner: string; readonly leaseMs: number }
+  | { readonly as: 'pending' }
+  | { readonly as: 'quarantined'; readonly error: string };
 
-/** One entry of the event log. `payload` is the provider payload with secrets redacted. */
-export interface StoredEvent {
-  readonly provider: string;
-  readonly id: string;
-  readonly type: TokenEventType;
-  readonly tokenRef: string;
-  readonly state?: TokenState;
-  readonly occurredAt: Date;
-  readonly receivedAt: Date;
-  readonly stale: boolean;
-  readonly staleReason?: StaleReason;
-  readonly payload: unknown;
-}
+/**
+ * `admitted`: the entry was stored (or taken again) as asked. Otherwise `entry` is the existing entry, left
+ * as it was except for `conflicts`, and `conflict` says whether this copy's fingerprint differed.
+ */
+export type Admission =
+  | { readonly admitted: true; readonly entry: Entry }
+  | { readonly admitted: false; readonly entry: Entry; readonly conflict: boolean };
 
-export interface EventQuery {
+/**
+ * How a run ended:
+ * - `done` (whoever holds the lease: the handlers did complete);
+ * - `failed` (only by the lease holder), due again in `retryInMs`;
+ * - `dead` (only by the lease holder).
+ */
+export type Settlement =
+  | { readonly status: 'done' }
+  | { readonly status: 'failed'; readonly error: string; readonly retryInMs: number }
+  | { readonly status: 'dead'; readonly error: string };
+
+export interface EntryQuery {
   readonly provider?: string;
   readonly tokenRef?: string;
+  readonly status?: EntryStatus;
   /** Inclusive lower bound on `receivedAt`. */
   readonly since?: Date;
   /** Exclusive upper bound on `receivedAt`. */
   readonly until?: Date;
-  /** Default 100. Results are ordered by `receivedAt`, oldest first. */
+  /** Default 100. Ordered by `receivedAt`, oldest first. */
   readonly limit?: number;
 }
 
 export interface PruneResult {
-  readonly claims: number;
-  readonly events: number;
+  readonly entries: number;
 }
 
 /**
- * Where dedupe claims, the event log and the token-state projection live.
- * Every method may be sync or async. Every adapter passes `runStorageConformance`.
+ * The ledger: one entry per `(provider, id)` with its status, one lease scheme, and the token-state
+ * projection. Every method may be sync or async. Every adapter passes `runStorageConformance`.
+ *
+ * Clock: leases and due times are judged by the storage's own clock (the database's for PostgreSQL and
+ * Redis), so instances whose clocks disagree still agree on who holds a lease. Callers pass durations.
  */
 export interface Storage {
   init?(): Awaitable<void>;
   close?(): Awaitable<void>;
-  /** Atomically claim `key` for `owner` for `leaseMs`. Exactly one concurrent caller wins. An expired lease can be claimed again. */
-  claim(key: EventKey, owner: string, leaseMs: number): Awaitable<ClaimResult>;
-  /** Mark `key` processed for good (until pruned). */
-  complete(key: EventKey, owner: string): Awaitable<void>;
-  /** Drop `owner`'s lease so the next delivery can claim again. No-op when `owner` no longer holds it. */
-  release(key: EventKey, owner: string): Awaitable<void>;
+  /** Store `record` as `admit` says, atomically with respect to every other call on the same key. */
+  admit(record: EntryRecord, admit: Admit): Awaitable<Admission>;
   /**
-   * Optional (lease renewal): push the expiry of `owner`'s unexpired, not-completed claim to now + `leaseMs`,
-   * by the same clock as `claim`. `false` when `owner` no longer holds it (expired, taken, released or completed).
-   * Without it, a claim lasts `leaseMs` however long the handlers run.
+   * Lease one due entry to `owner` for `leaseMs`: `pending` or `failed` with `dueAt` reached, or `running`
+   * with its lease expired (oldest `dueAt` first), or, with `key`, that entry if it is due. Increments `attempts`
+   * and applies its state as `admit` does. Exactly one concurrent caller gets a given entry, across processes.
    */
-  extend?(key: EventKey, owner: string, leaseMs: number): Awaitable<boolean>;
-  /** Insert or replace the log entry of `event.provider`/`event.id`. */
-  saveEvent(event: StoredEvent): Awaitable<void>;
-  listEvents(query?: EventQuery): Awaitable<StoredEvent[]>;
-  /** Apply a state change under the rule of `decideProjection` (atomically with respect to concurrent writers). */
-  applyTokenState(change: StateChange): Awaitable<ProjectionResult>;
+  lease(owner: string, leaseMs: number, key?: EventKey): Awaitable<Entry | undefined>;
+  /** Renew `owner`'s unexpired lease to now + `leaseMs`; `false` when it holds none (expired, taken, settled). */
+  extend(key: EventKey, owner: string, leaseMs: number): Awaitable<boolean>;
+  /** Record how a run ended; `false` when it was not recorded (`failed`/`dead` by an owner that lost the lease, or no such entry). */
+  settle(key: EventKey, owner: string, settlement: Settlement): Awaitable<boolean>;
+  /** Make `failed`, `dead` and `done` entries with this id (of `provider`, or any) `pending` again, 0 attempts, due now. Answers their keys. */
+  requeue(id: string, provider?: string): Awaitable<EventKey[]>;
+  getEntry(key: EventKey): Awaitable<Entry | undefined>;
+  listEntries(query?: EntryQuery): Awaitable<Entry[]>;
   getTokenState(provider: string, tokenRef: string): Awaitable<TokenStateRecord | undefined>;
-  /** Remove processed claims and log entries older than `olderThan`. Token states are kept. */
+  /** Remove `done` entries received before `olderThan`. Token states and unfinished entries are kept. */
   prune(olderThan: Date): Awaitable<PruneResult>;
 }

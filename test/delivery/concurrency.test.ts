@@ -13,8 +13,8 @@ describe('delivery: concurrent duplicates', () => {
     let completed = false;
     const completeGate = new Latch();
     const storage = instrumented(new MemoryStorage(), {
-      before: async (method) => { if (method === 'complete') await completeGate.promise; },
-      after: (method) => { if (method === 'complete') completed = true; },
+      before: async (method) => { if (method === 'settle') await completeGate.promise; },
+      after: (method) => { if (method === 'settle') completed = true; },
     });
     const { app, webhooks } = testReceiver({ storage });
     const handlerGate = new Latch();
@@ -33,7 +33,7 @@ describe('delivery: concurrent duplicates', () => {
     await entered.promise;
     handlerGate.open(); // the handlers are done; their completion is not yet stored
     await turns(50);
-    assert.equal(answers.filter((a) => a.status === 200).length, 0, 'a success answer went out before complete() resolved');
+    assert.equal(answers.filter((a) => a.status === 200).length, 0, 'a success answer went out before settle() resolved');
     completeGate.open();
     await Promise.all(copies);
 

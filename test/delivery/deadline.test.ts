@@ -3,11 +3,14 @@ import { MemoryStorage } from '../../lib';
 import { testReceiver } from '../helpers/app';
 import { Latch, instrumented, post, tokenexBody } from './support';
 
-/** A storage that tells when complete() or release() resolved. */
+/** A storage that tells when a run was settled done (`complete`) or failed (`release`: the next copy may take it). */
 function observed() {
   const settled = { complete: new Latch(), release: new Latch() };
   const storage = instrumented(new MemoryStorage(), {
-    after: (method) => { if (method === 'complete' || method === 'release') settled[method].open(); },
+    after: (method, args) => {
+      if (method !== 'settle') return;
+      settled[(args[2] as { status: string }).status === 'done' ? 'complete' : 'release'].open();
+    },
   });
   return { storage, settled };
 }

@@ -4,7 +4,8 @@ import { testReceiver } from '../helpers/app';
 import { instrumented, post, tokenexBody } from './support';
 
 describe('delivery: storage failures release the claim', () => {
-  for (const method of ['claim', 'applyTokenState', 'saveEvent', 'complete'] as const) {
+  // admit takes the entry (and applies its state); settle records the outcome.
+  for (const method of ['admit', 'settle'] as const) {
     it(`${method}() fails once: 503 storage_unavailable + Retry-After, the next delivery runs the handlers and succeeds`, async () => {
       let failures = 1;
       const storage = instrumented(new MemoryStorage(), {
@@ -26,8 +27,8 @@ describe('delivery: storage failures release the claim', () => {
       const retried = await post(app, 'tokenex', body);
       assert.equal(retried.status, 200);
       assert.equal((retried.body as { duplicate: boolean }).duplicate, false);
-      // complete() failing after the handlers ran means they run again: at least once, never acknowledged before durable.
-      assert.equal(runs, method === 'complete' ? 2 : 1);
+      // settle() failing after the handlers ran means they run again: at least once, never acknowledged before durable.
+      assert.equal(runs, method === 'settle' ? 2 : 1);
       const duplicate = await post(app, 'tokenex', body);
       assert.equal((duplicate.body as { duplicate: boolean }).duplicate, true);
     });

@@ -8,15 +8,15 @@ const T0 = Date.UTC(2025, 0, 1);
 describe('delivery: ordering under concurrency (SPEC 6)', () => {
   for (const newerFirst of [true, false]) {
     it(`two events of one token on two instances at once leave the newest state (${newerFirst ? 'newer' : 'older'} projected first)`, async () => {
-      // Both deliveries reach applyTokenState before either proceeds; then they go in the chosen order.
+      // Both deliveries reach admit (which takes the entry and applies its state) before either proceeds; then they go in the chosen order.
       const arrived: Latch[] = [new Latch(), new Latch()];
       const go = new Map<string, Latch>([['evt-newer', new Latch()], ['evt-older', new Latch()]]);
       let count = 0;
       const storage = instrumented(new MemoryStorage(), {
         before: async (method, args) => {
-          if (method !== 'applyTokenState') return;
+          if (method !== 'admit') return;
           arrived[count++]!.open();
-          await go.get((args[0] as { eventId: string }).eventId)!.promise;
+          await go.get((args[0] as { id: string }).id)!.promise;
         },
       });
       const a = testReceiver({ storage });

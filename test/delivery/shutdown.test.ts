@@ -29,8 +29,8 @@ describe('delivery: graceful shutdown', () => {
     await closing;
     const done = await running;
     assert.equal(done.status, 200);
-    assert.ok(calls.includes('complete'), 'the running event completed before close() resolved');
-    assert.ok(calls.indexOf('complete') < calls.indexOf('close'), 'storage closed before the running event completed');
+    assert.ok(calls.includes('settle'), 'the running event completed before close() resolved');
+    assert.ok(calls.indexOf('settle') < calls.indexOf('close'), 'storage closed before the running event completed');
   });
 
   it('close() gives up waiting after shutdownTimeoutMs and still closes the storage', async () => {

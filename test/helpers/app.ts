@@ -2,7 +2,7 @@ import express from 'express';
 import type { Express } from 'express';
 import request from 'supertest';
 import { createTokenWebhooks } from '../../lib';
-import type { TokenEvent, TokenWebhooks, TokenWebhooksOptions } from '../../lib';
+import type { InboxTokenWebhooks, TokenEvent, TokenWebhooks, TokenWebhooksOptions } from '../../lib';
 import { CYBERSOURCE_KEYS, cybersourceSignature } from './cybersource';
 
 export const BEARER = 'test-bearer-secret-0123456789';
@@ -31,15 +31,20 @@ export function recordHandlers(webhooks: TokenWebhooks<TokenEvent>): Recorder {
   };
 }
 
-export interface TestReceiver {
+/** The webhooks type `createTokenWebhooks` answers for these options: with inbox-only methods in inbox mode. */
+export type WebhooksFor<O> = O extends { readonly mode: 'inbox' } ? InboxTokenWebhooks<TokenEvent> : TokenWebhooks<TokenEvent>;
+
+export interface TestReceiver<W extends TokenWebhooks<TokenEvent> = TokenWebhooks<TokenEvent>> {
   readonly app: Express;
-  readonly webhooks: TokenWebhooks<TokenEvent>;
+  readonly webhooks: W;
   readonly recorder: Recorder;
 }
 
 /** An Express 5 app with the four providers mounted under /webhooks/<provider>, authenticated as the tests sign. */
-export function testReceiver(options: TokenWebhooksOptions = {}, configure?: (app: Express) => void): TestReceiver {
-  const webhooks = createTokenWebhooks<TokenEvent>({ pruneIntervalMs: false, ...options });
+export function testReceiver<O extends TokenWebhooksOptions = TokenWebhooksOptions>(
+  options: O = {} as O, configure?: (app: Express) => void,
+): TestReceiver<WebhooksFor<O>> {
+  const webhooks = createTokenWebhooks<TokenEvent>({ pruneIntervalMs: false, ...options }) as WebhooksFor<O>;
   const recorder = recordHandlers(webhooks);
   const app = express();
   configure?.(app);

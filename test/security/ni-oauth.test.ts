@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import express from 'express';
 import request from 'supertest';
 import type { Response } from 'supertest';
-import { ConfigurationError, createTokenWebhooks, oauthTokenEndpoint } from '../../lib';
+import { ConfigurationError, createTokenWebhooks, niTokenEndpoint, oauthTokenEndpoint } from '../../lib';
 import { fixture } from '../helpers/fixtures';
 import { NI_CLIENTS, NI_TTL, T0, niAccessToken, post, securityReceiver } from './support';
 import type { SecurityReceiver } from './support';
@@ -95,16 +95,15 @@ describe('security: NI OAuth2 client credentials', () => {
     });
 
     it('refuses weak or missing client credentials and bad ttls at start-up', () => {
-      const webhooks = createTokenWebhooks({ pruneIntervalMs: false });
-      expect(() => webhooks.niTokenEndpoint({})).to.throw(ConfigurationError);
-      expect(() => webhooks.niTokenEndpoint({ clientId: 'ni', clientSecret: 'short' })).to.throw(ConfigurationError, /at least 16/);
-      expect(() => webhooks.niTokenEndpoint({ clientId: '', clientSecret: 'x'.repeat(20) })).to.throw(ConfigurationError);
-      expect(() => webhooks.niTokenEndpoint({ clientId: 'ni', clientSecret: 'x'.repeat(20), ttl: 0 })).to.throw(ConfigurationError);
-      expect(() => webhooks.niTokenEndpoint({ clientId: 'ni', clientSecret: 'x'.repeat(20), ttl: 1e9 })).to.throw(ConfigurationError);
-      expect(() => webhooks.niTokenEndpoint({ clientId: 'ni', clientSecret: 'a-secret-nobody-sees' })).to.not.throw();
+      expect(() => niTokenEndpoint({})).to.throw(ConfigurationError);
+      expect(() => niTokenEndpoint({ clientId: 'ni', clientSecret: 'short' })).to.throw(ConfigurationError, /at least 16/);
+      expect(() => niTokenEndpoint({ clientId: '', clientSecret: 'x'.repeat(20) })).to.throw(ConfigurationError);
+      expect(() => niTokenEndpoint({ clientId: 'ni', clientSecret: 'x'.repeat(20), ttl: 0 })).to.throw(ConfigurationError);
+      expect(() => niTokenEndpoint({ clientId: 'ni', clientSecret: 'x'.repeat(20), ttl: 1e9 })).to.throw(ConfigurationError);
+      expect(() => niTokenEndpoint({ clientId: 'ni', clientSecret: 'a-secret-nobody-sees' })).to.not.throw();
       let message = '';
       try {
-        webhooks.niTokenEndpoint({ clientId: 'ni', clientSecret: 'leaky' });
+        niTokenEndpoint({ clientId: 'ni', clientSecret: 'leaky' });
       } catch (error) {
         message = (error as Error).message;
       }

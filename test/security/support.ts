@@ -3,7 +3,7 @@ import express from 'express';
 import type { Express } from 'express';
 import request from 'supertest';
 import type { Response } from 'supertest';
-import { createTokenWebhooks } from '../../lib';
+import { createTokenWebhooks, niTokenEndpoint } from '../../lib';
 import type { OAuthTokenEndpoint, TokenEvent, TokenWebhooks } from '../../lib';
 import { recordHandlers } from '../helpers/app';
 import type { Recorder } from '../helpers/app';
@@ -56,7 +56,7 @@ export function securityReceiver(configure?: (app: Express) => void): SecurityRe
   const now = () => clock;
   const webhooks = createTokenWebhooks<TokenEvent>({ pruneIntervalMs: false, now: () => new Date(clock) });
   const recorder = recordHandlers(webhooks);
-  const niTokens = webhooks.niTokenEndpoint({ clients: NI_CLIENTS, ttl: NI_TTL, now });
+  const niTokens = niTokenEndpoint({ clients: NI_CLIENTS, ttl: NI_TTL, now });
   const app = express();
   configure?.(app);
   app.post('/oauth/ni/token', niTokens);

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { MemoryStorage } from '../../lib';
-import type { EventKey } from '../../lib';
+import type { Admit, EntryRecord } from '../../lib';
 import { deliver, testReceiver } from '../helpers/app';
 import { edited } from '../helpers/fixtures';
 
-/** MemoryStorage that counts claim round trips. */
+/** MemoryStorage that counts admissions (the round trip that dedupes). */
 class CountingStorage extends MemoryStorage {
   claimCalls = 0;
-  override claim(key: EventKey, owner: string, leaseMs: number) {
+  override admit(record: EntryRecord, admit: Admit) {
     this.claimCalls++;
-    return super.claim(key, owner, leaseMs);
+    return super.admit(record, admit);
   }
 }
 

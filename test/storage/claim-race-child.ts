@@ -4,7 +4,7 @@
  * the ids it won as JSON.
  */
 import { once } from 'node:events';
-import type { Storage } from '../../lib';
+import type { EntryRecord, Storage } from '../../lib';
 import { PostgresStorage } from '../../lib/storage/postgres';
 import { RedisStorage } from '../../lib/storage/redis';
 import { SqliteStorage } from '../../lib/storage/sqlite';
@@ -19,6 +19,10 @@ function open(): Storage {
     default: throw new Error(`unknown RACE_KIND ${RACE_KIND}`);
   }
 }
+
+const record = (provider: string, id: string): EntryRecord => ({
+  provider, id, type: 'token.active', tokenRef: `tok-${id}`, occurredAt: new Date(0), receivedAt: new Date(), fingerprint: 'race', body: '{}',
+});
 
 async function oneByOne<T>(ids: readonly string[], claim: (id: string) => T | Promise<T>): Promise<T[]> {
   const results: T[] = [];
@@ -39,17 +43,17 @@ async function main(): Promise<void> {
     [ids[i], ids[j]] = [ids[j]!, ids[i]!];
   }
   // Open the pool's connections before the start signal, so neither process starts late.
-  await Promise.all(Array.from({ length: 20 }, (_, i) => storage.claim({ provider: `${RACE_PROVIDER}-warmup`, id: `${process.pid}-${i}` }, 'warmup', 1000)));
+  await Promise.all(Array.from({ length: 20 }, (_, i) => storage.admit(record(`${RACE_PROVIDER}-warmup`, `${process.pid}-${i}`), { as: 'running', owner: 'warmup', leaseMs: 1000 })));
   process.stdout.write('ready\n');
   process.stdin.setEncoding('utf8');
   let input = '';
   while (!input.includes('go')) input += String((await once(process.stdin, 'data'))[0]);
   const started = Date.now();
-  const claim = (id: string) => storage.claim({ provider: RACE_PROVIDER, id }, `pid-${process.pid}`, 60_000);
+  const claim = async (id: string) => (await storage.admit(record(RACE_PROVIDER, id), { as: 'running', owner: `pid-${process.pid}`, leaseMs: 60_000 })).admitted;
   // A synchronous store (SQLite) would run all claims in one tick: yield between them so the processes interleave.
   const results = RACE_KIND === 'sqlite' ? await oneByOne(ids, claim) : await Promise.all(ids.map(claim));
-  const won = ids.filter((_, i) => results[i] === 'claimed').sort();
-  const other = results.filter((r) => r !== 'claimed' && r !== 'in_progress').length;
+  const won = ids.filter((_, i) => results[i] === true).sort();
+  const other = results.filter((r) => typeof r !== 'boolean').length;
   process.stdout.write(`${JSON.stringify({ won, other, ms: Date.now() - started })}\n`);
   await storage.close?.();
   process.stdin.pause();

@@ -1,4 +1,4 @@
 import { MemoryStorage } from '../../lib';
-import { runStorageConformance } from '../../lib/storage/conformance';
+import { runStorageConformance } from '../../lib/testing/storage-conformance';
 
 runStorageConformance('MemoryStorage', () => new MemoryStorage());

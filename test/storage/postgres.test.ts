@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Pool } from 'pg';
 import { ConfigurationError } from '../../lib';
 import { PostgresStorage } from '../../lib/storage/postgres';
-import { runStorageConformance } from '../../lib/storage/conformance';
+import { runStorageConformance } from '../../lib/testing/storage-conformance';
 import { DATABASE_URL, dropSchema, needsService, probePostgres, uniqueName } from './services';
 
 describe('PostgresStorage', function () {
@@ -21,7 +21,7 @@ describe('PostgresStorage', function () {
       await Promise.all(instances.map((s) => s.init()));
       const tables = await instances[0]!['pool'].query<{ table_name: string }>(
         'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [fresh]);
-      assert.deepEqual(tables.rows.map((r) => r.table_name), ['ntw_claims', 'ntw_events', 'ntw_inbox', 'ntw_token_states']);
+      assert.deepEqual(tables.rows.map((r) => r.table_name), ['ntw_ledger', 'ntw_token_states']);
     } finally {
       await Promise.all(instances.map((s) => s.close()));
       await dropSchema(fresh);
@@ -33,7 +33,8 @@ describe('PostgresStorage', function () {
     try {
       const storage = new PostgresStorage({ pool, schema });
       await storage.init();
-      assert.equal(await storage.claim({ provider: uniqueName('p'), id: '1' }, 'a', 1000), 'claimed');
+      const record = { provider: uniqueName('p'), id: '1', type: 'token.active', tokenRef: 't', occurredAt: new Date(0), receivedAt: new Date(0), fingerprint: 'f', body: '{}' };
+      assert.equal((await storage.admit(record, { as: 'running', owner: 'a', leaseMs: 1000 })).admitted, true);
       await storage.close();
       assert.equal((await pool.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one, 1);
     } finally {

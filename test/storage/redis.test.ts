@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import { ConfigurationError } from '../../lib';
 import { RedisStorage } from '../../lib/storage/redis';
-import { runStorageConformance } from '../../lib/storage/conformance';
+import { runStorageConformance } from '../../lib/testing/storage-conformance';
 import { REDIS_URL, deleteKeys, needsService, probeRedis, uniqueName } from './services';
 
 describe('RedisStorage', function () {
@@ -14,22 +14,26 @@ describe('RedisStorage', function () {
 
   runStorageConformance('RedisStorage', () => new RedisStorage({ url: REDIS_URL, keyPrefix }), { persistent: true });
 
-  it('keeps every key under its prefix and prunes the indexes with the events', async function () {
+  const record = (id: string, at: Date) => ({
+    provider: 'a:b', id, type: 'token.active', tokenRef: 't:1', state: 'ACTIVE' as const, occurredAt: at, receivedAt: at, fingerprint: 'f', body: '{}',
+  });
+
+  it('keeps every key under its prefix, one hash tag per shard and per token, and prunes the indexes with the entries', async function () {
     const prefix = `${uniqueName('ntw-test:')}:`;
     const storage = new RedisStorage({ url: REDIS_URL, keyPrefix: prefix });
     const probe = new Redis(REDIS_URL);
     try {
       await storage.init();
       const at = new Date(Date.UTC(2020, 0, 1));
-      await storage.claim({ provider: 'a:b', id: 'x y' }, 'o', 60_000);
-      await storage.complete({ provider: 'a:b', id: 'x y' }, 'o');
-      await storage.saveEvent({ provider: 'a:b', id: 'x y', type: 'token.active', tokenRef: 't:1', state: 'ACTIVE', occurredAt: at, receivedAt: at, stale: false, payload: {} });
-      await storage.applyTokenState({ provider: 'a:b', tokenRef: 't:1', state: 'ACTIVE', occurredAt: at, eventId: 'x y' });
+      const entry = record('x y', at);
+      await storage.admit(entry, { as: 'running', owner: 'o', leaseMs: 60_000 });
+      await storage.settle(entry, 'o', { status: 'done' });
       assert.deepEqual((await probe.keys(`${prefix}*`)).sort(), [
-        'claim:a%3Ab:x%20y', 'claims:done', 'event:a%3Ab:x%20y', 'idx:all', 'idx:p:a%3Ab', 'idx:t:a%3Ab:t%3A1', 'state:a%3Ab:t%3A1',
+        '{s0}:e:a%3Ab:x%20y', '{s0}:recv', '{s0}:status:done', '{t:a%3Ab:t%3A1}', '{t:a%3Ab:t%3A1}:events',
       ].map((k) => prefix + k));
-      assert.deepEqual(await storage.prune(new Date(Date.now() + 60_000)), { claims: 1, events: 1 });
-      assert.deepEqual(await probe.keys(`${prefix}*`), [`${prefix}state:a%3Ab:t%3A1`]);
+      assert.deepEqual(await storage.prune(new Date(Date.now() + 60_000)), { entries: 1 });
+      assert.deepEqual((await probe.keys(`${prefix}*`)).sort(), [`${prefix}{t:a%3Ab:t%3A1}`, `${prefix}{t:a%3Ab:t%3A1}:events`]);
+      assert.deepEqual(await storage.listEntries({ provider: 'a:b', tokenRef: 't:1' }), [], 'a pruned entry left in a timeline is skipped');
     } finally {
       await storage.close();
       probe.disconnect();
@@ -37,17 +41,19 @@ describe('RedisStorage', function () {
     }
   });
 
-  it('prunes more entries than one script batch', async function () {
+  it('prunes more entries than one script batch, over several shards', async function () {
     const prefix = `${uniqueName('ntw-test:')}:`;
-    const storage = new RedisStorage({ url: REDIS_URL, keyPrefix: prefix });
+    const storage = new RedisStorage({ url: REDIS_URL, keyPrefix: prefix, shards: 4 });
     try {
       await storage.init();
       const at = new Date(Date.UTC(2020, 0, 1));
-      await Promise.all(Array.from({ length: 1200 }, (_, i) => storage.saveEvent({
-        provider: 'p', id: String(i), type: 'token.updated', tokenRef: 't', occurredAt: at, receivedAt: at, stale: false, payload: null,
-      })));
-      assert.deepEqual(await storage.prune(new Date(Date.UTC(2021, 0, 1))), { claims: 0, events: 1200 });
-      assert.deepEqual(await storage.listEvents(), []);
+      await Promise.all(Array.from({ length: 1200 }, async (_, i) => {
+        await storage.admit(record(String(i), at), { as: 'running', owner: 'o', leaseMs: 60_000 });
+        await storage.settle({ provider: 'a:b', id: String(i) }, 'o', { status: 'done' });
+      }));
+      assert.equal((await storage.listEntries({ limit: 2000 })).length, 1200);
+      assert.deepEqual(await storage.prune(new Date(Date.UTC(2021, 0, 1))), { entries: 1200 });
+      assert.deepEqual(await storage.listEntries(), []);
     } finally {
       await storage.close();
       await deleteKeys(prefix);

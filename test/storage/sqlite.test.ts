@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { SqliteStorage } from '../../lib/storage/sqlite';
-import { runStorageConformance } from '../../lib/storage/conformance';
+import { runStorageConformance } from '../../lib/testing/storage-conformance';
 
 describe('SqliteStorage', function () {
   const dir = mkdtempSync(join(tmpdir(), 'ntw-sqlite-'));
@@ -27,14 +27,27 @@ describe('SqliteStorage', function () {
     let now = 1_000;
     const storage = new SqliteStorage({ path: ':memory:', now: () => now });
     try {
-      const key = { provider: 'p', id: 'e' };
-      assert.equal(storage.claim(key, 'a', 100), 'claimed');
+      const record = { provider: 'p', id: 'e', type: 'token.active', tokenRef: 't', occurredAt: new Date(0), receivedAt: new Date(0), fingerprint: 'f', body: '{}' };
+      assert.equal(storage.admit(record, { as: 'running', owner: 'a', leaseMs: 100 }).admitted, true);
       now = 1_099;
-      assert.equal(storage.claim(key, 'b', 100), 'in_progress');
+      assert.equal(storage.admit(record, { as: 'running', owner: 'b', leaseMs: 100 }).admitted, false);
       now = 1_100;
-      assert.equal(storage.claim(key, 'b', 100), 'claimed');
+      assert.equal(storage.admit(record, { as: 'running', owner: 'b', leaseMs: 100 }).admitted, true);
     } finally {
       storage.close();
+    }
+  });
+
+  it('commits with synchronous = FULL unless told otherwise', function () {
+    for (const [options, expected] of [[{}, 2], [{ synchronous: 'normal' as const }, 1]] as const) {
+      const storage = new SqliteStorage({ path: ':memory:', ...options });
+      try {
+        storage.init();
+        const level = (storage as unknown as { db: { pragma(s: string, o: { simple: true }): unknown } }).db.pragma('synchronous', { simple: true });
+        assert.equal(level, expected);
+      } finally {
+        storage.close();
+      }
     }
   });
 });

@@ -9,11 +9,14 @@ const KIND_OF_TYPE: Partial<Record<TokenEvent['type'], HandlerKind>> = {
   'token.deleted': 'deleted',
 };
 
-/** The handlers an event fires: its state handler and `onUpdated` unless stale, and always `onEvent`. */
+/**
+ * The handlers an event fires: its state handler when it changed the token's state (not stale, not a repeat),
+ * `onUpdated` when it carries changes and is not stale, and always `onEvent`.
+ */
 export function kindsFor(event: TokenEvent): HandlerKind[] {
   const kinds: HandlerKind[] = [];
   const stateKind = KIND_OF_TYPE[event.type];
-  if (!event.stale && stateKind) kinds.push(stateKind);
+  if (!event.stale && !event.repeated && stateKind) kinds.push(stateKind);
   if (!event.stale && event.changes.length > 0) kinds.push('updated');
   kinds.push('event');
   return kinds;

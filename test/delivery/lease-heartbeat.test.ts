@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { startLeaseHeartbeat } from '../../lib/pipeline/lease-heartbeat';
+import { startLeaseHeartbeat } from '../../lib/delivery/lease-heartbeat';
 import { Latch } from '../delivery/support';
 import { manualSchedule } from '../helpers/manual-schedule';
 

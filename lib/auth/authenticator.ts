@@ -1,0 +1,18 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** What an authenticator may see of the request. */
+export interface DeliveryRequest {
+  readonly method: string;
+  readonly headers: IncomingHttpHeaders;
+  /** The client address as the transport resolves it (Express: `req.ip`, so `trust proxy` is honoured). */
+  readonly ip: string | undefined;
+}
+
+/** Decides whether a delivery is authentic. `rawBody` is the exact bytes received. */
+export type AuthenticateFn = (req: DeliveryRequest, rawBody: Buffer) => boolean | Promise<boolean>;
+
+export interface Authenticator {
+  /** `true` when the check is over the body bytes (signatures): a body parsed earlier without its raw bytes is then refused. */
+  readonly requiresRawBody: boolean;
+  readonly authenticate: AuthenticateFn;
+}

@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import type { TokenEvent } from './events';
+import type { ErrorContext } from './errors';
+import type { Provider, ProviderOptions } from './providers/provider';
+import { builtinProviders } from './providers/builtin';
+import type { Entry } from './storage/storage';
+import { resolveOptions } from './options';
+import { logger } from './log';
+import { HandlerRegistry } from './pipeline/run-handlers';
+import type { HandlerKind } from './pipeline/run-handlers';
+import type { DeliveryCore } from './pipeline/core';
+import { Dedupe } from './pipeline/dedupe';
+import { resolveEndpoint } from './pipeline/endpoint';
+import { deliver } from './pipeline/deliver';
+import { acknowledge } from './pipeline/acknowledge';
+import { nodeMiddleware } from './middleware/node';
+import { EntryCodec } from './delivery/entry-codec';
+import { SecretBox } from './delivery/secret-box';
+import { LedgerWorker } from './delivery/worker';
+import { withDeadline } from './delivery/deadline';
+import { describeError } from './delivery/describe-error';
+import type {
+  BuiltinTokenEvent, ErrorHandler, EventHandler, EventQuery, InboxTokenWebhooks, Mounters, Receiver, StoredEvent,
+  TokenWebhooks, TokenWebhooksOptions,
+} from './types';
+
+const log = logger('webhooks');
+
+/**
+ * One receiver for every provider: handlers, the ledger, and the endpoints to mount. Wiring only: options are
+ * checked in `options.ts`, a delivery runs in `pipeline/deliver.ts`, stored entries in `delivery/worker.ts`.
+ */
+export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(options: TokenWebhooksOptions & { readonly mode: 'inbox' }): InboxTokenWebhooks<E>;
+export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(options?: TokenWebhooksOptions & { readonly mode?: 'sync' }): TokenWebhooks<E>;
+export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(options?: TokenWebhooksOptions): TokenWebhooks<E> | InboxTokenWebhooks<E>;
+export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(options: TokenWebhooksOptions = {}): TokenWebhooks<E> | InboxTokenWebhooks<E> {
+  const settings = resolveOptions(options);
+  const { storage, now } = settings;
+  const handlers = new HandlerRegistry();
+  const errorHandlers: ErrorHandler[] = [];
+  const codec = new EntryCodec(settings.encryptionKey === undefined ? undefined : new SecretBox(settings.encryptionKey));
+  const instance = randomUUID();
+  let sequence = 0;
+  let closing = false;
+
+  let initialized: Promise<void> | undefined;
+  const ready = () => {
+    initialized ??= Promise.resolve(storage.init?.()).catch((error: unknown) => {
+      initialized = undefined; // try again on the next delivery
+      throw error;
+    });
+    return initialized;
+  };
+
+  const reportError = (error: unknown, context: ErrorContext) => {
+    log('error %s %s: %s', context.provider, context.eventId ?? '', describeError(error));
+    for (const handler of errorHandlers) {
+      try {
+        void Promise.resolve(handler(error, context)).catch(() => undefined);
+      } catch {
+        // an error handler that throws must not turn a retry-later answer into a crash
+      }
+    }
+  };
+
+  let worker: LedgerWorker | undefined;
+  const core: DeliveryCore = {
+    storage, handlers, codec, now, ready, reportError,
+    dedupe: new Dedupe(settings.cacheMax),
+    owner: () => `${instance}:${++sequence}`,
+    leaseMs: settings.leaseMs,
+    storageTimeoutMs: settings.storageTimeoutMs,
+    deadlineMs: settings.deadlineMs,
+    closing: () => closing,
+    ...(settings.renewalSchedule ? { renewalSchedule: settings.renewalSchedule } : {}),
+    ...(settings.mode === 'inbox' ? { inbox: { wake: () => worker?.wake() } } : {}),
+  };
+  // In sync mode the worker only runs replays (failures wait for the next replay or provider retry).
+  worker = new LedgerWorker(core, settings.mode === 'inbox' ? settings.inbox : { ...settings.inbox, maxAttempts: Infinity, pollIntervalMs: false });
+
+  // The inbox worker starts when the first endpoint is mounted (or on ready()): like deliveries, it must not
+  // run events before the handlers are registered, which happens before mounting.
+  let workerStarted = false;
+  const startWorker = () => {
+    if (workerStarted || closing || settings.mode !== 'inbox') return;
+    workerStarted = true;
+    worker.start();
+  };
+
+  const prune = async () => {
+    await ready();
+    return storage.prune(new Date(now().getTime() - settings.retentionMs));
+  };
+  const timer = settings.pruneIntervalMs === false ? undefined : setInterval(() => {
+    prune().then((r) => log('pruned %d entries', r.entries), (error: unknown) => reportError(error, { provider: '*' }));
+  }, settings.pruneIntervalMs);
+  timer?.unref();
+
+  const listEvents = async (query: EventQuery = {}): Promise<StoredEvent[]> => {
+    await ready();
+    return (await storage.listEntries(query)).map((entry) => storedEvent(entry, codec));
+  };
+
+  const on = (kind: HandlerKind) => (handler: EventHandler<never>) => {
+    handlers.add(kind, handler);
+    return webhooks;
+  };
+
+  const endpoint = <Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, providerOptions?: O) => {
+    const middleware = nodeMiddleware(resolveEndpoint(provider, providerOptions ?? ({} as O)), core);
+    startWorker();
+    return middleware;
+  };
+
+  const receiver = <Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, providerOptions?: O): Receiver => {
+    const resolved = resolveEndpoint(provider, providerOptions ?? ({} as O));
+    startWorker();
+    return async (input) => {
+      const outcome = await deliver(resolved, core, input);
+      return { ...acknowledge(resolved, outcome), outcome };
+    };
+  };
+
+  const mounters = Object.fromEntries(
+    Object.values(builtinProviders).map((provider) => [provider.name, (o?: ProviderOptions) => endpoint(provider as Provider<string, unknown, ProviderOptions>, o)]),
+  ) as unknown as Mounters;
+
+  const inboxOnly = {
+    listDeadLetters: (query: Omit<EventQuery, 'status'> = {}) => listEvents({ ...query, status: 'dead' }),
+    processInbox: () => worker.runDue(),
+  };
+
+  const webhooks: TokenWebhooks<E> = {
+    ...mounters,
+    onActive: on('active'),
+    onSuspended: on('suspended'),
+    onDeleted: on('deleted'),
+    onUpdated: on('updated'),
+    onEvent: on('event'),
+    onError(handler) {
+      if (typeof handler !== 'function') throw new TypeError('onError() needs a function');
+      errorHandlers.push(handler);
+      return webhooks;
+    },
+    endpoint,
+    receiver,
+    async getTokenState(provider, tokenRef) {
+      await ready();
+      const record = await storage.getTokenState(provider, tokenRef);
+      return record && { ...record, chargeable: record.state === 'ACTIVE' };
+    },
+    listEvents,
+    async replay(eventId, provider) {
+      await ready();
+      const keys = await storage.requeue(eventId, provider);
+      if (settings.mode === 'inbox') worker.wake();
+      else for (const key of keys) await worker.runOne(key);
+      return keys.length;
+    },
+    prune,
+    async ready() {
+      await ready();
+      startWorker();
+    },
+    async close() {
+      closing = true;
+      if (timer) clearInterval(timer);
+      const deadline = Date.now() + settings.shutdownTimeoutMs;
+      const remaining = () => Math.max(deadline - Date.now(), 1);
+      const drained = await core.dedupe.drain(settings.shutdownTimeoutMs);
+      const stopped = await worker.stop(remaining());
+      if (!drained || !stopped) log('close: handlers still running after %dms; their leases will expire', settings.shutdownTimeoutMs);
+      if (initialized) await initialized.catch(() => undefined);
+      const closed = await withDeadline(Promise.resolve(storage.close?.()).then(() => true), remaining(), () => false).catch(() => true);
+      if (!closed) log('close: the storage did not close within %dms', settings.shutdownTimeoutMs);
+    },
+    mode: settings.mode,
+    storage,
+    ...(settings.mode === 'inbox' ? inboxOnly : {}),
+  };
+  return webhooks;
+}
+
+/** An entry as `listEvents` shows it: its redacted payload, never the sealed secrets. */
+function storedEvent(entry: Entry, codec: EntryCodec): StoredEvent {
+  let payload: unknown;
+  try {
+    payload = codec.payload(entry.body);
+  } catch {
+    payload = undefined;
+  }
+  return {
+    provider: entry.provider, id: entry.id, type: entry.type as StoredEvent['type'], tokenRef: entry.tokenRef,
+    ...(entry.state ? { state: entry.state } : {}),
+    occurredAt: entry.occurredAt, receivedAt: entry.receivedAt,
+    status: entry.status, attempts: entry.attempts, ...(entry.lastError !== undefined ? { lastError: entry.lastError } : {}),
+    conflicts: entry.conflicts, stale: entry.projection === 'stale', ...(entry.staleReason ? { staleReason: entry.staleReason } : {}),
+    repeated: entry.projection === 'repeated',
+    payload,
+  };
+}

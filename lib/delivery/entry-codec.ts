@@ -1,0 +1,57 @@
+import type { UnprojectedEvent } from '../events';
+import type { SecretBox } from './secret-box';
+
+interface EncodedEvent {
+  readonly event: Record<string, unknown> & { readonly id: string; readonly occurredAt: string; readonly receivedAt: string };
+  /** The redacted payload: what listings show, and what handlers see without an encryption key. */
+  readonly payload: unknown;
+  /** With an encryption key: the clear payload and the secret event fields, AES-256-GCM sealed. */
+  readonly sealed?: string;
+}
+
+/**
+ * The text a ledger entry keeps: the normalized event, its redacted payload and, when an encryption
+ * key is configured, its secrets sealed. Secrets (the fields a provider declares secret, such as an NI
+ * activation code) are never stored in clear: without a key, an event run from storage lacks them.
+ */
+export class EntryCodec {
+  constructor(private readonly box?: SecretBox) {}
+
+  encode(event: UnprojectedEvent, storedPayload: unknown, secretFields: readonly string[]): string {
+    const { raw, ...fields } = event as UnprojectedEvent & Record<string, unknown>;
+    const secrets: Record<string, unknown> = { raw };
+    for (const name of secretFields) {
+      if (!(name in fields)) continue;
+      secrets[name] = fields[name];
+      delete fields[name];
+    }
+    const encoded: EncodedEvent = {
+      event: { ...fields, id: event.id, occurredAt: event.occurredAt.toISOString(), receivedAt: event.receivedAt.toISOString() },
+      payload: storedPayload,
+      ...(this.box ? { sealed: this.box.seal(JSON.stringify(secrets)) } : {}),
+    };
+    return JSON.stringify(encoded);
+  }
+
+  /** The event back from `encode`'s text; `raw` is the redacted payload unless a key opens the sealed one. */
+  decode(body: string): UnprojectedEvent {
+    const decoded = JSON.parse(body) as EncodedEvent;
+    if (!decoded || typeof decoded !== 'object' || !decoded.event || typeof decoded.event.id !== 'string') {
+      throw new TypeError('not a ledger entry body');
+    }
+    const secrets = decoded.sealed !== undefined && this.box
+      ? JSON.parse(this.box.open(decoded.sealed)) as Record<string, unknown>
+      : { raw: decoded.payload };
+    return {
+      ...decoded.event,
+      occurredAt: new Date(decoded.event.occurredAt),
+      receivedAt: new Date(decoded.event.receivedAt),
+      ...secrets,
+    } as unknown as UnprojectedEvent;
+  }
+
+  /** The redacted payload stored with an entry. */
+  payload(body: string): unknown {
+    return (JSON.parse(body) as EncodedEvent).payload;
+  }
+}

@@ -1,0 +1,143 @@
+import type { Entry, EventKey } from '../storage/storage';
+import type { DeliveryCore } from '../pipeline/core';
+import type { FailurePolicy } from '../pipeline/run-entry';
+import { runEntry } from '../pipeline/run-entry';
+import { logger } from '../log';
+import type { BackoffOptions } from './backoff';
+import { backoffDelay } from './backoff';
+import { withDeadline } from './deadline';
+import { describeError } from './describe-error';
+import { storageCall } from './storage-call';
+
+const log = logger('worker');
+
+export interface WorkerOptions {
+  /** Attempts before an entry becomes a dead letter. */
+  readonly maxAttempts: number;
+  readonly backoff: BackoffOptions;
+  /** Entries run at once by this process. */
+  readonly concurrency: number;
+  /** How often to look for due entries, in ms; `false`: only when `runDue()` is called. */
+  readonly pollIntervalMs: number | false;
+}
+
+interface Leased {
+  readonly entry: Entry;
+  readonly owner: string;
+}
+
+/**
+ * Runs ledger entries that no delivery is running: in inbox mode it polls and leases due entries (one
+ * worker per entry, across instances); in both modes it runs replays. Each entry goes through the same
+ * `runEntry` as a sync delivery; a failure is due again after a backoff, and a dead letter after `maxAttempts`.
+ */
+export class LedgerWorker {
+  private handled = 0;
+  private readonly active = new Set<Promise<void>>();
+  private filling: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly onFailure: FailurePolicy;
+
+  constructor(private readonly core: DeliveryCore, private readonly options: WorkerOptions) {
+    this.onFailure = (error, attempts) => attempts >= options.maxAttempts
+      ? { status: 'dead', error }
+      : { status: 'failed', error, retryInMs: backoffDelay(attempts, options.backoff) };
+  }
+
+  /** Start polling (when `pollIntervalMs` is a number) and look for due entries now. */
+  start(): void {
+    if (this.stopped || this.timer || this.options.pollIntervalMs === false) return;
+    this.timer = setInterval(() => this.wake(), this.options.pollIntervalMs);
+    this.timer.unref();
+    this.wake();
+  }
+
+  /** Look for due entries now (an event just arrived here, or one finished). No-op unless started. */
+  wake(): void {
+    if (this.timer) void this.fill();
+  }
+
+  /** Run every entry due now until none is left; answers how many were run. */
+  async runDue(): Promise<number> {
+    const start = this.handled;
+    for (;;) {
+      await this.fill();
+      if (this.active.size === 0) return this.handled - start;
+      await Promise.allSettled([...this.active]);
+    }
+  }
+
+  /** Lease the entry `key` now if it is due, and run it; answers whether it ran. */
+  async runOne(key: EventKey): Promise<boolean> {
+    const leased = await this.lease(key);
+    if (!leased) return false;
+    await this.run(leased);
+    return true;
+  }
+
+  /** Stop leasing and wait for running entries, up to `timeoutMs`. Resolves `true` when all settled. */
+  async stop(timeoutMs: number): Promise<boolean> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    const all = Promise.allSettled([...this.active, this.filling]).then(() => true);
+    return withDeadline(all, timeoutMs, () => false);
+  }
+
+  private fill(): Promise<void> {
+    if (this.filling) {
+      this.again = true;
+      return this.filling;
+    }
+    this.filling = this.leaseWhileRoom().finally(() => { this.filling = undefined; });
+    return this.filling;
+  }
+
+  private async leaseWhileRoom(): Promise<void> {
+    do {
+      this.again = false;
+      while (!this.stopped && this.active.size < this.options.concurrency) {
+        const leased = await this.lease();
+        if (!leased) break;
+        const job: Promise<void> = this.run(leased).finally(() => {
+          this.active.delete(job);
+          this.wake();
+        });
+        this.active.add(job);
+      }
+    } while (this.again && !this.stopped);
+  }
+
+  private async lease(key?: EventKey): Promise<Leased | undefined> {
+    const owner = this.core.owner();
+    try {
+      const entry = await storageCall(this.core, 'lease', { provider: key?.provider ?? '*', ...(key ? { eventId: key.id } : {}) }, async () => {
+        await this.core.ready();
+        return this.core.storage.lease(owner, this.core.leaseMs, key);
+      });
+      return entry && { entry, owner };
+    } catch {
+      return undefined; // reported by storageCall; the next poll tries again
+    }
+  }
+
+  private async run({ entry, owner }: Leased): Promise<void> {
+    const key: EventKey = { provider: entry.provider, id: entry.id };
+    this.handled++;
+    let event;
+    try {
+      event = this.core.codec.decode(entry.body);
+    } catch (error) {
+      await storageCall(this.core, 'settle', { provider: key.provider, eventId: key.id },
+        () => this.core.storage.settle(key, owner, { status: 'dead', error: `undecodable entry: ${describeError(error)}` })).catch(() => undefined);
+      return;
+    }
+    try {
+      await runEntry(this.core, { event, entry, owner }, this.onFailure);
+      log('%s %s done after %d attempt(s)', key.provider, key.id, entry.attempts);
+    } catch {
+      // recorded by runEntry: a handler failure as failed or dead, a storage failure left to the lease
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import { ConfigurationError } from './errors';
+import type { Storage } from './storage/storage';
+import { MemoryStorage } from './storage/memory';
+import type { DeliveryMode, TokenWebhooksOptions } from './types';
+import type { BackoffOptions } from './delivery/backoff';
+import type { RenewalSchedule } from './delivery/lease-heartbeat';
+import type { EncryptionKey } from './delivery/secret-box';
+
+const DAY = 24 * 60 * 60 * 1000;
+
+/** Every option with its default applied, checked once at start-up. */
+export interface ResolvedOptions {
+  readonly storage: Storage;
+  readonly mode: DeliveryMode;
+  readonly leaseMs: number;
+  readonly cacheMax: number;
+  readonly retentionMs: number;
+  readonly pruneIntervalMs: number | false;
+  readonly deadlineMs: number;
+  readonly storageTimeoutMs: number;
+  readonly shutdownTimeoutMs: number;
+  readonly encryptionKey: EncryptionKey | readonly EncryptionKey[] | undefined;
+  readonly now: () => Date;
+  readonly renewalSchedule: RenewalSchedule | undefined;
+  readonly inbox: {
+    readonly maxAttempts: number;
+    readonly concurrency: number;
+    readonly pollIntervalMs: number | false;
+    readonly backoff: BackoffOptions;
+  };
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new ConfigurationError('ERR_NTW_OPTION', `${name} must be a positive number`);
+  }
+  return value;
+}
+
+const integer = (name: string, value: number | undefined, fallback: number) => Math.floor(positive(name, value, fallback));
+
+const orFalse = (name: string, value: number | false | undefined, fallback: number) =>
+  value === false ? false : positive(name, value, fallback);
+
+const STORAGE_METHODS = ['admit', 'lease', 'extend', 'settle', 'requeue', 'getEntry', 'listEntries', 'getTokenState', 'prune'] as const;
+
+/** A storage is checked by shape at start-up, not at the first delivery. */
+function checkStorage(storage: unknown): Storage {
+  const missing = STORAGE_METHODS.filter((m) => typeof (storage as Record<string, unknown> | null)?.[m] !== 'function');
+  if (storage === null || typeof storage !== 'object' || missing.length > 0) {
+    throw new ConfigurationError('ERR_NTW_STORAGE', `storage must implement the Storage interface (missing: ${missing.join(', ')}); `
+      + 'pass an adapter such as new PostgresStorage(url), not a connection string');
+  }
+  return storage as Storage;
+}
+
+export function resolveOptions(options: TokenWebhooksOptions): ResolvedOptions {
+  if (options === null || typeof options !== 'object') throw new ConfigurationError('ERR_NTW_OPTION', 'createTokenWebhooks() takes an options object');
+  const mode = options.mode ?? 'sync';
+  if (mode !== 'sync' && mode !== 'inbox') throw new ConfigurationError('ERR_NTW_OPTION', "mode must be 'sync' or 'inbox'");
+  const inbox = options.inbox ?? {};
+  return {
+    storage: options.storage === undefined ? new MemoryStorage() : checkStorage(options.storage),
+    mode,
+    leaseMs: positive('leaseMs', options.leaseMs, 30_000),
+    cacheMax: integer('cacheMax', options.cacheMax, 10_000),
+    retentionMs: positive('retentionMs', options.retentionMs, 7 * DAY),
+    pruneIntervalMs: orFalse('pruneIntervalMs', options.pruneIntervalMs, 60 * 60 * 1000),
+    deadlineMs: positive('deadlineMs', options.deadlineMs, 8_000),
+    storageTimeoutMs: positive('storageTimeoutMs', options.storageTimeoutMs, 5_000),
+    shutdownTimeoutMs: positive('shutdownTimeoutMs', options.shutdownTimeoutMs, 10_000),
+    encryptionKey: options.encryptionKey,
+    now: options.now ?? (() => new Date()),
+    renewalSchedule: options.renewalSchedule,
+    inbox: {
+      maxAttempts: integer('inbox.maxAttempts', inbox.maxAttempts, 8),
+      concurrency: integer('inbox.concurrency', inbox.concurrency, 4),
+      pollIntervalMs: orFalse('inbox.pollIntervalMs', inbox.pollIntervalMs, 1000),
+      backoff: {
+        baseMs: positive('inbox.backoffBaseMs', inbox.backoffBaseMs, 1000),
+        maxMs: positive('inbox.backoffMaxMs', inbox.backoffMaxMs, 300_000),
+        ...(inbox.random ? { random: inbox.random } : {}),
+      },
+    },
+  };
+}

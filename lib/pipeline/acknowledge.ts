@@ -1,0 +1,27 @@
+import type { DeliveryOutcome } from '../providers/provider';
+import type { Endpoint } from './endpoint';
+
+/** Seconds a sender should wait before retrying a retryable failure. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** A response, ready for any transport to write. */
+export interface DeliveryResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** Step 11: the answer in the provider's format; retryable failures say when to retry. */
+export function acknowledge(endpoint: Endpoint, outcome: DeliveryOutcome): DeliveryResponse {
+  const ack = endpoint.acknowledge(outcome);
+  const retryable = !outcome.ok && outcome.error.retryable;
+  return {
+    status: ack.status,
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      ...(retryable ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {}),
+    },
+    body: JSON.stringify(ack.body),
+  };
+}

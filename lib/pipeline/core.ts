@@ -1,0 +1,34 @@
+import type { ErrorContext } from '../errors';
+import type { Storage } from '../storage/storage';
+import type { EntryCodec } from '../delivery/entry-codec';
+import type { RenewalSchedule } from '../delivery/lease-heartbeat';
+import type { HandlerRegistry } from './run-handlers';
+import type { Dedupe } from './dedupe';
+
+/** Runs queued entries in the background (inbox mode); woken when a delivery queued one. */
+export interface Wakeable {
+  wake(): void;
+}
+
+/** What every endpoint shares: the ledger, the handlers and the settings of one `createTokenWebhooks`. */
+export interface DeliveryCore {
+  readonly storage: Storage;
+  readonly handlers: HandlerRegistry;
+  readonly codec: EntryCodec;
+  readonly dedupe: Dedupe;
+  readonly now: () => Date;
+  /** A new lease owner id, unique across instances. */
+  readonly owner: () => string;
+  readonly leaseMs: number;
+  readonly storageTimeoutMs: number;
+  /** How long a delivery may take before it is answered retry-later (`timeout`) while its work goes on. */
+  readonly deadlineMs: number;
+  readonly renewalSchedule?: RenewalSchedule;
+  /** Resolves once storage is initialized. */
+  readonly ready: () => Promise<void>;
+  readonly reportError: (error: unknown, context: ErrorContext) => void;
+  /** Deliveries get `shutting_down` once this returns true. */
+  readonly closing: () => boolean;
+  /** Inbox mode: deliveries are queued and this worker runs them. Absent in sync mode. */
+  readonly inbox?: Wakeable;
+}

@@ -1,0 +1,37 @@
+import type { Acknowledgement, Authenticator, DeliveryOutcome, Provider, ProviderOptions } from '../providers/provider';
+import { jsonAcknowledgement } from '../providers/provider';
+import { secretRedactor } from '../redact';
+import { resolveAuthenticator } from './authenticate';
+import type { Validator } from './validate';
+import { compileValidator } from './validate';
+
+const DEFAULT_LIMIT = 64 * 1024;
+
+/** One provider's endpoint, resolved once at mount: everything `deliver` needs besides the shared core. */
+export interface Endpoint {
+  readonly provider: Provider<string, unknown, ProviderOptions>;
+  readonly options: ProviderOptions;
+  readonly authenticator: Authenticator | undefined;
+  readonly validate: Validator;
+  /** Body size limit in bytes. */
+  readonly limit: number;
+  /** Whether the body must be the bytes received (signatures), not a re-serialized parsed body. */
+  readonly requireRaw: boolean;
+  /** A copy of a payload with its secrets redacted: what the ledger keeps. */
+  readonly redact: (payload: unknown) => unknown;
+  readonly acknowledge: (outcome: DeliveryOutcome) => Acknowledgement;
+}
+
+export function resolveEndpoint<Raw, O extends ProviderOptions>(provider: Provider<string, Raw, O>, options: O): Endpoint {
+  const authenticator = resolveAuthenticator(provider as Provider<string, never, O>, options);
+  return {
+    provider: provider as unknown as Provider<string, unknown, ProviderOptions>,
+    options,
+    authenticator,
+    validate: compileValidator(options.schema ?? provider.schema),
+    limit: options.limit ?? DEFAULT_LIMIT,
+    requireRaw: authenticator?.requiresRawBody ?? false,
+    redact: secretRedactor(provider.secretKeys),
+    acknowledge: provider.acknowledge ?? jsonAcknowledgement,
+  };
+}

@@ -1,0 +1,170 @@
+import type { StaleReason, TokenChange, TokenEvent, TokenEventType, TokenState, TokenStateEvent } from './events';
+import type { ErrorContext } from './errors';
+import type { OptionsOf, Provider, ProviderOptions, RawOf } from './providers/provider';
+import type { BuiltinProviders } from './providers/builtin';
+import type { EntryStatus, Storage, TokenStateRecord } from './storage/storage';
+import type { WebhookMiddleware } from './middleware/node';
+import type { DeliveryInput } from './pipeline/read-body';
+import type { DeliveryResponse } from './pipeline/acknowledge';
+import type { DeliveryOutcome } from './providers/provider';
+import type { EncryptionKey } from './delivery/secret-box';
+import type { RenewalSchedule } from './delivery/lease-heartbeat';
+
+/** The event of any built-in provider, with its `raw` payload typed: narrow on `provider`. */
+export type BuiltinTokenEvent = {
+  [K in keyof BuiltinProviders]: TokenEvent<K, RawOf<BuiltinProviders[K]>>
+}[keyof BuiltinProviders];
+
+type StateEventOf<E> = Extract<E, { readonly type: TokenStateEvent['type'] }>;
+export type ActiveEventOf<E> = StateEventOf<E> & { readonly type: 'token.active'; readonly state: 'ACTIVE' };
+export type SuspendedEventOf<E> = StateEventOf<E> & { readonly type: 'token.suspended'; readonly state: 'SUSPENDED' };
+export type DeletedEventOf<E> = StateEventOf<E> & { readonly type: 'token.deleted'; readonly state: 'DELETED' };
+export type UpdateEventOf<E> = E & { readonly changes: readonly [TokenChange, ...TokenChange[]] };
+
+export type EventHandler<E> = (event: E) => unknown;
+export type ErrorHandler = (error: unknown, context: ErrorContext) => unknown;
+export type { ErrorContext };
+
+export type DeliveryMode = 'sync' | 'inbox';
+
+export interface TokenWebhooksOptions {
+  /** Where the ledger and token states live. Default: a new `MemoryStorage`. */
+  readonly storage?: Storage;
+  /**
+   * `'sync'` (default): a delivery is acknowledged once its handlers completed and the completion is stored.
+   * `'inbox'`: acknowledged once the event is durably stored; handlers run in the background from storage,
+   * with retries, backoff and dead letters (see `inbox`).
+   */
+  readonly mode?: DeliveryMode;
+  /** How long a run holds its entry, in ms; renewed every third of it while handlers run. Default 30000. */
+  readonly leaseMs?: number;
+  /** Entries of the in-memory cache of finished ids. Default 10000. */
+  readonly cacheMax?: number;
+  /** Retention of finished (`done`) entries, in ms. Default 7 days. */
+  readonly retentionMs?: number;
+  /** How often to prune, in ms; `false` to prune only when you call `prune()`. Default one hour. */
+  readonly pruneIntervalMs?: number | false;
+  /** How long a delivery may take before it is answered retry-later (`timeout`) while its work goes on, in ms. Default 8000. */
+  readonly deadlineMs?: number;
+  /** Longest wait for one storage call, in ms; past it the call counts as failed (`storage_unavailable`). Default 5000. */
+  readonly storageTimeoutMs?: number;
+  /** How long `close()` waits for running handlers and then for the storage to close, in ms. Default 10000. */
+  readonly shutdownTimeoutMs?: number;
+  /**
+   * 32-byte key(s) (Buffer or base64) sealing each entry's secrets (the clear payload, an NI activation code)
+   * with AES-256-GCM, so events run from storage (inbox mode, replays) carry them as a live delivery does.
+   * The first key seals, all open (rotation). Without a key, secrets are redacted before they are stored.
+   */
+  readonly encryptionKey?: EncryptionKey | readonly EncryptionKey[];
+  /** Inbox mode settings. */
+  readonly inbox?: InboxOptions;
+  /** Clock for `receivedAt` (tests). */
+  readonly now?: () => Date;
+  /** Timer of lease renewals (tests): `(renew, intervalMs) => cancel`. Default: an unref'd `setInterval`. */
+  readonly renewalSchedule?: RenewalSchedule;
+}
+
+export interface InboxOptions {
+  /** Attempts before an event becomes a dead letter. Default 8. */
+  readonly maxAttempts?: number;
+  /** Delay after the first failure, doubled on each further one, with jitter, in ms. Default 1000. */
+  readonly backoffBaseMs?: number;
+  /** Upper bound of a retry delay, in ms. Default 300000 (5 minutes). */
+  readonly backoffMaxMs?: number;
+  /** Events run at once by this process. Default 4. */
+  readonly concurrency?: number;
+  /** How often to look for due events, in ms; `false` to run them only through `processInbox()`. Default 1000. */
+  readonly pollIntervalMs?: number | false;
+  /** Source of jitter in [0, 1) (tests). Default `Math.random`. */
+  readonly random?: () => number;
+}
+
+/** The answer to "can I charge this token now?". */
+export interface TokenStateView extends TokenStateRecord {
+  readonly chargeable: boolean;
+}
+
+/** One ledger entry as `listEvents` shows it: the event, its outcome, and its payload with secrets redacted. */
+export interface StoredEvent {
+  readonly provider: string;
+  readonly id: string;
+  readonly type: TokenEventType | 'unreadable';
+  readonly tokenRef: string;
+  readonly state?: TokenState;
+  readonly occurredAt: Date;
+  readonly receivedAt: Date;
+  readonly status: EntryStatus;
+  readonly attempts: number;
+  readonly lastError?: string;
+  /** Copies of this id that arrived with a different meaning. */
+  readonly conflicts: number;
+  /** `true` when, as last run, it was older than its token's state or would have revived a DELETED token. */
+  readonly stale: boolean;
+  readonly staleReason?: StaleReason;
+  /** `true` when, as last run, it reported the state its token already had. */
+  readonly repeated: boolean;
+  readonly payload: unknown;
+}
+
+export interface EventQuery {
+  readonly provider?: string;
+  readonly tokenRef?: string;
+  readonly status?: EntryStatus;
+  /** Inclusive lower bound on `receivedAt`. */
+  readonly since?: Date;
+  /** Exclusive upper bound on `receivedAt`. */
+  readonly until?: Date;
+  /** Default 100. Ordered by `receivedAt`, oldest first. */
+  readonly limit?: number;
+}
+
+/** A transport-free endpoint: give it a delivery, get the answer to send. */
+export type Receiver = (input: DeliveryInput) => Promise<DeliveryResponse & { readonly outcome: DeliveryOutcome }>;
+
+export type Mounters = {
+  readonly [K in keyof BuiltinProviders]: (options?: OptionsOf<BuiltinProviders[K]>) => WebhookMiddleware;
+};
+
+export interface TokenWebhooks<E extends TokenEvent = BuiltinTokenEvent> extends Mounters {
+  onActive(handler: EventHandler<ActiveEventOf<E>>): this;
+  onSuspended(handler: EventHandler<SuspendedEventOf<E>>): this;
+  onDeleted(handler: EventHandler<DeletedEventOf<E>>): this;
+  /** Every event that carries an update (`changes` non-empty), including state events that also update. */
+  onUpdated(handler: EventHandler<UpdateEventOf<E>>): this;
+  /** Every event, stale ones included. */
+  onEvent(handler: EventHandler<E>): this;
+  /** Handler and storage failures. Handler failures of one event arrive as one error, or an `AggregateError`. */
+  onError(handler: ErrorHandler): this;
+  /** Mount any provider, yours included, as an Express endpoint. */
+  endpoint<Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, options?: O): WebhookMiddleware;
+  /** The same endpoint without HTTP: for a queue consumer, a serverless function or another framework. */
+  receiver<Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, options?: O): Receiver;
+  getTokenState(provider: string, tokenRef: string): Promise<TokenStateView | undefined>;
+  /** The ledger: every event with its outcome, oldest first. */
+  listEvents(query?: EventQuery): Promise<StoredEvent[]>;
+  /** Make a failed, dead or done event pending again and run it (sync mode: now; inbox mode: by the worker). Answers how many. */
+  replay(eventId: string, provider?: string): Promise<number>;
+  /** Remove finished (`done`) entries older than the retention. */
+  prune(): Promise<{ readonly entries: number }>;
+  /**
+   * Initialize storage now rather than on the first delivery. In inbox mode this also starts the
+   * worker, as mounting the first endpoint does: call it in a process that runs handlers without endpoints.
+   */
+  ready(): Promise<void>;
+  /**
+   * Refuse new deliveries (retry-later `shutting_down`), stop pruning and the inbox worker, wait for
+   * running handlers up to `shutdownTimeoutMs`, then close the storage (bounded by the same timeout).
+   */
+  close(): Promise<void>;
+  readonly mode: DeliveryMode;
+  readonly storage: Storage;
+}
+
+/** `createTokenWebhooks({ mode: 'inbox' })`: the same, plus what only a background worker has. */
+export interface InboxTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent> extends TokenWebhooks<E> {
+  readonly mode: 'inbox';
+  /** The events that failed `maxAttempts` times. */
+  listDeadLetters(query?: Omit<EventQuery, 'status'>): Promise<StoredEvent[]>;
+  /** Run every due event now (serverless, cron, tests); answers how many ran. */
+  processInbox(): Promise<number>;
+}
