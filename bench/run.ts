@@ -15,7 +15,7 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const KEY = Buffer.alloc(32, 7).toString('base64');
 const BEARER = 'bench-bearer-secret-0123456789';
 
-const fixture = (provider: string, name: string) => JSON.parse(readFileSync(join(__dirname, '..', 'test', 'fixtures', provider, `${name}.json`), 'utf8'));
+const fixture = (provider: string, name: string) => JSON.parse(readFileSync(join(__dirname, '..', 'test', 'providers', provider, 'fixtures', `${name}.json`), 'utf8'));
 
 /** A body for delivery `i`: the seed example with a unique event id, so every delivery is processed. */
 const BODIES: Record<string, (i: number) => string> = {

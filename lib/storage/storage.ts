@@ -1,7 +1,12 @@
 import type { StaleReason, TokenState } from '../events';
-import type { ProjectionOutcome } from './projection';
 
-export type { ProjectionOutcome };
+/**
+ * What an event did to its token's state (`decideProjection`):
+ * - `changed`: it set the state (or made it first known), or it is the event that set it, run again;
+ * - `repeated`: it reports the state the token already has: the state's time moves forward, nothing else;
+ * - `stale`: it is older than what was applied (`out_of_order`), or would revive a DELETED token (`after_deleted`).
+ */
+export type ProjectionOutcome = 'changed' | 'repeated' | 'stale';
 
 export type Awaitable<T> = T | Promise<T>;
 

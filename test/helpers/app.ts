@@ -3,9 +3,14 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { createTokenWebhooks } from '../../lib';
 import type { InboxTokenWebhooks, TokenEvent, TokenWebhooks, TokenWebhooksOptions } from '../../lib';
-import { CYBERSOURCE_KEYS, cybersourceSignature } from './cybersource';
+import { CYBERSOURCE_KEY, CYBERSOURCE_KEYS, CYBERSOURCE_KEY_ID } from './cybersource';
+import { descriptor } from '../providers/descriptors';
+import type { Credentials } from '../providers/descriptor';
 
 export const BEARER = 'test-bearer-secret-0123456789';
+
+/** The credentials `testReceiver` configures. */
+export const TEST_CREDENTIALS: Credentials = { bearer: BEARER, cybersource: { keyId: CYBERSOURCE_KEY_ID, key: CYBERSOURCE_KEY } };
 
 /** Records every handler call by kind. */
 export interface Recorder {
@@ -57,9 +62,7 @@ export function testReceiver<O extends TokenWebhooksOptions = TokenWebhooksOptio
 
 /** POST `body` (sent byte for byte) to a provider endpoint with valid credentials. */
 export function deliver(app: Express, provider: string, body: string, headers: Record<string, string> = {}) {
-  const auth = provider === 'cybersource'
-    ? { 'v-c-signature': cybersourceSignature(body) }
-    : { authorization: `Bearer ${BEARER}` };
+  const auth = descriptor(provider).credentials(body, TEST_CREDENTIALS);
   return request(app)
     .post(`/webhooks/${provider}`)
     .set({ 'content-type': 'application/json', ...auth, ...headers })

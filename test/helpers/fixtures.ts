@@ -8,11 +8,11 @@ export interface Fixture {
   readonly payload: Record<string, unknown>;
 }
 
-const root = join(__dirname, '..', 'fixtures');
+const root = join(__dirname, '..', 'providers');
 
-/** The example payloads of one provider (test/fixtures/<provider>/*.json). */
-export function fixtures(provider: string): Fixture[] {
-  const dir = join(root, provider);
+/** The example payloads of one provider (`test/providers/<provider>/fixtures/[<folder>/]*.json`). */
+export function fixtures(provider: string, folder = ''): Fixture[] {
+  const dir = join(root, provider, 'fixtures', folder);
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()

@@ -4,19 +4,11 @@ import express from 'express';
 import { builtinProviders, createTokenWebhooks } from '../../lib';
 import type { JsonSchema } from '../../lib';
 import { fixture } from '../helpers/fixtures';
-import { BEARER, deliver, testReceiver } from '../helpers/app';
-import { cybersourceSignature } from '../helpers/cybersource';
-import { expectRejection } from '../providers/ack';
+import { BEARER, TEST_CREDENTIALS, deliver, testReceiver } from '../helpers/app';
+import { DESCRIPTORS, descriptor } from '../providers/descriptors';
 
 type Path = (string | number)[];
 
-/** A valid payload per provider to break. */
-const BASE: Record<string, string> = {
-  cybersource: 'network-token-provisioned',
-  tokenex: 'request',
-  ni: 'sample-request-for-td',
-  firstoken: 'active',
-};
 
 /** Fields whose unknown values must be refused, with a value no provider sends. */
 const ENUM_FIELDS: Record<string, Path[]> = {
@@ -61,7 +53,7 @@ function edit(text: string, path: Path, change: (parent: any, key: string | numb
 
 const pointer = (path: Path) => `/${path.join('/')}`;
 
-for (const [provider, name] of Object.entries(BASE)) {
+for (const { name: provider, sample: name } of DESCRIPTORS) {
   describe(`${provider}: bad input gets a documented 4xx, stores nothing, calls no handler`, () => {
     const base = fixture(provider, name).text;
     const schema = builtinProviders[provider as keyof typeof builtinProviders].schema;
@@ -74,7 +66,7 @@ for (const [provider, name] of Object.entries(BASE)) {
 
     const reject = async (body: string, status: number, code: string, headers: Record<string, string> = {}) => {
       const res = await deliver(receiver.app, provider, body, headers);
-      expectRejection(provider, res, status, code);
+      descriptor(provider).expectRejection(res, status, code);
       return res;
     };
 
@@ -90,24 +82,24 @@ for (const [provider, name] of Object.entries(BASE)) {
       await reject(base, 415, 'unsupported_media_type', { 'content-type': 'application/json; charset=utf-16' });
     });
     it('no content type → 415 unsupported_media_type', async () => {
-      const auth = provider === 'cybersource' ? { 'v-c-signature': cybersourceSignature(base) } : { authorization: `Bearer ${BEARER}` };
+      const auth = descriptor(provider).credentials(base, TEST_CREDENTIALS);
       const res = await request(receiver.app).post(`/webhooks/${provider}`).set(auth).send(Buffer.from(base));
-      expectRejection(provider, res, 415, 'unsupported_media_type');
+      descriptor(provider).expectRejection(res, 415, 'unsupported_media_type');
     });
     it('empty body → 400 empty_body', () => reject('', 400, 'empty_body'));
     it('a body over 64 KiB → 413 payload_too_large', () => reject(`{"pad":"${'x'.repeat(70 * 1024)}"}`, 413, 'payload_too_large'));
     it('a GET or PUT is not a delivery', async () => {
       const put = await request(receiver.app).put(`/webhooks/${provider}`).set('content-type', 'application/json').send(base);
-      expectRejection(provider, put, 405, 'method_not_allowed');
+      descriptor(provider).expectRejection(put, 405, 'method_not_allowed');
       const get = await request(receiver.app).get(`/webhooks/${provider}`);
-      if (provider === 'cybersource') expect(get.status).to.equal(200); // Cybersource's health check
-      else expectRejection(provider, get, 405, 'method_not_allowed');
+      if (descriptor(provider).healthCheck) expect(get.status).to.equal(200);
+      else descriptor(provider).expectRejection(get, 405, 'method_not_allowed');
     });
 
     for (const path of requiredPaths(schema, JSON.parse(base))) {
       it(`missing ${pointer(path)} → 400 schema_violation naming the path`, async () => {
         const res = await reject(edit(base, path, (parent, key) => { delete parent[key]; }), 400, 'schema_violation');
-        const issues = provider === 'ni' ? res.body.errors : res.body.error.issues;
+        const issues = descriptor(provider).issues(res.body);
         expect(issues.map((i: { path: string; message: string }) => `${i.path} ${i.message}`).join('\n')).to.include(String(path.at(-1)));
       });
       it(`${pointer(path)} of the wrong type → 400 schema_violation`, async () => {
@@ -140,7 +132,7 @@ describe('an oversized body', () => {
     const res = await request(app).post('/webhooks/tokenex')
       .set({ 'content-type': 'application/json', authorization: `Bearer ${BEARER}` })
       .send(`{"pad":"${'x'.repeat(200 * 1024)}"}`);
-    expectRejection('tokenex', res, 413, 'payload_too_large');
+    descriptor('tokenex').expectRejection(res, 413, 'payload_too_large');
     expect(res.headers.connection).to.equal('close');
     expect(recorder.calls).to.have.length(0);
   });
@@ -150,6 +142,6 @@ describe('an oversized body', () => {
     const app = express();
     app.use('/t', webhooks.tokenex({ auth: { bearer: BEARER }, limit: 100 }));
     const res = await request(app).post('/t').set({ 'content-type': 'application/json', authorization: `Bearer ${BEARER}` }).send(fixture('tokenex', 'request').text);
-    expectRejection('tokenex', res, 413, 'payload_too_large');
+    descriptor('tokenex').expectRejection(res, 413, 'payload_too_large');
   });
 });

@@ -8,7 +8,7 @@ import type { TokenEvent } from '../../lib';
 import { fixture } from '../helpers/fixtures';
 import { BEARER, deliver, recordHandlers, testReceiver } from '../helpers/app';
 import { CYBERSOURCE_KEYS, cybersourceSignature } from '../helpers/cybersource';
-import { expectRejection, expectSuccess } from '../providers/ack';
+import { descriptor } from '../providers/descriptors';
 
 const cybersourceBody = fixture('cybersource', 'network-token-suspended').text;
 const tokenexBody = fixture('tokenex', 'request').text;
@@ -16,7 +16,7 @@ const tokenexBody = fixture('tokenex', 'request').text;
 describe('mounting in a host app', () => {
   it('behind app.use(express.json()): a provider without a body signature works from the parsed body', async () => {
     const { app, recorder } = testReceiver({}, (a) => a.use(express.json()));
-    expectSuccess('tokenex', await deliver(app, 'tokenex', tokenexBody), '6fdf4f09-7fbb-48ae-be1e-ac412a2949a7', false);
+    descriptor('tokenex').expectSuccess(await deliver(app, 'tokenex', tokenexBody), '6fdf4f09-7fbb-48ae-be1e-ac412a2949a7', false);
     expect(recorder.count('active')).to.equal(1);
   });
 
@@ -25,7 +25,7 @@ describe('mounting in a host app', () => {
       verify: (req: IncomingMessage & { rawBody?: Buffer }, _res, buf) => { req.rawBody = buf; },
     })));
     const res = await deliver(app, 'cybersource', cybersourceBody);
-    expectSuccess('cybersource', res, '3904B9E29F574360xxxxAF598E0AB766', false);
+    descriptor('cybersource').expectSuccess(res, '3904B9E29F574360xxxxAF598E0AB766', false);
     expect(recorder.count('suspended')).to.equal(1);
   });
 
@@ -34,7 +34,7 @@ describe('mounting in a host app', () => {
     const { app, recorder, webhooks } = testReceiver({}, (a) => a.use(express.json()));
     webhooks.onError((e) => { errors.push(e); });
     const res = await deliver(app, 'cybersource', cybersourceBody);
-    expectRejection('cybersource', res, 500, 'raw_body_unavailable');
+    descriptor('cybersource').expectRejection(res, 500, 'raw_body_unavailable');
     expect(res.body.error.message).to.include('rawBody');
     expect(recorder.calls).to.have.length(0);
     expect(errors).to.have.length(1);
@@ -43,8 +43,8 @@ describe('mounting in a host app', () => {
   it('behind express.raw() and express.text(): uses the bytes they read', async () => {
     for (const parser of [express.raw({ type: '*/*' }), express.text({ type: '*/*' })]) {
       const { app, recorder } = testReceiver({}, (a) => a.use(parser));
-      expectSuccess('cybersource', await deliver(app, 'cybersource', cybersourceBody), '3904B9E29F574360xxxxAF598E0AB766', false);
-      expectSuccess('tokenex', await deliver(app, 'tokenex', tokenexBody), '6fdf4f09-7fbb-48ae-be1e-ac412a2949a7', false);
+      descriptor('cybersource').expectSuccess(await deliver(app, 'cybersource', cybersourceBody), '3904B9E29F574360xxxxAF598E0AB766', false);
+      descriptor('tokenex').expectSuccess(await deliver(app, 'tokenex', tokenexBody), '6fdf4f09-7fbb-48ae-be1e-ac412a2949a7', false);
       expect(recorder.count('event')).to.equal(2);
     }
   });
@@ -52,7 +52,7 @@ describe('mounting in a host app', () => {
   it('express.json() that skipped a non-JSON body leaves the stream to us: 415, not a hang', async () => {
     const { app } = testReceiver({}, (a) => a.use(express.json()));
     const res = await request(app).post('/webhooks/tokenex').set({ 'content-type': 'text/plain', authorization: `Bearer ${BEARER}` }).send(tokenexBody);
-    expectRejection('tokenex', res, 415, 'unsupported_media_type');
+    descriptor('tokenex').expectRejection(res, 415, 'unsupported_media_type');
   });
 
   it('works in an Express 4 app, with and without express.json() before it', async () => {
@@ -65,14 +65,14 @@ describe('mounting in a host app', () => {
       app.use('/webhooks/tokenex', webhooks.tokenex({ auth: { bearer: BEARER } }));
       const signed = await request(app).post('/webhooks/cybersource')
         .set({ 'content-type': 'application/json', 'v-c-signature': cybersourceSignature(cybersourceBody) }).send(cybersourceBody);
-      expectSuccess('cybersource', signed, '3904B9E29F574360xxxxAF598E0AB766', false);
+      descriptor('cybersource').expectSuccess(signed, '3904B9E29F574360xxxxAF598E0AB766', false);
       const plain = await request(app).post('/webhooks/tokenex')
         .set({ 'content-type': 'application/json', authorization: `Bearer ${BEARER}` }).send(tokenexBody);
-      expectSuccess('tokenex', plain, '6fdf4f09-7fbb-48ae-be1e-ac412a2949a7', false);
+      descriptor('tokenex').expectSuccess(plain, '6fdf4f09-7fbb-48ae-be1e-ac412a2949a7', false);
       if (!withJson) { // with the host's express.json() first, invalid JSON is the host parser's to answer
         const bad = await request(app).post('/webhooks/tokenex')
           .set({ 'content-type': 'application/json', authorization: `Bearer ${BEARER}` }).send('{nope');
-        expectRejection('tokenex', bad, 400, 'invalid_json');
+        descriptor('tokenex').expectRejection(bad, 400, 'invalid_json');
       }
       expect(recorder.count('suspended')).to.equal(1);
       expect(recorder.count('active')).to.equal(1);
@@ -84,6 +84,6 @@ describe('mounting in a host app', () => {
     const app = express();
     app.post('/hooks/tokenex', webhooks.tokenex({ auth: { bearer: BEARER } }));
     const res = await request(app).post('/hooks/tokenex').set({ 'content-type': 'application/json', authorization: `Bearer ${BEARER}` }).send(tokenexBody);
-    expectSuccess('tokenex', res, '6fdf4f09-7fbb-48ae-be1e-ac412a2949a7', false);
+    descriptor('tokenex').expectSuccess(res, '6fdf4f09-7fbb-48ae-be1e-ac412a2949a7', false);
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { deliver, testReceiver } from '../helpers/app';
-import { expectSuccess } from '../providers/ack';
+import { descriptor } from '../providers/descriptors';
 
 /** A TokenEx notification for token `tok-1`. */
 function tokenex(messageId: string, state: string, at: number): string {
@@ -17,7 +17,7 @@ describe('token state projection', () => {
     const { app, recorder, webhooks } = testReceiver();
     await deliver(app, 'tokenex', tokenex('m-active', 'ACTIVE', 2_000)).expect(200);
     const res = await deliver(app, 'tokenex', tokenex('m-suspended', 'SUSPENDED', 1_000));
-    expectSuccess('tokenex', res, 'm-suspended', false);
+    descriptor('tokenex').expectSuccess(res, 'm-suspended', false);
 
     expect(recorder.count('suspended')).to.equal(0);
     expect(recorder.count('active')).to.equal(1);

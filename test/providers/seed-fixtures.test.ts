@@ -1,25 +1,21 @@
 import { expect } from 'chai';
 import { fixtures } from '../helpers/fixtures';
 import { deliver, testReceiver } from '../helpers/app';
-import { EXPECTED } from './expectations';
-import { expectSuccess } from './ack';
-
-const PROVIDERS = ['cybersource', 'tokenex', 'ni', 'firstoken'];
+import { DESCRIPTORS, descriptor } from './descriptors';
 
 describe('every example payload, end to end through the middleware', () => {
-  for (const provider of PROVIDERS) {
+  for (const { name: provider, expected: EXPECTED } of DESCRIPTORS) {
     describe(provider, () => {
       it('has an expectation for every fixture', () => {
-        expect(fixtures(provider).map((f) => f.name).sort()).to.deep.equal(Object.keys(EXPECTED[provider]!).sort());
+        expect(fixtures(provider).map((f) => f.name).sort()).to.deep.equal(Object.keys(EXPECTED).sort());
       });
 
       for (const f of fixtures(provider)) {
-        const expected = EXPECTED[provider]![f.name]!;
+        const expected = EXPECTED[f.name]!;
         it(`${f.name}: handlers once, ${expected.type}, exact ack; a redelivery is acknowledged and not dispatched`, async () => {
           const { app, recorder, webhooks } = testReceiver();
-          const requestType = (f.payload as { type?: string }).type;
           const first = await deliver(app, provider, f.text);
-          expectSuccess(provider, first, expected.id.startsWith('sha256:') ? expected.id : expected.id, false, requestType);
+          descriptor(provider).expectSuccess(first, expected.id, false, f.payload);
 
           for (const kind of ['active', 'suspended', 'deleted', 'updated'] as const) {
             expect(recorder.count(kind), kind).to.equal(expected.kinds.includes(kind) ? 1 : 0);
@@ -48,7 +44,7 @@ describe('every example payload, end to end through the middleware', () => {
           }
 
           const again = await deliver(app, provider, f.text);
-          expectSuccess(provider, again, event.id, true, requestType);
+          descriptor(provider).expectSuccess(again, event.id, true, f.payload);
           expect(recorder.count('event')).to.equal(1);
           expect(recorder.calls).to.have.length(expected.kinds.length + 1);
         });
@@ -57,7 +53,7 @@ describe('every example payload, end to end through the middleware', () => {
   }
 
   it('NI answers in the shape of its own example response', async () => {
-    const example = fixtures('ni/responses')[0]!.payload;
+    const example = fixtures('ni', 'responses')[0]!.payload;
     const { app } = testReceiver();
     const res = await deliver(app, 'ni', fixtures('ni')[0]!.text);
     expect(Object.keys(res.body).sort()).to.deep.equal(Object.keys(example).sort());

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { descriptor } from '../providers/descriptors';
 import fc from 'fast-check';
 import Ajv from 'ajv';
 import { DELIVERY_ERRORS } from '../../lib';
@@ -134,12 +135,19 @@ function deliveries(provider: ProviderName): fc.Arbitrary<Delivery> {
   });
 }
 
+/** An access token of a provider's token endpoint, accepted besides its static credentials. */
+interface IssuedToken {
+  readonly provider: ProviderName;
+  readonly token: string;
+}
+
 /** The credentials a run sends: valid over its exact bytes, a valid one with one character changed, random, or none. */
-function credentials(provider: ProviderName, d: Delivery, niToken: string, mutateAt: number): Record<string, string> {
-  const name = provider === 'cybersource' ? 'v-c-signature' : 'authorization';
+function credentials(provider: ProviderName, d: Delivery, niToken: IssuedToken, mutateAt: number): Record<string, string> {
+  const name = descriptor(provider).credentialHeader;
   if (d.auth === 'none') return {};
   if (d.auth === 'random') return { [name]: d.authValue };
-  const value = provider === 'ni' && mutateAt % 2 === 0 ? `Bearer ${niToken}` : validHeaders(provider, d.body)[name]!;
+  // NI also takes the access tokens of its token endpoint: half the runs use one.
+  const value = niToken.provider === provider && mutateAt % 2 === 0 ? `Bearer ${niToken.token}` : validHeaders(provider, d.body)[name]!;
   if (d.auth === 'valid') return { [name]: value };
   const i = mutateAt % value.length;
   const changed = value.charCodeAt(i) === 0x41 ? 'B' : 'A';
@@ -156,14 +164,14 @@ describe('security: fuzzing every provider endpoint through the real middleware'
   let receiver: SecurityReceiver;
   let server: Server;
   let port: number;
-  let niToken: string;
+  let niToken: IssuedToken;
   const reported: unknown[] = [];
   const stats: Record<string, { runs: number; ms: number; statuses: Record<number, number>; codes: Record<string, number> }> = {};
 
   before(async () => {
     receiver = securityReceiver();
     receiver.webhooks.onError((e) => { reported.push(e); });
-    niToken = await niAccessToken(receiver.app);
+    niToken = { provider: 'ni', token: await niAccessToken(receiver.app) };
     server = createServer(receiver.app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
@@ -188,7 +196,7 @@ describe('security: fuzzing every provider endpoint through the real middleware'
           const handled = receiver.recorder.calls.length - before;
 
           expect(res.status, JSON.stringify(res.body)).to.be.below(500);
-          if (d.method === 'GET' && provider === 'cybersource') {
+          if (d.method === 'GET' && descriptor(provider).healthCheck) {
             expect(res.status).to.equal(200);
             expect(handled).to.equal(0);
             return;

@@ -6,10 +6,12 @@ import type { Response } from 'supertest';
 import { createTokenWebhooks, niTokenEndpoint } from '../../lib';
 import type { OAuthTokenEndpoint, TokenEvent, TokenWebhooks } from '../../lib';
 import { recordHandlers } from '../helpers/app';
+import { descriptor } from '../providers/descriptors';
+import type { Credentials, ProviderName } from '../providers/descriptor';
 import type { Recorder } from '../helpers/app';
 
-export type ProviderName = 'cybersource' | 'tokenex' | 'ni' | 'firstoken';
-export const PROVIDERS: readonly ProviderName[] = ['cybersource', 'tokenex', 'ni', 'firstoken'];
+export { PROVIDERS } from '../providers/descriptors';
+export type { ProviderName };
 
 /** The fixed clock of every security test: 2025-07-03T10:30:00Z. */
 export const T0 = Date.UTC(2025, 6, 3, 10, 30);
@@ -67,11 +69,14 @@ export function securityReceiver(configure?: (app: Express) => void): SecurityRe
   return { app, webhooks, recorder, niTokens, setClock: (ms) => { clock = ms; } };
 }
 
+/** The credentials `securityReceiver` configures (the newer of each rotating pair). */
+const SECURITY_CREDENTIALS: Credentials = {
+  bearer: SECRETS[1], niBearer: NI_STATIC, cybersource: { keyId: 'key-2025', key: CS_KEYS['key-2025'] }, now: () => T0,
+};
+
 /** Valid credentials for `provider` over `body` (for NI, a static bearer). */
 export function validHeaders(provider: ProviderName, body: string | Buffer): Record<string, string> {
-  if (provider === 'cybersource') return { 'v-c-signature': csSignature(body) };
-  if (provider === 'ni') return { authorization: `Bearer ${NI_STATIC}` };
-  return { authorization: `Bearer ${SECRETS[1]}` };
+  return descriptor(provider).credentials(body, SECURITY_CREDENTIALS);
 }
 
 /** POST `body` byte for byte (superagent would JSON-serialize a Buffer sent with a JSON content type). */
@@ -90,8 +95,6 @@ export async function niAccessToken(app: Express, client: { clientId: string; cl
 }
 
 /** The documented code of a rejection, read from the provider's own response format. */
-export function rejectionCode(provider: ProviderName, res: Response): string | undefined {
-  const body = res.body as { error?: { code?: string }; response?: { status?: { code?: string; description?: string } } };
-  if (provider === 'ni') return body.response?.status?.code === '00' ? undefined : body.response?.status?.description;
-  return body.error?.code;
+export function rejectionCode(provider: ProviderName, res: Pick<Response, 'body'>): string | undefined {
+  return descriptor(provider).errorCode(res.body);
 }

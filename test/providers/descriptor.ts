@@ -1,0 +1,91 @@
+import { createHmac } from 'node:crypto';
+import { expect } from 'chai';
+import type { Response } from 'supertest';
+import type { TokenChange, TokenEventType, TokenState } from '../../lib';
+
+export type ProviderName = 'cybersource' | 'tokenex' | 'ni' | 'firstoken';
+
+/** What each example payload must become. `kinds` are the handlers it fires besides onEvent. */
+export interface Expected {
+  readonly id: string;
+  readonly type: TokenEventType;
+  readonly state?: TokenState;
+  readonly previousState?: TokenState;
+  readonly tokenRef: string;
+  readonly reason?: string;
+  readonly reasonCode?: string;
+  readonly changes?: readonly TokenChange[];
+  readonly occurredAt?: string;
+  readonly kinds: readonly ('active' | 'suspended' | 'deleted' | 'updated')[];
+  readonly activationCode?: string;
+}
+
+/** The secrets a test receiver is configured with; each descriptor signs with the ones its provider uses. */
+export interface Credentials {
+  /** A shared bearer secret (TokenEx, Firstoken, NI's static bearer). */
+  readonly bearer: string;
+  /** NI's bearer, when it differs from `bearer`. */
+  readonly niBearer?: string;
+  readonly cybersource: { readonly keyId: string; readonly key: string };
+  /** Clock of Cybersource's `t`, in ms. */
+  readonly now?: () => number;
+}
+
+/**
+ * One provider, as the tests know it: its fixtures and what each must become, how to sign a delivery,
+ * and how to read its answers. Adding a provider means one such file.
+ */
+export interface ProviderDescriptor {
+  readonly name: ProviderName;
+  /** Its document in shared/seeds, when there is one. */
+  readonly seedFile: string;
+  /** Fixture folders whose payloads are the seed's examples. */
+  readonly seedFolders: readonly string[];
+  /** What every fixture must become. */
+  readonly expected: Readonly<Record<string, Expected>>;
+  /** A fixture for tests that need one ordinary delivery, and one that changes a token to SUSPENDED or DELETED. */
+  readonly sample: string;
+  /** Answers GET with 200 (Cybersource's health check). */
+  readonly healthCheck: boolean;
+  /** The header its credentials travel in. */
+  readonly credentialHeader: string;
+  /** Valid credentials over `body`. */
+  credentials(body: string | Buffer, credentials: Credentials): Record<string, string>;
+  /** The documented code of a refusal read from the provider's answer, or `undefined` for a success. */
+  errorCode(body: unknown): string | undefined;
+  /** The schema issues of a `schema_violation` answer. */
+  issues(body: unknown): readonly { path: string; message: string }[];
+  /** Asserts the provider's success answer. */
+  expectSuccess(res: Response, id: string, duplicate: boolean, payload?: unknown): void;
+  /** Asserts a refusal in the provider's format with our documented code (and the provider's own code, when it has one). */
+  expectRejection(res: Response, status: number, code: string): void;
+}
+
+/** The default answer format: `{ received, id, duplicate }`, errors `{ error: { code, message, issues? } }`. */
+export const jsonFormat = {
+  errorCode: (body: unknown) => (body as { error?: { code?: string } } | undefined)?.error?.code,
+  issues: (body: unknown) => (body as { error: { issues: { path: string; message: string }[] } }).error.issues,
+  expectSuccess(res: Response, id: string, duplicate: boolean): void {
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    if (id.startsWith('sha256:')) {
+      expect(res.body).to.include({ received: true, duplicate });
+      expect(res.body.id).to.match(/^sha256:[0-9a-f]{64}$/);
+    } else {
+      expect(res.body).to.deep.equal({ received: true, id, duplicate });
+    }
+  },
+  expectRejection(res: Response, status: number, code: string): void {
+    expect(res.status, JSON.stringify(res.body)).to.equal(status);
+    expect(res.body.error.code).to.equal(code);
+    expect(res.body.error.message).to.be.a('string');
+    if (code === 'unauthorized') expect(res.body.error.message).to.equal('Authentication failed.');
+  },
+};
+
+export const bearerCredentials = (bearer: string) => ({ authorization: `Bearer ${bearer}` });
+
+/** A `v-c-signature` over `<t>.<message>`, as Cybersource signs. */
+export function cybersourceSignature(message: string | Buffer, key: { keyId: string; key: string }, t: number = Date.now()): string {
+  const sig = createHmac('sha256', Buffer.from(key.key, 'base64')).update(`${t}.`).update(message).digest('base64');
+  return `t=${t};keyId=${key.keyId};sig=${sig}`;
+}
