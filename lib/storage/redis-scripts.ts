@@ -157,10 +157,7 @@ redis.call('HSET', KEYS[1], 'dueAt', at)
 redis.call('ZADD', KEYS[2], at, ARGV[1])
 return 1`);
 
-/**
- * KEYS: entry, due. ARGV: status prefix, member, owner, status, error, retryMs, projection, staleReason (the last
- * two from a cluster's separate projection; '' to keep). Returns 1 when settled.
- */
+/** KEYS: entry, due. ARGV: status prefix, member, owner, status, error, retryMs. Returns 1 when settled. */
 export const SETTLE = script(`${PRELUDE}
 local entry, due = KEYS[1], KEYS[2]
 local e = redis.call('HMGET', entry, 'status', 'owner', 'receivedAt')
@@ -172,7 +169,6 @@ local now = now_ms()
 local at = now
 if to == 'failed' then at = now + tonumber(ARGV[6]) end
 redis.call('HSET', entry, 'status', to, 'owner', '', 'dueAt', at)
-if ARGV[7] ~= '' then redis.call('HSET', entry, 'projection', ARGV[7], 'staleReason', ARGV[8]) end
 if to ~= 'done' then redis.call('HSET', entry, 'lastError', ARGV[5]) end
 if to == 'failed' then redis.call('ZADD', due, at, ARGV[2]) else redis.call('ZREM', due, ARGV[2]) end
 move_status(ARGV[1], ARGV[2], status, to, e[3])

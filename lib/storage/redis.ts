@@ -70,7 +70,7 @@ function tokenFromReply(provider: string, tokenRef: string, reply: unknown): Tok
  * end), `{s<n>}:recv` (all by receipt), `{s<n>}:status:<status>`; a token's `{t:<provider>:<tokenRef>}` (its
  * state) and `{t:<provider>:<tokenRef>}:events` (its entries by receipt). On one server, taking an entry
  * applies its state in the same script; on a cluster, where the token's keys live in another slot, by a second
- * script right after, and the entry records the outcome when it settles.
+ * script right after (two more round trips: taking an entry costs three there, one on a single server).
  */
 export class RedisStorage implements Storage {
   readonly keyPrefix: string;
@@ -80,8 +80,6 @@ export class RedisStorage implements Storage {
   private readonly ownsClient: boolean;
   private readonly connectTimeoutMs: number;
   private leaseCursor = 0;
-  /** Cluster only: projection outcomes of entries this process took, recorded on the entry when it settles. */
-  private readonly projections = new Map<string, readonly [ProjectionOutcome, string]>();
 
   constructor(options: string | Redis | Cluster | RedisStorageOptions = {}) {
     const opts: RedisStorageOptions = typeof options === 'string' ? { url: options } : isClient(options) ? { client: options } : options;
@@ -136,7 +134,7 @@ export class RedisStorage implements Storage {
     if (admitted !== 1) return { admitted: false, entry, conflict: conflict === 1 };
     if (this.cluster) {
       await this.client.zadd(this.timelineKey(record.provider, record.tokenRef), record.receivedAt.getTime(), `${s}|${member}`);
-      if (admit.as === 'running') entry = await this.projectOnCluster(entry, admit.owner);
+      if (admit.as === 'running') entry = await this.projectOnCluster(entry);
     }
     return { admitted: true, entry };
   }
@@ -150,7 +148,7 @@ export class RedisStorage implements Storage {
         if (reply === 0) continue; // a stale index member was dropped: look again
         if (!reply) break;
         const entry = entryFromHash(hashFromReply(reply))!;
-        return this.cluster ? this.projectOnCluster(entry, owner) : entry;
+        return this.cluster ? this.projectOnCluster(entry) : entry;
       }
     }
     return undefined;
@@ -165,22 +163,23 @@ export class RedisStorage implements Storage {
   async settle(key: EventKey, owner: string, settlement: Settlement): Promise<boolean> {
     const s = this.shardOf(key);
     const member = this.member(key);
-    const projected = `${owner}\u0000${member}`;
-    const projection = this.projections.get(projected) ?? ['', ''];
-    this.projections.delete(projected);
     const settled = await runScript(this.client, SETTLE, [this.entryKey(s, member), this.k(s, 'due')], [
       this.k(s, 'status:'), member, owner, settlement.status, settlement.status === 'done' ? '' : settlement.error,
-      settlement.status === 'failed' ? settlement.retryInMs : 0, ...projection,
+      settlement.status === 'failed' ? settlement.retryInMs : 0,
     ]);
     return settled === 1;
   }
 
-  /** On a cluster: apply a taken entry's state in the token's own slot; the entry records the outcome when it settles. */
-  private async projectOnCluster(entry: Entry, owner: string): Promise<Entry> {
+  /**
+   * On a cluster: apply a taken entry's state in the token's own slot, then record the outcome on the entry.
+   * Should the process die in between, the entry's lease expires and the next run applies it again (the
+   * same event re-applies).
+   */
+  private async projectOnCluster(entry: Entry): Promise<Entry> {
     if (!entry.state) return entry;
     const [outcome, reason] = await runScript(this.client, PROJECT, [this.tokenKey(entry.provider, entry.tokenRef)],
       [entry.state, entry.occurredAt.getTime(), entry.id]) as [ProjectionOutcome, string];
-    this.projections.set(`${owner}\u0000${this.member(entry)}`, [outcome, reason]);
+    await this.client.hset(this.entryKey(this.shardOf(entry), this.member(entry)), 'projection', outcome, 'staleReason', reason);
     return { ...entry, projection: outcome, ...(reason ? { staleReason: reason as StaleReason } : {}) };
   }
 

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import type { Cluster } from 'ioredis';
+import { RedisStorage } from '../../lib/storage/redis';
+import { runStorageConformance } from '../../lib/testing/storage-conformance';
+import { deliver, testReceiver } from '../helpers/app';
+import { tokenexBody } from '../delivery/support';
+import type { LocalCluster } from './redis-cluster';
+import { clusterUnavailable, startCluster } from './redis-cluster';
+
+describe('RedisStorage on a Redis Cluster', function () {
+  this.timeout(60_000);
+  let cluster: LocalCluster | undefined;
+  const clients: Cluster[] = [];
+
+  before(async function () {
+    const why = clusterUnavailable();
+    if (why) {
+      if (process.env.CI === 'true') throw new Error(`the Redis Cluster tests must run under CI=true: ${why}`);
+      // eslint-disable-next-line no-console
+      console.warn(`      skipping the Redis Cluster tests: ${why}`);
+      this.skip();
+    }
+    cluster = await startCluster();
+  });
+  after(async function () {
+    for (const client of clients) client.disconnect();
+    await cluster?.stop();
+  });
+
+  const storage = () => {
+    const client = cluster!.client();
+    clients.push(client);
+    return new RedisStorage({ client, keyPrefix: 'ntw-cluster:' });
+  };
+
+  runStorageConformance('RedisStorage (cluster, 16 shards over 3 nodes)', storage, { persistent: true });
+
+  it('spreads entries over the nodes and delivers end to end', async function () {
+    const s = storage();
+    const { app, webhooks, recorder } = testReceiver({ storage: s });
+    for (let i = 0; i < 40; i++) assert.equal((await deliver(app, 'tokenex', tokenexBody({ id: `cluster-${i}`, tokenRef: `tok-${i % 4}` }))).status, 200);
+    assert.equal(recorder.count('event'), 40);
+    assert.equal((await deliver(app, 'tokenex', tokenexBody({ id: 'cluster-7', tokenRef: 'tok-3' }))).body.duplicate, true);
+    const client = clients.at(-1)!;
+    const perNode = await Promise.all(client.nodes('master').map((node) => node.dbsize()));
+    assert.ok(perNode.filter((n) => n > 0).length >= 2, `keys on ${perNode.join(', ')}`);
+    assert.equal((await webhooks.listEvents({ provider: 'tokenex', tokenRef: 'tok-1', limit: 100 })).length, 10);
+    await webhooks.close();
+  });
+});
