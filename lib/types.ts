@@ -2,7 +2,7 @@ import type { StaleReason, TokenChange, TokenEvent, TokenEventType, TokenState, 
 import type { ErrorContext } from './errors';
 import type { OptionsOf, Provider, ProviderOptions, RawOf } from './providers/provider';
 import type { BuiltinProviders } from './providers/builtin';
-import type { EntryStatus, Storage, TokenStateRecord } from './storage/storage';
+import type { EntryQuery, EntryStatus, Storage, TokenStateRecord } from './storage/storage';
 import type { WebhookMiddleware } from './middleware/node';
 import type { DeliveryInput } from './pipeline/read-body';
 import type { DeliveryResponse } from './pipeline/acknowledge';
@@ -106,17 +106,8 @@ export interface StoredEvent {
   readonly payload: unknown;
 }
 
-export interface EventQuery {
-  readonly provider?: string;
-  readonly tokenRef?: string;
-  readonly status?: EntryStatus;
-  /** Inclusive lower bound on `receivedAt`. */
-  readonly since?: Date;
-  /** Exclusive upper bound on `receivedAt`. */
-  readonly until?: Date;
-  /** Default 100. Ordered by `receivedAt`, oldest first. */
-  readonly limit?: number;
-}
+/** What `listEvents` selects: the ledger's own query. */
+export type EventQuery = EntryQuery;
 
 /** A transport-free endpoint: give it a delivery, get the answer to send. */
 export type Receiver = (input: DeliveryInput) => Promise<DeliveryResponse & { readonly outcome: DeliveryOutcome }>;
