@@ -11,6 +11,9 @@ import type { HandlerKind } from './pipeline/run-handlers';
 import type { DeliveryCore } from './pipeline/core';
 import { Dedupe } from './pipeline/dedupe';
 import { resolveEndpoint } from './pipeline/endpoint';
+import type { Endpoint } from './pipeline/endpoint';
+import { replayQuarantined } from './pipeline/replay-quarantined';
+import { cardReferences } from './pipeline/card-reference';
 import { deliver } from './pipeline/deliver';
 import { acknowledge } from './pipeline/acknowledge';
 import { nodeMiddleware } from './middleware/node';
@@ -71,6 +74,8 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     leaseMs: settings.leaseMs,
     storageTimeoutMs: settings.storageTimeoutMs,
     deadlineMs: settings.deadlineMs,
+    clockSkewMs: settings.clockSkewMs,
+    cardReference: cardReferences(settings.referenceKey),
     closing: () => closing,
     ...(settings.renewalSchedule ? { renewalSchedule: settings.renewalSchedule } : {}),
     ...(settings.mode === 'inbox' ? { inbox: { wake: () => worker?.wake() } } : {}),
@@ -106,15 +111,20 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     return webhooks;
   };
 
-  const endpoint = <Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, providerOptions?: O) => {
-    const middleware = nodeMiddleware(resolveEndpoint(provider, providerOptions ?? ({} as O)), core);
+  /** The endpoints mounted, by provider (the latest of each): a quarantined delivery is replayed through its provider's. */
+  const endpoints = new Map<string, Endpoint>();
+  const mount = <Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, providerOptions?: O): Endpoint => {
+    const resolved = resolveEndpoint(provider, providerOptions ?? ({} as O));
+    endpoints.set(provider.name, resolved);
     startWorker();
-    return middleware;
+    return resolved;
   };
 
+  const endpoint = <Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, providerOptions?: O) =>
+    nodeMiddleware(mount(provider, providerOptions), core);
+
   const receiver = <Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, providerOptions?: O): Receiver => {
-    const resolved = resolveEndpoint(provider, providerOptions ?? ({} as O));
-    startWorker();
+    const resolved = mount(provider, providerOptions);
     return async (input) => {
       const outcome = await deliver(resolved, core, input);
       return { ...acknowledge(resolved, outcome), outcome };
@@ -152,10 +162,16 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     listEvents,
     async replay(eventId, provider) {
       await ready();
+      let replayed = 0;
+      for (const [name, mounted] of endpoints) {
+        if (provider !== undefined && name !== provider) continue;
+        const entry = await storage.getEntry({ provider: name, id: eventId });
+        if (entry?.status === 'quarantined' && await replayQuarantined(mounted, core, entry)) replayed++;
+      }
       const keys = await storage.requeue(eventId, provider);
       if (settings.mode === 'inbox') worker.wake();
       else for (const key of keys) await worker.runOne(key);
-      return keys.length;
+      return replayed + keys.length;
     },
     prune,
     async ready() {

@@ -25,6 +25,7 @@ export const DELIVERY_ERRORS = {
     message: 'The raw request body was consumed by an earlier body parser. Mount this endpoint before express.json(), or keep the bytes with express.json({ verify: (req, res, buf) => { req.rawBody = buf } }).',
   },
   shutting_down: { status: 503, retryable: true, message: 'The receiver is shutting down; retry later.' },
+  not_configured: { status: 500, retryable: true, message: 'The receiver is not configured to accept this notification; retry later.' },
   timeout: { status: 503, retryable: true, message: 'Processing took too long; retry later.' },
 } as const;
 
@@ -51,6 +52,19 @@ export class WebhookError extends Error {
     this.status = info.status;
     this.retryable = info.retryable;
     if (options.issues) this.issues = options.issues;
+  }
+}
+
+/**
+ * What `onError` receives for a condition the library handled but an operator must know of (a quarantined
+ * delivery, a conflicting duplicate, a storage call that timed out). Codes are `ERR_NTW_*`, documented in the README.
+ */
+export class ReportedError extends Error {
+  readonly code: `ERR_NTW_${string}`;
+  constructor(code: `ERR_NTW_${string}`, message: string, options: { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ReportedError';
+    this.code = code;
   }
 }
 

@@ -10,7 +10,8 @@ export type TokenEventType =
   | 'token.suspended'
   | 'token.deleted'
   | 'token.updated'
-  | 'token.activation_code';
+  | 'token.activation_code'
+  | 'notification';
 
 /** What an update changed, when the provider says (Cybersource reasons, TokenEx RPAN_UPDATE, ...). */
 export type TokenChange = 'status' | 'expiry' | 'card' | 'metadata' | 'redigitalization' | 'token' | 'pan';
@@ -65,11 +66,24 @@ export interface TokenActivationCodeEvent<P extends string = string, R = unknown
   readonly activationCode?: string;
 }
 
+/**
+ * A notification that is not a network-token lifecycle event but arrives on the same subscription (a
+ * Cybersource `tms.token.*` event or test webhook, an NI notification of another type): acknowledged,
+ * recorded, handed to `onEvent` only. `tokenRef` is whatever token or instrument it names, or `''`.
+ */
+export interface NotificationEvent<P extends string = string, R = unknown> extends TokenEventFields<P, R> {
+  readonly type: 'notification';
+  readonly state?: undefined;
+  /** The provider's own name for it (Cybersource's `eventType`, NI's `type`). */
+  readonly kind?: string;
+}
+
 /** The one normalized event shape every handler receives (discriminated on `type`). */
 export type TokenEvent<P extends string = string, R = unknown> =
   | TokenStateEvent<P, R>
   | TokenUpdatedEvent<P, R>
-  | TokenActivationCodeEvent<P, R>;
+  | TokenActivationCodeEvent<P, R>
+  | NotificationEvent<P, R>;
 
 export type ActiveEvent<P extends string = string, R = unknown> = TokenStateEvent<P, R> & { readonly type: 'token.active'; readonly state: 'ACTIVE' };
 export type SuspendedEvent<P extends string = string, R = unknown> = TokenStateEvent<P, R> & { readonly type: 'token.suspended'; readonly state: 'SUSPENDED' };

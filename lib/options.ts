@@ -5,6 +5,7 @@ import type { DeliveryMode, TokenWebhooksOptions } from './types';
 import type { BackoffOptions } from './delivery/backoff';
 import type { RenewalSchedule } from './delivery/lease-heartbeat';
 import type { EncryptionKey } from './delivery/secret-box';
+import type { ReferenceKey } from './pipeline/card-reference';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -20,6 +21,8 @@ export interface ResolvedOptions {
   readonly storageTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   readonly encryptionKey: EncryptionKey | readonly EncryptionKey[] | undefined;
+  readonly referenceKey: ReferenceKey | undefined;
+  readonly clockSkewMs: number;
   readonly now: () => Date;
   readonly renewalSchedule: RenewalSchedule | undefined;
   readonly inbox: {
@@ -71,6 +74,8 @@ export function resolveOptions(options: TokenWebhooksOptions): ResolvedOptions {
     storageTimeoutMs: positive('storageTimeoutMs', options.storageTimeoutMs, 5_000),
     shutdownTimeoutMs: positive('shutdownTimeoutMs', options.shutdownTimeoutMs, 10_000),
     encryptionKey: options.encryptionKey,
+    referenceKey: options.referenceKey,
+    clockSkewMs: positive('clockSkewMs', options.clockSkewMs, 300_000),
     now: options.now ?? (() => new Date()),
     renewalSchedule: options.renewalSchedule,
     inbox: {

@@ -1,31 +1,74 @@
-const REDACTED = '[REDACTED]';
+export const REDACTED = '[REDACTED]';
 
 /** Keys whose values never leave the process in clear, whatever the provider. */
 const DEFAULT_SECRET_KEYS = ['activationCode', 'activation_code', 'otp', 'password', 'cvv', 'cvc', 'pan', 'cardNumber', 'card_number'];
 
-// Card-number-like digit runs (12+ digits, optionally grouped by spaces or dashes, even inside a longer
-// word such as an id: `evt_01J4111111111111111` loses its digits), emails, and phone numbers.
-const PATTERNS: readonly RegExp[] = [
-  /(?<!\d)\d(?:[ -]?\d){11,}(?!\d)/g,
-  /[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+\.[A-Za-z]{2,}/g,
-  // Phone numbers; not the digit groups of a UUID or other dash-joined hex id (`b876d568-8411-4638-…`).
-  /(?<![0-9A-Fa-f]-)\+?\b\d(?:[ -]?\d){6,10}\b(?!-[0-9A-Fa-f])/g,
-];
+/** Digits, possibly grouped by single separators (space, dash, dot, underscore, slash), as card numbers are written. */
+const DIGIT_RUN = /(?<![0-9])[0-9](?:[ ._/-]?[0-9])+(?![0-9])/g;
+// Starts only where a word starts, so a long string is scanned once, not once per character.
+const EMAIL = /(?<![^\s@"'<>(),;:])[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+\.[A-Za-z]{2,}/g;
+// Phone numbers; not the digit groups of a UUID or other dash-joined hex id (`b876d568-8411-4638-…`).
+const PHONE = /(?<![0-9A-Fa-f]-)\+?\b\d(?:[ -]?\d){6,10}\b(?!-[0-9A-Fa-f])/g;
 
-/** Scrub card numbers, emails and phone numbers from free text (log lines, error messages). */
-export function redactText(text: string): string {
-  return PATTERNS.reduce((out, pattern) => out.replace(pattern, REDACTED), text);
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  for (let i = digits.length - 1, double = false; i >= 0; i--, double = !double) {
+    let d = digits.charCodeAt(i) - 48;
+    if (double) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    sum += d;
+  }
+  return sum % 10 === 0;
 }
 
-/** A function making deep copies with the values of secret keys replaced: used before anything is persisted. */
-export function secretRedactor(extraKeys: readonly string[] = []): (value: unknown) => unknown {
-  const keys = new Set([...DEFAULT_SECRET_KEYS, ...extraKeys].map((k) => k.toLowerCase()));
+/**
+ * A payment card number by shape: 13 to 19 digits of a payment network's ranges (a first digit from 2 to 6:
+ * Mastercard, Amex, Diners, JCB, Visa, Discover, UnionPay, Maestro) that pass the Luhn check. Epoch-millisecond
+ * timestamps (first digit 1) and longer identifiers are not card numbers.
+ */
+export function isCardNumber(digits: string): boolean {
+  return digits.length >= 13 && digits.length <= 19 && digits[0]! >= '2' && digits[0]! <= '6' && luhnValid(digits);
+}
+
+/** `text` with every card number in it (grouped or not, alone or inside a longer word) replaced. */
+export function maskCardNumbers(text: string, replacement = REDACTED): string {
+  return text.replace(DIGIT_RUN, (run) => (isCardNumber(run.replace(/\D/g, '')) ? replacement : run));
+}
+
+export function containsCardNumber(text: string): boolean {
+  return maskCardNumbers(text, '\u0000') !== text;
+}
+
+/** `text` with card numbers and email addresses replaced: what may be kept of any string of a payload. */
+export function redactValue(text: string): string {
+  return maskCardNumbers(text).replace(EMAIL, REDACTED);
+}
+
+/**
+ * Scrub free text (log lines, error messages) of card numbers, emails and phone numbers. Errs on the safe
+ * side: any run of 12 or more digits goes, whatever separates its groups, Luhn-valid or not.
+ */
+export function redactText(text: string): string {
+  return text
+    .replace(DIGIT_RUN, (run) => (run.replace(/\D/g, '').length >= 12 ? REDACTED : run))
+    .replace(EMAIL, REDACTED)
+    .replace(PHONE, REDACTED);
+}
+
+/**
+ * A function making deep copies of a payload fit to keep: the values of secret keys replaced (non-empty ones),
+ * and card numbers and emails removed from every other string, keys included, whatever their name.
+ */
+export function payloadRedactor(extraKeys: readonly string[] = []): (value: unknown) => unknown {
+  const keys = new Set([...DEFAULT_SECRET_KEYS, ...extraKeys].map((k) => k.trim().toLowerCase()));
   const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return redactValue(v);
     if (Array.isArray(v)) return v.map(walk);
     if (v === null || typeof v !== 'object') return v;
     const out: Record<string, unknown> = {};
     for (const [k, inner] of Object.entries(v)) {
-      out[k] = keys.has(k.toLowerCase()) && inner !== '' && inner !== null ? REDACTED : walk(inner);
+      let key = redactValue(k);
+      while (key !== k && key in out) key = `${key}_`;
+      out[key] = keys.has(k.trim().toLowerCase()) && inner !== '' && inner !== null && inner !== undefined ? REDACTED : walk(inner);
     }
     return out;
   };

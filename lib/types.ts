@@ -9,6 +9,7 @@ import type { DeliveryResponse } from './pipeline/acknowledge';
 import type { DeliveryOutcome } from './providers/provider';
 import type { EncryptionKey } from './delivery/secret-box';
 import type { RenewalSchedule } from './delivery/lease-heartbeat';
+import type { ReferenceKey } from './pipeline/card-reference';
 
 /** The event of any built-in provider, with its `raw` payload typed: narrow on `provider`. */
 export type BuiltinTokenEvent = {
@@ -56,6 +57,14 @@ export interface TokenWebhooksOptions {
    * The first key seals, all open (rotation). Without a key, secrets are redacted before they are stored.
    */
   readonly encryptionKey?: EncryptionKey | readonly EncryptionKey[];
+  /**
+   * A secret (32+ bytes: a Buffer or a string) for the keyed hash that replaces a card number wherever one
+   * would identify a token or an event (NI's `card.id` of type `cardNumber`). Without it, such a notification
+   * is answered retry-later and reported (`ERR_NTW_REFERENCE_KEY`). Keep it for good: references change with it.
+   */
+  readonly referenceKey?: ReferenceKey;
+  /** How far ahead of the time of receipt an event may be dated before its time is clamped to the receipt, in ms. Default 300000. */
+  readonly clockSkewMs?: number;
   /** Inbox mode settings. */
   readonly inbox?: InboxOptions;
   /** Clock for `receivedAt` (tests). */

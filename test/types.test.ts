@@ -10,7 +10,8 @@ describe('public types', () => {
       .onActive((event) => {
         const state: 'ACTIVE' = event.state;
         if (event.provider === 'cybersource') {
-          const id: string = event.raw.payload.data.id;
+          const payload = event.raw.payload;
+          const id: string | undefined = payload && !Array.isArray(payload) ? (payload as { data: { id: string } }).data.id : undefined;
           void id;
         }
         void state;
@@ -23,12 +24,18 @@ describe('public types', () => {
           void code;
         }
         if (event.provider === 'ni') {
-          const type: 'AC' | 'TC' | 'TD' | 'TE' = event.raw.type;
+          const type: string = event.raw.type; // AC, TC, TD, TE, or another NI webhook's type
           void type;
         }
         if (event.provider === 'tokenex') {
-          const current: TokenState = event.raw.networkTokenStateChangeNotification.currentTokenState;
+          const current: TokenState | undefined = event.raw.networkTokenStateChangeNotification?.currentTokenState;
           void current;
+        }
+        if (event.type === 'notification') {
+          const kind: string | undefined = event.kind;
+          // @ts-expect-error: a notification carries no state
+          const state: TokenState = event.state;
+          void kind; void state;
         }
         // @ts-expect-error: raw is not `any`
         void event.raw.notAField;

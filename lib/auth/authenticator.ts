@@ -8,8 +8,17 @@ export interface DeliveryRequest {
   readonly ip: string | undefined;
 }
 
+/**
+ * A delivery found authentic, when what was verified is narrower than the whole body: `scope` names the part
+ * (Cybersource's `'payload'` when only the JSON of `payload` was signed). What lies outside it must not decide
+ * anything: the provider's `normalize` receives the scope.
+ */
+export interface Verified {
+  readonly scope: string;
+}
+
 /** Decides whether a delivery is authentic. `rawBody` is the exact bytes received. */
-export type AuthenticateFn = (req: DeliveryRequest, rawBody: Buffer) => boolean | Promise<boolean>;
+export type AuthenticateFn = (req: DeliveryRequest, rawBody: Buffer) => boolean | Verified | Promise<boolean | Verified>;
 
 export interface Authenticator {
   /** `true` when the check is over the body bytes (signatures): a body parsed earlier without its raw bytes is then refused. */

@@ -50,6 +50,17 @@ export class EntryCodec {
     } as unknown as UnprojectedEvent;
   }
 
+  /** The text of a quarantined delivery: no event, its redacted payload, and the clear one sealed when a key is set. */
+  encodeUnreadable(payload: unknown, storedPayload: unknown): string {
+    return JSON.stringify({ payload: storedPayload, ...(this.box ? { sealed: this.box.seal(JSON.stringify({ raw: payload })) } : {}) });
+  }
+
+  /** A quarantined delivery's payload as received when a key opens it, else as stored (redacted). */
+  decodeUnreadable(body: string): unknown {
+    const decoded = JSON.parse(body) as { payload: unknown; sealed?: string };
+    return decoded.sealed !== undefined && this.box ? (JSON.parse(this.box.open(decoded.sealed)) as { raw: unknown }).raw : decoded.payload;
+  }
+
   /** The redacted payload stored with an entry. */
   payload(body: string): unknown {
     return (JSON.parse(body) as EncodedEvent).payload;

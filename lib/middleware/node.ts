@@ -4,7 +4,7 @@ import type { DeliveryCore } from '../pipeline/core';
 import type { Endpoint } from '../pipeline/endpoint';
 import { deliver } from '../pipeline/deliver';
 import { acknowledge } from '../pipeline/acknowledge';
-import type { DeliveryResponse } from '../pipeline/acknowledge';
+import { isHealthCheck } from '../pipeline/health-check';
 import type { DeliveryOutcome } from '../providers/provider';
 import type { MaybeParsedRequest } from './read-request';
 import { readRequest } from './read-request';
@@ -13,19 +13,12 @@ import { respond } from './respond';
 /** An Express-compatible request handler (Express 4 and 5), typed on Node's own request and response. */
 export type WebhookMiddleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
 
-const HEALTHY: DeliveryResponse = {
-  status: 200, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, body: '{"status":"ok"}',
-};
-
 /** The Node/Express adapter around `deliver`: read the request, run the pipeline, write the answer. */
 export function nodeMiddleware(endpoint: Endpoint, core: DeliveryCore): WebhookMiddleware {
   return function webhookEndpoint(req, res, next) {
-    if (req.method === 'GET' && endpoint.provider.healthCheck) {
-      respond(res, HEALTHY);
-      return;
-    }
     const run = async (): Promise<DeliveryOutcome> => {
       try {
+        if (isHealthCheck(endpoint.provider, { method: req.method ?? '', headers: req.headers })) return deliver(endpoint, core, { method: req.method ?? '', headers: req.headers });
         if (req.method !== 'POST') throw new WebhookError('method_not_allowed');
         return await deliver(endpoint, core, await readRequest(req as MaybeParsedRequest, endpoint.limit));
       } catch (error) {

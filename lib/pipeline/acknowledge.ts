@@ -1,5 +1,10 @@
 import type { DeliveryOutcome } from '../providers/provider';
 import type { Endpoint } from './endpoint';
+import { HEALTHY_BODY } from './health-check';
+
+const HEALTHY: DeliveryResponse = {
+  status: 200, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, body: HEALTHY_BODY,
+};
 
 /** Seconds a sender should wait before retrying a retryable failure. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -13,6 +18,7 @@ export interface DeliveryResponse {
 
 /** Step 11: the answer in the provider's format; retryable failures say when to retry. */
 export function acknowledge(endpoint: Endpoint, outcome: DeliveryOutcome): DeliveryResponse {
+  if (outcome.ok && outcome.healthCheck) return HEALTHY;
   const ack = endpoint.acknowledge(outcome);
   const retryable = !outcome.ok && outcome.error.retryable;
   return {

@@ -1,5 +1,5 @@
 import type { Authenticator, Provider, ProviderOptions } from '../providers/provider';
-import type { DeliveryRequest } from '../auth/authenticator';
+import type { DeliveryRequest, Verified } from '../auth/authenticator';
 import { ConfigurationError, WebhookError } from '../errors';
 import { describeError } from '../delivery/describe-error';
 import { logger } from '../log';
@@ -26,16 +26,21 @@ export function resolveAuthenticator<O extends ProviderOptions>(provider: Provid
   return authenticator;
 }
 
-/** Step 2: the delivery is authentic, or `unauthorized`. A check that throws counts as a refusal. */
+/**
+ * Step 2: the delivery is authentic, or `unauthorized`. A check that throws counts as a refusal. Answers the
+ * scope the check verified when it is narrower than the whole body (`Verified.scope`).
+ */
 export async function authenticate(endpoint: { readonly provider: { readonly name: string }; readonly authenticator: Authenticator | undefined },
-  request: DeliveryRequest, rawBody: Buffer): Promise<void> {
-  if (!endpoint.authenticator) return;
-  let authentic: boolean;
+  request: DeliveryRequest, rawBody: Buffer): Promise<string | undefined> {
+  if (!endpoint.authenticator) return undefined;
+  let verdict: boolean | Verified;
   try {
-    authentic = await endpoint.authenticator.authenticate(request, rawBody);
+    verdict = await endpoint.authenticator.authenticate(request, rawBody);
   } catch (error) {
     log('%s authenticate threw: %s', endpoint.provider.name, describeError(error));
-    authentic = false;
+    verdict = false;
   }
-  if (!authentic) throw new WebhookError('unauthorized');
+  if (verdict === true) return undefined;
+  if (verdict && typeof verdict === 'object' && typeof verdict.scope === 'string') return verdict.scope;
+  throw new WebhookError('unauthorized');
 }

@@ -31,4 +31,8 @@ export interface DeliveryCore {
   readonly closing: () => boolean;
   /** Inbox mode: deliveries are queued and this worker runs them. Absent in sync mode. */
   readonly inbox?: Wakeable;
+  /** How far in the future an event's time may lie before it is clamped to the time of receipt, in ms. */
+  readonly clockSkewMs: number;
+  /** The keyed hash of a card number that a token reference or an id may be built from; throws when no key is configured. */
+  readonly cardReference: (cardNumber: string) => string;
 }

@@ -1,4 +1,4 @@
-import { WebhookError } from '../errors';
+import { ConfigurationError, ReportedError, WebhookError } from '../errors';
 import type { DeliveryOutcome } from '../providers/provider';
 import type { Admission, EventKey } from '../storage/storage';
 import { withDeadline } from '../delivery/deadline';
@@ -7,19 +7,21 @@ import type { DeliveryCore } from './core';
 import type { Endpoint } from './endpoint';
 import type { DeliveryInput } from './read-body';
 import { readBody } from './read-body';
+import { isHealthCheck } from './health-check';
 import { authenticate } from './authenticate';
 import { checkJson, parseJson } from './parse-json';
 import { normalize } from './normalize';
 import type { Accepted } from './dedupe';
 import type { ReadyEvent } from './record';
 import { record } from './record';
+import { quarantine } from './quarantine';
 import type { FailurePolicy } from './run-entry';
 import { runEntry } from './run-entry';
 
 const log = logger('receive');
 
 /** Sync mode: a failed run waits for the provider's retry, which takes the entry again at once. */
-const awaitProviderRetry: FailurePolicy = (error) => ({ status: 'failed', error, retryInMs: 0 });
+export const awaitProviderRetry: FailurePolicy = (error) => ({ status: 'failed', error, retryInMs: 0 });
 
 /**
  * One delivery through the pipeline of SPEC section 4, top to bottom; each step is one call in a file named
@@ -28,14 +30,21 @@ const awaitProviderRetry: FailurePolicy = (error) => ({ status: 'failed', error,
 export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: DeliveryInput): Promise<DeliveryOutcome> {
   let payload: unknown;
   try {
+    if (isHealthCheck(endpoint.provider, input)) return { ok: true, eventId: '', duplicate: false, payload: undefined, healthCheck: true };
     if ((input.method ?? 'POST') !== 'POST') throw new WebhookError('method_not_allowed');
     if (core.closing()) throw new WebhookError('shutting_down');
     const body = readBody(input, endpoint);
-    await authenticate(endpoint, { method: input.method ?? 'POST', headers: input.headers, ip: input.ip }, body.raw);
+    const scope = await authenticate(endpoint, { method: input.method ?? 'POST', headers: input.headers, ip: input.ip }, body.raw);
     payload = body.parsed === undefined ? parseJson(body.raw) : checkJson(body.parsed);
-    const issues = endpoint.validate(payload);
-    if (issues) throw new WebhookError('schema_violation', { issues });
-    const ready = normalize(endpoint, payload, body.raw, core.now());
+    let ready: ReadyEvent;
+    try {
+      const issues = endpoint.validate(payload);
+      if (issues) throw new WebhookError('schema_violation', { issues });
+      ready = normalize(endpoint, core, payload, body.raw, core.now(), scope);
+    } catch (error) {
+      if (!endpoint.options.quarantine || !(error instanceof WebhookError) || error.code !== 'schema_violation') throw error;
+      return { ok: true, ...await quarantine(endpoint, core, payload, error), payload, quarantined: true };
+    }
     const key: EventKey = { provider: ready.event.provider, id: ready.event.id };
     const accepted = await withDeadline(core.dedupe.once(key, core.deadlineMs, () => accept(core, ready)), core.deadlineMs, () => {
       log('%s %s passed the %dms deadline; answering retry-later', key.provider, key.id, core.deadlineMs);
@@ -46,32 +55,43 @@ export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: Del
   } catch (thrown) {
     // Our faults and the host's misconfiguration reach onError; the sender's bad input does not.
     if (!(thrown instanceof WebhookError) || thrown.code === 'raw_body_unavailable') core.reportError(thrown, { provider: endpoint.provider.name });
-    const error = thrown instanceof WebhookError ? thrown : new WebhookError('handler_failed', { cause: thrown });
+    const error = thrown instanceof WebhookError ? thrown
+      : thrown instanceof ConfigurationError ? new WebhookError('not_configured', { cause: thrown })
+        : new WebhookError('handler_failed', { cause: thrown });
     log('%s rejected: %s %s', endpoint.provider.name, error.status, error.code);
     return { ok: false, error, payload };
   }
 }
 
 /** Steps 6 to 10, once per event in this process: record, then (sync mode) project, run handlers, complete. */
-async function accept(core: DeliveryCore, ready: ReadyEvent): Promise<Accepted> {
+export async function accept(core: DeliveryCore, ready: ReadyEvent): Promise<Accepted> {
   const { event } = ready;
   const key: EventKey = { provider: event.provider, id: event.id };
   if (core.inbox) {
     const admission = await record(core, ready, { as: 'pending' });
+    if (!admission.admitted) return existing(core, key, admission, true);
     core.dedupe.finish(key);
-    if (admission.admitted) core.inbox.wake();
-    return { duplicate: !admission.admitted };
+    core.inbox.wake();
+    return { duplicate: false };
   }
   const owner = core.owner();
   const admission = await record(core, ready, { as: 'running', owner, leaseMs: core.leaseMs });
-  if (!admission.admitted) return existing(core, key, admission);
+  if (!admission.admitted) return existing(core, key, admission, false);
   await runEntry(core, { event, entry: admission.entry, owner }, awaitProviderRetry);
   return { duplicate: false };
 }
 
-/** A copy of an entry already in the ledger: a duplicate, unless another run holds its lease now. */
-function existing(core: DeliveryCore, key: EventKey, admission: Admission & { admitted: false }): Accepted {
-  if (admission.entry.status === 'running') throw new WebhookError('in_progress');
-  if (admission.entry.status === 'done') core.dedupe.finish(key);
+/**
+ * A copy of an entry already in the ledger: a duplicate, unless another run holds its lease now (sync mode).
+ * A copy that means something else under the same id is still acknowledged, never a retry loop, but reported.
+ */
+function existing(core: DeliveryCore, key: EventKey, admission: Admission & { admitted: false }, queued: boolean): Accepted {
+  if (admission.conflict) {
+    core.reportError(new ReportedError('ERR_NTW_CONFLICTING_DUPLICATE',
+      `${key.provider} sent ${key.id} again with a different meaning (${admission.entry.conflicts} such copies): the first one stands`),
+    { provider: key.provider, eventId: key.id });
+  }
+  if (!queued && admission.entry.status === 'running') throw new WebhookError('in_progress');
+  if (queued || admission.entry.status === 'done') core.dedupe.finish(key);
   return { duplicate: true };
 }

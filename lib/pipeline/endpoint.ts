@@ -1,6 +1,6 @@
 import type { Acknowledgement, Authenticator, DeliveryOutcome, Provider, ProviderOptions } from '../providers/provider';
 import { jsonAcknowledgement } from '../providers/provider';
-import { secretRedactor } from '../redact';
+import { payloadRedactor } from '../redact';
 import { resolveAuthenticator } from './authenticate';
 import type { Validator } from './validate';
 import { compileValidator } from './validate';
@@ -17,9 +17,24 @@ export interface Endpoint {
   readonly limit: number;
   /** Whether the body must be the bytes received (signatures), not a re-serialized parsed body. */
   readonly requireRaw: boolean;
-  /** A copy of a payload with its secrets redacted: what the ledger keeps. */
+  /** A copy of a payload with its secrets, card numbers and emails redacted: what the ledger keeps. */
   readonly redact: (payload: unknown) => unknown;
   readonly acknowledge: (outcome: DeliveryOutcome) => Acknowledgement;
+}
+
+function redactorOf(provider: Provider<string, unknown, ProviderOptions>): (payload: unknown) => unknown {
+  const generic = payloadRedactor(provider.secretKeys);
+  const specific = provider.redactPayload?.bind(provider);
+  if (!specific) return generic;
+  return (payload) => {
+    let narrowed = payload;
+    try {
+      narrowed = specific(payload);
+    } catch {
+      // a payload the provider cannot read (quarantined): the generic redaction still applies
+    }
+    return generic(narrowed);
+  };
 }
 
 export function resolveEndpoint<Raw, O extends ProviderOptions>(provider: Provider<string, Raw, O>, options: O): Endpoint {
@@ -31,7 +46,7 @@ export function resolveEndpoint<Raw, O extends ProviderOptions>(provider: Provid
     validate: compileValidator(options.schema ?? provider.schema),
     limit: options.limit ?? DEFAULT_LIMIT,
     requireRaw: authenticator?.requiresRawBody ?? false,
-    redact: secretRedactor(provider.secretKeys),
+    redact: redactorOf(provider as unknown as Provider<string, unknown, ProviderOptions>),
     acknowledge: provider.acknowledge ?? jsonAcknowledgement,
   };
 }

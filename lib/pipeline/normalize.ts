@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { UnprojectedEvent } from '../events';
-import { WebhookError } from '../errors';
-import type { NormalizedFields } from '../providers/provider';
+import { ConfigurationError, WebhookError } from '../errors';
+import type { NormalizeContext, NormalizedFields } from '../providers/provider';
+import { containsCardNumber, redactValue } from '../redact';
 import { logger } from '../log';
 import { describeError } from '../delivery/describe-error';
+import type { DeliveryCore } from './core';
 import type { Endpoint } from './endpoint';
 import type { ReadyEvent } from './record';
 
@@ -20,20 +22,44 @@ function fingerprintOf(fields: NormalizedFields, occurredAt: Date | undefined): 
   return createHash('sha256').update(JSON.stringify(meaning)).digest('base64url');
 }
 
-/** Step 5: the provider's payload as the one normalized event, with its id, fingerprint and the payload to keep. */
-export function normalize(endpoint: Endpoint, payload: unknown, rawBody: Buffer, receivedAt: Date): ReadyEvent {
+/** A token reference or id with a card number in it is replaced whole by the card number's keyed hash. */
+function withoutCardNumber(value: string, context: NormalizeContext): string {
+  return containsCardNumber(value) ? context.cardReference(value) : value;
+}
+
+/**
+ * Step 5: the provider's payload as the one normalized event, with its id, fingerprint and the payload to keep.
+ * An event time further ahead than the clock-skew allowance is clamped to the time of receipt, so that a
+ * wrong or forged date can never pin a token's state.
+ */
+export function normalize(endpoint: Endpoint, core: Pick<DeliveryCore, 'clockSkewMs' | 'cardReference'>, payload: unknown,
+  rawBody: Buffer, receivedAt: Date, scope: string | undefined): ReadyEvent {
   const { provider, options } = endpoint;
+  const context: NormalizeContext = { ...(scope === undefined ? {} : { scope }), cardReference: core.cardReference };
   let fields: NormalizedFields;
   let id: string;
   try {
-    fields = provider.normalize(payload, options);
-    id = provider.eventId(payload, rawBody, options);
+    const normalized = provider.normalize(payload, options, context);
+    fields = {
+      ...normalized,
+      tokenRef: withoutCardNumber(normalized.tokenRef, context),
+      // Free text taken from the payload is kept with the event: no card number or email in it.
+      ...(normalized.reason === undefined ? {} : { reason: redactValue(normalized.reason) }),
+      ...(normalized.reasonCode === undefined ? {} : { reasonCode: redactValue(normalized.reasonCode) }),
+      ...(normalized.kind === undefined ? {} : { kind: redactValue(normalized.kind) }),
+    };
+    id = withoutCardNumber(provider.eventId(payload, rawBody, options, context), context);
   } catch (error) {
+    if (error instanceof ConfigurationError) throw error;
     // The schema let through something the provider module cannot read: still the sender's payload at fault.
     log('%s normalize failed: %s', provider.name, describeError(error));
     throw new WebhookError('schema_violation', { issues: [{ path: '/', message: 'payload cannot be normalized' }] });
   }
-  const given = fields.occurredAt && !Number.isNaN(fields.occurredAt.getTime()) ? fields.occurredAt : undefined;
+  let given = fields.occurredAt && !Number.isNaN(fields.occurredAt.getTime()) ? fields.occurredAt : undefined;
+  if (given && given.getTime() > receivedAt.getTime() + core.clockSkewMs) {
+    log('%s %s dated %s, ahead of the clock-skew allowance: clamped to its receipt', provider.name, id, given.toISOString());
+    given = undefined;
+  }
   const event = {
     ...fields,
     changes: fields.changes ?? [],
@@ -47,6 +73,6 @@ export function normalize(endpoint: Endpoint, payload: unknown, rawBody: Buffer,
     event,
     fingerprint: fingerprintOf(fields, given),
     storedPayload: endpoint.redact(payload),
-    secretFields: provider.secretKeys ?? [],
+    secretFields: provider.secretFields ?? [],
   };
 }

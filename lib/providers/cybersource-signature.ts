@@ -1,13 +1,21 @@
-import { createHmac } from 'node:crypto';
-import type { Authenticator, DeliveryRequest } from './provider';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Authenticator, DeliveryRequest, Verified } from '../auth/authenticator';
 import { ConfigurationError } from '../errors';
-import { constantTimeEqual } from '../auth/constant-time';
+import { logger } from '../log';
+
+const log = logger('cybersource');
 
 export interface CybersourceSignatureOptions {
   /** Shared secrets by `keyId`, base64-encoded as Cybersource issues them. Several while you rotate. */
   readonly keys: Readonly<Record<string, string>>;
-  /** Largest accepted distance between the signature's `t` and now, both directions, in ms. Default 300000. */
-  readonly tolerance?: number;
+  /**
+   * How old the signature's `t` may be, in ms. Default 3600000 (60 minutes): what Cybersource's own sample and
+   * its official Salesforce cartridge allow. Cybersource does not say whether retries are signed anew, and a
+   * window tighter than the provider's own code refuses real deliveries; a replay within it is a duplicate.
+   */
+  readonly toleranceMs?: number;
+  /** How far in the future `t` may be (clock skew), in ms. Default 300000. */
+  readonly futureToleranceMs?: number;
   /** Clock in ms since the epoch (tests). Default `Date.now`. */
   readonly now?: () => number;
 }
@@ -15,14 +23,21 @@ export interface CybersourceSignatureOptions {
 interface SignatureHeader {
   readonly t: string;
   readonly keyId: string;
-  readonly sig: string;
+  readonly sig: Buffer;
 }
 
-/** Parse `t=<ms>;keyId=<id>;sig=<base64>`; values may contain `=` (base64 padding), parts may be spaced. */
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/** The signed payload's JSON is parsed only for bodies of a sane shape: the limits of the pipeline's own parser. */
+const MAX_DEPTH = 32;
+
+/**
+ * Parse `t=<ms>;keyId=<id>;sig=<base64>`: each part split at its first `=` (base64 padding stays in the value),
+ * spaces and the stray quotes and semicolons of Cybersource's own documented example tolerated.
+ */
 export function parseSignatureHeader(value: string | string[] | undefined): SignatureHeader | undefined {
   if (typeof value !== 'string' || value.length > 1024) return undefined;
   const parts = new Map<string, string>();
-  for (const part of value.split(';')) {
+  for (const part of value.replace(/"/g, '').split(';')) {
     const eq = part.indexOf('=');
     if (eq <= 0) continue;
     const name = part.slice(0, eq).trim();
@@ -31,14 +46,14 @@ export function parseSignatureHeader(value: string | string[] | undefined): Sign
   const t = parts.get('t');
   const keyId = parts.get('keyId');
   const sig = parts.get('sig');
-  if (!t || !/^\d{1,16}$/.test(t) || !keyId || !sig || !/^[A-Za-z0-9+/]+={0,2}$/.test(sig)) return undefined;
-  return { t, keyId, sig };
+  if (!t || !/^\d{1,16}$/.test(t) || !keyId || !sig || !BASE64.test(sig)) return undefined;
+  return { t, keyId, sig: Buffer.from(sig, 'base64') };
 }
 
 function decodeKeys(keys: Readonly<Record<string, string>>): Map<string, Buffer> {
   const decoded = new Map<string, Buffer>();
   for (const [keyId, key] of Object.entries(keys)) {
-    const bytes = typeof key === 'string' && /^[A-Za-z0-9+/]+={0,2}$/.test(key) ? Buffer.from(key, 'base64') : Buffer.alloc(0);
+    const bytes = typeof key === 'string' && BASE64.test(key) ? Buffer.from(key, 'base64') : Buffer.alloc(0);
     if (bytes.length < 16) {
       throw new ConfigurationError('ERR_NTW_CYBERSOURCE_KEY', `Cybersource key "${keyId}" must be base64 of at least 16 bytes`);
     }
@@ -48,39 +63,81 @@ function decodeKeys(keys: Readonly<Record<string, string>>): Map<string, Buffer>
   return decoded;
 }
 
-/** The JSON of `payload` inside the body: the message one public integration signs instead of the raw body. */
+function duration(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new ConfigurationError('ERR_NTW_TOLERANCE', `${name} must be a non-negative number of milliseconds`);
+  }
+  return value;
+}
+
+/** Nesting deeper than the pipeline accepts: such a body is refused later anyway, so its payload is not parsed here. */
+function tooDeep(text: string): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) { if (++depth > MAX_DEPTH) return true; }
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+/** The JSON of `payload` inside the body: the message Cybersource's official plugins verify. */
 function payloadJson(rawBody: Buffer): string | undefined {
+  const text = rawBody.toString('utf8');
+  if (tooDeep(text)) return undefined;
   try {
-    const parsed: unknown = JSON.parse(rawBody.toString('utf8'));
-    const payload = (parsed as { payload?: unknown } | null)?.payload;
+    const payload = (JSON.parse(text) as { payload?: unknown } | null)?.payload;
     return payload === undefined ? undefined : JSON.stringify(payload);
   } catch {
     return undefined;
   }
 }
 
-/** HMAC-SHA256 over `<t>.<raw body>` (or `<t>.<JSON of payload>`), keyed by the base64-decoded secret. */
+/**
+ * `v-c-signature`: HMAC-SHA256 keyed by the base64-decoded secret of `keyId`, over `<t>.<raw body>` (the
+ * documented construction) or `<t>.<JSON of body.payload>` (what Cybersource's official plugins verify). The
+ * raw body is tried first, before anything is parsed; the payload construction parses the body only once the
+ * key and the time passed. A payload-only match is `{ scope: 'payload' }`: the envelope was not signed.
+ */
 export function cybersourceSignatureAuthenticator(options: CybersourceSignatureOptions): Authenticator {
   const keys = decodeKeys(options.keys);
-  const tolerance = options.tolerance ?? 300_000;
-  if (!Number.isFinite(tolerance) || tolerance < 0) {
-    throw new ConfigurationError('ERR_NTW_TOLERANCE', 'tolerance must be a non-negative number of milliseconds');
-  }
+  const past = duration('toleranceMs', options.toleranceMs, 3_600_000);
+  const future = duration('futureToleranceMs', options.futureToleranceMs, 300_000);
   const now = options.now ?? Date.now;
-  const sign = (key: Buffer, t: string, message: Buffer | string) =>
-    createHmac('sha256', key).update(`${t}.`).update(message).digest('base64');
+  const matches = (key: Buffer, t: string, message: Buffer | string, sig: Buffer) => {
+    const expected = createHmac('sha256', key).update(`${t}.`).update(message).digest();
+    return expected.length === sig.length && timingSafeEqual(expected, sig);
+  };
 
   return {
     requiresRawBody: true,
-    authenticate(req: DeliveryRequest, rawBody: Buffer) {
+    authenticate(req: DeliveryRequest, rawBody: Buffer): boolean | Verified {
       const header = parseSignatureHeader(req.headers['v-c-signature']);
-      if (!header) return false;
-      if (Math.abs(now() - Number(header.t)) > tolerance) return false;
+      if (!header) {
+        log('refused: v-c-signature missing or malformed');
+        return false;
+      }
+      const age = now() - Number(header.t);
+      if (age > past || -age > future) {
+        log('refused: t is %s the window (%d ms old)', age > 0 ? 'older than' : 'ahead of', age);
+        return false;
+      }
       const key = keys.get(header.keyId);
-      if (!key) return false;
-      if (constantTimeEqual(sign(key, header.t, rawBody), header.sig)) return true;
+      if (!key) {
+        log('refused: unknown keyId');
+        return false;
+      }
+      if (matches(key, header.t, rawBody, header.sig)) return true;
       const alternative = payloadJson(rawBody);
-      return alternative !== undefined && constantTimeEqual(sign(key, header.t, alternative), header.sig);
+      if (alternative !== undefined && matches(key, header.t, alternative, header.sig)) return { scope: 'payload' };
+      log('refused: signature does not match');
+      return false;
     },
   };
 }

@@ -2,7 +2,8 @@ import type { TokenChange, TokenState } from '../events';
 import { stateEventType } from '../events';
 import { ConfigurationError } from '../errors';
 import { loadSchema } from '../schema-files';
-import type { NormalizedFields, ProviderOptions } from './provider';
+import { contentId } from '../pipeline/canonical-json';
+import type { NormalizeContext, NormalizedFields, ProviderOptions } from './provider';
 import { defineProvider } from './provider';
 import type { CybersourceSignatureOptions } from './cybersource-signature';
 import { cybersourceSignatureAuthenticator } from './cybersource-signature';
@@ -14,33 +15,43 @@ export type CybersourceReason =
 
 export interface CybersourceLink {
   readonly href?: string;
-  readonly id: string;
-  readonly state?: TokenState;
+  readonly id?: string;
+  /** `ACTIVE`, `SUSPENDED`, `DELETED`; also documented: `EXPIRED`, `UNPROVISIONED`. */
+  readonly state?: string;
 }
 
-/** A `tms.networktoken.*` notification as Cybersource sends it. */
+/** One notification's `payload` (an object; the older form sends an array of them). */
+export interface CybersourceNotification {
+  readonly organizationId?: string;
+  readonly data: {
+    readonly reason?: CybersourceReason | (string & {});
+    readonly id: string;
+    readonly type?: string;
+    readonly version?: string;
+    readonly _links?: {
+      readonly 'tokenized-cards'?: readonly CybersourceLink[];
+      readonly instrumentIdentifiers?: readonly CybersourceLink[];
+      readonly paymentInstruments?: readonly CybersourceLink[];
+      readonly customers?: readonly CybersourceLink[];
+    };
+  };
+}
+
+/** A notification of a `tokenManagement` subscription, in any of the shapes Cybersource documents. */
 export interface CybersourcePayload {
-  readonly eventType: 'tms.networktoken.provisioned' | 'tms.networktoken.updated' | 'tms.networktoken.binding';
+  readonly eventType: string;
+  /** The older form's notification id. */
+  readonly notificationId?: string;
   readonly webhookId?: string;
   readonly productId?: string;
   readonly organizationId?: string;
-  readonly eventDate: string;
+  readonly eventDate?: string;
   readonly transactionTraceId?: string;
-  readonly retryNumber?: number;
+  readonly retryNumber?: number | string;
   readonly requestType?: string;
-  readonly payload: {
-    readonly organizationId?: string;
-    readonly data: {
-      readonly reason: CybersourceReason;
-      readonly id: string;
-      readonly type?: string;
-      readonly version?: string;
-      readonly _links: {
-        readonly 'tokenized-cards': readonly [CybersourceLink, ...CybersourceLink[]];
-        readonly instrumentIdentifiers?: readonly { readonly href?: string; readonly id?: string }[];
-      };
-    };
-  };
+  readonly payload?: CybersourceNotification | readonly CybersourceNotification[];
+  /** The test webhook's sample message. */
+  readonly payloads?: Readonly<Record<string, unknown>>;
 }
 
 export type CybersourceOptions = ProviderOptions & Partial<CybersourceSignatureOptions> & {
@@ -48,8 +59,11 @@ export type CybersourceOptions = ProviderOptions & Partial<CybersourceSignatureO
   readonly auth?: 'none';
 };
 
+/** The network-token lifecycle events; anything else on the subscription is a `notification`. */
+const LIFECYCLE: ReadonlySet<string> = new Set(['tms.networktoken.provisioned', 'tms.networktoken.updated']);
+
 /** What each reason changed. `TOKEN_UPDATED` is a status and expiry change together. */
-const CHANGES: Record<CybersourceReason, readonly TokenChange[]> = {
+const CHANGES: Readonly<Record<string, readonly TokenChange[]>> = {
   PROVISIONED: [],
   TOKEN_STATUS_UPDATED: [],
   TOKEN_UPDATED: ['status', 'expiry'],
@@ -60,8 +74,82 @@ const CHANGES: Record<CybersourceReason, readonly TokenChange[]> = {
   REDIGITILIZATION: ['redigitalization'],
 };
 
-/** Reasons whose link state is the token's new state: they fire the state handler. */
-const STATE_REASONS: ReadonlySet<CybersourceReason> = new Set(['PROVISIONED', 'TOKEN_STATUS_UPDATED', 'TOKEN_UPDATED']);
+/**
+ * A card link's `state` as an EMVCo state. `EXPIRED` ("a temporary status … the token has passed its expiration
+ * date", not chargeable, not final: a later update can revive it) is `SUSPENDED`; `UNPROVISIONED` (provisioning
+ * failed) is `INACTIVE`. Both keep the provider's word as `reasonCode`. An unknown state changes nothing.
+ */
+function stateOf(linkState: string | undefined): { state?: TokenState; reasonCode?: string } {
+  switch (linkState) {
+    case 'ACTIVE': case 'SUSPENDED': case 'DELETED': case 'INACTIVE': return { state: linkState };
+    case 'EXPIRED': return { state: 'SUSPENDED', reasonCode: 'EXPIRED' };
+    case 'UNPROVISIONED': return { state: 'INACTIVE', reasonCode: 'UNPROVISIONED' };
+    case undefined: return {};
+    default: return { reasonCode: linkState };
+  }
+}
+
+function notificationOf(raw: CybersourcePayload): CybersourceNotification | undefined {
+  return Array.isArray(raw.payload) ? (raw.payload as readonly CybersourceNotification[])[0] : raw.payload as CybersourceNotification | undefined;
+}
+
+const lastSegment = (href: string | undefined) => href?.split('/').filter(Boolean).at(-1);
+const linkId = (link: CybersourceLink | undefined) => link?.id ?? lastSegment(link?.href);
+
+/**
+ * The token a notification is about: its tokenized card's id; without one (the Webhooks guide's example), the
+ * instrument it names, as `instrumentIdentifier:<id>` or `paymentInstrument:<id>`; else `''`.
+ */
+function tokenRefOf(links: NonNullable<CybersourceNotification['data']['_links']>): string {
+  const card = linkId(links['tokenized-cards']?.[0]);
+  if (card) return card;
+  const instrument = linkId(links.instrumentIdentifiers?.[0]);
+  if (instrument) return `instrumentIdentifier:${instrument}`;
+  const paymentInstrument = linkId(links.paymentInstruments?.[0]);
+  return paymentInstrument ? `paymentInstrument:${paymentInstrument}` : '';
+}
+
+/**
+ * Under a payload-only signature the envelope (`eventType`, `eventDate`, `notificationId`) is not signed and
+ * decides nothing: the event is read from the payload alone, dated by its receipt.
+ */
+function normalize(raw: CybersourcePayload, context: NormalizeContext): NormalizedFields {
+  const envelopeSigned = context.scope !== 'payload';
+  const occurredAt = envelopeSigned && raw.eventDate ? parseProviderTime(raw.eventDate) : undefined;
+  const dated = occurredAt ? { occurredAt } : {};
+  const notification = notificationOf(raw);
+  if (!notification) {
+    const test = raw.payloads?.testPayload !== undefined;
+    return { type: 'notification', kind: test ? 'test' : raw.eventType, tokenRef: '', changes: [], ...(test ? { reason: 'Test webhook' } : {}), ...dated };
+  }
+  const { data } = notification;
+  const links = data._links ?? {};
+  const tokenRef = tokenRefOf(links);
+  const lifecycle = envelopeSigned
+    ? LIFECYCLE.has(raw.eventType)
+    : data.reason !== undefined || links['tokenized-cards'] !== undefined || /^tokenizedCard/.test(data.type ?? '');
+  if (!lifecycle) {
+    return { type: 'notification', kind: envelopeSigned ? raw.eventType : (data.type ?? 'unknown'), tokenRef, changes: [], ...(data.reason ? { reason: data.reason } : {}), ...dated };
+  }
+  const card = links['tokenized-cards']?.[0];
+  const reason = data.reason ?? (envelopeSigned && raw.eventType === 'tms.networktoken.provisioned' ? 'PROVISIONED' : undefined);
+  const linked = stateOf(card?.state);
+  const state = linked.state ?? (reason === 'PROVISIONED' && card ? 'ACTIVE' : undefined);
+  const common = {
+    tokenRef,
+    ...(reason ? { reason } : {}),
+    ...(linked.reasonCode ? { reasonCode: linked.reasonCode } : {}),
+    ...dated,
+  };
+  const changes = (reason && CHANGES[reason]) || [];
+  // A state reported with any reason is the token's state: its handler fires when it changes (or is first known).
+  if (state) return { ...common, type: stateEventType(state), state, changes };
+  // Without a state: a status update says to fetch the token; so does a notification naming only an instrument
+  // (a token provisioned or updated for it, the Webhooks guide's example and the older form).
+  const unstated: readonly TokenChange[] = reason === 'TOKEN_STATUS_UPDATED' ? ['status']
+    : !card && (reason === 'PROVISIONED' || reason === undefined) ? ['token'] : changes;
+  return { ...common, type: 'token.updated', changes: unstated };
+}
 
 export const cybersource = defineProvider<'cybersource', CybersourcePayload, CybersourceOptions>({
   name: 'cybersource',
@@ -76,21 +164,9 @@ export const cybersource = defineProvider<'cybersource', CybersourcePayload, Cyb
     return cybersourceSignatureAuthenticator(options as CybersourceSignatureOptions);
   },
 
-  eventId: (raw) => raw.payload.data.id,
+  /** `payload.data.id` (kept across retries); the older form's `notificationId` only when the envelope is signed; else the content's hash (the test webhook). */
+  eventId: (raw, _rawBody, _options, context) => notificationOf(raw)?.data.id
+    ?? (context.scope !== 'payload' ? raw.notificationId : undefined) ?? contentId(raw),
 
-  normalize(raw): NormalizedFields {
-    const { data } = raw.payload;
-    const card = data._links['tokenized-cards'][0];
-    const state = card.state ?? (data.reason === 'PROVISIONED' ? 'ACTIVE' : undefined);
-    const common = {
-      tokenRef: card.id,
-      reason: data.reason,
-      occurredAt: parseProviderTime(raw.eventDate),
-      changes: CHANGES[data.reason],
-    };
-    if (state && STATE_REASONS.has(data.reason)) return { ...common, type: stateEventType(state), state };
-    // A status update that does not say the new status is still an update: fetch the token to learn it.
-    const changes = data.reason === 'TOKEN_STATUS_UPDATED' ? (['status'] as const) : common.changes;
-    return { ...common, type: 'token.updated', changes, ...(state ? { state } : {}) };
-  },
+  normalize: (raw, _options, context) => normalize(raw, context),
 });

@@ -1,9 +1,12 @@
-import { createHash } from 'node:crypto';
 import type { TokenState } from '../events';
 import { stateEventType } from '../events';
 import { loadSchema } from '../schema-files';
 import type { SharedSecretAuth } from '../auth/shared-secret';
 import { sharedSecretAuthenticator } from '../auth/shared-secret';
+import type { Authenticator } from '../auth/authenticator';
+import { contentId } from '../pipeline/canonical-json';
+import type { FirstokenSignatureOptions } from './firstoken-signature';
+import { firstokenSignatureAuthenticator } from './firstoken-signature';
 import type { ProviderOptions } from './provider';
 import { defineProvider } from './provider';
 import { parseProviderTime } from './time';
@@ -27,7 +30,7 @@ export interface FirstokenPayload extends FirstokenFields {
 
 /** Where to read each field, when your Firstoken payloads differ from the assumed envelope. */
 export interface FirstokenMapping {
-  /** Return `undefined` to dedupe on the SHA-256 of the raw body. */
+  /** Return `undefined` to dedupe on the SHA-256 of the payload's canonical JSON (so a re-serialized retry is still a duplicate). */
   readonly eventId?: (raw: FirstokenPayload) => string | undefined;
   readonly tokenRef?: (raw: FirstokenPayload) => string;
   readonly status?: (raw: FirstokenPayload) => FirstokenStatus;
@@ -35,9 +38,17 @@ export interface FirstokenMapping {
   readonly occurredAt?: (raw: FirstokenPayload) => Date | undefined;
 }
 
+/**
+ * How Firstoken deliveries are authenticated: its `Firstoken-Signature` (`signingKeys`, the Webhook Key), and/or
+ * a shared secret (`bearer`, `basic`) and a source-IP allow-list. Every check configured must pass.
+ */
+export type FirstokenAuth = SharedSecretAuth & Partial<Omit<FirstokenSignatureOptions, 'now'>>;
+
 export type FirstokenOptions = ProviderOptions & {
-  readonly auth?: SharedSecretAuth | 'none';
+  readonly auth?: FirstokenAuth | 'none';
   readonly mapping?: FirstokenMapping;
+  /** Clock of the signature's `t`, in ms (tests). Default `Date.now`. */
+  readonly now?: () => number;
 };
 
 const STATUSES: ReadonlySet<string> = new Set<FirstokenStatus>(['ACTIVE', 'SUSPENDED', 'DELETED']);
@@ -54,15 +65,34 @@ const defaults: Required<FirstokenMapping> = {
 
 const mapping = (options: FirstokenOptions): Required<FirstokenMapping> => ({ ...defaults, ...options.mapping });
 
+function firstokenAuthenticator(auth: FirstokenAuth, now: (() => number) | undefined): Authenticator {
+  const { signingKeys, toleranceMs, signedMessage, ...shared } = auth;
+  const checks: Authenticator[] = [];
+  if (signingKeys !== undefined) {
+    checks.push(firstokenSignatureAuthenticator({
+      signingKeys, ...(toleranceMs === undefined ? {} : { toleranceMs }), ...(signedMessage ? { signedMessage } : {}), ...(now ? { now } : {}),
+    }));
+  }
+  if (shared.bearer !== undefined || shared.basic !== undefined || shared.allowIps !== undefined || checks.length === 0) {
+    checks.push(sharedSecretAuthenticator(shared, 'firstoken()'));
+  }
+  if (checks.length === 1) return checks[0]!;
+  return {
+    requiresRawBody: checks.some((c) => c.requiresRawBody),
+    async authenticate(req, rawBody) {
+      const verdicts = await Promise.all(checks.map((c) => c.authenticate(req, rawBody)));
+      return verdicts.every((v) => v === true);
+    },
+  };
+}
+
 export const firstoken = defineProvider<'firstoken', FirstokenPayload, FirstokenOptions>({
   name: 'firstoken',
   schema: loadSchema('firstoken'),
 
-  authenticator: (options) =>
-    options.auth && options.auth !== 'none' ? sharedSecretAuthenticator(options.auth, 'firstoken()') : undefined,
+  authenticator: (options) => (options.auth && options.auth !== 'none' ? firstokenAuthenticator(options.auth, options.now) : undefined),
 
-  eventId: (raw, rawBody, options) =>
-    mapping(options).eventId(raw) ?? `sha256:${createHash('sha256').update(rawBody).digest('hex')}`,
+  eventId: (raw, _rawBody, options) => mapping(options).eventId(raw) ?? contentId(raw),
 
   normalize(raw, options) {
     const map = mapping(options);

@@ -7,20 +7,26 @@ import { sharedSecretAuthenticator } from '../auth/shared-secret';
 import type { OAuthClientCredentialsOptions } from '../auth/client-credentials';
 import type { OAuthTokenEndpoint, OAuthTokenVerifier } from '../auth/oauth-token-endpoint';
 import { oauthTokenEndpoint } from '../auth/oauth-token-endpoint';
-import type { Acknowledgement, DeliveryOutcome, NormalizedFields, ProviderOptions } from './provider';
+import type { Acknowledgement, DeliveryOutcome, NormalizeContext, NormalizedFields, ProviderOptions } from './provider';
 import { defineProvider } from './provider';
-import { parseProviderTime } from './time';
+import { OFFSET, parseProviderTime } from './time';
+import { ConfigurationError } from '../errors';
+import { REDACTED } from '../redact';
 
 export type NiNotificationType = 'AC' | 'TC' | 'TD' | 'TE';
 export type NiTokenEventIndicator = '3' | '4' | '6' | '7';
 
-/** A Network International Token Notification. */
+/**
+ * A Network International webhook. Token Notifications have types `AC`, `TC`, `TD` and `TE`; NI sends its
+ * other webhooks (card activation, renewal, …) to the same endpoint, with other types and details.
+ */
 export interface NiPayload {
   readonly id: string;
-  readonly type: NiNotificationType;
+  readonly type: NiNotificationType | (string & {});
   readonly timestamp: string;
   readonly details: {
-    readonly card: {
+    readonly card?: {
+      /** `type` is `externalCardId`, or (V2) `cardNumber`: then `value` is the clear card number. */
       readonly id?: { readonly type?: string; readonly value?: string };
       readonly maskedCardNumber?: string;
       readonly clientId?: string;
@@ -31,6 +37,7 @@ export interface NiPayload {
       readonly language?: string;
       readonly cbsNumber?: string;
     };
+    /** The SMS text; it carries the activation code. */
     readonly textMessage?: string;
     readonly token?: {
       readonly activationPref?: string;
@@ -39,7 +46,7 @@ export interface NiPayload {
       readonly activationCode?: string;
       readonly deviceType?: string;
       readonly tokenEventReasonCode?: string;
-      readonly tokenEventIndicator?: NiTokenEventIndicator;
+      readonly tokenEventIndicator?: NiTokenEventIndicator | (string & {}) | number;
     };
   };
 }
@@ -67,6 +74,11 @@ export interface NiAuth extends Pick<SharedSecretAuth, 'bearer' | 'allowIps'> {
 
 export type NiOptions = ProviderOptions & {
   readonly auth?: NiAuth | 'none';
+  /**
+   * The UTC offset of a `timestamp` sent without one: `'+04:00'` (default: the zone of NI's specification,
+   * `…SS.SSS+04:00`), `'Z'`, or any `±hh:mm`. NI's own samples mix `Z`, `+04:00` and no zone.
+   */
+  readonly timestampOffset?: string;
 };
 
 function niAuthenticator(auth: NiAuth) {
@@ -77,14 +89,60 @@ function niAuthenticator(auth: NiAuth) {
   return sharedSecretAuthenticator(auth, 'ni()', verifier ? { verifyBearer: (token) => verifier.verify(token) } : {});
 }
 
-const INDICATORS: Record<NiTokenEventIndicator, { state: TokenState; reason: string }> = {
+const INDICATORS: Readonly<Record<string, { state: TokenState; reason: string }>> = {
   3: { state: 'DELETED', reason: 'Deactivate' },
   4: { state: 'DELETED', reason: 'Delete' },
   6: { state: 'SUSPENDED', reason: 'Suspend' },
   7: { state: 'ACTIVE', reason: 'Resume' },
 };
 
-const NI_TYPES: ReadonlySet<string> = new Set<NiNotificationType>(['AC', 'TC', 'TD', 'TE']);
+const TOKEN_TYPES: ReadonlySet<string> = new Set<NiNotificationType>(['AC', 'TC', 'TD', 'TE']);
+/** A `type` safe to echo in the answer: NI expects its request type back; free text never is. */
+const ECHOABLE = /^[A-Za-z0-9_]{1,32}$/;
+
+/**
+ * NI names no token id. A token is the card (NI's external card id; a clear card number only as its keyed hash;
+ * without an id, the masked number within its client) in one token requestor (wallet) on one device type; each
+ * part is URI-encoded and the parts joined by `:`, so two different triples never make one reference.
+ */
+function tokenRefOf(details: NiPayload['details'], context: NormalizeContext): string {
+  const { card, token } = details;
+  const cardKey = card?.id?.value
+    ? (card.id.type === 'cardNumber' ? context.cardReference(card.id.value) : card.id.value)
+    : card?.maskedCardNumber ? `masked:${card.maskedCardNumber}@${card.clientId ?? card.clintId ?? ''}` : '';
+  return [cardKey, token?.requestorId ?? '', token?.deviceType ?? ''].map(encodeURIComponent).join(':');
+}
+
+function normalize(raw: NiPayload, options: NiOptions, context: NormalizeContext): NormalizedFields {
+  const occurredAt = parseProviderTime(raw.timestamp, options.timestampOffset ?? DEFAULT_OFFSET);
+  if (!TOKEN_TYPES.has(raw.type)) {
+    return { type: 'notification', kind: raw.type, tokenRef: raw.details?.card ? tokenRefOf(raw.details, context) : '', changes: [], occurredAt };
+  }
+  const { token } = raw.details;
+  const common = {
+    tokenRef: tokenRefOf(raw.details, context),
+    occurredAt,
+    changes: [],
+    ...(token?.tokenEventReasonCode ? { reasonCode: token.tokenEventReasonCode } : {}),
+  };
+  switch (raw.type) {
+    case 'AC':
+      return { ...common, type: 'token.activation_code', reason: 'Activation code', ...(token?.activationCode ? { activationCode: token.activationCode } : {}) };
+    case 'TC':
+      return { ...common, type: 'token.active', state: 'ACTIVE', reason: 'Token completion' };
+    case 'TE':
+      return { ...common, type: 'token.active', state: 'ACTIVE', reason: 'Token resume' };
+    default: {
+      const indicator = INDICATORS[String(token?.tokenEventIndicator ?? '')];
+      if (indicator) return { ...common, type: stateEventType(indicator.state), state: indicator.state, reason: indicator.reason };
+      // An indicator NI has not documented: the token changed in some way; fetch it to learn how.
+      return { ...common, type: 'token.updated', reason: 'Token event', changes: ['status'],
+        ...(token?.tokenEventIndicator !== undefined ? { reasonCode: String(token.tokenEventIndicator) } : {}) };
+    }
+  }
+}
+
+const DEFAULT_OFFSET = '+04:00';
 
 /** ISO 8583-style response codes NI reads in `response.status.code`. */
 function responseCode(status: number): string {
@@ -103,8 +161,8 @@ function acknowledge(outcome: DeliveryOutcome): Acknowledgement {
     status,
     body: {
       id: String(randomInt(1e11, 1e12)),
-      // Echo only a known type: a refused payload's free text (a code, a phone number) never comes back.
-      type: typeof requestType === 'string' && NI_TYPES.has(requestType) ? requestType : '',
+      // Echo the type of an accepted delivery when it is a plain code; of a refused one only a token type: free text never comes back.
+      type: typeof requestType === 'string' && (TOKEN_TYPES.has(requestType) || (outcome.ok && ECHOABLE.test(requestType))) ? requestType : '',
       timestamp: new Date().toISOString(),
       response: {
         status: { code: responseCode(status), description: outcome.ok ? 'successful' : outcome.error.code },
@@ -117,34 +175,24 @@ function acknowledge(outcome: DeliveryOutcome): Acknowledgement {
 export const ni = defineProvider<'ni', NiPayload, NiOptions>({
   name: 'ni',
   schema: loadSchema('ni'),
-  secretKeys: ['activationCode'],
-
-  authenticator: (options) => (options.auth && options.auth !== 'none' ? niAuthenticator(options.auth) : undefined),
-
-  eventId: (raw) => raw.id,
-
-  normalize(raw): NormalizedFields {
-    const { card, token } = raw.details;
-    const common = {
-      // NI names no token id: a token is the card (NI's id, else the masked number) within one token requestor.
-      tokenRef: `${card.id?.value ?? card.maskedCardNumber}:${token?.requestorId ?? ''}`,
-      occurredAt: parseProviderTime(raw.timestamp),
-      changes: [],
-      ...(token?.tokenEventReasonCode ? { reasonCode: token.tokenEventReasonCode } : {}),
-    };
-    switch (raw.type) {
-      case 'AC':
-        return { ...common, type: 'token.activation_code', reason: 'Activation code', ...(token?.activationCode ? { activationCode: token.activationCode } : {}) };
-      case 'TC':
-        return { ...common, type: 'token.active', state: 'ACTIVE', reason: 'Token completion' };
-      case 'TE':
-        return { ...common, type: 'token.active', state: 'ACTIVE', reason: 'Token resume' };
-      case 'TD': {
-        const { state, reason } = INDICATORS[token!.tokenEventIndicator!];
-        return { ...common, type: stateEventType(state), state, reason };
-      }
-    }
+  // Personal data and the one-time code: never stored in clear (sealed with the encryption key when one is set).
+  secretKeys: ['activationCode', 'textMessage', 'mobilePhone', 'email'],
+  secretFields: ['activationCode'],
+  /** A clear card number (`card.id.type: "cardNumber"`) is never stored, whatever its digits look like. */
+  redactPayload(raw) {
+    const id = raw.details?.card?.id;
+    if (id?.type !== 'cardNumber' || id.value === undefined) return raw;
+    return { ...raw, details: { ...raw.details, card: { ...raw.details.card, id: { ...id, value: REDACTED } } } };
   },
 
+  authenticator(options) {
+    if (options.timestampOffset !== undefined && !OFFSET.test(options.timestampOffset)) {
+      throw new ConfigurationError('ERR_NTW_OPTION', "ni() timestampOffset must be 'Z' or ±hh:mm, such as '+04:00'");
+    }
+    return options.auth && options.auth !== 'none' ? niAuthenticator(options.auth) : undefined;
+  },
+
+  eventId: (raw) => raw.id,
+  normalize,
   acknowledge,
 });

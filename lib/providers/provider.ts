@@ -3,7 +3,7 @@ import type { WebhookError } from '../errors';
 import { ConfigurationError } from '../errors';
 import type { AuthenticateFn, Authenticator } from '../auth/authenticator';
 
-export type { AuthenticateFn, Authenticator, DeliveryRequest } from '../auth/authenticator';
+export type { AuthenticateFn, Authenticator, DeliveryRequest, Verified } from '../auth/authenticator';
 
 /** A JSON Schema (draft-07 or 2019-09 as ajv understands it). */
 export type JsonSchema = Record<string, unknown>;
@@ -11,6 +11,7 @@ export type JsonSchema = Record<string, unknown>;
 /** What a provider's `normalize` returns; the pipeline adds `id`, `provider`, `receivedAt` and `stale`. */
 export interface NormalizedFields {
   readonly type: TokenEventType;
+  /** The token's identity within the provider; `''` when the notification names none. Never a card number: see `NormalizeContext.cardReference`. */
   readonly tokenRef: string;
   readonly state?: TokenState;
   readonly previousState?: TokenState;
@@ -20,6 +21,19 @@ export interface NormalizedFields {
   /** Defaults to the time of receipt when the provider gives none. */
   readonly occurredAt?: Date;
   readonly activationCode?: string;
+  /** `notification` events: the provider's own name for it. */
+  readonly kind?: string;
+}
+
+/** What `normalize` may use besides the payload. */
+export interface NormalizeContext {
+  /** Set when the authenticator verified only part of the body (its `Verified.scope`): nothing outside that part may decide anything. */
+  readonly scope?: string;
+  /**
+   * A stable, non-reversible reference for a card number: an HMAC-SHA256 under the `referenceKey` the app
+   * configured, `card_<base64url>`. Throws (the delivery is answered retry-later and reported) when no key is configured.
+   */
+  cardReference(cardNumber: string): string;
 }
 
 /** Options every provider accepts. */
@@ -30,10 +44,22 @@ export interface ProviderOptions {
   readonly limit?: number;
   /** Replaces the provider's JSON Schema. */
   readonly schema?: JsonSchema;
+  /**
+   * `true`: an authentic delivery that fails the schema or cannot be normalized is acknowledged, kept
+   * (protected as every payload is) and reported to `onError` (`ERR_NTW_QUARANTINED`), to be replayed once a
+   * schema or mapping override is in place. Default `false`: it is refused with `400 schema_violation`.
+   */
+  readonly quarantine?: boolean;
 }
 
 export type DeliveryOutcome =
-  | { readonly ok: true; readonly eventId: string; readonly duplicate: boolean; readonly payload: unknown }
+  | {
+    readonly ok: true; readonly eventId: string; readonly duplicate: boolean; readonly payload: unknown;
+    /** Kept for inspection instead of refused (the endpoint's `quarantine` option). */
+    readonly quarantined?: boolean;
+    /** A sender's health check, answered by the pipeline itself. */
+    readonly healthCheck?: boolean;
+  }
   | { readonly ok: false; readonly error: WebhookError; readonly payload: unknown };
 
 export interface Acknowledgement {
@@ -48,18 +74,22 @@ export interface Acknowledgement {
 export interface Provider<Name extends string = string, Raw = unknown, Options extends ProviderOptions = ProviderOptions> {
   readonly name: Name;
   readonly schema: JsonSchema;
-  /** Answer `GET` on the endpoint with 200 (a sender's health check). */
+  /** Answer a sender's health check with 200: a `GET`, or a `POST` with an empty body. */
   readonly healthCheck?: boolean;
-  /** Keys whose values are secrets: replaced before an event is persisted or logged. */
+  /** Payload keys whose values are secrets or personal data: replaced before anything is stored (sealed with the encryption key when one is set). */
   readonly secretKeys?: readonly string[];
+  /** Normalized event fields that are secrets (NI's `activationCode`): never stored in clear, sealed with the encryption key when one is set. */
+  readonly secretFields?: readonly string[];
+  /** The payload with fields removed that the key names alone cannot say are secret (a card number by its type field), before the generic redaction. */
+  redactPayload?(raw: Raw): Raw;
   /**
    * Called once when the endpoint is mounted: validate the options (throw `ConfigurationError`)
    * and return the check every delivery must pass, or `undefined` when the provider has none configured.
    */
   authenticator(options: Options): Authenticator | undefined;
   /** The notification id: the dedupe key. Must be the same on every retry of one notification. */
-  eventId(raw: Raw, rawBody: Buffer, options: Options): string;
-  normalize(raw: Raw, options: Options): NormalizedFields;
+  eventId(raw: Raw, rawBody: Buffer, options: Options, context: NormalizeContext): string;
+  normalize(raw: Raw, options: Options, context: NormalizeContext): NormalizedFields;
   /** The response the provider expects. Default: `jsonAcknowledgement`. */
   acknowledge?(outcome: DeliveryOutcome): Acknowledgement;
 }

@@ -3,33 +3,62 @@ import { stateEventType } from '../events';
 import { loadSchema } from '../schema-files';
 import type { SharedSecretAuth } from '../auth/shared-secret';
 import { sharedSecretAuthenticator } from '../auth/shared-secret';
-import type { ProviderOptions } from './provider';
+import type { NormalizedFields, ProviderOptions } from './provider';
 import { defineProvider } from './provider';
 
-/** A Token State Change Notification as TokenEx sends it. */
+interface TokenExMessage {
+  readonly messageId: string;
+  readonly conversationId?: string | null;
+  readonly tokenRequestorId?: string | null;
+  readonly tokenReferenceId: string;
+}
+
+/** A Token State Change Notification, or a Card Metadata Update Notification, as TokenEx sends them. */
 export interface TokenExPayload {
-  readonly token?: string;
-  readonly success?: 'true' | 'false';
-  readonly referenceNumber?: string;
-  readonly error?: string;
-  readonly message?: string;
-  readonly networkTokenStateChangeNotification: {
-    readonly messageId: string;
-    readonly conversationId?: string;
-    readonly tokenRequestorId?: string;
-    readonly tokenReferenceId: string;
-    readonly tokenTimestamp: string;
-    readonly requestReason?: string;
-    readonly requestReasonCode?: string;
-    readonly previousTokenState?: TokenState | '';
+  readonly token?: string | null;
+  /** A string in the notifications; a boolean in TokenEx's other network-token APIs. */
+  readonly success?: 'true' | 'false' | boolean | null;
+  readonly referenceNumber?: string | null;
+  readonly error?: string | null;
+  readonly message?: string | null;
+  readonly networkTokenStateChangeNotification?: TokenExMessage & {
+    readonly tokenTimestamp: string | number;
+    readonly requestReason?: string | null;
+    readonly requestReasonCode?: string | null;
+    readonly previousTokenState?: TokenState | '' | null;
     readonly currentTokenState: TokenState;
   };
+  /** Card metadata (card art, ...) changed. */
+  readonly networkTokenCardUpdateNotification?: TokenExMessage;
+  /** The same, as TokenEx's own example spells the key (with a leading space). */
+  readonly ' networkTokenCardUpdateNotification'?: TokenExMessage;
 }
 
 export type TokenExOptions = ProviderOptions & {
   /** TokenEx signs nothing: give it a shared secret (and/or a source-IP allow-list), or `'none'`. */
   readonly auth?: SharedSecretAuth | 'none';
 };
+
+const cardUpdateOf = (raw: TokenExPayload) => raw.networkTokenCardUpdateNotification ?? raw[' networkTokenCardUpdateNotification'];
+
+function normalize(raw: TokenExPayload): NormalizedFields {
+  const n = raw.networkTokenStateChangeNotification;
+  if (!n) {
+    // Card metadata changed: no state, no time; fetch the card's metadata to learn what.
+    const update = cardUpdateOf(raw)!;
+    return { type: 'token.updated', tokenRef: update.tokenReferenceId, reason: 'Card metadata updated', changes: ['metadata'] };
+  }
+  return {
+    type: stateEventType(n.currentTokenState),
+    state: n.currentTokenState,
+    ...(n.previousTokenState ? { previousState: n.previousTokenState } : {}),
+    tokenRef: n.tokenReferenceId,
+    ...(n.requestReason ? { reason: n.requestReason } : {}),
+    ...(n.requestReasonCode ? { reasonCode: n.requestReasonCode } : {}),
+    changes: n.requestReasonCode === 'RPAN_UPDATE' ? ['pan'] : [],
+    occurredAt: new Date(Number(n.tokenTimestamp)),
+  };
+}
 
 export const tokenex = defineProvider<'tokenex', TokenExPayload, TokenExOptions>({
   name: 'tokenex',
@@ -38,19 +67,6 @@ export const tokenex = defineProvider<'tokenex', TokenExPayload, TokenExOptions>
   authenticator: (options) =>
     options.auth && options.auth !== 'none' ? sharedSecretAuthenticator(options.auth, 'tokenex()') : undefined,
 
-  eventId: (raw) => raw.networkTokenStateChangeNotification.messageId,
-
-  normalize(raw) {
-    const n = raw.networkTokenStateChangeNotification;
-    return {
-      type: stateEventType(n.currentTokenState),
-      state: n.currentTokenState,
-      ...(n.previousTokenState ? { previousState: n.previousTokenState } : {}),
-      tokenRef: n.tokenReferenceId,
-      ...(n.requestReason ? { reason: n.requestReason } : {}),
-      ...(n.requestReasonCode ? { reasonCode: n.requestReasonCode } : {}),
-      changes: n.requestReasonCode === 'RPAN_UPDATE' ? ['pan'] : [],
-      occurredAt: new Date(Number(n.tokenTimestamp)),
-    };
-  },
+  eventId: (raw) => (raw.networkTokenStateChangeNotification ?? cardUpdateOf(raw)!).messageId,
+  normalize,
 });

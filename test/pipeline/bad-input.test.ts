@@ -9,23 +9,6 @@ import { DESCRIPTORS, descriptor } from '../providers/descriptors';
 
 type Path = (string | number)[];
 
-
-/** Fields whose unknown values must be refused, with a value no provider sends. */
-const ENUM_FIELDS: Record<string, Path[]> = {
-  cybersource: [['eventType'], ['payload', 'data', 'reason'], ['payload', 'data', '_links', 'tokenized-cards', 0, 'state']],
-  tokenex: [['success'], ['networkTokenStateChangeNotification', 'currentTokenState'], ['networkTokenStateChangeNotification', 'previousTokenState']],
-  ni: [['type'], ['details', 'token', 'tokenEventIndicator']],
-  firstoken: [['status']],
-};
-
-/** Fields that are required in a way `required` lists cannot show (conditional or alternative places). */
-const EXTRA_REQUIRED: Record<string, Path[][]> = {
-  cybersource: [],
-  tokenex: [],
-  ni: [[['details', 'token', 'tokenEventIndicator']], [['details', 'card', 'id'], ['details', 'card', 'maskedCardNumber']]],
-  firstoken: [[['status']], [['data', 'ft_token']]],
-};
-
 /** Every required path of a schema that a valid payload has (walking `properties`, `required` and `items`). */
 function requiredPaths(schema: JsonSchema, payload: unknown, prefix: Path = []): Path[] {
   const out: Path[] = [];
@@ -53,7 +36,7 @@ function edit(text: string, path: Path, change: (parent: any, key: string | numb
 
 const pointer = (path: Path) => `/${path.join('/')}`;
 
-for (const { name: provider, sample: name } of DESCRIPTORS) {
+for (const { name: provider, sample: name, refusedValues, alsoRequired } of DESCRIPTORS) {
   describe(`${provider}: bad input gets a documented 4xx, stores nothing, calls no handler`, () => {
     const base = fixture(provider, name).text;
     const schema = builtinProviders[provider as keyof typeof builtinProviders].schema;
@@ -86,7 +69,14 @@ for (const { name: provider, sample: name } of DESCRIPTORS) {
       const res = await request(receiver.app).post(`/webhooks/${provider}`).set(auth).send(Buffer.from(base));
       descriptor(provider).expectRejection(res, 415, 'unsupported_media_type');
     });
-    it('empty body → 400 empty_body', () => reject('', 400, 'empty_body'));
+    if (descriptor(provider).healthCheck) {
+      it('empty body → 200: the provider\'s health check (a POST without a body), nothing stored', async () => {
+        const res = await deliver(receiver.app, provider, '', {});
+        expect([res.status, res.body]).to.deep.equal([200, { status: 'ok' }]);
+      });
+    } else {
+      it('empty body → 400 empty_body', () => reject('', 400, 'empty_body'));
+    }
     it('a body over 64 KiB → 413 payload_too_large', () => reject(`{"pad":"${'x'.repeat(70 * 1024)}"}`, 413, 'payload_too_large'));
     it('a GET or PUT is not a delivery', async () => {
       const put = await request(receiver.app).put(`/webhooks/${provider}`).set('content-type', 'application/json').send(base);
@@ -109,7 +99,7 @@ for (const { name: provider, sample: name } of DESCRIPTORS) {
       });
     }
 
-    for (const group of EXTRA_REQUIRED[provider]!) {
+    for (const group of alsoRequired) {
       it(`missing ${group.map(pointer).join(' and ')} → 400 schema_violation`, async () => {
         let body = base;
         for (const path of group) body = edit(body, path, (parent, key) => { if (parent) delete parent[key]; });
@@ -117,7 +107,7 @@ for (const { name: provider, sample: name } of DESCRIPTORS) {
       });
     }
 
-    for (const path of ENUM_FIELDS[provider]!) {
+    for (const path of refusedValues) {
       it(`unknown value at ${pointer(path)} → 400 schema_violation`, async () => {
         const res = await reject(edit(base, path, (parent, key) => { parent[key] = 'NOT_A_KNOWN_VALUE'; }), 400, 'schema_violation');
         expect(JSON.stringify(res.body)).to.not.include('NOT_A_KNOWN_VALUE');

@@ -45,6 +45,10 @@ export interface ProviderDescriptor {
   readonly expected: Readonly<Record<string, Expected>>;
   /** A fixture for tests that need one ordinary delivery, and one that changes a token to SUSPENDED or DELETED. */
   readonly sample: string;
+  /** Paths in `sample` where a value the provider never sends is refused (`schema_violation`). */
+  readonly refusedValues: readonly (string | number)[][];
+  /** Groups of paths in `sample` required in a way the schema's `required` lists do not show (alternative places): removing a group is refused. */
+  readonly alsoRequired: readonly (string | number)[][][];
   /** Answers GET with 200 (Cybersource's health check). */
   readonly healthCheck: boolean;
   /** The header its credentials travel in. */

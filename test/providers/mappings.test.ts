@@ -91,9 +91,9 @@ describe('provider mappings beyond the seed examples', () => {
       }));
       expect(event.occurredAt.toISOString()).to.equal('2022-11-09T11:00:03.125Z');
     });
-    it('identifies the token by the masked card number when NI gives no card id', async () => {
+    it('identifies the token by the masked card number within its client when NI gives no card id', async () => {
       const { event } = await normalized('ni', edited('ni', 'sample-request-for-tc', (p) => { delete p.details.card.id; }));
-      expect(event.tokenRef).to.equal('529135XXXXXX4488:50110030273');
+      expect(event.tokenRef).to.equal(`${encodeURIComponent('masked:529135XXXXXX4488@1234567')}:50110030273:16`);
     });
     it('keeps a non-empty tokenEventReasonCode', async () => {
       const { event } = await normalized('ni', edited('ni', 'sample-request-for-td', (p) => { p.details.token.tokenEventReasonCode = 'CARDHOLDER'; }));

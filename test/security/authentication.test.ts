@@ -8,7 +8,7 @@ import type { AuthenticateFn, ProviderOptions, WebhookMiddleware } from '../../l
 import { fixture } from '../helpers/fixtures';
 import { descriptor } from '../providers/descriptors';
 import {
-  BASIC, CS_FOREIGN_KEY, CS_KEYS, NI_STATIC, SECRETS, T0, TOLERANCE,
+  BASIC, CS_FOREIGN_KEY, CS_KEYS, FUTURE_TOLERANCE, NI_STATIC, SECRETS, T0, TOLERANCE,
   csSignature, post, rejectionCode, securityReceiver, validHeaders,
 } from './support';
 import type { ProviderName, SecurityReceiver } from './support';
@@ -57,8 +57,8 @@ describe('security: authentication of every provider', () => {
         const h = csSignature(body);
         return h.replace(/sig=.*/, `sig=${createHmac('sha256', Buffer.from(CS_KEYS['key-2025'], 'base64')).update(body).digest('base64')}`);
       },
-      'replayed: t older than the 5-minute tolerance': () => csSignature(body, { t: T0 - TOLERANCE - 1 }),
-      'future-dated: t beyond the tolerance': () => csSignature(body, { t: T0 + TOLERANCE + 1 }),
+      'replayed: t older than the 60-minute tolerance': () => csSignature(body, { t: T0 - TOLERANCE - 1 }),
+      'future-dated: t beyond the 5-minute allowance': () => csSignature(body, { t: T0 + FUTURE_TOLERANCE + 1 }),
       't in seconds instead of ms': () => csSignature(body, { t: Math.floor(T0 / 1000) }),
     };
     for (const [name, header] of Object.entries(rejected)) {
@@ -78,8 +78,8 @@ describe('security: authentication of every provider', () => {
     const accepted: Record<string, (b: string) => string> = {
       'the newer key (key-2025)': (b) => csSignature(b, { keyId: 'key-2025' }),
       'the older key still configured (key-2024)': (b) => csSignature(b, { keyId: 'key-2024' }),
-      't exactly 5 minutes old': (b) => csSignature(b, { t: T0 - TOLERANCE }),
-      't exactly 5 minutes ahead': (b) => csSignature(b, { t: T0 + TOLERANCE }),
+      't exactly 60 minutes old': (b) => csSignature(b, { t: T0 - TOLERANCE }),
+      't exactly 5 minutes ahead': (b) => csSignature(b, { t: T0 + FUTURE_TOLERANCE }),
       'parts spaced and reordered': (b) => { const [t, k, s] = csSignature(b).split(';'); return ` ${s} ; ${k} ;${t}`; },
       'the <t>.<JSON of payload> construction': (b) => csSignature(JSON.stringify((JSON.parse(b) as { payload: unknown }).payload)),
     };
@@ -94,11 +94,25 @@ describe('security: authentication of every provider', () => {
 
     it('honours a configured tolerance and the injected clock', async () => {
       const webhooks = createTokenWebhooks({ pruneIntervalMs: false });
-      const app = express().use('/cs', webhooks.cybersource({ keys: CS_KEYS, tolerance: 1000, now: () => T0 }));
+      const app = express().use('/cs', webhooks.cybersource({ keys: CS_KEYS, toleranceMs: 1000, futureToleranceMs: 500, now: () => T0 }));
       const send = (t: number) => request(app).post('/cs').set({ 'content-type': 'application/json', 'v-c-signature': csSignature(body, { t }) }).send(body);
       expect((await send(T0 - 1001)).status).to.equal(401);
-      expect((await send(T0 + 1001)).status).to.equal(401);
+      expect((await send(T0 + 501)).status).to.equal(401);
+      expect((await send(T0 + 500)).status).to.equal(200);
       expect((await send(T0 - 1000)).status).to.equal(200);
+    });
+
+    it('by default accepts a t up to 60 minutes old (Cybersource\'s own sample and cartridge) and 5 minutes ahead', async () => {
+      const webhooks = createTokenWebhooks({ pruneIntervalMs: false });
+      const app = express().use('/cs', webhooks.cybersource({ keys: CS_KEYS, now: () => T0 }));
+      const send = (t: number, id: string) => {
+        const b = body.replace('3904693A51027574XXXXAF598E0AA195', id);
+        return request(app).post('/cs').set({ 'content-type': 'application/json', 'v-c-signature': csSignature(b, { t }) }).send(b);
+      };
+      expect((await send(T0 - 3_600_000, 'a')).status).to.equal(200);
+      expect((await send(T0 - 3_600_001, 'b')).status).to.equal(401);
+      expect((await send(T0 + 300_000, 'c')).status).to.equal(200);
+      expect((await send(T0 + 300_001, 'd')).status).to.equal(401);
     });
 
     it('refuses to start without keys, with a clear error, unless auth is explicitly none', () => {

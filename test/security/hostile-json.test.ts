@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import express from 'express';
 import { fixture } from '../helpers/fixtures';
 import { PROVIDERS, post, rejectionCode, securityReceiver, validHeaders } from './support';
+import { descriptor } from '../providers/descriptors';
 import type { ProviderName } from './support';
 import { hasDuplicateKey } from '../../lib/pipeline/duplicate-keys';
 
@@ -46,6 +47,10 @@ describe('security: hostile JSON is refused before any handler, for every provid
           const r = securityReceiver();
           const body = make(BASE[provider]);
           const res = await post(r.app, provider, body, validHeaders(provider, body));
+          if (body.length === 0 && descriptor(provider).healthCheck) {
+            expect([res.status, res.body]).to.deep.equal([200, { status: 'ok' }]); // the provider's health check
+            return;
+          }
           expect(res.status, res.text).to.equal(status);
           expect(rejectionCode(provider, res)).to.equal(code);
           expect(r.recorder.calls).to.have.length(0);

@@ -15,7 +15,9 @@ export type { ProviderName };
 
 /** The fixed clock of every security test: 2025-07-03T10:30:00Z. */
 export const T0 = Date.UTC(2025, 6, 3, 10, 30);
-export const TOLERANCE = 5 * 60 * 1000;
+/** Cybersource's default signature window: 60 minutes back (its own sample and cartridge), 5 minutes ahead. */
+export const TOLERANCE = 60 * 60 * 1000;
+export const FUTURE_TOLERANCE = 5 * 60 * 1000;
 
 /** Two Cybersource keys configured at once (rotation), and one nobody configured. */
 export const CS_KEYS = {

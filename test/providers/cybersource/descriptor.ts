@@ -6,6 +6,9 @@ export const cybersource: ProviderDescriptor = {
   seedFile: 'cybersource-tms-network-token-notifications.txt',
   seedFolders: [''],
   sample: 'network-token-suspended',
+  // Unknown event types, reasons and link states are accepted (recorded, no state change): nothing is refused by value.
+  refusedValues: [],
+  alsoRequired: [],
   healthCheck: true,
   credentialHeader: 'v-c-signature',
   credentials: (body, c) => ({ 'v-c-signature': cybersourceSignature(body, c.cybersource, c.now?.()) }),

@@ -6,6 +6,8 @@ export const firstoken: ProviderDescriptor = {
   seedFile: 'firstoken-integration-flows.txt',
   seedFolders: [],
   sample: 'suspended',
+  refusedValues: [['status']],
+  alsoRequired: [[['status']], [['data', 'ft_token']]],
   healthCheck: false,
   credentialHeader: 'authorization',
   credentials: (_body, c) => bearerCredentials(c.bearer),

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import type { ProviderDescriptor } from '../descriptor';
 import { bearerCredentials } from '../descriptor';
 
-const NI_TOKEN = '52913582186153682368:50110030273';
+/** NI's external card id, its token requestor and device type. */
+const NI_TOKEN = '52913582186153682368:50110030273:16';
 const NI_ID = 'b876d568-8411-4638-bdef-a1a188a4773b';
 
 interface NiAnswer {
@@ -20,6 +21,9 @@ export const ni: ProviderDescriptor = {
   seedFile: 'network-international-token-notification.txt',
   seedFolders: ['', 'responses'],
   sample: 'sample-request-for-td',
+  // Other NI webhook types and undocumented token event indicators are accepted: nothing is refused by value.
+  refusedValues: [],
+  alsoRequired: [[['details', 'card', 'id'], ['details', 'card', 'maskedCardNumber']]],
   healthCheck: false,
   credentialHeader: 'authorization',
   credentials: (_body, c) => bearerCredentials(c.niBearer ?? c.bearer),
@@ -44,7 +48,8 @@ export const ni: ProviderDescriptor = {
   },
   expected: {
     'sample-request-for-tc': { id: NI_ID, type: 'token.active', state: 'ACTIVE', tokenRef: NI_TOKEN, occurredAt: '2022-11-09T11:00:03.000Z', kinds: ['active'] },
-    'sample-request-for-ac': { id: NI_ID, type: 'token.activation_code', tokenRef: NI_TOKEN, activationCode: '1234', kinds: [] },
+    // The AC sample names no device type.
+    'sample-request-for-ac': { id: NI_ID, type: 'token.activation_code', tokenRef: '52913582186153682368:50110030273:', activationCode: '1234', kinds: [] },
     'sample-request-for-td': { id: NI_ID, type: 'token.deleted', state: 'DELETED', tokenRef: NI_TOKEN, reason: 'Deactivate', kinds: ['deleted'] },
     'sample-request-for-te': { id: NI_ID, type: 'token.active', state: 'ACTIVE', tokenRef: NI_TOKEN, reason: 'Token resume', kinds: ['active'] },
   },

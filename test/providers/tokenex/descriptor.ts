@@ -6,6 +6,8 @@ export const tokenex: ProviderDescriptor = {
   seedFile: 'tokenex-token-state-change-notification.txt',
   seedFolders: [''],
   sample: 'request',
+  refusedValues: [['success'], ['networkTokenStateChangeNotification', 'currentTokenState'], ['networkTokenStateChangeNotification', 'previousTokenState']],
+  alsoRequired: [[['networkTokenStateChangeNotification']]],
   healthCheck: false,
   credentialHeader: 'authorization',
   credentials: (_body, c) => bearerCredentials(c.bearer),

@@ -1,0 +1,35 @@
+import { ReportedError } from '../errors';
+import type { WebhookError } from '../errors';
+import { storageCall } from '../delivery/storage-call';
+import { logger } from '../log';
+import { contentId } from './canonical-json';
+import type { DeliveryCore } from './core';
+import type { Endpoint } from './endpoint';
+
+const log = logger('quarantine');
+
+/**
+ * An authentic delivery the endpoint cannot read (schema or mapping), kept instead of refused: acknowledged,
+ * stored under an id derived from its content (redacted as every payload is, the clear one sealed when a key is
+ * set), reported to `onError` (`ERR_NTW_QUARANTINED`), and replayable once a schema or mapping override is in place.
+ */
+export async function quarantine(endpoint: Endpoint, core: DeliveryCore, payload: unknown, error: WebhookError): Promise<{ eventId: string; duplicate: boolean }> {
+  const provider = endpoint.provider.name;
+  const id = `quarantine:${contentId(payload).slice('sha256:'.length)}`;
+  const reason = `${error.code}: ${(error.issues ?? []).map((i) => `${i.path} ${i.message}`).join('; ')}`.slice(0, 500);
+  const receivedAt = core.now();
+  const admission = await storageCall(core, 'admit', { provider, eventId: id }, async () => {
+    await core.ready();
+    return core.storage.admit({
+      provider, id, type: 'unreadable', tokenRef: '', occurredAt: receivedAt, receivedAt, fingerprint: id,
+      body: core.codec.encodeUnreadable(payload, endpoint.redact(payload)),
+    }, { as: 'quarantined', error: reason });
+  });
+  if (admission.admitted) {
+    log('%s %s quarantined: %s', provider, id, reason);
+    core.reportError(new ReportedError('ERR_NTW_QUARANTINED',
+      `an authentic ${provider} delivery could not be read and was quarantined as ${id} (${reason}); fix the schema or mapping, then replay it`),
+    { provider, eventId: id });
+  }
+  return { eventId: id, duplicate: !admission.admitted };
+}

@@ -1,0 +1,78 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Authenticator } from '../auth/authenticator';
+import { ConfigurationError } from '../errors';
+import { logger } from '../log';
+
+const log = logger('firstoken');
+
+/**
+ * Firstoken's webhook signature, `Firstoken-Signature: t=<unix seconds>,s=<hex>`. Firstoken's page gives the
+ * header and says the hash is made with the Webhook Key; it does not give the signed message. The default is
+ * the common construction, HMAC-SHA256 over `<t>.<raw body>` keyed by the Webhook Key's UTF-8 bytes, as hex:
+ * an assumption, overridable with `signedMessage`.
+ */
+export interface FirstokenSignatureOptions {
+  /** The Webhook Key(s) from the Firstoken Console; several while you rotate. */
+  readonly signingKeys: string | readonly string[];
+  /** How far `t` may be from now, either way, in ms. Default 300000. */
+  readonly toleranceMs?: number;
+  /** The message the signature covers, given `t` as sent and the exact body. Default `` `${t}.${rawBody}` ``. */
+  readonly signedMessage?: (t: string, rawBody: Buffer) => Buffer | string;
+  /** Clock in ms since the epoch (tests). Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** `t` and every `s` of the header (several while Firstoken rotates), or `undefined`. */
+export function parseFirstokenSignature(value: string | string[] | undefined): { t: string; signatures: Buffer[] } | undefined {
+  if (typeof value !== 'string' || value.length > 2048) return undefined;
+  let t: string | undefined;
+  const signatures: Buffer[] = [];
+  for (const part of value.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) continue;
+    const name = part.slice(0, eq).trim();
+    const v = part.slice(eq + 1).trim();
+    if (name === 't' && t === undefined) t = v;
+    else if (name === 's' && /^[0-9a-fA-F]{64}$/.test(v)) signatures.push(Buffer.from(v, 'hex'));
+  }
+  if (!t || !/^\d{1,16}$/.test(t) || signatures.length === 0) return undefined;
+  return { t, signatures };
+}
+
+export function firstokenSignatureAuthenticator(options: FirstokenSignatureOptions): Authenticator {
+  const keys = (typeof options.signingKeys === 'string' ? [options.signingKeys] : [...options.signingKeys]).map((k) => {
+    if (typeof k !== 'string' || k.length < 16) throw new ConfigurationError('ERR_NTW_FIRSTOKEN_KEY', 'firstoken() signing keys must be strings of at least 16 characters');
+    return Buffer.from(k, 'utf8');
+  });
+  if (keys.length === 0) throw new ConfigurationError('ERR_NTW_FIRSTOKEN_KEY', 'firstoken() needs at least one signing key');
+  const tolerance = options.toleranceMs ?? 300_000;
+  if (typeof tolerance !== 'number' || !Number.isFinite(tolerance) || tolerance < 0) {
+    throw new ConfigurationError('ERR_NTW_TOLERANCE', 'toleranceMs must be a non-negative number of milliseconds');
+  }
+  const message = options.signedMessage ?? ((t: string, rawBody: Buffer) => Buffer.concat([Buffer.from(`${t}.`), rawBody]));
+  const now = options.now ?? Date.now;
+  return {
+    requiresRawBody: true,
+    authenticate(req, rawBody) {
+      const header = parseFirstokenSignature(req.headers['firstoken-signature']);
+      if (!header) {
+        log('refused: Firstoken-Signature missing or malformed');
+        return false;
+      }
+      // Unix seconds, as Firstoken documents; 13 digits are read as milliseconds.
+      const at = header.t.length >= 13 ? Number(header.t) : Number(header.t) * 1000;
+      if (Math.abs(now() - at) > tolerance) {
+        log('refused: t outside the %d ms window', tolerance);
+        return false;
+      }
+      const signed = message(header.t, rawBody);
+      let found = false;
+      for (const key of keys) {
+        const expected = createHmac('sha256', key).update(signed).digest();
+        for (const s of header.signatures) found = timingSafeEqual(expected, s) || found; // every pair compared
+      }
+      if (!found) log('refused: signature does not match');
+      return found;
+    },
+  };
+}
