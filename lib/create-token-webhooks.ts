@@ -13,6 +13,7 @@ import { Dedupe } from './pipeline/dedupe';
 import { resolveEndpoint } from './pipeline/endpoint';
 import type { Endpoint } from './pipeline/endpoint';
 import { replayQuarantined } from './pipeline/replay-quarantined';
+import { QUARANTINE_PREFIX } from './pipeline/quarantine';
 import { cardReferences } from './pipeline/card-reference';
 import { deliver } from './pipeline/deliver';
 import { acknowledge } from './pipeline/acknowledge';
@@ -162,16 +163,19 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     listEvents,
     async replay(eventId, provider) {
       await ready();
-      let replayed = 0;
-      for (const [name, mounted] of endpoints) {
-        if (provider !== undefined && name !== provider) continue;
-        const entry = await storage.getEntry({ provider: name, id: eventId });
-        if (entry?.status === 'quarantined' && await replayQuarantined(mounted, core, entry)) replayed++;
+      if (eventId.startsWith(QUARANTINE_PREFIX)) {
+        let replayed = 0;
+        for (const [name, mounted] of endpoints) {
+          if (provider !== undefined && name !== provider) continue;
+          const entry = await storage.getEntry({ provider: name, id: eventId });
+          if (entry?.status === 'quarantined' && await replayQuarantined(mounted, core, entry)) replayed++;
+        }
+        return replayed;
       }
       const keys = await storage.requeue(eventId, provider);
       if (settings.mode === 'inbox') worker.wake();
       else for (const key of keys) await worker.runOne(key);
-      return replayed + keys.length;
+      return keys.length;
     },
     prune,
     async ready() {

@@ -5,7 +5,7 @@ export type {
   ActiveEventOf, SuspendedEventOf, DeletedEventOf, UpdateEventOf,
 } from './types';
 export * from './events';
-export { WebhookError, ConfigurationError, DELIVERY_ERRORS } from './errors';
+export { WebhookError, ConfigurationError, ReportedError, DELIVERY_ERRORS } from './errors';
 export type { DeliveryErrorCode, SchemaIssue } from './errors';
 export { defineProvider, jsonAcknowledgement } from './providers/provider';
 export type {
@@ -31,4 +31,4 @@ export type { DeliveryInput } from './pipeline/read-body';
 export type { DeliveryResponse } from './pipeline/acknowledge';
 export type { EncryptionKey } from './delivery/secret-box';
 export type { RenewalSchedule } from './delivery/lease-heartbeat';
-export { redactText } from './redact';
+export { redactText, isCardNumber } from './redact';

@@ -8,6 +8,9 @@ import type { Endpoint } from './endpoint';
 
 const log = logger('quarantine');
 
+/** Quarantined deliveries have ids of their own, derived from their content: `quarantine:<sha-256>`. */
+export const QUARANTINE_PREFIX = 'quarantine:';
+
 /**
  * An authentic delivery the endpoint cannot read (schema or mapping), kept instead of refused: acknowledged,
  * stored under an id derived from its content (redacted as every payload is, the clear one sealed when a key is
@@ -15,7 +18,7 @@ const log = logger('quarantine');
  */
 export async function quarantine(endpoint: Endpoint, core: DeliveryCore, payload: unknown, error: WebhookError): Promise<{ eventId: string; duplicate: boolean }> {
   const provider = endpoint.provider.name;
-  const id = `quarantine:${contentId(payload).slice('sha256:'.length)}`;
+  const id = `${QUARANTINE_PREFIX}${contentId(payload).slice('sha256:'.length)}`;
   const reason = `${error.code}: ${(error.issues ?? []).map((i) => `${i.path} ${i.message}`).join('; ')}`.slice(0, 500);
   const receivedAt = core.now();
   const admission = await storageCall(core, 'admit', { provider, eventId: id }, async () => {

@@ -54,8 +54,9 @@ function decodeKeys(keys: Readonly<Record<string, string>>): Map<string, Buffer>
   const decoded = new Map<string, Buffer>();
   for (const [keyId, key] of Object.entries(keys)) {
     const bytes = typeof key === 'string' && BASE64.test(key) ? Buffer.from(key, 'base64') : Buffer.alloc(0);
-    if (bytes.length < 16) {
-      throw new ConfigurationError('ERR_NTW_CYBERSOURCE_KEY', `Cybersource key "${keyId}" must be base64 of at least 16 bytes`);
+    // Cybersource issues 32-byte keys; its documentation's example key has 8.
+    if (bytes.length < 8) {
+      throw new ConfigurationError('ERR_NTW_CYBERSOURCE_KEY', `Cybersource key "${keyId}" must be base64 of at least 8 bytes (Cybersource issues 32)`);
     }
     decoded.set(keyId, bytes);
   }

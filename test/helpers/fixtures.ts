@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface Fixture {
@@ -13,6 +13,7 @@ const root = join(__dirname, '..', 'providers');
 /** The example payloads of one provider (`test/providers/<provider>/fixtures/[<folder>/]*.json`). */
 export function fixtures(provider: string, folder = ''): Fixture[] {
   const dir = join(root, provider, 'fixtures', folder);
+  if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
@@ -22,8 +23,10 @@ export function fixtures(provider: string, folder = ''): Fixture[] {
     });
 }
 
+/** One fixture by name; `folder/name` for a fixture in a sub-folder (`documented/…`). */
 export function fixture(provider: string, name: string): Fixture {
-  const found = fixtures(provider).find((f) => f.name === name);
+  const slash = name.lastIndexOf('/');
+  const found = fixtures(provider, slash < 0 ? '' : name.slice(0, slash)).find((f) => f.name === name.slice(slash + 1));
   if (!found) throw new Error(`no fixture ${provider}/${name}`);
   return found;
 }

@@ -119,7 +119,7 @@ describe('security: authentication of every provider', () => {
       const webhooks = createTokenWebhooks({ pruneIntervalMs: false });
       expect(() => webhooks.cybersource()).to.throw(ConfigurationError, /keys.*v-c-signature/).with.property('code', 'ERR_NTW_CYBERSOURCE_KEY');
       expect(() => webhooks.cybersource({ keys: {} })).to.throw(ConfigurationError);
-      expect(() => webhooks.cybersource({ keys: { short: Buffer.alloc(8).toString('base64') } })).to.throw(ConfigurationError);
+      expect(() => webhooks.cybersource({ keys: { short: Buffer.alloc(7).toString('base64') } })).to.throw(ConfigurationError);
     });
 
     it("auth: 'none' starts, with a process warning", async () => {
