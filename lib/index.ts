@@ -23,6 +23,7 @@ export { sharedSecretAuthenticator } from './auth/shared-secret';
 export { oauthTokenEndpoint } from './auth/oauth-token-endpoint';
 export type { OAuthTokenEndpoint, OAuthTokenVerifier } from './auth/oauth-token-endpoint';
 export type { OAuthClient, OAuthClientCredentialsOptions } from './auth/client-credentials';
+export type { ThrottleOptions } from './auth/failure-throttle';
 export { MemoryStorage } from './storage/memory';
 export { decideProjection } from './storage/projection';
 export type * from './storage/storage';

@@ -2,6 +2,7 @@ import { hkdfSync } from 'node:crypto';
 import { ConfigurationError } from '../errors';
 import { constantTimeEqual } from './constant-time';
 import type { TokenKey } from './signed-token';
+import type { ThrottleOptions } from './failure-throttle';
 
 export interface OAuthClient {
   readonly clientId: string;
@@ -22,6 +23,12 @@ export interface OAuthClientCredentialsOptions {
   readonly clockTolerance?: number;
   /** Clock in ms since the epoch (tests). Default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * Limits on failed client authentications, per client id and per source address (default 10 and 50 in 15
+   * minutes), answered `429` with `Retry-After`; `false` turns them off. Counts live in an express-rate-limit
+   * store: share one across instances with its `store` option.
+   */
+  readonly throttle?: ThrottleOptions | false;
 }
 
 export interface ClientCredentials {

@@ -5,6 +5,7 @@ import { logger } from '../log';
 import type { OAuthClientCredentialsOptions } from './client-credentials';
 import { clientCredentials } from './client-credentials';
 import { signToken, verifyToken } from './signed-token';
+import { FailureThrottle } from './failure-throttle';
 
 const log = logger('oauth');
 const BODY_LIMIT = 8 * 1024;
@@ -24,7 +25,7 @@ export interface OAuthTokenEndpoint extends OAuthTokenVerifier {
   readonly audience: string;
 }
 
-type OAuthError = 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'server_error';
+type OAuthError = 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'server_error' | 'temporarily_unavailable';
 
 interface TokenRequest extends IncomingMessage {
   body?: unknown;
@@ -44,7 +45,7 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 }
 
 class TokenRequestError extends Error {
-  constructor(readonly error: OAuthError, readonly status: number, description: string) {
+  constructor(readonly error: OAuthError, readonly status: number, description: string, readonly retryAfter?: number) {
     super(description);
   }
 }
@@ -120,12 +121,23 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
  */
 export function oauthTokenEndpoint(options: OAuthClientCredentialsOptions, audience: string): OAuthTokenEndpoint {
   const credentials = clientCredentials(options, audience);
+  const throttle = options.throttle === false ? undefined : new FailureThrottle(options.throttle);
 
   async function issue(req: TokenRequest): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number }> {
     if (req.method !== 'POST') throw fail('invalid_request', 405, 'Use POST.');
+    const address = (req as { ip?: string }).ip ?? req.socket?.remoteAddress;
+    const refuse = async (clientId: string | undefined) => {
+      await throttle?.failed(address, clientId);
+      return fail('invalid_client', 401, 'Client authentication failed.');
+    };
+    const throttled = async (clientId: string | undefined) => {
+      const wait = await throttle?.retryAfter(address, clientId);
+      if (wait !== undefined) throw new TokenRequestError('temporarily_unavailable', 429, `Too many failed attempts: retry in ${wait} seconds.`, wait);
+    };
+    await throttled(undefined);
     const authorization = req.headers.authorization;
     const basic = basicCredentials(authorization);
-    if (authorization && !basic) throw fail('invalid_client', 401, 'Client authentication failed.');
+    if (authorization && !basic) throw await refuse(undefined);
     const params = await readParams(req);
     if (!params.grant_type) throw fail('invalid_request', 400, 'grant_type is required.');
     if (params.grant_type !== 'client_credentials') throw fail('unsupported_grant_type', 400, 'Only client_credentials is supported.');
@@ -133,8 +145,10 @@ export function oauthTokenEndpoint(options: OAuthClientCredentialsOptions, audie
     if (basic && inBody) throw fail('invalid_request', 400, 'Use one client authentication method.');
     const id = basic?.id ?? params.client_id ?? '';
     const secret = basic?.secret ?? params.client_secret ?? '';
+    await throttled(id || undefined);
     const key = credentials.match(id, secret);
-    if (!key) throw fail('invalid_client', 401, 'Client authentication failed.');
+    if (!key) throw await refuse(id || undefined);
+    await throttle?.succeeded(id);
     const accessToken = signToken(key, audience, credentials.ttl, credentials.now());
     return { access_token: accessToken, token_type: 'Bearer', expires_in: credentials.ttl };
   }
@@ -151,6 +165,7 @@ export function oauthTokenEndpoint(options: OAuthClientCredentialsOptions, audie
         const headers: Record<string, string> = {};
         if (error.status === 401) headers['WWW-Authenticate'] = 'Basic realm="network-token-webhooks", charset="UTF-8"';
         if (error.status === 405) headers.Allow = 'POST';
+        if (error.retryAfter !== undefined) headers['Retry-After'] = String(error.retryAfter);
         send(res, error.status, { error: error.error, error_description: error.message }, headers);
         if (!req.readableEnded) req.resume();
       },
