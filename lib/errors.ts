@@ -7,6 +7,8 @@ import type { TokenEvent } from './events';
 export const DELIVERY_ERRORS = {
   unsupported_media_type: { status: 415, retryable: false, message: 'Content-Type must be application/json (UTF-8).' },
   payload_too_large: { status: 413, retryable: false, message: 'Request body exceeds the size limit.' },
+  unsupported_content_encoding: { status: 415, retryable: false, message: 'Content-Encoding must be gzip, deflate, br or identity (one coding).' },
+  body_timeout: { status: 408, retryable: true, message: 'The request body did not arrive in time.' },
   empty_body: { status: 400, retryable: false, message: 'Request body is empty.' },
   invalid_body: { status: 400, retryable: false, message: 'Request body could not be read.' },
   invalid_json: { status: 400, retryable: false, message: 'Request body is not valid JSON.' },
@@ -15,6 +17,7 @@ export const DELIVERY_ERRORS = {
   json_array_too_long: { status: 400, retryable: false, message: 'Request body has an array longer than allowed.' },
   duplicate_json_key: { status: 400, retryable: false, message: 'Request body repeats a key within one object.' },
   schema_violation: { status: 400, retryable: false, message: 'Request body does not match the provider schema.' },
+  unstorable_id: { status: 400, retryable: false, message: 'The notification id or token reference holds characters no provider sends (control characters, unpaired surrogates) or is too long.' },
   unauthorized: { status: 401, retryable: false, message: 'Authentication failed.' },
   method_not_allowed: { status: 405, retryable: false, message: 'Only POST delivers events.' },
   in_progress: { status: 409, retryable: true, message: 'This event is being processed; retry later.' },

@@ -13,25 +13,39 @@ import { respond } from './respond';
 /** An Express-compatible request handler (Express 4 and 5), typed on Node's own request and response. */
 export type WebhookMiddleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
 
+/** An unread body up to this size is drained after the answer, so the connection can serve the next request. */
+const DRAIN_BOUND = 64 * 1024;
+
+/**
+ * After the answer, a body left unread (refused before it was read, too large, too slow) is drained only when it
+ * is small and announced; otherwise the connection is closed, so a sender cannot make us read gigabytes.
+ */
+function closeOrDrain(req: IncomingMessage): boolean {
+  if (req.readableEnded) return false;
+  const length = Number(req.headers['content-length']);
+  return !(Number.isFinite(length) && length <= DRAIN_BOUND);
+}
+
 /** The Node/Express adapter around `deliver`: read the request, run the pipeline, write the answer. */
 export function nodeMiddleware(endpoint: Endpoint, core: DeliveryCore): WebhookMiddleware {
+  const limits = { limit: endpoint.limit, bodyTimeoutMs: endpoint.bodyTimeoutMs };
   return function webhookEndpoint(req, res, next) {
     const run = async (): Promise<DeliveryOutcome> => {
       try {
         if (isHealthCheck(endpoint.provider, { method: req.method ?? '', headers: req.headers })) return deliver(endpoint, core, { method: req.method ?? '', headers: req.headers });
         if (req.method !== 'POST') throw new WebhookError('method_not_allowed');
-        return await deliver(endpoint, core, await readRequest(req as MaybeParsedRequest, endpoint.limit));
+        return await deliver(endpoint, core, await readRequest(req as MaybeParsedRequest, limits));
       } catch (error) {
         if (error instanceof WebhookError) return { ok: false, error, payload: undefined };
         throw error;
       }
     };
     run().then((outcome) => {
-      const oversized = !outcome.ok && outcome.error.code === 'payload_too_large';
-      // An oversized body is not drained (it may be huge): the connection closes after the answer.
-      if (oversized && !res.headersSent) res.setHeader('connection', 'close');
+      const close = closeOrDrain(req) || (!outcome.ok && outcome.error.code === 'body_timeout');
+      if (close && !res.headersSent) res.setHeader('connection', 'close');
       respond(res, acknowledge(endpoint, outcome));
-      if (!oversized && !req.readableEnded) req.resume(); // drain what we did not read so the connection stays usable
+      if (close) res.once('finish', () => req.destroy());
+      else if (!req.readableEnded) req.resume();
     }).catch(next);
   };
 }

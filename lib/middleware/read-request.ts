@@ -3,6 +3,7 @@ import getRawBody from 'raw-body';
 import { WebhookError } from '../errors';
 import type { DeliveryInput } from '../pipeline/read-body';
 import { checkContentType } from '../pipeline/read-body';
+import { bodyDeadline } from './body-deadline';
 
 /** What a host app's body parser may have left on the request. */
 export interface MaybeParsedRequest extends IncomingMessage {
@@ -12,29 +13,51 @@ export interface MaybeParsedRequest extends IncomingMessage {
   ip?: string;
 }
 
+export interface ReadLimits {
+  /** Largest body, in bytes. */
+  readonly limit: number;
+  /** Longest wait for the whole body, in ms. */
+  readonly bodyTimeoutMs: number;
+}
+
 function streamConsumed(req: MaybeParsedRequest): boolean {
   return req._body === true || req.readableEnded || req.readable === false;
 }
 
+/** A host parser decoded any Content-Encoding already: the headers the pipeline sees must not say otherwise. */
+function decodedHeaders(req: MaybeParsedRequest): IncomingMessage['headers'] {
+  const { 'content-encoding': _coding, ...headers } = req.headers;
+  return headers;
+}
+
 /**
- * The one place that reads a delivery's body off a Node request. Uses the raw bytes a host parser kept
- * (`req.rawBody`, or `req.body` from `express.raw()`/`express.text()`), or the object `express.json()`
- * left, else reads the stream itself. It never waits on a stream an earlier parser consumed.
+ * The one place that reads a delivery's body off a Node request. Uses the bytes a host parser kept
+ * (`req.rawBody`, or `req.body` from `express.raw()`/`express.text()`), or the object `express.json()` left,
+ * else reads the stream itself: at most `limit` bytes, within `bodyTimeoutMs` (a body trickled slower than
+ * that is `408 body_timeout`). It never waits on a stream an earlier parser consumed.
  */
-export async function readRequest(req: MaybeParsedRequest, limit: number): Promise<DeliveryInput> {
-  const base = { method: req.method ?? '', headers: req.headers, ip: req.ip ?? req.socket?.remoteAddress };
+export async function readRequest(req: MaybeParsedRequest, limits: ReadLimits): Promise<DeliveryInput> {
+  const base = { method: req.method ?? '', ip: req.ip ?? req.socket?.remoteAddress };
   checkContentType(req.headers['content-type']);
-  if (Buffer.isBuffer(req.rawBody) || typeof req.rawBody === 'string') return { ...base, rawBody: req.rawBody };
-  if (Buffer.isBuffer(req.body)) return { ...base, rawBody: req.body };
+  if (Buffer.isBuffer(req.rawBody) || typeof req.rawBody === 'string') return { ...base, headers: decodedHeaders(req), rawBody: req.rawBody };
+  if (Buffer.isBuffer(req.body)) return { ...base, headers: decodedHeaders(req), rawBody: req.body };
   if (streamConsumed(req)) {
-    if (typeof req.body === 'string') return { ...base, rawBody: req.body };
-    return { ...base, parsedBody: req.body };
+    if (typeof req.body === 'string') return { ...base, headers: decodedHeaders(req), rawBody: req.body };
+    return { ...base, headers: decodedHeaders(req), parsedBody: req.body };
   }
+  let cancel = () => {};
+  const late = new Promise<never>((_resolve, reject) => {
+    cancel = bodyDeadline(limits.bodyTimeoutMs, () => reject(new WebhookError('body_timeout')));
+  });
   try {
-    return { ...base, rawBody: await getRawBody(req, { limit, length: req.headers['content-length'] }) };
+    const rawBody = await Promise.race([getRawBody(req, { limit: limits.limit, length: req.headers['content-length'] }), late]);
+    return { ...base, headers: req.headers, rawBody };
   } catch (err) {
+    if (err instanceof WebhookError) throw err;
     const type = (err as { type?: string }).type;
     if (type === 'entity.too.large') throw new WebhookError('payload_too_large');
     throw new WebhookError('invalid_body', { cause: err });
+  } finally {
+    cancel();
   }
 }

@@ -10,49 +10,53 @@ export interface Accepted {
 const cacheKey = (key: EventKey) => `${key.provider}\u0000${key.id}`;
 
 /**
- * The in-process half of dedupe: a bounded cache of ids this process saw finish (answered without a
- * storage round trip), and the runs in flight, so a concurrent copy waits for the first copy's outcome
- * instead of racing it. Storage (`admit`) is the other half, across processes and restarts.
+ * The in-process half of dedupe: a bounded cache of ids this process saw finish, with their fingerprints
+ * (a copy with the same meaning is answered without a storage round trip; one with another meaning goes to
+ * storage, which counts and reports the conflict), and the runs in flight, so a concurrent copy waits for
+ * the first copy's outcome instead of racing it. Storage (`admit`) is the other half, across processes and restarts.
  */
 export class Dedupe {
-  private readonly finished: LRUCache<string, true>;
+  private readonly finished: LRUCache<string, string>;
   /** Work of this process still running, by event, including work whose delivery was already answered. */
-  private readonly inFlight = new Map<string, Promise<boolean>>();
+  private readonly inFlight = new Map<string, { readonly settled: Promise<boolean>; readonly fingerprint: string }>();
 
   constructor(cacheMax: number) {
     this.finished = new LRUCache({ max: cacheMax });
   }
 
-  /** Remember that `key` needs no further run: a later copy is a duplicate. */
-  finish(key: EventKey): void {
-    this.finished.set(cacheKey(key), true);
+  /** Remember that `key` needs no further run: a later copy with this `fingerprint` is a duplicate. */
+  finish(key: EventKey, fingerprint: string): void {
+    this.finished.set(cacheKey(key), fingerprint);
   }
 
   /**
    * Run `work` for `key`, unless this process knows it finished (a duplicate) or runs it now: then
    * wait for that run, at most `waitMs`. Never a success answer before the first copy's outcome is durable.
    */
-  async once(key: EventKey, waitMs: number, work: () => Promise<Accepted>): Promise<Accepted> {
+  async once(key: EventKey, fingerprint: string, waitMs: number, work: () => Promise<Accepted>): Promise<Accepted> {
     const k = cacheKey(key);
-    if (this.finished.has(k)) return { duplicate: true };
+    if (this.finished.get(k) === fingerprint) return { duplicate: true };
     const running = this.inFlight.get(k);
     if (running) {
-      const succeeded = await withDeadline(running, waitMs, () => new WebhookError('in_progress'));
-      if (succeeded) return { duplicate: true };
-      throw new WebhookError('in_progress');
+      const succeeded = await withDeadline(running.settled, waitMs, () => new WebhookError('in_progress'));
+      if (!succeeded) throw new WebhookError('in_progress');
+      // A copy that means something else is taken to storage, which answers it as a duplicate and reports the conflict.
+      if (running.fingerprint === fingerprint) return { duplicate: true };
+      return work();
     }
     const attempt = work();
     const settled = attempt.then(() => true, () => false);
-    this.inFlight.set(k, settled);
+    const run = { settled, fingerprint };
+    this.inFlight.set(k, run);
     void settled.then(() => {
-      if (this.inFlight.get(k) === settled) this.inFlight.delete(k);
+      if (this.inFlight.get(k) === run) this.inFlight.delete(k);
     });
     return attempt;
   }
 
   /** Resolves `true` once every run in flight settled, or `false` after `timeoutMs`. */
   drain(timeoutMs: number): Promise<boolean> {
-    const all = Promise.all([...this.inFlight.values()]).then(() => true);
+    const all = Promise.all([...this.inFlight.values()].map((run) => run.settled)).then(() => true);
     return withDeadline(all, timeoutMs, () => false).catch(() => false);
   }
 

@@ -46,7 +46,7 @@ export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: Del
       return { ok: true, ...await quarantine(endpoint, core, payload, error), payload, quarantined: true };
     }
     const key: EventKey = { provider: ready.event.provider, id: ready.event.id };
-    const accepted = await withDeadline(core.dedupe.once(key, core.deadlineMs, () => accept(core, ready)), core.deadlineMs, () => {
+    const accepted = await withDeadline(core.dedupe.once(key, ready.fingerprint, core.deadlineMs, () => accept(core, ready)), core.deadlineMs, () => {
       log('%s %s passed the %dms deadline; answering retry-later', key.provider, key.id, core.deadlineMs);
       return new WebhookError('timeout');
     });
@@ -70,7 +70,7 @@ export async function accept(core: DeliveryCore, ready: ReadyEvent): Promise<Acc
   if (core.inbox) {
     const admission = await record(core, ready, { as: 'pending' });
     if (!admission.admitted) return existing(core, key, admission, true);
-    core.dedupe.finish(key);
+    core.dedupe.finish(key, ready.fingerprint);
     core.inbox.wake();
     return { duplicate: false };
   }
@@ -92,6 +92,6 @@ function existing(core: DeliveryCore, key: EventKey, admission: Admission & { ad
     { provider: key.provider, eventId: key.id });
   }
   if (!queued && admission.entry.status === 'running') throw new WebhookError('in_progress');
-  if (queued || admission.entry.status === 'done') core.dedupe.finish(key);
+  if (queued || admission.entry.status === 'done') core.dedupe.finish(key, admission.entry.fingerprint);
   return { duplicate: true };
 }

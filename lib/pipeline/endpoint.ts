@@ -6,6 +6,7 @@ import type { Validator } from './validate';
 import { compileValidator } from './validate';
 
 const DEFAULT_LIMIT = 64 * 1024;
+const DEFAULT_BODY_TIMEOUT = 5000;
 
 /** One provider's endpoint, resolved once at mount: everything `deliver` needs besides the shared core. */
 export interface Endpoint {
@@ -13,8 +14,10 @@ export interface Endpoint {
   readonly options: ProviderOptions;
   readonly authenticator: Authenticator | undefined;
   readonly validate: Validator;
-  /** Body size limit in bytes. */
+  /** Body size limit in bytes (decoded). */
   readonly limit: number;
+  /** Longest wait for a body to arrive, in ms. */
+  readonly bodyTimeoutMs: number;
   /** Whether the body must be the bytes received (signatures), not a re-serialized parsed body. */
   readonly requireRaw: boolean;
   /** A copy of a payload with its secrets, card numbers and emails redacted: what the ledger keeps. */
@@ -45,6 +48,7 @@ export function resolveEndpoint<Raw, O extends ProviderOptions>(provider: Provid
     authenticator,
     validate: compileValidator(options.schema ?? provider.schema),
     limit: options.limit ?? DEFAULT_LIMIT,
+    bodyTimeoutMs: options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT,
     requireRaw: authenticator?.requiresRawBody ?? false,
     redact: redactorOf(provider as unknown as Provider<string, unknown, ProviderOptions>),
     acknowledge: provider.acknowledge ?? jsonAcknowledgement,

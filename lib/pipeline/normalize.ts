@@ -22,6 +22,19 @@ function fingerprintOf(fields: NormalizedFields, occurredAt: Date | undefined): 
   return createHash('sha256').update(JSON.stringify(meaning)).digest('base64url');
 }
 
+const MAX_KEY_LENGTH = 512;
+// C0 controls (NUL among them, which PostgreSQL cannot store), DEL, and unpaired surrogates.
+const UNSTORABLE = /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * The alphabet of ids and token references: well-formed Unicode (an unpaired surrogate would become U+FFFD in
+ * PostgreSQL and collide with another id) without control characters, at most 512 characters. No provider
+ * sends anything else; checked before anything is stored, so every adapter stores exactly what it is given.
+ */
+function storable(value: string, emptyAllowed: boolean): boolean {
+  return (emptyAllowed || value.length > 0) && value.length <= MAX_KEY_LENGTH && !UNSTORABLE.test(value);
+}
+
 /** A token reference or id with a card number in it is replaced whole by the card number's keyed hash. */
 function withoutCardNumber(value: string, context: NormalizeContext): string {
   return containsCardNumber(value) ? context.cardReference(value) : value;
@@ -55,6 +68,7 @@ export function normalize(endpoint: Endpoint, core: Pick<DeliveryCore, 'clockSke
     log('%s normalize failed: %s', provider.name, describeError(error));
     throw new WebhookError('schema_violation', { issues: [{ path: '/', message: 'payload cannot be normalized' }] });
   }
+  if (!storable(id, false) || !storable(fields.tokenRef, true)) throw new WebhookError('unstorable_id');
   let given = fields.occurredAt && !Number.isNaN(fields.occurredAt.getTime()) ? fields.occurredAt : undefined;
   if (given && given.getTime() > receivedAt.getTime() + core.clockSkewMs) {
     log('%s %s dated %s, ahead of the clock-skew allowance: clamped to its receipt', provider.name, id, given.toISOString());

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import { parse as parseContentType } from 'content-type';
 import { WebhookError } from '../errors';
 
@@ -43,12 +44,36 @@ function withinLimit(raw: Buffer, limit: number): Buffer {
 }
 
 /**
+ * The body as the provider signed it: decoded from a `Content-Encoding` of gzip, deflate or br, at most
+ * `limit` bytes decoded (a decompression bomb stops at the limit: `payload_too_large`). Any other coding,
+ * or several, is `415 unsupported_content_encoding` (RFC 9110 section 15.5.16).
+ */
+export function decodeBody(raw: Buffer, encoding: string | string[] | undefined, limit: number): Buffer {
+  const coding = typeof encoding === 'string' ? encoding.trim().toLowerCase() : encoding === undefined ? '' : 'several';
+  if (coding === '' || coding === 'identity') return raw;
+  const options = { maxOutputLength: limit };
+  try {
+    switch (coding) {
+      case 'gzip': case 'x-gzip': return gunzipSync(raw, options);
+      case 'br': return brotliDecompressSync(raw, options);
+      // "deflate" is the zlib format; some senders send a raw deflate stream under that name.
+      case 'deflate': return raw[0] !== undefined && (raw[0] & 0x0f) === 8 ? inflateSync(raw, options) : inflateRawSync(raw, options);
+      default: throw new WebhookError('unsupported_content_encoding');
+    }
+  } catch (error) {
+    if (error instanceof WebhookError) throw error;
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new WebhookError('payload_too_large');
+    throw new WebhookError('invalid_body', { message: 'Request body could not be decoded.' });
+  }
+}
+
+/**
  * Step 1: the body as the pipeline uses it. JSON content type; the size limit applies to the bytes,
  * or to the JSON of a body parsed earlier. A signature check (`requireRaw`) never runs on a re-serialized body.
  */
 export function readBody(input: DeliveryInput, options: { limit: number; requireRaw: boolean }): ReceivedBody {
   checkContentType(input.headers['content-type']);
-  if (Buffer.isBuffer(input.rawBody)) return { raw: withinLimit(input.rawBody, options.limit) };
+  if (Buffer.isBuffer(input.rawBody)) return { raw: withinLimit(decodeBody(input.rawBody, input.headers['content-encoding'], options.limit), options.limit) };
   if (typeof input.rawBody === 'string') return { raw: withinLimit(Buffer.from(input.rawBody, 'utf8'), options.limit) };
   if (input.parsedBody === undefined || input.parsedBody === null) throw new WebhookError('empty_body');
   if (options.requireRaw) throw new WebhookError('raw_body_unavailable');

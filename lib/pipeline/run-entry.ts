@@ -57,6 +57,6 @@ export async function runEntry(core: DeliveryCore, taken: TakenEntry, onFailure:
     await storageCall(core, 'settle', context, () => core.storage.settle(key, taken.owner, settlement)).catch(() => undefined);
     throw error;
   }
-  core.dedupe.finish(key);
+  core.dedupe.finish(key, taken.entry.fingerprint);
   return event;
 }

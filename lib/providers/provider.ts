@@ -40,8 +40,10 @@ export interface NormalizeContext {
 export interface ProviderOptions {
   /** Replaces the provider's own authentication with your check. */
   readonly authenticate?: AuthenticateFn;
-  /** Body size limit in bytes. Default 65536. */
+  /** Body size limit in bytes, of the decoded body. Default 65536. */
   readonly limit?: number;
+  /** Longest wait for the whole body to arrive, in ms; a slower one is answered `408 body_timeout`. Default 5000. */
+  readonly bodyTimeoutMs?: number;
   /** Replaces the provider's JSON Schema. */
   readonly schema?: JsonSchema;
   /**
