@@ -1,0 +1,105 @@
+import { createServer } from 'node:http';
+import type { RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Receiver, TokenWebhooks } from '../types';
+import type { TokenEvent } from '../events';
+import type { BuiltinProviders } from '../providers/builtin';
+import { builtinProviders } from '../providers/builtin';
+import type { OptionsOf } from '../providers/provider';
+import type { TestCredentials } from './credentials';
+import { authHeaders } from './credentials';
+import type { BuiltinName } from './payloads';
+
+/** An app (an Express app or any Node request listener), or the base URL of a running receiver. */
+export type Target = RequestListener | string;
+
+/** What the receiver answered, read in the provider's own format. */
+export interface Answer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly text: string;
+  /** The body as JSON, when it is. */
+  readonly body: unknown;
+  /** Accepted (a 2xx), a duplicate, the event id, or the refusal's documented code. */
+  readonly acknowledgement: { readonly accepted: boolean; readonly duplicate?: boolean; readonly id?: string; readonly code?: string };
+}
+
+export interface DeliverOptions {
+  /** Where the endpoint is mounted. Default `/webhooks/<provider>`. */
+  readonly path?: string;
+  readonly credentials?: TestCredentials;
+  /** More headers, or ones that replace the defaults (`content-type: application/json` and the credentials). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+function acknowledgementOf(status: number, body: unknown): Answer['acknowledgement'] {
+  const answer = body as { received?: boolean; id?: string; duplicate?: boolean; error?: { code?: string }; response?: { status?: { code?: string; description?: string } } } | undefined;
+  if (answer?.response?.status) { // Network International's format
+    const accepted = answer.response.status.code === '00';
+    return accepted ? { accepted, ...(answer.id ? { id: answer.id } : {}) } : { accepted, ...(answer.response.status.description ? { code: answer.response.status.description } : {}) };
+  }
+  if (status >= 200 && status < 300) return { accepted: true, ...(typeof answer?.duplicate === 'boolean' ? { duplicate: answer.duplicate } : {}), ...(answer?.id ? { id: answer.id } : {}) };
+  return { accepted: false, ...(answer?.error?.code ? { code: answer.error.code } : {}) };
+}
+
+function answer(status: number, headers: Record<string, string>, text: string): Answer {
+  let body: unknown;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status, headers, text, body, acknowledgement: acknowledgementOf(status, body) };
+}
+
+/** `fetch` against a URL, or against an app listening on a loopback port for the time of the request. */
+async function post(target: Target, path: string, headers: Record<string, string>, body: string): Promise<Answer> {
+  if (typeof target === 'string') {
+    const res = await fetch(new URL(path, target), { method: 'POST', headers, body });
+    return answer(res.status, Object.fromEntries(res.headers), await res.text());
+  }
+  const server = createServer(target);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  try {
+    return await post(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, path, headers, body);
+  } finally {
+    server.closeAllConnections?.();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+/**
+ * POST a notification to a receiver, authenticated as `credentials` say, and read the answer. `target` is your
+ * app (it listens on a loopback port for the time of the request) or a running receiver's base URL.
+ *
+ * ```ts
+ * const answer = await deliver(app, 'tokenex', buildPayload('tokenex', 'suspended'), { credentials: { bearer } });
+ * assert.equal(answer.acknowledgement.accepted, true);
+ * ```
+ */
+export async function deliver(target: Target, provider: BuiltinName | string, payload: object | string, options: DeliverOptions = {}): Promise<Answer> {
+  const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
+  const headers = { 'content-type': 'application/json', ...authHeaders(provider, body, options.credentials ?? {}), ...options.headers };
+  return post(target, options.path ?? `/webhooks/${provider}`, headers, body);
+}
+
+/**
+ * The same without HTTP: the notification goes through the whole pipeline of `webhooks` (authentication,
+ * schema, dedupe, storage, your handlers) by its transport-free receiver, mounted with `options` as in your app.
+ */
+export async function receive<N extends BuiltinName, E extends TokenEvent>(webhooks: TokenWebhooks<E>, provider: N, payload: object | string,
+  options: { readonly options?: OptionsOf<BuiltinProviders[N]>; readonly credentials?: TestCredentials } = {}): Promise<Answer> {
+  const receiver: Receiver = webhooks.receiver(builtinProviders[provider] as never, options.options as never);
+  const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
+  const result = await receiver({ headers: { 'content-type': 'application/json', ...authHeaders(provider, body, options.credentials ?? {}) }, rawBody: body });
+  return answer(result.status, { ...result.headers }, result.body);
+}
+
+/** An access token from an NI token endpoint (`niTokenEndpoint()`), as NI obtains one: client credentials in the form body. */
+export async function niAccessToken(target: Target, client: { clientId: string; clientSecret: string }, path = '/oauth/ni/token'): Promise<string> {
+  const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret }).toString();
+  const res = await post(target, path, { 'content-type': 'application/x-www-form-urlencoded' }, body);
+  const token = (res.body as { access_token?: unknown } | undefined)?.access_token;
+  if (res.status !== 200 || typeof token !== 'string') throw new Error(`the token endpoint answered ${res.status}`);
+  return token;
+}

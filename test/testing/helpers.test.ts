@@ -1,0 +1,89 @@
+import { expect } from 'chai';
+import express from 'express';
+import Ajv from 'ajv';
+import { builtinProviders, createTokenWebhooks, niTokenEndpoint } from '../../lib';
+import type { TokenEvent } from '../../lib';
+import { buildPayload, deliver, niAccessToken, receive } from '../../lib/testing';
+import type { BuiltinName, PayloadKind, TestCredentials } from '../../lib/testing';
+
+const CREDENTIALS: TestCredentials = {
+  cybersource: { keyId: 'key-1', key: Buffer.alloc(32, 5).toString('base64') },
+  firstoken: 'firstoken-webhook-key-0123456789',
+  bearer: 'a-shared-bearer-secret-0123',
+};
+const NI_CLIENT = { clientId: 'ni', clientSecret: 'ni-client-secret-0123456789' };
+
+/** An app as a user mounts it, with a recorder of the handlers each delivery fires. */
+function userApp() {
+  const webhooks = createTokenWebhooks<TokenEvent>({ pruneIntervalMs: false });
+  const fired: string[] = [];
+  const events: TokenEvent[] = [];
+  webhooks.onActive(() => { fired.push('active'); }).onSuspended(() => { fired.push('suspended'); }).onDeleted(() => { fired.push('deleted'); })
+    .onUpdated(() => { fired.push('updated'); }).onEvent((e) => { events.push(e); });
+  const tokens = niTokenEndpoint(NI_CLIENT);
+  const app = express();
+  app.post('/oauth/ni/token', tokens);
+  app.use('/webhooks/cybersource', webhooks.cybersource({ keys: { [CREDENTIALS.cybersource!.keyId]: CREDENTIALS.cybersource!.key } }));
+  app.use('/webhooks/tokenex', webhooks.tokenex({ auth: { bearer: CREDENTIALS.bearer! } }));
+  app.use('/webhooks/ni', webhooks.ni({ auth: { bearer: CREDENTIALS.bearer!, oauth: tokens } }));
+  app.use('/webhooks/firstoken', webhooks.firstoken({ auth: { signingKeys: CREDENTIALS.firstoken! } }));
+  return { app, webhooks, fired, events };
+}
+
+const KINDS: Record<BuiltinName, readonly PayloadKind[]> = {
+  cybersource: ['active', 'suspended', 'deleted', 'updated', 'notification'],
+  tokenex: ['active', 'suspended', 'deleted', 'updated'],
+  ni: ['active', 'suspended', 'deleted', 'activation_code', 'notification'],
+  firstoken: ['active', 'suspended', 'deleted'],
+};
+
+describe('network-token-webhooks/testing', () => {
+  for (const [provider, kinds] of Object.entries(KINDS) as [BuiltinName, readonly PayloadKind[]][]) {
+    const validate = new Ajv({ strict: false }).compile(builtinProviders[provider].schema);
+    for (const kind of kinds) {
+      it(`${provider} ${kind}: the built payload validates, is accepted end to end, and fires ${kind}`, async () => {
+        const { app, fired, events } = userApp();
+        const payload = buildPayload(provider, kind);
+        expect(validate(payload), JSON.stringify(validate.errors)).to.equal(true);
+        const answer = await deliver(app, provider, payload, { credentials: CREDENTIALS });
+        expect(answer.status, answer.text).to.equal(200);
+        expect(answer.acknowledgement).to.include({ accepted: true });
+        expect(events).to.have.length(1);
+        const expected = kind === 'notification' ? 'notification' : kind === 'activation_code' ? 'token.activation_code' : kind === 'updated' ? 'token.updated' : `token.${kind}`;
+        expect(events[0]!.type).to.equal(expected);
+        if (kind === 'active' || kind === 'suspended' || kind === 'deleted' || kind === 'updated') expect(fired).to.include(kind);
+        const unsigned = await deliver(app, provider, buildPayload(provider, kind), {});
+        expect([unsigned.status, unsigned.acknowledgement.accepted, unsigned.acknowledgement.code]).to.deep.equal([401, false, 'unauthorized']);
+      });
+    }
+  }
+
+  it('overrides the id, the token, the time and anything else; a repeat of an id is a duplicate', async () => {
+    const { app, webhooks } = userApp();
+    const at = new Date(Date.UTC(2025, 0, 2, 3, 4, 5));
+    const payload = buildPayload('tokenex', 'suspended', { id: 'my-id', tokenRef: 'my-token', occurredAt: at, edit: (p) => { p.message = 'edited'; } });
+    expect(payload.message).to.equal('edited');
+    expect((await deliver(app, 'tokenex', payload, { credentials: CREDENTIALS })).acknowledgement).to.deep.equal({ accepted: true, duplicate: false, id: 'my-id' });
+    expect((await deliver(app, 'tokenex', payload, { credentials: CREDENTIALS })).acknowledgement.duplicate).to.equal(true);
+    const state = await webhooks.getTokenState('tokenex', 'my-token');
+    expect([state?.state, state?.occurredAt.toISOString()]).to.deep.equal(['SUSPENDED', at.toISOString()]);
+  });
+
+  it('builds the payload-only Cybersource signature and an NI access token from the token endpoint', async () => {
+    const { app, events } = userApp();
+    const token = await niAccessToken(app, NI_CLIENT);
+    expect((await deliver(app, 'ni', buildPayload('ni', 'suspended'), { credentials: { bearer: token } })).status).to.equal(200);
+    expect(events[0]!.type).to.equal('token.suspended');
+  });
+
+  it('receive() runs the whole pipeline and the app\'s handlers without HTTP', async () => {
+    const webhooks = createTokenWebhooks<TokenEvent>({ pruneIntervalMs: false });
+    const seen: string[] = [];
+    webhooks.onDeleted((e) => { seen.push(e.tokenRef); });
+    const answer = await receive(webhooks, 'firstoken', buildPayload('firstoken', 'deleted', { tokenRef: 'ft_abc' }), {
+      options: { auth: { signingKeys: CREDENTIALS.firstoken! } }, credentials: CREDENTIALS,
+    });
+    expect([answer.status, answer.acknowledgement.accepted]).to.deep.equal([200, true]);
+    expect(seen).to.deep.equal(['ft_abc']);
+  });
+});
