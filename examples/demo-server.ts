@@ -1,10 +1,9 @@
 /**
- * A demo receiver: the four providers under /webhooks/<provider>, handlers that log each event.
- * Run with `npm start`; PORT (default 3000) and STORAGE choose where it listens and stores.
+ * A demo receiver: the four providers under /webhooks/<provider>, handlers that print each event.
+ * Run with `npm start`; PORT (default 3000; 0 for any free port) and STORAGE choose where it listens and stores.
  */
 import express from 'express';
-import { createHmac } from 'node:crypto';
-import { createTokenWebhooks } from '../lib';
+import { createTokenWebhooks, niTokenEndpoint } from '../lib';
 import { storageFromEnv } from './storage-from-env';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -12,12 +11,15 @@ const port = Number(process.env.PORT ?? 3000);
 const CYBERSOURCE_KEY_ID = 'demo-key';
 const CYBERSOURCE_KEY = process.env.CYBERSOURCE_KEY ?? Buffer.from('demo-cybersource-shared-secret!!').toString('base64');
 const BEARER = process.env.WEBHOOK_BEARER ?? 'demo-bearer-token-change-me';
+const FIRSTOKEN_KEY = process.env.FIRSTOKEN_KEY ?? 'demo-firstoken-webhook-key';
+const NI_CLIENT = { clientId: 'ni-demo', clientSecret: process.env.NI_CLIENT_SECRET ?? 'demo-ni-client-secret-change-me' };
 
 const { storage, description } = storageFromEnv();
 const webhooks = createTokenWebhooks({ storage });
 
-const show = (label: string) => (event: { provider: string; id: string; tokenRef: string; state?: string; stale: boolean }) => {
-  console.log(`${label.padEnd(10)} ${event.provider.padEnd(11)} token=${event.tokenRef} state=${event.state ?? '-'} event=${event.id}${event.stale ? ' (stale)' : ''}`);
+const show = (label: string) => (event: { provider: string; id: string; tokenRef: string; state?: string; stale: boolean; repeated: boolean }) => {
+  const flags = `${event.stale ? ' (stale)' : ''}${event.repeated ? ' (repeated)' : ''}`;
+  console.log(`${label.padEnd(10)} ${event.provider.padEnd(11)} token=${event.tokenRef} state=${event.state ?? '-'} event=${event.id}${flags}`);
 };
 webhooks
   .onActive(show('ACTIVE'))
@@ -27,35 +29,35 @@ webhooks
   .onEvent((event) => console.log(`event      ${event.provider.padEnd(11)} ${event.type}`))
   .onError((error, context) => console.error(`error      ${context.provider} ${context.eventId ?? ''}: ${(error as Error).message}`));
 
+const niTokens = niTokenEndpoint(NI_CLIENT);
 const app = express();
+app.post('/oauth/ni/token', niTokens);
 app.use('/webhooks/cybersource', webhooks.cybersource({ keys: { [CYBERSOURCE_KEY_ID]: CYBERSOURCE_KEY } }));
 app.use('/webhooks/tokenex', webhooks.tokenex({ auth: { bearer: BEARER } }));
-app.use('/webhooks/ni', webhooks.ni({ auth: { bearer: BEARER } }));
-app.use('/webhooks/firstoken', webhooks.firstoken({ auth: { bearer: BEARER } }));
+app.use('/webhooks/ni', webhooks.ni({ auth: { oauth: niTokens } }));
+app.use('/webhooks/firstoken', webhooks.firstoken({ auth: { signingKeys: FIRSTOKEN_KEY } }));
 app.get('/tokens/:provider/:tokenRef', async (req, res) => {
   res.json((await webhooks.getTokenState(req.params.provider, req.params.tokenRef)) ?? { state: null });
 });
 
-const sample = JSON.stringify({
-  id: 'b876d568-8411-4638-bdef-a1a188a4773b', type: 'TD', timestamp: new Date().toISOString(),
-  details: { card: { id: { type: 'externalCardId', value: 'demo-card-1' } }, token: { requestorId: '50110030273', tokenEventIndicator: '6' } },
+void webhooks.ready().then(() => {
+  const server = app.listen(port, '127.0.0.1', () => {
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const send = (provider: string, kind: string, flags: string) => `  npm run cli -- send ${provider} ${kind} --url ${url}/webhooks/${provider} ${flags}`;
+    console.log(`network-token-webhooks demo on ${url} with ${description}`);
+    console.log('\nSend it notifications, from another terminal (add --repeat 100 --duplicate-rate 0.3 --concurrency 8 for a burst):');
+    console.log(send('cybersource', 'suspended', `--key-id ${CYBERSOURCE_KEY_ID} --key ${CYBERSOURCE_KEY}`));
+    console.log(send('tokenex', 'active', `--bearer ${BEARER}`));
+    console.log(send('ni', 'deleted', `--ni-client ${NI_CLIENT.clientId}:${NI_CLIENT.clientSecret} --token-url ${url}/oauth/ni/token`));
+    console.log(send('firstoken', 'active', `--key ${FIRSTOKEN_KEY}`));
+    console.log(`\nNI's token request by hand:\n  curl -s ${url}/oauth/ni/token -d grant_type=client_credentials -d client_id=${NI_CLIENT.clientId} -d client_secret=${NI_CLIENT.clientSecret}`);
+    console.log(`\nHeaders for curl over a body of your own:\n  npm run cli -- sign tokenex --file body.json --bearer ${BEARER}`);
+    console.log(`\nThen ask for a token's state:\n  curl -s ${url}/tokens/tokenex/b2b92b5b-403d-4bd8-a756-6e415b86b291\n`);
+  });
+  const shutdown = () => {
+    server.close();
+    void webhooks.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
 });
-const t = Date.now();
-const cybersourceBody = '{"eventType":"tms.networktoken.provisioned","eventDate":"2025-07-03T09:58:09","payload":{"data":{"reason":"PROVISIONED","id":"DEMO0001","_links":{"tokenized-cards":[{"id":"DEMO-TOKEN","state":"ACTIVE"}]}}}}';
-const sig = createHmac('sha256', Buffer.from(CYBERSOURCE_KEY, 'base64')).update(`${t}.${cybersourceBody}`).digest('base64');
-
-const server = app.listen(port, '127.0.0.1', () => {
-  console.log(`network-token-webhooks demo on http://127.0.0.1:${port} with ${description}`);
-  console.log('\nSend it a Network International "suspend" notification:');
-  console.log(`  curl -s -X POST http://127.0.0.1:${port}/webhooks/ni -H 'content-type: application/json' -H 'authorization: Bearer ${BEARER}' -d '${sample}'`);
-  console.log('\nA signed Cybersource "provisioned" notification (signature valid for 5 minutes):');
-  console.log(`  curl -s -X POST http://127.0.0.1:${port}/webhooks/cybersource -H 'content-type: application/json' -H 'v-c-signature: t=${t};keyId=${CYBERSOURCE_KEY_ID};sig=${sig}' -d '${cybersourceBody}'`);
-  console.log(`\nThen ask for the token's state:  curl -s http://127.0.0.1:${port}/tokens/cybersource/DEMO-TOKEN\n`);
-});
-
-const shutdown = () => {
-  server.close();
-  void webhooks.close().then(() => process.exit(0));
-};
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);

@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { BuiltinName, PayloadKind } from '../testing/payloads';
+import type { TestCredentials } from '../testing/credentials';
+import { authHeaders } from '../testing/credentials';
+import { send } from './send';
+
+const PROVIDERS: readonly BuiltinName[] = ['cybersource', 'tokenex', 'ni', 'firstoken'];
+const KINDS: readonly PayloadKind[] = ['active', 'suspended', 'deleted', 'updated', 'activation_code', 'notification'];
+
+const integer = (min: number) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be an integer of at least ${min}`);
+  return n;
+};
+const share = (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('must be a number from 0 to 1');
+  return n;
+};
+const pair = (what: string, separator: string) => (value: string) => {
+  const at = value.indexOf(separator);
+  if (at <= 0 || at === value.length - 1) throw new InvalidArgumentError(`must be ${what}`);
+  return [value.slice(0, at), value.slice(at + 1)] as const;
+};
+
+interface CredentialFlags {
+  key?: string;
+  keyId?: string;
+  bearer?: string;
+}
+
+/** `--key` is the Cybersource key (base64, with `--key-id`) or the Firstoken Webhook Key, by provider. */
+function credentialsOf(provider: BuiltinName, flags: CredentialFlags): TestCredentials {
+  return {
+    ...(provider === 'cybersource' && flags.key ? { cybersource: { keyId: flags.keyId ?? 'key', key: flags.key } } : {}),
+    ...(provider === 'firstoken' && flags.key ? { firstoken: flags.key } : {}),
+    ...(flags.bearer ? { bearer: flags.bearer } : {}),
+  };
+}
+
+const program = new Command()
+  .name('network-token-webhooks')
+  .description('Send well-formed, authenticated network token notifications to a receiver, or sign a body for curl.');
+
+program.command('send')
+  .description('send notifications of one kind and print each answer and a summary')
+  .addArgument(program.createArgument('<provider>', 'provider').choices(PROVIDERS))
+  .addArgument(program.createArgument('<event>', 'what happened').choices(KINDS))
+  .requiredOption('--url <url>', 'the endpoint, e.g. http://127.0.0.1:3000/webhooks/tokenex')
+  .option('--key <key>', 'Cybersource: the base64 key (with --key-id); Firstoken: the Webhook Key')
+  .option('--key-id <id>', 'Cybersource: the key id', 'key')
+  .option('--bearer <secret>', 'a shared bearer secret (TokenEx, Firstoken, NI static bearer)')
+  .addOption(new Option('--ni-client <id:secret>', 'NI: client credentials for --token-url').argParser(pair('<id>:<secret>', ':')))
+  .option('--token-url <url>', 'NI: the token endpoint to obtain a bearer token from')
+  .option('--repeat <n>', 'how many to send', integer(1), 1)
+  .option('--duplicate-rate <r>', 'the share that re-sends an earlier one, as a provider retry does', share, 0)
+  .option('--concurrency <c>', 'how many at once', integer(1), 1)
+  .option('--file <payload.json>', 'send this body instead of a built one')
+  .option('--quiet', 'print the summary only')
+  .action(async (provider: BuiltinName, kind: PayloadKind, flags: CredentialFlags & {
+    url: string; niClient?: readonly [string, string]; tokenUrl?: string; repeat: number; duplicateRate: number; concurrency: number; file?: string; quiet?: boolean;
+  }) => {
+    const summary = await send(provider, kind, {
+      url: flags.url, credentials: credentialsOf(provider, flags), repeat: flags.repeat, duplicateRate: flags.duplicateRate,
+      concurrency: flags.concurrency, ...(flags.file ? { file: flags.file } : {}), ...(flags.tokenUrl ? { tokenUrl: flags.tokenUrl } : {}),
+      ...(flags.niClient ? { niClient: { clientId: flags.niClient[0], clientSecret: flags.niClient[1] } } : {}), ...(flags.quiet ? { quiet: true } : {}),
+    }, (line) => process.stdout.write(`${line}\n`));
+    const statuses = Object.entries(summary.byStatus).map(([status, count]) => `${status}: ${count}`).join(', ');
+    process.stdout.write(`sent ${summary.sent}; ${statuses}; p50 ${summary.p50Ms.toFixed(1)} ms, p99 ${summary.p99Ms.toFixed(1)} ms\n`);
+    if (!Object.keys(summary.byStatus).every((status) => status.startsWith('2'))) process.exitCode = 1;
+  });
+
+program.command('sign')
+  .description('print the headers that authenticate a body, for curl')
+  .addArgument(program.createArgument('<provider>', 'provider').choices(PROVIDERS))
+  .requiredOption('--file <payload.json>', 'the exact body to send')
+  .option('--key <key>', 'Cybersource: the base64 key (with --key-id); Firstoken: the Webhook Key')
+  .option('--key-id <id>', 'Cybersource: the key id', 'key')
+  .option('--bearer <secret>', 'a shared bearer secret')
+  .action((provider: BuiltinName, flags: CredentialFlags & { file: string }) => {
+    const headers = { 'content-type': 'application/json', ...authHeaders(provider, readFileSync(flags.file), credentialsOf(provider, flags)) };
+    for (const [name, value] of Object.entries(headers)) process.stdout.write(`-H '${name}: ${value}'\n`);
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  process.stderr.write(`${(error as Error).message}\n`);
+  process.exitCode = 2;
+});
