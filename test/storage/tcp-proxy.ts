@@ -84,7 +84,8 @@ export class TcpProxy {
 
   /**
    * Connections the app has not closed. A silenced connection the app closed has only sent its FIN, which
-   * nobody answers: `knock()` first, so that one the app destroyed answers with a reset and stops counting.
+   * nobody answers: `knock()` on it (twice: a closed socket answers the first byte with a reset, which the
+   * second write reports) and it stops counting; one the app only half-closed, or still holds, keeps counting.
    */
   get openConnections(): number {
     let open = 0;
@@ -92,7 +93,7 @@ export class TcpProxy {
     return open;
   }
 
-  /** Write one byte to every silenced connection the app half-closed: a socket the app really closed answers with a reset. */
+  /** Write one byte to every silenced connection the app sent its FIN on: a socket the app really closed answers with a reset. */
   knock(): void {
     for (const link of this.links) {
       if (link.mode === 'silent' && link.clientOpen && link.client.readableEnded && !link.client.destroyed) link.client.write(Buffer.of(0));
