@@ -21,9 +21,11 @@ const unsettled = process.env.UNSETTLED ?? '/dev/null';
 const completed = new Map<string, number>();
 const recordedUnsettled = new Map<string, number>();
 
+// 20 connections each: the server (max_connections 100 by default) must hold both pools, a restarted instance's,
+// and the sessions the silent phase leaves behind there (the server never learns that those clients went away).
 const storage: Storage = process.env.STORAGE === 'redis'
   ? new RedisStorage({ url: process.env.REDIS_URL, keyPrefix: process.env.REDIS_KEY_PREFIX })
-  : new PostgresStorage({ connectionString: process.env.DATABASE_URL, schema: process.env.DATABASE_SCHEMA, poolConfig: { max: 40 } });
+  : new PostgresStorage({ connectionString: process.env.DATABASE_URL, schema: process.env.DATABASE_SCHEMA, poolConfig: { max: 20 } });
 const webhooks = createTokenWebhooks({
   storage,
   leaseMs: Number(process.env.LEASE_MS ?? 2000),

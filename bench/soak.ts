@@ -215,7 +215,9 @@ async function soak(backend: 'postgres' | 'redis', mode: 'sync' | 'inbox'): Prom
   };
   if (mode === 'inbox') {
     const end = Date.now() + 60_000;
-    while (Date.now() < end && ids.some((id) => !completions().has(id))) await sleep(500);
+    // One read of the files per look: this process also runs the proxy, which must not stall behind it.
+    const pending = () => { const counts = completions(); return ids.some((id) => !counts.has(id)); };
+    while (Date.now() < end && pending()) await sleep(500);
   }
   clearTimeout(limit);
   await Promise.all(Object.values(receivers).map((r) => stopped(r.child, 'SIGTERM')));
