@@ -105,6 +105,7 @@ function send(port: number, payload: string): Promise<Answer> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const relative = (ms: number) => `${(Math.abs(ms) / 1000).toFixed(1)} s ${ms < 0 ? 'before' : 'after'}`;
 const percentile = (sorted: number[], p: number) => sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
 
 async function soak(backend: 'postgres' | 'redis', mode: 'sync' | 'inbox'): Promise<boolean> {
@@ -269,7 +270,7 @@ async function soak(backend: 'postgres' | 'redis', mode: 'sync' | 'inbox'): Prom
   if (silentAt !== undefined && healedAt !== undefined) {
     console.log(`database silent (half-open connections, swallowed both ways) from ${((silentAt - started) / 1000).toFixed(1)} s in for ${((healedAt - silentAt) / 1000).toFixed(1)} s, then healed`);
     console.log(`  503 storage_unavailable or timeout answers since, to requests sent until ${OUTAGE_GRACE_MS / 1000} s after it healed: ${outage503.length}`
-      + `${outage503.length ? `, the last to a request sent ${((lastOutage503 - healedAt) / 1000).toFixed(1)} s after it healed` : ''}`);
+      + `${outage503.length ? `, the last to a request sent ${relative(lastOutage503 - healedAt)} it healed` : ''}`);
     console.log(`  first 2xx to a request sent after it healed: ${Number.isFinite(firstOkAfterHeal) ? `${((firstOkAfterHeal - healedAt) / 1000).toFixed(1)} s after` : 'none'}`);
   } else {
     console.log('database silent: never (SOAK_SILENT_MS=0)');
