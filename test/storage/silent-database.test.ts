@@ -167,6 +167,27 @@ function closeScenario(backend: () => Backend): void {
   });
 }
 
+function adapterCloseScenario(backend: () => Backend): void {
+  it('the adapter\'s own close(), with idle connections to a silent database, ends by itself and leaves no connection open', async function () {
+    this.timeout(30_000);
+    const b = backend();
+    const proxy = new TcpProxy(b.host, b.port);
+    await proxy.start();
+    const storage = b.storage(proxy);
+    try {
+      await storage.init?.();
+      await Promise.all(Array.from({ length: 5 }, () => storage.getTokenState('p', randomUUID()))); // connections, now idle
+      proxy.silence();
+      const started = Date.now();
+      await storage.close?.(); // a goodbye nobody answers: it gives up and destroys the connections
+      assert.ok(Date.now() - started < ADAPTER_TIMEOUT_MS + 2000, `close() took ${Date.now() - started} ms`);
+      await noConnectionLeft(proxy);
+    } finally {
+      await proxy.stop();
+    }
+  });
+}
+
 describe('a silent database: timeouts, recovery and exactly-once processing through a fault-injecting proxy', function () {
   describe('PostgreSQL', function () {
     const schema = uniqueName('ntw_test_');
@@ -181,6 +202,7 @@ describe('a silent database: timeouts, recovery and exactly-once processing thro
     });
     for (const fault of ['silence', 'reset', 'pause'] as const) faultScenario(backend, fault);
     closeScenario(backend);
+    adapterCloseScenario(backend);
   });
 
   describe('Redis', function () {
@@ -196,5 +218,6 @@ describe('a silent database: timeouts, recovery and exactly-once processing thro
     });
     for (const fault of ['silence', 'reset', 'pause'] as const) faultScenario(backend, fault);
     closeScenario(backend);
+    adapterCloseScenario(backend);
   });
 });

@@ -11,6 +11,8 @@ interface Link {
   /** Data (or an end, as `null`) held while paused, with the side it goes to. */
   readonly held: [Socket, Buffer | null][];
   clientOpen: boolean;
+  /** Bytes `knock()` wrote. */
+  knocks: number;
 }
 
 /**
@@ -93,10 +95,16 @@ export class TcpProxy {
     return open;
   }
 
-  /** Write one byte to every silenced connection the app sent its FIN on: a socket the app really closed answers with a reset. */
+  /**
+   * Write one byte, `+`, to every silenced connection the app sent its FIN on, at most three times per connection:
+   * a socket the app really closed answers with a reset. An app that only half-closed it reads at most `+++`,
+   * the start of a message to both PostgreSQL's and Redis's parsers, so the probe itself closes nothing.
+   */
   knock(): void {
     for (const link of this.links) {
-      if (link.mode === 'silent' && link.clientOpen && link.client.readableEnded && !link.client.destroyed) link.client.write(Buffer.of(0));
+      if (link.mode !== 'silent' || !link.clientOpen || !link.client.readableEnded || link.client.destroyed || link.knocks >= 3) continue;
+      link.knocks++;
+      link.client.write('+');
     }
   }
 
@@ -115,7 +123,7 @@ export class TcpProxy {
     }
     // A connection accepted while silent never reaches the database, as a connection to a vanished host never does.
     const upstream = this.fault === 'silent' ? undefined : connect({ port: this.targetPort, host: this.targetHost, allowHalfOpen: true });
-    const link: Link = { client, upstream, mode: this.fault === 'silent' ? 'silent' : this.fault === 'paused' ? 'held' : 'pass', held: [], clientOpen: true };
+    const link: Link = { client, upstream, mode: this.fault === 'silent' ? 'silent' : this.fault === 'paused' ? 'held' : 'pass', held: [], clientOpen: true, knocks: 0 };
     this.links.add(link);
     client.on('close', () => { link.clientOpen = false; });
     this.forward(link, client, upstream);
