@@ -366,7 +366,7 @@ export class RedisStorage implements Storage {
  * Destroy `client`'s connection once it was sent something and has answered nothing for `timeoutMs`: ioredis
  * replaces it (`retryStrategy`). A half-open connection (the peer vanished without a reset) would otherwise be
  * written to forever, every command timing out. Judged every quarter of `timeoutMs` from the socket's bytes written
- * since its last answer, so it covers the handshake and QUIT too, on every ioredis 5.x. Returns `stop`.
+ * since its last answer, so it covers the connection's handshake too, on every ioredis 5.x. Returns `stop`.
  */
 function replaceSilentConnections(client: Redis, timeoutMs: number): () => void {
   let watched: Socket | undefined;
