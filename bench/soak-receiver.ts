@@ -1,11 +1,14 @@
 /**
  * One receiver process of the soak (bench/soak.ts). Env: PORT, STORAGE/DATABASE_URL/DATABASE_SCHEMA/REDIS_URL/REDIS_KEY_PREFIX
- * (STORAGE=postgres|redis), LEASE_MS, MODE, FAIL_RATE (share of handler runs that throw), OUT (file of completions).
+ * (STORAGE=postgres|redis), LEASE_MS, MODE, FAIL_RATE (share of handler runs that throw), OUT (file of completions),
+ * UNSETTLED (file of completions that could not be stored).
  * A handler run that completes appends `<event id>` to OUT, synchronously, as its last step; a kill -9 keeps what was appended.
+ * When storing a completed run fails (onError: a StorageError of `settle` after the handlers completed), `<event id>` is
+ * appended to UNSETTLED, once per such run: the documented window in which the handlers may run again.
  */
 import { appendFileSync } from 'node:fs';
 import express from 'express';
-import { createTokenWebhooks } from '../lib';
+import { StorageError, createTokenWebhooks } from '../lib';
 import type { Storage } from '../lib';
 import { PostgresStorage } from '../lib/storage/postgres';
 import { RedisStorage } from '../lib/storage/redis';
@@ -13,10 +16,16 @@ import { RedisStorage } from '../lib/storage/redis';
 const BEARER = process.env.BEARER ?? 'soak-bearer-0123456789abcdef';
 const failRate = Number(process.env.FAIL_RATE ?? 0);
 const out = process.env.OUT ?? '/dev/null';
+const unsettled = process.env.UNSETTLED ?? '/dev/null';
+/** Completions per event in this process, and the completion count already recorded as not stored. */
+const completed = new Map<string, number>();
+const recordedUnsettled = new Map<string, number>();
 
+// 20 connections each: the server (max_connections 100 by default) must hold both pools, a restarted instance's,
+// and the sessions the silent phase leaves behind there (the server never learns that those clients went away).
 const storage: Storage = process.env.STORAGE === 'redis'
   ? new RedisStorage({ url: process.env.REDIS_URL, keyPrefix: process.env.REDIS_KEY_PREFIX })
-  : new PostgresStorage({ connectionString: process.env.DATABASE_URL, schema: process.env.DATABASE_SCHEMA, poolConfig: { max: 40 } });
+  : new PostgresStorage({ connectionString: process.env.DATABASE_URL, schema: process.env.DATABASE_SCHEMA, poolConfig: { max: 20 } });
 const webhooks = createTokenWebhooks({
   storage,
   leaseMs: Number(process.env.LEASE_MS ?? 2000),
@@ -28,8 +37,15 @@ webhooks.onEvent(async (event) => {
   await new Promise((resolve) => setTimeout(resolve, Math.random() * 4)); // some work, so a kill lands mid-handler
   if (Math.random() < failRate) throw new Error('injected failure');
   appendFileSync(out, `${event.id}\n`);
+  completed.set(event.id, (completed.get(event.id) ?? 0) + 1);
 });
-webhooks.onError(() => undefined);
+webhooks.onError((error, context) => {
+  if (!(error instanceof StorageError) || error.operation !== 'settle' || context.eventId === undefined) return;
+  const runs = completed.get(context.eventId) ?? 0;
+  if (runs === 0 || recordedUnsettled.get(context.eventId) === runs) return; // a failed run's settle, or this run's already recorded
+  recordedUnsettled.set(context.eventId, runs);
+  appendFileSync(unsettled, `${context.eventId}\n`);
+});
 
 const app = express();
 app.use('/webhooks/tokenex', webhooks.tokenex({ auth: { bearer: BEARER } }));

@@ -2,8 +2,10 @@
  * Soak of the delivery guarantees (issue #5): two receiver processes on one storage, loopback only,
  * bounded in time. Sends SOAK_EVENTS distinct events plus 30% duplicates (a third concurrent to the
  * same instance, a third concurrent to the other one, a third later), retries every non-2xx like a
- * provider, injects 5% handler failures, kills instance b with SIGKILL once and restarts it, then
- * prints how many times each event's handlers completed.
+ * provider, injects 5% handler failures, kills instance b with SIGKILL once and restarts it, makes the
+ * database go silent for SOAK_SILENT_MS (default 3000; 0: no silent phase) through a fault-injecting proxy
+ * (every open connection half-open: swallowed both ways, never closed; new ones pass once it heals) (issue #10),
+ * then prints how many times each event's handlers completed.
  *
  *   npm run soak                          # PostgreSQL then Redis, sync mode
  *   SOAK_RUNS=postgres:inbox npm run soak # other runs: <postgres|redis>:<sync|inbox>, comma-separated
@@ -17,6 +19,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import Redis from 'ioredis';
+import { TcpProxy } from '../test/storage/tcp-proxy';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -26,7 +29,13 @@ const FAIL_RATE = 0.05;
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 48);
 const LEASE_MS = 2000;
 const MAX_ATTEMPTS = 15;
-const RUN_LIMIT_MS = 150_000;
+const RUN_LIMIT_MS = 180_000;
+const SILENT_MS = Number(process.env.SOAK_SILENT_MS ?? 3000);
+/**
+ * Retry-later answers to requests sent from the start of the silent phase until this long after it healed are the
+ * outage's: the receivers' storageTimeoutMs (5000) plus the adapters' timeoutMs (4000) and a second to reconnect.
+ */
+const OUTAGE_GRACE_MS = 10_000;
 const BEARER = 'soak-bearer-0123456789abcdef';
 const ROOT = join(__dirname, '..');
 
@@ -42,7 +51,7 @@ function startReceiver(name: Target, env: Record<string, string>, dir: string, i
   const child = spawn(process.execPath, ['--require', 'tsx/cjs', join(__dirname, 'soak-receiver.ts')], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...env, PORT: String(port), BEARER, LEASE_MS: String(LEASE_MS), FAIL_RATE: String(FAIL_RATE),
-      OUT: join(dir, `${name}-${incarnation}.log`) },
+      OUT: join(dir, `${name}-${incarnation}.log`), UNSETTLED: join(dir, `${name}-${incarnation}.unsettled`) },
   });
   return new Promise((resolve, reject) => {
     let out = '';
@@ -72,12 +81,13 @@ function body(id: string, tokenRef: string, state: string, at: number): string {
   });
 }
 
-interface Answer { status: number | string; code?: string; ms: number }
+interface Answer { status: number | string; code?: string; ms: number; sentAt: number }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
 
 function send(port: number, payload: string): Promise<Answer> {
   const started = performance.now();
+  const sentAt = Date.now();
   return new Promise((resolve) => {
     const req = http.request({ host: '127.0.0.1', port, path: '/webhooks/tokenex', method: 'POST', agent,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${BEARER}`, 'content-length': Buffer.byteLength(payload) } }, (res) => {
@@ -85,16 +95,17 @@ function send(port: number, payload: string): Promise<Answer> {
       res.setEncoding('utf8').on('data', (c: string) => { text += c; }).on('end', () => {
         let code: string | undefined;
         try { code = (JSON.parse(text) as { error?: { code?: string } }).error?.code; } catch { /* not JSON */ }
-        resolve({ status: res.statusCode ?? 0, ...(code ? { code } : {}), ms: performance.now() - started });
+        resolve({ status: res.statusCode ?? 0, ...(code ? { code } : {}), ms: performance.now() - started, sentAt });
       });
     });
     req.setTimeout(20_000, () => req.destroy(new Error('client timeout')));
-    req.on('error', (error: NodeJS.ErrnoException) => resolve({ status: error.code ?? error.message, ms: performance.now() - started }));
+    req.on('error', (error: NodeJS.ErrnoException) => resolve({ status: error.code ?? error.message, ms: performance.now() - started, sentAt }));
     req.end(payload);
   });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const relative = (ms: number) => `${(Math.abs(ms) / 1000).toFixed(1)} s ${ms < 0 ? 'before' : 'after'}`;
 const percentile = (sorted: number[], p: number) => sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
 
 async function soak(backend: 'postgres' | 'redis', mode: 'sync' | 'inbox'): Promise<boolean> {
@@ -102,9 +113,13 @@ async function soak(backend: 'postgres' | 'redis', mode: 'sync' | 'inbox'): Prom
   const dir = mkdtempSync(join(tmpdir(), 'ntw-soak-'));
   const schema = `ntw_soak_${run}`;
   const prefix = `ntw-soak-${run}:`;
+  // The receivers reach the database through a fault-injecting proxy (loopback), for the silent phase.
+  const target = new URL(backend === 'postgres' ? DATABASE_URL : REDIS_URL);
+  const proxy = new TcpProxy(target.hostname, Number(target.port || (backend === 'postgres' ? 5432 : 6379)));
+  await proxy.start();
   const env: Record<string, string> = backend === 'postgres'
-    ? { STORAGE: 'postgres', DATABASE_URL, DATABASE_SCHEMA: schema, MODE: mode }
-    : { STORAGE: 'redis', REDIS_URL, REDIS_KEY_PREFIX: prefix, MODE: mode };
+    ? { STORAGE: 'postgres', DATABASE_URL: proxy.url(DATABASE_URL), DATABASE_SCHEMA: schema, MODE: mode }
+    : { STORAGE: 'redis', REDIS_URL: proxy.url(REDIS_URL), REDIS_KEY_PREFIX: prefix, MODE: mode };
   const receivers: Record<Target, Receiver> = {
     a: await startReceiver('a', env, dir, 1),
     b: await startReceiver('b', env, dir, 1),
@@ -159,20 +174,35 @@ async function soak(backend: 'postgres' | 'redis', mode: 'sync' | 'inbox'): Prom
     receivers.b = await startReceiver('b', env, dir, old.incarnation + 1, old.port);
   };
   let restart: Promise<void> | undefined;
+  // The silent database: every open connection swallows everything both ways and is never closed, for SILENT_MS.
+  let silentAt: number | undefined;
+  let healedAt: number | undefined;
+  const silenceAfter = Math.floor(jobs.length * 0.7);
+  const silentPhase = async () => {
+    silentAt = Date.now();
+    proxy.silence();
+    await sleep(SILENT_MS);
+    proxy.heal();
+    healedAt = Date.now();
+  };
+  let outage: Promise<void> | undefined;
   await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
     while (next < jobs.length) {
       const job = jobs[next++]!;
       await Promise.all(job.copies.map((target) => deliver(job.event, target)));
-      if (++done === killAfter) restart = killAndRestart();
+      ++done;
+      if (done === killAfter) restart = killAndRestart();
+      if (done === silenceAfter && SILENT_MS > 0) outage = silentPhase();
     }
   }));
   await restart;
+  await outage;
   const sendMs = Date.now() - started;
 
   // Inbox mode acknowledges before the handlers run: wait (bounded) until the background work settles.
   const completions = () => {
     const counts = new Map<string, { total: number; killed: number }>();
-    for (const file of readdirSync(dir)) {
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.log'))) {
       const killedFile = file === 'b-1.log';
       for (const id of readFileSync(join(dir, file), 'utf8').split('\n')) {
         if (!id) continue;
@@ -186,19 +216,27 @@ async function soak(backend: 'postgres' | 'redis', mode: 'sync' | 'inbox'): Prom
   };
   if (mode === 'inbox') {
     const end = Date.now() + 60_000;
-    while (Date.now() < end && ids.some((id) => !completions().has(id))) await sleep(500);
+    // One read of the files per look: this process also runs the proxy, which must not stall behind it.
+    const pending = () => { const counts = completions(); return ids.some((id) => !counts.has(id)); };
+    while (Date.now() < end && pending()) await sleep(500);
   }
   clearTimeout(limit);
   await Promise.all(Object.values(receivers).map((r) => stopped(r.child, 'SIGTERM')));
   agent.destroy();
 
   const counts = completions();
-  let once = 0; let never = 0; const twice: string[] = []; const interrupted: string[] = [];
+  // Completions whose storing failed (the receivers' UNSETTLED files): the documented window of a second run.
+  const unstored = new Map<string, number>();
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.unsettled'))) {
+    for (const id of readFileSync(join(dir, file), 'utf8').split('\n')) if (id) unstored.set(id, (unstored.get(id) ?? 0) + 1);
+  }
+  let once = 0; let never = 0; const twice: string[] = []; const interrupted: string[] = []; const notStored: string[] = [];
   for (const id of ids) {
     const c = counts.get(id);
     if (!c) never++;
     else if (c.total === 1) once++;
     else if (c.killed > 0 && c.total - c.killed === 1) interrupted.push(id);
+    else if (c.total - 1 <= (unstored.get(id) ?? 0)) notStored.push(id);
     else twice.push(id);
   }
   const byStatus = new Map<string, number>();
@@ -206,7 +244,15 @@ async function soak(backend: 'postgres' | 'redis', mode: 'sync' | 'inbox'): Prom
     const key = `${a.status}${a.code ? ` ${a.code}` : ''}`;
     byStatus.set(key, (byStatus.get(key) ?? 0) + 1);
   }
-  const unexpected5xx = answers.filter((a) => typeof a.status === 'number' && a.status >= 500 && a.code !== 'handler_failed').length;
+  // The outage's answers: answered after the database went silent, to requests sent before it had healed for OUTAGE_GRACE_MS.
+  const duringOutage = (a: Answer) => silentAt !== undefined && healedAt !== undefined && a.sentAt + a.ms >= silentAt && a.sentAt < healedAt + OUTAGE_GRACE_MS;
+  const outage503 = answers.filter((a) => a.status === 503 && (a.code === 'storage_unavailable' || a.code === 'timeout') && duringOutage(a));
+  const expected = new Set(outage503);
+  const unexpected = answers.filter((a) => typeof a.status === 'number' && a.status >= 500 && a.code !== 'handler_failed' && !expected.has(a));
+  const unexpected5xx = unexpected.length;
+  const lastOutage503 = outage503.reduce((last, a) => Math.max(last, a.sentAt), -Infinity);
+  const firstOkAfterHeal = answers.filter((a) => healedAt !== undefined && a.sentAt >= healedAt && typeof a.status === 'number' && a.status < 300)
+    .reduce((first, a) => Math.min(first, a.sentAt + a.ms), Infinity);
   const latencies = answers.filter((a) => typeof a.status === 'number').map((a) => a.ms).sort((x, y) => x - y);
   const ok = answers.filter((a) => typeof a.status === 'number' && a.status < 300).map((a) => a.ms).sort((x, y) => x - y);
 
@@ -216,17 +262,28 @@ async function soak(backend: 'postgres' | 'redis', mode: 'sync' | 'inbox'): Prom
   console.log(`distinct events: ${EVENTS}`);
   console.log(`handlers completed exactly once: ${once}`);
   console.log(`handlers completed more than once, interrupted by the kill: ${interrupted.length}${interrupted.length ? ` (${interrupted.join(', ')})` : ''}`);
+  console.log(`handlers completed more than once, completion not stored during the silent database: ${notStored.length}${notStored.length ? ` (${notStored.slice(0, 20).join(', ')})` : ''}`);
   console.log(`handlers completed more than once, otherwise: ${twice.length}${twice.length ? ` (${twice.slice(0, 20).join(', ')})` : ''}`);
   console.log(`handlers never completed: ${never}`);
   console.log(`deliveries the sender gave up on after ${MAX_ATTEMPTS} attempts: ${gaveUp.length}`);
   console.log(`instance b killed with SIGKILL ${killedAt ? `${((killedAt - started) / 1000).toFixed(1)} s in` : 'never'} and restarted`);
+  if (silentAt !== undefined && healedAt !== undefined) {
+    console.log(`database silent (half-open connections, swallowed both ways) from ${((silentAt - started) / 1000).toFixed(1)} s in for ${((healedAt - silentAt) / 1000).toFixed(1)} s, then healed`);
+    console.log(`  503 storage_unavailable or timeout answers since, to requests sent until ${OUTAGE_GRACE_MS / 1000} s after it healed: ${outage503.length}`
+      + `${outage503.length ? `, the last to a request sent ${relative(lastOutage503 - healedAt)} it healed` : ''}`);
+    console.log(`  first 2xx to a request sent after it healed: ${Number.isFinite(firstOkAfterHeal) ? `${((firstOkAfterHeal - healedAt) / 1000).toFixed(1)} s after` : 'none'}`);
+  } else {
+    console.log('database silent: never (SOAK_SILENT_MS=0)');
+  }
   console.log('answers by status:');
   for (const [key, n] of [...byStatus].sort()) console.log(`  ${key.padEnd(32)} ${n}`);
-  console.log(`5xx answers other than injected handler failures: ${unexpected5xx}`);
+  console.log(`5xx answers other than injected handler failures${silentAt === undefined ? '' : ' and the silent database\'s'}: ${unexpected5xx}`
+    + `${unexpected5xx ? ` (${unexpected.slice(0, 10).map((a) => `${a.status} ${a.code ?? ''} sent ${((a.sentAt - started) / 1000).toFixed(1)} s in`).join(', ')})` : ''}`);
   console.log(`latency, all answers: p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`);
   console.log(`latency, 2xx answers: p50 ${percentile(ok, 50).toFixed(1)} ms, p99 ${percentile(ok, 99).toFixed(1)} ms`);
 
   rmSync(dir, { recursive: true, force: true });
+  await proxy.stop();
   await cleanup(backend, schema, prefix);
   const passed = never === 0 && twice.length === 0 && unexpected5xx === 0 && gaveUp.length === 0;
   console.log(`targets: ${passed ? 'met' : 'MISSED'}`);

@@ -23,6 +23,7 @@ import { SecretBox } from './delivery/secret-box';
 import { LedgerWorker } from './delivery/worker';
 import { withDeadline } from './delivery/deadline';
 import { describeError } from './delivery/describe-error';
+import { storageError } from './delivery/storage-call';
 import type {
   BuiltinTokenEvent, ErrorHandler, EventHandler, EventQuery, InboxTokenWebhooks, Mounters, Receiver, StoredEvent,
   TokenWebhooks, TokenWebhooksOptions,
@@ -98,7 +99,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     return storage.prune(new Date(now().getTime() - settings.retentionMs));
   };
   const timer = settings.pruneIntervalMs === false ? undefined : setInterval(() => {
-    prune().then((r) => log('pruned %d entries', r.entries), (error: unknown) => reportError(error, { provider: '*' }));
+    prune().then((r) => log('pruned %d entries', r.entries), (error: unknown) => reportError(storageError('prune', error), { provider: '*' }));
   }, settings.pruneIntervalMs);
   timer?.unref();
 
@@ -190,7 +191,8 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
       const drained = await core.dedupe.drain(settings.shutdownTimeoutMs);
       const stopped = await worker.stop(remaining());
       if (!drained || !stopped) log('close: handlers still running after %dms; their leases will expire', settings.shutdownTimeoutMs);
-      if (initialized) await initialized.catch(() => undefined);
+      // An init still connecting to a silent database must not hold close() past its timeout either.
+      if (initialized) await withDeadline(initialized.catch(() => undefined), remaining(), () => undefined);
       const closed = await withDeadline(Promise.resolve(storage.close?.()).then(() => true), remaining(), () => false).catch(() => true);
       if (!closed) log('close: the storage did not close within %dms', settings.shutdownTimeoutMs);
     },

@@ -6,6 +6,7 @@ export type {
 } from './types';
 export * from './events';
 export { WebhookError, ConfigurationError, ReportedError, DELIVERY_ERRORS } from './errors';
+export { StorageError } from './delivery/storage-call';
 export type { DeliveryErrorCode, SchemaIssue } from './errors';
 export { defineProvider, jsonAcknowledgement } from './providers/provider';
 export type {

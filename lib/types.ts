@@ -47,9 +47,18 @@ export interface TokenWebhooksOptions {
   readonly pruneIntervalMs?: number | false;
   /** How long a delivery may take before it is answered retry-later (`timeout`) while its work goes on, in ms. Default 8000. */
   readonly deadlineMs?: number;
-  /** Longest wait for one storage call, in ms; past it the call counts as failed (`storage_unavailable`). Default 5000. */
+  /**
+   * Longest wait for one storage call of a delivery, the inbox worker or a lease renewal, in ms; past it the
+   * call counts as failed: `storage_unavailable` for the delivery, a `StorageError` (`ERR_NTW_STORAGE_TIMEOUT`)
+   * for `onError`. The call itself is abandoned, not cancelled: the adapters bound each query themselves, a
+   * little under it (their `timeoutMs`, default 4000), and discard a connection that stopped answering.
+   * Default 5000.
+   */
   readonly storageTimeoutMs?: number;
-  /** How long `close()` waits for running handlers and then for the storage to close, in ms. Default 10000. */
+  /**
+   * How long `close()` waits for running handlers and then for the storage to close, in ms: `close()`
+   * resolves within it whatever the database does. Default 10000.
+   */
   readonly shutdownTimeoutMs?: number;
   /**
    * 32-byte key(s) (Buffer or base64) sealing each entry's secrets (the clear payload, an NI activation code)
@@ -133,7 +142,10 @@ export interface TokenWebhooks<E extends TokenEvent = BuiltinTokenEvent> extends
   onUpdated(handler: EventHandler<UpdateEventOf<E>>): this;
   /** Every event, stale ones included. */
   onEvent(handler: EventHandler<E>): this;
-  /** Handler and storage failures. Handler failures of one event arrive as one error, or an `AggregateError`. */
+  /**
+   * Handler and storage failures. Handler failures of one event arrive as one error, or an `AggregateError`;
+   * a failed storage call as one `StorageError` (`ERR_NTW_STORAGE_TIMEOUT`, `ERR_NTW_STORAGE_UNAVAILABLE`).
+   */
   onError(handler: ErrorHandler): this;
   /** Mount any provider, yours included, as an Express endpoint. */
   endpoint<Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, options?: O): WebhookMiddleware;

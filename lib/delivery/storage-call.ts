@@ -8,26 +8,62 @@ export interface StorageCallContext {
   readonly reportError: (error: unknown, context: ErrorContext) => void;
 }
 
+/**
+ * A storage call that failed, as `onError` receives it (and as the `cause` of the delivery's `storage_unavailable`):
+ * - `ERR_NTW_STORAGE_TIMEOUT`: it did not answer within `storageTimeoutMs`;
+ * - `ERR_NTW_STORAGE_UNAVAILABLE`: it failed; the adapter's (driver's) error is the `cause`.
+ * `operation` names the call (`admit`, `lease`, `extend`, `settle`, ...).
+ */
+export class StorageError extends Error {
+  readonly code: 'ERR_NTW_STORAGE_TIMEOUT' | 'ERR_NTW_STORAGE_UNAVAILABLE';
+  readonly operation: string;
+  constructor(code: StorageError['code'], operation: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StorageError';
+    this.code = code;
+    this.operation = operation;
+  }
+}
+
 /** A storage call that did not answer within its deadline. */
-export class StorageTimeoutError extends Error {
-  readonly code = 'ERR_NTW_STORAGE_TIMEOUT';
+export class StorageTimeoutError extends StorageError {
   constructor(operation: string, ms: number) {
-    super(`storage ${operation} did not answer within ${ms} ms`);
+    super('ERR_NTW_STORAGE_TIMEOUT', operation, `storage ${operation} did not answer within ${ms} ms`);
     this.name = 'StorageTimeoutError';
+  }
+}
+
+const describe = (error: unknown) => (error instanceof Error ? error.message : String(error)) || 'unknown error';
+
+/** `error` as a `StorageError` of `operation`: itself if it is one, else `ERR_NTW_STORAGE_UNAVAILABLE` with it as the cause. */
+export function storageError(operation: string, error: unknown): StorageError {
+  if (error instanceof StorageError) return error;
+  return new StorageError('ERR_NTW_STORAGE_UNAVAILABLE', operation, `storage ${operation} failed: ${describe(error)}`, { cause: error });
+}
+
+/**
+ * A storage call with its deadline: its failure, or a silence past `storageTimeoutMs`, becomes a `StorageError`.
+ * Not reported: for callers that report it themselves (lease renewals) or hand it to their own caller.
+ * The call itself may still finish later; leases make that safe.
+ */
+export async function boundedStorageCall<T>(timeoutMs: number, operation: string, call: () => T | Promise<T>): Promise<T> {
+  try {
+    return await withDeadline(Promise.resolve().then(call), timeoutMs, () => new StorageTimeoutError(operation, timeoutMs));
+  } catch (error) {
+    throw storageError(operation, error);
   }
 }
 
 /**
  * Every storage call of the delivery core goes through here: it gets a deadline, and a failure (or a
- * silence past the deadline) is reported to `onError` once and becomes the retryable `storage_unavailable`.
- * The call itself may still finish later; leases make that safe.
+ * silence past the deadline) is reported to `onError` once, as a `StorageError`, and becomes the retryable
+ * `storage_unavailable`. The call itself may still finish later; leases make that safe.
  */
 export async function storageCall<T>(
   core: StorageCallContext, operation: string, context: ErrorContext, call: () => T | Promise<T>,
 ): Promise<T> {
   try {
-    return await withDeadline(Promise.resolve().then(call), core.storageTimeoutMs,
-      () => new StorageTimeoutError(operation, core.storageTimeoutMs));
+    return await boundedStorageCall(core.storageTimeoutMs, operation, call);
   } catch (error) {
     core.reportError(error, context);
     throw new WebhookError('storage_unavailable', { cause: error });

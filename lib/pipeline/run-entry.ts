@@ -1,7 +1,7 @@
 import type { TokenEvent, UnprojectedEvent } from '../events';
 import { WebhookError } from '../errors';
 import type { Entry, EventKey, Settlement } from '../storage/storage';
-import { storageCall } from '../delivery/storage-call';
+import { boundedStorageCall, storageCall } from '../delivery/storage-call';
 import { startLeaseHeartbeat } from '../delivery/lease-heartbeat';
 import { describeError } from '../delivery/describe-error';
 import { logger } from '../log';
@@ -34,7 +34,8 @@ export async function runEntry(core: DeliveryCore, taken: TakenEntry, onFailure:
   const stopRenewal = startLeaseHeartbeat({
     leaseMs: core.leaseMs,
     label: `${key.provider} ${key.id}`,
-    renew: () => core.storage.extend(key, taken.owner, core.leaseMs),
+    // Reported once by `lost`, as a StorageError, when it fails or passes storageTimeoutMs.
+    renew: () => boundedStorageCall(core.storageTimeoutMs, 'extend', () => core.storage.extend(key, taken.owner, core.leaseMs)),
     lost: (error) => core.reportError(error, context),
     ...(core.renewalSchedule ? { schedule: core.renewalSchedule } : {}),
   });

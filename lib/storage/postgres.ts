@@ -1,4 +1,6 @@
 import type { Pool, PoolClient, PoolConfig } from 'pg';
+import { ConfigurationError } from '../errors';
+import { withDeadline } from '../delivery/deadline';
 import type { Admission, Admit, Entry, EntryQuery, EntryRecord, EventKey, PruneResult, Settlement, Storage, TokenStateRecord } from './storage';
 import { loadDriver } from './driver';
 import { entryFromRow, stateFromRow } from './row';
@@ -18,7 +20,25 @@ export interface PostgresStorageOptions {
   readonly poolConfig?: PoolConfig;
   /** Schema of the tables, created when missing. Default `public`. */
   readonly schema?: string;
+  /**
+   * The longest one query may take, in ms. Default 4000: under the delivery core's `storageTimeoutMs` (5000),
+   * so a silent connection is discarded by the time the delivery is answered retry-later. For the pool the
+   * storage creates (a setting in `poolConfig` wins):
+   * - the server cancels a statement running longer (`statement_timeout`), and ends a session idle in a
+   *   transaction that long (`idle_in_transaction_session_timeout`);
+   * - the client gives up on a query unanswered 500 ms later (`query_timeout`): a silent network, a vanished
+   *   host. The pool discards that connection (never reuses it) and opens a new one for the next query;
+   * - a new connection must be ready within it (`connectionTimeoutMillis`), waiting for a free one included;
+   * - TCP keep-alive is on (`keepAlive`, first probe after 10 s idle), so the OS notices a dead peer on idle connections.
+   * `close()` waits for the pool to end at most this long plus 1 s, then destroys the connections left.
+   */
+  readonly timeoutMs?: number;
 }
+
+/** The default of `timeoutMs`. */
+export const POSTGRES_TIMEOUT_MS = 4000;
+/** How much longer than `statement_timeout` the client waits before it discards a silent connection. */
+const CLIENT_GRACE_MS = 500;
 
 const isPool = (value: unknown): value is Pool =>
   typeof value === 'object' && value !== null && typeof (value as Pool).query === 'function' && typeof (value as Pool).connect === 'function';
@@ -30,6 +50,7 @@ interface AdmitJson {
 }
 
 const iso = (date: Date) => date.toISOString();
+const PRUNE_BATCH = 1000;
 
 /**
  * Storage in PostgreSQL (`pg`), for several app instances sharing one database. Leases are judged by the
@@ -41,19 +62,38 @@ export class PostgresStorage implements Storage {
   readonly names: PostgresNames;
   private readonly pool: Pool;
   private readonly ownsPool: boolean;
+  private readonly timeoutMs: number;
+  /** Connections of the pool it created, until the pool has removed them: `close()` destroys those left. */
+  private readonly clients = new Set<PoolClient>();
   private closed = false;
 
   constructor(options: string | Pool | PostgresStorageOptions) {
     const opts: PostgresStorageOptions = typeof options === 'string' ? { connectionString: options } : isPool(options) ? { pool: options } : options;
     this.names = postgresNames(opts.schema ?? 'public');
+    this.timeoutMs = opts.timeoutMs ?? POSTGRES_TIMEOUT_MS;
+    if (typeof this.timeoutMs !== 'number' || !Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) {
+      throw new ConfigurationError('ERR_NTW_OPTION', 'PostgresStorage timeoutMs must be a positive number');
+    }
     if (opts.pool) {
       this.pool = opts.pool;
       this.ownsPool = false;
     } else {
       const pg = loadDriver<typeof import('pg')>('pg', 'PostgresStorage');
-      this.pool = new pg.Pool({ connectionTimeoutMillis: 5000, ...opts.poolConfig, connectionString: opts.connectionString ?? opts.poolConfig?.connectionString });
+      const t = Math.ceil(this.timeoutMs);
+      this.pool = new pg.Pool({
+        connectionTimeoutMillis: t,
+        statement_timeout: t,
+        idle_in_transaction_session_timeout: t,
+        query_timeout: t + CLIENT_GRACE_MS,
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 10_000,
+        ...opts.poolConfig,
+        connectionString: opts.connectionString ?? opts.poolConfig?.connectionString,
+      });
       // An idle connection that breaks (database restart) must not crash the app: the next query reconnects.
       this.pool.on('error', (error) => log('idle connection error: %s', error.message));
+      this.pool.on('connect', (client) => { this.clients.add(client); });
+      this.pool.on('remove', (client) => { this.clients.delete(client); });
       this.ownsPool = true;
     }
   }
@@ -76,10 +116,32 @@ export class PostgresStorage implements Storage {
     log('tables ready in schema %s', this.names.schema);
   }
 
+  /**
+   * End the pool it created: wait for the queries running (each bounded by `query_timeout`) and say goodbye to
+   * the server, at most `timeoutMs` + 1 s; then destroy every connection left, such as one whose goodbye a silent
+   * network never answers, so that nothing keeps the process alive.
+   */
   async close(): Promise<void> {
     if (this.closed || !this.ownsPool) return;
     this.closed = true;
-    await this.pool.end();
+    const ended = this.pool.end().then(() => this.allRemoved());
+    const done = await withDeadline(ended, this.timeoutMs + 1000, () => false).catch(() => false);
+    if (!done) log('close: %d connection(s) still open after %dms; destroying them', this.clients.size, this.timeoutMs + 1000);
+    for (const client of this.clients) client.connection.stream.destroy();
+    this.clients.clear();
+  }
+
+  /** Resolves `true` once the pool has removed every connection (each closed its socket). */
+  private allRemoved(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.clients.size > 0) return;
+        this.pool.off('remove', check);
+        resolve(true);
+      };
+      this.pool.on('remove', check);
+      check();
+    });
   }
 
   async admit(record: EntryRecord, admit: Admit): Promise<Admission> {
@@ -156,8 +218,15 @@ export class PostgresStorage implements Storage {
     return result.rows[0] && stateFromRow(result.rows[0]);
   }
 
+  /** Deletes in batches of 1000, so that no statement runs into `statement_timeout` however much is due. */
   async prune(olderThan: Date): Promise<PruneResult> {
-    const result = await this.pool.query(`DELETE FROM ${this.names.ledger} WHERE status = 'done' AND received_at < $1::timestamptz`, [iso(olderThan)]);
-    return { entries: result.rowCount ?? 0 };
+    let entries = 0;
+    for (;;) {
+      const result = await this.pool.query(`DELETE FROM ${this.names.ledger} WHERE (provider, id) IN (
+        SELECT provider, id FROM ${this.names.ledger} WHERE status = 'done' AND received_at < $1::timestamptz LIMIT $2)`,
+      [iso(olderThan), PRUNE_BATCH]);
+      entries += result.rowCount ?? 0;
+      if ((result.rowCount ?? 0) < PRUNE_BATCH) return { entries };
+    }
   }
 }

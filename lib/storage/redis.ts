@@ -1,4 +1,5 @@
 import { crc32 } from 'node:zlib';
+import type { Socket } from 'node:net';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type {
   Admission, Admit, Entry, EntryQuery, EntryRecord, EntryStatus, EventKey, ProjectionOutcome, PruneResult, Settlement, Storage, TokenStateRecord,
@@ -8,6 +9,7 @@ import { ConfigurationError } from '../errors';
 import { loadDriver } from './driver';
 import { ADMIT, EXTEND, LEASE, PROJECT, PRUNE, REQUEUE, SETTLE, runScript } from './redis-scripts';
 import { logger } from '../log';
+import { withDeadline } from '../delivery/deadline';
 
 const log = logger('storage:redis');
 
@@ -23,12 +25,29 @@ export interface RedisStorageOptions {
   /** How long `init()` waits for the connection, in ms. Default 10000. */
   readonly connectTimeoutMs?: number;
   /**
+   * The longest one command may take, in ms. Default 4000: under the delivery core's `storageTimeoutMs` (5000).
+   * For the client the storage creates (a setting in `redisOptions` wins):
+   * - a command unanswered within it fails (`commandTimeout`);
+   * - a connection that was sent something and answered nothing for that long is destroyed and replaced: a
+   *   silent network (a vanished host, a failover, a dropped NAT entry) leaves a half-open connection that
+   *   ioredis would otherwise keep writing to forever. This covers the connection's handshake too;
+   * - a TCP connection must be established within it (`connectTimeout`); TCP keep-alive after 10 s idle (`keepAlive`);
+   * - it reconnects after 100 ms × attempt, at most 1 s apart, without end (`retryStrategy`); while disconnected,
+   *   commands fail at once (`enableOfflineQueue: false`, `maxRetriesPerRequest: 1`), and commands a lost
+   *   connection left unanswered are not sent again on the next one (`autoResendUnfulfilledCommands: false`).
+   * `close()` waits for QUIT at most this long, then destroys the connection.
+   */
+  readonly timeoutMs?: number;
+  /**
    * Entries are spread over this many hash-tagged shards, each with its own indexes, so a Redis Cluster
    * spreads them over its nodes. Default 1 on a single server, 16 on a cluster. Choose it once: entries
    * written under one count are not found under another.
    */
   readonly shards?: number;
 }
+
+/** The default of `timeoutMs`. */
+export const REDIS_TIMEOUT_MS = 4000;
 
 const enc = encodeURIComponent;
 const PRUNE_BATCH = 500;
@@ -79,12 +98,18 @@ export class RedisStorage implements Storage {
   private readonly cluster: boolean;
   private readonly ownsClient: boolean;
   private readonly connectTimeoutMs: number;
+  private readonly timeoutMs: number;
+  private readonly stopWatchdog: (() => void) | undefined;
   private leaseCursor = 0;
 
   constructor(options: string | Redis | Cluster | RedisStorageOptions = {}) {
     const opts: RedisStorageOptions = typeof options === 'string' ? { url: options } : isClient(options) ? { client: options } : options;
     this.keyPrefix = opts.keyPrefix ?? 'ntw:';
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
+    this.timeoutMs = opts.timeoutMs ?? REDIS_TIMEOUT_MS;
+    if (typeof this.timeoutMs !== 'number' || !Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) {
+      throw new ConfigurationError('ERR_NTW_OPTION', 'RedisStorage timeoutMs must be a positive number');
+    }
     if (opts.client) {
       if (opts.client.options.keyPrefix) {
         throw new ConfigurationError('ERR_NTW_OPTION', 'RedisStorage needs a client without keyPrefix: pass keyPrefix to RedisStorage instead');
@@ -94,9 +119,16 @@ export class RedisStorage implements Storage {
     } else {
       const IORedis = loadDriver<typeof import('ioredis')>('ioredis', 'RedisStorage').default;
       // Fail fast while disconnected (the pipeline answers retry-later) and reconnect in the background.
-      const settings: RedisOptions = { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, ...opts.redisOptions, keyPrefix: '' };
-      this.client = opts.url ? new IORedis(opts.url, settings) : new IORedis(settings);
-      this.client.on('error', (error: Error) => log('connection error: %s', error.message));
+      const t = Math.ceil(this.timeoutMs);
+      const settings: RedisOptions = {
+        lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, autoResendUnfulfilledCommands: false,
+        commandTimeout: t, connectTimeout: t, keepAlive: 10_000, retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+        ...opts.redisOptions, keyPrefix: '',
+      };
+      const client = opts.url ? new IORedis(opts.url, settings) : new IORedis(settings);
+      client.on('error', (error: Error) => log('connection error: %s', error.message));
+      this.stopWatchdog = replaceSilentConnections(client, t);
+      this.client = client;
       this.ownsClient = true;
     }
     this.cluster = (this.client as { isCluster?: boolean }).isCluster === true;
@@ -114,9 +146,17 @@ export class RedisStorage implements Storage {
     await client.ping();
   }
 
+  /** Quit the client it created: at most `timeoutMs`, then the connection is destroyed (a QUIT a silent network never answers). */
   async close(): Promise<void> {
-    if (!this.ownsClient || this.client.status === 'end') return;
-    await this.client.quit().catch(() => this.client.disconnect());
+    if (!this.ownsClient) return;
+    this.stopWatchdog?.();
+    const client = this.client as Redis;
+    if (client.status === 'end') return;
+    if (client.status === 'wait') return client.disconnect(); // never connected
+    const quit = client.quit().then(() => true, () => false);
+    if (await withDeadline(quit, this.timeoutMs, () => false)) return;
+    client.disconnect(); // and no reconnecting
+    (client.stream as Socket | undefined)?.destroy();
   }
 
   async admit(record: EntryRecord, admit: Admit): Promise<Admission> {
@@ -320,4 +360,41 @@ export class RedisStorage implements Storage {
       this.client.once('end', onEnd);
     });
   }
+}
+
+/**
+ * Destroy `client`'s connection once it was sent something and has answered nothing for `timeoutMs`: ioredis
+ * replaces it (`retryStrategy`). A half-open connection (the peer vanished without a reset) would otherwise be
+ * written to forever, every command timing out. Judged every quarter of `timeoutMs` from the socket's bytes written
+ * since its last answer, so it covers the connection's handshake too, on every ioredis 5.x. Returns `stop`.
+ */
+function replaceSilentConnections(client: Redis, timeoutMs: number): () => void {
+  let watched: Socket | undefined;
+  let answered = 0; // bytes written when the last answer arrived
+  let waitingSince: number | undefined;
+  const watch = (socket: Socket) => {
+    watched = socket;
+    answered = socket.bytesRead > 0 ? socket.bytesWritten : 0;
+    waitingSince = undefined;
+    socket.on('data', () => {
+      if (socket !== watched) return;
+      answered = socket.bytesWritten;
+      waitingSince = undefined;
+    });
+  };
+  // Each new connection is watched from its start (its handshake is written before anything can answer it).
+  client.on('connect', () => { if (client.stream && client.stream !== watched) watch(client.stream as Socket); });
+  const check = () => {
+    const socket = client.stream as Socket | undefined;
+    if (!socket || socket.destroyed) return;
+    if (socket !== watched) watch(socket);
+    if (socket.bytesWritten <= answered) return; // idle: nothing asked since the last answer
+    waitingSince ??= Date.now();
+    if (Date.now() - waitingSince < timeoutMs) return;
+    log('no answer on the connection for %dms: replacing it', timeoutMs);
+    socket.destroy();
+  };
+  const timer = setInterval(check, Math.max(10, Math.floor(timeoutMs / 4)));
+  timer.unref();
+  return () => clearInterval(timer);
 }

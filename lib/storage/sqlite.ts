@@ -17,7 +17,13 @@ export interface SqliteStorageOptions {
   readonly path: string;
   /** Clock for leases and due times, in ms (tests). Default `Date.now`. */
   readonly now?: () => number;
-  /** How long to wait for another process's write lock, in ms. Default 5000. */
+  /**
+   * The longest one call waits for another process's write lock (SQLite's busy timeout), in ms. Default 4000:
+   * under the delivery core's `storageTimeoutMs` (5000). better-sqlite3 is synchronous, so this is the only
+   * deadline that can stop a call: the core's cannot interrupt it. Past it the call fails (`SQLITE_BUSY`).
+   */
+  readonly timeoutMs?: number;
+  /** The former name of `timeoutMs`, still accepted (`timeoutMs` wins). */
   readonly busyTimeoutMs?: number;
   /**
    * SQLite's `synchronous` setting. `'full'` (default): a commit is on disk before the delivery is
@@ -45,6 +51,9 @@ CREATE TABLE IF NOT EXISTS ntw_token_states (
   PRIMARY KEY (provider, token_ref)
 ) WITHOUT ROWID;
 `;
+
+/** The default of `timeoutMs`. */
+export const SQLITE_TIMEOUT_MS = 4000;
 
 const COLUMNS = 'provider, id, status, attempts, owner, due_at, last_error, fingerprint, conflicts, type, token_ref, state, occurred_at, received_at, projection, stale_reason, body';
 
@@ -102,6 +111,7 @@ export class SqliteStorage implements Storage {
   private readonly options: SqliteStorageOptions;
   private readonly Driver: typeof BetterSqlite3;
   private readonly now: () => number;
+  private readonly timeoutMs: number;
   private database: BetterSqlite3.Database | undefined;
   private statements: Statements | undefined;
 
@@ -112,6 +122,10 @@ export class SqliteStorage implements Storage {
       throw new ConfigurationError('ERR_NTW_OPTION', "SqliteStorage synchronous must be 'full' or 'normal'");
     }
     this.now = this.options.now ?? Date.now;
+    this.timeoutMs = this.options.timeoutMs ?? this.options.busyTimeoutMs ?? SQLITE_TIMEOUT_MS;
+    if (typeof this.timeoutMs !== 'number' || !Number.isFinite(this.timeoutMs) || this.timeoutMs < 0) {
+      throw new ConfigurationError('ERR_NTW_OPTION', 'SqliteStorage timeoutMs must be a number of milliseconds, 0 or more');
+    }
     this.Driver = loadDriver<typeof BetterSqlite3>('better-sqlite3', 'SqliteStorage');
   }
 
@@ -130,7 +144,7 @@ export class SqliteStorage implements Storage {
     if (this.database) return this.database;
     const { path } = this.options;
     if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
-    const db = new this.Driver(path, { timeout: this.options.busyTimeoutMs ?? 5000 });
+    const db = new this.Driver(path, { timeout: this.timeoutMs });
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${(this.options.synchronous ?? 'full').toUpperCase()}`);
     db.exec(SCHEMA);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { MemoryStorage } from '../../lib';
+import { MemoryStorage, StorageError } from '../../lib';
 import { testReceiver } from '../helpers/app';
-import { instrumented, post, tokenexBody } from './support';
+import { manualSchedule } from '../helpers/manual-schedule';
+import { Latch, instrumented, post, tokenexBody } from './support';
 
 describe('delivery: storage failures release the claim', () => {
   // admit takes the entry (and applies its state); settle records the outcome.
@@ -21,8 +22,12 @@ describe('delivery: storage failures release the claim', () => {
       assert.equal(failed.status, 503);
       assert.equal(failed.headers['retry-after'], '5');
       assert.equal((failed.body as { error: { code: string } }).error.code, 'storage_unavailable');
-      assert.equal(errors.length, 1);
-      assert.equal((errors[0] as Error).message, `${method} down`);
+      assert.equal(errors.length, 1, 'reported once');
+      const reported = errors[0] as StorageError;
+      assert.ok(reported instanceof StorageError);
+      assert.equal(reported.code, 'ERR_NTW_STORAGE_UNAVAILABLE');
+      assert.equal(reported.operation, method);
+      assert.equal((reported.cause as Error).message, `${method} down`, 'the adapter\'s error is the cause');
 
       const retried = await post(app, 'tokenex', body);
       assert.equal(retried.status, 200);
@@ -33,4 +38,61 @@ describe('delivery: storage failures release the claim', () => {
       assert.equal((duplicate.body as { duplicate: boolean }).duplicate, true);
     });
   }
+});
+
+describe('delivery: a storage call that never answers', () => {
+  for (const method of ['admit', 'settle'] as const) {
+    it(`${method}() silent: 503 storage_unavailable at storageTimeoutMs, reported once as ERR_NTW_STORAGE_TIMEOUT, nothing left in flight`, async () => {
+      const silent = new Latch(); // never opened: the call neither answers nor fails
+      let silenced = 1;
+      const storage = instrumented(new MemoryStorage(), {
+        before: async (m) => { if (m === method && silenced-- > 0) await silent.promise; },
+      });
+      const { app, webhooks } = testReceiver({ storage, storageTimeoutMs: 20 });
+      let runs = 0;
+      const errors: { error: unknown; eventId: string | undefined }[] = [];
+      webhooks.onEvent(() => { runs++; }).onError((error, context) => { errors.push({ error, eventId: context.eventId }); });
+      const body = tokenexBody({ id: `evt-silent-${method}` });
+
+      const failed = await post(app, 'tokenex', body);
+      assert.equal(failed.status, 503);
+      assert.equal((failed.body as { error: { code: string } }).error.code, 'storage_unavailable');
+      // settle 'done' timed out, then settle 'failed' answered: one report per storage call that failed.
+      assert.equal(errors.length, 1);
+      const reported = errors[0]!.error as StorageError;
+      assert.ok(reported instanceof StorageError);
+      assert.equal(reported.code, 'ERR_NTW_STORAGE_TIMEOUT');
+      assert.equal(reported.operation, method);
+      assert.equal(errors[0]!.eventId, `evt-silent-${method}`);
+
+      // The in-process in-flight entry is gone: the provider's retry is processed, not answered in_progress.
+      const retried = await post(app, 'tokenex', body);
+      assert.equal(retried.status, 200);
+      assert.equal(runs, method === 'settle' ? 2 : 1, 'a completion that could not be stored runs again; an admission that did not answer ran nothing');
+    });
+  }
+
+  it('a lease renewal that never answers is reported once (ERR_NTW_STORAGE_TIMEOUT, operation extend); the handler finishes', async () => {
+    const silent = new Latch();
+    const storage = instrumented(new MemoryStorage(), {
+      before: async (m) => { if (m === 'extend') await silent.promise; },
+    });
+    const { schedule, renewals } = manualSchedule();
+    const { app, webhooks } = testReceiver({ storage, storageTimeoutMs: 20, renewalSchedule: schedule });
+    const gate = new Latch();
+    const entered = new Latch();
+    webhooks.onEvent(async () => { entered.open(); await gate.promise; });
+    const errors: unknown[] = [];
+    webhooks.onError((error) => { errors.push(error); });
+
+    const first = post(app, 'tokenex', tokenexBody({ id: 'evt-silent-extend' })).then((res) => res);
+    await entered.promise;
+    await renewals[0]!.beat();
+    assert.equal(renewals[0]!.cancelled, true, 'renewal stops');
+    assert.equal(errors.length, 1);
+    assert.equal((errors[0] as StorageError).code, 'ERR_NTW_STORAGE_TIMEOUT');
+    assert.equal((errors[0] as StorageError).operation, 'extend');
+    gate.open();
+    assert.equal((await first).status, 200);
+  });
 });

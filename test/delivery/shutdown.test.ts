@@ -44,4 +44,12 @@ describe('delivery: graceful shutdown', () => {
     await webhooks.close();
     assert.equal(storageClosed, true);
   });
+
+  it('close() resolves within shutdownTimeoutMs when the storage neither initializes nor closes (a silent database)', async () => {
+    const never = new Latch();
+    const memory = Object.assign(new MemoryStorage(), { init: () => never.promise, close: () => never.promise });
+    const { webhooks } = testReceiver({ storage: memory, shutdownTimeoutMs: 30 });
+    void webhooks.ready().catch(() => undefined); // connecting, forever
+    await webhooks.close(); // resolves: the test would time out otherwise
+  });
 });

@@ -46,4 +46,25 @@ describe('PostgresStorage', function () {
     assert.throws(() => new PostgresStorage({ connectionString: DATABASE_URL, schema: 'x"; DROP TABLE y; --' }),
       (error: unknown) => error instanceof ConfigurationError && error.code === 'ERR_NTW_OPTION');
   });
+
+  it('gives the pool it creates its deadlines (timeoutMs, default 4000), which poolConfig may override', async function () {
+    const settings = async (storage: PostgresStorage) => {
+      const pool = storage['pool'];
+      const result = await pool.query<{ statement: string; idle: string }>(
+        "SELECT current_setting('statement_timeout') AS statement, current_setting('idle_in_transaction_session_timeout') AS idle");
+      const options = (pool as unknown as { options: Record<string, unknown> }).options;
+      return [result.rows[0]!.statement, result.rows[0]!.idle, options.query_timeout, options.connectionTimeoutMillis, options.keepAlive];
+    };
+    const defaults = new PostgresStorage({ connectionString: DATABASE_URL, schema });
+    const custom = new PostgresStorage({ connectionString: DATABASE_URL, schema, timeoutMs: 800, poolConfig: { connectionTimeoutMillis: 2000 } });
+    try {
+      assert.deepEqual(await settings(defaults), ['4s', '4s', 4500, 4000, true]);
+      assert.deepEqual(await settings(custom), ['800ms', '800ms', 1300, 2000, true]);
+    } finally {
+      await defaults.close();
+      await custom.close();
+    }
+    assert.throws(() => new PostgresStorage({ connectionString: DATABASE_URL, timeoutMs: -1 }),
+      (error: unknown) => error instanceof ConfigurationError && error.code === 'ERR_NTW_OPTION');
+  });
 });

@@ -77,4 +77,22 @@ describe('RedisStorage', function () {
     assert.throws(() => new RedisStorage({ client }), (error: unknown) => error instanceof ConfigurationError && error.code === 'ERR_NTW_OPTION');
     client.disconnect();
   });
+
+  it('gives the client it creates its deadlines (timeoutMs, default 4000), which redisOptions may override', async function () {
+    const defaults = new RedisStorage({ url: REDIS_URL, keyPrefix });
+    const custom = new RedisStorage({ url: REDIS_URL, keyPrefix, timeoutMs: 800, redisOptions: { connectTimeout: 2000 } });
+    try {
+      const options = (s: RedisStorage) => (s as unknown as { client: Redis }).client.options;
+      assert.deepEqual(
+        [options(defaults).commandTimeout, options(defaults).connectTimeout, options(defaults).keepAlive, options(defaults).enableOfflineQueue,
+          options(defaults).autoResendUnfulfilledCommands, options(defaults).retryStrategy?.(50)],
+        [4000, 4000, 10_000, false, false, 1000]);
+      assert.deepEqual([options(custom).commandTimeout, options(custom).connectTimeout], [800, 2000]);
+      await custom.init();
+    } finally {
+      await defaults.close();
+      await custom.close();
+    }
+    assert.throws(() => new RedisStorage({ url: REDIS_URL, timeoutMs: 0 }), (error: unknown) => error instanceof ConfigurationError && error.code === 'ERR_NTW_OPTION');
+  });
 });

@@ -50,4 +50,33 @@ describe('SqliteStorage', function () {
       }
     }
   });
+
+  it('waits at most timeoutMs for another process\'s write lock (busy timeout; default 4000, busyTimeoutMs still accepted)', function () {
+    const pragma = (storage: SqliteStorage) =>
+      (storage as unknown as { db: { pragma(s: string, o: { simple: true }): unknown } }).db.pragma('busy_timeout', { simple: true });
+    for (const [options, expected] of [[{}, 4000], [{ timeoutMs: 250 }, 250], [{ busyTimeoutMs: 300 }, 300], [{ timeoutMs: 20, busyTimeoutMs: 300 }, 20]] as const) {
+      const storage = new SqliteStorage({ path: ':memory:', ...options });
+      try {
+        assert.equal(pragma(storage), expected);
+      } finally {
+        storage.close();
+      }
+    }
+    const locked = join(dir, 'locked.db');
+    const holder = new SqliteStorage(locked);
+    const waiter = new SqliteStorage({ path: locked, timeoutMs: 20 });
+    try {
+      holder.init();
+      waiter.init();
+      const db = (holder as unknown as { db: { exec(sql: string): void } }).db;
+      db.exec('BEGIN IMMEDIATE'); // another process holds the write lock and does not let go
+      const record = { provider: 'p', id: 'locked', type: 'token.active', tokenRef: 't', occurredAt: new Date(0), receivedAt: new Date(0), fingerprint: 'f', body: '{}' };
+      assert.throws(() => waiter.admit(record, { as: 'running', owner: 'a', leaseMs: 100 }), (error: unknown) => (error as { code?: string }).code === 'SQLITE_BUSY');
+      db.exec('ROLLBACK');
+      assert.equal(waiter.admit(record, { as: 'running', owner: 'a', leaseMs: 100 }).admitted, true);
+    } finally {
+      holder.close();
+      waiter.close();
+    }
+  });
 });
