@@ -26,20 +26,21 @@ export function chart(results: readonly RowResult[], info: { readonly machine: M
     `<text x="10" y="38" fill="#555">${escapeXml(`${info.date} · ${info.machine.cores} cores, ${info.machine.model} · Node ${info.machine.node}`)}</text>`,
     `<text x="10" y="54" fill="#555">${escapeXml(info.note)}</text>`,
   ];
+  const bottom = top + Math.max(rows.length, 1) * rowHeight;
+  const one = x(1).toFixed(1);
+  // The reference line first, so bars and their labels are drawn over it.
+  parts.push(`<line x1="${one}" y1="${top - 4}" x2="${one}" y2="${bottom + 4}" stroke="#c53030" stroke-width="1.5" stroke-dasharray="5,3"/>`);
   rows.forEach((r, i) => {
     const y = top + i * rowHeight;
     const ratio = r.ratios.toExpressJson!;
     parts.push(
       `<text x="${labelWidth - 8}" y="${y + 17}" text-anchor="end">${escapeXml(r.label)}</text>`,
       `<rect x="${labelWidth}" y="${y + 5}" width="${(x(ratio) - labelWidth).toFixed(1)}" height="${rowHeight - 10}" fill="${COLORS[r.group]}"/>`,
-      `<text x="${(x(ratio) + 5).toFixed(1)}" y="${y + 17}">${ratio.toFixed(2)}× · ${Math.round(r.median!.reqPerSec).toLocaleString('en-US')}/s</text>`,
+      `<text x="${(x(ratio) + 5).toFixed(1)}" y="${y + 17}" stroke="#fff" stroke-width="3" paint-order="stroke">${ratio.toFixed(2)}× · ${Math.round(r.median!.reqPerSec).toLocaleString('en-US')}/s</text>`,
     );
   });
   if (!rows.length) parts.push(`<text x="${labelWidth}" y="${top + 17}" fill="#555">no ratios: the express.json() row was not measured</text>`);
-  const bottom = top + Math.max(rows.length, 1) * rowHeight;
-  const one = x(1).toFixed(1);
   parts.push(
-    `<line x1="${one}" y1="${top - 4}" x2="${one}" y2="${bottom + 4}" stroke="#c53030" stroke-width="1.5" stroke-dasharray="5,3"/>`,
     `<text x="${one}" y="${bottom + 18}" text-anchor="middle" fill="#c53030">1.0 = express.json()</text>`,
     `<line x1="${labelWidth}" y1="${top - 4}" x2="${labelWidth}" y2="${bottom + 4}" stroke="#333"/>`,
   );

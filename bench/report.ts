@@ -99,7 +99,7 @@ export function table(results: readonly RowResult[]): string {
       String(m.non2xx), String(m.errors + m.timeouts), times(r.ratios.toExpressFloor), times(r.ratios.toExpressJson), r.ratios.toOursMemory === undefined && r.ratios.toNewEvents === undefined ? '' : vsOurs,
     ]);
   });
-  const widths = header.map((_, c) => Math.max(...lines.filter((l) => l.length === header.length).map((l) => (l[c] ?? '').length)));
+  const widths = header.map((_, c) => Math.max(...lines.filter((l) => l.length === header.length || c < 2).map((l) => (l[c] ?? '').length)));
   const left = new Set([1]);
   return lines.map((l) => (l.length === header.length
     ? l.map((cell, c) => (left.has(c) ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')

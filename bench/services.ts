@@ -22,6 +22,7 @@ export interface Store {
 
 /** Why a service cannot be used, or `undefined` when it answers. Checked once per run. */
 export async function unreachable(kind: StoreKind): Promise<string | undefined> {
+  let cause: Error | undefined;
   try {
     if (kind === 'postgres') {
       const client = pgClient();
@@ -33,6 +34,7 @@ export async function unreachable(kind: StoreKind): Promise<string | undefined> 
       }
     } else if (kind === 'redis') {
       const client = redisClient();
+      client.on('error', (error: Error) => { cause ??= error; });
       try {
         await client.connect();
         await client.ping();
@@ -43,7 +45,7 @@ export async function unreachable(kind: StoreKind): Promise<string | undefined> 
     return undefined;
   } catch (error) {
     const where = kind === 'postgres' ? settings.databaseUrl : settings.redisUrl;
-    return `${kind === 'postgres' ? 'PostgreSQL' : 'Redis'} unreachable at ${redactUrl(where)} (${(error as Error).message})`;
+    return `${kind === 'postgres' ? 'PostgreSQL' : 'Redis'} unreachable at ${redactUrl(where)} (${(cause ?? (error as Error)).message})`;
   }
 }
 
