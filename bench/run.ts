@@ -66,6 +66,7 @@ async function main(): Promise<void> {
   const rounds = new Map<string, Measurement[]>(rows.map((r) => [r.id, []]));
   const failures = new Map<string, string>();
   const warnings: string[] = [];
+  const notes: string[] = [];
   for (let round = 1; round <= settings.rounds; round++) {
     for (const row of active) {
       current = await freshStore(row.store ?? 'memory');
@@ -74,6 +75,9 @@ async function main(): Promise<void> {
         rounds.get(row.id)!.push(m);
         const check = handlerCheck(row, m);
         if (check) warnings.push(`${row.id}, round ${round}: ${check}`);
+        if (row.mode === 'inbox' && m.handled !== undefined) {
+          notes.push(`${row.id}, round ${round}: the worker had run the handlers of ${fmt(m.handled)} of ${fmt(m.answered2xx)} acknowledged events when the load ended`);
+        }
         if (m.serverErrors) warnings.push(`${row.id}, round ${round}: the server wrote: ${m.serverErrors.split('\n').slice(0, 3).join(' | ')}`);
         console.log(`round ${round}/${settings.rounds}  ${row.id.padEnd(27)} ${fmt(m.reqPerSec).padStart(7)} req/s  p50 ${m.p50.toFixed(2)} ms  `
           + `p99 ${m.p99.toFixed(2)} ms  peak RSS ${fmt(m.peakRss / 2 ** 20)} MB  non-2xx ${m.non2xx}  errors ${m.errors + m.timeouts}`);
@@ -97,6 +101,7 @@ async function main(): Promise<void> {
     + `over "ours: Cybersource, memory" (for the duplicate-only row: over new events)`);
   console.log(table(results));
   console.log(describeMachine(after));
+  for (const note of notes) console.log(`note: ${note}`);
   for (const warning of warnings) console.log(`warning: ${warning}`);
 
   const stamp = fileStamp(startedAt);
@@ -104,7 +109,7 @@ async function main(): Promise<void> {
   const written = writeResults(stamp, {
     kind: 'bench', startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(),
     machine: before, loadAverageAfter: after.loadAverage,
-    settings: { ...settings, databaseUrl: redactUrl(settings.databaseUrl), redisUrl: redactUrl(settings.redisUrl) }, rows: results, warnings,
+    settings: { ...settings, databaseUrl: redactUrl(settings.databaseUrl), redisUrl: redactUrl(settings.redisUrl) }, rows: results, notes, warnings,
   }, { 'latest.svg': chart(results, { machine: before, date: startedAt.toISOString().slice(0, 16).replace('T', ' '), note }) });
   console.log(`written: ${written.join(', ')}`);
 }
