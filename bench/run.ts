@@ -1,96 +1,120 @@
 /**
- * Throughput and latency of the middleware, per provider, over loopback HTTP with keep-alive.
- * Prints figures; asserts nothing. `npm run bench` (BENCH_REQUESTS, BENCH_CONCURRENCY to change the load).
+ * `npm run bench`: webhook receivers side by side (issue 13). Each row's server runs in its own process; the
+ * load comes from autocannon in this one (loopback, keep-alive, 32 connections, ~1 KB JSON bodies, a new
+ * event per request). Rows alternate within each round, over several rounds, and each row reports its median
+ * round. Prints one table; writes bench/results/<timestamp>.json, latest.json and latest.svg.
+ *
+ *   BENCH_SECONDS=5 BENCH_ROUNDS=3   measured seconds per row and round, rounds
+ *   BENCH_WARMUP_SECONDS=1           unmeasured load before each measurement
+ *   BENCH_ROWS=express,memory        row ids, or parts of them (see bench/rows.ts)
+ *   DATABASE_URL, REDIS_URL          PostgreSQL and Redis (rows skipped when unreachable)
  */
-import express from 'express';
-import { Agent, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createHmac } from 'node:crypto';
-import { createTokenWebhooks } from '../lib';
+import { settings } from './config';
+import { measure } from './measure';
+import type { Measurement } from './measure';
+import { describeMachine, machine, summarize, table } from './report';
+import type { RowResult } from './report';
+import { selectRows } from './rows';
+import type { Row } from './rows';
+import { freshStore, redactUrl, unreachable } from './services';
+import type { Store, StoreKind } from './services';
+import { chart } from './chart';
+import { fileStamp, writeResults } from './results';
 
-const TOTAL = Number(process.env.BENCH_REQUESTS ?? 5000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
-const KEY = Buffer.alloc(32, 7).toString('base64');
-const BEARER = 'bench-bearer-secret-0123456789';
+/** The store being used now, removed if the run is interrupted. */
+let current: Store | undefined;
 
-const fixture = (provider: string, name: string) => JSON.parse(readFileSync(join(__dirname, '..', 'test', 'providers', provider, 'fixtures', `${name}.json`), 'utf8'));
-
-/** A body for delivery `i`: the seed example with a unique event id, so every delivery is processed. */
-const BODIES: Record<string, (i: number) => string> = {
-  cybersource: (i) => { const p = fixture('cybersource', 'network-token-suspended'); p.payload.data.id = `bench-${i}`; return JSON.stringify(p); },
-  tokenex: (i) => { const p = fixture('tokenex', 'request'); p.networkTokenStateChangeNotification.messageId = `bench-${i}`; return JSON.stringify(p); },
-  ni: (i) => { const p = fixture('ni', 'sample-request-for-td'); p.id = `bench-${i}`; return JSON.stringify(p); },
-  firstoken: (i) => { const p = fixture('firstoken', 'active'); p.event_id = `bench-${i}`; return JSON.stringify(p); },
-};
-
-function headersFor(provider: string, body: string): Record<string, string> {
-  if (provider !== 'cybersource') return { authorization: `Bearer ${BEARER}` };
-  const t = String(Date.now());
-  const sig = createHmac('sha256', Buffer.from(KEY, 'base64')).update(`${t}.${body}`).digest('base64');
-  return { 'v-c-signature': `t=${t};keyId=bench;sig=${sig}` };
+function abort(reason: string): void {
+  console.error(`bench: ${reason}; stopping`);
+  const done = () => process.exit(2);
+  void (current?.cleanup() ?? Promise.resolve()).then(done, done);
+  setTimeout(done, 10_000).unref();
 }
 
-function post(port: number, agent: Agent, path: string, body: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-
-async function run(provider: string, duplicate: boolean): Promise<void> {
-  const webhooks = createTokenWebhooks({ pruneIntervalMs: false, cacheMax: TOTAL * 2 });
-  webhooks.onEvent(() => undefined);
-  const app = express();
-  app.use('/webhooks/cybersource', webhooks.cybersource({ keys: { bench: KEY } }));
-  app.use('/webhooks/tokenex', webhooks.tokenex({ auth: { bearer: BEARER } }));
-  app.use('/webhooks/ni', webhooks.ni({ auth: { bearer: BEARER } }));
-  app.use('/webhooks/firstoken', webhooks.firstoken({ auth: { bearer: BEARER } }));
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const { port } = server.address() as AddressInfo;
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const bodies = Array.from({ length: TOTAL }, (_, i) => BODIES[provider]!(duplicate ? 0 : i));
-  const latencies: number[] = [];
-  const statuses = new Map<number, number>();
-  let next = 0;
-  const started = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < TOTAL) {
-      const body = bodies[next++]!;
-      const t0 = process.hrtime.bigint();
-      const status = await post(port, agent, `/webhooks/${provider}`, body, headersFor(provider, body));
-      latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-      statuses.set(status, (statuses.get(status) ?? 0) + 1);
-    }
-  }));
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  latencies.sort((a, b) => a - b);
-  console.log([
-    provider.padEnd(12), (duplicate ? 'duplicates' : 'new events').padEnd(11),
-    `${Math.round(TOTAL / seconds)} req/s`.padStart(12),
-    `p50 ${percentile(latencies, 50).toFixed(2)} ms`.padStart(14),
-    `p99 ${percentile(latencies, 99).toFixed(2)} ms`.padStart(14),
-    `statuses ${JSON.stringify(Object.fromEntries(statuses))}`,
-  ].join('  '));
-  agent.destroy();
-  server.close();
-  await webhooks.close();
+/** Sync rows of ours run their handler once per 2xx answer; requests in flight when a load ends may add a few. */
+function handlerCheck(row: Row, m: Measurement): string | undefined {
+  if (m.handled === undefined || row.mode === 'inbox') return undefined;
+  const expected = row.duplicates ? 1 : m.answered2xx;
+  const slack = row.duplicates ? 0 : 2 * settings.connections;
+  return m.handled >= expected && m.handled <= expected + slack
+    ? undefined : `handlers ran ${m.handled} times for ${m.answered2xx} 2xx answers`;
 }
 
 async function main(): Promise<void> {
-  console.log(`network-token-webhooks bench: ${TOTAL} deliveries per row, ${CONCURRENCY} concurrent, memory storage, loopback HTTP, Node ${process.version}`);
-  for (const provider of Object.keys(BODIES)) {
-    await run(provider, false);
-    await run(provider, true);
+  const rows = selectRows(settings.rows);
+  const startedAt = new Date();
+  const before = machine();
+  console.log(`network-token-webhooks bench: ${rows.length} rows × ${settings.rounds} rounds of ${settings.seconds} s (+${settings.warmupSeconds} s warm-up), `
+    + `${settings.connections} connections, ${settings.bodyBytes}-byte JSON bodies, a new event per request, loopback keep-alive`);
+  console.log(describeMachine(before));
+
+  const skipped = new Map<string, string>();
+  const needed = new Set(rows.map((r) => r.store).filter((s): s is StoreKind => s === 'postgres' || s === 'redis'));
+  for (const kind of needed) {
+    const reason = await unreachable(kind);
+    if (!reason) continue;
+    console.log(`skipping the ${kind} rows: ${reason}`);
+    for (const row of rows) if (row.store === kind) skipped.set(row.id, reason);
   }
+  const active = rows.filter((r) => !skipped.has(r.id));
+  const budgetMs = active.length * settings.rounds * (settings.seconds + settings.warmupSeconds + 45) * 1000 + 60_000;
+  const deadline = setTimeout(() => abort(`over the time budget of ${Math.round(budgetMs / 1000)} s`), budgetMs);
+  process.once('SIGINT', () => abort('interrupted'));
+
+  const rounds = new Map<string, Measurement[]>(rows.map((r) => [r.id, []]));
+  const failures = new Map<string, string>();
+  const warnings: string[] = [];
+  const notes: string[] = [];
+  for (let round = 1; round <= settings.rounds; round++) {
+    for (const row of active) {
+      current = await freshStore(row.store ?? 'memory');
+      try {
+        const m = await measure(row, current.env);
+        rounds.get(row.id)!.push(m);
+        const check = handlerCheck(row, m);
+        if (check) warnings.push(`${row.id}, round ${round}: ${check}`);
+        if (row.mode === 'inbox' && m.handled !== undefined) {
+          notes.push(`${row.id}, round ${round}: the worker had run the handlers of ${fmt(m.handled)} of ${fmt(m.answered2xx)} acknowledged events when the load ended`);
+        }
+        if (m.serverErrors) warnings.push(`${row.id}, round ${round}: the server wrote: ${m.serverErrors.split('\n').slice(0, 3).join(' | ')}`);
+        console.log(`round ${round}/${settings.rounds}  ${row.id.padEnd(27)} ${fmt(m.reqPerSec).padStart(7)} req/s  p50 ${m.p50.toFixed(2)} ms  `
+          + `p99 ${m.p99.toFixed(2)} ms  peak RSS ${fmt(m.peakRss / 2 ** 20)} MB  non-2xx ${m.non2xx}  errors ${m.errors + m.timeouts}`);
+      } catch (error) {
+        const message = (error as Error).message.split('\n')[0]!;
+        failures.set(row.id, `failed: ${message}`);
+        console.log(`round ${round}/${settings.rounds}  ${row.id.padEnd(27)} failed: ${(error as Error).message}`);
+      } finally {
+        await current.cleanup().catch((error: Error) => warnings.push(`${row.id}: cleanup failed: ${error.message}`));
+        current = undefined;
+      }
+    }
+  }
+  clearTimeout(deadline);
+
+  for (const [id, reason] of failures) if (!rounds.get(id)!.length) skipped.set(id, reason);
+  const results: RowResult[] = summarize(rows, rounds, skipped);
+  const after = machine();
+  console.log('');
+  console.log(`median of ${settings.rounds} round(s) per row; ratios are req/s over the Express floor, over express.json() and, for storage rows, `
+    + `over "ours: Cybersource, memory" (for the duplicate-only row: over new events)`);
+  console.log(table(results));
+  console.log(describeMachine(after));
+  for (const note of notes) console.log(`note: ${note}`);
+  for (const warning of warnings) console.log(`warning: ${warning}`);
+
+  const stamp = fileStamp(startedAt);
+  const note = `${settings.connections} connections, ${settings.bodyBytes}-byte bodies, median of ${settings.rounds} × ${settings.seconds} s; load generator on the same machine`;
+  const written = writeResults(stamp, {
+    kind: 'bench', startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(),
+    machine: before, loadAverageAfter: after.loadAverage,
+    settings: { ...settings, databaseUrl: redactUrl(settings.databaseUrl), redisUrl: redactUrl(settings.redisUrl) }, rows: results, notes, warnings,
+  }, { 'latest.svg': chart(results, { machine: before, date: startedAt.toISOString().slice(0, 16).replace('T', ' '), note }) });
+  console.log(`written: ${written.join(', ')}`);
 }
 
-main().catch((error) => { console.error(error); process.exit(1); });
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

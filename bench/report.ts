@@ -1,0 +1,111 @@
+/**
+ * From rounds to the report: the median round of each row, its ratios to the reference rows, the machine it
+ * ran on, and the printed table.
+ */
+import { cpus, loadavg, totalmem } from 'node:os';
+import { readFileSync } from 'node:fs';
+import type { Measurement } from './measure';
+import { REF } from './rows';
+import type { Row } from './rows';
+
+export interface Ratios {
+  /** req/s over row 2's (Express floor). */
+  readonly toExpressFloor?: number;
+  /** req/s over row 3's (express.json()). */
+  readonly toExpressJson?: number;
+  /** Storage rows: req/s over "ours: Cybersource, memory". */
+  readonly toOursMemory?: number;
+  /** Duplicate-only row: req/s over new events on the same provider and store. */
+  readonly toNewEvents?: number;
+}
+
+export interface RowResult {
+  readonly id: string;
+  readonly label: string;
+  readonly group: Row['group'];
+  /** Why the row did not run (a service unreachable) or failed. */
+  readonly skipped?: string;
+  readonly rounds: readonly Measurement[];
+  /** The round with the median req/s (the upper middle one for an even count). */
+  readonly median?: Measurement;
+  readonly ratios: Ratios;
+}
+
+export interface Machine {
+  readonly cores: number;
+  readonly model: string;
+  readonly memoryMb: number;
+  readonly node: string;
+  readonly platform: string;
+  readonly loadAverage: readonly number[];
+}
+
+export function machine(): Machine {
+  let model = cpus()[0]?.model ?? 'unknown';
+  try {
+    model = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? model;
+  } catch { /* not Linux */ }
+  return {
+    cores: cpus().length, model, memoryMb: Math.round(totalmem() / 2 ** 20), node: process.version,
+    platform: `${process.platform} ${process.arch}`, loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
+  };
+}
+
+export function medianRound(rounds: readonly Measurement[]): Measurement | undefined {
+  if (!rounds.length) return undefined;
+  return [...rounds].sort((a, b) => a.reqPerSec - b.reqPerSec)[Math.floor(rounds.length / 2)];
+}
+
+export function summarize(rows: readonly Row[], rounds: ReadonlyMap<string, Measurement[]>, skipped: ReadonlyMap<string, string>): RowResult[] {
+  const medians = new Map(rows.map((row) => [row.id, medianRound(rounds.get(row.id) ?? [])]));
+  const ratio = (id: string, ref: string) => {
+    const a = medians.get(id)?.reqPerSec;
+    const b = medians.get(ref)?.reqPerSec;
+    return a !== undefined && b ? a / b : undefined;
+  };
+  return rows.map((row) => {
+    const ratios: Ratios = {
+      toExpressFloor: ratio(row.id, REF.expressFloor),
+      toExpressJson: ratio(row.id, REF.expressJson),
+      ...(row.group === 'ours' && row.store && row.store !== 'memory' ? { toOursMemory: ratio(row.id, REF.oursMemory) } : {}),
+      ...(row.duplicates ? { toNewEvents: ratio(row.id, REF.oursMemory) } : {}),
+    };
+    const median = medians.get(row.id);
+    return {
+      id: row.id, label: row.label, group: row.group, rounds: rounds.get(row.id) ?? [], ratios,
+      ...(skipped.has(row.id) ? { skipped: skipped.get(row.id)! } : {}),
+      ...(median ? { median } : {}),
+    };
+  });
+}
+
+const fixed = (value: number | undefined, digits: number) => (value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits));
+const times = (value: number | undefined) => (value === undefined ? '–' : `${value.toFixed(2)}×`);
+const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+
+/** The one printed table: a row per benchmark row, skipped ones saying why. */
+export function table(results: readonly RowResult[]): string {
+  const header = ['#', 'row', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MB', 'non-2xx', 'errors', '× Express floor', '× express.json()', '× ours on memory'];
+  const lines: string[][] = [header];
+  results.forEach((r, i) => {
+    const m = r.median;
+    if (!m) {
+      lines.push([String(i + 1), r.label, `skipped: ${r.skipped ?? 'no result'}`]);
+      return;
+    }
+    const vsOurs = r.ratios.toNewEvents !== undefined ? `${times(r.ratios.toNewEvents)} (vs new events)` : times(r.ratios.toOursMemory);
+    lines.push([
+      String(i + 1), r.label, Math.round(m.reqPerSec).toLocaleString('en-US'), fixed(m.p50, 2), fixed(m.p99, 2), mb(m.peakRss),
+      String(m.non2xx), String(m.errors + m.timeouts), times(r.ratios.toExpressFloor), times(r.ratios.toExpressJson), r.ratios.toOursMemory === undefined && r.ratios.toNewEvents === undefined ? '' : vsOurs,
+    ]);
+  });
+  const widths = header.map((_, c) => Math.max(...lines.filter((l) => l.length === header.length || c < 2).map((l) => (l[c] ?? '').length)));
+  const left = new Set([1]);
+  return lines.map((l) => (l.length === header.length
+    ? l.map((cell, c) => (left.has(c) ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')
+    : `${l[0]!.padStart(widths[0]!)}  ${l[1]!.padEnd(widths[1]!)}  ${l[2]}`)).join('\n');
+}
+
+export function describeMachine(m: Machine): string {
+  return `machine: ${m.cores} cores, ${m.model}, ${m.memoryMb.toLocaleString('en-US')} MB, ${m.platform}; Node ${m.node}; load average ${m.loadAverage.join(' ')}`;
+}

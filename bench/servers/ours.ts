@@ -1,0 +1,45 @@
+/**
+ * Rows "ours": this library in an Express app, one provider's endpoint on one storage, a no-op handler
+ * counting the events it sees. Everything else at its defaults (cache, retention, pool sizes, SQLite's
+ * `synchronous: 'full'`). Env:
+ *   BENCH_PROVIDER  cybersource (signature) | tokenex | ni (bearer)
+ *   BENCH_STORAGE   memory | sqlite | postgres | redis, with their settings (bench/servers/storage.ts)
+ *   BENCH_MODE      sync | inbox
+ */
+import { createServer } from 'node:http';
+import express from 'express';
+import { createTokenWebhooks } from '../../lib';
+import { PATH, SECRETS } from '../config';
+import { serve } from './serve';
+import { storageFrom } from './storage';
+
+async function main(): Promise<void> {
+  const webhooks = createTokenWebhooks({ storage: storageFrom(process.env), mode: process.env.BENCH_MODE === 'inbox' ? 'inbox' : 'sync' });
+  let handled = 0;
+  let errors = 0;
+  webhooks.onEvent(() => { handled++; });
+  webhooks.onError((error) => {
+    if (errors++ < 5) console.error(`server: ${(error as Error).message}`);
+  });
+  const app = express();
+  switch (process.env.BENCH_PROVIDER ?? 'cybersource') {
+    case 'cybersource':
+      app.use(PATH, webhooks.cybersource({ keys: { [SECRETS.cybersourceKeyId]: SECRETS.cybersourceKey } }));
+      break;
+    case 'tokenex':
+      app.use(PATH, webhooks.tokenex({ auth: { bearer: SECRETS.bearer } }));
+      break;
+    case 'ni':
+      app.use(PATH, webhooks.ni({ auth: { bearer: SECRETS.bearer } }));
+      break;
+    default:
+      throw new Error(`unknown BENCH_PROVIDER ${process.env.BENCH_PROVIDER}`);
+  }
+  await webhooks.ready();
+  serve(createServer(app), { handled: () => handled, close: () => webhooks.close() });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,28 @@
+/**
+ * The storage adapter a benchmark store describes (bench/services.ts `Store.env`), at its defaults:
+ *   BENCH_STORAGE  memory | sqlite (SQLITE_PATH) | postgres (DATABASE_URL, DATABASE_SCHEMA) | redis (REDIS_URL, REDIS_KEY_PREFIX)
+ * Drivers are loaded only for the adapter asked for.
+ */
+import { MemoryStorage } from '../../lib';
+import type { Storage } from '../../lib';
+
+export function storageFrom(env: Record<string, string | undefined>): Storage {
+  switch (env.BENCH_STORAGE ?? 'memory') {
+    case 'memory':
+      return new MemoryStorage();
+    case 'sqlite': {
+      const { SqliteStorage } = require('../../lib/storage/sqlite') as typeof import('../../lib/storage/sqlite');
+      return new SqliteStorage(env.SQLITE_PATH!);
+    }
+    case 'postgres': {
+      const { PostgresStorage } = require('../../lib/storage/postgres') as typeof import('../../lib/storage/postgres');
+      return new PostgresStorage({ connectionString: env.DATABASE_URL, schema: env.DATABASE_SCHEMA });
+    }
+    case 'redis': {
+      const { RedisStorage } = require('../../lib/storage/redis') as typeof import('../../lib/storage/redis');
+      return new RedisStorage({ url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX });
+    }
+    default:
+      throw new Error(`unknown BENCH_STORAGE ${env.BENCH_STORAGE}`);
+  }
+}
