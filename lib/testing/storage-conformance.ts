@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'mocha';
 import type { TokenState } from '../events';
 import type { Admission, Entry, EntryRecord, EventKey, Storage } from '../storage/storage';
+import { loadDriver } from '../storage/driver';
 
 export interface ConformanceOptions {
   /**
@@ -50,7 +50,8 @@ async function until(attempt: () => Promise<boolean>, boundMs: number, what: str
 
 /**
  * Register the storage contract as mocha tests: every adapter, yours included, runs the same suite.
- * Each test writes under its own random provider name, so a shared database is fine.
+ * Each test writes under its own random provider name, so a shared database is fine. Needs `mocha` (an
+ * optional peer dependency): without it, the call throws `ERR_NTW_DRIVER_MISSING`.
  *
  * ```ts
  * import { runStorageConformance } from 'network-token-webhooks/testing/storage';
@@ -58,6 +59,8 @@ async function until(attempt: () => Promise<boolean>, boundMs: number, what: str
  * ```
  */
 export function runStorageConformance(name: string, factory: () => Storage | Promise<Storage>, options: ConformanceOptions = {}): void {
+  // Loaded here rather than imported, so that importing this module asks for no test framework.
+  const { after, before, describe, it } = loadDriver<typeof import('mocha')>('mocha', 'runStorageConformance');
   const expiryWait = options.expiryWaitMs ?? 10_000;
 
   describe(`storage conformance: ${name}`, function () {
