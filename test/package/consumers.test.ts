@@ -49,15 +49,17 @@ async function inTurns<T>(tasks: readonly (readonly [string, () => Promise<T>])[
   return results;
 }
 
-describe('the published package', function () {
+describe('the published package', () => {
   let work: string;
+  let tarball: string;
   let files: Map<string, TarFile>;
   const text = (path: string) => files.get(path)!.content.toString('utf8');
 
   before(async function () {
     this.timeout(200_000); // the build and the pack; well under a minute on this machine
     work = await mkdtemp(join(tmpdir(), 'ntw-consumers-'));
-    files = readTarball(await pack(ROOT, work));
+    tarball = await pack(ROOT, work);
+    files = readTarball(tarball);
   });
 
   after(async () => {
@@ -111,7 +113,7 @@ describe('the published package', function () {
     });
   });
 
-  describe('installed into consumer projects', function () {
+  describe('installed into consumer projects', () => {
     const projects = {
       cjs: { fixture: 'cjs-express4', add: [] as string[] },
       esm: { fixture: 'esm-express5', add: [] },
@@ -124,7 +126,6 @@ describe('the published package', function () {
 
     before(async function () {
       this.timeout(600_000); // installs from npm's cache and the checks take seconds; the bound is for a cold cache on a slow registry
-      const tarball = join(work, readdirSync(work).find((f) => f.endsWith('.tgz'))!);
       const installs = await Promise.all(Object.entries(projects).map(async ([name, { fixture, add }]) => {
         cpSync(join(FIXTURES, fixture), join(work, name), { recursive: true });
         return { name, ...(await install(join(work, name), [relative(join(work, name), tarball), ...add])) };

@@ -38,12 +38,16 @@ export function run(command: string, args: readonly string[], cwd: string, timeo
 export const printed = (finished: Finished) =>
   `exit ${finished.code ?? finished.signal ?? 'none'}\n${finished.stdout}${finished.stderr}`.replace(/^npm warn Unknown (user|env) config "nodedir".*\n/gm, '');
 
+/** npm itself: the one running this test when there is one (`npm test`, `npx mocha`), else the `npm` on the PATH. */
+const NPM = /npm-cli\.js$/.test(process.env.npm_execpath ?? '') ? [process.execPath, process.env.npm_execpath!] : ['npm'];
+const npm = (args: readonly string[], cwd: string, timeoutMs: number) => run(NPM[0]!, [...NPM.slice(1), ...args], cwd, timeoutMs);
+
 const PACK_MS = 180_000;
 const INSTALL_MS = 240_000;
 
 /** `npm pack` of the repository at `root` into `destination` (its `prepare` script builds first); the tarball's path. */
 export async function pack(root: string, destination: string): Promise<string> {
-  const packed = await run('npm', ['pack', '--json', '--pack-destination', destination], root, PACK_MS);
+  const packed = await npm(['pack', '--json', '--pack-destination', destination], root, PACK_MS);
   if (packed.code !== 0) throw new Error(`npm pack failed: ${printed(packed)}`);
   const [result] = JSON.parse(packed.stdout) as [{ filename: string }];
   return join(destination, result.filename);
@@ -58,9 +62,9 @@ export async function pack(root: string, destination: string): Promise<string> {
  */
 export async function install(dir: string, packages: readonly string[]): Promise<{ readonly finished: Finished; readonly unreachable: boolean }> {
   const args = ['install', '--no-audit', '--no-fund', '--ignore-scripts', ...packages];
-  const cached = await run('npm', [...args, '--offline'], dir, INSTALL_MS);
+  const cached = await npm([...args, '--offline'], dir, INSTALL_MS);
   if (cached.code === 0) return { finished: cached, unreachable: false };
-  const ping = await run('npm', ['ping', '--fetch-retries=0', '--fetch-timeout=10000'], dir, 30_000);
+  const ping = await npm(['ping', '--fetch-retries=0', '--fetch-timeout=10000'], dir, 30_000);
   if (ping.code !== 0) return { finished: ping, unreachable: true };
-  return { finished: await run('npm', [...args, '--prefer-offline', '--fetch-retries=1'], dir, INSTALL_MS), unreachable: false };
+  return { finished: await npm([...args, '--prefer-offline', '--fetch-retries=1'], dir, INSTALL_MS), unreachable: false };
 }
