@@ -98,6 +98,23 @@ export class PostgresStorage implements Storage {
     }
   }
 
+  describe(): string {
+    const o = (this.pool as unknown as { options?: PoolConfig }).options ?? {};
+    let { host, port, database } = o;
+    if (o.connectionString) {
+      try {
+        const url = new URL(o.connectionString);
+        host ??= decodeURIComponent(url.hostname) || (url.searchParams.get('host') ?? undefined);
+        port ??= Number(url.port) || undefined;
+        database ??= decodeURIComponent(url.pathname.slice(1)) || undefined;
+      } catch {
+        // not a URL (a key=value string): the defaults below
+      }
+    }
+    const where = `${host ?? process.env['PGHOST'] ?? 'localhost'}:${port ?? process.env['PGPORT'] ?? 5432}`;
+    return `PostgreSQL at ${where}/${database ?? process.env['PGDATABASE'] ?? ''}`;
+  }
+
   /** Create the schema, tables, indexes and functions when missing (idempotent, safe with several instances starting at once). */
   async init(): Promise<void> {
     const client: PoolClient = await this.pool.connect();

@@ -138,6 +138,17 @@ export class RedisStorage implements Storage {
     }
   }
 
+  describe(): string {
+    if (this.cluster) {
+      const nodes = (this.client as unknown as { startupNodes?: ReadonlyArray<{ host?: string; port?: number } | string | number> }).startupNodes ?? [];
+      // a node given as a URL may carry a password: only what follows the last '@' is shown
+      const shown = (n: (typeof nodes)[number]) => (typeof n === 'object' ? `${n.host ?? 'localhost'}:${n.port ?? 6379}` : String(n).split('@').at(-1)!.replace(/^\w+:\/\//, ''));
+      return `Redis Cluster at ${nodes.map(shown).join(', ')}`;
+    }
+    const { host, port, path } = (this.client as Redis).options;
+    return `Redis at ${path ?? `${host ?? 'localhost'}:${port ?? 6379}`}`;
+  }
+
   /** Connect (when the storage made the client) and wait until the server answers. */
   async init(): Promise<void> {
     const client = this.client;

@@ -130,6 +130,10 @@ export class SqliteStorage implements Storage {
   }
 
   /** Open the file and create the tables (idempotent). Every method opens it on first use too. */
+  describe(): string {
+    return `SQLite at ${this.options.path}`;
+  }
+
   init(): void {
     void this.db;
   }
