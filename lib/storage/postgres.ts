@@ -1,5 +1,7 @@
 import type { Pool, PoolClient, PoolConfig } from 'pg';
 import { ConfigurationError } from '../errors';
+import { checkOptionNames } from '../option-names';
+import type { NamesOf } from '../option-names';
 import { withDeadline } from '../delivery/deadline';
 import type { Admission, Admit, Entry, EntryQuery, EntryRecord, EventKey, PruneResult, Settlement, Storage, TokenStateRecord } from './storage';
 import { loadDriver } from './driver';
@@ -69,6 +71,9 @@ export class PostgresStorage implements Storage {
 
   constructor(options: string | Pool | PostgresStorageOptions) {
     const opts: PostgresStorageOptions = typeof options === 'string' ? { connectionString: options } : isPool(options) ? { pool: options } : options;
+    checkOptionNames('PostgresStorage', opts, {
+      connectionString: true, pool: true, poolConfig: true, schema: true, timeoutMs: true,
+    } satisfies NamesOf<PostgresStorageOptions>);
     this.names = postgresNames(opts.schema ?? 'public');
     this.timeoutMs = opts.timeoutMs ?? POSTGRES_TIMEOUT_MS;
     if (typeof this.timeoutMs !== 'number' || !Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) {

@@ -6,6 +6,8 @@ import type {
 } from './storage';
 import type { StaleReason, TokenState } from '../events';
 import { ConfigurationError } from '../errors';
+import { checkOptionNames } from '../option-names';
+import type { NamesOf } from '../option-names';
 import { loadDriver } from './driver';
 import { ADMIT, EXTEND, LEASE, PROJECT, PRUNE, REQUEUE, SETTLE, runScript } from './redis-scripts';
 import { logger } from '../log';
@@ -104,6 +106,9 @@ export class RedisStorage implements Storage {
 
   constructor(options: string | Redis | Cluster | RedisStorageOptions = {}) {
     const opts: RedisStorageOptions = typeof options === 'string' ? { url: options } : isClient(options) ? { client: options } : options;
+    checkOptionNames('RedisStorage', opts, {
+      url: true, client: true, redisOptions: true, keyPrefix: true, connectTimeoutMs: true, timeoutMs: true, shards: true,
+    } satisfies NamesOf<RedisStorageOptions>);
     this.keyPrefix = opts.keyPrefix ?? 'ntw:';
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
     this.timeoutMs = opts.timeoutMs ?? REDIS_TIMEOUT_MS;

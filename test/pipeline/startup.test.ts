@@ -6,6 +6,7 @@ import { ConfigurationError, MemoryStorage, StorageError, createTokenWebhooks } 
 import type { Storage, TokenWebhooks } from '../../lib';
 import { PostgresStorage } from '../../lib/storage/postgres';
 import { RedisStorage } from '../../lib/storage/redis';
+import { SqliteStorage } from '../../lib/storage/sqlite';
 import { authHeaders, buildPayload } from '../../lib/testing';
 import { BEARER } from '../helpers/app';
 import { CYBERSOURCE_KEYS } from '../helpers/cybersource';
@@ -77,6 +78,12 @@ describe('start-up: every option and mount mistake of a first hour, with a code'
       expect(await codeOf(() => webhooks.onActive(undefined as never))).to.equal('ERR_NTW_HANDLER');
       expect(await codeOf(() => webhooks.onEvent('log' as never))).to.equal('ERR_NTW_HANDLER');
       expect(await codeOf(() => webhooks.onError(null as never))).to.equal('ERR_NTW_HANDLER');
+    });
+
+    it('a misspelled adapter option fails in its constructor', () => {
+      expect(messageOf(() => new PostgresStorage({ connectionString: 'postgres://x', timeout: 100 } as never))).to.include('did you mean "timeoutMs"');
+      expect(messageOf(() => new RedisStorage({ url: 'redis://x', keyprefix: 'a:' } as never))).to.include('did you mean "keyPrefix"');
+      expect(messageOf(() => new SqliteStorage({ path: ':memory:', synchronus: 'full' } as never))).to.include('did you mean "synchronous"');
     });
 
     it('a storage that is not one (a connection string), before any delivery', async () => {
