@@ -39,8 +39,13 @@ app.use('/webhooks/firstoken', webhooks.firstoken({ auth: { signingKeys: FIRSTOK
 app.get('/tokens/:provider/:tokenRef', async (req, res) => {
   res.json((await webhooks.getTokenState(req.params.provider, req.params.tokenRef)) ?? { state: null });
 });
+app.get('/health', async (_req, res) => {
+  const health = await webhooks.health();
+  res.status(health.ok ? 200 : 503).json(health);
+});
 
-void webhooks.ready().then(() => {
+// Checks the mounts and the handlers, and connects the storage, before taking traffic.
+void webhooks.ready({ app }).then(() => {
   const server = app.listen(port, '127.0.0.1', () => {
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     const send = (provider: string, kind: string, flags: string) => `  npm run cli -- send ${provider} ${kind} --url ${url}/webhooks/${provider} ${flags}`;
@@ -54,10 +59,18 @@ void webhooks.ready().then(() => {
     console.log(`\nHeaders for curl over a body of your own:\n  npm run cli -- sign tokenex --file body.json --bearer ${BEARER}`);
     console.log(`\nThen ask for a token's state:\n  curl -s ${url}/tokens/tokenex/b2b92b5b-403d-4bd8-a756-6e415b86b291\n`);
   });
+  let stopping = false;
   const shutdown = () => {
+    if (stopping) return;
+    stopping = true;
     server.close();
+    server.closeAllConnections();
     void webhooks.close().then(() => process.exit(0));
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+  // `npm start` runs this under a shell that does not pass signals on: when npm is stopped, this process is
+  // handed to another parent, and stops too.
+  const parent = process.ppid;
+  setInterval(() => { if (process.ppid !== parent) shutdown(); }, 250).unref();
 });

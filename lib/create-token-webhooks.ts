@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TokenEvent } from './events';
 import type { ErrorContext } from './errors';
+import { ConfigurationError } from './errors';
 import type { Provider, ProviderOptions } from './providers/provider';
 import { builtinProviders } from './providers/builtin';
 import type { Entry } from './storage/storage';
@@ -15,7 +16,7 @@ import type { Endpoint } from './pipeline/endpoint';
 import { replayQuarantined } from './pipeline/replay-quarantined';
 import { QUARANTINE_PREFIX } from './pipeline/quarantine';
 import { cardReferences } from './pipeline/card-reference';
-import { deliver } from './pipeline/deliver';
+import { deliver, noHandlers } from './pipeline/deliver';
 import { acknowledge } from './pipeline/acknowledge';
 import { nodeMiddleware } from './middleware/node';
 import { EntryCodec } from './delivery/entry-codec';
@@ -23,7 +24,8 @@ import { SecretBox } from './delivery/secret-box';
 import { LedgerWorker } from './delivery/worker';
 import { withDeadline } from './delivery/deadline';
 import { describeError } from './delivery/describe-error';
-import { storageError } from './delivery/storage-call';
+import { boundedStorageCall, storageError } from './delivery/storage-call';
+import { findMounts, mountProblems } from './middleware/mount-check';
 import type {
   BuiltinTokenEvent, ErrorHandler, EventHandler, EventQuery, InboxTokenWebhooks, Mounters, Receiver, StoredEvent,
   TokenWebhooks, TokenWebhooksOptions,
@@ -50,9 +52,9 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
 
   let initialized: Promise<void> | undefined;
   const ready = () => {
-    initialized ??= Promise.resolve(storage.init?.()).catch((error: unknown) => {
+    initialized ??= Promise.resolve().then(() => storage.init?.()).catch((error: unknown) => {
       initialized = undefined; // try again on the next delivery
-      throw error;
+      throw storageError('init', error, storage);
     });
     return initialized;
   };
@@ -99,7 +101,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     return storage.prune(new Date(now().getTime() - settings.retentionMs));
   };
   const timer = settings.pruneIntervalMs === false ? undefined : setInterval(() => {
-    prune().then((r) => log('pruned %d entries', r.entries), (error: unknown) => reportError(storageError('prune', error), { provider: '*' }));
+    prune().then((r) => log('pruned %d entries', r.entries), (error: unknown) => reportError(storageError('prune', error, storage), { provider: '*' }));
   }, settings.pruneIntervalMs);
   timer?.unref();
 
@@ -150,7 +152,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     onUpdated: on('updated'),
     onEvent: on('event'),
     onError(handler) {
-      if (typeof handler !== 'function') throw new TypeError('onError() needs a function');
+      if (typeof handler !== 'function') throw new ConfigurationError('ERR_NTW_HANDLER', `onError() needs a function, not ${handler === null ? 'null' : typeof handler}`);
       errorHandlers.push(handler);
       return webhooks;
     },
@@ -179,9 +181,23 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
       return keys.length;
     },
     prune,
-    async ready() {
+    async ready(readyOptions = {}) {
+      if (readyOptions.app !== undefined) {
+        const [problem] = mountProblems(findMounts(readyOptions.app));
+        if (problem) throw problem;
+        if (handlers.size === 0) throw noHandlers();
+      }
       await ready();
       startWorker();
+    },
+    async health() {
+      const started = performance.now();
+      const storageOk = await boundedStorageCall(settings.storageTimeoutMs, 'health', async () => {
+        await ready();
+        await storage.getTokenState('health', 'health');
+      }, storage).then(() => ({ ok: true as const }), (error: unknown) => ({ ok: false as const, error: describeError(error) }));
+      const report = { storage: { ...storageOk, latencyMs: Math.round(performance.now() - started) }, handlers: handlers.size, closing };
+      return { ok: storageOk.ok && handlers.size > 0 && !closing, ...report };
     },
     async close() {
       closing = true;

@@ -1,7 +1,7 @@
 export { createTokenWebhooks } from './create-token-webhooks';
 export type {
   TokenWebhooks, InboxTokenWebhooks, TokenWebhooksOptions, InboxOptions, DeliveryMode, TokenStateView, StoredEvent, EventQuery,
-  BuiltinTokenEvent, EventHandler, ErrorHandler, ErrorContext, Receiver,
+  BuiltinTokenEvent, EventHandler, ErrorHandler, ErrorContext, Receiver, ReadyOptions, HealthReport,
   ActiveEventOf, SuspendedEventOf, DeletedEventOf, UpdateEventOf,
 } from './types';
 export * from './events';

@@ -1,7 +1,9 @@
 import { ConfigurationError } from './errors';
 import type { Storage } from './storage/storage';
 import { MemoryStorage } from './storage/memory';
-import type { DeliveryMode, TokenWebhooksOptions } from './types';
+import type { DeliveryMode, InboxOptions, TokenWebhooksOptions } from './types';
+import { checkOptionNames } from './option-names';
+import type { NamesOf } from './option-names';
 import type { BackoffOptions } from './delivery/backoff';
 import type { RenewalSchedule } from './delivery/lease-heartbeat';
 import type { EncryptionKey } from './delivery/secret-box';
@@ -58,8 +60,19 @@ function checkStorage(storage: unknown): Storage {
   return storage as Storage;
 }
 
+const INBOX_NAMES = {
+  maxAttempts: true, backoffBaseMs: true, backoffMaxMs: true, concurrency: true, pollIntervalMs: true, random: true,
+} as const satisfies NamesOf<InboxOptions>;
+
+const OPTION_NAMES = {
+  storage: true, mode: true, leaseMs: true, cacheMax: true, retentionMs: true, pruneIntervalMs: true, deadlineMs: true,
+  storageTimeoutMs: true, shutdownTimeoutMs: true, encryptionKey: true, referenceKey: true, clockSkewMs: true,
+  inbox: INBOX_NAMES, now: true, renewalSchedule: true,
+} as const satisfies NamesOf<TokenWebhooksOptions>;
+
 export function resolveOptions(options: TokenWebhooksOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new ConfigurationError('ERR_NTW_OPTION', 'createTokenWebhooks() takes an options object');
+  checkOptionNames('createTokenWebhooks()', options, OPTION_NAMES);
   const mode = options.mode ?? 'sync';
   if (mode !== 'sync' && mode !== 'inbox') throw new ConfigurationError('ERR_NTW_OPTION', "mode must be 'sync' or 'inbox'");
   const inbox = options.inbox ?? {};

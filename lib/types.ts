@@ -97,6 +97,31 @@ export interface InboxOptions {
   readonly random?: () => number;
 }
 
+export interface ReadyOptions {
+  /**
+   * Your Express app (or router): mount mistakes throw `ConfigurationError` (`ERR_NTW_MOUNT_METHOD`: mounted
+   * with `app.get`; `ERR_NTW_MOUNT_PATH`: `app.use()` without a path; `ERR_NTW_MOUNT_DUPLICATE`: two endpoints of
+   * one provider on one path), and so does a receiver with no handler (`ERR_NTW_NO_HANDLERS`).
+   */
+  readonly app?: object;
+}
+
+/** What `health()` found. */
+export interface HealthReport {
+  /** A delivery can be accepted now: the storage answered, a handler is registered, and `close()` has not begun. */
+  readonly ok: boolean;
+  readonly storage: {
+    readonly ok: boolean;
+    /** How long the storage took to answer (or to fail), in ms. */
+    readonly latencyMs: number;
+    /** Why it failed: the `StorageError` message (it names the database, never credentials). */
+    readonly error?: string;
+  };
+  /** Handlers registered, of every kind: 0 means deliveries are answered retry-later (`ERR_NTW_NO_HANDLERS`). */
+  readonly handlers: number;
+  readonly closing: boolean;
+}
+
 /** The answer to "can I charge this token now?". */
 export interface TokenStateView extends TokenStateRecord {
   readonly chargeable: boolean;
@@ -159,10 +184,17 @@ export interface TokenWebhooks<E extends TokenEvent = BuiltinTokenEvent> extends
   /** Remove finished (`done`) entries older than the retention. */
   prune(): Promise<{ readonly entries: number }>;
   /**
-   * Initialize storage now rather than on the first delivery. In inbox mode this also starts the
-   * worker, as mounting the first endpoint does: call it in a process that runs handlers without endpoints.
+   * Initialize storage now rather than on the first delivery (a failure rejects with a `StorageError` naming
+   * the database, `ERR_NTW_STORAGE_UNAVAILABLE`). In inbox mode this also starts the worker, as mounting the
+   * first endpoint does: call it in a process that runs handlers without endpoints. With `{ app }`, also checks
+   * how the endpoints are mounted in it and that a handler is registered: call it before `listen()`.
    */
-  ready(): Promise<void>;
+  ready(options?: ReadyOptions): Promise<void>;
+  /**
+   * A readiness check that asks the storage now (one read, bounded by `storageTimeoutMs`), for a load balancer's
+   * or an orchestrator's probe: `ok` when a delivery could be accepted at this moment.
+   */
+  health(): Promise<HealthReport>;
   /**
    * Refuse new deliveries (retry-later `shutting_down`), stop pruning and the inbox worker, wait for
    * running handlers up to `shutdownTimeoutMs`, then close the storage (bounded by the same timeout).

@@ -1,7 +1,11 @@
 import type { Authenticator, DeliveryRequest } from './authenticator';
 import { ConfigurationError } from '../errors';
+import type { NamesOf } from '../option-names';
 import { matchesAny } from './constant-time';
 import { ipAllowList } from './ip-allow-list';
+import { logger } from '../log';
+
+const log = logger('auth');
 
 export interface BasicCredentials {
   readonly username: string;
@@ -19,6 +23,15 @@ export interface SharedSecretAuth {
   readonly allowIps?: readonly string[];
 }
 
+/** The names of a shared-secret `auth` object, for the start-up check of option names. */
+export const SHARED_SECRET_NAMES = { bearer: true, basic: true, allowIps: true } as const satisfies NamesOf<SharedSecretAuth>;
+
+/** Logs why a delivery was refused (under DEBUG only: the sender learns nothing but 401). */
+function refused(what: string, reason: string): false {
+  log('%s refused: %s', what, reason);
+  return false;
+}
+
 const list = <T>(value: T | readonly T[] | undefined): readonly T[] =>
   value === undefined ? [] : Array.isArray(value) ? (value as readonly T[]) : [value as T];
 
@@ -26,6 +39,9 @@ function header(req: DeliveryRequest, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
+
+/** RFC 6750's b64token: what a bearer token may hold. */
+const B64TOKEN = /^[A-Za-z0-9._~+/-]+=*$/;
 
 /** The credentials of an `Authorization` header, or `undefined`. */
 export function parseAuthorization(value: string | undefined): { scheme: string; credentials: string } | undefined {
@@ -53,6 +69,10 @@ export function sharedSecretAuthenticator(auth: SharedSecretAuth, what: string, 
   if (bearers.some((b) => typeof b !== 'string' || b.length < 16)) {
     throw new ConfigurationError('ERR_NTW_AUTH_BEARER', `${what}: bearer secrets must be strings of at least 16 characters`);
   }
+  if (bearers.some((b) => !B64TOKEN.test(b))) {
+    throw new ConfigurationError('ERR_NTW_AUTH_BEARER', `${what}: a bearer secret has characters an Authorization header cannot carry `
+      + '(RFC 6750 allows letters, digits, - . _ ~ + / and = at the end): every delivery would be refused. Generate one with randomBytes(32).toString(\'base64url\')');
+  }
   const allowed = auth.allowIps ? ipAllowList(auth.allowIps) : undefined;
   if (bearers.length === 0 && basics.length === 0 && !verifyBearer && !allowed) {
     throw new ConfigurationError('ERR_NTW_AUTH_EMPTY', `${what}: auth needs bearer, basic or allowIps (or auth: 'none')`);
@@ -61,17 +81,18 @@ export function sharedSecretAuthenticator(auth: SharedSecretAuth, what: string, 
   return {
     requiresRawBody: false,
     authenticate(req) {
-      if (allowed && !allowed(req.ip)) return false;
+      if (allowed && !allowed(req.ip)) return refused(what, 'the source address is not in allowIps');
       if (!needsCredentials) return true;
-      const given = parseAuthorization(header(req, 'authorization'));
-      if (!given) return false;
+      const value = header(req, 'authorization');
+      const given = parseAuthorization(value);
+      if (!given) return refused(what, value === undefined ? 'no Authorization header' : 'an Authorization header that is not "<scheme> <token68>"');
       if (given.scheme === 'bearer') {
         const staticMatch = matchesAny(given.credentials, bearers);
         const issuedMatch = verifyBearer ? verifyBearer(given.credentials) : false; // always run: time does not say which
-        return staticMatch || issuedMatch;
+        return staticMatch || issuedMatch || refused(what, 'the bearer token matches no secret and no issued token');
       }
-      if (given.scheme === 'basic') return matchesAny(given.credentials, basics);
-      return false;
+      if (given.scheme === 'basic') return matchesAny(given.credentials, basics) || refused(what, 'the basic credentials match none configured');
+      return refused(what, `the Authorization scheme "${given.scheme}" is not accepted`);
     },
   };
 }

@@ -86,5 +86,5 @@ program.command('sign')
 
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`${(error as Error).message}\n`);
-  process.exitCode = 2;
+  process.exitCode = 1;
 });

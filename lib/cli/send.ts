@@ -55,7 +55,8 @@ export async function send(provider: BuiltinName, kind: PayloadKind, options: Se
     try {
       answer = await deliver(target, provider, body, { path: base.pathname, credentials });
     } catch (error) {
-      failure = (error as Error).message;
+      const cause = (error as Error).cause as { message?: string } | undefined; // fetch's own message is only "fetch failed"
+      failure = `${(error as Error).message}${cause?.message ? ` (${cause.message})` : ''}`;
     }
     latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
     const status = answer ? String(answer.status) : 'error';

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { ConfigurationError } from '../errors';
+import { looksHex } from '../key-encoding';
 
 export type EncryptionKey = string | Buffer;
 
@@ -8,6 +9,9 @@ const TAG_BYTES = 16;
 
 function toKey(key: EncryptionKey): Buffer {
   const bytes = Buffer.isBuffer(key) ? key : /^[A-Za-z0-9+/]+={0,2}$/.test(key) ? Buffer.from(key, 'base64') : Buffer.alloc(0);
+  if (typeof key === 'string' && looksHex(key)) {
+    throw new ConfigurationError('ERR_NTW_ENCRYPTION_KEY', "An encryption key given as a string is base64; this one looks like hex: pass Buffer.from(key, 'hex')");
+  }
   if (bytes.length !== 32) throw new ConfigurationError('ERR_NTW_ENCRYPTION_KEY', 'An encryption key must be 32 bytes (a Buffer, or base64)');
   return bytes;
 }

@@ -2,7 +2,13 @@ import { WebhookError } from '../errors';
 import type { ErrorContext } from '../errors';
 import { withDeadline } from './deadline';
 
+/** What an error message may say of the storage: where it lives (`Storage.describe`). */
+export interface Described {
+  describe?(): string;
+}
+
 export interface StorageCallContext {
+  readonly storage: Described;
   /** Longest wait for one storage call, in ms. */
   readonly storageTimeoutMs: number;
   readonly reportError: (error: unknown, context: ErrorContext) => void;
@@ -27,18 +33,28 @@ export class StorageError extends Error {
 
 /** A storage call that did not answer within its deadline. */
 export class StorageTimeoutError extends StorageError {
-  constructor(operation: string, ms: number) {
-    super('ERR_NTW_STORAGE_TIMEOUT', operation, `storage ${operation} did not answer within ${ms} ms`);
+  constructor(operation: string, ms: number, storage?: Described) {
+    super('ERR_NTW_STORAGE_TIMEOUT', operation, `storage ${operation}${where(storage)} did not answer within ${ms} ms`);
     this.name = 'StorageTimeoutError';
   }
 }
 
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error)) || 'unknown error';
 
+/** ` (PostgreSQL at db:5432/app)`: drivers' own messages often name no host (`Connection is closed.`). */
+function where(storage: Described | undefined): string {
+  try {
+    const text = storage?.describe?.();
+    return text ? ` (${text})` : '';
+  } catch {
+    return '';
+  }
+}
+
 /** `error` as a `StorageError` of `operation`: itself if it is one, else `ERR_NTW_STORAGE_UNAVAILABLE` with it as the cause. */
-export function storageError(operation: string, error: unknown): StorageError {
+export function storageError(operation: string, error: unknown, storage?: Described): StorageError {
   if (error instanceof StorageError) return error;
-  return new StorageError('ERR_NTW_STORAGE_UNAVAILABLE', operation, `storage ${operation} failed: ${describe(error)}`, { cause: error });
+  return new StorageError('ERR_NTW_STORAGE_UNAVAILABLE', operation, `storage ${operation}${where(storage)} failed: ${describe(error)}`, { cause: error });
 }
 
 /**
@@ -46,11 +62,11 @@ export function storageError(operation: string, error: unknown): StorageError {
  * Not reported: for callers that report it themselves (lease renewals) or hand it to their own caller.
  * The call itself may still finish later; leases make that safe.
  */
-export async function boundedStorageCall<T>(timeoutMs: number, operation: string, call: () => T | Promise<T>): Promise<T> {
+export async function boundedStorageCall<T>(timeoutMs: number, operation: string, call: () => T | Promise<T>, storage?: Described): Promise<T> {
   try {
-    return await withDeadline(Promise.resolve().then(call), timeoutMs, () => new StorageTimeoutError(operation, timeoutMs));
+    return await withDeadline(Promise.resolve().then(call), timeoutMs, () => new StorageTimeoutError(operation, timeoutMs, storage));
   } catch (error) {
-    throw storageError(operation, error);
+    throw storageError(operation, error, storage);
   }
 }
 
@@ -63,7 +79,7 @@ export async function storageCall<T>(
   core: StorageCallContext, operation: string, context: ErrorContext, call: () => T | Promise<T>,
 ): Promise<T> {
   try {
-    return await boundedStorageCall(core.storageTimeoutMs, operation, call);
+    return await boundedStorageCall(core.storageTimeoutMs, operation, call, core.storage);
   } catch (error) {
     core.reportError(error, context);
     throw new WebhookError('storage_unavailable', { cause: error });

@@ -110,6 +110,7 @@ export class LedgerWorker {
   }
 
   private async lease(key?: EventKey): Promise<Leased | undefined> {
+    if (this.core.handlers.size === 0) return undefined; // mounted before its handlers: nothing to run them yet
     const owner = this.core.owner();
     try {
       const entry = await storageCall(this.core, 'lease', { provider: key?.provider ?? '*', ...(key ? { eventId: key.id } : {}) }, async () => {

@@ -9,6 +9,7 @@ import type { DeliveryOutcome } from '../providers/provider';
 import type { MaybeParsedRequest } from './read-request';
 import { readRequest } from './read-request';
 import { respond } from './respond';
+import { ENDPOINT_MARK, findMounts, mountProblems } from './mount-check';
 
 /** An Express-compatible request handler (Express 4 and 5), typed on Node's own request and response. */
 export type WebhookMiddleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
@@ -26,10 +27,34 @@ function closeOrDrain(req: IncomingMessage): boolean {
   return !(Number.isFinite(length) && length <= DRAIN_BOUND);
 }
 
+/** Express apps whose mounts were checked, at the first request one of our endpoints saw there. */
+const checkedApps = new WeakSet<object>();
+
+/** Mount mistakes the app was started with reach `onError` once (`webhooks.ready({ app })` throws them at start-up instead). */
+function checkMountsOnce(req: ExpressRequest, core: DeliveryCore, provider: string): void {
+  const app = req.app;
+  if (typeof app !== 'function' || checkedApps.has(app)) return;
+  checkedApps.add(app);
+  for (const problem of mountProblems(findMounts(app))) core.reportError(problem, { provider });
+}
+
+/** What Express adds to a request that this adapter looks at. */
+interface ExpressRequest extends IncomingMessage {
+  readonly app?: unknown;
+  readonly baseUrl?: string;
+  readonly route?: unknown;
+}
+
 /** The Node/Express adapter around `deliver`: read the request, run the pipeline, write the answer. */
 export function nodeMiddleware(endpoint: Endpoint, core: DeliveryCore): WebhookMiddleware {
   const limits = { limit: endpoint.limit, bodyTimeoutMs: endpoint.bodyTimeoutMs };
-  return function webhookEndpoint(req, res, next) {
+  const middleware: WebhookMiddleware = function webhookEndpoint(req: ExpressRequest, res, next) {
+    checkMountsOnce(req, core, endpoint.provider.name);
+    // Mounted without a path (reported above), it must not take over the app's other routes: only POSTs are deliveries.
+    if (req.baseUrl === '' && req.route === undefined && req.method !== 'POST') {
+      next();
+      return;
+    }
     const run = async (): Promise<DeliveryOutcome> => {
       try {
         if (isHealthCheck(endpoint.provider, { method: req.method ?? '', headers: req.headers })) return deliver(endpoint, core, { method: req.method ?? '', headers: req.headers });
@@ -48,4 +73,6 @@ export function nodeMiddleware(endpoint: Endpoint, core: DeliveryCore): WebhookM
       else if (!req.readableEnded) req.resume();
     }).catch(next);
   };
+  Object.defineProperty(middleware, ENDPOINT_MARK, { value: endpoint.provider.name });
+  return middleware;
 }

@@ -20,6 +20,10 @@ import { runEntry } from './run-entry';
 
 const log = logger('receive');
 
+/** Acknowledged with no handler to run, an event would be consumed unseen: the provider retries it later instead. */
+export const noHandlers = () => new ConfigurationError('ERR_NTW_NO_HANDLERS',
+  'no handler is registered (onActive, onSuspended, onDeleted, onUpdated or onEvent): deliveries are answered retry-later until one is');
+
 /** Sync mode: a failed run waits for the provider's retry, which takes the entry again at once. */
 export const awaitProviderRetry: FailurePolicy = (error) => ({ status: 'failed', error, retryInMs: 0 });
 
@@ -35,6 +39,7 @@ export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: Del
     if (core.closing()) throw new WebhookError('shutting_down');
     const body = readBody(input, endpoint);
     const scope = await authenticate(endpoint, { method: input.method ?? 'POST', headers: input.headers, ip: input.ip }, body.raw);
+    if (core.handlers.size === 0) throw noHandlers();
     payload = body.parsed === undefined ? parseJson(body.raw) : checkJson(body.parsed);
     let ready: ReadyEvent;
     try {

@@ -1,6 +1,8 @@
 import type { Acknowledgement, Authenticator, DeliveryOutcome, Provider, ProviderOptions } from '../providers/provider';
 import { jsonAcknowledgement } from '../providers/provider';
 import { payloadRedactor } from '../redact';
+import { checkOptionNames } from '../option-names';
+import type { NamesOf } from '../option-names';
 import { resolveAuthenticator } from './authenticate';
 import type { Validator } from './validate';
 import { compileValidator } from './validate';
@@ -40,7 +42,13 @@ function redactorOf(provider: Provider<string, unknown, ProviderOptions>): (payl
   };
 }
 
+/** The options every provider takes. */
+const PROVIDER_OPTION_NAMES = {
+  authenticate: true, limit: true, bodyTimeoutMs: true, schema: true, quarantine: true,
+} as const satisfies NamesOf<ProviderOptions>;
+
 export function resolveEndpoint<Raw, O extends ProviderOptions>(provider: Provider<string, Raw, O>, options: O): Endpoint {
+  if (provider.optionNames) checkOptionNames(`${provider.name}()`, options, { ...PROVIDER_OPTION_NAMES, ...provider.optionNames });
   const authenticator = resolveAuthenticator(provider as Provider<string, never, O>, options);
   return {
     provider: provider as unknown as Provider<string, unknown, ProviderOptions>,

@@ -35,7 +35,7 @@ export async function runEntry(core: DeliveryCore, taken: TakenEntry, onFailure:
     leaseMs: core.leaseMs,
     label: `${key.provider} ${key.id}`,
     // Reported once by `lost`, as a StorageError, when it fails or passes storageTimeoutMs.
-    renew: () => boundedStorageCall(core.storageTimeoutMs, 'extend', () => core.storage.extend(key, taken.owner, core.leaseMs)),
+    renew: () => boundedStorageCall(core.storageTimeoutMs, 'extend', () => core.storage.extend(key, taken.owner, core.leaseMs), core.storage),
     lost: (error) => core.reportError(error, context),
     ...(core.renewalSchedule ? { schedule: core.renewalSchedule } : {}),
   });

@@ -1,4 +1,5 @@
 import type { TokenEvent } from '../events';
+import { ConfigurationError } from '../errors';
 
 export type HandlerKind = 'active' | 'suspended' | 'deleted' | 'updated' | 'event';
 export type Handler<E> = (event: E) => unknown;
@@ -25,10 +26,19 @@ export function kindsFor(event: TokenEvent): HandlerKind[] {
 /** Registered handlers, run together per event; their failures are gathered. */
 export class HandlerRegistry {
   private readonly handlers = new Map<HandlerKind, Handler<never>[]>();
+  private count = 0;
 
   add(kind: HandlerKind, handler: Handler<never>): void {
-    if (typeof handler !== 'function') throw new TypeError(`on${kind[0]!.toUpperCase()}${kind.slice(1)}() needs a function`);
+    if (typeof handler !== 'function') {
+      throw new ConfigurationError('ERR_NTW_HANDLER', `on${kind[0]!.toUpperCase()}${kind.slice(1)}() needs a function, not ${handler === null ? 'null' : typeof handler}`);
+    }
     this.handlers.set(kind, [...(this.handlers.get(kind) ?? []), handler]);
+    this.count++;
+  }
+
+  /** How many handlers are registered, of every kind. */
+  get size(): number {
+    return this.count;
   }
 
   /** Resolves when every handler settled; rejects with the one error, or an `AggregateError` of several. */

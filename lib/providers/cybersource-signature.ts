@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Authenticator, DeliveryRequest, Verified } from '../auth/authenticator';
 import { ConfigurationError } from '../errors';
+import { looksHex } from '../key-encoding';
 import { logger } from '../log';
 
 const log = logger('cybersource');
@@ -57,6 +58,11 @@ function decodeKeys(keys: Readonly<Record<string, string>>): Map<string, Buffer>
     // Cybersource issues 32-byte keys; its documentation's example key has 8.
     if (bytes.length < 8) {
       throw new ConfigurationError('ERR_NTW_CYBERSOURCE_KEY', `Cybersource key "${keyId}" must be base64 of at least 8 bytes (Cybersource issues 32)`);
+    }
+    // Hex digits are base64 characters too: a hex key would be taken, and every signature refused.
+    if (looksHex(key)) {
+      throw new ConfigurationError('ERR_NTW_CYBERSOURCE_KEY', `Cybersource key "${keyId}" looks like hex; Cybersource gives keys in base64 `
+        + "(if yours really is hex, pass Buffer.from(key, 'hex').toString('base64'))");
     }
     decoded.set(keyId, bytes);
   }

@@ -2,6 +2,7 @@ import type { TokenChange, TokenState } from '../events';
 import { stateEventType } from '../events';
 import { ConfigurationError } from '../errors';
 import { loadSchema } from '../schema-files';
+import type { NamesOf } from '../option-names';
 import { contentId } from '../pipeline/canonical-json';
 import type { NormalizeContext, NormalizedFields, ProviderOptions } from './provider';
 import { defineProvider } from './provider';
@@ -152,6 +153,9 @@ function normalize(raw: CybersourcePayload, context: NormalizeContext): Normaliz
 }
 
 export const cybersource = defineProvider<'cybersource', CybersourcePayload, CybersourceOptions>({
+  optionNames: {
+    keys: true, toleranceMs: true, futureToleranceMs: true, now: true, auth: true,
+  } satisfies NamesOf<Omit<CybersourceOptions, keyof ProviderOptions>>,
   name: 'cybersource',
   schema: loadSchema('cybersource'),
   healthCheck: true,

@@ -1,8 +1,9 @@
 import type { TokenState } from '../events';
 import { stateEventType } from '../events';
 import { loadSchema } from '../schema-files';
+import type { NamesOf } from '../option-names';
 import type { SharedSecretAuth } from '../auth/shared-secret';
-import { sharedSecretAuthenticator } from '../auth/shared-secret';
+import { SHARED_SECRET_NAMES, sharedSecretAuthenticator } from '../auth/shared-secret';
 import type { Authenticator } from '../auth/authenticator';
 import { contentId } from '../pipeline/canonical-json';
 import type { FirstokenSignatureOptions } from './firstoken-signature';
@@ -87,6 +88,11 @@ function firstokenAuthenticator(auth: FirstokenAuth, now: (() => number) | undef
 }
 
 export const firstoken = defineProvider<'firstoken', FirstokenPayload, FirstokenOptions>({
+  optionNames: {
+    auth: { ...SHARED_SECRET_NAMES, signingKeys: true, toleranceMs: true, signedMessage: true } satisfies NamesOf<FirstokenAuth>,
+    mapping: { eventId: true, tokenRef: true, status: true, occurredAt: true } satisfies NamesOf<FirstokenMapping>,
+    now: true,
+  } satisfies NamesOf<Omit<FirstokenOptions, keyof ProviderOptions>>,
   name: 'firstoken',
   schema: loadSchema('firstoken'),
 

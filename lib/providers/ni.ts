@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { TokenState } from '../events';
 import { stateEventType } from '../events';
 import { loadSchema } from '../schema-files';
+import type { NamesOf } from '../option-names';
 import type { SharedSecretAuth } from '../auth/shared-secret';
 import { sharedSecretAuthenticator } from '../auth/shared-secret';
 import type { OAuthClientCredentialsOptions } from '../auth/client-credentials';
@@ -173,6 +174,9 @@ function acknowledge(outcome: DeliveryOutcome): Acknowledgement {
 }
 
 export const ni = defineProvider<'ni', NiPayload, NiOptions>({
+  optionNames: {
+    auth: { bearer: true, allowIps: true, oauth: true } satisfies NamesOf<NiAuth>, timestampOffset: true,
+  } satisfies NamesOf<Omit<NiOptions, keyof ProviderOptions>>,
   name: 'ni',
   schema: loadSchema('ni'),
   // Personal data and the one-time code: never stored in clear (sealed with the encryption key when one is set).

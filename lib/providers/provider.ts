@@ -1,5 +1,6 @@
 import type { TokenChange, TokenEventType, TokenState } from '../events';
 import type { WebhookError } from '../errors';
+import type { OptionNames } from '../option-names';
 import { ConfigurationError } from '../errors';
 import type { AuthenticateFn, Authenticator } from '../auth/authenticator';
 
@@ -76,6 +77,11 @@ export interface Acknowledgement {
 export interface Provider<Name extends string = string, Raw = unknown, Options extends ProviderOptions = ProviderOptions> {
   readonly name: Name;
   readonly schema: JsonSchema;
+  /**
+   * The names of the options this provider takes besides `ProviderOptions` (nested for plain-object options):
+   * an unknown one fails at mount (`ERR_NTW_UNKNOWN_OPTION`). Without it, the options' names are not checked.
+   */
+  readonly optionNames?: OptionNames;
   /** Answer a sender's health check with 200: a `GET`, or a `POST` with an empty body. */
   readonly healthCheck?: boolean;
   /** Payload keys whose values are secrets or personal data: replaced before anything is stored (sealed with the encryption key when one is set). */

@@ -1,8 +1,9 @@
 import type { TokenState } from '../events';
 import { stateEventType } from '../events';
 import { loadSchema } from '../schema-files';
+import type { NamesOf } from '../option-names';
 import type { SharedSecretAuth } from '../auth/shared-secret';
-import { sharedSecretAuthenticator } from '../auth/shared-secret';
+import { SHARED_SECRET_NAMES, sharedSecretAuthenticator } from '../auth/shared-secret';
 import type { NormalizedFields, ProviderOptions } from './provider';
 import { defineProvider } from './provider';
 
@@ -61,6 +62,7 @@ function normalize(raw: TokenExPayload): NormalizedFields {
 }
 
 export const tokenex = defineProvider<'tokenex', TokenExPayload, TokenExOptions>({
+  optionNames: { auth: SHARED_SECRET_NAMES } satisfies NamesOf<Omit<TokenExOptions, keyof ProviderOptions>>,
   name: 'tokenex',
   schema: loadSchema('tokenex'),
 

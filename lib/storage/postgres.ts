@@ -1,5 +1,7 @@
 import type { Pool, PoolClient, PoolConfig } from 'pg';
 import { ConfigurationError } from '../errors';
+import { checkOptionNames } from '../option-names';
+import type { NamesOf } from '../option-names';
 import { withDeadline } from '../delivery/deadline';
 import type { Admission, Admit, Entry, EntryQuery, EntryRecord, EventKey, PruneResult, Settlement, Storage, TokenStateRecord } from './storage';
 import { loadDriver } from './driver';
@@ -69,6 +71,9 @@ export class PostgresStorage implements Storage {
 
   constructor(options: string | Pool | PostgresStorageOptions) {
     const opts: PostgresStorageOptions = typeof options === 'string' ? { connectionString: options } : isPool(options) ? { pool: options } : options;
+    checkOptionNames('PostgresStorage', opts, {
+      connectionString: true, pool: true, poolConfig: true, schema: true, timeoutMs: true,
+    } satisfies NamesOf<PostgresStorageOptions>);
     this.names = postgresNames(opts.schema ?? 'public');
     this.timeoutMs = opts.timeoutMs ?? POSTGRES_TIMEOUT_MS;
     if (typeof this.timeoutMs !== 'number' || !Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) {
@@ -96,6 +101,23 @@ export class PostgresStorage implements Storage {
       this.pool.on('remove', (client) => { this.clients.delete(client); });
       this.ownsPool = true;
     }
+  }
+
+  describe(): string {
+    const o = (this.pool as unknown as { options?: PoolConfig }).options ?? {};
+    let { host, port, database } = o;
+    if (o.connectionString) {
+      try {
+        const url = new URL(o.connectionString);
+        host ??= decodeURIComponent(url.hostname) || (url.searchParams.get('host') ?? undefined);
+        port ??= Number(url.port) || undefined;
+        database ??= decodeURIComponent(url.pathname.slice(1)) || undefined;
+      } catch {
+        // not a URL (a key=value string): the defaults below
+      }
+    }
+    const where = `${host ?? process.env['PGHOST'] ?? 'localhost'}:${port ?? process.env['PGPORT'] ?? 5432}`;
+    return `PostgreSQL at ${where}/${database ?? process.env['PGDATABASE'] ?? ''}`;
   }
 
   /** Create the schema, tables, indexes and functions when missing (idempotent, safe with several instances starting at once). */

@@ -6,6 +6,8 @@ import type {
 } from './storage';
 import type { StaleReason, TokenState } from '../events';
 import { ConfigurationError } from '../errors';
+import { checkOptionNames } from '../option-names';
+import type { NamesOf } from '../option-names';
 import { loadDriver } from './driver';
 import { ADMIT, EXTEND, LEASE, PROJECT, PRUNE, REQUEUE, SETTLE, runScript } from './redis-scripts';
 import { logger } from '../log';
@@ -104,6 +106,9 @@ export class RedisStorage implements Storage {
 
   constructor(options: string | Redis | Cluster | RedisStorageOptions = {}) {
     const opts: RedisStorageOptions = typeof options === 'string' ? { url: options } : isClient(options) ? { client: options } : options;
+    checkOptionNames('RedisStorage', opts, {
+      url: true, client: true, redisOptions: true, keyPrefix: true, connectTimeoutMs: true, timeoutMs: true, shards: true,
+    } satisfies NamesOf<RedisStorageOptions>);
     this.keyPrefix = opts.keyPrefix ?? 'ntw:';
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
     this.timeoutMs = opts.timeoutMs ?? REDIS_TIMEOUT_MS;
@@ -136,6 +141,17 @@ export class RedisStorage implements Storage {
     if (!Number.isInteger(this.shards) || this.shards < 1 || this.shards > 1024) {
       throw new ConfigurationError('ERR_NTW_OPTION', 'RedisStorage shards must be an integer from 1 to 1024');
     }
+  }
+
+  describe(): string {
+    if (this.cluster) {
+      const nodes = (this.client as unknown as { startupNodes?: ReadonlyArray<{ host?: string; port?: number } | string | number> }).startupNodes ?? [];
+      // a node given as a URL may carry a password: only what follows the last '@' is shown
+      const shown = (n: (typeof nodes)[number]) => (typeof n === 'object' ? `${n.host ?? 'localhost'}:${n.port ?? 6379}` : String(n).split('@').at(-1)!.replace(/^\w+:\/\//, ''));
+      return `Redis Cluster at ${nodes.map(shown).join(', ')}`;
+    }
+    const { host, port, path } = (this.client as Redis).options;
+    return `Redis at ${path ?? `${host ?? 'localhost'}:${port ?? 6379}`}`;
   }
 
   /** Connect (when the storage made the client) and wait until the server answers. */

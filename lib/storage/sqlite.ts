@@ -3,6 +3,8 @@ import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Admission, Admit, Entry, EntryQuery, EntryRecord, EventKey, PruneResult, Settlement, Storage, TokenStateRecord } from './storage';
 import { ConfigurationError } from '../errors';
+import { checkOptionNames } from '../option-names';
+import type { NamesOf } from '../option-names';
 import type { Held } from './ledger-rules';
 import { admissionOf, isDue, maySettle, project, settledEntry, takenEntry } from './ledger-rules';
 import { loadDriver } from './driver';
@@ -117,6 +119,9 @@ export class SqliteStorage implements Storage {
 
   constructor(pathOrOptions: string | SqliteStorageOptions) {
     this.options = typeof pathOrOptions === 'string' ? { path: pathOrOptions } : pathOrOptions;
+    checkOptionNames('SqliteStorage', this.options, {
+      path: true, now: true, timeoutMs: true, busyTimeoutMs: true, synchronous: true,
+    } satisfies NamesOf<SqliteStorageOptions>);
     const synchronous = this.options.synchronous ?? 'full';
     if (synchronous !== 'full' && synchronous !== 'normal') {
       throw new ConfigurationError('ERR_NTW_OPTION', "SqliteStorage synchronous must be 'full' or 'normal'");
@@ -130,6 +135,10 @@ export class SqliteStorage implements Storage {
   }
 
   /** Open the file and create the tables (idempotent). Every method opens it on first use too. */
+  describe(): string {
+    return `SQLite at ${this.options.path}`;
+  }
+
   init(): void {
     void this.db;
   }

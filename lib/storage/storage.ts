@@ -135,6 +135,8 @@ export interface PruneResult {
 export interface Storage {
   init?(): Awaitable<void>;
   close?(): Awaitable<void>;
+  /** Where the data lives, for error messages (`PostgreSQL at db.internal:5432/payments`): never a credential. */
+  describe?(): string;
   /** Store `record` as `admit` says, atomically with respect to every other call on the same key. */
   admit(record: EntryRecord, admit: Admit): Awaitable<Admission>;
   /**

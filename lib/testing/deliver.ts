@@ -52,11 +52,36 @@ function answer(status: number, headers: Record<string, string>, text: string): 
   return { status, headers, text, body, acknowledgement: acknowledgementOf(status, body) };
 }
 
-/** `fetch` against a URL, or against an app listening on a loopback port for the time of the request. */
+/** The part of supertest this uses, when the project has it installed. */
+type Supertest = (app: RequestListener) => {
+  post(path: string): { set(headers: Record<string, string>): { send(body: string): PromiseLike<{ status: number; headers: Record<string, string>; text: string }> } };
+};
+
+let supertest: Supertest | null | undefined;
+function optionalSupertest(): Supertest | undefined {
+  if (supertest === undefined) {
+    try {
+      supertest = require('supertest') as Supertest;
+    } catch {
+      supertest = null;
+    }
+  }
+  return supertest ?? undefined;
+}
+
+/**
+ * `fetch` against a URL; an app through supertest when the project has it (as its other tests do), else
+ * through `fetch` while it listens on a loopback port for the time of the request.
+ */
 async function post(target: Target, path: string, headers: Record<string, string>, body: string): Promise<Answer> {
   if (typeof target === 'string') {
     const res = await fetch(new URL(path, target), { method: 'POST', headers, body });
     return answer(res.status, Object.fromEntries(res.headers), await res.text());
+  }
+  const agent = optionalSupertest();
+  if (agent) {
+    const res = await agent(target).post(path).set(headers).send(body);
+    return answer(res.status, res.headers, res.text);
   }
   const server = createServer(target);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));

@@ -22,6 +22,7 @@ function durableInboxSuite(name: string, makeStorage: () => Storage): void {
   it(`${name}: pending events survive a restart and resume by themselves`, async () => {
     const first = receiver(makeStorage(), { inbox: { pollIntervalMs: false } });
     opened.push(first.webhooks);
+    first.webhooks.onEvent(() => assert.fail('nothing runs before the restart'));
     const ids = ['evt-restart-a', 'evt-restart-b', 'evt-restart-c'].map((id) => `${id}-${Date.now()}`);
     for (const id of ids) assert.equal((await post(first.app, 'tokenex', tokenexBody({ id }))).status, 200);
     await first.webhooks.close(); // "restart": nothing ran

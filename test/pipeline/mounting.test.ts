@@ -80,7 +80,7 @@ describe('mounting in a host app', () => {
   });
 
   it('mounted with app.post(path, handler) as well as app.use(path, handler)', async () => {
-    const webhooks = createTokenWebhooks({ pruneIntervalMs: false });
+    const webhooks = createTokenWebhooks({ pruneIntervalMs: false }).onEvent(() => undefined);
     const app = express();
     app.post('/hooks/tokenex', webhooks.tokenex({ auth: { bearer: BEARER } }));
     const res = await request(app).post('/hooks/tokenex').set({ 'content-type': 'application/json', authorization: `Bearer ${BEARER}` }).send(tokenexBody);

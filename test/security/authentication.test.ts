@@ -93,7 +93,7 @@ describe('security: authentication of every provider', () => {
     }
 
     it('honours a configured tolerance and the injected clock', async () => {
-      const webhooks = createTokenWebhooks({ pruneIntervalMs: false });
+      const webhooks = createTokenWebhooks({ pruneIntervalMs: false }).onEvent(() => undefined);
       const app = express().use('/cs', webhooks.cybersource({ keys: CS_KEYS, toleranceMs: 1000, futureToleranceMs: 500, now: () => T0 }));
       const send = (t: number) => request(app).post('/cs').set({ 'content-type': 'application/json', 'v-c-signature': csSignature(body, { t }) }).send(body);
       expect((await send(T0 - 1001)).status).to.equal(401);
@@ -103,7 +103,7 @@ describe('security: authentication of every provider', () => {
     });
 
     it('by default accepts a t up to 60 minutes old (Cybersource\'s own sample and cartridge) and 5 minutes ahead', async () => {
-      const webhooks = createTokenWebhooks({ pruneIntervalMs: false });
+      const webhooks = createTokenWebhooks({ pruneIntervalMs: false }).onEvent(() => undefined);
       const app = express().use('/cs', webhooks.cybersource({ keys: CS_KEYS, now: () => T0 }));
       const send = (t: number, id: string) => {
         const b = body.replace('3904693A51027574XXXXAF598E0AA195', id);
@@ -183,7 +183,7 @@ describe('security: authentication of every provider', () => {
   describe('source-IP allow-list (CIDR, honouring trust proxy)', () => {
     const body = BODIES.tokenex;
     const mount = (trustProxy: boolean | string, allowIps: string[], bearer?: string) => {
-      const webhooks = createTokenWebhooks({ pruneIntervalMs: false });
+      const webhooks = createTokenWebhooks({ pruneIntervalMs: false }).onEvent(() => undefined);
       const app = express();
       app.set('trust proxy', trustProxy);
       app.use('/t', webhooks.tokenex({ auth: { allowIps, ...(bearer ? { bearer } : {}) } }));

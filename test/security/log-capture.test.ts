@@ -1,11 +1,10 @@
-import { format } from 'node:util';
 import { expect } from 'chai';
-import createDebug from 'debug';
 import express from 'express';
 import request from 'supertest';
 import { createTokenWebhooks } from '../../lib';
 import type { TokenEvent } from '../../lib';
 import { edited, fixture, fixtures } from '../helpers/fixtures';
+import { captureDebug } from '../helpers/debug-capture';
 import {
   BASIC, NI_CLIENTS, NI_STATIC, PROVIDERS, SECRETS, niAccessToken, post, securityReceiver, validHeaders,
 } from './support';
@@ -35,23 +34,6 @@ function expectClean(what: string, raw: string): void {
   const text = raw.replace(/"id":"\d{12}"/g, '"id":"<NI reference>"'); // NI's response format: our random 12-digit reference
   for (const value of SENSITIVE) expect(text, `${what} contains ${value.slice(0, 4)}…`).to.not.include(value);
   for (const [name, pattern] of LEAK_PATTERNS) expect(pattern.exec(text)?.[0], `${what}: ${name}`).to.equal(undefined);
-}
-
-/** Enable every namespace of the library and capture what `debug` writes; restore afterwards. */
-function captureDebug(): { lines: string[]; restore: () => void } {
-  const lines: string[] = [];
-  const previous = createDebug.disable();
-  const previousLog = createDebug.log;
-  createDebug.enable('network-token-webhooks:*');
-  createDebug.log = (...args: unknown[]) => { lines.push(format(...args)); };
-  return {
-    lines,
-    restore: () => {
-      createDebug.log = previousLog;
-      if (previous) createDebug.enable(previous);
-      else createDebug.disable();
-    },
-  };
 }
 
 /** Payloads that carry card data, contact data and activation codes where a provider may put free text. */

@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import express from 'express';
 import Ajv from 'ajv';
@@ -67,6 +69,21 @@ describe('network-token-webhooks/testing', () => {
     expect((await deliver(app, 'tokenex', payload, { credentials: CREDENTIALS })).acknowledgement.duplicate).to.equal(true);
     const state = await webhooks.getTokenState('tokenex', 'my-token');
     expect([state?.state, state?.occurredAt.toISOString()]).to.deep.equal(['SUSPENDED', at.toISOString()]);
+  });
+
+  it('delivers to a running receiver by its URL too (fetch), and reads a refusal\'s documented code', async () => {
+    const { app, fired } = userApp();
+    const server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const accepted = await deliver(url, 'cybersource', buildPayload('cybersource', 'suspended'), { credentials: CREDENTIALS });
+      expect([accepted.status, accepted.acknowledgement.accepted, fired]).to.deep.equal([200, true, ['suspended']]);
+      const refused = await deliver(url, 'cybersource', buildPayload('cybersource', 'suspended'), { credentials: { cybersource: { keyId: 'key-1', key: Buffer.alloc(32, 6).toString('base64') } } });
+      expect([refused.status, refused.acknowledgement]).to.deep.equal([401, { accepted: false, code: 'unauthorized' }]);
+    } finally {
+      server.close();
+    }
   });
 
   it('builds the payload-only Cybersource signature and an NI access token from the token endpoint', async () => {
