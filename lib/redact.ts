@@ -34,8 +34,23 @@ export function maskCardNumbers(text: string, replacement = REDACTED): string {
   return text.replace(DIGIT_RUN, (run) => (isCardNumber(run.replace(/\D/g, '')) ? replacement : run));
 }
 
-export function containsCardNumber(text: string): boolean {
-  return maskCardNumbers(text, '\u0000') !== text;
+/**
+ * A card number as one is written in an id: 13 to 19 digits, alone or grouped as cards print them (4-4-4-4 and
+ * its 13- to 19-digit variants, Amex's and Diners' 4-6-5 and 4-6-4), set apart from letters and other digits.
+ */
+const CARD_IN_ID = new RegExp([
+  /(?<![0-9A-Za-z])\d{13,19}(?![0-9A-Za-z])/.source,
+  /(?<![0-9A-Za-z]|\d[ -])(?:\d{4}(?:[ -]\d{4}){2,3}(?:[ -]\d{1,4})?|\d{4}[ -]\d{6}[ -]\d{4,5})(?![0-9A-Za-z]|[ -]\d)/.source,
+].join('|'), 'g');
+
+/**
+ * Whether an id or a token reference holds a card number (`4111111111111111`, `tok_4111…`, `card:4111-1111-1111-1111:16`).
+ * Not a digit run inside a longer word or in other groupings: one random UUID in a thousand holds a Luhn-valid
+ * run of 13+ digits (`2319684d-5d47-4535-8856-5610b4978170`), and such an id is the provider's, not a card.
+ */
+export function namesCardNumber(value: string): boolean {
+  for (const match of value.matchAll(CARD_IN_ID)) if (isCardNumber(match[0].replace(/\D/g, ''))) return true;
+  return false;
 }
 
 /** `text` with card numbers and email addresses replaced: what may be kept of any string of a payload. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { UnprojectedEvent } from '../events';
 import { ConfigurationError, WebhookError } from '../errors';
 import type { NormalizeContext, NormalizedFields } from '../providers/provider';
-import { containsCardNumber, redactValue } from '../redact';
+import { namesCardNumber, redactValue } from '../redact';
 import { logger } from '../log';
 import { describeError } from '../delivery/describe-error';
 import type { DeliveryCore } from './core';
@@ -35,9 +35,9 @@ function storable(value: string, emptyAllowed: boolean): boolean {
   return (emptyAllowed || value.length > 0) && value.length <= MAX_KEY_LENGTH && !UNSTORABLE.test(value);
 }
 
-/** A token reference or id with a card number in it is replaced whole by the card number's keyed hash. */
+/** A token reference or id with a card number as one of its words is replaced whole by the card number's keyed hash. */
 function withoutCardNumber(value: string, context: NormalizeContext): string {
-  return containsCardNumber(value) ? context.cardReference(value) : value;
+  return namesCardNumber(value) ? context.cardReference(value) : value;
 }
 
 /**

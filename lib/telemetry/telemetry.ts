@@ -1,0 +1,149 @@
+import { SpanKind, SpanStatusCode, metrics, trace } from '@opentelemetry/api';
+import type { Attributes, Counter, Histogram, MeterProvider, ObservableGauge, Span, Tracer, TracerProvider } from '@opentelemetry/api';
+import { PACKAGE_VERSION } from './version';
+
+/**
+ * Where spans and metrics go. Default: the global providers of `@opentelemetry/api`, which are no-ops until
+ * the host app installs an OpenTelemetry SDK. `false`: nothing is recorded at all.
+ */
+export interface TelemetryOptions {
+  readonly tracerProvider?: TracerProvider;
+  readonly meterProvider?: MeterProvider;
+}
+
+/** Counts a collection reads from the storage: the inbox's depth, dead letters, tokens by state. */
+export interface ObservedCounts {
+  /** Entries not `done`, by status (`pending`, `failed`, `dead`, `quarantined`, `running`). */
+  readonly open: ReadonlyArray<{ readonly status: string; readonly count: number }>;
+  readonly tokens: ReadonlyArray<{ readonly provider: string; readonly state: string; readonly count: number }>;
+}
+
+export const SCOPE = 'network-token-webhooks';
+
+/** What a delivery's answer was, as the metrics and the span say it. */
+export type DeliveryOutcomeLabel = 'accepted' | 'duplicate' | 'quarantined' | 'health_check' | 'refused' | 'retry_later';
+
+interface Instruments {
+  readonly deliveries: Counter;
+  readonly deliveryDuration: Histogram;
+  readonly handlerDuration: Histogram;
+  readonly storageDuration: Histogram;
+  readonly leaseLost: Counter;
+  readonly gauges: readonly ObservableGauge[];
+}
+
+const seconds = (ms: number) => ms / 1000;
+
+/**
+ * The package's spans and metrics, through `@opentelemetry/api` only. Attributes name providers, event ids,
+ * event types, outcome codes and storage operations: never a payload value, a token reference or personal data.
+ */
+export class Telemetry {
+  private readonly enabled: boolean;
+  private readonly options: TelemetryOptions;
+  private tracerCache: { provider: TracerProvider; tracer: Tracer } | undefined;
+  private instrumentsCache: { provider: MeterProvider; instruments: Instruments } | undefined;
+
+  constructor(options: TelemetryOptions | false | undefined, private readonly observe?: () => Promise<ObservedCounts | undefined>) {
+    this.enabled = options !== false;
+    this.options = options || {};
+  }
+
+  // A host may install its SDK after creating the receiver: the global providers are read at each use, and
+  // instruments made again for a new one (a meter of the no-op provider never becomes a real one).
+  private get tracer(): Tracer {
+    const provider = this.options.tracerProvider ?? trace.getTracerProvider();
+    if (this.tracerCache?.provider !== provider) this.tracerCache = { provider, tracer: provider.getTracer(SCOPE, PACKAGE_VERSION) };
+    return this.tracerCache.tracer;
+  }
+
+  private get instruments(): Instruments {
+    const provider = this.options.meterProvider ?? metrics.getMeterProvider();
+    if (this.instrumentsCache?.provider !== provider) this.instrumentsCache = { provider, instruments: this.makeInstruments(provider) };
+    return this.instrumentsCache.instruments;
+  }
+
+  private makeInstruments(provider: MeterProvider): Instruments {
+    const meter = provider.getMeter(SCOPE, PACKAGE_VERSION);
+    const gauges: ObservableGauge[] = [];
+    if (this.observe) {
+      const inbox = meter.createObservableGauge('ntw.entries.open', {
+        description: 'Entries of the ledger not done, by status: pending (the inbox\'s depth), failed, dead (dead letters), quarantined, running',
+        unit: '{entry}',
+      });
+      const tokens = meter.createObservableGauge('ntw.tokens', { description: 'Tokens by provider and current state', unit: '{token}' });
+      meter.addBatchObservableCallback(async (result) => {
+        const counts = await this.observe!().catch(() => undefined);
+        if (!counts) return;
+        for (const { status, count } of counts.open) result.observe(inbox, count, { 'ntw.entry.status': status });
+        for (const { provider: p, state, count } of counts.tokens) result.observe(tokens, count, { 'ntw.provider': p, 'ntw.token.state': state });
+      }, [inbox, tokens]);
+      gauges.push(inbox, tokens);
+    }
+    return {
+      deliveries: meter.createCounter('ntw.deliveries', {
+        description: 'Deliveries answered, by provider, outcome and code (refusals included: 401, 400, 413, 415, …)', unit: '{delivery}',
+      }),
+      deliveryDuration: meter.createHistogram('ntw.delivery.duration', { description: 'Time from the request to the answer', unit: 's' }),
+      handlerDuration: meter.createHistogram('ntw.handler.duration', { description: 'Time the handlers of one event took, together', unit: 's' }),
+      storageDuration: meter.createHistogram('ntw.storage.duration', { description: 'Time of one storage call', unit: 's' }),
+      leaseLost: meter.createCounter('ntw.lease.lost', {
+        description: 'Runs whose lease renewal failed or was refused: another instance may take the event over', unit: '{run}',
+      }),
+      gauges,
+    };
+  }
+
+  /** Run `fn` in a span (a child of the active one): its error status and exception are recorded when it throws. */
+  async span<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>, kind: SpanKind = SpanKind.INTERNAL): Promise<T> {
+    if (!this.enabled) return fn(NOT_RECORDING);
+    return this.tracer.startActiveSpan(name, { kind, attributes }, async (span) => {
+      try {
+        return await fn(span);
+      } catch (error) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: errorCode(error) });
+        span.setAttribute('error.type', errorCode(error));
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  /** A delivery answered: counted by provider, outcome and code, timed. */
+  delivered(provider: string, outcome: DeliveryOutcomeLabel, code: string, status: number, durationMs: number): void {
+    if (!this.enabled) return;
+    const attributes = { 'ntw.provider': provider, 'ntw.outcome': outcome, 'ntw.code': code, 'http.response.status_code': status };
+    const { deliveries, deliveryDuration } = this.instruments;
+    deliveries.add(1, attributes);
+    deliveryDuration.record(seconds(durationMs), attributes);
+  }
+
+  handled(provider: string, eventType: string, ok: boolean, durationMs: number): void {
+    if (!this.enabled) return;
+    this.instruments.handlerDuration.record(seconds(durationMs), { 'ntw.provider': provider, 'ntw.event.type': eventType, 'ntw.outcome': ok ? 'ok' : 'error' });
+  }
+
+  storageCall(operation: string, ok: boolean, durationMs: number): void {
+    if (!this.enabled) return;
+    this.instruments.storageDuration.record(seconds(durationMs), { 'ntw.storage.operation': operation, 'ntw.outcome': ok ? 'ok' : 'error' });
+  }
+
+  leaseLost(provider: string): void {
+    if (this.enabled) this.instruments.leaseLost.add(1, { 'ntw.provider': provider });
+  }
+
+  /** Make the observable gauges exist now, so a collection sees them before the first delivery. */
+  start(): void {
+    if (this.enabled) void this.instruments;
+  }
+}
+
+/** The code of an error for a span's status: ours (`storage_unavailable`, `ERR_NTW_…`), else its class name. Never its message. */
+function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(code)) return code;
+  return error instanceof Error ? error.name : typeof error;
+}
+
+const NOT_RECORDING: Span = trace.wrapSpanContext({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 0 });
