@@ -1,7 +1,8 @@
 /**
  * `npx tsx bench/ni-token.ts`: the cost of issuing and verifying NI access tokens (`niTokenEndpoint()`), in this
  * process, without HTTP. Sequential calls (one at a time: the latency a delivery sees) and batches of 100 in
- * flight (throughput when deliveries overlap). Prints figures only.
+ * flight (throughput when deliveries overlap): operations per second, and CPU time per operation (all threads;
+ * steadier than wall time on a shared machine). Prints figures only.
  *
  *   BENCH_TOKEN_MS=1000   length of each measurement
  *   BENCH_TOKEN_ROUNDS=5  rounds; each figure is the median round
@@ -19,25 +20,31 @@ const clients = [
   { clientId: 'ni-client-new', clientSecret: 'ni-client-secret-new-9876543210' },
 ];
 
-async function rate(fn: () => unknown, batch: number): Promise<number> {
+/** Operations per second of wall time, and CPU µs per operation (all threads: WebCrypto runs on libuv's pool). */
+async function rate(fn: () => unknown, batch: number): Promise<{ perSecond: number; cpuMicros: number }> {
   const start = performance.now();
+  const cpu = process.cpuUsage();
   let done = 0;
   while (performance.now() - start < MS) {
     if (batch === 1) await fn();
     else await Promise.all(Array.from({ length: batch }, fn));
     done += batch;
   }
-  return done / ((performance.now() - start) / 1000);
+  const used = process.cpuUsage(cpu);
+  return { perSecond: done / ((performance.now() - start) / 1000), cpuMicros: (used.user + used.system) / done };
 }
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function measure(name: string, fn: () => unknown): Promise<void> {
   await rate(fn, 1); // warm-up
   const line: string[] = [];
   for (const batch of [1, BATCH]) {
-    const rounds: number[] = [];
+    const rounds: { perSecond: number; cpuMicros: number }[] = [];
     for (let i = 0; i < ROUNDS; i++) rounds.push(await rate(fn, batch));
-    const median = rounds.sort((a, b) => a - b)[Math.floor(ROUNDS / 2)]!;
-    line.push(`${batch === 1 ? 'sequential' : `${batch} in flight`}: ${Math.round(median).toLocaleString('en-US').padStart(9)}/s (${(1e6 / median).toFixed(1).padStart(5)} µs)`);
+    const perSecond = median(rounds.map((r) => r.perSecond));
+    const cpu = median(rounds.map((r) => r.cpuMicros));
+    line.push(`${batch === 1 ? 'sequential' : `${batch} in flight`}: ${Math.round(perSecond).toLocaleString('en-US').padStart(9)}/s, CPU ${cpu.toFixed(1).padStart(5)} µs`);
   }
   console.log(`${name.padEnd(44)} ${line.join('   ')}`);
 }
