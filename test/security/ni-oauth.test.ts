@@ -211,7 +211,7 @@ describe('security: NI OAuth2 client credentials', () => {
     it('accepts a verifier of its own in auth.oauth, synchronous or not', async () => {
       const good = 'a-token-my-own-verifier-knows';
       for (const verify of [(t: string) => t === good, async (t: string) => t === good]) {
-        const webhooks = createTokenWebhooks({ pruneIntervalMs: false });
+        const webhooks = createTokenWebhooks({ pruneIntervalMs: false }).onEvent(() => undefined);
         const app = express().use('/ni', webhooks.ni({ auth: { oauth: { verify } } }));
         const send = (token: string) => request(app).post('/ni').set({ 'content-type': 'application/json', authorization: `Bearer ${token}` }).send(body);
         expect((await send(good)).status).to.equal(200);
