@@ -1,4 +1,5 @@
-import { hkdfSync } from 'node:crypto';
+import { createSecretKey, hkdfSync } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { ConfigurationError } from '../errors';
 import { constantTimeEqual } from './constant-time';
 import type { TokenKey } from './signed-token';
@@ -46,8 +47,8 @@ const MIN_SECRET = 16;
  * Each client's signing key is derived from its secret (HKDF-SHA256), so every instance configured
  * with the same credentials verifies the tokens any of them issued, and removing a client revokes its tokens.
  */
-function deriveKey(client: OAuthClient, audience: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', client.clientSecret, 'network-token-webhooks/oauth-token/v1', `${audience}\u0000${client.clientId}`, 32));
+function deriveKey(client: OAuthClient, audience: string): KeyObject {
+  return createSecretKey(Buffer.from(hkdfSync('sha256', client.clientSecret, 'network-token-webhooks/oauth-token/v1', `${audience}\u0000${client.clientId}`, 32)));
 }
 
 function integer(name: string, value: number | undefined, fallback: number, min: number, max: number): number {

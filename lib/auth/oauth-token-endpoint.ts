@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import getRawBody from 'raw-body';
 import { parse as parseContentType } from 'content-type';
 import { logger } from '../log';
+import { describeError } from '../delivery/describe-error';
 import type { OAuthClientCredentialsOptions } from './client-credentials';
 import { clientCredentials } from './client-credentials';
 import { signToken, verifyToken } from './signed-token';
@@ -13,7 +14,7 @@ const BODY_LIMIT = 8 * 1024;
 /** Verifies bearer tokens: what an endpoint's `auth.oauth` accepts. */
 export interface OAuthTokenVerifier {
   /** `true` when `token` was issued by this endpoint (or one with the same credentials) and has not expired. */
-  verify(token: string): boolean;
+  verify(token: string): boolean | Promise<boolean>;
 }
 
 /**
@@ -23,6 +24,18 @@ export interface OAuthTokenVerifier {
 export interface OAuthTokenEndpoint extends OAuthTokenVerifier {
   (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): void;
   readonly audience: string;
+  /** Resolves `true` when `token` was issued by this endpoint (or one with the same credentials) and has not expired. */
+  verify(token: string): Promise<boolean>;
+}
+
+/** Resolves `true`, or why the token is refused (for the DEBUG log, never for the answer). */
+export type BearerCheck = (token: string) => Promise<true | string>;
+
+const checks = new WeakMap<OAuthTokenVerifier, BearerCheck>();
+
+/** How to check bearer tokens against `verifier`: with the refusal's reason when this module made it. */
+export function bearerCheck(verifier: OAuthTokenVerifier): BearerCheck {
+  return checks.get(verifier) ?? (async (token) => (await verifier.verify(token)) === true || 'not verified by auth.oauth');
 }
 
 type OAuthError = 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'server_error' | 'temporarily_unavailable';
@@ -117,7 +130,7 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
 /**
  * `POST` with `grant_type=client_credentials` and the client's credentials (HTTP Basic or
  * `client_id`/`client_secret` in the body) → `{ access_token, token_type: "Bearer", expires_in }`.
- * Tokens are HMAC-signed (see `signed-token.ts`): nothing is stored, any instance verifies them.
+ * Tokens are HMAC-signed JWTs (see `signed-token.ts`): nothing is stored, any instance verifies them.
  */
 export function oauthTokenEndpoint(options: OAuthClientCredentialsOptions, audience: string): OAuthTokenEndpoint {
   const credentials = clientCredentials(options, audience);
@@ -149,7 +162,7 @@ export function oauthTokenEndpoint(options: OAuthClientCredentialsOptions, audie
     const key = credentials.match(id, secret);
     if (!key) throw await refuse(id || undefined);
     await throttle?.succeeded(id);
-    const accessToken = signToken(key, audience, credentials.ttl, credentials.now());
+    const accessToken = await signToken(key, audience, credentials.ttl, credentials.now());
     return { access_token: accessToken, token_type: 'Bearer', expires_in: credentials.ttl };
   }
 
@@ -160,6 +173,7 @@ export function oauthTokenEndpoint(options: OAuthClientCredentialsOptions, audie
         send(res, 200, token);
       },
       (thrown: unknown) => {
+        if (!(thrown instanceof TokenRequestError)) log('%s token could not be issued: %s', audience, describeError(thrown));
         const error = thrown instanceof TokenRequestError ? thrown : fail('server_error', 500, 'The token could not be issued.');
         log('%s token request refused: %s %s', audience, error.status, error.error);
         const headers: Record<string, string> = {};
@@ -172,10 +186,10 @@ export function oauthTokenEndpoint(options: OAuthClientCredentialsOptions, audie
     );
   }) as OAuthTokenEndpoint;
 
-  return Object.assign(endpoint, {
-    audience,
-    verify: (token: string) => verifyToken(token, credentials.keys, {
-      audience, nowMs: credentials.now(), clockTolerance: credentials.clockTolerance,
-    }),
+  const check: BearerCheck = (token) => verifyToken(token, credentials.keys, {
+    audience, nowMs: credentials.now(), clockTolerance: credentials.clockTolerance,
   });
+  const verifier = Object.assign(endpoint, { audience, verify: async (token: string) => (await check(token)) === true });
+  checks.set(verifier, check);
+  return verifier;
 }

@@ -50,8 +50,11 @@ export function parseAuthorization(value: string | undefined): { scheme: string;
 }
 
 export interface SharedSecretExtras {
-  /** Also accept bearer tokens this function vouches for (tokens issued by an OAuth token endpoint). */
-  readonly verifyBearer?: (token: string) => boolean;
+  /**
+   * Also accept bearer tokens this function vouches for (tokens issued by an OAuth token endpoint): it resolves
+   * `true`, or why not (logged under DEBUG when no static bearer matches either; never in the answer).
+   */
+  readonly verifyBearer?: (token: string) => Promise<true | string>;
 }
 
 export function sharedSecretAuthenticator(auth: SharedSecretAuth, what: string, extras: SharedSecretExtras = {}): Authenticator {
@@ -88,8 +91,9 @@ export function sharedSecretAuthenticator(auth: SharedSecretAuth, what: string, 
       if (!given) return refused(what, value === undefined ? 'no Authorization header' : 'an Authorization header that is not "<scheme> <token68>"');
       if (given.scheme === 'bearer') {
         const staticMatch = matchesAny(given.credentials, bearers);
-        const issuedMatch = verifyBearer ? verifyBearer(given.credentials) : false; // always run: time does not say which
-        return staticMatch || issuedMatch || refused(what, 'the bearer token matches no secret and no issued token');
+        if (!verifyBearer) return staticMatch || refused(what, 'the bearer token matches no secret and no issued token');
+        return verifyBearer(given.credentials).then((issued) => // always run: time does not say which matched
+          staticMatch || issued === true || refused(what, `the bearer token matches no secret and no issued token (${issued})`));
       }
       if (given.scheme === 'basic') return matchesAny(given.credentials, basics) || refused(what, 'the basic credentials match none configured');
       return refused(what, `the Authorization scheme "${given.scheme}" is not accepted`);

@@ -7,7 +7,7 @@ import type { SharedSecretAuth } from '../auth/shared-secret';
 import { sharedSecretAuthenticator } from '../auth/shared-secret';
 import type { OAuthClientCredentialsOptions } from '../auth/client-credentials';
 import type { OAuthTokenEndpoint, OAuthTokenVerifier } from '../auth/oauth-token-endpoint';
-import { oauthTokenEndpoint } from '../auth/oauth-token-endpoint';
+import { bearerCheck, oauthTokenEndpoint } from '../auth/oauth-token-endpoint';
 import type { Acknowledgement, DeliveryOutcome, NormalizeContext, NormalizedFields, ProviderOptions } from './provider';
 import { defineProvider } from './provider';
 import { OFFSET, parseProviderTime } from './time';
@@ -87,7 +87,7 @@ function niAuthenticator(auth: NiAuth) {
   const verifier = oauth === undefined ? undefined
     : typeof (oauth as OAuthTokenVerifier).verify === 'function' ? (oauth as OAuthTokenVerifier)
       : niTokenEndpoint(oauth as OAuthClientCredentialsOptions);
-  return sharedSecretAuthenticator(auth, 'ni()', verifier ? { verifyBearer: (token) => verifier.verify(token) } : {});
+  return sharedSecretAuthenticator(auth, 'ni()', verifier ? { verifyBearer: bearerCheck(verifier) } : {});
 }
 
 const INDICATORS: Readonly<Record<string, { state: TokenState; reason: string }>> = {

@@ -5,6 +5,8 @@ import request from 'supertest';
 import type { Response } from 'supertest';
 import { ConfigurationError, createTokenWebhooks, niTokenEndpoint, oauthTokenEndpoint } from '../../lib';
 import { fixture } from '../helpers/fixtures';
+import { clientCredentials } from '../../lib/auth/client-credentials';
+import { captureDebug } from '../helpers/debug-capture';
 import { NI_CLIENTS, NI_TTL, T0, niAccessToken, post, securityReceiver } from './support';
 import type { SecurityReceiver } from './support';
 
@@ -23,13 +25,15 @@ async function expectNiUnauthorized(r: SecurityReceiver, res: Response): Promise
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 /** Re-sign a token's edited claims with a key we choose (a forger's attempt). */
-function forge(token: string, edit: (claims: Record<string, unknown>) => void, key = Buffer.alloc(32, 9), header?: string): string {
+function forge(token: string, edit: (claims: Record<string, unknown>) => void, key = Buffer.alloc(32, 9), header?: string, hash = 'sha256'): string {
   const [h, p] = token.split('.') as [string, string];
   const claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>;
   edit(claims);
   const input = `${header ?? h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-  return `${input}.${createHmac('sha256', key).update(input).digest('base64url')}`;
+  return `${input}.${createHmac(hash, key).update(input).digest('base64url')}`;
 }
+
+const encodedHeader = (header: object) => Buffer.from(JSON.stringify(header)).toString('base64url');
 
 describe('security: NI OAuth2 client credentials', () => {
   describe('token endpoint', () => {
@@ -178,7 +182,7 @@ describe('security: NI OAuth2 client credentials', () => {
         const [, p] = t.split('.');
         return `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${p}.`;
       },
-      'an HS512 header': (t) => forge(t, () => undefined, Buffer.alloc(32, 9), Buffer.from('{"alg":"HS512","typ":"JWT"}').toString('base64url')),
+      'an HS512 header': (t) => forge(t, () => undefined, Buffer.alloc(32, 9), encodedHeader({ alg: 'HS512', typ: 'JWT' })),
       'a truncated signature': (t) => t.slice(0, -2),
       'two parts only': (t) => t.split('.').slice(0, 2).join('.'),
       'garbage': () => 'not-a-token',
@@ -193,6 +197,28 @@ describe('security: NI OAuth2 client credentials', () => {
       });
     }
 
+    it('verify() resolves true for an issued token and false for others', async () => {
+      const r = securityReceiver();
+      const token = await niAccessToken(r.app);
+      expect(await r.niTokens.verify(token)).to.equal(true);
+      const flipped = `${token.slice(0, -10)}${token.at(-10) === 'A' ? 'B' : 'A'}${token.slice(-9)}`; // not the last character: its low bits are padding
+      expect(await r.niTokens.verify(flipped)).to.equal(false);
+      expect(await r.niTokens.verify('not-a-token')).to.equal(false);
+      r.setClock(T0 + NI_TTL * 1000);
+      expect(await r.niTokens.verify(token)).to.equal(false);
+    });
+
+    it('accepts a verifier of its own in auth.oauth, synchronous or not', async () => {
+      const good = 'a-token-my-own-verifier-knows';
+      for (const verify of [(t: string) => t === good, async (t: string) => t === good]) {
+        const webhooks = createTokenWebhooks({ pruneIntervalMs: false }).onEvent(() => undefined);
+        const app = express().use('/ni', webhooks.ni({ auth: { oauth: { verify } } }));
+        const send = (token: string) => request(app).post('/ni').set({ 'content-type': 'application/json', authorization: `Bearer ${token}` }).send(body);
+        expect((await send(good)).status).to.equal(200);
+        expect((await send('another-token-0123456789')).status).to.equal(401);
+      }
+    });
+
     it('401 for a token from an endpoint with other client credentials (wrong secret)', async () => {
       const r = securityReceiver();
       const stranger = { clientId: NI_CLIENTS[1].clientId, clientSecret: 'a-different-secret-0123456789' };
@@ -200,6 +226,58 @@ describe('security: NI OAuth2 client credentials', () => {
       await expectNiUnauthorized(r, await post(r.app, 'ni', body, bearer(token)));
     });
   });
+});
+
+describe('security: NI access tokens signed with the right key, refused for what they say', () => {
+  /** The signing key the endpoint derives for NI_CLIENTS[1]: these tokens pass the signature check where it applies. */
+  const key = clientCredentials({ clients: NI_CLIENTS }, 'ni').keys[1]!.key.export();
+  const now = T0 / 1000;
+  const cases: [string, (token: string) => string, string][] = [
+    ['alg HS512 (signed with HMAC-SHA512)', (t) => forge(t, () => undefined, key, encodedHeader({ alg: 'HS512', typ: 'JWT' }), 'sha512'), 'algorithm not allowed'],
+    ['alg RS256 (an HMAC under an RSA name: key confusion)', (t) => forge(t, () => undefined, key, encodedHeader({ alg: 'RS256', typ: 'JWT' })), 'algorithm not allowed'],
+    ['alg none', (t) => `${encodedHeader({ alg: 'none', typ: 'JWT' })}.${t.split('.')[1]}.`, 'algorithm not allowed'],
+    ['no alg', (t) => forge(t, () => undefined, key, encodedHeader({ typ: 'JWT' })), 'malformed'],
+    ['a payload edited after signing', (t) => { const [h, , sig] = t.split('.'); return `${h}.${encodedHeader({ sub: NI_CLIENTS[1].clientId, exp: 9_999_999_999 })}.${sig}`; }, 'signature does not match'],
+    ['another key', (t) => forge(t, () => undefined), 'signature does not match'],
+    ['expired', (t) => forge(t, (c) => { c.iat = now - 700; c.exp = now - 100; }, key), 'expired'],
+    ['expiring this very second', (t) => forge(t, (c) => { c.iat = now - 600; c.exp = now; }, key), 'expired'],
+    ['issued more than the tolerance ahead', (t) => forge(t, (c) => { c.iat = now + 61; c.exp = now + 600; }, key), 'issued in the future'],
+    ['not valid before an hour from now (nbf)', (t) => forge(t, (c) => { c.nbf = now + 3600; }, key), 'not yet valid'],
+    ['another issuer', (t) => forge(t, (c) => { c.iss = 'someone-else'; }, key), 'wrong issuer'],
+    ['another audience', (t) => forge(t, (c) => { c.aud = 'tokenex'; }, key), 'wrong audience'],
+    ["the other client's subject", (t) => forge(t, (c) => { c.sub = NI_CLIENTS[0].clientId; }, key), 'wrong subject'],
+    ['no expiry', (t) => forge(t, (c) => { delete c.exp; }, key), 'claims invalid'],
+    ['an expiry that is not a number', (t) => forge(t, (c) => { c.exp = String(now + 600); }, key), 'claims invalid'],
+    ['an expiry before its issue time', (t) => forge(t, (c) => { c.iat = now + 30; c.exp = now + 10; }, key), 'claims invalid'],
+    ['a typ other than JWT', (t) => forge(t, () => undefined, key, encodedHeader({ alg: 'HS256', typ: 'at+jwt' })), 'claims invalid'],
+    ['a critical header extension', (t) => forge(t, () => undefined, key, encodedHeader({ alg: 'HS256', typ: 'JWT', crit: ['exp'] })), 'malformed'],
+    ['three dots', (t) => `${t}.`, 'malformed'],
+    ['a signed payload that is not JSON', (t) => { const input = `${t.split('.')[0]}.${Buffer.from('not json').toString('base64url')}`; return `${input}.${createHmac('sha256', key).update(input).digest('base64url')}`; }, 'malformed'],
+  ];
+
+  it('the unedited token passes (the forging is sound)', async () => {
+    const r = securityReceiver();
+    const token = forge(await niAccessToken(r.app), () => undefined, key);
+    expect((await post(r.app, 'ni', body, bearer(token))).status).to.equal(200);
+  });
+
+  for (const [name, make, reason] of cases) {
+    it(`401 for ${name}; DEBUG says "${reason}", the answer does not`, async () => {
+      const r = securityReceiver();
+      const token = make(await niAccessToken(r.app));
+      const capture = captureDebug();
+      let res: Response;
+      try {
+        res = await post(r.app, 'ni', body, bearer(token));
+      } finally {
+        capture.restore();
+      }
+      await expectNiUnauthorized(r, res);
+      expect(capture.lines.filter((l) => l.includes('ni() refused'))).to.have.length(1);
+      expect(capture.lines.join('\n')).to.include(`ni() refused: the bearer token matches no secret and no issued token (${reason})`);
+      expect(JSON.stringify(res.body) + JSON.stringify(res.headers)).to.not.include(reason);
+    });
+  }
 });
 
 /** Ask a token endpoint (mounted on its own app) for a token with form credentials. */
