@@ -30,14 +30,14 @@ function distance(a: string, b: string): number {
   return previous[b.length]!;
 }
 
-/** The known name a misspelling most likely meant: a close edit, another case, or the name without its unit. */
+/** The known name a misspelling most likely meant: a close edit, another case, the name without its unit or with another. */
 export function closestName(name: string, known: readonly string[]): string | undefined {
   const lower = name.toLowerCase();
   let best: { name: string; score: number } | undefined;
   for (const candidate of known) {
     const other = candidate.toLowerCase();
     const score = other === lower ? 0
-      : other.startsWith(lower) && lower.length >= 4 ? 1
+      : (other.startsWith(lower) && lower.length >= 4) || (lower.startsWith(other) && other.length >= 3) ? 1
         : distance(lower, other);
     if (score <= Math.max(2, Math.floor(name.length / 3)) && (!best || score < best.score)) best = { name: candidate, score };
   }

@@ -1,6 +1,8 @@
 import { createSecretKey, hkdfSync } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { ConfigurationError } from '../errors';
+import { checkOptionNames } from '../option-names';
+import type { NamesOf } from '../option-names';
 import { constantTimeEqual } from './constant-time';
 import type { TokenKey } from './signed-token';
 import type { ThrottleOptions } from './failure-throttle';
@@ -61,6 +63,10 @@ function integer(name: string, value: number | undefined, fallback: number, min:
 
 export function clientCredentials(options: OAuthClientCredentialsOptions, audience: string): ClientCredentials {
   if (options === null || typeof options !== 'object') throw new ConfigurationError('ERR_NTW_OAUTH', 'OAuth options must be an object');
+  checkOptionNames('niTokenEndpoint()', options, {
+    clientId: true, clientSecret: true, clients: true, ttl: true, clockTolerance: true, now: true,
+    throttle: { windowMs: true, perClient: true, perAddress: true, store: true } satisfies NamesOf<ThrottleOptions>,
+  } satisfies NamesOf<OAuthClientCredentialsOptions>);
   const single = options.clientId !== undefined || options.clientSecret !== undefined
     ? [{ clientId: options.clientId, clientSecret: options.clientSecret } as OAuthClient] : [];
   const clients = [...single, ...(options.clients ?? [])];

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import express from 'express';
 import express4 from 'express4';
 import request from 'supertest';
-import { ConfigurationError, MemoryStorage, StorageError, createTokenWebhooks } from '../../lib';
+import { ConfigurationError, MemoryStorage, StorageError, createTokenWebhooks, niTokenEndpoint } from '../../lib';
 import type { Storage, TokenWebhooks } from '../../lib';
 import { PostgresStorage } from '../../lib/storage/postgres';
 import { RedisStorage } from '../../lib/storage/redis';
@@ -66,6 +66,9 @@ describe('start-up: every option and mount mistake of a first hour, with a code'
       expect(messageOf(() => webhooks.firstoken({ auth: 'none', mapping: { tokenref: () => 'x' } } as never))).to.include('did you mean "mapping.tokenRef"');
       expect(messageOf(() => webhooks.ni({ auth: { bearer: BEARER }, timestampoffset: 'Z' } as never))).to.include('did you mean "timestampOffset"');
       expect(messageOf(() => webhooks.tokenex({ auth: { bearer: BEARER }, bodyTimeout: 5 } as never))).to.include('did you mean "bodyTimeoutMs"');
+      expect(messageOf(() => niTokenEndpoint({ clientId: 'ni', clientSecret: 's'.repeat(20), ttlSeconds: 60 } as never))).to.include('did you mean "ttl"');
+      expect(messageOf(() => niTokenEndpoint({ clientId: 'ni', clientSecret: 's'.repeat(20), throttle: { perclient: 3 } } as never))).to.include('did you mean "throttle.perClient"');
+      expect(messageOf(() => niTokenEndpoint({ clientId: 'ni', clientSecret: 's'.repeat(20), ttl: 3_600_000 }))).to.include('ttl must be an integer between 1 and 86400');
       // every documented option is still taken
       expect(webhooks.tokenex({ auth: { bearer: BEARER, allowIps: ['127.0.0.1'] }, limit: 1000, bodyTimeoutMs: 100, quarantine: true })).to.be.a('function');
       expect(webhooks.cybersource({ keys: CYBERSOURCE_KEYS, toleranceMs: 1000, futureToleranceMs: 10, now: Date.now })).to.be.a('function');
