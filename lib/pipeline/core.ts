@@ -26,6 +26,8 @@ export interface DeliveryCore {
   readonly renewalSchedule?: RenewalSchedule;
   /** Resolves once storage is initialized. */
   readonly ready: () => Promise<void>;
+  /** Whether storage is initialized already (no need to wait for `ready`). */
+  readonly initialized: () => boolean;
   readonly reportError: (error: unknown, context: ErrorContext) => void;
   /** Deliveries get `shutting_down` once this returns true. */
   readonly closing: () => boolean;
