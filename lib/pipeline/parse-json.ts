@@ -50,6 +50,11 @@ export function checkJson(value: unknown, limits: JsonLimits = DEFAULT_LIMITS): 
  * refused), parse, refuse repeated keys, then `checkJson`.
  */
 export function parseJson(raw: Buffer, limits: JsonLimits = DEFAULT_LIMITS): unknown {
+  return parseJsonText(raw, limits).value;
+}
+
+/** `parseJson`, with the text it parsed: valid JSON of exactly that value, to keep rather than serialize the value again. */
+export function parseJsonText(raw: Buffer, limits: JsonLimits = DEFAULT_LIMITS): { readonly value: unknown; readonly text: string } {
   if (raw.length === 0) throw new WebhookError('empty_body');
   if (!isUtf8(raw)) throw new WebhookError('invalid_json', { message: 'Request body is not valid UTF-8.' });
   const bom = raw.length >= 3 && raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? 3 : 0;
@@ -62,5 +67,5 @@ export function parseJson(raw: Buffer, limits: JsonLimits = DEFAULT_LIMITS): unk
     throw new WebhookError('invalid_json');
   }
   if (hasDuplicateKey(text, value)) throw new WebhookError('duplicate_json_key');
-  return checkJson(value, limits);
+  return { value: checkJson(value, limits), text };
 }
