@@ -36,8 +36,8 @@ export function deliveriesChart(received: readonly ReceivedCount[], since: numbe
       return html`<rect class="fill-${status}" x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(1, slotWidth - 1).toFixed(1)}" height="${h.toFixed(1)}"><title>${hhmm(since + slot * STATS_BUCKET_MS)} UTC: ${count} ${status}</title></rect>`;
     });
   });
-  const ticks = [0, Math.floor(minutes / 2), minutes - 1].map((slot) =>
-    html`<text x="${(LEFT + slot * slotWidth).toFixed(1)}" y="${HEIGHT - 6}">${hhmm(since + slot * STATS_BUCKET_MS)}</text>`);
+  const ticks = ([[0, 'start'], [Math.floor(minutes / 2), 'middle'], [minutes - 1, 'end']] as const).map(([slot, anchor]) =>
+    html`<text x="${(LEFT + (slot + (anchor === 'end' ? 1 : 0)) * slotWidth).toFixed(1)}" y="${HEIGHT - 6}" text-anchor="${anchor}">${hhmm(since + slot * STATS_BUCKET_MS)}</text>`);
   const total = totals.reduce((a, b) => a + b, 0);
   return html`<svg class="chart" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${total} deliveries received in the last ${minutes} minutes, per minute by status">
 <line x1="${LEFT}" y1="${TOP}" x2="${WIDTH}" y2="${TOP}"></line><line x1="${LEFT}" y1="${HEIGHT - BOTTOM}" x2="${WIDTH}" y2="${HEIGHT - BOTTOM}"></line>

@@ -27,14 +27,18 @@ export type ConsoleMiddleware = ((req: IncomingMessage, res: ServerResponse, nex
   close(): void;
 };
 
-/** No script, no inline style, nothing from elsewhere, never framed; forms post only back here. */
+/**
+ * No script, no inline style, nothing from elsewhere, never framed; forms post only back here. The referrer
+ * (URLs name token references) goes to no other site; `no-referrer` would make browsers send `Origin: null`
+ * with the console's own forms.
+ */
 export const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy': CONTENT_SECURITY_POLICY,
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
+  'referrer-policy': 'same-origin',
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-resource-policy': 'same-origin',
   'cache-control': 'no-store',

@@ -11,7 +11,7 @@ export function layout(base: string, section: Section | undefined, title: string
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${title} · token webhooks</title>
 <link rel="stylesheet" href="${href(base, 'console.css')}">
 </head>
