@@ -91,6 +91,9 @@ function prefillSqlite(store: Store, t: Template, tag: string, events: number, d
       done = to;
       onProgress(done);
     }
+    // the token counts, as the adapter rebuilds them for a database of an earlier version
+    db.exec(`DELETE FROM ntw_token_counts;
+      INSERT INTO ntw_token_counts SELECT provider, state, count(*) FROM ntw_token_states GROUP BY provider, state;`);
     db.pragma('wal_checkpoint(TRUNCATE)');
     return done;
   } finally {
