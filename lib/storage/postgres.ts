@@ -236,13 +236,13 @@ export class PostgresStorage implements Storage {
     params.push(query.limit ?? 100);
     const direction = query.order === 'newest' ? 'DESC' : 'ASC';
     const result = await this.pool.query<EntryRow>(`SELECT ${ENTRY_COLUMNS('e')} FROM ${this.names.ledger} e
-      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY received_at ${direction}, provider ${direction}, id ${direction} LIMIT $${params.length}`, params);
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY e.received_at ${direction}, e.provider ${direction}, e.id ${direction} LIMIT $${params.length}`, params);
     return result.rows.map(entryFromRow);
   }
 
-  /** Each count is read from an index that holds every column it needs (`ntw_ledger_received_counts`, `ntw_ledger_open`, …). */
+  /** Each count is read from an index that holds every column it needs (`ntw_ledger_received_counts`, `ntw_ledger_open`, …), tokens from their counts. */
   async stats(query: StatsQuery): Promise<LedgerStats> {
-    const { ledger, states } = this.names;
+    const { ledger, tokenCounts } = this.names;
     const byProvider = query.provider === undefined ? '' : 'AND provider = $1';
     const p = query.provider === undefined ? [] : [query.provider];
     const count = 'count(*)::integer AS count';
@@ -253,7 +253,8 @@ export class PostgresStorage implements Storage {
         WHERE received_at >= $${p.length + 1}::timestamptz AND received_at < $${p.length + 2}::timestamptz ${byProvider}
         GROUP BY 1, provider, status`, [...p, iso(new Date(window.since)), iso(new Date(window.until))]),
       this.pool.query<StatusCount>(`SELECT provider, status, ${count} FROM ${ledger} WHERE status <> 'done' ${byProvider} GROUP BY status, provider`, p),
-      this.pool.query<TokenStateCount>(`SELECT provider, state, ${count} FROM ${states} WHERE true ${byProvider} GROUP BY provider, state`, p),
+      this.pool.query<TokenStateCount>(`SELECT provider, state, sum(count)::integer AS count FROM ${tokenCounts} WHERE true ${byProvider}
+        GROUP BY provider, state HAVING sum(count) > 0`, p),
       this.pool.query<{ count: number }>(`SELECT ${count} FROM ${ledger} WHERE conflicts > 0 ${byProvider}`, p),
     ]);
     return {
