@@ -78,6 +78,9 @@ async function measurePages(storage: Storage): Promise<PageTiming[]> {
     await webhooks.ready();
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}${MOUNT}`;
     const [newest] = await storage.listEntries({ order: 'newest', limit: 1, status: 'done' });
+    const stats = await storage.stats?.({ since: new Date(Date.now() - 3600_000), until: new Date() });
+    const sum = (rows: readonly { count: number }[] = []) => fmt(rows.reduce((a, r) => a + r.count, 0));
+    if (stats) console.log(`  counts: ${sum(stats.received)} received in the last hour, ${sum(stats.open)} open, ${sum(stats.tokens)} tokens`);
     const pages = [
       { page: 'overview', url: `${base}/` },
       { page: 'timeline', url: `${base}/tokens?provider=cybersource&tokenRef=${encodeURIComponent(newest?.tokenRef ?? 'none')}` },
