@@ -55,8 +55,9 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
   let closing = false;
 
   let initialized: Promise<void> | undefined;
+  let initializedNow = false;
   const ready = () => {
-    initialized ??= Promise.resolve().then(() => storage.init?.()).catch((error: unknown) => {
+    initialized ??= Promise.resolve().then(() => storage.init?.()).then(() => { initializedNow = true; }, (error: unknown) => {
       initialized = undefined; // try again on the next delivery
       throw storageError('init', error, storage);
     });
@@ -83,6 +84,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
   let worker: LedgerWorker | undefined;
   const core: DeliveryCore = {
     storage, handlers, codec, now, ready, reportError, refused,
+    initialized: () => initializedNow,
     telemetry: new Telemetry(settings.telemetry, storageCounts(storage)),
     dedupe: new Dedupe(settings.cacheMax),
     owner: () => `${instance}:${++sequence}`,

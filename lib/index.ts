@@ -26,6 +26,7 @@ export type { OAuthTokenEndpoint, OAuthTokenVerifier } from './auth/oauth-token-
 export type { OAuthClient, OAuthClientCredentialsOptions } from './auth/client-credentials';
 export type { ThrottleOptions } from './auth/failure-throttle';
 export { MemoryStorage } from './storage/memory';
+export type { MemoryStorageOptions } from './storage/memory';
 export { decideProjection } from './storage/projection';
 export type * from './storage/storage';
 export type { WebhookMiddleware } from './middleware/node';

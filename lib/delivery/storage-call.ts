@@ -67,11 +67,17 @@ export function storageError(operation: string, error: unknown, storage?: Descri
  */
 export async function boundedStorageCall<T>(timeoutMs: number, operation: string, call: () => T | Promise<T>, storage?: Described): Promise<T> {
   try {
-    return await withDeadline(Promise.resolve().then(call), timeoutMs, () => new StorageTimeoutError(operation, timeoutMs, storage));
+    const result = call();
+    // An in-process store answers at once: there is nothing to wait for, so no deadline to keep.
+    if (!isThenable(result)) return result;
+    return await withDeadline(Promise.resolve(result), timeoutMs, () => new StorageTimeoutError(operation, timeoutMs, storage));
   } catch (error) {
     throw storageError(operation, error, storage);
   }
 }
+
+const isThenable = <T>(value: T | Promise<T>): value is Promise<T> =>
+  value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
 
 /**
  * Every storage call of the delivery core goes through here: it gets a deadline, and a failure (or a

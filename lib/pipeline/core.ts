@@ -28,6 +28,8 @@ export interface DeliveryCore {
   readonly renewalSchedule?: RenewalSchedule;
   /** Resolves once storage is initialized. */
   readonly ready: () => Promise<void>;
+  /** Whether storage is initialized already (no need to wait for `ready`). */
+  readonly initialized: () => boolean;
   readonly reportError: (error: unknown, context: ErrorContext) => void;
   /** A delivery refused for good reaches `onRefused`. */
   readonly refused: (refusal: Refusal) => void;
