@@ -29,6 +29,8 @@ import { withDeadline } from './delivery/deadline';
 import { describeError } from './delivery/describe-error';
 import { boundedStorageCall, storageError } from './delivery/storage-call';
 import { findMounts, mountProblems } from './middleware/mount-check';
+import { createConsole } from './console/console';
+import type { ConsoleMiddleware } from './console/console';
 import type {
   BuiltinTokenEvent, ErrorHandler, EventHandler, EventQuery, InboxTokenWebhooks, Mounters, Receiver, StoredEvent,
   TokenWebhooks, TokenWebhooksOptions,
@@ -157,6 +159,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     processInbox: () => worker.runDue(),
   };
 
+  const consoles = new Set<ConsoleMiddleware>();
   const webhooks: TokenWebhooks<E> = {
     ...mounters,
     onActive: on('active'),
@@ -182,6 +185,19 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
       return record && { ...record, chargeable: record.state === 'ACTIVE' };
     },
     listEvents,
+    console(consoleOptions) {
+      const made = createConsole({
+        storage, mode: settings.mode, now, ready,
+        replay: (eventId, provider) => boundedStorageCall(settings.storageTimeoutMs + settings.deadlineMs, 'replay', () => webhooks.replay(eventId, provider), storage),
+        providers: () => [...endpoints.keys()],
+        call: (operation, call) => boundedStorageCall(settings.storageTimeoutMs, operation, async () => {
+          await ready();
+          return call();
+        }, storage),
+      }, consoleOptions);
+      consoles.add(made);
+      return made;
+    },
     async replay(eventId, provider) {
       await ready();
       if (eventId.startsWith(QUARANTINE_PREFIX)) {
@@ -220,6 +236,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     async close() {
       closing = true;
       if (timer) clearInterval(timer);
+      for (const made of consoles) made.close();
       const deadline = Date.now() + settings.shutdownTimeoutMs;
       const remaining = () => Math.max(deadline - Date.now(), 1);
       const drained = await core.dedupe.drain(settings.shutdownTimeoutMs);

@@ -12,6 +12,8 @@ import type { RenewalSchedule } from './delivery/lease-heartbeat';
 import type { ReferenceKey } from './pipeline/card-reference';
 import type { TelemetryOptions } from './telemetry/telemetry';
 import type { RefusalHandler } from './telemetry/observe-delivery';
+import type { ConsoleOptions } from './console/options';
+import type { ConsoleMiddleware } from './console/console';
 
 /** The event of any built-in provider, with its `raw` payload typed: narrow on `provider`. */
 export type BuiltinTokenEvent = {
@@ -192,6 +194,12 @@ export interface TokenWebhooks<E extends TokenEvent = BuiltinTokenEvent> extends
   getTokenState(provider: string, tokenRef: string): Promise<TokenStateView | undefined>;
   /** The ledger: every event with its outcome, oldest first. */
   listEvents(query?: EventQuery): Promise<StoredEvent[]>;
+  /**
+   * The operations console, to mount where you want (`app.use('/ops/token-webhooks', webhooks.console({ authorize }))`):
+   * deliveries per minute by outcome, open entries, tokens by state, a token's timeline, dead letters and quarantined
+   * deliveries with a replay action. Throws `ERR_NTW_CONSOLE_AUTH` without `authorize` or `credentials`.
+   */
+  console(options: ConsoleOptions): ConsoleMiddleware;
   /** Make a failed, dead or done event pending again and run it (sync mode: now; inbox mode: by the worker). Answers how many. */
   replay(eventId: string, provider?: string): Promise<number>;
   /** Remove finished (`done`) entries older than the retention. */

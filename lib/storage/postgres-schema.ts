@@ -61,6 +61,9 @@ CREATE INDEX IF NOT EXISTS ntw_ledger_received ON ${n.ledger} (received_at);
 CREATE INDEX IF NOT EXISTS ntw_ledger_token ON ${n.ledger} (provider, token_ref, received_at);
 CREATE INDEX IF NOT EXISTS ntw_ledger_status ON ${n.ledger} (status, received_at);
 CREATE INDEX IF NOT EXISTS ntw_ledger_id ON ${n.ledger} (id);
+CREATE INDEX IF NOT EXISTS ntw_ledger_received_counts ON ${n.ledger} (received_at, provider, status);
+CREATE INDEX IF NOT EXISTS ntw_ledger_open ON ${n.ledger} (status, provider) WHERE status <> 'done';
+CREATE INDEX IF NOT EXISTS ntw_ledger_conflicted ON ${n.ledger} (received_at) WHERE conflicts > 0;
 CREATE TABLE IF NOT EXISTS ${n.states} (
   provider text NOT NULL,
   token_ref text NOT NULL,
@@ -70,6 +73,7 @@ CREATE TABLE IF NOT EXISTS ${n.states} (
   updated_at timestamptz NOT NULL,
   PRIMARY KEY (provider, token_ref)
 );
+CREATE INDEX IF NOT EXISTS ntw_token_states_counts ON ${n.states} (provider, state);
 
 CREATE OR REPLACE FUNCTION ${n.project}(p_provider text, p_id text, p_token_ref text, p_state text, p_occurred_at timestamptz)
 RETURNS text LANGUAGE plpgsql AS $fn$

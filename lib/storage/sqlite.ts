@@ -1,7 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { Admission, Admit, Entry, EntryQuery, EntryRecord, EventKey, PruneResult, Settlement, Storage, TokenStateRecord } from './storage';
+import type {
+  Admission, Admit, Entry, EntryQuery, EntryRecord, EventKey, LedgerStats, PruneResult, ReceivedCount, Settlement, StatsQuery, StatusCount, Storage,
+  TokenStateCount, TokenStateRecord,
+} from './storage';
+import { STATS_BUCKET_MS, statsWindow } from './storage';
 import { ConfigurationError } from '../errors';
 import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';
@@ -47,11 +51,15 @@ CREATE INDEX IF NOT EXISTS ntw_ledger_due ON ntw_ledger (due_at) WHERE status IN
 CREATE INDEX IF NOT EXISTS ntw_ledger_received ON ntw_ledger (received_at);
 CREATE INDEX IF NOT EXISTS ntw_ledger_token ON ntw_ledger (provider, token_ref, received_at);
 CREATE INDEX IF NOT EXISTS ntw_ledger_status ON ntw_ledger (status, received_at);
+CREATE INDEX IF NOT EXISTS ntw_ledger_received_counts ON ntw_ledger (received_at, provider, status);
+CREATE INDEX IF NOT EXISTS ntw_ledger_open ON ntw_ledger (status, provider) WHERE status <> 'done';
+CREATE INDEX IF NOT EXISTS ntw_ledger_conflicted ON ntw_ledger (received_at) WHERE conflicts > 0;
 CREATE TABLE IF NOT EXISTS ntw_token_states (
   provider TEXT NOT NULL, token_ref TEXT NOT NULL, state TEXT NOT NULL,
   occurred_at INTEGER NOT NULL, event_id TEXT NOT NULL, updated_at INTEGER NOT NULL,
   PRIMARY KEY (provider, token_ref)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ntw_token_states_counts ON ntw_token_states (provider, state);
 `;
 
 /** The default of `timeoutMs`. */
@@ -238,10 +246,29 @@ export class SqliteStorage implements Storage {
     if (query.status !== undefined) { where.push('status = ?'); params.push(query.status); }
     if (query.since !== undefined) { where.push('received_at >= ?'); params.push(query.since.getTime()); }
     if (query.until !== undefined) { where.push('received_at < ?'); params.push(query.until.getTime()); }
+    if (query.conflicted === true) where.push('conflicts > 0');
     params.push(query.limit ?? 100);
+    const direction = query.order === 'newest' ? 'DESC' : 'ASC';
     const rows = this.db.prepare(`SELECT ${COLUMNS} FROM ntw_ledger ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY received_at, rowid LIMIT ?`).all(...params) as HeldRow[];
+      ORDER BY received_at ${direction}, rowid ${direction} LIMIT ?`).all(...params) as HeldRow[];
     return rows.map((row) => publicEntry(held(row)));
+  }
+
+  /** Each count is read from an index that holds every column it needs (`ntw_ledger_received_counts`, `ntw_ledger_open`, …). */
+  stats(query: StatsQuery): LedgerStats {
+    const db = this.db;
+    const provider = query.provider ?? null;
+    const window = statsWindow(query);
+    const received = db.prepare(`SELECT received_at - received_at % ${STATS_BUCKET_MS} AS minute, provider, status, count(*) AS count
+      FROM ntw_ledger WHERE received_at >= ? AND received_at < ? AND (? IS NULL OR provider = ?)
+      GROUP BY minute, provider, status`).all(window.since, window.until, provider, provider) as (Omit<ReceivedCount, 'minute'> & { minute: number })[];
+    const open = db.prepare(`SELECT provider, status, count(*) AS count FROM ntw_ledger
+      WHERE status <> 'done' AND (? IS NULL OR provider = ?) GROUP BY status, provider`).all(provider, provider) as StatusCount[];
+    const tokens = db.prepare(`SELECT provider, state, count(*) AS count FROM ntw_token_states
+      WHERE (? IS NULL OR provider = ?) GROUP BY provider, state`).all(provider, provider) as TokenStateCount[];
+    const conflicted = db.prepare(`SELECT count(*) AS count FROM ntw_ledger WHERE conflicts > 0 AND (? IS NULL OR provider = ?)`)
+      .get(provider, provider) as { count: number };
+    return { received: received.map((r) => ({ ...r, minute: new Date(r.minute) })), open, tokens, conflicted: conflicted.count };
   }
 
   getTokenState(provider: string, tokenRef: string): TokenStateRecord | undefined {
