@@ -87,7 +87,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
   const core: DeliveryCore = {
     storage, handlers, codec, now, ready, reportError, refused,
     initialized: () => initializedNow,
-    telemetry: new Telemetry(settings.telemetry, storageCounts(storage)),
+    telemetry: new Telemetry(settings.telemetry, storageCounts(storage, settings.storageTimeoutMs, ready)),
     dedupe: new Dedupe(settings.cacheMax),
     owner: () => `${instance}:${++sequence}`,
     leaseMs: settings.leaseMs,
@@ -136,6 +136,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     const resolved = resolveEndpoint(provider, providerOptions ?? ({} as O));
     endpoints.set(provider.name, resolved);
     startWorker();
+    core.telemetry.start();
     return resolved;
   };
 

@@ -14,8 +14,8 @@ export interface TelemetryOptions {
 
 /** Counts a collection reads from the storage: the inbox's depth, dead letters, tokens by state. */
 export interface ObservedCounts {
-  /** Entries not `done`, by status (`pending`, `failed`, `dead`, `quarantined`, `running`). */
-  readonly open: ReadonlyArray<{ readonly status: string; readonly count: number }>;
+  /** Entries not `done`, by provider and status (`pending`, `failed`, `dead`, `quarantined`, `running`). */
+  readonly open: ReadonlyArray<{ readonly provider: string; readonly status: string; readonly count: number }>;
   readonly tokens: ReadonlyArray<{ readonly provider: string; readonly state: string; readonly count: number }>;
 }
 
@@ -82,11 +82,16 @@ export class Telemetry {
         unit: '{entry}',
       });
       const tokens = meter.createObservableGauge('ntw.tokens', { description: 'Tokens by provider and current state', unit: '{token}' });
+      // A series seen once is reported 0 when it empties (a drained inbox), not left at its last value.
+      const openSeen = new Set<string>();
+      const tokensSeen = new Set<string>();
       meter.addBatchObservableCallback(async (result) => {
         const counts = await this.observe!().catch(() => undefined);
         if (!counts) return;
-        for (const { status, count } of counts.open) result.observe(inbox, count, { 'ntw.entry.status': status });
-        for (const { provider: p, state, count } of counts.tokens) result.observe(tokens, count, { 'ntw.provider': p, 'ntw.token.state': state });
+        report(openSeen, counts.open.map(({ provider: p, status, count }) => [p, status, count]),
+          (p, status, count) => result.observe(inbox, count, { 'ntw.provider': p, 'ntw.entry.status': status }));
+        report(tokensSeen, counts.tokens.map(({ provider: p, state, count }) => [p, state, count]),
+          (p, state, count) => result.observe(tokens, count, { 'ntw.provider': p, 'ntw.token.state': state }));
       }, [inbox, tokens]);
       gauges.push(inbox, tokens);
     }
@@ -176,6 +181,22 @@ export class Telemetry {
   /** Make the observable gauges exist now, so a collection sees them before the first delivery. */
   start(): void {
     if (this.enabled) void this.instruments;
+  }
+}
+
+/** Observe each `[provider, label, count]`, and 0 for every pair `seen` before that is absent now. */
+function report(seen: Set<string>, counts: ReadonlyArray<readonly [string, string, number]>, observe: (provider: string, label: string, count: number) => void): void {
+  const now = new Set<string>();
+  for (const [provider, label, count] of counts) {
+    const key = `${provider}\u0000${label}`;
+    now.add(key);
+    seen.add(key);
+    observe(provider, label, count);
+  }
+  for (const key of seen) {
+    if (now.has(key)) continue;
+    const [provider, label] = key.split('\u0000') as [string, string];
+    observe(provider, label, 0);
   }
 }
 

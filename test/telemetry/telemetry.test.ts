@@ -165,6 +165,26 @@ describe('telemetry (OpenTelemetry)', () => {
     expect(childrenOf(t.spans(), run).map((s) => s.name)).to.include.members(['ntw.handlers', 'ntw.storage.settle']);
   });
 
+  it('gauges read from the storage: open entries by status (the inbox depth, dead letters) and tokens by state', async () => {
+    const { app, webhooks } = testReceiver({ telemetry: t.options, mode: 'inbox', inbox: { pollIntervalMs: false, maxAttempts: 1 } });
+    webhooks.onSuspended(() => { throw new Error('refused by the card vault'); });
+    webhooks.onError(() => undefined);
+    await deliver(app, 'tokenex', payload('active', 'tok-gauge-1')).expect(200);
+    await deliver(app, 'tokenex', payload('active', 'tok-gauge-2')).expect(200);
+    expect(valueOf(await t.points('ntw.entries.open'), { 'ntw.provider': 'tokenex', 'ntw.entry.status': 'pending' })).to.deep.equal([2]);
+    await webhooks.processInbox();
+    await deliver(app, 'tokenex', payload('suspended', 'tok-gauge-2')).expect(200);
+    await webhooks.processInbox();
+
+    const open = await t.points('ntw.entries.open');
+    expect(valueOf(open, { 'ntw.entry.status': 'dead' })).to.deep.equal([1]);
+    expect(valueOf(open, { 'ntw.entry.status': 'pending' }), 'a drained inbox reads 0').to.deep.equal([0]);
+    const tokens = await t.points('ntw.tokens');
+    expect(valueOf(tokens, { 'ntw.provider': 'tokenex', 'ntw.token.state': 'ACTIVE' })).to.deep.equal([1]);
+    // The state is applied when the event is taken to run, whatever its handlers do (README, "Token state").
+    expect(valueOf(tokens, { 'ntw.provider': 'tokenex', 'ntw.token.state': 'SUSPENDED' })).to.deep.equal([1]);
+  });
+
   it('by default spans and metrics go to the global providers; telemetry: false records nothing', async () => {
     trace.setGlobalTracerProvider(t.options.tracerProvider);
     metrics.setGlobalMeterProvider(t.options.meterProvider);
