@@ -59,7 +59,15 @@ CREATE TABLE IF NOT EXISTS ntw_token_states (
   occurred_at INTEGER NOT NULL, event_id TEXT NOT NULL, updated_at INTEGER NOT NULL,
   PRIMARY KEY (provider, token_ref)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS ntw_token_states_counts ON ntw_token_states (provider, state);
+`;
+
+/**
+ * Tokens by provider and state, kept by every state change (in its transaction), so the console need not count
+ * every token. Filled from the token states when it is first created (a database of an earlier version).
+ */
+const TOKEN_COUNTS = `
+CREATE TABLE ntw_token_counts (provider TEXT NOT NULL, state TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (provider, state)) WITHOUT ROWID;
+INSERT INTO ntw_token_counts SELECT provider, state, count(*) FROM ntw_token_states GROUP BY provider, state;
 `;
 
 /** The default of `timeoutMs`. */
@@ -87,6 +95,7 @@ class Statements {
   readonly extend: BetterSqlite3.Statement;
   readonly state: BetterSqlite3.Statement;
   readonly writeState: BetterSqlite3.Statement;
+  readonly countToken: BetterSqlite3.Statement;
   readonly requeueable: BetterSqlite3.Statement;
   readonly requeue: BetterSqlite3.Statement;
   readonly prune: BetterSqlite3.Statement;
@@ -104,6 +113,8 @@ class Statements {
     this.state = db.prepare('SELECT * FROM ntw_token_states WHERE provider = ? AND token_ref = ?');
     this.writeState = db.prepare(`INSERT OR REPLACE INTO ntw_token_states (provider, token_ref, state, occurred_at, event_id, updated_at)
       VALUES (?, ?, ?, ?, ?, ?)`);
+    this.countToken = db.prepare(`INSERT INTO ntw_token_counts (provider, state, count) VALUES (?, ?, ?)
+      ON CONFLICT (provider, state) DO UPDATE SET count = count + excluded.count`);
     this.requeueable = db.prepare(`SELECT provider, id FROM ntw_ledger WHERE id = ? AND (? IS NULL OR provider = ?)
       AND status IN ('failed', 'dead', 'done')`);
     this.requeue = db.prepare(`UPDATE ntw_ledger SET status = 'pending', attempts = 0, owner = NULL, due_at = ?, last_error = NULL
@@ -165,6 +176,9 @@ export class SqliteStorage implements Storage {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${(this.options.synchronous ?? 'full').toUpperCase()}`);
     db.exec(SCHEMA);
+    db.transaction(() => {
+      if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ntw_token_counts'").get()) db.exec(TOKEN_COUNTS);
+    }).immediate();
     log('opened %s', path);
     this.database = db;
     this.statements = new Statements(db);
@@ -254,7 +268,7 @@ export class SqliteStorage implements Storage {
     return rows.map((row) => publicEntry(held(row)));
   }
 
-  /** Each count is read from an index that holds every column it needs (`ntw_ledger_received_counts`, `ntw_ledger_open`, …). */
+  /** Each count is read from an index that holds every column it needs (`ntw_ledger_received_counts`, `ntw_ledger_open`, …), tokens from their counts. */
   stats(query: StatsQuery): LedgerStats {
     const db = this.db;
     const provider = query.provider ?? null;
@@ -264,8 +278,8 @@ export class SqliteStorage implements Storage {
       GROUP BY minute, provider, status`).all(window.since, window.until, provider, provider) as (Omit<ReceivedCount, 'minute'> & { minute: number })[];
     const open = db.prepare(`SELECT provider, status, count(*) AS count FROM ntw_ledger
       WHERE status <> 'done' AND (? IS NULL OR provider = ?) GROUP BY status, provider`).all(provider, provider) as StatusCount[];
-    const tokens = db.prepare(`SELECT provider, state, count(*) AS count FROM ntw_token_states
-      WHERE (? IS NULL OR provider = ?) GROUP BY provider, state`).all(provider, provider) as TokenStateCount[];
+    const tokens = db.prepare(`SELECT provider, state, count FROM ntw_token_counts
+      WHERE count > 0 AND (? IS NULL OR provider = ?)`).all(provider, provider) as TokenStateCount[];
     const conflicted = db.prepare(`SELECT count(*) AS count FROM ntw_ledger WHERE conflicts > 0 AND (? IS NULL OR provider = ?)`)
       .get(provider, provider) as { count: number };
     return { received: received.map((r) => ({ ...r, minute: new Date(r.minute) })), open, tokens, conflicted: conflicted.count };
@@ -285,7 +299,13 @@ export class SqliteStorage implements Storage {
     const row = this.sql.state.get(entry.provider, entry.tokenRef) as StateRow | undefined;
     const projected = project(entry, row && stateFromRow(row), now);
     const state = projected.state;
-    if (state) this.sql.writeState.run(state.provider, state.tokenRef, state.state, state.occurredAt.getTime(), state.eventId, now);
+    if (state) {
+      this.sql.writeState.run(state.provider, state.tokenRef, state.state, state.occurredAt.getTime(), state.eventId, now);
+      if (row?.state !== state.state) {
+        if (row) this.sql.countToken.run(row.provider, row.state, -1);
+        this.sql.countToken.run(state.provider, state.state, 1);
+      }
+    }
     return projected.entry;
   }
 }
