@@ -17,7 +17,10 @@ import { replayQuarantined } from './pipeline/replay-quarantined';
 import { QUARANTINE_PREFIX } from './pipeline/quarantine';
 import { cardReferences } from './pipeline/card-reference';
 import { deliver, noHandlers } from './pipeline/deliver';
-import { acknowledge } from './pipeline/acknowledge';
+import { observeDelivery } from './telemetry/observe-delivery';
+import type { Refusal, RefusalHandler } from './telemetry/observe-delivery';
+import { storageCounts } from './telemetry/storage-counts';
+import { Telemetry } from './telemetry/telemetry';
 import { nodeMiddleware } from './middleware/node';
 import { EntryCodec } from './delivery/entry-codec';
 import { SecretBox } from './delivery/secret-box';
@@ -47,34 +50,44 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
   const { storage, now } = settings;
   const handlers = new HandlerRegistry();
   const errorHandlers: ErrorHandler[] = [];
+  const refusalHandlers: RefusalHandler[] = [];
   const codec = new EntryCodec(settings.encryptionKey === undefined ? undefined : new SecretBox(settings.encryptionKey));
   const instance = randomUUID();
   let sequence = 0;
   let closing = false;
 
   let initialized: Promise<void> | undefined;
+  let initializedNow = false;
   const ready = () => {
-    initialized ??= Promise.resolve().then(() => storage.init?.()).catch((error: unknown) => {
+    initialized ??= Promise.resolve().then(() => storage.init?.()).then(() => { initializedNow = true; }, (error: unknown) => {
       initialized = undefined; // try again on the next delivery
       throw storageError('init', error, storage);
     });
     return initialized;
   };
 
-  const reportError = (error: unknown, context: ErrorContext) => {
-    log('error %s %s: %s', context.provider, context.eventId ?? '', describeError(error));
-    for (const handler of errorHandlers) {
+  // The host's own hooks must not turn an answer into a crash, whatever they throw or reject with.
+  const callSafely = <A extends unknown[]>(hooks: ReadonlyArray<(...args: A) => unknown>, ...args: A) => {
+    for (const hook of hooks) {
       try {
-        void Promise.resolve(handler(error, context)).catch(() => undefined);
+        void Promise.resolve(hook(...args)).catch(() => undefined);
       } catch {
-        // an error handler that throws must not turn a retry-later answer into a crash
+        // ignored: see above
       }
     }
   };
+  const reportError = (error: unknown, context: ErrorContext) => {
+    log('error %s %s: %s', context.provider, context.eventId ?? '', describeError(error));
+    callSafely(errorHandlers, error, context);
+  };
+
+  const refused = (refusal: Refusal) => callSafely(refusalHandlers, refusal);
 
   let worker: LedgerWorker | undefined;
   const core: DeliveryCore = {
-    storage, handlers, codec, now, ready, reportError,
+    storage, handlers, codec, now, ready, reportError, refused,
+    initialized: () => initializedNow,
+    telemetry: new Telemetry(settings.telemetry, storageCounts(storage, settings.storageTimeoutMs, ready)),
     dedupe: new Dedupe(settings.cacheMax),
     owner: () => `${instance}:${++sequence}`,
     leaseMs: settings.leaseMs,
@@ -123,6 +136,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     const resolved = resolveEndpoint(provider, providerOptions ?? ({} as O));
     endpoints.set(provider.name, resolved);
     startWorker();
+    core.telemetry.start();
     return resolved;
   };
 
@@ -132,8 +146,8 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
   const receiver = <Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, providerOptions?: O): Receiver => {
     const resolved = mount(provider, providerOptions);
     return async (input) => {
-      const outcome = await deliver(resolved, core, input);
-      return { ...acknowledge(resolved, outcome), outcome };
+      const { outcome, response } = await observeDelivery(core, resolved, () => deliver(resolved, core, input));
+      return { ...response, outcome };
     };
   };
 
@@ -157,6 +171,11 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     onError(handler) {
       if (typeof handler !== 'function') throw new ConfigurationError('ERR_NTW_HANDLER', `onError() needs a function, not ${handler === null ? 'null' : typeof handler}`);
       errorHandlers.push(handler);
+      return webhooks;
+    },
+    onRefused(handler) {
+      if (typeof handler !== 'function') throw new ConfigurationError('ERR_NTW_HANDLER', `onRefused() needs a function, not ${handler === null ? 'null' : typeof handler}`);
+      refusalHandlers.push(handler);
       return webhooks;
     },
     endpoint,

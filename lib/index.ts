@@ -26,6 +26,7 @@ export type { OAuthTokenEndpoint, OAuthTokenVerifier } from './auth/oauth-token-
 export type { OAuthClient, OAuthClientCredentialsOptions } from './auth/client-credentials';
 export type { ThrottleOptions } from './auth/failure-throttle';
 export { MemoryStorage } from './storage/memory';
+export type { MemoryStorageOptions } from './storage/memory';
 export { decideProjection } from './storage/projection';
 export type * from './storage/storage';
 export type { WebhookMiddleware } from './middleware/node';
@@ -36,3 +37,5 @@ export type { DeliveryResponse } from './pipeline/acknowledge';
 export type { EncryptionKey } from './delivery/secret-box';
 export type { RenewalSchedule } from './delivery/lease-heartbeat';
 export { redactText, isCardNumber } from './redact';
+export type { TelemetryOptions } from './telemetry/telemetry';
+export type { Refusal, RefusalHandler } from './telemetry/observe-delivery';

@@ -5,6 +5,8 @@ const DEFAULT_SECRET_KEYS = ['activationCode', 'activation_code', 'otp', 'passwo
 
 /** Digits, possibly grouped by single separators (space, dash, dot, underscore, slash), as card numbers are written. */
 const DIGIT_RUN = /(?<![0-9])[0-9](?:[ ._/-]?[0-9])+(?![0-9])/g;
+/** Whether `DIGIT_RUN` can find a card number (13 digits or more) in a string: most strings are skipped at this test. */
+const MAY_HOLD_CARD = /[0-9](?:[ ._/-]?[0-9]){12}/;
 // Starts only where a word starts, so a long string is scanned once, not once per character.
 const EMAIL = /(?<![^\s@"'<>(),;:])[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+\.[A-Za-z]{2,}/g;
 // Phone numbers; not the digit groups of a UUID or other dash-joined hex id (`b876d568-8411-4638-…`).
@@ -49,13 +51,15 @@ const CARD_IN_ID = new RegExp([
  * run of 13+ digits (`2319684d-5d47-4535-8856-5610b4978170`), and such an id is the provider's, not a card.
  */
 export function namesCardNumber(value: string): boolean {
+  if (!MAY_HOLD_CARD.test(value)) return false;
   for (const match of value.matchAll(CARD_IN_ID)) if (isCardNumber(match[0].replace(/\D/g, ''))) return true;
   return false;
 }
 
 /** `text` with card numbers and email addresses replaced: what may be kept of any string of a payload. */
 export function redactValue(text: string): string {
-  return maskCardNumbers(text).replace(EMAIL, REDACTED);
+  const masked = MAY_HOLD_CARD.test(text) ? maskCardNumbers(text) : text;
+  return masked.includes('@') ? masked.replace(EMAIL, REDACTED) : masked;
 }
 
 /**
@@ -70,22 +74,53 @@ export function redactText(text: string): string {
 }
 
 /**
- * A function making deep copies of a payload fit to keep: the values of secret keys replaced (non-empty ones),
- * and card numbers and emails removed from every other string, keys included, whatever their name.
+ * A function making a payload fit to keep: the values of secret keys replaced (non-empty ones), and card numbers
+ * and emails removed from every other string, keys included, whatever their name. Copy on write: an object or
+ * array with nothing to redact is returned as it is, so a clean payload costs a walk and no copy.
  */
 export function payloadRedactor(extraKeys: readonly string[] = []): (value: unknown) => unknown {
   const keys = new Set([...DEFAULT_SECRET_KEYS, ...extraKeys].map((k) => k.trim().toLowerCase()));
+  // Payloads of one provider use a few key names over and over: each is lower-cased and looked up once.
+  const secretNames = new Map<string, boolean>();
+  const isSecret = (k: string): boolean => {
+    let secret = secretNames.get(k);
+    if (secret === undefined) {
+      secret = keys.has(k.trim().toLowerCase());
+      if (secretNames.size >= 1024) secretNames.clear();
+      secretNames.set(k, secret);
+    }
+    return secret;
+  };
+  const redactedValue = (k: string, inner: unknown): unknown =>
+    isSecret(k) && inner !== '' && inner !== null && inner !== undefined ? REDACTED : walk(inner);
+  const walkObject = (v: Record<string, unknown>): Record<string, unknown> => {
+    const names = Object.keys(v);
+    let out: Record<string, unknown> | undefined;
+    for (let i = 0; i < names.length; i++) {
+      const k = names[i]!;
+      const inner = v[k];
+      const value = redactedValue(k, inner);
+      let key = redactValue(k);
+      if (!out) {
+        if (key === k && value === inner) continue;
+        out = {};
+        for (let j = 0; j < i; j++) out[names[j]!] = v[names[j]!];
+      }
+      while (key !== k && key in out) key = `${key}_`;
+      out[key] = value;
+    }
+    return out ?? v;
+  };
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') return redactValue(v);
-    if (Array.isArray(v)) return v.map(walk);
     if (v === null || typeof v !== 'object') return v;
-    const out: Record<string, unknown> = {};
-    for (const [k, inner] of Object.entries(v)) {
-      let key = redactValue(k);
-      while (key !== k && key in out) key = `${key}_`;
-      out[key] = keys.has(k.trim().toLowerCase()) && inner !== '' && inner !== null && inner !== undefined ? REDACTED : walk(inner);
+    if (!Array.isArray(v)) return walkObject(v as Record<string, unknown>);
+    let out: unknown[] | undefined;
+    for (let i = 0; i < v.length; i++) {
+      const item = walk(v[i]);
+      if (item !== v[i]) (out ??= v.slice())[i] = item;
     }
-    return out;
+    return out ?? v;
   };
   return walk;
 }

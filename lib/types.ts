@@ -10,6 +10,8 @@ import type { DeliveryOutcome } from './providers/provider';
 import type { EncryptionKey } from './delivery/secret-box';
 import type { RenewalSchedule } from './delivery/lease-heartbeat';
 import type { ReferenceKey } from './pipeline/card-reference';
+import type { TelemetryOptions } from './telemetry/telemetry';
+import type { RefusalHandler } from './telemetry/observe-delivery';
 import type { ConsoleOptions } from './console/options';
 import type { ConsoleMiddleware } from './console/console';
 
@@ -82,6 +84,11 @@ export interface TokenWebhooksOptions {
   readonly now?: () => Date;
   /** Timer of lease renewals (tests): `(renew, intervalMs) => cancel`. Default: an unref'd `setInterval`. */
   readonly renewalSchedule?: RenewalSchedule;
+  /**
+   * Where spans and metrics go (README, "Metrics and traces"). Default: the global OpenTelemetry providers,
+   * which record nothing until the app installs an OpenTelemetry SDK. `false`: none at all.
+   */
+  readonly telemetry?: TelemetryOptions | false;
 }
 
 export interface InboxOptions {
@@ -174,6 +181,12 @@ export interface TokenWebhooks<E extends TokenEvent = BuiltinTokenEvent> extends
    * a failed storage call as one `StorageError` (`ERR_NTW_STORAGE_TIMEOUT`, `ERR_NTW_STORAGE_UNAVAILABLE`).
    */
   onError(handler: ErrorHandler): this;
+  /**
+   * Deliveries refused for good (400, 401, 405, 413, 415: the sender's retry cannot succeed), with the
+   * provider and the documented code: a provider whose deliveries are refused shows here, and in the
+   * `ntw.deliveries` metric, before its subscription is suspended. Never given the request's content.
+   */
+  onRefused(handler: RefusalHandler): this;
   /** Mount any provider, yours included, as an Express endpoint. */
   endpoint<Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, options?: O): WebhookMiddleware;
   /** The same endpoint without HTTP: for a queue consumer, a serverless function or another framework. */

@@ -8,11 +8,40 @@ const log = logger('lease');
  */
 export type RenewalSchedule = (beat: () => Promise<void>, intervalMs: number) => () => void;
 
-/** The default schedule: an unref'd `setInterval`, so a renewal timer never keeps the process alive. */
+interface Ticker {
+  readonly beats: Set<() => Promise<void>>;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** One shared timer per interval: runs come and go by the thousand a second, and most end before their first beat. */
+const tickers = new Map<number, Ticker>();
+
+/**
+ * The default schedule: every lease of one length beats on one shared, unref'd `setInterval` (it never keeps the
+ * process alive). A run's first beat comes within `intervalMs` of its start, possibly sooner (renewing early is
+ * harmless), and the next ones every `intervalMs`. A timer left with no run stops at its next tick.
+ */
 export const intervalSchedule: RenewalSchedule = (beat, intervalMs) => {
-  const timer = setInterval(() => { void beat(); }, intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  let ticker = tickers.get(intervalMs);
+  if (!ticker) {
+    const beats = new Set<() => Promise<void>>();
+    const timer = setInterval(() => {
+      if (beats.size === 0) {
+        clearInterval(timer);
+        tickers.delete(intervalMs);
+        return;
+      }
+      for (const each of beats) void each();
+    }, intervalMs);
+    timer.unref();
+    ticker = { beats, timer };
+    tickers.set(intervalMs, ticker);
+  }
+  const { beats } = ticker;
+  // A function object of its own, so that one beat registered twice is cancelled once each.
+  const own = () => beat();
+  beats.add(own);
+  return () => { beats.delete(own); };
 };
 
 export interface LeaseHeartbeatOptions {

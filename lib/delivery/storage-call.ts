@@ -1,6 +1,7 @@
 import { WebhookError } from '../errors';
 import type { ErrorContext } from '../errors';
 import { withDeadline } from './deadline';
+import type { Telemetry } from '../telemetry/telemetry';
 
 /** What an error message may say of the storage: where it lives (`Storage.describe`). */
 export interface Described {
@@ -12,6 +13,8 @@ export interface StorageCallContext {
   /** Longest wait for one storage call, in ms. */
   readonly storageTimeoutMs: number;
   readonly reportError: (error: unknown, context: ErrorContext) => void;
+  /** Each call is a span and a timing of `ntw.storage.duration`. */
+  readonly telemetry?: Telemetry;
 }
 
 /**
@@ -64,11 +67,17 @@ export function storageError(operation: string, error: unknown, storage?: Descri
  */
 export async function boundedStorageCall<T>(timeoutMs: number, operation: string, call: () => T | Promise<T>, storage?: Described): Promise<T> {
   try {
-    return await withDeadline(Promise.resolve().then(call), timeoutMs, () => new StorageTimeoutError(operation, timeoutMs, storage));
+    const result = call();
+    // An in-process store answers at once: there is nothing to wait for, so no deadline to keep.
+    if (!isThenable(result)) return result;
+    return await withDeadline(Promise.resolve(result), timeoutMs, () => new StorageTimeoutError(operation, timeoutMs, storage));
   } catch (error) {
     throw storageError(operation, error, storage);
   }
 }
+
+const isThenable = <T>(value: T | Promise<T>): value is Promise<T> =>
+  value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
 
 /**
  * Every storage call of the delivery core goes through here: it gets a deadline, and a failure (or a
@@ -78,8 +87,9 @@ export async function boundedStorageCall<T>(timeoutMs: number, operation: string
 export async function storageCall<T>(
   core: StorageCallContext, operation: string, context: ErrorContext, call: () => T | Promise<T>,
 ): Promise<T> {
+  const bounded = () => boundedStorageCall(core.storageTimeoutMs, operation, call, core.storage);
   try {
-    return await boundedStorageCall(core.storageTimeoutMs, operation, call, core.storage);
+    return await (core.telemetry ? core.telemetry.storageCall(operation, bounded) : bounded());
   } catch (error) {
     core.reportError(error, context);
     throw new WebhookError('storage_unavailable', { cause: error });

@@ -1,3 +1,15 @@
+/** The index of the quote closing the string opened at `open` (found with `indexOf`: strings are most of a body). */
+function closingQuote(text: string, open: number): number {
+  let end = open;
+  for (;;) {
+    end = text.indexOf('"', end + 1);
+    if (end < 0) return text.length;
+    let backslashes = 0;
+    while (text.charCodeAt(end - 1 - backslashes) === 0x5c /* \\ */) backslashes++;
+    if (backslashes % 2 === 0) return end;
+  }
+}
+
 /**
  * `true` when some object in `text` names a key twice. `text` must already be valid JSON
  * (run after `JSON.parse`). Keys are compared after unescaping, so `"a"` and `"\u0061"` collide.
@@ -11,17 +23,11 @@ export function hasDuplicateKey(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
-      let end = i + 1;
-      let escaped = false;
-      while (end < text.length) {
-        const d = text.charCodeAt(end);
-        if (d === 0x5c /* \ */) { escaped = true; end += 2; continue; }
-        if (d === 0x22) break;
-        end++;
-      }
+      const end = closingQuote(text, i);
       const keys = objects[objects.length - 1];
       if (expectKey && keys) {
-        const key = escaped ? (JSON.parse(text.slice(i, end + 1)) as string) : text.slice(i + 1, end);
+        const raw = text.slice(i + 1, end);
+        const key = raw.includes('\\') ? (JSON.parse(text.slice(i, end + 1)) as string) : raw;
         if (keys.has(key)) return true;
         keys.add(key);
         expectKey = false;

@@ -22,7 +22,7 @@ export interface Endpoint {
   readonly bodyTimeoutMs: number;
   /** Whether the body must be the bytes received (signatures), not a re-serialized parsed body. */
   readonly requireRaw: boolean;
-  /** A copy of a payload with its secrets, card numbers and emails redacted: what the ledger keeps. */
+  /** A payload with its secrets, card numbers and emails redacted (the payload itself when it has none): what the ledger keeps. */
   readonly redact: (payload: unknown) => unknown;
   readonly acknowledge: (outcome: DeliveryOutcome) => Acknowledgement;
 }

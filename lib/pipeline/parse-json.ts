@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { WebhookError } from '../errors';
 import { hasDuplicateKey } from './duplicate-keys';
 
@@ -9,7 +10,6 @@ export interface JsonLimits {
 }
 
 const DEFAULT_LIMITS: JsonLimits = { maxDepth: 32, maxArrayLength: 1000 };
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /**
  * Reject what JSON.parse lets through but this library must not pass on: prototype keys
@@ -44,12 +44,9 @@ export function checkJson(value: unknown, limits: JsonLimits = DEFAULT_LIMITS): 
  */
 export function parseJson(raw: Buffer, limits: JsonLimits = DEFAULT_LIMITS): unknown {
   if (raw.length === 0) throw new WebhookError('empty_body');
-  let text: string;
-  try {
-    text = utf8.decode(raw);
-  } catch {
-    throw new WebhookError('invalid_json', { message: 'Request body is not valid UTF-8.' });
-  }
+  if (!isUtf8(raw)) throw new WebhookError('invalid_json', { message: 'Request body is not valid UTF-8.' });
+  const bom = raw.length >= 3 && raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? 3 : 0;
+  const text = raw.toString('utf8', bom);
   if (text.trim() === '') throw new WebhookError('empty_body');
   let value: unknown;
   try {

@@ -26,8 +26,6 @@ export function record(core: DeliveryCore, ready: ReadyEvent, admit: Admit): Pro
     fingerprint: ready.fingerprint,
     body: core.codec.encode(event, ready.storedPayload, ready.secretFields),
   };
-  return storageCall(core, 'admit', { provider: event.provider, eventId: event.id }, async () => {
-    await core.ready();
-    return core.storage.admit(entry, admit);
-  });
+  const admitNow = () => core.storage.admit(entry, admit);
+  return storageCall(core, 'admit', { provider: event.provider, eventId: event.id }, () => (core.initialized() ? admitNow() : core.ready().then(admitNow)));
 }

@@ -1,8 +1,12 @@
+/** The usual shape, which `Date` reads as it is: `2025-07-03T10:30:12Z`, `2025-07-03T10:30:12.123Z`. */
+const PLAIN_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;
+
 /**
  * Parse an ISO 8601 date-time the schemas accepted (`T`, `t` or a space between date and time; any fraction).
  * A value without a zone is at `defaultOffset` (`Z`, or `±hh:mm`).
  */
 export function parseProviderTime(value: string, defaultOffset = 'Z'): Date {
+  if (PLAIN_UTC.test(value)) return new Date(value);
   const hasZone = /(Z|z|[+-]\d{2}:?\d{2})$/.test(value);
   const normalized = value.replace(/[ t]/, 'T').replace(/z$/, 'Z').replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
   return new Date(hasZone ? normalized : `${normalized}${defaultOffset}`);

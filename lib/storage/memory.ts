@@ -1,6 +1,9 @@
 import type { Admission, Admit, Entry, EntryQuery, EntryRecord, EventKey, LedgerStats, PruneResult, Settlement, StatsQuery, Storage, TokenStateRecord } from './storage';
 import type { Held } from './ledger-rules';
 import { admissionOf, isDue, maySettle, project, settledEntry, takenEntry } from './ledger-rules';
+import { ConfigurationError } from '../errors';
+import { checkOptionNames } from '../option-names';
+import type { NamesOf } from '../option-names';
 import { matchesQuery, orderedPage, statsOf } from './memory-stats';
 
 const keyOf = (provider: string, id: string) => `${provider}\u0000${id}`;
@@ -9,26 +12,63 @@ function publicEntry({ owner: _owner, ...entry }: Held): Entry {
   return entry;
 }
 
-/** The default storage: one process, nothing survives a restart. For tests and single-instance demos. */
+export interface MemoryStorageOptions {
+  /** Clock for leases and due times, in ms (tests). Default `Date.now`. */
+  readonly now?: () => number;
+  /**
+   * Most finished (`done`) entries kept; past it the least recently finished or seen are forgotten first.
+   * Unfinished entries (`pending`, `running`, `failed`, `dead`) and quarantined ones are never forgotten,
+   * and do not count. Default 10,000; `Infinity` keeps every one until `prune`.
+   */
+  readonly maxEntries?: number;
+  /** Most token states kept; past it the least recently updated are forgotten first. Default 10,000; `Infinity` for all. */
+  readonly maxTokenStates?: number;
+}
+
+/** The defaults of `maxEntries` and `maxTokenStates`. */
+export const MEMORY_STORAGE_BOUNDS = { maxEntries: 10_000, maxTokenStates: 10_000 } as const;
+
+function bound(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value === Infinity || (Number.isInteger(value) && value >= 1))) {
+    throw new ConfigurationError('ERR_NTW_OPTION', `MemoryStorage ${name} must be a whole number, 1 or more (or Infinity)`);
+  }
+  return value;
+}
+
+/**
+ * The default storage: one process, nothing survives a restart. For tests and single-instance demos.
+ * Bounded: it keeps at most `maxEntries` finished entries and `maxTokenStates` token states, so a long-running
+ * process does not grow without end; a copy of an event it forgot runs again, as after a restart.
+ */
 export class MemoryStorage implements Storage {
   private readonly entries = new Map<string, Held>();
   private readonly states = new Map<string, TokenStateRecord>();
+  /** Keys of the `done` entries, least recently finished (or seen again) first: the order they are forgotten in. */
+  private readonly finished = new Set<string>();
   private readonly now: () => number;
+  private readonly maxEntries: number;
+  private readonly maxTokenStates: number;
 
-  constructor(options: { now?: () => number } = {}) {
+  constructor(options: MemoryStorageOptions = {}) {
+    checkOptionNames('MemoryStorage', options, { now: true, maxEntries: true, maxTokenStates: true } satisfies NamesOf<MemoryStorageOptions>);
     this.now = options.now ?? Date.now;
+    this.maxEntries = bound('maxEntries', options.maxEntries, MEMORY_STORAGE_BOUNDS.maxEntries);
+    this.maxTokenStates = bound('maxTokenStates', options.maxTokenStates, MEMORY_STORAGE_BOUNDS.maxTokenStates);
   }
 
   admit(record: EntryRecord, admit: Admit): Admission {
     const k = keyOf(record.provider, record.id);
     const now = this.now();
-    const decision = admissionOf(this.entries.get(k), record, admit, now);
+    const existing = this.entries.get(k);
+    const decision = admissionOf(existing, record, admit, now);
     if (!decision.admitted) {
-      if (decision.write) this.entries.set(k, decision.write);
+      if (decision.write) this.write(k, decision.write);
+      else if (existing?.status === 'done') this.touchFinished(k);
       return { admitted: false, entry: publicEntry(decision.entry), conflict: decision.conflict };
     }
     const entry = decision.taken ? this.project(decision.write, now) : decision.write;
-    this.entries.set(k, entry);
+    this.write(k, entry);
     return { admitted: true, entry: publicEntry(entry) };
   }
 
@@ -41,7 +81,7 @@ export class MemoryStorage implements Storage {
     }
     if (!due) return undefined;
     const leased = this.project(takenEntry(due, owner, leaseMs, now), now);
-    this.entries.set(keyOf(due.provider, due.id), leased);
+    this.write(keyOf(due.provider, due.id), leased);
     return publicEntry(leased);
   }
 
@@ -58,7 +98,7 @@ export class MemoryStorage implements Storage {
     const k = keyOf(key.provider, key.id);
     const entry = this.entries.get(k);
     if (!entry || !maySettle(entry, owner, settlement)) return false;
-    this.entries.set(k, settledEntry(entry, settlement, this.now()));
+    this.write(k, settledEntry(entry, settlement, this.now()));
     return true;
   }
 
@@ -69,7 +109,7 @@ export class MemoryStorage implements Storage {
       if (entry.id !== id || (provider !== undefined && entry.provider !== provider)) continue;
       if (entry.status !== 'failed' && entry.status !== 'dead' && entry.status !== 'done') continue;
       const { owner: _owner, lastError: _error, ...rest } = entry;
-      this.entries.set(k, { ...rest, status: 'pending', attempts: 0, dueAt: new Date(now) });
+      this.write(k, { ...rest, status: 'pending', attempts: 0, dueAt: new Date(now) });
       keys.push({ provider: entry.provider, id: entry.id });
     }
     return keys;
@@ -97,15 +137,44 @@ export class MemoryStorage implements Storage {
   prune(olderThan: Date): PruneResult {
     let entries = 0;
     for (const [k, e] of this.entries) {
-      if (e.status === 'done' && e.receivedAt < olderThan) { this.entries.delete(k); entries++; }
+      if (e.status === 'done' && e.receivedAt < olderThan) {
+        this.entries.delete(k);
+        this.finished.delete(k);
+        entries++;
+      }
     }
     return { entries };
+  }
+
+  /** Store `entry` under `k`, keep the order finished entries are forgotten in, and forget the oldest past the bound. */
+  private write(k: string, entry: Held): void {
+    this.entries.set(k, entry);
+    if (entry.status !== 'done') {
+      this.finished.delete(k);
+      return;
+    }
+    this.touchFinished(k);
+    while (this.finished.size > this.maxEntries) {
+      const oldest = this.finished.values().next().value as string;
+      this.finished.delete(oldest);
+      this.entries.delete(oldest);
+    }
+  }
+
+  /** A finished entry seen again (a duplicate) is forgotten last. */
+  private touchFinished(k: string): void {
+    this.finished.delete(k);
+    this.finished.add(k);
   }
 
   private project(entry: Held, now: number): Held {
     const sk = keyOf(entry.provider, entry.tokenRef);
     const projected = project(entry, this.states.get(sk), now);
-    if (projected.state) this.states.set(sk, projected.state);
+    if (projected.state) {
+      this.states.delete(sk);
+      this.states.set(sk, projected.state);
+      if (this.states.size > this.maxTokenStates) this.states.delete(this.states.keys().next().value as string);
+    }
     return projected.entry;
   }
 }

@@ -106,3 +106,21 @@ describe('security: hostile JSON is refused before any handler, for every provid
     }
   });
 });
+
+describe('hasDuplicateKey over escaped strings', () => {
+  it('finds repeated keys however the strings around them are escaped, and none where there are none', () => {
+    const cases: [string, boolean][] = [
+      ['{"a":"x\\\\","a":1}', true],
+      ['{"a":"x\\"","b":1}', false],
+      ['{"a":"\\\\\\"","a":1}', true],
+      ['{"a\\\\":1,"a":2}', false],
+      ['{"\\u0061":1,"a":2}', true],
+      ['{"k":"\\\\\\\\","o":{"k":1,"x":[{"k":2},{"k":3}]},"z":"\\"k\\""}', false],
+      ['{"o":{"k":1,"k":2}}', true],
+    ];
+    for (const [text, expected] of cases) {
+      JSON.parse(text);
+      if (hasDuplicateKey(text) !== expected) throw new Error(`${text}: expected ${expected}`);
+    }
+  });
+});
