@@ -3,13 +3,32 @@
  * either way: its outcome is not lost, only no longer awaited here. The timer is cleared when `work` settles.
  */
 export function withDeadline<T>(work: Promise<T>, ms: number, onDeadline: () => T | Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<T>((resolve, reject) => {
-    timer = setTimeout(() => {
-      const outcome = onDeadline();
+  // One promise and one timer (Node keeps timers of one duration in one list): no race, no finally, on every request.
+  return new Promise<T>((resolve, reject) => {
+    let pending = true;
+    const timer = setTimeout(() => {
+      if (!pending) return;
+      pending = false;
+      let outcome: T | Error;
+      try {
+        outcome = onDeadline();
+      } catch (error) {
+        reject(error);
+        return;
+      }
       if (outcome instanceof Error) reject(outcome);
       else resolve(outcome);
     }, ms);
+    work.then((value) => {
+      if (!pending) return;
+      pending = false;
+      clearTimeout(timer);
+      resolve(value);
+    }, (error: unknown) => {
+      if (!pending) return;
+      pending = false;
+      clearTimeout(timer);
+      reject(error);
+    });
   });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }

@@ -5,7 +5,7 @@ import type { Endpoint } from '../pipeline/endpoint';
 import { deliver } from '../pipeline/deliver';
 import { isHealthCheck } from '../pipeline/health-check';
 import type { DeliveryOutcome } from '../providers/provider';
-import type { MaybeParsedRequest } from './read-request';
+import type { MaybeParsedRequest, ReadLimits } from './read-request';
 import { readRequest } from './read-request';
 import { respond } from './respond';
 import { observeDelivery } from '../telemetry/observe-delivery';
@@ -45,9 +45,22 @@ interface ExpressRequest extends IncomingMessage {
   readonly route?: unknown;
 }
 
+/** One request through the pipeline: a health check as it is, a delivery once its body is read. */
+async function receive(endpoint: Endpoint, core: DeliveryCore, req: IncomingMessage, limits: ReadLimits): Promise<DeliveryOutcome> {
+  try {
+    const method = req.method ?? '';
+    if (isHealthCheck(endpoint.provider, { method, headers: req.headers })) return await deliver(endpoint, core, { method, headers: req.headers });
+    if (method !== 'POST') throw new WebhookError('method_not_allowed');
+    return await deliver(endpoint, core, await readRequest(req as MaybeParsedRequest, limits));
+  } catch (error) {
+    if (error instanceof WebhookError) return { ok: false, error, payload: undefined };
+    throw error;
+  }
+}
+
 /** The Node/Express adapter around `deliver`: read the request, run the pipeline, write the answer. */
 export function nodeMiddleware(endpoint: Endpoint, core: DeliveryCore): WebhookMiddleware {
-  const limits = { limit: endpoint.limit, bodyTimeoutMs: endpoint.bodyTimeoutMs };
+  const limits: ReadLimits = { limit: endpoint.limit, bodyTimeoutMs: endpoint.bodyTimeoutMs };
   const middleware: WebhookMiddleware = function webhookEndpoint(req: ExpressRequest, res, next) {
     checkMountsOnce(req, core, endpoint.provider.name);
     // Mounted without a path (reported above), it must not take over the app's other routes: only POSTs are deliveries.
@@ -55,17 +68,7 @@ export function nodeMiddleware(endpoint: Endpoint, core: DeliveryCore): WebhookM
       next();
       return;
     }
-    const run = async (): Promise<DeliveryOutcome> => {
-      try {
-        if (isHealthCheck(endpoint.provider, { method: req.method ?? '', headers: req.headers })) return deliver(endpoint, core, { method: req.method ?? '', headers: req.headers });
-        if (req.method !== 'POST') throw new WebhookError('method_not_allowed');
-        return await deliver(endpoint, core, await readRequest(req as MaybeParsedRequest, limits));
-      } catch (error) {
-        if (error instanceof WebhookError) return { ok: false, error, payload: undefined };
-        throw error;
-      }
-    };
-    observeDelivery(core, endpoint, run).then(({ outcome, response }) => {
+    observeDelivery(core, endpoint, () => receive(endpoint, core, req, limits)).then(({ outcome, response }) => {
       const close = closeOrDrain(req) || (!outcome.ok && outcome.error.code === 'body_timeout');
       if (close && !res.headersSent) res.setHeader('connection', 'close');
       respond(res, response);

@@ -45,19 +45,14 @@ export async function readRequest(req: MaybeParsedRequest, limits: ReadLimits): 
     if (typeof req.body === 'string') return { ...base, headers: decodedHeaders(req), rawBody: req.body };
     return { ...base, headers: decodedHeaders(req), parsedBody: req.body };
   }
-  let cancel = () => {};
-  const late = new Promise<never>((_resolve, reject) => {
-    cancel = bodyDeadline(limits.bodyTimeoutMs, () => reject(new WebhookError('body_timeout')));
+  const rawBody = await new Promise<Buffer>((resolve, reject) => {
+    const cancel = bodyDeadline(limits.bodyTimeoutMs, () => reject(new WebhookError('body_timeout')));
+    getRawBody(req, { limit: limits.limit, length: req.headers['content-length'] }, (err, body) => {
+      cancel();
+      if (!err) resolve(body);
+      else if ((err as { type?: string }).type === 'entity.too.large') reject(new WebhookError('payload_too_large'));
+      else reject(new WebhookError('invalid_body', { cause: err }));
+    });
   });
-  try {
-    const rawBody = await Promise.race([getRawBody(req, { limit: limits.limit, length: req.headers['content-length'] }), late]);
-    return { ...base, headers: req.headers, rawBody };
-  } catch (err) {
-    if (err instanceof WebhookError) throw err;
-    const type = (err as { type?: string }).type;
-    if (type === 'entity.too.large') throw new WebhookError('payload_too_large');
-    throw new WebhookError('invalid_body', { cause: err });
-  } finally {
-    cancel();
-  }
+  return { ...base, headers: req.headers, rawBody };
 }

@@ -5,7 +5,8 @@ import type { DeliveryResponse } from '../pipeline/acknowledge';
 export function respond(res: ServerResponse, response: DeliveryResponse): void {
   if (res.headersSent) return;
   res.statusCode = response.status;
-  for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
+  const { headers } = response;
+  for (const name in headers) res.setHeader(name, headers[name]!);
   res.setHeader('content-length', Buffer.byteLength(response.body));
   res.end(response.body);
 }

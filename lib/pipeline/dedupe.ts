@@ -45,12 +45,12 @@ export class Dedupe {
       return work();
     }
     const attempt = work();
-    const settled = attempt.then(() => true, () => false);
-    const run = { settled, fingerprint };
-    this.inFlight.set(k, run);
-    void settled.then(() => {
+    const ended = (succeeded: boolean) => {
       if (this.inFlight.get(k) === run) this.inFlight.delete(k);
-    });
+      return succeeded;
+    };
+    const run = { settled: attempt.then(() => ended(true), () => ended(false)), fingerprint };
+    this.inFlight.set(k, run);
     return attempt;
   }
 

@@ -44,6 +44,10 @@ export class HandlerRegistry {
   /** Resolves when every handler settled; rejects with the one error, or an `AggregateError` of several. */
   async run(event: TokenEvent): Promise<void> {
     const selected = kindsFor(event).flatMap((kind) => this.handlers.get(kind) ?? []) as Handler<TokenEvent>[];
+    if (selected.length === 1) {
+      await selected[0]!(event);
+      return;
+    }
     const results = await Promise.allSettled(selected.map(async (handler) => handler(event)));
     const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
     if (errors.length === 1) throw errors[0];

@@ -2,7 +2,7 @@ import type { Admit, Entry, EntryRecord, Settlement, TokenStateRecord } from './
 import { changeOf, decideProjection } from './projection';
 
 /**
- * The ledger's transitions, for the adapters that run them in JavaScript (memory, SQLite). PostgreSQL
+ * The ledger's transitions, for the adapters that run them in JavaScript (memory, SQLite; SQLite settles in SQL). PostgreSQL
  * and Redis run the same rules in SQL and Lua: keep them in step with this file.
  */
 

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Admission, Admit, Entry, EntryQuery, EntryRecord, EventKey, LedgerStats, PruneResult, Settlement, StatsQuery, Storage, TokenStateRecord } from './storage';
 import type { Held } from './ledger-rules';
 import { admissionOf, isDue, maySettle, project, settledEntry, takenEntry } from './ledger-rules';
@@ -43,18 +44,21 @@ function bound(name: string, value: number | undefined, fallback: number): numbe
  */
 export class MemoryStorage implements Storage {
   private readonly entries = new Map<string, Held>();
-  private readonly states = new Map<string, TokenStateRecord>();
-  /** Keys of the `done` entries, least recently finished (or seen again) first: the order they are forgotten in. */
-  private readonly finished = new Set<string>();
+  private readonly states: Map<string, TokenStateRecord> | LRUCache<string, TokenStateRecord>;
+  /** Keys of the `done` entries, by how recently they finished or were seen again: the least recent is forgotten first. */
+  private readonly finished: LRUCache<string, true> | undefined;
   private readonly now: () => number;
-  private readonly maxEntries: number;
-  private readonly maxTokenStates: number;
 
   constructor(options: MemoryStorageOptions = {}) {
     checkOptionNames('MemoryStorage', options, { now: true, maxEntries: true, maxTokenStates: true } satisfies NamesOf<MemoryStorageOptions>);
     this.now = options.now ?? Date.now;
-    this.maxEntries = bound('maxEntries', options.maxEntries, MEMORY_STORAGE_BOUNDS.maxEntries);
-    this.maxTokenStates = bound('maxTokenStates', options.maxTokenStates, MEMORY_STORAGE_BOUNDS.maxTokenStates);
+    const maxEntries = bound('maxEntries', options.maxEntries, MEMORY_STORAGE_BOUNDS.maxEntries);
+    const maxTokenStates = bound('maxTokenStates', options.maxTokenStates, MEMORY_STORAGE_BOUNDS.maxTokenStates);
+    this.finished = maxEntries === Infinity ? undefined : new LRUCache<string, true>({
+      max: maxEntries,
+      dispose: (_value, k, reason) => { if (reason === 'evict') this.entries.delete(k); },
+    });
+    this.states = maxTokenStates === Infinity ? new Map() : new LRUCache<string, TokenStateRecord>({ max: maxTokenStates });
   }
 
   admit(record: EntryRecord, admit: Admit): Admission {
@@ -131,7 +135,7 @@ export class MemoryStorage implements Storage {
   }
 
   getTokenState(provider: string, tokenRef: string): TokenStateRecord | undefined {
-    return this.states.get(keyOf(provider, tokenRef));
+    return this.stateOf(keyOf(provider, tokenRef));
   }
 
   prune(olderThan: Date): PruneResult {
@@ -139,7 +143,7 @@ export class MemoryStorage implements Storage {
     for (const [k, e] of this.entries) {
       if (e.status === 'done' && e.receivedAt < olderThan) {
         this.entries.delete(k);
-        this.finished.delete(k);
+        this.finished?.delete(k);
         entries++;
       }
     }
@@ -149,32 +153,24 @@ export class MemoryStorage implements Storage {
   /** Store `entry` under `k`, keep the order finished entries are forgotten in, and forget the oldest past the bound. */
   private write(k: string, entry: Held): void {
     this.entries.set(k, entry);
-    if (entry.status !== 'done') {
-      this.finished.delete(k);
-      return;
-    }
-    this.touchFinished(k);
-    while (this.finished.size > this.maxEntries) {
-      const oldest = this.finished.values().next().value as string;
-      this.finished.delete(oldest);
-      this.entries.delete(oldest);
-    }
+    if (entry.status === 'done') this.finished?.set(k, true);
+    else this.finished?.delete(k);
   }
 
   /** A finished entry seen again (a duplicate) is forgotten last. */
   private touchFinished(k: string): void {
-    this.finished.delete(k);
-    this.finished.add(k);
+    this.finished?.get(k);
+  }
+
+  /** A token's state, without counting the read as an update. */
+  private stateOf(sk: string): TokenStateRecord | undefined {
+    return this.states instanceof LRUCache ? this.states.peek(sk) : this.states.get(sk);
   }
 
   private project(entry: Held, now: number): Held {
     const sk = keyOf(entry.provider, entry.tokenRef);
-    const projected = project(entry, this.states.get(sk), now);
-    if (projected.state) {
-      this.states.delete(sk);
-      this.states.set(sk, projected.state);
-      if (this.states.size > this.maxTokenStates) this.states.delete(this.states.keys().next().value as string);
-    }
+    const projected = project(entry, this.stateOf(sk), now);
+    if (projected.state) this.states.set(sk, projected.state);
     return projected.entry;
   }
 }

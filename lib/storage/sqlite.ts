@@ -10,7 +10,7 @@ import { ConfigurationError } from '../errors';
 import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';
 import type { Held } from './ledger-rules';
-import { admissionOf, isDue, maySettle, project, settledEntry, takenEntry } from './ledger-rules';
+import { admissionOf, isDue, project, takenEntry } from './ledger-rules';
 import { loadDriver } from './driver';
 import { entryFromRow, stateFromRow } from './row';
 import type { EntryRow, StateRow } from './row';
@@ -37,6 +37,12 @@ export interface SqliteStorageOptions {
    * crash but the last ones may be lost on a power loss or OS crash.
    */
   readonly synchronous?: 'full' | 'normal';
+  /**
+   * Deliveries arriving together share one transaction and one commit (each step in a savepoint of its own),
+   * so that under `synchronous: 'full'` a burst waits for the disk once rather than once per event. Every
+   * step still resolves only after its commit. Default `true`; `false` commits every step on its own.
+   */
+  readonly groupCommit?: boolean;
 }
 
 const SCHEMA = `
@@ -77,6 +83,12 @@ const COLUMNS = 'provider, id, status, attempts, owner, due_at, last_error, fing
 
 type HeldRow = EntryRow & { readonly owner: string | null };
 
+interface Waiting {
+  readonly step: () => unknown;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 const held = (row: HeldRow): Held => ({ ...entryFromRow(row), ...(row.owner === null ? {} : { owner: row.owner }) });
 const publicEntry = ({ owner: _owner, ...entry }: Held): Entry => entry;
 
@@ -93,6 +105,8 @@ class Statements {
   readonly insertNew: BetterSqlite3.Statement;
   readonly nextDue: BetterSqlite3.Statement;
   readonly extend: BetterSqlite3.Statement;
+  readonly settleDone: BetterSqlite3.Statement;
+  readonly settleRun: BetterSqlite3.Statement;
   readonly state: BetterSqlite3.Statement;
   readonly writeState: BetterSqlite3.Statement;
   readonly countToken: BetterSqlite3.Statement;
@@ -110,6 +124,9 @@ class Statements {
     this.nextDue = db.prepare(`SELECT ${COLUMNS} FROM ntw_ledger WHERE status IN ('pending', 'failed', 'running') AND due_at <= ?
       ORDER BY due_at LIMIT 1`);
     this.extend = db.prepare(`UPDATE ntw_ledger SET due_at = ? WHERE provider = ? AND id = ? AND status = 'running' AND owner = ? AND due_at > ?`);
+    this.settleDone = db.prepare(`UPDATE ntw_ledger SET status = 'done', owner = NULL, due_at = ? WHERE provider = ? AND id = ?`);
+    this.settleRun = db.prepare(`UPDATE ntw_ledger SET status = ?, owner = NULL, last_error = ?, due_at = ?
+      WHERE provider = ? AND id = ? AND status = 'running' AND owner = ?`);
     this.state = db.prepare('SELECT * FROM ntw_token_states WHERE provider = ? AND token_ref = ?');
     this.writeState = db.prepare(`INSERT OR REPLACE INTO ntw_token_states (provider, token_ref, state, occurred_at, event_id, updated_at)
       VALUES (?, ?, ?, ?, ?, ?)`);
@@ -133,14 +150,21 @@ export class SqliteStorage implements Storage {
   private readonly Driver: typeof BetterSqlite3;
   private readonly now: () => number;
   private readonly timeoutMs: number;
+  private readonly groupCommit: boolean;
   private database: BetterSqlite3.Database | undefined;
   private statements: Statements | undefined;
+  /** Steps waiting for the next commit (`groupCommit`). */
+  private waiting: Waiting[] = [];
 
   constructor(pathOrOptions: string | SqliteStorageOptions) {
     this.options = typeof pathOrOptions === 'string' ? { path: pathOrOptions } : pathOrOptions;
     checkOptionNames('SqliteStorage', this.options, {
-      path: true, now: true, timeoutMs: true, busyTimeoutMs: true, synchronous: true,
+      path: true, now: true, timeoutMs: true, busyTimeoutMs: true, synchronous: true, groupCommit: true,
     } satisfies NamesOf<SqliteStorageOptions>);
+    if (this.options.groupCommit !== undefined && typeof this.options.groupCommit !== 'boolean') {
+      throw new ConfigurationError('ERR_NTW_OPTION', 'SqliteStorage groupCommit must be true or false');
+    }
+    this.groupCommit = this.options.groupCommit ?? true;
     const synchronous = this.options.synchronous ?? 'full';
     if (synchronous !== 'full' && synchronous !== 'normal') {
       throw new ConfigurationError('ERR_NTW_OPTION', "SqliteStorage synchronous must be 'full' or 'normal'");
@@ -163,6 +187,7 @@ export class SqliteStorage implements Storage {
   }
 
   close(): void {
+    if (this.database) this.flush(); // steps still waiting for their commit get it
     this.database?.close();
     this.database = undefined;
     this.statements = undefined;
@@ -190,7 +215,64 @@ export class SqliteStorage implements Storage {
     return this.statements!;
   }
 
-  admit(record: EntryRecord, admit: Admit): Admission {
+  /**
+   * Take, queue or quarantine an entry. Resolves once its transaction committed (on disk, with `synchronous:
+   * 'full'`); transitions arriving together share that commit (`groupCommit`).
+   */
+  admit(record: EntryRecord, admit: Admit): Promise<Admission> {
+    return this.commit(() => this.admitNow(record, admit));
+  }
+
+  /** Record a run's outcome. Resolves once committed, as `admit` does. */
+  settle(key: EventKey, owner: string, settlement: Settlement): Promise<boolean> {
+    return this.commit(() => this.settleNow(key, owner, settlement));
+  }
+
+  /**
+   * Run `step` in a transaction of its own, or, while other steps wait for the disk, with them: each in a
+   * savepoint of its own (a step that throws undoes only its own writes), all under one `BEGIN IMMEDIATE` and
+   * one commit. Every step's promise settles only after that commit: nothing is acknowledged before it is durable.
+   */
+  private commit<T>(step: () => T): Promise<T> {
+    if (!this.groupCommit) return new Promise<T>((resolve) => resolve(this.db.transaction(step).immediate()));
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.push({ step, resolve, reject } as Waiting);
+      if (this.waiting.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const batch = this.waiting;
+    this.waiting = [];
+    if (batch.length === 0) return;
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      const db = this.db;
+      if (batch.length === 1) {
+        outcomes.push({ ok: true, value: db.transaction(batch[0]!.step).immediate() });
+      } else {
+        db.transaction(() => {
+          for (const { step } of batch) {
+            try {
+              outcomes.push({ ok: true, value: db.transaction(step)() });
+            } catch (error) {
+              outcomes.push({ ok: false, error });
+            }
+          }
+        }).immediate();
+      }
+    } catch (error) {
+      for (const waiting of batch) waiting.reject(error);
+      return;
+    }
+    batch.forEach((waiting, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) waiting.resolve(outcome.value);
+      else waiting.reject(outcome.error);
+    });
+  }
+
+  private admitNow(record: EntryRecord, admit: Admit): Admission {
     const db = this.db;
     const sql = this.sql;
     return db.transaction((): Admission => {
@@ -204,7 +286,7 @@ export class SqliteStorage implements Storage {
       const entry = decision.taken ? this.project(decision.write, now) : decision.write;
       (existing ? sql.write : sql.insertNew).run(...rowValues(entry));
       return { admitted: true, entry: publicEntry(entry) };
-    }).immediate();
+    })();
   }
 
   lease(owner: string, leaseMs: number, key?: EventKey): Entry | undefined {
@@ -225,15 +307,12 @@ export class SqliteStorage implements Storage {
     return this.sql.extend.run(now + leaseMs, key.provider, key.id, owner, now).changes === 1;
   }
 
-  settle(key: EventKey, owner: string, settlement: Settlement): boolean {
-    const db = this.db;
-    const sql = this.sql;
-    return db.transaction((): boolean => {
-      const row = sql.get.get(key.provider, key.id) as HeldRow | undefined;
-      if (!row || !maySettle(held(row), owner, settlement)) return false;
-      sql.write.run(...rowValues(settledEntry(held(row), settlement, this.now())));
-      return true;
-    }).immediate();
+  /** `maySettle` and `settledEntry` in one statement, as PostgreSQL runs them: the entry's other columns are not rewritten. */
+  private settleNow(key: EventKey, owner: string, settlement: Settlement): boolean {
+    const now = this.now();
+    if (settlement.status === 'done') return this.sql.settleDone.run(now, key.provider, key.id).changes === 1;
+    const dueAt = settlement.status === 'failed' ? now + settlement.retryInMs : now;
+    return this.sql.settleRun.run(settlement.status, settlement.error, dueAt, key.provider, key.id, owner).changes === 1;
   }
 
   requeue(id: string, provider?: string): EventKey[] {
