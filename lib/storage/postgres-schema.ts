@@ -65,7 +65,6 @@ CREATE INDEX IF NOT EXISTS ntw_ledger_token ON ${n.ledger} (provider, token_ref,
 CREATE INDEX IF NOT EXISTS ntw_ledger_status ON ${n.ledger} (status, received_at);
 CREATE INDEX IF NOT EXISTS ntw_ledger_id ON ${n.ledger} (id);
 CREATE INDEX IF NOT EXISTS ntw_ledger_received_counts ON ${n.ledger} (received_at, provider, status);
-CREATE INDEX IF NOT EXISTS ntw_ledger_open ON ${n.ledger} (status, provider) WHERE status <> 'done';
 CREATE INDEX IF NOT EXISTS ntw_ledger_conflicted ON ${n.ledger} (received_at) WHERE conflicts > 0;
 CREATE TABLE IF NOT EXISTS ${n.states} (
   provider text NOT NULL,
