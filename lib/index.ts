@@ -31,7 +31,7 @@ export { decideProjection } from './storage/projection';
 export type * from './storage/storage';
 export type { WebhookMiddleware } from './middleware/node';
 export type { ConsoleMiddleware } from './console/console';
-export type { ConsoleOptions, ConsoleAuthorize } from './console/options';
+export type { ConsoleOptions, ConsoleAccessOptions, ConsoleSettingsOptions, ConsoleAuthorize } from './console/options';
 export type { DeliveryInput } from './pipeline/read-body';
 export type { DeliveryResponse } from './pipeline/acknowledge';
 export type { EncryptionKey } from './delivery/secret-box';

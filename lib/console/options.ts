@@ -8,11 +8,8 @@ import type { NamesOf } from '../option-names';
 /** Decides whether a request may use the console: your session, SSO header or network check. */
 export type ConsoleAuthorize = (req: IncomingMessage) => boolean | Promise<boolean>;
 
-export interface ConsoleOptions {
-  /** Called on every request; `false` (or a throw) refuses it with 403. Required unless `credentials` are given. */
-  readonly authorize?: ConsoleAuthorize;
-  /** HTTP basic credentials (a password of 12+ characters). With `authorize` too, a request must pass both. */
-  readonly credentials?: BasicCredentials;
+/** What the console shows and how; the sign-in is `ConsoleAccessOptions`. */
+export interface ConsoleSettingsOptions {
   /**
    * The secret (32+ bytes) signing the replay form's anti-forgery token. Give every instance behind a load
    * balancer the same one, or a form served by one is refused by another. Default: random, per process.
@@ -25,6 +22,18 @@ export interface ConsoleOptions {
   /** Limits on failed basic-auth attempts (per address and per username). Default 10 per username, 50 per address, in 15 minutes. */
   readonly throttle?: ThrottleOptions;
 }
+
+/** Who may use the console: `authorize`, basic `credentials`, or both (a request must then pass both). One is required. */
+export type ConsoleAccessOptions =
+  | {
+    /** Called on every request; `false` (or a throw) refuses it with 403. */
+    readonly authorize: ConsoleAuthorize;
+    /** HTTP basic credentials (a password of 12+ characters). */
+    readonly credentials?: BasicCredentials;
+  }
+  | { readonly authorize?: ConsoleAuthorize; readonly credentials: BasicCredentials };
+
+export type ConsoleOptions = ConsoleSettingsOptions & ConsoleAccessOptions;
 
 const NAMES = {
   authorize: true, credentials: { username: true, password: true }, secret: true, windowMinutes: true, pageSize: true,
