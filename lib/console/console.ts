@@ -61,6 +61,9 @@ interface ExpressLike extends IncomingMessage {
   readonly body?: unknown;
 }
 
+/** Where the console is mounted, without a trailing slash and with one leading slash: links and the replay redirect never become protocol-relative (`//host/…`). */
+const baseOf = (req: ExpressLike) => (req.baseUrl ?? '').replace(/\/+$/, '').replace(/^\/+/, '/');
+
 function send(res: ServerResponse, status: number, type: string, body: string, headers: Readonly<Record<string, string>> = {}): void {
   res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': type, 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);
@@ -88,7 +91,7 @@ export function createConsole(source: ConsoleSource, options: ConsoleOptions): C
 
   const handle = async (req: ExpressLike, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://console.invalid');
-    const base = (req.baseUrl ?? '').replace(/\/+$/, '');
+    const base = baseOf(req);
     const refusal = await access.check(req);
     if (refusal) {
       send(res, refusal.status, 'text/plain; charset=utf-8', `${refusal.message}\n`, refusal.headers);
@@ -145,7 +148,7 @@ export function createConsole(source: ConsoleSource, options: ConsoleOptions): C
       if (error instanceof StorageError) {
         // the message names the database and what failed, never a credential
         const body = html`<p class="notice bad">The storage did not answer: ${error.message}</p><p>Deliveries are answered retry-later meanwhile; providers retry. See the runbook: storage is down.</p>`;
-        send(res, 503, 'text/html; charset=utf-8', layout((req as ExpressLike).baseUrl ?? '', undefined, 'Storage unavailable', body), { 'retry-after': '5' });
+        send(res, 503, 'text/html; charset=utf-8', layout(baseOf(req), undefined, 'Storage unavailable', body), { 'retry-after': '5' });
         return;
       }
       log('console error: %s', describeError(error));

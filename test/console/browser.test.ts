@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,9 +9,8 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { MOUNT, OPS, consoleApp } from './support';
 import type { ConsoleApp } from './support';
+import { CHROMIUM, chromiumMissing } from './chromium';
 
-/** Debian's `chromium` package; `.ci/run` installs it when missing. */
-const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run',
   '--disable-component-update', '--disable-sync'];
 const ARTIFACTS = join(__dirname, '..', 'artifacts');
@@ -22,6 +21,16 @@ const listen = (app: express.Express, host: string) => new Promise<Server>((reso
   const server = app.listen(0, host, () => resolve(server));
 });
 const portOf = (server: Server) => (server.address() as AddressInfo).port;
+
+describe('the browser tests without Chromium', () => {
+  it('are skipped with the reason on a developer machine, and fail under CI=true', () => {
+    expect(chromiumMissing('/nonexistent/chromium', {})).to.deep.equal({
+      reason: "/nonexistent/chromium is missing (install Debian's chromium package: apt-get install -y chromium)", fail: false,
+    });
+    expect(chromiumMissing('/nonexistent/chromium', { CI: 'true' })?.fail).to.equal(true);
+    expect(chromiumMissing(process.execPath, { CI: 'true' })).to.equal(undefined);
+  });
+});
 
 describe('operations console in a real browser (headless Chromium)', function () {
   this.timeout(120_000);
@@ -45,10 +54,10 @@ describe('operations console in a real browser (headless Chromium)', function ()
   const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `console-${name}.png`), fullPage: true });
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      const why = `${CHROMIUM} is missing (install Debian's chromium package: apt-get install -y chromium)`;
-      if (process.env.CI === 'true') throw new Error(`the browser tests must run under CI=true: ${why}`);
-      console.log(`      skipping the browser tests: ${why}`);
+    const missing = chromiumMissing();
+    if (missing?.fail) throw new Error(`the browser tests must run under CI=true: ${missing.reason}`);
+    if (missing) {
+      console.log(`      skipping the browser tests: ${missing.reason}`);
       this.skip();
     }
     mkdirSync(ARTIFACTS, { recursive: true });
