@@ -255,7 +255,9 @@ describe('operations console', () => {
         expect(res.status).to.equal(303);
         expect(res.headers.location).to.equal(`${MOUNT}/event?provider=tokenex&id=${id}&replayed=1`);
         const page = await agent.get(res.headers.location as string).auth(OPS.username, OPS.password);
-        expect(page.text).to.include('It is now done.');
+        expect(page.text).to.include('Replayed the event. It is now done.');
+        const none = await agent.get(`${MOUNT}/event?provider=tokenex&id=${id}&replayed=0`).auth(OPS.username, OPS.password);
+        expect(none.text).to.include('Nothing was replayed');
         expect((await c.storage.getEntry({ provider: 'tokenex', id }))?.status).to.equal('done');
       } finally {
         await c.webhooks.close();
