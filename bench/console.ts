@@ -5,7 +5,7 @@
  * removed afterwards.
  *
  *   BENCH_CONSOLE_EVENTS=1000000            events to prefill in SQLite, PostgreSQL and Redis
- *   BENCH_CONSOLE_MEMORY_EVENTS=100000      events in the in-memory store (it lives in this process's heap)
+ *   BENCH_CONSOLE_MEMORY_EVENTS=10000       events in the in-memory store: its default bound (`maxEntries`)
  *   BENCH_CONSOLE_STORES=memory,sqlite,postgres,redis
  *   BENCH_CONSOLE_REQUESTS=20               timed requests per page (after one warm-up request)
  *   BENCH_CONSOLE_PREFILL_SECONDS=900       stop prefilling after this long (and say how many were written)
@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { MemoryStorage, createTokenWebhooks } from '../lib';
 import type { EntryRecord, Storage } from '../lib';
+import { MEMORY_STORAGE_BOUNDS } from '../lib/storage/memory';
 import { prefill } from './prefill';
 import { describeMachine, machine } from './report';
 import { freshStore, unreachable } from './services';
@@ -23,7 +24,7 @@ import { storageFrom } from './servers/storage';
 import { fileStamp, writeResults } from './results';
 
 const EVENTS = Math.round(Number(process.env.BENCH_CONSOLE_EVENTS ?? 1_000_000));
-const MEMORY_EVENTS = Math.round(Number(process.env.BENCH_CONSOLE_MEMORY_EVENTS ?? 100_000));
+const MEMORY_EVENTS = Math.round(Number(process.env.BENCH_CONSOLE_MEMORY_EVENTS ?? MEMORY_STORAGE_BOUNDS.maxEntries));
 const KINDS = (process.env.BENCH_CONSOLE_STORES ?? 'memory,sqlite,postgres,redis').split(',').map((s) => s.trim()).filter(Boolean) as StoreKind[];
 const REQUESTS = Math.max(1, Math.round(Number(process.env.BENCH_CONSOLE_REQUESTS ?? 20)));
 const PREFILL_LIMIT_S = Number(process.env.BENCH_CONSOLE_PREFILL_SECONDS ?? 900);
@@ -78,6 +79,9 @@ async function measurePages(storage: Storage): Promise<PageTiming[]> {
     await webhooks.ready();
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}${MOUNT}`;
     const [newest] = await storage.listEntries({ order: 'newest', limit: 1, status: 'done' });
+    const stats = await storage.stats?.({ since: new Date(Date.now() - 3600_000), until: new Date() });
+    const sum = (rows: readonly { count: number }[] = []) => fmt(rows.reduce((a, r) => a + r.count, 0));
+    if (stats) console.log(`  counts: ${sum(stats.received)} received in the last hour, ${sum(stats.open)} open, ${sum(stats.tokens)} tokens`);
     const pages = [
       { page: 'overview', url: `${base}/` },
       { page: 'timeline', url: `${base}/tokens?provider=cybersource&tokenRef=${encodeURIComponent(newest?.tokenRef ?? 'none')}` },
@@ -107,7 +111,7 @@ async function run(kind: StoreKind): Promise<ConsoleResult> {
   const reason = kind === 'postgres' || kind === 'redis' ? await unreachable(kind) : undefined;
   if (reason) return { store: kind, skipped: reason, pages: [] };
   if (kind === 'memory') {
-    const storage = new MemoryStorage();
+    const storage = new MemoryStorage({ maxEntries: Math.max(MEMORY_EVENTS, MEMORY_STORAGE_BOUNDS.maxEntries), maxTokenStates: Math.max(MEMORY_EVENTS, MEMORY_STORAGE_BOUNDS.maxTokenStates) });
     const started = performance.now();
     fillMemory(storage, MEMORY_EVENTS);
     await addDeadLetters(storage);

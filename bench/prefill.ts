@@ -135,6 +135,9 @@ async function prefillPostgres(store: Store, t: Template, tag: string, events: n
       done = to;
       onProgress(done);
     }
+    // the token counts, as the adapter rebuilds them for a database of an earlier version
+    await client.query(`DELETE FROM ${schema}.ntw_token_counts`);
+    await client.query(`INSERT INTO ${schema}.ntw_token_counts SELECT provider, state, 0, count(*) FROM ${schema}.ntw_token_states GROUP BY provider, state`);
     // A table that grew over days has been vacuumed and analyzed by autovacuum by then.
     await client.query(`VACUUM (ANALYZE) ${schema}.ntw_ledger`);
     await client.query(`VACUUM (ANALYZE) ${schema}.ntw_token_states`);

@@ -190,7 +190,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
       const made = createConsole({
         storage, mode: settings.mode, now, ready,
         replay: (eventId, provider) => boundedStorageCall(settings.storageTimeoutMs + settings.deadlineMs, 'replay', () => webhooks.replay(eventId, provider), storage),
-        providers: () => [...endpoints.keys()],
+        providers: () => [...new Set([...endpoints.keys(), ...Object.keys(builtinProviders)])],
         call: (operation, call) => boundedStorageCall(settings.storageTimeoutMs, operation, async () => {
           await ready();
           return call();

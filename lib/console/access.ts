@@ -37,7 +37,8 @@ export class ConsoleAccess {
   async check(req: IncomingMessage): Promise<Refusal | undefined> {
     if (this.credentials && this.throttle) {
       const given = basicOf(req);
-      const address = req.socket.remoteAddress;
+      // as Express resolves it (honouring `trust proxy`), else the socket's
+      const address = (req as IncomingMessage & { ip?: string }).ip ?? req.socket.remoteAddress;
       const wait = await this.throttle.retryAfter(address, given?.username);
       if (wait !== undefined) return { status: 429, message: 'Too many failed sign-ins; try again later.', headers: { 'retry-after': String(wait) } };
       const ok = given !== undefined && constantTimeEqual(given.username, this.credentials.username)

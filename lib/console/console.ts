@@ -68,13 +68,15 @@ function send(res: ServerResponse, status: number, type: string, body: string, h
 
 /** The form fields of a POST: from a body parser the host mounted before, or read here (URL-encoded, bounded). */
 async function formOf(req: ExpressLike): Promise<URLSearchParams> {
-  if (req.body !== undefined && req.body !== null && typeof req.body === 'object' && !Buffer.isBuffer(req.body)) {
+  const parsed = req.body !== null && typeof req.body === 'object' && !Buffer.isBuffer(req.body) ? req.body as Record<string, unknown> : undefined;
+  // Express 4's body parsers set `{}` for a body they do not parse: read the stream then, unless it was read
+  if (parsed && (Object.keys(parsed).length > 0 || req.readableEnded)) {
     const fields = new URLSearchParams();
-    for (const [name, value] of Object.entries(req.body as Record<string, unknown>)) if (typeof value === 'string') fields.set(name, value);
+    for (const [name, value] of Object.entries(parsed)) if (typeof value === 'string') fields.set(name, value);
     return fields;
   }
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/x-www-form-urlencoded') return new URLSearchParams();
+  if (type !== 'application/x-www-form-urlencoded' || req.readableEnded) return new URLSearchParams();
   return new URLSearchParams(await getRawBody(req, { limit: FORM_LIMIT, encoding: 'utf8' }));
 }
 

@@ -8,7 +8,7 @@ export interface ConsoleSource {
   /** Storage initialized (once). */
   ready(): Promise<void>;
   replay(eventId: string, provider?: string): Promise<number>;
-  /** The providers whose endpoints are mounted. */
+  /** The providers a token may belong to: the built-in ones and those mounted. */
   providers(): readonly string[];
   now(): Date;
   /** A storage call bounded by `storageTimeoutMs` (a `StorageError` past it). */

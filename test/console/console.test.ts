@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import express from 'express';
+import express4 from 'express4';
 import request from 'supertest';
 import { ConfigurationError, MemoryStorage, createTokenWebhooks } from '../../lib';
 import type { ConsoleOptions, Storage } from '../../lib';
@@ -281,6 +282,23 @@ describe('operations console', () => {
         }
         expect((await agent.get(`${MOUNT}/replay`).auth(OPS.username, OPS.password)).status).to.equal(405);
         expect((await c.storage.getEntry({ provider: 'tokenex', id }))?.status).to.equal('failed', 'nothing was replayed');
+      } finally {
+        await c.webhooks.close();
+      }
+    });
+
+    it('reads the form itself on Express 4 behind express.json(), which leaves an empty body', async () => {
+      const c = consoleApp();
+      c.failing = true;
+      const id = await c.send('active', 'TOK-4');
+      c.failing = false;
+      const app = express4().use(express4.json()).use(MOUNT, c.webhooks.console({ credentials: OPS }));
+      const agent = request.agent(app);
+      try {
+        const csrf = csrfOf((await agent.get(`${MOUNT}/inbox`).auth(OPS.username, OPS.password)).text);
+        const res = await agent.post(`${MOUNT}/replay`).auth(OPS.username, OPS.password).type('form').send(form(csrf, id));
+        expect(res.status, res.text).to.equal(303);
+        expect((await c.storage.getEntry({ provider: 'tokenex', id }))?.status).to.equal('done');
       } finally {
         await c.webhooks.close();
       }
