@@ -17,7 +17,8 @@ interface EncodedEvent {
 export class EntryCodec {
   constructor(private readonly box?: SecretBox) {}
 
-  encode(event: UnprojectedEvent, storedPayload: unknown, secretFields: readonly string[]): string {
+  /** `storedPayloadJson`, when given, is the JSON of `storedPayload`: kept as it is rather than serialized again. */
+  encode(event: UnprojectedEvent, storedPayload: unknown, secretFields: readonly string[], storedPayloadJson?: string): string {
     const { raw, ...fields } = event as UnprojectedEvent & Record<string, unknown>;
     const secrets: Record<string, unknown> = { raw };
     for (const name of secretFields) {
@@ -25,12 +26,11 @@ export class EntryCodec {
       secrets[name] = fields[name];
       delete fields[name];
     }
-    const encoded: EncodedEvent = {
-      event: { ...fields, id: event.id, occurredAt: event.occurredAt.toISOString(), receivedAt: event.receivedAt.toISOString() },
-      payload: storedPayload,
-      ...(this.box ? { sealed: this.box.seal(JSON.stringify(secrets)) } : {}),
-    };
-    return JSON.stringify(encoded);
+    const encodedEvent: EncodedEvent['event'] = { ...fields, id: event.id, occurredAt: event.occurredAt.toISOString(), receivedAt: event.receivedAt.toISOString() };
+    const sealed = this.box ? { sealed: this.box.seal(JSON.stringify(secrets)) } : {};
+    if (storedPayloadJson === undefined) return JSON.stringify({ event: encodedEvent, payload: storedPayload, ...sealed } satisfies EncodedEvent);
+    const rest = this.box ? `,${JSON.stringify(sealed).slice(1, -1)}` : '';
+    return `{"event":${JSON.stringify(encodedEvent)},"payload":${storedPayloadJson}${rest}}`;
   }
 
   /** The event back from `encode`'s text; `raw` is the redacted payload unless a key opens the sealed one. */

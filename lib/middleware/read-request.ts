@@ -37,13 +37,12 @@ function decodedHeaders(req: MaybeParsedRequest): IncomingMessage['headers'] {
  * that is `408 body_timeout`). It never waits on a stream an earlier parser consumed.
  */
 export async function readRequest(req: MaybeParsedRequest, limits: ReadLimits): Promise<DeliveryInput> {
-  const base = { method: req.method ?? '', ip: req.ip ?? req.socket?.remoteAddress };
   checkContentType(req.headers['content-type']);
-  if (Buffer.isBuffer(req.rawBody) || typeof req.rawBody === 'string') return { ...base, headers: decodedHeaders(req), rawBody: req.rawBody };
-  if (Buffer.isBuffer(req.body)) return { ...base, headers: decodedHeaders(req), rawBody: req.body };
+  if (Buffer.isBuffer(req.rawBody) || typeof req.rawBody === 'string') return input(req, decodedHeaders(req), { rawBody: req.rawBody });
+  if (Buffer.isBuffer(req.body)) return input(req, decodedHeaders(req), { rawBody: req.body });
   if (streamConsumed(req)) {
-    if (typeof req.body === 'string') return { ...base, headers: decodedHeaders(req), rawBody: req.body };
-    return { ...base, headers: decodedHeaders(req), parsedBody: req.body };
+    if (typeof req.body === 'string') return input(req, decodedHeaders(req), { rawBody: req.body });
+    return input(req, decodedHeaders(req), { parsedBody: req.body });
   }
   const rawBody = await new Promise<Buffer>((resolve, reject) => {
     const cancel = bodyDeadline(limits.bodyTimeoutMs, () => reject(new WebhookError('body_timeout')));
@@ -54,5 +53,15 @@ export async function readRequest(req: MaybeParsedRequest, limits: ReadLimits): 
       else reject(new WebhookError('invalid_body', { cause: err }));
     });
   });
-  return { ...base, headers: req.headers, rawBody };
+  return input(req, req.headers, { rawBody });
+}
+
+/** The delivery as the pipeline takes it; the client address is looked up only if a check reads it. */
+function input(req: MaybeParsedRequest, headers: IncomingMessage['headers'], body: Pick<DeliveryInput, 'rawBody' | 'parsedBody'>): DeliveryInput {
+  return {
+    method: req.method ?? '',
+    headers,
+    ...body,
+    get ip() { return req.ip ?? req.socket?.remoteAddress; },
+  };
 }

@@ -9,7 +9,7 @@ import type { DeliveryInput } from './read-body';
 import { readBody } from './read-body';
 import { isHealthCheck } from './health-check';
 import { authenticate } from './authenticate';
-import { checkJson, parseJson } from './parse-json';
+import { checkJson, parseJsonText } from './parse-json';
 import { normalize } from './normalize';
 import type { Accepted } from './dedupe';
 import type { ReadyEvent } from './record';
@@ -38,14 +38,17 @@ export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: Del
     if ((input.method ?? 'POST') !== 'POST') throw new WebhookError('method_not_allowed');
     if (core.closing()) throw new WebhookError('shutting_down');
     const body = readBody(input, endpoint);
-    const scope = await authenticate(endpoint, { method: input.method ?? 'POST', headers: input.headers, ip: input.ip }, body.raw);
+    // The address is read only by a check that needs it (Express's req.ip is computed on each read).
+    const scope = await authenticate(endpoint, { method: input.method ?? 'POST', headers: input.headers, get ip() { return input.ip; } }, body.raw);
     if (core.handlers.size === 0) throw noHandlers();
-    payload = body.parsed === undefined ? parseJson(body.raw) : checkJson(body.parsed);
+    let payloadJson: string | undefined;
+    if (body.parsed === undefined) ({ value: payload, text: payloadJson } = parseJsonText(body.raw));
+    else payload = checkJson(body.parsed);
     let ready: ReadyEvent;
     try {
       const issues = endpoint.validate(payload);
       if (issues) throw new WebhookError('schema_violation', { issues });
-      ready = normalize(endpoint, core, payload, body.raw, core.now(), scope);
+      ready = normalize(endpoint, core, payload, body.raw, core.now(), scope, payloadJson);
     } catch (error) {
       if (!endpoint.options.quarantine || !(error instanceof WebhookError) || error.code !== 'schema_violation') throw error;
       return { ok: true, ...await quarantine(endpoint, core, payload, error), payload, quarantined: true };

@@ -11,13 +11,71 @@ function closingQuote(text: string, open: number): number {
 }
 
 /**
- * `true` when some object in `text` names a key twice. `text` must already be valid JSON
- * (run after `JSON.parse`). Keys are compared after unescaping, so `"a"` and `"\u0061"` collide.
+ * `true` when some object in `text` names a key twice. `text` must be valid JSON and `parsed` what
+ * `JSON.parse` made of it. Keys are compared after unescaping, so `"a"` and `"\u0061"` collide.
  *
  * Why refuse: `JSON.parse` keeps the last value and other parsers keep the first, so one signed
  * body could mean two things; a sender never needs a repeated key. Linear, no recursion.
+ *
+ * How, without building a set of keys per object: the keys each object names in the text are counted, and
+ * compared with the keys of the parsed objects met in the same order. An object that repeats a key has
+ * fewer keys parsed than written, and every object before it in the text is matched by its parsed self.
+ * Objects with integer-like keys, which `JSON.parse` reorders, are checked key by key instead.
  */
-export function hasDuplicateKey(text: string): boolean {
+export function hasDuplicateKey(text: string, parsed: unknown = JSON.parse(text)): boolean {
+  const counts = keyCounts(text);
+  let next = 0;
+  const stack: unknown[] = [parsed];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (node === null || typeof node !== 'object') continue;
+    if (Array.isArray(node)) {
+      for (let i = node.length - 1; i >= 0; i--) stack.push(node[i]);
+      continue;
+    }
+    const keys = Object.keys(node);
+    if (keys.length !== counts[next++]) return true;
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const first = keys[i]!.charCodeAt(0);
+      if (first >= 0x30 && first <= 0x39) return repeatsAKey(text);
+      stack.push((node as Record<string, unknown>)[keys[i]!]);
+    }
+  }
+  return false;
+}
+
+/** How many keys each object of `text` names, objects in the order they open (the order of a pre-order walk). */
+function keyCounts(text: string): number[] {
+  const counts: number[] = [];
+  const open: number[] = []; // per open container: its index in counts, or -1 for an array
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      if (expectKey) {
+        counts[open[open.length - 1]!]!++;
+        expectKey = false;
+      }
+      i = closingQuote(text, i);
+    } else if (c === 0x7b /* { */) {
+      open.push(counts.length);
+      counts.push(0);
+      expectKey = true;
+    } else if (c === 0x5b /* [ */) {
+      open.push(-1);
+      expectKey = false;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      open.pop();
+      expectKey = false;
+    } else if (c === 0x2c /* , */) {
+      expectKey = open.length > 0 && open[open.length - 1]! >= 0;
+    }
+  }
+  return counts;
+}
+
+/** The exact check, by the keys themselves: for objects whose keys `JSON.parse` does not keep in the order written. */
+function repeatsAKey(text: string): boolean {
   const objects: (Set<string> | undefined)[] = []; // one entry per open container; undefined for arrays
   let expectKey = false;
   for (let i = 0; i < text.length; i++) {

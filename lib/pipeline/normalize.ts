@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { UnprojectedEvent } from '../events';
 import { ConfigurationError, WebhookError } from '../errors';
 import type { NormalizeContext, NormalizedFields } from '../providers/provider';
-import { namesCardNumber, redactValue } from '../redact';
+import { mayHoldCardNumber, namesCardNumber, redactValue } from '../redact';
 import { logger } from '../log';
 import { describeError } from '../delivery/describe-error';
 import type { DeliveryCore } from './core';
@@ -46,7 +46,7 @@ function withoutCardNumber(value: string, context: NormalizeContext): string {
  * wrong or forged date can never pin a token's state.
  */
 export function normalize(endpoint: Endpoint, core: Pick<DeliveryCore, 'clockSkewMs' | 'cardReference'>, payload: unknown,
-  rawBody: Buffer, receivedAt: Date, scope: string | undefined): ReadyEvent {
+  rawBody: Buffer, receivedAt: Date, scope: string | undefined, payloadJson?: string): ReadyEvent {
   const { provider, options } = endpoint;
   const context: NormalizeContext = { ...(scope === undefined ? {} : { scope }), cardReference: core.cardReference };
   let fields: NormalizedFields;
@@ -83,10 +83,14 @@ export function normalize(endpoint: Endpoint, core: Pick<DeliveryCore, 'clockSke
     receivedAt,
     raw: payload,
   } as UnprojectedEvent;
+  const storedPayload = endpoint.redact(payload);
   return {
     event,
     fingerprint: fingerprintOf(fields, given),
-    storedPayload: endpoint.redact(payload),
+    storedPayload,
+    // Nothing redacted: the text received is the stored payload's JSON already. Not when it has a long digit
+    // run anywhere: a number is kept as written there, where JSON.stringify would round one of 17 digits or more.
+    ...(storedPayload === payload && payloadJson !== undefined && !mayHoldCardNumber(payloadJson) ? { storedPayloadJson: payloadJson } : {}),
     secretFields: provider.secretFields ?? [],
   };
 }

@@ -17,14 +17,20 @@ const DEFAULT_LIMITS: JsonLimits = { maxDepth: 32, maxArrayLength: 1000 };
  * nesting deeper or arrays longer than any provider sends. Iterative, so hostile depth cannot overflow the stack.
  */
 export function checkJson(value: unknown, limits: JsonLimits = DEFAULT_LIMITS): unknown {
-  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
-  while (stack.length > 0) {
-    const { value: node, depth } = stack.pop()!;
+  // Two parallel stacks rather than one of { value, depth } pairs: no object allocated per node.
+  const values: unknown[] = [value];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const node = values.pop();
+    const depth = depths.pop()!;
     if (node === null || typeof node !== 'object') continue;
     if (depth >= limits.maxDepth) throw new WebhookError('json_too_deep');
     if (Array.isArray(node)) {
       if (node.length > limits.maxArrayLength) throw new WebhookError('json_array_too_long');
-      for (const item of node) stack.push({ value: item, depth: depth + 1 });
+      for (const item of node) {
+        values.push(item);
+        depths.push(depth + 1);
+      }
       continue;
     }
     for (const key of Object.keys(node)) {
@@ -32,7 +38,8 @@ export function checkJson(value: unknown, limits: JsonLimits = DEFAULT_LIMITS): 
       if (key === '__proto__' || (key === 'constructor' && child !== null && typeof child === 'object' && 'prototype' in child)) {
         throw new WebhookError('forbidden_json_key');
       }
-      stack.push({ value: child, depth: depth + 1 });
+      values.push(child);
+      depths.push(depth + 1);
     }
   }
   return value;
@@ -43,6 +50,11 @@ export function checkJson(value: unknown, limits: JsonLimits = DEFAULT_LIMITS): 
  * refused), parse, refuse repeated keys, then `checkJson`.
  */
 export function parseJson(raw: Buffer, limits: JsonLimits = DEFAULT_LIMITS): unknown {
+  return parseJsonText(raw, limits).value;
+}
+
+/** `parseJson`, with the text it parsed: valid JSON of exactly that value, to keep rather than serialize the value again. */
+export function parseJsonText(raw: Buffer, limits: JsonLimits = DEFAULT_LIMITS): { readonly value: unknown; readonly text: string } {
   if (raw.length === 0) throw new WebhookError('empty_body');
   if (!isUtf8(raw)) throw new WebhookError('invalid_json', { message: 'Request body is not valid UTF-8.' });
   const bom = raw.length >= 3 && raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? 3 : 0;
@@ -54,6 +66,6 @@ export function parseJson(raw: Buffer, limits: JsonLimits = DEFAULT_LIMITS): unk
   } catch {
     throw new WebhookError('invalid_json');
   }
-  if (hasDuplicateKey(text)) throw new WebhookError('duplicate_json_key');
-  return checkJson(value, limits);
+  if (hasDuplicateKey(text, value)) throw new WebhookError('duplicate_json_key');
+  return { value: checkJson(value, limits), text };
 }

@@ -23,7 +23,11 @@ export interface ReceivedBody {
   readonly parsed?: unknown;
 }
 
+/** The last Content-Type accepted: senders send the same one every time, so it is parsed once. */
+let acceptedType: string | undefined;
+
 export function checkContentType(header: string | string[] | undefined): void {
+  if (header === acceptedType && header !== undefined) return;
   if (typeof header !== 'string' || header === '') throw new WebhookError('unsupported_media_type');
   let parsed;
   try {
@@ -36,6 +40,7 @@ export function checkContentType(header: string | string[] | undefined): void {
   if (!json || (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')) {
     throw new WebhookError('unsupported_media_type');
   }
+  acceptedType = header;
 }
 
 function withinLimit(raw: Buffer, limit: number): Buffer {

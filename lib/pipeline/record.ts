@@ -8,6 +8,8 @@ export interface ReadyEvent {
   readonly event: UnprojectedEvent;
   readonly fingerprint: string;
   readonly storedPayload: unknown;
+  /** The JSON of `storedPayload` when it is at hand (the body received, when nothing in it was redacted). */
+  readonly storedPayloadJson?: string;
   /** Fields of `event` never stored in clear (sealed with the encryption key, or dropped). */
   readonly secretFields: readonly string[];
 }
@@ -24,7 +26,7 @@ export function record(core: DeliveryCore, ready: ReadyEvent, admit: Admit): Pro
     occurredAt: event.occurredAt,
     receivedAt: event.receivedAt,
     fingerprint: ready.fingerprint,
-    body: core.codec.encode(event, ready.storedPayload, ready.secretFields),
+    body: core.codec.encode(event, ready.storedPayload, ready.secretFields, ready.storedPayloadJson),
   };
   const admitNow = () => core.storage.admit(entry, admit);
   return storageCall(core, 'admit', { provider: event.provider, eventId: event.id }, () => (core.initialized() ? admitNow() : core.ready().then(admitNow)));

@@ -38,7 +38,7 @@ const MAX_DEPTH = 32;
 export function parseSignatureHeader(value: string | string[] | undefined): SignatureHeader | undefined {
   if (typeof value !== 'string' || value.length > 1024) return undefined;
   const parts = new Map<string, string>();
-  for (const part of value.replace(/"/g, '').split(';')) {
+  for (const part of (value.includes('"') ? value.replace(/"/g, '') : value).split(';')) {
     const eq = part.indexOf('=');
     if (eq <= 0) continue;
     const name = part.slice(0, eq).trim();

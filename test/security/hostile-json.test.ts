@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import express from 'express';
 import { fixture } from '../helpers/fixtures';
 import { PROVIDERS, post, rejectionCode, securityReceiver, validHeaders } from './support';
@@ -122,5 +123,32 @@ describe('hasDuplicateKey over escaped strings', () => {
       JSON.parse(text);
       if (hasDuplicateKey(text) !== expected) throw new Error(`${text}: expected ${expected}`);
     }
+  });
+});
+
+describe('hasDuplicateKey on any JSON', () => {
+  type Tree = { pairs: [string, Tree][]; escape: boolean } | Tree[] | string | number | null;
+  const render = (tree: Tree): string => {
+    if (tree === null || typeof tree !== 'object') return JSON.stringify(tree);
+    if (Array.isArray(tree)) return `[${tree.map(render).join(',')}]`;
+    return `{${tree.pairs.map(([k, v]) => `${tree.escape && k.length > 0 ? `"\\u${k.charCodeAt(0).toString(16).padStart(4, '0')}${JSON.stringify(k.slice(1)).slice(1)}` : JSON.stringify(k)}:${render(v)}`).join(', ')}}`;
+  };
+  const repeats = (tree: Tree): boolean => {
+    if (tree === null || typeof tree !== 'object') return false;
+    if (Array.isArray(tree)) return tree.some(repeats);
+    return new Set(tree.pairs.map(([k]) => k)).size < tree.pairs.length || tree.pairs.some(([, v]) => repeats(v));
+  };
+
+  it('answers exactly whether some object repeats a key (integer-like keys, escapes and nesting included)', () => {
+    const key = fc.constantFrom('a', 'b', 'c', '0', '1', '10', '"q', 'x\\y', 'é', '');
+    const tree = fc.letrec<{ tree: Tree }>((tie) => ({
+      tree: fc.oneof({ depthSize: 'small' }, fc.constantFrom('s', 1, null), fc.array(tie('tree'), { maxLength: 3 }),
+        fc.record({ pairs: fc.array(fc.tuple(key, tie('tree')), { maxLength: 4 }), escape: fc.boolean() })),
+    })).tree;
+    fc.assert(fc.property(tree, (t) => {
+      const text = render(t);
+      JSON.parse(text);
+      expect(hasDuplicateKey(text)).to.equal(repeats(t), text);
+    }), { numRuns: 5000, seed: 3 });
   });
 });
