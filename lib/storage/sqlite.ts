@@ -54,7 +54,8 @@ CREATE TABLE IF NOT EXISTS ntw_ledger (
   PRIMARY KEY (provider, id)
 );
 CREATE INDEX IF NOT EXISTS ntw_ledger_due ON ntw_ledger (due_at) WHERE status IN ('pending', 'failed', 'running');
-CREATE INDEX IF NOT EXISTS ntw_ledger_received ON ntw_ledger (received_at);
+-- (received_at, provider, status) serves every query by time: the former (received_at) index only cost writes.
+DROP INDEX IF EXISTS ntw_ledger_received;
 CREATE INDEX IF NOT EXISTS ntw_ledger_token ON ntw_ledger (provider, token_ref, received_at);
 CREATE INDEX IF NOT EXISTS ntw_ledger_status ON ntw_ledger (status, received_at);
 CREATE INDEX IF NOT EXISTS ntw_ledger_received_counts ON ntw_ledger (received_at, provider, status);
