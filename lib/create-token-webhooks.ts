@@ -18,7 +18,7 @@ import { QUARANTINE_PREFIX } from './pipeline/quarantine';
 import { cardReferences } from './pipeline/card-reference';
 import { deliver, noHandlers } from './pipeline/deliver';
 import { observeDelivery } from './telemetry/observe-delivery';
-import type { Refusal, RefusalHandler } from './telemetry/observe-delivery';
+import type { Refusal, RefusalHandler } from './telemetry/refusal';
 import { storageCounts } from './telemetry/storage-counts';
 import { Telemetry } from './telemetry/telemetry';
 import { nodeMiddleware } from './middleware/node';

@@ -38,4 +38,4 @@ export type { EncryptionKey } from './delivery/secret-box';
 export type { RenewalSchedule } from './delivery/lease-heartbeat';
 export { redactText, isCardNumber } from './redact';
 export type { TelemetryOptions } from './telemetry/telemetry';
-export type { Refusal, RefusalHandler } from './telemetry/observe-delivery';
+export type { Refusal, RefusalHandler } from './telemetry/refusal';

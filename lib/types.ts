@@ -11,7 +11,8 @@ import type { EncryptionKey } from './delivery/secret-box';
 import type { RenewalSchedule } from './delivery/lease-heartbeat';
 import type { ReferenceKey } from './pipeline/card-reference';
 import type { TelemetryOptions } from './telemetry/telemetry';
-import type { RefusalHandler } from './telemetry/observe-delivery';
+import type { RefusalHandler } from './telemetry/refusal';
+import type { DeliveryMode } from './delivery/mode';
 import type { ConsoleOptions } from './console/options';
 import type { ConsoleMiddleware } from './console/console';
 
@@ -30,7 +31,7 @@ export type EventHandler<E> = (event: E) => unknown;
 export type ErrorHandler = (error: unknown, context: ErrorContext) => unknown;
 export type { ErrorContext };
 
-export type DeliveryMode = 'sync' | 'inbox';
+export type { DeliveryMode };
 
 export interface TokenWebhooksOptions {
   /** Where the ledger and token states live. Default: a new `MemoryStorage`. */

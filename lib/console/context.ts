@@ -1,4 +1,4 @@
-import type { DeliveryMode } from '../types';
+import type { DeliveryMode } from '../delivery/mode';
 import type { Storage } from '../storage/storage';
 
 /** What the console reads and does through the receiver it belongs to. */

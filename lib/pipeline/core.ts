@@ -5,7 +5,7 @@ import type { RenewalSchedule } from '../delivery/lease-heartbeat';
 import type { HandlerRegistry } from './run-handlers';
 import type { Dedupe } from './dedupe';
 import type { Telemetry } from '../telemetry/telemetry';
-import type { Refusal } from '../telemetry/observe-delivery';
+import type { Refusal } from '../telemetry/refusal';
 
 /** Runs queued entries in the background (inbox mode); woken when a delivery queued one. */
 export interface Wakeable {
