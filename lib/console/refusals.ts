@@ -15,5 +15,5 @@ at zero. Refused deliveries are never stored; the metric <code>ntw.deliveries</c
 ${scope}
 <table aria-label="Refused by provider and code"><thead><tr><th>Provider</th><th class="num">HTTP status</th><th>Code</th><th class="num">Refused</th><th>Last</th></tr></thead>
 <tbody>${tally.rows.map((row) => html`<tr><td>${row.provider}</td><td class="num">${row.status}</td><td><code>${row.code}</code></td><td class="num">${row.count}</td><td>${time(row.last)}</td></tr>`)}</tbody></table>${
-  tally.untallied > 0 ? html`\n<p class="muted">And ${tally.untallied} more of kinds past the first ${tally.rows.length} rows, not tallied by kind.</p>` : ''}`;
+  tally.untallied > 0 ? html`\n<p class="muted">${tally.untallied} more refused, of kinds past the ${tally.rows.length} rows kept: not broken down.</p>` : ''}`;
 }

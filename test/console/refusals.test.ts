@@ -78,6 +78,6 @@ describe('operations console: refused deliveries', () => {
     }).text;
     expect(panel).to.not.include('<script>').and.not.include('"\'>');
     expect(panel).to.include('<td>&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&gt;</td>');
-    expect(panel).to.include('And 2 more of kinds past the first 1 rows');
+    expect(panel).to.include('2 more refused, of kinds past the 1 rows kept');
   });
 });
