@@ -19,6 +19,7 @@ import { cardReferences } from './pipeline/card-reference';
 import { deliver, noHandlers } from './pipeline/deliver';
 import { observeDelivery } from './telemetry/observe-delivery';
 import type { Refusal, RefusalHandler } from './telemetry/refusal';
+import { RefusalTally } from './telemetry/refusal-tally';
 import { storageCounts } from './telemetry/storage-counts';
 import { Telemetry } from './telemetry/telemetry';
 import { nodeMiddleware } from './middleware/node';
@@ -81,7 +82,12 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     callSafely(errorHandlers, error, context);
   };
 
-  const refused = (refusal: Refusal) => callSafely(refusalHandlers, refusal);
+  // What the console shows of refused deliveries, which never reach storage: this process's, since it started.
+  const refusals = new RefusalTally(now());
+  const refused = (refusal: Refusal) => {
+    refusals.record(refusal);
+    callSafely(refusalHandlers, refusal);
+  };
 
   let worker: LedgerWorker | undefined;
   const core: DeliveryCore = {
@@ -191,6 +197,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
         storage, mode: settings.mode, now, ready,
         replay: (eventId, provider) => boundedStorageCall(settings.storageTimeoutMs + settings.deadlineMs, 'replay', () => webhooks.replay(eventId, provider), storage),
         providers: () => [...new Set([...endpoints.keys(), ...Object.keys(builtinProviders)])],
+        refusals: () => refusals.snapshot(),
         call: (operation, call) => boundedStorageCall(settings.storageTimeoutMs, operation, async () => {
           await ready();
           return call();

@@ -1,5 +1,6 @@
 import type { DeliveryMode } from '../delivery/mode';
 import type { Storage } from '../storage/storage';
+import type { RefusalSnapshot } from '../telemetry/refusal-tally';
 
 /** What the console reads and does through the receiver it belongs to. */
 export interface ConsoleSource {
@@ -11,6 +12,8 @@ export interface ConsoleSource {
   /** The providers a token may belong to: the built-in ones and those mounted. */
   providers(): readonly string[];
   now(): Date;
+  /** The deliveries this process refused since it started (they never reach storage). */
+  refusals(): RefusalSnapshot;
   /** A storage call bounded by `storageTimeoutMs` (a `StorageError` past it). */
   call<T>(operation: string, call: () => T | Promise<T>): Promise<T>;
 }

@@ -6,6 +6,7 @@ import { href, html } from '../html';
 import type { PageContext } from '../context';
 import { deliveriesChart } from '../chart';
 import { entriesTable, statusBadge } from '../entries';
+import { refusalsPanel } from '../refusals';
 
 const TOKEN_STATES: readonly TokenState[] = ['ACTIVE', 'SUSPENDED', 'DELETED'];
 
@@ -49,7 +50,7 @@ ${countsTable('Open entries by provider and status', ENTRY_STATUSES, open, (_p, 
 ${countsTable('Tokens by provider and state', TOKEN_STATES, tokens, (_p, _s, n) => n)}`;
 }
 
-/** Counts over the window, the chart, and the newest deliveries. */
+/** Counts over the window, the chart, this process's refusals, and the newest deliveries. */
 export async function overviewPage(ctx: PageContext): Promise<{ title: string; body: Html }> {
   const { storage } = ctx.source;
   const now = ctx.source.now().getTime();
@@ -65,6 +66,7 @@ export async function overviewPage(ctx: PageContext): Promise<{ title: string; b
   return {
     title: 'Overview',
     body: html`${counts}
+${refusalsPanel(ctx.source.refusals())}
 <h2>Newest deliveries</h2>
 ${entriesTable(ctx, recent, { empty: 'Nothing received yet.' })}`,
   };
