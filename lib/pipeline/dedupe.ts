@@ -29,6 +29,11 @@ export class Dedupe {
     this.finished.set(cacheKey(key), fingerprint);
   }
 
+  /** Whether this process saw `key` finish with this `fingerprint`: a copy of it is a duplicate, answered at once. */
+  knows(key: EventKey, fingerprint: string): boolean {
+    return this.finished.get(cacheKey(key)) === fingerprint;
+  }
+
   /**
    * Run `work` for `key`, unless this process knows it finished (a duplicate) or runs it now: then
    * wait for that run, at most `waitMs`. Never a success answer before the first copy's outcome is durable.

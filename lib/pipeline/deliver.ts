@@ -20,6 +20,8 @@ import { runEntry } from './run-entry';
 
 const log = logger('receive');
 
+const KNOWN_DUPLICATE: Accepted = { duplicate: true };
+
 /** Acknowledged with no handler to run, an event would be consumed unseen: the provider retries it later instead. */
 export const noHandlers = () => new ConfigurationError('ERR_NTW_NO_HANDLERS',
   'no handler is registered (onActive, onSuspended, onDeleted, onUpdated or onEvent): deliveries are answered retry-later until one is');
@@ -54,7 +56,7 @@ export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: Del
       return { ok: true, ...await quarantine(endpoint, core, payload, error), payload, quarantined: true };
     }
     const key: EventKey = { provider: ready.event.provider, id: ready.event.id };
-    const accepted = await withDeadline(core.dedupe.once(key, ready.fingerprint, core.deadlineMs, () => accept(core, ready)), core.deadlineMs, () => {
+    const accepted = core.dedupe.knows(key, ready.fingerprint) ? KNOWN_DUPLICATE : await withDeadline(core.dedupe.once(key, ready.fingerprint, core.deadlineMs, () => accept(core, ready)), core.deadlineMs, () => {
       log('%s %s passed the %dms deadline; answering retry-later', key.provider, key.id, core.deadlineMs);
       return new WebhookError('timeout');
     });

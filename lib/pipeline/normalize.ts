@@ -7,7 +7,7 @@ import { logger } from '../log';
 import { describeError } from '../delivery/describe-error';
 import type { DeliveryCore } from './core';
 import type { Endpoint } from './endpoint';
-import type { ReadyEvent } from './record';
+import type { ReadyEvent, StoredPayload } from './record';
 
 const log = logger('normalize');
 
@@ -38,6 +38,16 @@ function storable(value: string, emptyAllowed: boolean): boolean {
 /** A token reference or id with a card number as one of its words is replaced whole by the card number's keyed hash. */
 function withoutCardNumber(value: string, context: NormalizeContext): string {
   return namesCardNumber(value) ? context.cardReference(value) : value;
+}
+
+/**
+ * The payload to keep: redacted. Nothing redacted, the text received is its JSON already; not when that text
+ * has a long digit run anywhere: a number is kept as written there, where JSON.stringify would round one of 17
+ * digits or more.
+ */
+function storedPayloadOf(endpoint: Endpoint, payload: unknown, payloadJson: string | undefined): StoredPayload {
+  const redacted = endpoint.redact(payload);
+  return redacted === payload && payloadJson !== undefined && !mayHoldCardNumber(payloadJson) ? { payload, json: payloadJson } : { payload: redacted };
 }
 
 /**
@@ -83,14 +93,11 @@ export function normalize(endpoint: Endpoint, core: Pick<DeliveryCore, 'clockSke
     receivedAt,
     raw: payload,
   } as UnprojectedEvent;
-  const storedPayload = endpoint.redact(payload);
+  let stored: StoredPayload | undefined;
   return {
     event,
     fingerprint: fingerprintOf(fields, given),
-    storedPayload,
-    // Nothing redacted: the text received is the stored payload's JSON already. Not when it has a long digit
-    // run anywhere: a number is kept as written there, where JSON.stringify would round one of 17 digits or more.
-    ...(storedPayload === payload && payloadJson !== undefined && !mayHoldCardNumber(payloadJson) ? { storedPayloadJson: payloadJson } : {}),
+    stored: () => (stored ??= storedPayloadOf(endpoint, payload, payloadJson)),
     secretFields: provider.secretFields ?? [],
   };
 }
