@@ -3,7 +3,8 @@
  * One real delivery goes through the library first (Cybersource, the bench payload); then its ledger row and
  * token state, exactly as the adapter wrote them, are cloned with another event id and token reference per
  * copy: bulk INSERT … SELECT generate_series in PostgreSQL, prepared inserts in large transactions in SQLite
- * (this connection only with synchronous=OFF), pipelined writes of the same keys in Redis. Receipt times are
+ * (this connection only with synchronous=OFF), pipelined writes of the same keys in Redis (its hashes of counts
+ * incremented as the scripts would). Receipt times are
  * spread over the last six days (inside the default 7-day retention), every copy names a token of its own.
  */
 import { builtinProviders, createTokenWebhooks } from '../lib';
@@ -27,8 +28,7 @@ const cloneToken = (tag: string, i: number) => `FILL${tag.toUpperCase()}${String
 /** One delivery through the library into `store`: the row every copy is cloned from. */
 async function templateDelivery(store: Store): Promise<{ id: string; token: string }> {
   const webhooks = createTokenWebhooks({ storage: storageFrom(store.env), pruneIntervalMs: false });
-  // Without a handler a delivery is answered retry-later (ERR_NTW_NO_HANDLERS) and nothing is recorded.
-  webhooks.onEvent(() => undefined);
+  webhooks.onEvent(() => undefined); // without a handler a delivery is answered retry-later (not_configured)
   try {
     const receive = webhooks.receiver(builtinProviders.cybersource, { keys: { [SECRETS.cybersourceKeyId]: SECRETS.cybersourceKey } });
     const tag = runTag();
@@ -91,6 +91,9 @@ function prefillSqlite(store: Store, t: Template, tag: string, events: number, d
       done = to;
       onProgress(done);
     }
+    // the token counts, as the adapter rebuilds them for a database of an earlier version
+    db.exec(`DELETE FROM ntw_token_counts;
+      INSERT INTO ntw_token_counts SELECT provider, state, count(*) FROM ntw_token_states GROUP BY provider, state;`);
     db.pragma('wal_checkpoint(TRUNCATE)');
     return done;
   } finally {
@@ -132,6 +135,9 @@ async function prefillPostgres(store: Store, t: Template, tag: string, events: n
       done = to;
       onProgress(done);
     }
+    // the token counts, as the adapter rebuilds them for a database of an earlier version
+    await client.query(`DELETE FROM ${schema}.ntw_token_counts`);
+    await client.query(`INSERT INTO ${schema}.ntw_token_counts SELECT provider, state, 0, count(*) FROM ${schema}.ntw_token_states GROUP BY provider, state`);
     // A table that grew over days has been vacuumed and analyzed by autovacuum by then.
     await client.query(`VACUUM (ANALYZE) ${schema}.ntw_ledger`);
     await client.query(`VACUUM (ANALYZE) ${schema}.ntw_token_states`);
@@ -167,7 +173,13 @@ async function prefillRedis(store: Store, t: Template, tag: string, events: numb
     const swap = (text: string, id: string, token: string) => text.replaceAll(t.id, id).replaceAll(t.token, token);
     for (const key of keys) {
       const type = await client.type(key);
-      if (type === 'hash') {
+      if (type === 'hash' && swap(key, 'x', 'y') === key) {
+        // a hash of counts (by status, by minute of receipt, tokens by state): each copy adds what the template added
+        const hash = await client.hgetall(key);
+        const minute = /:minute:\d+$/.exec(key);
+        builders.push((_id, _token, at) => Object.entries(hash).map(([field, n]): Command => [
+          'hincrby', minute ? key.replace(/:minute:\d+$/, `:minute:${at - (at % 60_000)}`) : key, field, Number(n)]));
+      } else if (type === 'hash') {
         const hash = await client.hgetall(key);
         builders.push((id, token, at) => [['hset', swap(key, id, token),
           ...Object.entries(hash).flatMap(([field, value]) => [field, value === receivedAt || field === 'dueAt' ? String(at) : swap(value, id, token)])]]);

@@ -17,6 +17,8 @@ export interface Row {
   readonly mode?: 'sync' | 'inbox';
   /** Every request is the same event, after a first delivery. */
   readonly duplicates?: boolean;
+  /** An OpenTelemetry SDK is installed and records every span and metric (exported nowhere). */
+  readonly telemetry?: boolean;
 }
 
 /** Rows the ratios are taken against. */
@@ -45,6 +47,7 @@ export const ROWS: readonly Row[] = [
   ours('cybersource-postgres', 'ours: Cybersource, PostgreSQL', 'cybersource', 'postgres'),
   ours('cybersource-redis', 'ours: Cybersource, Redis', 'cybersource', 'redis'),
   ours('cybersource-postgres-inbox', 'ours: Cybersource, PostgreSQL, inbox', 'cybersource', 'postgres', { mode: 'inbox' }),
+  ours('cybersource-memory-otel', 'ours: Cybersource, memory, OpenTelemetry SDK recording', 'cybersource', 'memory', { telemetry: true }),
   ours('cybersource-duplicates', 'ours: duplicates only (Cybersource, memory)', 'cybersource', 'memory', { group: 'duplicates', duplicates: true }),
 ];
 

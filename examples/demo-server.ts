@@ -1,7 +1,9 @@
 /**
- * A demo receiver: the four providers under /webhooks/<provider>, handlers that print each event.
+ * A demo receiver: the four providers under /webhooks/<provider>, handlers that print each event, and the
+ * operations console under /ops/token-webhooks/ (user `ops`, the password printed at start, or CONSOLE_PASSWORD).
  * Run with `npm start`; PORT (default 3000; 0 for any free port) and STORAGE choose where it listens and stores.
  */
+import { randomBytes } from 'node:crypto';
 import express from 'express';
 import { createTokenWebhooks, niTokenEndpoint } from '../lib';
 import { storageFromEnv } from './storage-from-env';
@@ -13,6 +15,9 @@ const CYBERSOURCE_KEY = process.env.CYBERSOURCE_KEY ?? Buffer.from('demo-cyberso
 const BEARER = process.env.WEBHOOK_BEARER ?? 'demo-bearer-token-change-me';
 const FIRSTOKEN_KEY = process.env.FIRSTOKEN_KEY ?? 'demo-firstoken-webhook-key';
 const NI_CLIENT = { clientId: 'ni-demo', clientSecret: process.env.NI_CLIENT_SECRET ?? 'demo-ni-client-secret-change-me' };
+const CONSOLE_PATH = '/ops/token-webhooks';
+const CONSOLE_USER = 'ops';
+const CONSOLE_PASSWORD = process.env.CONSOLE_PASSWORD ?? randomBytes(15).toString('base64url');
 
 const { storage, description } = storageFromEnv();
 const webhooks = createTokenWebhooks({ storage });
@@ -36,6 +41,7 @@ app.use('/webhooks/cybersource', webhooks.cybersource({ keys: { [CYBERSOURCE_KEY
 app.use('/webhooks/tokenex', webhooks.tokenex({ auth: { bearer: BEARER } }));
 app.use('/webhooks/ni', webhooks.ni({ auth: { oauth: niTokens } }));
 app.use('/webhooks/firstoken', webhooks.firstoken({ auth: { signingKeys: FIRSTOKEN_KEY } }));
+app.use(CONSOLE_PATH, webhooks.console({ credentials: { username: CONSOLE_USER, password: CONSOLE_PASSWORD } }));
 app.get('/tokens/:provider/:tokenRef', async (req, res) => {
   res.json((await webhooks.getTokenState(req.params.provider, req.params.tokenRef)) ?? { state: null });
 });
@@ -50,6 +56,7 @@ void webhooks.ready({ app }).then(() => {
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     const send = (provider: string, kind: string, flags: string) => `  npm run cli -- send ${provider} ${kind} --url ${url}/webhooks/${provider} ${flags}`;
     console.log(`network-token-webhooks demo on ${url} with ${description}`);
+    console.log(`\nOperations console: ${url}${CONSOLE_PATH}/ (sign in as ${CONSOLE_USER} / ${CONSOLE_PASSWORD}${process.env.CONSOLE_PASSWORD ? '' : '; set CONSOLE_PASSWORD to choose it'})`);
     console.log('\nSend it notifications, from another terminal (add --repeat 100 --duplicate-rate 0.3 --concurrency 8 for a burst):');
     console.log(send('cybersource', 'suspended', `--key-id ${CYBERSOURCE_KEY_ID} --key ${CYBERSOURCE_KEY}`));
     console.log(send('tokenex', 'active', `--bearer ${BEARER}`));

@@ -17,7 +17,11 @@ import { replayQuarantined } from './pipeline/replay-quarantined';
 import { QUARANTINE_PREFIX } from './pipeline/quarantine';
 import { cardReferences } from './pipeline/card-reference';
 import { deliver, noHandlers } from './pipeline/deliver';
-import { acknowledge } from './pipeline/acknowledge';
+import { observeDelivery } from './telemetry/observe-delivery';
+import type { Refusal, RefusalHandler } from './telemetry/refusal';
+import { RefusalTally } from './telemetry/refusal-tally';
+import { storageCounts } from './telemetry/storage-counts';
+import { Telemetry } from './telemetry/telemetry';
 import { nodeMiddleware } from './middleware/node';
 import { EntryCodec } from './delivery/entry-codec';
 import { SecretBox } from './delivery/secret-box';
@@ -26,6 +30,8 @@ import { withDeadline } from './delivery/deadline';
 import { describeError } from './delivery/describe-error';
 import { boundedStorageCall, storageError } from './delivery/storage-call';
 import { findMounts, mountProblems } from './middleware/mount-check';
+import { createConsole } from './console/console';
+import type { ConsoleMiddleware } from './console/console';
 import type {
   BuiltinTokenEvent, ErrorHandler, EventHandler, EventQuery, InboxTokenWebhooks, Mounters, Receiver, StoredEvent,
   TokenWebhooks, TokenWebhooksOptions,
@@ -45,6 +51,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
   const { storage, now } = settings;
   const handlers = new HandlerRegistry();
   const errorHandlers: ErrorHandler[] = [];
+  const refusalHandlers: RefusalHandler[] = [];
   const codec = new EntryCodec(settings.encryptionKey === undefined ? undefined : new SecretBox(settings.encryptionKey));
   const instance = randomUUID();
   let sequence = 0;
@@ -60,21 +67,33 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     return initialized;
   };
 
-  const reportError = (error: unknown, context: ErrorContext) => {
-    log('error %s %s: %s', context.provider, context.eventId ?? '', describeError(error));
-    for (const handler of errorHandlers) {
+  // The host's own hooks must not turn an answer into a crash, whatever they throw or reject with.
+  const callSafely = <A extends unknown[]>(hooks: ReadonlyArray<(...args: A) => unknown>, ...args: A) => {
+    for (const hook of hooks) {
       try {
-        void Promise.resolve(handler(error, context)).catch(() => undefined);
+        void Promise.resolve(hook(...args)).catch(() => undefined);
       } catch {
-        // an error handler that throws must not turn a retry-later answer into a crash
+        // ignored: see above
       }
     }
+  };
+  const reportError = (error: unknown, context: ErrorContext) => {
+    log('error %s %s: %s', context.provider, context.eventId ?? '', describeError(error));
+    callSafely(errorHandlers, error, context);
+  };
+
+  // What the console shows of refused deliveries, which never reach storage: this process's, since it started.
+  const refusals = new RefusalTally(now());
+  const refused = (refusal: Refusal) => {
+    refusals.record(refusal);
+    callSafely(refusalHandlers, refusal);
   };
 
   let worker: LedgerWorker | undefined;
   const core: DeliveryCore = {
-    storage, handlers, codec, now, ready, reportError,
+    storage, handlers, codec, now, ready, reportError, refused,
     initialized: () => initializedNow,
+    telemetry: new Telemetry(settings.telemetry, storageCounts(storage, settings.storageTimeoutMs, ready)),
     dedupe: new Dedupe(settings.cacheMax),
     owner: () => `${instance}:${++sequence}`,
     leaseMs: settings.leaseMs,
@@ -123,6 +142,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     const resolved = resolveEndpoint(provider, providerOptions ?? ({} as O));
     endpoints.set(provider.name, resolved);
     startWorker();
+    core.telemetry.start();
     return resolved;
   };
 
@@ -132,8 +152,8 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
   const receiver = <Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, providerOptions?: O): Receiver => {
     const resolved = mount(provider, providerOptions);
     return async (input) => {
-      const outcome = await deliver(resolved, core, input);
-      return { ...acknowledge(resolved, outcome), outcome };
+      const { outcome, response } = await observeDelivery(core, resolved, () => deliver(resolved, core, input));
+      return { ...response, outcome };
     };
   };
 
@@ -146,6 +166,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     processInbox: () => worker.runDue(),
   };
 
+  const consoles = new Set<ConsoleMiddleware>();
   const webhooks: TokenWebhooks<E> = {
     ...mounters,
     onActive: on('active'),
@@ -158,6 +179,11 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
       errorHandlers.push(handler);
       return webhooks;
     },
+    onRefused(handler) {
+      if (typeof handler !== 'function') throw new ConfigurationError('ERR_NTW_HANDLER', `onRefused() needs a function, not ${handler === null ? 'null' : typeof handler}`);
+      refusalHandlers.push(handler);
+      return webhooks;
+    },
     endpoint,
     receiver,
     async getTokenState(provider, tokenRef) {
@@ -166,6 +192,20 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
       return record && { ...record, chargeable: record.state === 'ACTIVE' };
     },
     listEvents,
+    console(consoleOptions) {
+      const made = createConsole({
+        storage, mode: settings.mode, now, ready,
+        replay: (eventId, provider) => boundedStorageCall(settings.storageTimeoutMs + settings.deadlineMs, 'replay', () => webhooks.replay(eventId, provider), storage),
+        providers: () => [...new Set([...endpoints.keys(), ...Object.keys(builtinProviders)])],
+        refusals: () => refusals.snapshot(),
+        call: (operation, call) => boundedStorageCall(settings.storageTimeoutMs, operation, async () => {
+          await ready();
+          return call();
+        }, storage),
+      }, consoleOptions);
+      consoles.add(made);
+      return made;
+    },
     async replay(eventId, provider) {
       await ready();
       if (eventId.startsWith(QUARANTINE_PREFIX)) {
@@ -204,6 +244,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     async close() {
       closing = true;
       if (timer) clearInterval(timer);
+      for (const made of consoles) made.close();
       const deadline = Date.now() + settings.shutdownTimeoutMs;
       const remaining = () => Math.max(deadline - Date.now(), 1);
       const drained = await core.dedupe.drain(settings.shutdownTimeoutMs);

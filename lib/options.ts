@@ -3,6 +3,7 @@ import type { Storage } from './storage/storage';
 import { MemoryStorage } from './storage/memory';
 import type { DeliveryMode, InboxOptions, TokenWebhooksOptions } from './types';
 import { checkOptionNames } from './option-names';
+import type { TelemetryOptions } from './telemetry/telemetry';
 import type { NamesOf } from './option-names';
 import type { BackoffOptions } from './delivery/backoff';
 import type { RenewalSchedule } from './delivery/lease-heartbeat';
@@ -27,6 +28,7 @@ export interface ResolvedOptions {
   readonly clockSkewMs: number;
   readonly now: () => Date;
   readonly renewalSchedule: RenewalSchedule | undefined;
+  readonly telemetry: TelemetryOptions | false | undefined;
   readonly inbox: {
     readonly maxAttempts: number;
     readonly concurrency: number;
@@ -68,6 +70,7 @@ const OPTION_NAMES = {
   storage: true, mode: true, leaseMs: true, cacheMax: true, retentionMs: true, pruneIntervalMs: true, deadlineMs: true,
   storageTimeoutMs: true, shutdownTimeoutMs: true, encryptionKey: true, referenceKey: true, clockSkewMs: true,
   inbox: INBOX_NAMES, now: true, renewalSchedule: true,
+  telemetry: { tracerProvider: true, meterProvider: true } satisfies NamesOf<TelemetryOptions>,
 } as const satisfies NamesOf<TokenWebhooksOptions>;
 
 export function resolveOptions(options: TokenWebhooksOptions): ResolvedOptions {
@@ -91,6 +94,7 @@ export function resolveOptions(options: TokenWebhooksOptions): ResolvedOptions {
     clockSkewMs: positive('clockSkewMs', options.clockSkewMs, 300_000),
     now: options.now ?? (() => new Date()),
     renewalSchedule: options.renewalSchedule,
+    telemetry: options.telemetry,
     inbox: {
       maxAttempts: integer('inbox.maxAttempts', inbox.maxAttempts, 8),
       concurrency: integer('inbox.concurrency', inbox.concurrency, 4),

@@ -10,6 +10,11 @@ import type { DeliveryOutcome } from './providers/provider';
 import type { EncryptionKey } from './delivery/secret-box';
 import type { RenewalSchedule } from './delivery/lease-heartbeat';
 import type { ReferenceKey } from './pipeline/card-reference';
+import type { TelemetryOptions } from './telemetry/telemetry';
+import type { RefusalHandler } from './telemetry/refusal';
+import type { DeliveryMode } from './delivery/mode';
+import type { ConsoleOptions } from './console/options';
+import type { ConsoleMiddleware } from './console/console';
 
 /** The event of any built-in provider, with its `raw` payload typed: narrow on `provider`. */
 export type BuiltinTokenEvent = {
@@ -26,7 +31,7 @@ export type EventHandler<E> = (event: E) => unknown;
 export type ErrorHandler = (error: unknown, context: ErrorContext) => unknown;
 export type { ErrorContext };
 
-export type DeliveryMode = 'sync' | 'inbox';
+export type { DeliveryMode };
 
 export interface TokenWebhooksOptions {
   /** Where the ledger and token states live. Default: a new `MemoryStorage`. */
@@ -80,6 +85,11 @@ export interface TokenWebhooksOptions {
   readonly now?: () => Date;
   /** Timer of lease renewals (tests): `(renew, intervalMs) => cancel`. Default: an unref'd `setInterval`. */
   readonly renewalSchedule?: RenewalSchedule;
+  /**
+   * Where spans and metrics go (README, "Metrics and traces"). Default: the global OpenTelemetry providers,
+   * which record nothing until the app installs an OpenTelemetry SDK. `false`: none at all.
+   */
+  readonly telemetry?: TelemetryOptions | false;
 }
 
 export interface InboxOptions {
@@ -172,6 +182,12 @@ export interface TokenWebhooks<E extends TokenEvent = BuiltinTokenEvent> extends
    * a failed storage call as one `StorageError` (`ERR_NTW_STORAGE_TIMEOUT`, `ERR_NTW_STORAGE_UNAVAILABLE`).
    */
   onError(handler: ErrorHandler): this;
+  /**
+   * Deliveries refused for good (400, 401, 405, 413, 415: the sender's retry cannot succeed), with the
+   * provider and the documented code: a provider whose deliveries are refused shows here, and in the
+   * `ntw.deliveries` metric, before its subscription is suspended. Never given the request's content.
+   */
+  onRefused(handler: RefusalHandler): this;
   /** Mount any provider, yours included, as an Express endpoint. */
   endpoint<Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, options?: O): WebhookMiddleware;
   /** The same endpoint without HTTP: for a queue consumer, a serverless function or another framework. */
@@ -179,6 +195,12 @@ export interface TokenWebhooks<E extends TokenEvent = BuiltinTokenEvent> extends
   getTokenState(provider: string, tokenRef: string): Promise<TokenStateView | undefined>;
   /** The ledger: every event with its outcome, oldest first. */
   listEvents(query?: EventQuery): Promise<StoredEvent[]>;
+  /**
+   * The operations console, to mount where you want (`app.use('/ops/token-webhooks', webhooks.console({ authorize }))`):
+   * deliveries per minute by outcome, open entries, tokens by state, a token's timeline, dead letters and quarantined
+   * deliveries with a replay action. Throws `ERR_NTW_CONSOLE_AUTH` without `authorize` or `credentials`.
+   */
+  console(options: ConsoleOptions): ConsoleMiddleware;
   /** Make a failed, dead or done event pending again and run it (sync mode: now; inbox mode: by the worker). Answers how many. */
   replay(eventId: string, provider?: string): Promise<number>;
   /** Remove finished (`done`) entries older than the retention. */

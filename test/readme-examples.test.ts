@@ -48,6 +48,7 @@ declare global {
   function stopCharging(...args: unknown[]): unknown;
   function sendToCardholder(code: string): unknown;
   function refuse(): never;
+  const requireSession: import('express').RequestHandler;
 }
 export {};
 `;

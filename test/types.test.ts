@@ -4,6 +4,18 @@ import type { BuiltinTokenEvent, TokenState } from '../lib';
 
 /** Compile-time checks of the public types: this file must type-check (npm test runs tsc first). */
 describe('public types', () => {
+  it('the console needs authorize or credentials', () => {
+    const webhooks = createTokenWebhooks({ pruneIntervalMs: false });
+    const mount = (options: Parameters<typeof webhooks.console>[0]) => () => webhooks.console(options);
+    mount({ authorize: (req) => req.headers['x-operator'] === 'alice' });
+    mount({ credentials: { username: 'ops', password: 'a long password' }, windowMinutes: 30 });
+    // @ts-expect-error: a console anyone could open
+    mount({});
+    // @ts-expect-error: nor with settings alone
+    mount({ pageSize: 20 });
+    expect(() => webhooks.console({} as never)).to.throw(/ERR_NTW_CONSOLE_AUTH/);
+  });
+
   it('narrow the event by provider and by type, with typed raw payloads', () => {
     const webhooks = createTokenWebhooks({ pruneIntervalMs: false });
     const returned = webhooks

@@ -5,6 +5,7 @@
  *   BENCH_PROVIDER  cybersource (signature) | tokenex | ni (bearer)
  *   BENCH_STORAGE   memory | sqlite | postgres | redis, with their settings (bench/servers/storage.ts)
  *   BENCH_MODE      sync | inbox
+ *   BENCH_TELEMETRY sdk: an OpenTelemetry SDK records every span and metric (exported nowhere); else the API's no-op
  */
 import { createServer } from 'node:http';
 import express from 'express';
@@ -12,8 +13,10 @@ import { createTokenWebhooks } from '../../lib';
 import { PATH, SECRETS } from '../config';
 import { serve } from './serve';
 import { storageFrom } from './storage';
+import { installTelemetry } from './telemetry';
 
 async function main(): Promise<void> {
+  if (process.env.BENCH_TELEMETRY === 'sdk') installTelemetry();
   const webhooks = createTokenWebhooks({ storage: storageFrom(process.env), mode: process.env.BENCH_MODE === 'inbox' ? 'inbox' : 'sync' });
   let handled = 0;
   let errors = 0;

@@ -1,6 +1,7 @@
 import { WebhookError } from '../errors';
 import type { ErrorContext } from '../errors';
 import { withDeadline } from './deadline';
+import type { Telemetry } from '../telemetry/telemetry';
 
 /** What an error message may say of the storage: where it lives (`Storage.describe`). */
 export interface Described {
@@ -12,6 +13,8 @@ export interface StorageCallContext {
   /** Longest wait for one storage call, in ms. */
   readonly storageTimeoutMs: number;
   readonly reportError: (error: unknown, context: ErrorContext) => void;
+  /** Each call is a span and a timing of `ntw.storage.duration`. */
+  readonly telemetry?: Telemetry;
 }
 
 /**
@@ -84,8 +87,9 @@ const isThenable = <T>(value: T | Promise<T>): value is Promise<T> =>
 export async function storageCall<T>(
   core: StorageCallContext, operation: string, context: ErrorContext, call: () => T | Promise<T>,
 ): Promise<T> {
+  const bounded = () => boundedStorageCall(core.storageTimeoutMs, operation, call, core.storage);
   try {
-    return await boundedStorageCall(core.storageTimeoutMs, operation, call, core.storage);
+    return await (core.telemetry ? core.telemetry.storageCall(operation, bounded) : bounded());
   } catch (error) {
     core.reportError(error, context);
     throw new WebhookError('storage_unavailable', { cause: error });

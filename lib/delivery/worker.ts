@@ -123,9 +123,16 @@ export class LedgerWorker {
     }
   }
 
-  private async run({ entry, owner }: Leased): Promise<void> {
-    const key: EventKey = { provider: entry.provider, id: entry.id };
+  private run(leased: Leased): Promise<void> {
+    const { entry } = leased;
     this.handled++;
+    return this.core.telemetry.span('ntw.inbox.run', {
+      'ntw.provider': entry.provider, 'ntw.event.id': entry.id, 'ntw.event.type': entry.type, 'ntw.attempt': entry.attempts,
+    }, () => this.runLeased(leased));
+  }
+
+  private async runLeased({ entry, owner }: Leased): Promise<void> {
+    const key: EventKey = { provider: entry.provider, id: entry.id };
     let event;
     try {
       event = this.core.codec.decode(entry.body);

@@ -3,12 +3,12 @@ import { WebhookError } from '../errors';
 import type { DeliveryCore } from '../pipeline/core';
 import type { Endpoint } from '../pipeline/endpoint';
 import { deliver } from '../pipeline/deliver';
-import { acknowledge } from '../pipeline/acknowledge';
 import { isHealthCheck } from '../pipeline/health-check';
 import type { DeliveryOutcome } from '../providers/provider';
 import type { MaybeParsedRequest, ReadLimits } from './read-request';
 import { readRequest } from './read-request';
 import { respond } from './respond';
+import { observeDelivery } from '../telemetry/observe-delivery';
 import { ENDPOINT_MARK, findMounts, mountProblems } from './mount-check';
 
 /** An Express-compatible request handler (Express 4 and 5), typed on Node's own request and response. */
@@ -68,10 +68,10 @@ export function nodeMiddleware(endpoint: Endpoint, core: DeliveryCore): WebhookM
       next();
       return;
     }
-    receive(endpoint, core, req, limits).then((outcome) => {
+    observeDelivery(core, endpoint, () => receive(endpoint, core, req, limits)).then(({ outcome, response }) => {
       const close = closeOrDrain(req) || (!outcome.ok && outcome.error.code === 'body_timeout');
       if (close && !res.headersSent) res.setHeader('connection', 'close');
-      respond(res, acknowledge(endpoint, outcome));
+      respond(res, response);
       if (close) res.once('finish', () => req.destroy());
       else if (!req.readableEnded) req.resume();
     }).catch(next);

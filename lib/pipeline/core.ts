@@ -4,6 +4,8 @@ import type { EntryCodec } from '../delivery/entry-codec';
 import type { RenewalSchedule } from '../delivery/lease-heartbeat';
 import type { HandlerRegistry } from './run-handlers';
 import type { Dedupe } from './dedupe';
+import type { Telemetry } from '../telemetry/telemetry';
+import type { Refusal } from '../telemetry/refusal';
 
 /** Runs queued entries in the background (inbox mode); woken when a delivery queued one. */
 export interface Wakeable {
@@ -29,6 +31,9 @@ export interface DeliveryCore {
   /** Whether storage is initialized already (no need to wait for `ready`). */
   readonly initialized: () => boolean;
   readonly reportError: (error: unknown, context: ErrorContext) => void;
+  /** A delivery refused for good reaches `onRefused`. */
+  readonly refused: (refusal: Refusal) => void;
+  readonly telemetry: Telemetry;
   /** Deliveries get `shutting_down` once this returns true. */
   readonly closing: () => boolean;
   /** Inbox mode: deliveries are queued and this worker runs them. Absent in sync mode. */

@@ -36,11 +36,14 @@ export async function runEntry(core: DeliveryCore, taken: TakenEntry, onFailure:
     label: `${key.provider} ${key.id}`,
     // Reported once by `lost`, as a StorageError, when it fails or passes storageTimeoutMs.
     renew: () => boundedStorageCall(core.storageTimeoutMs, 'extend', () => core.storage.extend(key, taken.owner, core.leaseMs), core.storage),
-    lost: (error) => core.reportError(error, context),
+    lost: (error) => {
+      core.telemetry.leaseLost(key.provider);
+      core.reportError(error, context);
+    },
     ...(core.renewalSchedule ? { schedule: core.renewalSchedule } : {}),
   });
   try {
-    await core.handlers.run(event);
+    await core.telemetry.handlers(taken.entry, () => core.handlers.run(event));
   } catch (error) {
     stopRenewal();
     core.reportError(error, { ...context, event });

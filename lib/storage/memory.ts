@@ -1,10 +1,11 @@
 import { LRUCache } from 'lru-cache';
-import type { Admission, Admit, Entry, EntryQuery, EntryRecord, EventKey, PruneResult, Settlement, Storage, TokenStateRecord } from './storage';
+import type { Admission, Admit, Entry, EntryQuery, EntryRecord, EventKey, LedgerStats, PruneResult, Settlement, StatsQuery, Storage, TokenStateRecord } from './storage';
 import type { Held } from './ledger-rules';
 import { admissionOf, isDue, maySettle, project, settledEntry, takenEntry } from './ledger-rules';
 import { ConfigurationError } from '../errors';
 import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';
+import { matchesQuery, orderedPage, statsOf } from './memory-stats';
 
 const keyOf = (provider: string, id: string) => `${provider}\u0000${id}`;
 
@@ -124,16 +125,13 @@ export class MemoryStorage implements Storage {
   }
 
   listEntries(query: EntryQuery = {}): Entry[] {
-    const since = query.since?.getTime() ?? -Infinity;
-    const until = query.until?.getTime() ?? Infinity;
     const found: Held[] = [];
-    for (const e of this.entries.values()) {
-      if ((query.provider === undefined || e.provider === query.provider)
-        && (query.tokenRef === undefined || e.tokenRef === query.tokenRef)
-        && (query.status === undefined || e.status === query.status)
-        && e.receivedAt.getTime() >= since && e.receivedAt.getTime() < until) found.push(e);
-    }
-    return found.sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime()).slice(0, query.limit ?? 100).map(publicEntry);
+    for (const e of this.entries.values()) if (matchesQuery(e, query)) found.push(e);
+    return orderedPage(found, query).map(publicEntry);
+  }
+
+  stats(query: StatsQuery): LedgerStats {
+    return statsOf(this.entries.values(), this.states.values(), query);
   }
 
   getTokenState(provider: string, tokenRef: string): TokenStateRecord | undefined {

@@ -8,6 +8,8 @@ export interface PostgresNames {
   readonly admit: string;
   readonly lease: string;
   readonly project: string;
+  readonly tokenCounts: string;
+  readonly countToken: string;
 }
 
 export function postgresNames(schema: string): PostgresNames {
@@ -17,6 +19,7 @@ export function postgresNames(schema: string): PostgresNames {
   const q = `"${schema}"`;
   return {
     schema, ledger: `${q}.ntw_ledger`, states: `${q}.ntw_token_states`, admit: `${q}.ntw_admit`, lease: `${q}.ntw_lease`, project: `${q}.ntw_project`,
+    tokenCounts: `${q}.ntw_token_counts`, countToken: `${q}.ntw_count_token`,
   };
 }
 
@@ -57,10 +60,13 @@ CREATE TABLE IF NOT EXISTS ${n.ledger} (
   PRIMARY KEY (provider, id)
 );
 CREATE INDEX IF NOT EXISTS ntw_ledger_due ON ${n.ledger} (due_at) WHERE status IN ('pending', 'failed', 'running');
-CREATE INDEX IF NOT EXISTS ntw_ledger_received ON ${n.ledger} (received_at);
+-- (received_at, provider, status) serves every query by time: the former (received_at) index only cost writes.
+DROP INDEX IF EXISTS "${n.schema}".ntw_ledger_received;
 CREATE INDEX IF NOT EXISTS ntw_ledger_token ON ${n.ledger} (provider, token_ref, received_at);
 CREATE INDEX IF NOT EXISTS ntw_ledger_status ON ${n.ledger} (status, received_at);
 CREATE INDEX IF NOT EXISTS ntw_ledger_id ON ${n.ledger} (id);
+CREATE INDEX IF NOT EXISTS ntw_ledger_received_counts ON ${n.ledger} (received_at, provider, status);
+CREATE INDEX IF NOT EXISTS ntw_ledger_conflicted ON ${n.ledger} (received_at) WHERE conflicts > 0;
 CREATE TABLE IF NOT EXISTS ${n.states} (
   provider text NOT NULL,
   token_ref text NOT NULL,
@@ -70,6 +76,25 @@ CREATE TABLE IF NOT EXISTS ${n.states} (
   updated_at timestamptz NOT NULL,
   PRIMARY KEY (provider, token_ref)
 );
+-- Tokens by provider and state, kept by every state change in its transaction, spread over 16 slots per
+-- state (by token) so that concurrent changes seldom wait on one row. Filled from the token states when
+-- first created (a database of an earlier version).
+DO $do$ BEGIN
+  IF to_regclass('${n.tokenCounts}') IS NULL THEN
+    CREATE TABLE ${n.tokenCounts} (provider text NOT NULL, state text NOT NULL, slot smallint NOT NULL, count bigint NOT NULL,
+      PRIMARY KEY (provider, state, slot));
+    INSERT INTO ${n.tokenCounts} SELECT provider, state, 0, count(*) FROM ${n.states} GROUP BY provider, state;
+  END IF;
+END $do$;
+
+CREATE OR REPLACE FUNCTION ${n.countToken}(p_provider text, p_token_ref text, p_from text, p_to text)
+RETURNS void LANGUAGE sql AS $fn$
+  -- rows in state order, so two changes between the same states lock them in the same order
+  INSERT INTO ${n.tokenCounts} AS c (provider, state, slot, count)
+    SELECT p_provider, d.state, (hashtext(p_token_ref) & 15)::smallint, d.delta
+    FROM (VALUES (p_from, -1), (p_to, 1)) AS d(state, delta) WHERE d.state IS NOT NULL AND p_from IS DISTINCT FROM p_to ORDER BY d.state
+  ON CONFLICT (provider, state, slot) DO UPDATE SET count = c.count + excluded.count
+$fn$;
 
 CREATE OR REPLACE FUNCTION ${n.project}(p_provider text, p_id text, p_token_ref text, p_state text, p_occurred_at timestamptz)
 RETURNS text LANGUAGE plpgsql AS $fn$
@@ -80,11 +105,15 @@ BEGIN
   INSERT INTO ${n.states} (provider, token_ref, state, occurred_at, event_id, updated_at)
     VALUES (p_provider, p_token_ref, p_state, p_occurred_at, p_id, now())
     ON CONFLICT (provider, token_ref) DO NOTHING;
-  IF FOUND THEN RETURN 'changed'; END IF;
+  IF FOUND THEN
+    PERFORM ${n.countToken}(p_provider, p_token_ref, NULL, p_state);
+    RETURN 'changed';
+  END IF;
   SELECT * INTO s FROM ${n.states} WHERE provider = p_provider AND token_ref = p_token_ref FOR UPDATE;
   IF s.event_id = p_id THEN
     UPDATE ${n.states} SET state = p_state, occurred_at = greatest(s.occurred_at, p_occurred_at), updated_at = now()
       WHERE provider = p_provider AND token_ref = p_token_ref;
+    PERFORM ${n.countToken}(p_provider, p_token_ref, s.state, p_state);
     RETURN 'changed';
   ELSIF s.state = 'DELETED' AND p_state <> 'DELETED' THEN
     RETURN 'stale:after_deleted';
@@ -96,6 +125,7 @@ BEGIN
   END IF;
   UPDATE ${n.states} SET state = p_state, occurred_at = p_occurred_at, event_id = p_id, updated_at = now()
     WHERE provider = p_provider AND token_ref = p_token_ref;
+  PERFORM ${n.countToken}(p_provider, p_token_ref, s.state, p_state);
   RETURN 'changed';
 END
 $fn$;

@@ -3,15 +3,23 @@ import { ConfigurationError } from '../errors';
 import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';
 import { withDeadline } from '../delivery/deadline';
-import type { Admission, Admit, Entry, EntryQuery, EntryRecord, EventKey, PruneResult, Settlement, Storage, TokenStateRecord } from './storage';
+import type {
+  Admission, Admit, Entry, EntryQuery, EntryRecord, EventKey, LedgerStats, PruneResult, Settlement, StatsQuery, StatusCount, Storage,
+  TokenStateCount, TokenStateRecord,
+} from './storage';
+import type { EntryStatus } from './storage';
+import { ENTRY_STATUSES, STATS_BUCKET_MS, statsWindow } from './storage';
 import { loadDriver } from './driver';
 import { entryFromRow, stateFromRow } from './row';
 import type { EntryRow, StateRow } from './row';
-import { ENTRY_COLUMNS, postgresDdl, postgresNames } from './postgres-schema';
+import { ENTRY_COLUMNS, ms, postgresDdl, postgresNames } from './postgres-schema';
 import type { PostgresNames } from './postgres-schema';
 import { logger } from '../log';
 
 const log = logger('storage:postgres');
+
+/** The statuses of an open entry, as SQL: listed, so the status index finds them (`<> 'done'` would scan). */
+const OPEN = ENTRY_STATUSES.filter((status) => status !== 'done').map((status) => `'${status}'`).join(', ');
 
 export interface PostgresStorageOptions {
   /** e.g. `postgres://user:pass@host:5432/db` (`DATABASE_URL`). Ignored when `pool` is given. */
@@ -227,10 +235,38 @@ export class PostgresStorage implements Storage {
     if (query.status !== undefined) add((n) => `status = ${n}`, query.status);
     if (query.since !== undefined) add((n) => `received_at >= ${n}::timestamptz`, iso(query.since));
     if (query.until !== undefined) add((n) => `received_at < ${n}::timestamptz`, iso(query.until));
+    if (query.conflicted === true) where.push('conflicts > 0');
     params.push(query.limit ?? 100);
+    const direction = query.order === 'newest' ? 'DESC' : 'ASC';
     const result = await this.pool.query<EntryRow>(`SELECT ${ENTRY_COLUMNS('e')} FROM ${this.names.ledger} e
-      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY received_at, provider, id LIMIT $${params.length}`, params);
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY e.received_at ${direction}, e.provider ${direction}, e.id ${direction} LIMIT $${params.length}`, params);
     return result.rows.map(entryFromRow);
+  }
+
+  /**
+   * Received entries from an index holding every column the count needs (`ntw_ledger_received_counts`), open ones
+   * by the status index (few, as a rule: no index of its own to maintain on every delivery), tokens from their counts.
+   */
+  async stats(query: StatsQuery): Promise<LedgerStats> {
+    const { ledger, tokenCounts } = this.names;
+    const byProvider = query.provider === undefined ? '' : 'AND provider = $1';
+    const p = query.provider === undefined ? [] : [query.provider];
+    const count = 'count(*)::integer AS count';
+    const window = statsWindow(query);
+    const [received, open, tokens, conflicted] = await Promise.all([
+      this.pool.query<{ minute: number; provider: string; status: EntryStatus; count: number }>(
+        `SELECT floor(${ms('received_at')} / ${STATS_BUCKET_MS}) * ${STATS_BUCKET_MS} AS minute, provider, status, ${count} FROM ${ledger}
+        WHERE received_at >= $${p.length + 1}::timestamptz AND received_at < $${p.length + 2}::timestamptz ${byProvider}
+        GROUP BY 1, provider, status`, [...p, iso(new Date(window.since)), iso(new Date(window.until))]),
+      this.pool.query<StatusCount>(`SELECT provider, status, ${count} FROM ${ledger} WHERE status IN (${OPEN}) ${byProvider} GROUP BY status, provider`, p),
+      this.pool.query<TokenStateCount>(`SELECT provider, state, sum(count)::integer AS count FROM ${tokenCounts} WHERE true ${byProvider}
+        GROUP BY provider, state HAVING sum(count) > 0`, p),
+      this.pool.query<{ count: number }>(`SELECT ${count} FROM ${ledger} WHERE conflicts > 0 ${byProvider}`, p),
+    ]);
+    return {
+      received: received.rows.map((r) => ({ ...r, minute: new Date(Number(r.minute)) })),
+      open: open.rows, tokens: tokens.rows, conflicted: conflicted.rows[0]!.count,
+    };
   }
 
   async getTokenState(provider: string, tokenRef: string): Promise<TokenStateRecord | undefined> {

@@ -28,35 +28,63 @@ local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local function move_status(prefix, member, from, to, score)
-  if from then redis.call('ZREM', prefix .. from, member) end
-  redis.call('ZADD', prefix .. to, score, member)
+local function count(key, field, by)
+  if redis.call('HINCRBY', key, field, by) <= 0 then redis.call('HDEL', key, field) end
 end
--- The token-state rule: returns the outcome and the stale reason ('' when none).
-local function project(key, state, occurred_at, event_id, now)
-  if state == '' then return '', '' end
+-- The shard's key prefix ('ntw:{s0}:') from its status prefix ('ntw:{s0}:status:').
+local function shard_of(status_prefix) return string.sub(status_prefix, 1, -8) end
+local function minute_of(received_at) local t = tonumber(received_at) return string.format('%d', t - t % 60000) end
+-- Moves an entry between status indexes, and its counts: by provider and status ('counts'), and the same
+-- by minute of receipt ('minute:<ms>'). A member starts with its encoded provider.
+local function move_status(prefix, member, from, to, score)
+  local shard = shard_of(prefix)
+  local provider = string.match(member, '^[^:]*')
+  local minute = shard .. 'minute:' .. minute_of(score)
+  if from then
+    redis.call('ZREM', prefix .. from, member)
+    count(shard .. 'counts', provider .. '|' .. from, -1)
+    count(minute, provider .. '|' .. from, -1)
+  end
+  redis.call('ZADD', prefix .. to, score, member)
+  count(shard .. 'counts', provider .. '|' .. to, 1)
+  count(minute, provider .. '|' .. to, 1)
+end
+-- Token counts by provider and state, on a single server (on a cluster the client keeps them).
+local function recount_token(counts, key, from, to)
+  if not counts or from == to then return end
+  local provider = string.match(key, '{t:([^:]*):')
+  if from then count(counts, provider .. '|' .. from, -1) end
+  count(counts, provider .. '|' .. to, 1)
+end
+-- The token-state rule: returns the outcome, the stale reason ('' when none), and the state before and after
+-- (false when none / unchanged), keeping the token counts when a counts key is given.
+local function project(key, state, occurred_at, event_id, now, counts)
+  if state == '' then return '', '', false, false end
   local cur = redis.call('HMGET', key, 'state', 'occurredAt', 'eventId')
   if not cur[1] then
     redis.call('HSET', key, 'state', state, 'occurredAt', occurred_at, 'eventId', event_id, 'updatedAt', now)
-    return 'changed', ''
+    recount_token(counts, key, false, state)
+    return 'changed', '', false, state
   end
   if cur[3] == event_id then
     local at = occurred_at
     if tonumber(cur[2]) > tonumber(occurred_at) then at = cur[2] end
     redis.call('HSET', key, 'state', state, 'occurredAt', at, 'updatedAt', now)
-    return 'changed', ''
+    recount_token(counts, key, cur[1], state)
+    return 'changed', '', cur[1], state
   end
-  if cur[1] == 'DELETED' and state ~= 'DELETED' then return 'stale', 'after_deleted' end
-  if tonumber(occurred_at) < tonumber(cur[2]) then return 'stale', 'out_of_order' end
+  if cur[1] == 'DELETED' and state ~= 'DELETED' then return 'stale', 'after_deleted', false, false end
+  if tonumber(occurred_at) < tonumber(cur[2]) then return 'stale', 'out_of_order', false, false end
   if state == cur[1] then
     redis.call('HSET', key, 'occurredAt', occurred_at, 'updatedAt', now)
-    return 'repeated', ''
+    return 'repeated', '', false, false
   end
   redis.call('HSET', key, 'state', state, 'occurredAt', occurred_at, 'eventId', event_id, 'updatedAt', now)
-  return 'changed', ''
+  recount_token(counts, key, cur[1], state)
+  return 'changed', '', cur[1], state
 end
 -- Take an entry for owner until now + lease_ms; on a single server (token_key given) apply its state too.
-local function take(entry, due, prefix, member, status, owner, lease_ms, token_key, now)
+local function take(entry, due, prefix, member, status, owner, lease_ms, token_key, now, counts)
   local at = now + tonumber(lease_ms)
   redis.call('HSET', entry, 'status', 'running', 'owner', owner, 'dueAt', at, 'projection', '', 'staleReason', '')
   redis.call('HINCRBY', entry, 'attempts', 1)
@@ -64,14 +92,14 @@ local function take(entry, due, prefix, member, status, owner, lease_ms, token_k
   move_status(prefix, member, status, 'running', redis.call('HGET', entry, 'receivedAt'))
   if token_key then
     local e = redis.call('HMGET', entry, 'state', 'occurredAt', 'id')
-    local outcome, reason = project(token_key, e[1], e[2], e[3], now)
+    local outcome, reason = project(token_key, e[1], e[2], e[3], now, counts)
     redis.call('HSET', entry, 'projection', outcome, 'staleReason', reason)
   end
 end
 `;
 
 /**
- * KEYS: entry, due, recv[, token state, token timeline (single server only)].
+ * KEYS: entry, due, recv[, token state, token timeline, token counts (single server only)].
  * ARGV: status prefix, member, as, owner, leaseMs, error, fingerprint, provider, id, type, tokenRef, state,
  * occurredAt, receivedAt, body, timeline member, token key.
  * Returns { admitted, conflict, entry fields }.
@@ -90,7 +118,7 @@ if not status then
   redis.call('ZADD', recv, ARGV[14], ARGV[2])
   if KEYS[5] then redis.call('ZADD', KEYS[5], ARGV[14], ARGV[16]) end
   if as == 'running' then
-    take(entry, due, ARGV[1], ARGV[2], false, ARGV[4], ARGV[5], KEYS[4], now)
+    take(entry, due, ARGV[1], ARGV[2], false, ARGV[4], ARGV[5], KEYS[4], now, KEYS[6])
   else
     move_status(ARGV[1], ARGV[2], false, as, ARGV[14])
     if as == 'quarantined' then redis.call('HSET', entry, 'lastError', ARGV[6]) else redis.call('ZADD', due, now, ARGV[2]) end
@@ -98,27 +126,32 @@ if not status then
   return reply(1, 0)
 end
 if redis.call('HGET', entry, 'fingerprint') ~= ARGV[7] then
-  redis.call('HINCRBY', entry, 'conflicts', 1)
+  if redis.call('HINCRBY', entry, 'conflicts', 1) == 1 then
+    local shard = shard_of(ARGV[1])
+    redis.call('ZADD', shard .. 'conflicted', redis.call('HGET', entry, 'receivedAt'), ARGV[2])
+    count(shard .. 'counts', string.match(ARGV[2], '^[^:]*') .. '|conflicted', 1)
+  end
   return reply(0, 1)
 end
 if ARGV[3] == 'running' then
   local expired = status == 'running' and tonumber(redis.call('HGET', entry, 'dueAt')) <= now
   if status == 'pending' or status == 'failed' or status == 'dead' or expired then
-    take(entry, due, ARGV[1], ARGV[2], status, ARGV[4], ARGV[5], KEYS[4], now)
+    take(entry, due, ARGV[1], ARGV[2], status, ARGV[4], ARGV[5], KEYS[4], now, KEYS[6])
     return reply(1, 0)
   end
 end
 return reply(0, 0)`);
 
 /**
- * KEYS: due. ARGV: status prefix, entry key prefix, owner, leaseMs, apply state here ('1' on a single server)[, member].
+ * KEYS: due. ARGV: status prefix, entry key prefix, owner, leaseMs, apply state here ('1' on a single server),
+ * token counts key (single server)[, member].
  * Takes the due entry with the oldest due time (or the given member when it is due). Returns its fields, 0
  * when an index member was stale (look again), or false when nothing is due.
  */
 export const LEASE = script(`${PRELUDE}
 local due = KEYS[1]
 local now = now_ms()
-local member = ARGV[6]
+local member = ARGV[7]
 if not member then
   local found = redis.call('ZRANGEBYSCORE', due, '-inf', now, 'LIMIT', 0, 1)
   member = found[1]
@@ -129,23 +162,26 @@ local e = redis.call('HMGET', entry, 'status', 'dueAt', 'tokenKey')
 local status = e[1]
 if status ~= 'pending' and status ~= 'failed' and status ~= 'running' then
   redis.call('ZREM', due, member)
-  if ARGV[6] then return false end
+  if ARGV[7] then return false end
   return 0
 end
 if tonumber(e[2]) > now then
   redis.call('ZADD', due, e[2], member)
-  if ARGV[6] then return false end
+  if ARGV[7] then return false end
   return 0
 end
-local token_key = false
-if ARGV[5] == '1' then token_key = e[3] end
-take(entry, due, ARGV[1], member, status, ARGV[3], ARGV[4], token_key, now)
+local token_key, counts = false, false
+if ARGV[5] == '1' then token_key, counts = e[3], ARGV[6] end
+take(entry, due, ARGV[1], member, status, ARGV[3], ARGV[4], token_key, now, counts)
 return redis.call('HGETALL', entry)`);
 
-/** A cluster's token slot: KEYS: token state. ARGV: state, occurredAt, eventId. Returns { outcome, staleReason }. */
+/**
+ * A cluster's token slot: KEYS: token state. ARGV: state, occurredAt, eventId. Returns { outcome, staleReason,
+ * state before, state after } (the last two '' when the state did not change): the caller keeps the token counts.
+ */
 export const PROJECT = script(`${PRELUDE}
-local outcome, reason = project(KEYS[1], ARGV[1], ARGV[2], ARGV[3], now_ms())
-return {outcome, reason}`);
+local outcome, reason, from, to = project(KEYS[1], ARGV[1], ARGV[2], ARGV[3], now_ms(), false)
+return {outcome, reason, from or '', to or ''}`);
 
 /** KEYS: entry, due. ARGV: member, owner, leaseMs. */
 export const EXTEND = script(`${PRELUDE}
@@ -185,12 +221,24 @@ move_status(ARGV[1], ARGV[2], status, 'pending', redis.call('HGET', KEYS[1], 're
 return 1`);
 
 /**
- * KEYS: done index, due, recv. ARGV: cutoff ms (exclusive), batch size, entry key prefix.
- * Removes up to one batch of done entries received before the cutoff; returns how many it looked at.
+ * KEYS: done index, due, recv. ARGV: cutoff ms (exclusive), batch size, entry key prefix, status prefix.
+ * Removes up to one batch of done entries received before the cutoff, and them from the counts; returns how
+ * many it looked at.
  */
-export const PRUNE = script(`
+export const PRUNE = script(`${PRELUDE}
 local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, ARGV[2])
+local shard = shard_of(ARGV[4])
 for _, m in ipairs(members) do
+  local e = redis.call('HMGET', ARGV[3] .. m, 'receivedAt', 'conflicts')
+  local provider = string.match(m, '^[^:]*')
+  if e[1] then
+    count(shard .. 'counts', provider .. '|done', -1)
+    count(shard .. 'minute:' .. minute_of(e[1]), provider .. '|done', -1)
+    if tonumber(e[2] or '0') > 0 then
+      redis.call('ZREM', shard .. 'conflicted', m)
+      count(shard .. 'counts', provider .. '|conflicted', -1)
+    end
+  end
   redis.call('DEL', ARGV[3] .. m)
   redis.call('ZREM', KEYS[1], m)
   redis.call('ZREM', KEYS[2], m)

@@ -2,8 +2,10 @@ import { crc32 } from 'node:zlib';
 import type { Socket } from 'node:net';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type {
-  Admission, Admit, Entry, EntryQuery, EntryRecord, EntryStatus, EventKey, ProjectionOutcome, PruneResult, Settlement, Storage, TokenStateRecord,
+  Admission, Admit, Entry, EntryQuery, EntryRecord, EntryStatus, EventKey, LedgerStats, ProjectionOutcome, PruneResult, ReceivedCount, Settlement,
+  StatsQuery, StatusCount, Storage, TokenStateCount, TokenStateRecord,
 } from './storage';
+import { STATS_BUCKET_MS, statsWindow } from './storage';
 import type { StaleReason, TokenState } from '../events';
 import { ConfigurationError } from '../errors';
 import { checkOptionNames } from '../option-names';
@@ -179,7 +181,7 @@ export class RedisStorage implements Storage {
     const s = this.shardOf(record);
     const member = this.member(record);
     const tokenKey = this.tokenKey(record.provider, record.tokenRef);
-    const tokenKeys = this.cluster ? [] : [tokenKey, this.timelineKey(record.provider, record.tokenRef)];
+    const tokenKeys = this.cluster ? [] : [tokenKey, this.timelineKey(record.provider, record.tokenRef), this.tokenCountsKey()];
     const reply = await runScript(this.client, ADMIT, [this.entryKey(s, member), this.k(s, 'due'), this.k(s, 'recv'), ...tokenKeys], [
       this.k(s, 'status:'), member, admit.as, admit.as === 'running' ? admit.owner : '', admit.as === 'running' ? admit.leaseMs : 0,
       admit.as === 'quarantined' ? admit.error : '', record.fingerprint, record.provider, record.id, record.type, record.tokenRef,
@@ -200,7 +202,7 @@ export class RedisStorage implements Storage {
     for (const s of shards) {
       for (let tries = 0; tries < 10; tries++) {
         const reply = await runScript(this.client, LEASE, [this.k(s, 'due')],
-          [this.k(s, 'status:'), this.k(s, 'e:'), owner, leaseMs, this.cluster ? '0' : '1', ...(key ? [this.member(key)] : [])]);
+          [this.k(s, 'status:'), this.k(s, 'e:'), owner, leaseMs, this.cluster ? '0' : '1', this.tokenCountsKey(), ...(key ? [this.member(key)] : [])]);
         if (reply === 0) continue; // a stale index member was dropped: look again
         if (!reply) break;
         const entry = entryFromHash(hashFromReply(reply))!;
@@ -233,8 +235,13 @@ export class RedisStorage implements Storage {
    */
   private async projectOnCluster(entry: Entry): Promise<Entry> {
     if (!entry.state) return entry;
-    const [outcome, reason] = await runScript(this.client, PROJECT, [this.tokenKey(entry.provider, entry.tokenRef)],
-      [entry.state, entry.occurredAt.getTime(), entry.id]) as [ProjectionOutcome, string];
+    const [outcome, reason, from, to] = await runScript(this.client, PROJECT, [this.tokenKey(entry.provider, entry.tokenRef)],
+      [entry.state, entry.occurredAt.getTime(), entry.id]) as [ProjectionOutcome, string, string, string];
+    if (to !== '' && from !== to) {
+      const counts = this.client.multi();
+      if (from !== '') counts.hincrby(this.tokenCountsKey(), `${enc(entry.provider)}|${from}`, -1);
+      await counts.hincrby(this.tokenCountsKey(), `${enc(entry.provider)}|${to}`, 1).exec();
+    }
     await this.client.hset(this.entryKey(this.shardOf(entry), this.member(entry)), 'projection', outcome, 'staleReason', reason);
     return { ...entry, projection: outcome, ...(reason ? { staleReason: reason as StaleReason } : {}) };
   }
@@ -260,18 +267,68 @@ export class RedisStorage implements Storage {
   async listEntries(query: EntryQuery = {}): Promise<Entry[]> {
     const limit = query.limit ?? 100;
     if (limit <= 0) return [];
-    const min = query.since === undefined ? '-inf' : String(query.since.getTime());
-    const max = query.until === undefined ? '+inf' : `(${query.until.getTime()}`;
+    const range = {
+      min: query.since === undefined ? '-inf' : String(query.since.getTime()),
+      max: query.until === undefined ? '+inf' : `(${query.until.getTime()}`,
+      newest: query.order === 'newest',
+    };
     const matches = (e: Entry) => (query.provider === undefined || e.provider === query.provider)
-      && (query.tokenRef === undefined || e.tokenRef === query.tokenRef) && (query.status === undefined || e.status === query.status);
-    // The most selective index: the token's own, else a status index or the receipt index of every shard.
+      && (query.tokenRef === undefined || e.tokenRef === query.tokenRef) && (query.status === undefined || e.status === query.status)
+      && (query.conflicted !== true || e.conflicts > 0);
+    // The most selective index: the token's own, else the conflicted, a status or the receipt index of every shard.
+    const shardIndex = query.conflicted === true ? 'conflicted' : query.status === undefined ? 'recv' : `status:${query.status}`;
     const sources = query.tokenRef !== undefined && query.provider !== undefined
       ? [{ index: this.timelineKey(query.provider, query.tokenRef), entry: (m: string) => this.timelineEntryKey(m) }]
-      : Array.from({ length: this.shards }, (_, s) => ({
-        index: this.k(s, query.status === undefined ? 'recv' : `status:${query.status}`), entry: (m: string) => this.entryKey(s, m),
-      }));
-    const perSource = await Promise.all(sources.map((source) => this.scanIndex(source.index, source.entry, min, max, limit, matches)));
-    return perSource.flat().sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime()).slice(0, limit);
+      : Array.from({ length: this.shards }, (_, s) => ({ index: this.k(s, shardIndex), entry: (m: string) => this.entryKey(s, m) }));
+    const perSource = await Promise.all(sources.map((source) => this.scanIndex(source.index, source.entry, range, limit, matches)));
+    const sign = range.newest ? -1 : 1;
+    return perSource.flat().sort((a, b) => sign * (a.receivedAt.getTime() - b.receivedAt.getTime())).slice(0, limit);
+  }
+
+  /**
+   * From the counts the scripts keep as they write: per shard, by provider and status (`counts`) and the same by
+   * minute of receipt (`minute:<ms>`), and by provider and state for tokens: one round trip per shard and minute.
+   */
+  async stats(query: StatsQuery): Promise<LedgerStats> {
+    const window = statsWindow(query);
+    const minutes: number[] = [];
+    for (let m = window.since; m < window.until; m += STATS_BUCKET_MS) minutes.push(m);
+    const wanted = query.provider === undefined ? undefined : enc(query.provider);
+    const split = (field: string) => {
+      const bar = field.lastIndexOf('|');
+      const provider = field.slice(0, bar);
+      return wanted === undefined || provider === wanted ? { provider: decodeURIComponent(provider), name: field.slice(bar + 1) } : undefined;
+    };
+    const shards = Array.from({ length: this.shards }, (_, s) => s);
+    const minuteKeys = shards.flatMap((s) => minutes.map((minute) => ({ minute, key: this.k(s, `minute:${minute}`) })));
+    const all = await this.hashes([this.tokenCountsKey(), ...shards.map((s) => this.k(s, 'counts')), ...minuteKeys.map((m) => m.key)]);
+    const tokenCounts = all[0]!;
+    const counts = all.slice(1, 1 + this.shards);
+    const perMinute = minuteKeys.map((m, i) => ({ minute: m.minute, counts: all[1 + this.shards + i]! }));
+    const received: ReceivedCount[] = [];
+    for (const { minute, counts: c } of perMinute) {
+      for (const [field, n] of Object.entries(c)) {
+        const f = split(field);
+        if (f && Number(n) > 0) received.push({ minute: new Date(minute), provider: f.provider, status: f.name as EntryStatus, count: Number(n) });
+      }
+    }
+    const open = new Map<string, StatusCount>();
+    let conflicted = 0;
+    for (const c of counts) {
+      for (const [field, n] of Object.entries(c)) {
+        const f = split(field);
+        if (!f || Number(n) <= 0 || f.name === 'done') continue;
+        if (f.name === 'conflicted') { conflicted += Number(n); continue; }
+        const key = `${f.provider}\u0000${f.name}`;
+        open.set(key, { provider: f.provider, status: f.name as EntryStatus, count: (open.get(key)?.count ?? 0) + Number(n) });
+      }
+    }
+    const tokens: TokenStateCount[] = [];
+    for (const [field, n] of Object.entries(tokenCounts)) {
+      const f = split(field);
+      if (f && Number(n) > 0) tokens.push({ provider: f.provider, state: f.name as TokenState, count: Number(n) });
+    }
+    return { received, open: [...open.values()], tokens, conflicted };
   }
 
   async getTokenState(provider: string, tokenRef: string): Promise<TokenStateRecord | undefined> {
@@ -284,7 +341,7 @@ export class RedisStorage implements Storage {
     for (let s = 0; s < this.shards; s++) {
       for (;;) {
         const seen = Number(await runScript(this.client, PRUNE, [this.k(s, 'status:done'), this.k(s, 'due'), this.k(s, 'recv')],
-          [olderThan.getTime(), PRUNE_BATCH, this.k(s, 'e:')]));
+          [olderThan.getTime(), PRUNE_BATCH, this.k(s, 'e:'), this.k(s, 'status:')]));
         entries += seen;
         if (seen < PRUNE_BATCH) break;
       }
@@ -292,12 +349,26 @@ export class RedisStorage implements Storage {
     return { entries };
   }
 
-  /** Entries of `index` (scored by receipt) between `min` and `max` that `matches`, oldest first, at most `limit`. */
-  private async scanIndex(index: string, entryKey: (member: string) => string, min: string, max: string, limit: number,
+  /** HGETALL of each key: pipelined on a single server, one by one (in parallel) on a cluster, whose keys live on several nodes. */
+  private async hashes(keys: readonly string[]): Promise<Record<string, string>[]> {
+    if (this.cluster) return Promise.all(keys.map((key) => this.client.hgetall(key)));
+    const pipeline = this.client.pipeline();
+    for (const key of keys) pipeline.hgetall(key);
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([error, reply]) => {
+      if (error) throw error;
+      return Array.isArray(reply) ? hashFromReply(reply) : reply as Record<string, string>;
+    });
+  }
+
+  /** Entries of `index` (scored by receipt) in `range`, in its order, that `matches`, at most `limit`. */
+  private async scanIndex(index: string, entryKey: (member: string) => string, range: { min: string; max: string; newest: boolean }, limit: number,
     matches: (entry: Entry) => boolean): Promise<Entry[]> {
     const found: Entry[] = [];
     for (let offset = 0; found.length < limit; offset += SCAN_BATCH) {
-      const members = await this.client.zrangebyscore(index, min, max, 'LIMIT', offset, SCAN_BATCH);
+      const members = range.newest
+        ? await this.client.zrevrangebyscore(index, range.max, range.min, 'LIMIT', offset, SCAN_BATCH)
+        : await this.client.zrangebyscore(index, range.min, range.max, 'LIMIT', offset, SCAN_BATCH);
       const hashes = await Promise.all(members.map((m) => this.client.hgetall(entryKey(m))));
       for (const hash of hashes) {
         const entry = entryFromHash(hash); // undefined: pruned meanwhile
@@ -354,6 +425,11 @@ export class RedisStorage implements Storage {
 
   private tokenKey(provider: string, tokenRef: string): string {
     return `${this.keyPrefix}{t:${enc(provider)}:${enc(tokenRef)}}`;
+  }
+
+  /** Token states by provider and state (`<provider>|<state>`), on no shard's hash tag. */
+  private tokenCountsKey(): string {
+    return `${this.keyPrefix}token-counts`;
   }
 
   private timelineKey(provider: string, tokenRef: string): string {

@@ -1,7 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { Admission, Admit, Entry, EntryQuery, EntryRecord, EventKey, PruneResult, Settlement, Storage, TokenStateRecord } from './storage';
+import type {
+  Admission, Admit, Entry, EntryQuery, EntryRecord, EventKey, LedgerStats, PruneResult, ReceivedCount, Settlement, StatsQuery, StatusCount, Storage,
+  TokenStateCount, TokenStateRecord,
+} from './storage';
+import { ENTRY_STATUSES, STATS_BUCKET_MS, statsWindow } from './storage';
 import { ConfigurationError } from '../errors';
 import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';
@@ -50,9 +54,12 @@ CREATE TABLE IF NOT EXISTS ntw_ledger (
   PRIMARY KEY (provider, id)
 );
 CREATE INDEX IF NOT EXISTS ntw_ledger_due ON ntw_ledger (due_at) WHERE status IN ('pending', 'failed', 'running');
-CREATE INDEX IF NOT EXISTS ntw_ledger_received ON ntw_ledger (received_at);
+-- (received_at, provider, status) serves every query by time: the former (received_at) index only cost writes.
+DROP INDEX IF EXISTS ntw_ledger_received;
 CREATE INDEX IF NOT EXISTS ntw_ledger_token ON ntw_ledger (provider, token_ref, received_at);
 CREATE INDEX IF NOT EXISTS ntw_ledger_status ON ntw_ledger (status, received_at);
+CREATE INDEX IF NOT EXISTS ntw_ledger_received_counts ON ntw_ledger (received_at, provider, status);
+CREATE INDEX IF NOT EXISTS ntw_ledger_conflicted ON ntw_ledger (received_at) WHERE conflicts > 0;
 CREATE TABLE IF NOT EXISTS ntw_token_states (
   provider TEXT NOT NULL, token_ref TEXT NOT NULL, state TEXT NOT NULL,
   occurred_at INTEGER NOT NULL, event_id TEXT NOT NULL, updated_at INTEGER NOT NULL,
@@ -60,8 +67,20 @@ CREATE TABLE IF NOT EXISTS ntw_token_states (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * Tokens by provider and state, kept by every state change (in its transaction), so the console need not count
+ * every token. Filled from the token states when it is first created (a database of an earlier version).
+ */
+const TOKEN_COUNTS = `
+CREATE TABLE ntw_token_counts (provider TEXT NOT NULL, state TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (provider, state)) WITHOUT ROWID;
+INSERT INTO ntw_token_counts SELECT provider, state, count(*) FROM ntw_token_states GROUP BY provider, state;
+`;
+
 /** The default of `timeoutMs`. */
 export const SQLITE_TIMEOUT_MS = 4000;
+
+/** The statuses of an open entry, as SQL: listed, so the status index finds them (`<> 'done'` would scan). */
+const OPEN = ENTRY_STATUSES.filter((status) => status !== 'done').map((status) => `'${status}'`).join(', ');
 
 const COLUMNS = 'provider, id, status, attempts, owner, due_at, last_error, fingerprint, conflicts, type, token_ref, state, occurred_at, received_at, projection, stale_reason, body';
 
@@ -93,6 +112,7 @@ class Statements {
   readonly settleRun: BetterSqlite3.Statement;
   readonly state: BetterSqlite3.Statement;
   readonly writeState: BetterSqlite3.Statement;
+  readonly countToken: BetterSqlite3.Statement;
   readonly requeueable: BetterSqlite3.Statement;
   readonly requeue: BetterSqlite3.Statement;
   readonly prune: BetterSqlite3.Statement;
@@ -113,6 +133,8 @@ class Statements {
     this.state = db.prepare('SELECT * FROM ntw_token_states WHERE provider = ? AND token_ref = ?');
     this.writeState = db.prepare(`INSERT OR REPLACE INTO ntw_token_states (provider, token_ref, state, occurred_at, event_id, updated_at)
       VALUES (?, ?, ?, ?, ?, ?)`);
+    this.countToken = db.prepare(`INSERT INTO ntw_token_counts (provider, state, count) VALUES (?, ?, ?)
+      ON CONFLICT (provider, state) DO UPDATE SET count = count + excluded.count`);
     this.requeueable = db.prepare(`SELECT provider, id FROM ntw_ledger WHERE id = ? AND (? IS NULL OR provider = ?)
       AND status IN ('failed', 'dead', 'done')`);
     this.requeue = db.prepare(`UPDATE ntw_ledger SET status = 'pending', attempts = 0, owner = NULL, due_at = ?, last_error = NULL
@@ -182,6 +204,9 @@ export class SqliteStorage implements Storage {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${(this.options.synchronous ?? 'full').toUpperCase()}`);
     db.exec(SCHEMA);
+    db.transaction(() => {
+      if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ntw_token_counts'").get()) db.exec(TOKEN_COUNTS);
+    }).immediate();
     log('opened %s', path);
     this.database = db;
     this.statements = new Statements(db);
@@ -317,10 +342,32 @@ export class SqliteStorage implements Storage {
     if (query.status !== undefined) { where.push('status = ?'); params.push(query.status); }
     if (query.since !== undefined) { where.push('received_at >= ?'); params.push(query.since.getTime()); }
     if (query.until !== undefined) { where.push('received_at < ?'); params.push(query.until.getTime()); }
+    if (query.conflicted === true) where.push('conflicts > 0');
     params.push(query.limit ?? 100);
+    const direction = query.order === 'newest' ? 'DESC' : 'ASC';
     const rows = this.db.prepare(`SELECT ${COLUMNS} FROM ntw_ledger ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY received_at, rowid LIMIT ?`).all(...params) as HeldRow[];
+      ORDER BY received_at ${direction}, rowid ${direction} LIMIT ?`).all(...params) as HeldRow[];
     return rows.map((row) => publicEntry(held(row)));
+  }
+
+  /**
+   * Received entries from an index holding every column the count needs (`ntw_ledger_received_counts`), open ones
+   * by the status index (few, as a rule: no index of its own to maintain on every delivery), tokens from their counts.
+   */
+  stats(query: StatsQuery): LedgerStats {
+    const db = this.db;
+    const provider = query.provider ?? null;
+    const window = statsWindow(query);
+    const received = db.prepare(`SELECT received_at - received_at % ${STATS_BUCKET_MS} AS minute, provider, status, count(*) AS count
+      FROM ntw_ledger WHERE received_at >= ? AND received_at < ? AND (? IS NULL OR provider = ?)
+      GROUP BY minute, provider, status`).all(window.since, window.until, provider, provider) as (Omit<ReceivedCount, 'minute'> & { minute: number })[];
+    const open = db.prepare(`SELECT provider, status, count(*) AS count FROM ntw_ledger
+      WHERE status IN (${OPEN}) AND (? IS NULL OR provider = ?) GROUP BY status, provider`).all(provider, provider) as StatusCount[];
+    const tokens = db.prepare(`SELECT provider, state, count FROM ntw_token_counts
+      WHERE count > 0 AND (? IS NULL OR provider = ?)`).all(provider, provider) as TokenStateCount[];
+    const conflicted = db.prepare(`SELECT count(*) AS count FROM ntw_ledger WHERE conflicts > 0 AND (? IS NULL OR provider = ?)`)
+      .get(provider, provider) as { count: number };
+    return { received: received.map((r) => ({ ...r, minute: new Date(r.minute) })), open, tokens, conflicted: conflicted.count };
   }
 
   getTokenState(provider: string, tokenRef: string): TokenStateRecord | undefined {
@@ -337,7 +384,13 @@ export class SqliteStorage implements Storage {
     const row = this.sql.state.get(entry.provider, entry.tokenRef) as StateRow | undefined;
     const projected = project(entry, row && stateFromRow(row), now);
     const state = projected.state;
-    if (state) this.sql.writeState.run(state.provider, state.tokenRef, state.state, state.occurredAt.getTime(), state.eventId, now);
+    if (state) {
+      this.sql.writeState.run(state.provider, state.tokenRef, state.state, state.occurredAt.getTime(), state.eventId, now);
+      if (row?.state !== state.state) {
+        if (row) this.sql.countToken.run(row.provider, row.state, -1);
+        this.sql.countToken.run(state.provider, state.state, 1);
+      }
+    }
     return projected.entry;
   }
 }

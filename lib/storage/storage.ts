@@ -117,8 +117,65 @@ export interface EntryQuery {
   readonly since?: Date;
   /** Exclusive upper bound on `receivedAt`. */
   readonly until?: Date;
-  /** Default 100. Ordered by `receivedAt`, oldest first. */
+  /** Only entries that counted a copy with another meaning (`conflicts > 0`). */
+  readonly conflicted?: true;
+  /** Ordered by `receivedAt`: `'oldest'` first (default) or `'newest'` first; `limit` keeps the first ones of that order. */
+  readonly order?: 'oldest' | 'newest';
+  /** Default 100. */
   readonly limit?: number;
+}
+
+/**
+ * What `stats` counts: entries received in the window, in whole minutes (the minute holding `since` up to the
+ * last minute that starts before `until`), and the whole ledger's open entries and token states.
+ */
+export interface StatsQuery {
+  readonly since: Date;
+  readonly until: Date;
+  /** Count only this provider's entries and tokens. */
+  readonly provider?: string;
+}
+
+/** Entries received in one minute (UTC, `minute` is its start) of one provider, by their current status. */
+export interface ReceivedCount {
+  readonly minute: Date;
+  readonly provider: string;
+  readonly status: EntryStatus;
+  readonly count: number;
+}
+
+export interface StatusCount {
+  readonly provider: string;
+  readonly status: EntryStatus;
+  readonly count: number;
+}
+
+export interface TokenStateCount {
+  readonly provider: string;
+  readonly state: TokenState;
+  readonly count: number;
+}
+
+/** The counts an operations view shows, each list in no particular order and without zero counts. */
+export interface LedgerStats {
+  /** Entries received in the window, by minute of receipt, provider and current status. */
+  readonly received: readonly ReceivedCount[];
+  /** Every stored entry that is not `done` (whenever received), by provider and status. */
+  readonly open: readonly StatusCount[];
+  /** Token states, by provider and state. */
+  readonly tokens: readonly TokenStateCount[];
+  /** Stored entries that counted a conflicting copy (`conflicts > 0`). */
+  readonly conflicted: number;
+}
+
+/** The length of a `ReceivedCount` bucket, in ms. */
+export const STATS_BUCKET_MS = 60_000;
+
+/** A `StatsQuery` window in epoch ms, widened to whole minutes: `[since, until)`. */
+export function statsWindow(query: StatsQuery): { readonly since: number; readonly until: number } {
+  const since = query.since.getTime();
+  const until = query.until.getTime();
+  return { since: since - (since % STATS_BUCKET_MS), until: Math.ceil(until / STATS_BUCKET_MS) * STATS_BUCKET_MS };
 }
 
 export interface PruneResult {
@@ -156,4 +213,9 @@ export interface Storage {
   getTokenState(provider: string, tokenRef: string): Awaitable<TokenStateRecord | undefined>;
   /** Remove `done` entries received before `olderThan`. Token states and unfinished entries are kept. */
   prune(olderThan: Date): Awaitable<PruneResult>;
+  /**
+   * Counts for an operations view, answered from indexes (a page must stay fast at millions of entries).
+   * Optional: an adapter that has it also honours `EntryQuery.order` and `EntryQuery.conflicted`.
+   */
+  stats?(query: StatsQuery): Awaitable<LedgerStats>;
 }

@@ -1,5 +1,6 @@
 import { SpanKind, SpanStatusCode, metrics, trace } from '@opentelemetry/api';
 import type { Attributes, Counter, Histogram, MeterProvider, ObservableGauge, Span, Tracer, TracerProvider } from '@opentelemetry/api';
+import { performance } from 'node:perf_hooks';
 import { PACKAGE_VERSION } from './version';
 
 /**
@@ -13,12 +14,20 @@ export interface TelemetryOptions {
 
 /** Counts a collection reads from the storage: the inbox's depth, dead letters, tokens by state. */
 export interface ObservedCounts {
-  /** Entries not `done`, by status (`pending`, `failed`, `dead`, `quarantined`, `running`). */
-  readonly open: ReadonlyArray<{ readonly status: string; readonly count: number }>;
+  /** Entries not `done`, by provider and status (`pending`, `failed`, `dead`, `quarantined`, `running`). */
+  readonly open: ReadonlyArray<{ readonly provider: string; readonly status: string; readonly count: number }>;
   readonly tokens: ReadonlyArray<{ readonly provider: string; readonly state: string; readonly count: number }>;
 }
 
 export const SCOPE = 'network-token-webhooks';
+
+/** What the handlers' span and the `ntw.events` metric say of an event: its kind, never its content. */
+export interface HandledEvent {
+  readonly provider: string;
+  readonly type: string;
+  readonly state?: string;
+  readonly projection?: string;
+}
 
 /** What a delivery's answer was, as the metrics and the span say it. */
 export type DeliveryOutcomeLabel = 'accepted' | 'duplicate' | 'quarantined' | 'health_check' | 'refused' | 'retry_later';
@@ -27,6 +36,7 @@ interface Instruments {
   readonly deliveries: Counter;
   readonly deliveryDuration: Histogram;
   readonly handlerDuration: Histogram;
+  readonly events: Counter;
   readonly storageDuration: Histogram;
   readonly leaseLost: Counter;
   readonly gauges: readonly ObservableGauge[];
@@ -72,11 +82,16 @@ export class Telemetry {
         unit: '{entry}',
       });
       const tokens = meter.createObservableGauge('ntw.tokens', { description: 'Tokens by provider and current state', unit: '{token}' });
+      // A series seen once is reported 0 when it empties (a drained inbox), not left at its last value.
+      const openSeen = new Set<string>();
+      const tokensSeen = new Set<string>();
       meter.addBatchObservableCallback(async (result) => {
         const counts = await this.observe!().catch(() => undefined);
         if (!counts) return;
-        for (const { status, count } of counts.open) result.observe(inbox, count, { 'ntw.entry.status': status });
-        for (const { provider: p, state, count } of counts.tokens) result.observe(tokens, count, { 'ntw.provider': p, 'ntw.token.state': state });
+        report(openSeen, counts.open.map(({ provider: p, status, count }) => [p, status, count]),
+          (p, status, count) => result.observe(inbox, count, { 'ntw.provider': p, 'ntw.entry.status': status }));
+        report(tokensSeen, counts.tokens.map(({ provider: p, state, count }) => [p, state, count]),
+          (p, state, count) => result.observe(tokens, count, { 'ntw.provider': p, 'ntw.token.state': state }));
       }, [inbox, tokens]);
       gauges.push(inbox, tokens);
     }
@@ -86,6 +101,10 @@ export class Telemetry {
       }),
       deliveryDuration: meter.createHistogram('ntw.delivery.duration', { description: 'Time from the request to the answer', unit: 's' }),
       handlerDuration: meter.createHistogram('ntw.handler.duration', { description: 'Time the handlers of one event took, together', unit: 's' }),
+      events: meter.createCounter('ntw.events', {
+        description: 'Events whose handlers completed, by provider, type, the token state they carry and what they did to it (changed, repeated, stale)',
+        unit: '{event}',
+      }),
       storageDuration: meter.createHistogram('ntw.storage.duration', { description: 'Time of one storage call', unit: 's' }),
       leaseLost: meter.createCounter('ntw.lease.lost', {
         description: 'Runs whose lease renewal failed or was refused: another instance may take the event over', unit: '{run}',
@@ -119,14 +138,40 @@ export class Telemetry {
     deliveryDuration.record(seconds(durationMs), attributes);
   }
 
-  handled(provider: string, eventType: string, ok: boolean, durationMs: number): void {
-    if (!this.enabled) return;
-    this.instruments.handlerDuration.record(seconds(durationMs), { 'ntw.provider': provider, 'ntw.event.type': eventType, 'ntw.outcome': ok ? 'ok' : 'error' });
+  /** The handlers of one event, in a child span, timed; an event whose handlers completed is counted by the state it left. */
+  async handlers(event: HandledEvent, run: () => Promise<void>): Promise<void> {
+    if (!this.enabled) return run();
+    const attributes: Attributes = {
+      'ntw.provider': event.provider, 'ntw.event.type': event.type,
+      ...(event.state ? { 'ntw.token.state': event.state } : {}),
+      ...(event.projection ? { 'ntw.projection': event.projection } : {}),
+    };
+    // The delivery's (or the inbox run's) span says whether the event was stale: out of order, or after DELETED.
+    if (event.projection) trace.getActiveSpan()?.setAttribute('ntw.stale', event.projection === 'stale');
+    const started = performance.now();
+    let ok = false;
+    try {
+      await this.span('ntw.handlers', attributes, run);
+      ok = true;
+    } finally {
+      const { handlerDuration, events } = this.instruments;
+      handlerDuration.record(seconds(performance.now() - started), { ...attributes, 'ntw.outcome': ok ? 'ok' : 'error' });
+      if (ok) events.add(1, attributes);
+    }
   }
 
-  storageCall(operation: string, ok: boolean, durationMs: number): void {
-    if (!this.enabled) return;
-    this.instruments.storageDuration.record(seconds(durationMs), { 'ntw.storage.operation': operation, 'ntw.outcome': ok ? 'ok' : 'error' });
+  /** One storage call, in a child span, timed by operation and outcome. */
+  async storageCall<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    if (!this.enabled) return call();
+    const started = performance.now();
+    let ok = false;
+    try {
+      const result = await this.span(`ntw.storage.${operation}`, { 'ntw.storage.operation': operation }, call);
+      ok = true;
+      return result;
+    } finally {
+      this.instruments.storageDuration.record(seconds(performance.now() - started), { 'ntw.storage.operation': operation, 'ntw.outcome': ok ? 'ok' : 'error' });
+    }
   }
 
   leaseLost(provider: string): void {
@@ -136,6 +181,22 @@ export class Telemetry {
   /** Make the observable gauges exist now, so a collection sees them before the first delivery. */
   start(): void {
     if (this.enabled) void this.instruments;
+  }
+}
+
+/** Observe each `[provider, label, count]`, and 0 for every pair `seen` before that is absent now. */
+function report(seen: Set<string>, counts: ReadonlyArray<readonly [string, string, number]>, observe: (provider: string, label: string, count: number) => void): void {
+  const now = new Set<string>();
+  for (const [provider, label, count] of counts) {
+    const key = `${provider}\u0000${label}`;
+    now.add(key);
+    seen.add(key);
+    observe(provider, label, count);
+  }
+  for (const key of seen) {
+    if (now.has(key)) continue;
+    const [provider, label] = key.split('\u0000') as [string, string];
+    observe(provider, label, 0);
   }
 }
 

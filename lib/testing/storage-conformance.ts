@@ -60,7 +60,7 @@ async function until(attempt: () => Promise<boolean>, boundMs: number, what: str
  */
 export function runStorageConformance(name: string, factory: () => Storage | Promise<Storage>, options: ConformanceOptions = {}): void {
   // Loaded here rather than imported, so that importing this module asks for no test framework.
-  const { after, before, describe, it } = loadDriver<typeof import('mocha')>('mocha', 'runStorageConformance');
+  const { after, before, beforeEach, describe, it } = loadDriver<typeof import('mocha')>('mocha', 'runStorageConformance');
   const expiryWait = options.expiryWaitMs ?? 10_000;
 
   describe(`storage conformance: ${name}`, function () {
@@ -386,6 +386,119 @@ export function runStorageConformance(name: string, factory: () => Storage | Pro
         const found = await storage.listEntries({ provider: p });
         assert.equal(found.length, 100);
         assert.equal(found[99]!.receivedAt.getTime(), Date.UTC(2025, 0, 1) + 99);
+      });
+    });
+
+    describe('operations queries (order, conflicted, stats)', function () {
+      const sorted = <T>(rows: readonly T[]) => rows.map((r) => JSON.stringify(r)).sort();
+      const minute = (m: number) => new Date(T0 + m * MINUTE);
+      const statsOf = async (p: string, since = minute(-60), until = minute(60)) => {
+        if (!storage.stats) throw new Error('no stats');
+        return storage.stats({ provider: p, since, until });
+      };
+
+      beforeEach(function () {
+        if (!storage.stats) this.skip(); // optional: an adapter without stats need not honour order or conflicted
+      });
+
+      it('lists newest first when asked, the limit keeping the newest', async function () {
+        const p = provider();
+        for (const s of [3, 1, 4, 2]) taken(await storage.admit(record({ provider: p, receivedAt: new Date(T0 + s) }), { as: 'pending' }));
+        const times = (list: Entry[]) => list.map((e) => e.receivedAt.getTime() - T0);
+        assert.deepEqual(times(await storage.listEntries({ provider: p, order: 'newest' })), [4, 3, 2, 1]);
+        assert.deepEqual(times(await storage.listEntries({ provider: p, order: 'newest', limit: 2 })), [4, 3]);
+        assert.deepEqual(times(await storage.listEntries({ provider: p, order: 'oldest', limit: 2 })), [1, 2]);
+        assert.deepEqual(times(await storage.listEntries({ provider: p, tokenRef: 'tok-1', order: 'newest', until: new Date(T0 + 4) })), [3, 2, 1]);
+      });
+
+      it('lists and counts the entries that met a conflicting copy', async function () {
+        const p = provider();
+        const clean = record({ provider: p });
+        const disputed = record({ provider: p });
+        taken(await storage.admit(clean, run('a')));
+        taken(await storage.admit(disputed, run('a')));
+        await storage.admit({ ...disputed, fingerprint: 'fp-other' }, run('b'));
+        await storage.admit({ ...disputed, fingerprint: 'fp-third' }, run('b'));
+        assert.deepEqual((await storage.listEntries({ provider: p, conflicted: true })).map((e) => [e.id, e.conflicts]), [[disputed.id, 2]]);
+        assert.equal((await statsOf(p)).conflicted, 1);
+      });
+
+      it('counts entries received by minute, provider and current status, in whole minutes of the window', async function () {
+        const p = provider();
+        const done = record({ provider: p, receivedAt: new Date(T0 + 10_000) });
+        const pending = record({ provider: p, receivedAt: new Date(T0 + 70_000) });
+        const quarantined = record({ provider: p, receivedAt: new Date(T0 + 80_000), type: 'unreadable' });
+        const later = record({ provider: p, receivedAt: minute(5) });
+        taken(await storage.admit(done, run('a')));
+        await storage.settle(keyOf(done), 'a', { status: 'done' });
+        taken(await storage.admit(pending, { as: 'pending' }));
+        taken(await storage.admit(quarantined, { as: 'quarantined', error: 'schema_violation' }));
+        taken(await storage.admit(later, { as: 'pending' }));
+        const stats = await statsOf(p, new Date(T0 + 30_000), new Date(T0 + 90_000));
+        assert.deepEqual(sorted(stats.received), sorted([
+          { minute: minute(0), provider: p, status: 'done', count: 1 },
+          { minute: minute(1), provider: p, status: 'pending', count: 1 },
+          { minute: minute(1), provider: p, status: 'quarantined', count: 1 },
+        ]));
+        assert.deepEqual(sorted(stats.open), sorted([
+          { provider: p, status: 'pending', count: 2 },
+          { provider: p, status: 'quarantined', count: 1 },
+        ]), 'open entries are counted whenever received; done ones are not');
+        assert.equal(stats.conflicted, 0);
+        assert.deepEqual((await storage.stats!({ provider: provider(), since: minute(0), until: minute(1) })),
+          { received: [], open: [], tokens: [], conflicted: 0 });
+      });
+
+      it('keeps the counts through every transition: failed, dead, requeued, leased, done', async function () {
+        const p = provider();
+        const r = record({ provider: p });
+        const open = async () => sorted((await statsOf(p)).open);
+        taken(await storage.admit(r, run('a')));
+        assert.deepEqual(await open(), sorted([{ provider: p, status: 'running', count: 1 }]));
+        await storage.settle(keyOf(r), 'a', { status: 'failed', error: 'boom', retryInMs: LONG });
+        assert.deepEqual(await open(), sorted([{ provider: p, status: 'failed', count: 1 }]));
+        taken(await storage.admit(r, run('b')));
+        await storage.settle(keyOf(r), 'b', { status: 'dead', error: 'boom' });
+        assert.deepEqual(await open(), sorted([{ provider: p, status: 'dead', count: 1 }]));
+        await storage.requeue(r.id, p);
+        assert.deepEqual(await open(), sorted([{ provider: p, status: 'pending', count: 1 }]));
+        assert.equal((await storage.lease('c', LONG, keyOf(r)))?.status, 'running');
+        await storage.settle(keyOf(r), 'c', { status: 'done' });
+        assert.deepEqual(await open(), []);
+        const received = (await statsOf(p)).received;
+        assert.deepEqual(received, [{ minute: minute(0), provider: p, status: 'done', count: 1 }]);
+      });
+
+      it('counts tokens by provider and state as their states change', async function () {
+        const p = provider();
+        taken(await storage.admit(record({ provider: p, tokenRef: 'a', state: 'ACTIVE' }), run('o')));
+        taken(await storage.admit(record({ provider: p, tokenRef: 'b', state: 'ACTIVE' }), run('o')));
+        taken(await storage.admit(record({ provider: p, tokenRef: 'c', state: 'SUSPENDED', type: 'token.suspended' }), run('o')));
+        assert.deepEqual(sorted((await statsOf(p)).tokens), sorted([
+          { provider: p, state: 'ACTIVE', count: 2 }, { provider: p, state: 'SUSPENDED', count: 1 },
+        ]));
+        const deleted = record({ provider: p, tokenRef: 'a', state: 'DELETED', type: 'token.deleted', occurredAt: new Date(T0 + 1000) });
+        taken(await storage.admit(deleted, run('o')));
+        taken(await storage.admit(record({ provider: p, tokenRef: 'b', state: 'ACTIVE', occurredAt: new Date(T0 + 1000) }), run('o')));
+        taken(await storage.admit(record({ provider: p, tokenRef: 'a', state: 'ACTIVE', occurredAt: new Date(T0 + 2000) }), run('o')));
+        assert.deepEqual(sorted((await statsOf(p)).tokens), sorted([
+          { provider: p, state: 'ACTIVE', count: 1 }, { provider: p, state: 'SUSPENDED', count: 1 }, { provider: p, state: 'DELETED', count: 1 },
+        ]), 'a repeat and a stale event change no count');
+      });
+
+      it('forgets pruned entries', async function () {
+        const p = provider();
+        const old = new Date(Date.UTC(2003, 0, 1) + Math.floor(Math.random() * 1e9));
+        const r = record({ provider: p, receivedAt: old });
+        taken(await storage.admit(r, run('a')));
+        await storage.admit({ ...r, fingerprint: 'fp-other' }, run('b'));
+        await storage.settle(keyOf(r), 'a', { status: 'done' });
+        const window = [new Date(old.getTime() - MINUTE), new Date(old.getTime() + MINUTE)] as const;
+        assert.equal((await statsOf(p, ...window)).received.length, 1);
+        await storage.prune(new Date(old.getTime() + 1));
+        const after = await statsOf(p, ...window);
+        assert.deepEqual([after.received, after.conflicted], [[], 0]);
+        assert.deepEqual(await storage.listEntries({ provider: p, conflicted: true }), []);
       });
     });
 

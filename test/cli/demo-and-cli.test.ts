@@ -89,6 +89,16 @@ describe('the demo receiver (npm start) and the sender CLI', function () {
     expect(res.status).to.equal(200);
   });
 
+  it('prints the console URL and its sign-in, which open it; without them it is refused', async () => {
+    const [line] = printed(/^Operations console: /);
+    const [, consoleUrl, user, password] = /^Operations console: (\S+) \(sign in as (\S+) \/ ([^;\s)]+)/.exec(line ?? '') ?? [];
+    expect(consoleUrl, output).to.equal(`${url}/ops/token-webhooks/`);
+    expect((await fetch(consoleUrl!)).status).to.equal(401);
+    const page = await fetch(consoleUrl!, { headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } });
+    expect(page.status).to.equal(200);
+    expect(await page.text()).to.include('Newest deliveries').and.include('tokenex');
+  });
+
   it('stopping npm start stops the server', async () => {
     const exited = once(demo, 'exit');
     demo.kill('SIGTERM'); // the npm process, as `kill <pid>` of `npm start` does

@@ -21,9 +21,32 @@ describe('PostgresStorage', function () {
       await Promise.all(instances.map((s) => s.init()));
       const tables = await instances[0]!['pool'].query<{ table_name: string }>(
         'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [fresh]);
-      assert.deepEqual(tables.rows.map((r) => r.table_name), ['ntw_ledger', 'ntw_token_states']);
+      assert.deepEqual(tables.rows.map((r) => r.table_name), ['ntw_ledger', 'ntw_token_counts', 'ntw_token_states']);
     } finally {
       await Promise.all(instances.map((s) => s.close()));
+      await dropSchema(fresh);
+    }
+  });
+
+  it('counts the tokens of a database written by an earlier version when it opens it', async function () {
+    const fresh = uniqueName('ntw_test_');
+    const first = new PostgresStorage({ connectionString: DATABASE_URL, schema: fresh });
+    const record = (id: string, tokenRef: string, state: 'ACTIVE' | 'SUSPENDED') => ({
+      provider: 'p', id, type: 'token.active', tokenRef, state, occurredAt: new Date(0), receivedAt: new Date(0), fingerprint: 'f', body: '{}',
+    });
+    try {
+      await first.init();
+      for (const [id, token, state] of [['a', 't1', 'ACTIVE'], ['b', 't2', 'ACTIVE'], ['c', 't3', 'SUSPENDED']] as const) {
+        await first.admit(record(id, token, state), { as: 'running', owner: 'o', leaseMs: 1000 });
+      }
+      await first['pool'].query(`DROP TABLE "${fresh}".ntw_token_counts CASCADE`);
+      await first.init();
+      const tokens = (await first.stats({ since: new Date(0), until: new Date(1) })).tokens;
+      assert.deepEqual([...tokens].sort((a, b) => a.state.localeCompare(b.state)), [
+        { provider: 'p', state: 'ACTIVE', count: 2 }, { provider: 'p', state: 'SUSPENDED', count: 1 },
+      ]);
+    } finally {
+      await first.close();
       await dropSchema(fresh);
     }
   });

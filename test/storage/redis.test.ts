@@ -29,10 +29,12 @@ describe('RedisStorage', function () {
       await storage.admit(entry, { as: 'running', owner: 'o', leaseMs: 60_000 });
       await storage.settle(entry, 'o', { status: 'done' });
       assert.deepEqual((await probe.keys(`${prefix}*`)).sort(), [
-        '{s0}:e:a%3Ab:x%20y', '{s0}:recv', '{s0}:status:done', '{t:a%3Ab:t%3A1}', '{t:a%3Ab:t%3A1}:events',
+        'token-counts', '{s0}:counts', '{s0}:e:a%3Ab:x%20y', '{s0}:minute:1577836800000', '{s0}:recv', '{s0}:status:done',
+        '{t:a%3Ab:t%3A1}', '{t:a%3Ab:t%3A1}:events',
       ].map((k) => prefix + k));
       assert.deepEqual(await storage.prune(new Date(Date.now() + 60_000)), { entries: 1 });
-      assert.deepEqual((await probe.keys(`${prefix}*`)).sort(), [`${prefix}{t:a%3Ab:t%3A1}`, `${prefix}{t:a%3Ab:t%3A1}:events`]);
+      assert.deepEqual((await probe.keys(`${prefix}*`)).sort(), ['token-counts', '{t:a%3Ab:t%3A1}', '{t:a%3Ab:t%3A1}:events'].map((k) => prefix + k),
+        'the counts of a pruned entry go with it');
       assert.deepEqual(await storage.listEntries({ provider: 'a:b', tokenRef: 't:1' }), [], 'a pruned entry left in a timeline is skipped');
     } finally {
       await storage.close();

@@ -23,6 +23,31 @@ describe('SqliteStorage', function () {
     }
   });
 
+  it('counts the tokens of a database written by an earlier version when it opens it', async function () {
+    const path = join(dir, 'upgrade', 'x.db');
+    const storage = new SqliteStorage({ path });
+    const record = (id: string, tokenRef: string, state: 'ACTIVE' | 'SUSPENDED') => ({
+      provider: 'p', id, type: 'token.active', tokenRef, state, occurredAt: new Date(0), receivedAt: new Date(0), fingerprint: 'f', body: '{}',
+    });
+    try {
+      await storage.admit(record('a', 't1', 'ACTIVE'), { as: 'running', owner: 'o', leaseMs: 1000 });
+      await storage.admit(record('b', 't2', 'ACTIVE'), { as: 'running', owner: 'o', leaseMs: 1000 });
+      await storage.admit(record('c', 't3', 'SUSPENDED'), { as: 'running', owner: 'o', leaseMs: 1000 });
+      (storage as unknown as { db: { exec(sql: string): void } }).db.exec('DROP TABLE ntw_token_counts');
+    } finally {
+      storage.close();
+    }
+    const reopened = new SqliteStorage({ path });
+    try {
+      const tokens = reopened.stats({ since: new Date(0), until: new Date(1) }).tokens;
+      assert.deepEqual([...tokens].sort((a, b) => a.state.localeCompare(b.state)), [
+        { provider: 'p', state: 'ACTIVE', count: 2 }, { provider: 'p', state: 'SUSPENDED', count: 1 },
+      ]);
+    } finally {
+      reopened.close();
+    }
+  });
+
   it('judges leases by its injectable clock', async function () {
     let now = 1_000;
     const storage = new SqliteStorage({ path: ':memory:', now: () => now });

@@ -1,0 +1,31 @@
+import type { DeliveryMode } from '../delivery/mode';
+import type { Storage } from '../storage/storage';
+import type { RefusalSnapshot } from '../telemetry/refusal-tally';
+
+/** What the console reads and does through the receiver it belongs to. */
+export interface ConsoleSource {
+  readonly storage: Storage;
+  readonly mode: DeliveryMode;
+  /** Storage initialized (once). */
+  ready(): Promise<void>;
+  replay(eventId: string, provider?: string): Promise<number>;
+  /** The providers a token may belong to: the built-in ones and those mounted. */
+  providers(): readonly string[];
+  now(): Date;
+  /** The deliveries this process refused since it started (they never reach storage). */
+  refusals(): RefusalSnapshot;
+  /** A storage call bounded by `storageTimeoutMs` (a `StorageError` past it). */
+  call<T>(operation: string, call: () => T | Promise<T>): Promise<T>;
+}
+
+/** One page request, as a page renders it. */
+export interface PageContext {
+  /** The path the console is mounted at (`/ops/token-webhooks`), without a trailing slash. */
+  readonly base: string;
+  readonly source: ConsoleSource;
+  readonly query: URLSearchParams;
+  /** The anti-forgery token for this browser's forms. */
+  readonly csrf: string;
+  readonly windowMinutes: number;
+  readonly pageSize: number;
+}

@@ -1,0 +1,41 @@
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { performance } from 'node:perf_hooks';
+import type { DeliveryOutcome } from '../providers/provider';
+import type { DeliveryCore } from '../pipeline/core';
+import type { Endpoint } from '../pipeline/endpoint';
+import type { DeliveryResponse } from '../pipeline/acknowledge';
+import { acknowledge } from '../pipeline/acknowledge';
+import type { DeliveryOutcomeLabel } from './telemetry';
+
+
+
+function labelOf(outcome: DeliveryOutcome): { outcome: DeliveryOutcomeLabel; code: string } {
+  if (!outcome.ok) return { outcome: outcome.error.retryable ? 'retry_later' : 'refused', code: outcome.error.code };
+  if (outcome.healthCheck) return { outcome: 'health_check', code: 'health_check' };
+  if (outcome.quarantined) return { outcome: 'quarantined', code: 'quarantined' };
+  return outcome.duplicate ? { outcome: 'duplicate', code: 'duplicate' } : { outcome: 'accepted', code: 'accepted' };
+}
+
+/**
+ * One delivery as telemetry sees it, whatever the transport: a span around it (its steps' spans are children),
+ * then the answer counted and timed by provider, outcome and code, and a refusal handed to `onRefused`.
+ */
+export function observeDelivery(
+  core: DeliveryCore, endpoint: Endpoint, run: () => Promise<DeliveryOutcome>,
+): Promise<{ readonly outcome: DeliveryOutcome; readonly response: DeliveryResponse }> {
+  const provider = endpoint.provider.name;
+  const started = performance.now();
+  return core.telemetry.span('ntw.delivery', { 'ntw.provider': provider }, async (span) => {
+    const outcome = await run();
+    const response = acknowledge(endpoint, outcome);
+    const label = labelOf(outcome);
+    span.setAttributes({ 'ntw.outcome': label.outcome, 'ntw.code': label.code, 'http.response.status_code': response.status });
+    if (outcome.ok && outcome.eventId) span.setAttributes({ 'ntw.event.id': outcome.eventId, 'ntw.duplicate': outcome.duplicate });
+    if (label.outcome === 'retry_later') span.setStatus({ code: SpanStatusCode.ERROR, message: label.code });
+    core.telemetry.delivered(provider, label.outcome, label.code, response.status, performance.now() - started);
+    if (label.outcome === 'refused' && !outcome.ok) {
+      core.refused({ provider, status: response.status, code: outcome.error.code, message: outcome.error.message, at: core.now() });
+    }
+    return { outcome, response };
+  }, SpanKind.INTERNAL);
+}
