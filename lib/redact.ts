@@ -59,6 +59,15 @@ export function namesCardNumber(value: string): boolean {
   return false;
 }
 
+/**
+ * A JSON number that may be a card number (`"pan": 4111111111111111`): an integer of 13 to 19 digits that passes
+ * the card check, or one past 2^53, whose digits `JSON.parse` already lost, so it cannot be told apart from one.
+ */
+export function numberMayBeCard(n: number): boolean {
+  if (!Number.isInteger(n) || n < 1e12 || n >= 1e19) return false;
+  return !Number.isSafeInteger(n) || isCardNumber(String(n));
+}
+
 /** `text` with card numbers and email addresses replaced: what may be kept of any string of a payload. */
 export function redactValue(text: string): string {
   const masked = MAY_HOLD_CARD.test(text) ? maskCardNumbers(text) : text;
@@ -78,7 +87,7 @@ export function redactText(text: string): string {
 
 /**
  * A function making a payload fit to keep: the values of secret keys replaced (non-empty ones), and card numbers
- * and emails removed from every other string, keys included, whatever their name. Copy on write: an object or
+ * and emails removed from every other string, keys included, whatever their name, and from numbers. Copy on write: an object or
  * array with nothing to redact is returned as it is, so a clean payload costs a walk and no copy.
  */
 export function payloadRedactor(extraKeys: readonly string[] = []): (value: unknown) => unknown {
@@ -116,6 +125,7 @@ export function payloadRedactor(extraKeys: readonly string[] = []): (value: unkn
   };
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') return redactValue(v);
+    if (typeof v === 'number') return numberMayBeCard(v) ? REDACTED : v;
     if (v === null || typeof v !== 'object') return v;
     if (!Array.isArray(v)) return walkObject(v as Record<string, unknown>);
     let out: unknown[] | undefined;

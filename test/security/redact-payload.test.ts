@@ -44,6 +44,11 @@ describe('payloadRedactor: what the ledger keeps of a payload', () => {
     expect(out).to.deep.equal({ clean, list: ['a', `mail me at ${REDACTED}`], cvv: REDACTED, card: REDACTED });
   });
 
+  it('redacts a card number sent as a JSON number, and a number too large to be read exactly; keeps timestamps and small numbers', () => {
+    const payload = JSON.parse('{"ref":4111111111111111,"amex":378282246310005,"huge":4111111111111111111,"at":1732480000000,"n":12345,"f":4111111111111111.5,"not":4111111111111112}');
+    expect(redact(payload)).to.deep.equal({ ref: REDACTED, amex: REDACTED, huge: REDACTED, at: 1732480000000, n: 12345, f: 4111111111111111.5, not: 4111111111111112 });
+  });
+
   it('renames keys that hold a card number or an email, never merging two keys into one', () => {
     const payload = { [REDACTED]: 3, '4111111111111111': 1, '5555555555554444': 2, plain: 4 };
     expect(redact(payload)).to.deep.equal(reference(payload));

@@ -46,6 +46,8 @@ function deliveries(): [provider: string, body: string][] {
     p.payload.data.reason = `REASON ${PAN}`;
     p.organizationId = EMAIL;
   })]);
+  // A card number sent as a JSON number, in a field the schema leaves open.
+  all.push(['cybersource', edited('cybersource', 'network-token-updated', (p) => { p.payload.data.id = 'pii-number'; p.payload.data.cardReference = 5555555555554444; })]);
   all.push(['firstoken', edited('firstoken', 'active', (p) => { p.event_id = 'pii-ft'; p.message = `holder ${EMAIL} card ${PAN}`; p.data.ft_token = `ft_${PAN}`; })]);
   return all;
 }
