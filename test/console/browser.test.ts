@@ -94,17 +94,26 @@ describe('operations console in a real browser (headless Chromium)', function ()
     await shot(page, 'refused');
   });
 
+  /** An event whose handlers fail until it is a dead letter: its id. */
+  async function deadLetter(tokenRef: string): Promise<string> {
+    c.failing = true;
+    try {
+      const id = await c.send('active', tokenRef);
+      const deadline = Date.now() + WAIT_MS;
+      while ((await c.storage.getEntry({ provider: 'tokenex', id }))?.status !== 'dead') {
+        if (Date.now() > deadline) throw new Error('the failing event did not become a dead letter');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return id;
+    } finally {
+      c.failing = false;
+    }
+  }
+
   it('shows a delivered event, a token timeline, a dead letter, and replays it to completion', async function () {
     deliveredId = await c.send('active', 'TOK-BROWSER');
     await c.send('suspended', 'TOK-BROWSER', { occurredAt: new Date(Date.now() + 1000) });
-    c.failing = true;
-    deadId = await c.send('active', 'TOK-DEAD');
-    const deadline = Date.now() + WAIT_MS;
-    while ((await c.storage.getEntry({ provider: 'tokenex', id: deadId }))?.status !== 'dead') {
-      if (Date.now() > deadline) throw new Error('the failing event did not become a dead letter');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    c.failing = false;
+    deadId = await deadLetter('TOK-DEAD');
 
     const page = await open(OPS);
     const violations: string[] = [];
@@ -150,14 +159,7 @@ describe('operations console in a real browser (headless Chromium)', function ()
   });
 
   it('refuses a replay posted from another site', async function () {
-    c.failing = true;
-    deadId = await c.send('active', 'TOK-TARGET');
-    const deadline = Date.now() + WAIT_MS;
-    while ((await c.storage.getEntry({ provider: 'tokenex', id: deadId }))?.status !== 'dead') {
-      if (Date.now() > deadline) throw new Error('the failing event did not become a dead letter');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    c.failing = false;
+    deadId = await deadLetter('TOK-TARGET');
     const page = await open(OPS);
     await page.goto(`${base}/inbox`); // signed in, with the console's cookie: what a forged request would ride on
     await page.goto(`http://localhost:${portOf(attacker)}/`);
