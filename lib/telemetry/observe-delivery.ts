@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { SpanStatusCode } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
 import type { DeliveryOutcome } from '../providers/provider';
 import type { DeliveryCore } from '../pipeline/core';
@@ -6,8 +6,6 @@ import type { Endpoint } from '../pipeline/endpoint';
 import type { DeliveryResponse } from '../pipeline/acknowledge';
 import { acknowledge } from '../pipeline/acknowledge';
 import type { DeliveryOutcomeLabel } from './telemetry';
-
-
 
 function labelOf(outcome: DeliveryOutcome): { outcome: DeliveryOutcomeLabel; code: string } {
   if (!outcome.ok) return { outcome: outcome.error.retryable ? 'retry_later' : 'refused', code: outcome.error.code };
@@ -37,5 +35,5 @@ export function observeDelivery(
       core.refused({ provider, status: response.status, code: outcome.error.code, message: outcome.error.message, at: core.now() });
     }
     return { outcome, response };
-  }, SpanKind.INTERNAL);
+  });
 }

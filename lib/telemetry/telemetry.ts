@@ -1,5 +1,5 @@
 import { SpanKind, SpanStatusCode, metrics, trace } from '@opentelemetry/api';
-import type { Attributes, Counter, Histogram, MeterProvider, ObservableGauge, Span, Tracer, TracerProvider } from '@opentelemetry/api';
+import type { Attributes, Counter, Histogram, MeterProvider, Span, Tracer, TracerProvider } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
 import { PACKAGE_VERSION } from './version';
 
@@ -39,7 +39,6 @@ interface Instruments {
   readonly events: Counter;
   readonly storageDuration: Histogram;
   readonly leaseLost: Counter;
-  readonly gauges: readonly ObservableGauge[];
 }
 
 const seconds = (ms: number) => ms / 1000;
@@ -75,7 +74,6 @@ export class Telemetry {
 
   private makeInstruments(provider: MeterProvider): Instruments {
     const meter = provider.getMeter(SCOPE, PACKAGE_VERSION);
-    const gauges: ObservableGauge[] = [];
     if (this.observe) {
       const inbox = meter.createObservableGauge('ntw.entries.open', {
         description: 'Entries of the ledger not done, by status: pending (the inbox\'s depth), failed, dead (dead letters), quarantined, running',
@@ -93,7 +91,6 @@ export class Telemetry {
         report(tokensSeen, counts.tokens.map(({ provider: p, state, count }) => [p, state, count]),
           (p, state, count) => result.observe(tokens, count, { 'ntw.provider': p, 'ntw.token.state': state }));
       }, [inbox, tokens]);
-      gauges.push(inbox, tokens);
     }
     return {
       deliveries: meter.createCounter('ntw.deliveries', {
@@ -109,7 +106,6 @@ export class Telemetry {
       leaseLost: meter.createCounter('ntw.lease.lost', {
         description: 'Runs whose lease renewal failed or was refused: another instance may take the event over', unit: '{run}',
       }),
-      gauges,
     };
   }
 
@@ -148,29 +144,32 @@ export class Telemetry {
     };
     // The delivery's (or the inbox run's) span says whether the event was stale: out of order, or after DELETED.
     if (event.projection) trace.getActiveSpan()?.setAttribute('ntw.stale', event.projection === 'stale');
-    const started = performance.now();
-    let ok = false;
-    try {
-      await this.span('ntw.handlers', attributes, run);
-      ok = true;
-    } finally {
+    await this.timedSpan('ntw.handlers', attributes, run, (duration, ok) => {
       const { handlerDuration, events } = this.instruments;
-      handlerDuration.record(seconds(performance.now() - started), { ...attributes, 'ntw.outcome': ok ? 'ok' : 'error' });
+      handlerDuration.record(duration, { ...attributes, 'ntw.outcome': ok ? 'ok' : 'error' });
       if (ok) events.add(1, attributes);
-    }
+    });
   }
 
   /** One storage call, in a child span, timed by operation and outcome. */
   async storageCall<T>(operation: string, call: () => Promise<T>): Promise<T> {
     if (!this.enabled) return call();
+    const attributes = { 'ntw.storage.operation': operation };
+    return this.timedSpan(`ntw.storage.${operation}`, attributes, call, (duration, ok) => {
+      this.instruments.storageDuration.record(duration, { ...attributes, 'ntw.outcome': ok ? 'ok' : 'error' });
+    });
+  }
+
+  /** `run` in a span, then `done` with its duration in seconds and whether it succeeded. */
+  private async timedSpan<T>(name: string, attributes: Attributes, run: () => Promise<T>, done: (seconds: number, ok: boolean) => void): Promise<T> {
     const started = performance.now();
     let ok = false;
     try {
-      const result = await this.span(`ntw.storage.${operation}`, { 'ntw.storage.operation': operation }, call);
+      const result = await this.span(name, attributes, run);
       ok = true;
       return result;
     } finally {
-      this.instruments.storageDuration.record(seconds(performance.now() - started), { 'ntw.storage.operation': operation, 'ntw.outcome': ok ? 'ok' : 'error' });
+      done(seconds(performance.now() - started), ok);
     }
   }
 
