@@ -35,12 +35,11 @@ export class Dedupe {
   }
 
   /**
-   * Run `work` for `key`, unless this process knows it finished (a duplicate) or runs it now: then
-   * wait for that run, at most `waitMs`. Never a success answer before the first copy's outcome is durable.
+   * Run `work` for `key` (one this process does not `know`), unless it runs it now: then wait for that run,
+   * at most `waitMs`. Never a success answer before the first copy's outcome is durable.
    */
   async once(key: EventKey, fingerprint: string, waitMs: number, work: () => Promise<Accepted>): Promise<Accepted> {
     const k = cacheKey(key);
-    if (this.finished.get(k) === fingerprint) return { duplicate: true };
     const running = this.inFlight.get(k);
     if (running) {
       const succeeded = await withDeadline(running.settled, waitMs, () => new WebhookError('in_progress'));
