@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { BasicCredentials } from '../auth/shared-secret';
+import { parseAuthorization } from '../auth/shared-secret';
 import { constantTimeEqual } from '../auth/constant-time';
 import { FailureThrottle } from '../auth/failure-throttle';
 import type { ThrottleOptions } from '../auth/failure-throttle';
@@ -18,9 +19,9 @@ export interface Refusal {
 const REALM = 'Basic realm="token webhooks console", charset="UTF-8"';
 
 function basicOf(req: IncomingMessage): { username: string; password: string } | undefined {
-  const match = /^Basic +([A-Za-z0-9+/]+=*) *$/i.exec(req.headers.authorization ?? '');
-  if (!match) return undefined;
-  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const given = parseAuthorization(req.headers.authorization);
+  if (given?.scheme !== 'basic') return undefined;
+  const decoded = Buffer.from(given.credentials, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   return colon < 0 ? undefined : { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
