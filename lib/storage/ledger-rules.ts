@@ -21,10 +21,34 @@ function takeable(entry: Entry, now: number): boolean {
     || (entry.status === 'running' && entry.dueAt.getTime() <= now);
 }
 
+/**
+ * An entry as the adapters hold it, built field by field: the ledger's hot path makes a few per event, and a
+ * literal of known shape is much cheaper than copying with spread or rest. Absent optional fields stay absent.
+ */
+function entryFrom(from: EntryRecord & { readonly conflicts?: number }, status: Entry['status'], attempts: number, dueAt: Date, owner: string | undefined,
+  extra: { lastError?: string | undefined; projection?: Entry['projection']; staleReason?: Entry['staleReason'] }): Held {
+  const entry: { -readonly [K in keyof Held]: Held[K] } = {
+    provider: from.provider, id: from.id, type: from.type, tokenRef: from.tokenRef, occurredAt: from.occurredAt,
+    receivedAt: from.receivedAt, fingerprint: from.fingerprint, body: from.body, status, attempts, dueAt, conflicts: from.conflicts ?? 0,
+  };
+  if (from.state !== undefined) entry.state = from.state;
+  if (extra.lastError !== undefined) entry.lastError = extra.lastError;
+  if (extra.projection !== undefined) entry.projection = extra.projection;
+  if (extra.staleReason !== undefined) entry.staleReason = extra.staleReason;
+  if (owner !== undefined) entry.owner = owner;
+  return entry;
+}
+
+/** What callers see of a held entry: all but its lease owner. */
+export function publicEntry(held: Held): Entry {
+  return held.owner === undefined ? held : entryFrom(held, held.status, held.attempts, held.dueAt, undefined, held);
+}
+
+const NO_EXTRA = {};
+
 /** The entry leased to `owner`: one more attempt, its lease ending `leaseMs` from now. Apply its state with `project`. */
 export function takenEntry(entry: Held, owner: string, leaseMs: number, now: number): Held {
-  const { staleReason: _reason, projection: _projection, ...rest } = entry;
-  return { ...rest, status: 'running', owner, attempts: entry.attempts + 1, dueAt: new Date(now + leaseMs) };
+  return entryFrom(entry, 'running', entry.attempts + 1, new Date(now + leaseMs), owner, { lastError: entry.lastError });
 }
 
 /** A taken entry's state applied to its token's current one: the entry with its outcome, and the token state to write. */
@@ -32,9 +56,12 @@ export function project(entry: Held, current: TokenStateRecord | undefined, now:
   const change = changeOf(entry);
   if (!change) return { entry };
   const decision = decideProjection(current, change);
-  if (decision.outcome === 'stale') return { entry: { ...entry, projection: 'stale', staleReason: decision.staleReason } };
+  const { lastError } = entry;
+  if (decision.outcome === 'stale') {
+    return { entry: entryFrom(entry, entry.status, entry.attempts, entry.dueAt, entry.owner, { lastError, projection: 'stale', staleReason: decision.staleReason }) };
+  }
   return {
-    entry: { ...entry, projection: decision.outcome },
+    entry: entryFrom(entry, entry.status, entry.attempts, entry.dueAt, entry.owner, { lastError, projection: decision.outcome }),
     state: { provider: entry.provider, tokenRef: entry.tokenRef, ...decision.next, updatedAt: new Date(now) },
   };
 }
@@ -46,10 +73,10 @@ export type AdmissionDecision =
 /** What `admit` does with `record`, given the entry stored under its key. A `taken` entry still needs `project`. */
 export function admissionOf(existing: Held | undefined, record: EntryRecord, admit: Admit, now: number): AdmissionDecision {
   if (!existing) {
-    const base = { ...record, attempts: 0, conflicts: 0, dueAt: new Date(now) };
     const entry: Held = admit.as === 'running'
-      ? { ...base, status: 'running', owner: admit.owner, attempts: 1, dueAt: new Date(now + admit.leaseMs) }
-      : admit.as === 'pending' ? { ...base, status: 'pending' } : { ...base, status: 'quarantined', lastError: admit.error };
+      ? entryFrom(record, 'running', 1, new Date(now + admit.leaseMs), admit.owner, NO_EXTRA)
+      : admit.as === 'pending' ? entryFrom(record, 'pending', 0, new Date(now), undefined, NO_EXTRA)
+        : entryFrom(record, 'quarantined', 0, new Date(now), undefined, { lastError: admit.error });
     return { admitted: true, entry, write: entry, taken: admit.as === 'running' };
   }
   if (existing.fingerprint !== record.fingerprint) {
@@ -64,14 +91,13 @@ export function admissionOf(existing: Held | undefined, record: EntryRecord, adm
 }
 
 export function settledEntry(entry: Held, settlement: Settlement, now: number): Held {
-  const { owner: _owner, ...rest } = entry;
   switch (settlement.status) {
     case 'done':
-      return { ...rest, status: 'done', dueAt: new Date(now) };
+      return entryFrom(entry, 'done', entry.attempts, new Date(now), undefined, entry);
     case 'failed':
-      return { ...rest, status: 'failed', dueAt: new Date(now + settlement.retryInMs), lastError: settlement.error };
+      return entryFrom(entry, 'failed', entry.attempts, new Date(now + settlement.retryInMs), undefined, { ...entry, lastError: settlement.error });
     case 'dead':
-      return { ...rest, status: 'dead', dueAt: new Date(now), lastError: settlement.error };
+      return entryFrom(entry, 'dead', entry.attempts, new Date(now), undefined, { ...entry, lastError: settlement.error });
   }
 }
 

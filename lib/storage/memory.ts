@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Admission, Admit, Entry, EntryQuery, EntryRecord, EventKey, LedgerStats, PruneResult, Settlement, StatsQuery, Storage, TokenStateRecord } from './storage';
 import type { Held } from './ledger-rules';
-import { admissionOf, isDue, maySettle, project, settledEntry, takenEntry } from './ledger-rules';
+import { admissionOf, isDue, publicEntry, maySettle, project, settledEntry, takenEntry } from './ledger-rules';
 import { ConfigurationError } from '../errors';
 import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';
@@ -9,9 +9,6 @@ import { matchesQuery, orderedPage, statsOf } from './memory-stats';
 
 const keyOf = (provider: string, id: string) => `${provider}\u0000${id}`;
 
-function publicEntry({ owner: _owner, ...entry }: Held): Entry {
-  return entry;
-}
 
 export interface MemoryStorageOptions {
   /** Clock for leases and due times, in ms (tests). Default `Date.now`. */

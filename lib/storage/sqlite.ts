@@ -10,7 +10,7 @@ import { ConfigurationError } from '../errors';
 import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';
 import type { Held } from './ledger-rules';
-import { admissionOf, isDue, project, takenEntry } from './ledger-rules';
+import { admissionOf, isDue, publicEntry, project, takenEntry } from './ledger-rules';
 import { loadDriver } from './driver';
 import { entryFromRow, stateFromRow } from './row';
 import type { EntryRow, StateRow } from './row';
@@ -93,7 +93,6 @@ interface Waiting {
 }
 
 const held = (row: HeldRow): Held => ({ ...entryFromRow(row), ...(row.owner === null ? {} : { owner: row.owner }) });
-const publicEntry = ({ owner: _owner, ...entry }: Held): Entry => entry;
 
 function rowValues(e: Held): unknown[] {
   return [e.provider, e.id, e.status, e.attempts, e.owner ?? null, e.dueAt.getTime(), e.lastError ?? null, e.fingerprint, e.conflicts,

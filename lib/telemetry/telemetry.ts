@@ -1,5 +1,5 @@
-import { SpanKind, SpanStatusCode, metrics, trace } from '@opentelemetry/api';
-import type { Attributes, Counter, Histogram, MeterProvider, Span, Tracer, TracerProvider } from '@opentelemetry/api';
+import { ProxyTracerProvider, SpanKind, SpanStatusCode, createNoopMeter, metrics, trace } from '@opentelemetry/api';
+import type { Attributes, Counter, Histogram, Meter, MeterProvider, Span, Tracer, TracerProvider } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
 import { PACKAGE_VERSION } from './version';
 
@@ -43,6 +43,11 @@ interface Instruments {
 
 const seconds = (ms: number) => ms / 1000;
 
+/** What the API's global tracer provider delegates to until an SDK is registered. */
+const NO_SDK_TRACING = new ProxyTracerProvider().getDelegate();
+/** What every no-op meter provider hands out. */
+const NOOP_METER = createNoopMeter();
+
 /**
  * The package's spans and metrics, through `@opentelemetry/api` only. Attributes name providers, event ids,
  * event types, outcome codes and storage operations: never a payload value, a token reference or personal data.
@@ -51,7 +56,7 @@ export class Telemetry {
   private readonly enabled: boolean;
   private readonly options: TelemetryOptions;
   private tracerCache: { provider: TracerProvider; tracer: Tracer } | undefined;
-  private instrumentsCache: { provider: MeterProvider; instruments: Instruments } | undefined;
+  private instrumentsCache: { provider: MeterProvider; instruments: Instruments; recording: boolean } | undefined;
 
   constructor(options: TelemetryOptions | false | undefined, private readonly observe?: () => Promise<ObservedCounts | undefined>) {
     this.enabled = options !== false;
@@ -66,14 +71,34 @@ export class Telemetry {
     return this.tracerCache.tracer;
   }
 
+  /**
+   * Whether spans would be dropped unseen: the API's global provider with no SDK behind it (checked at each use,
+   * since registering an SDK only gives that same provider a delegate). Then no span is made at all: a delivery
+   * pays nothing for tracing until an SDK is installed.
+   */
+  private get tracing(): boolean {
+    if (!this.enabled) return false;
+    const provider = this.options.tracerProvider ?? trace.getTracerProvider();
+    return !(provider instanceof ProxyTracerProvider && provider.getDelegate() === NO_SDK_TRACING);
+  }
+
   private get instruments(): Instruments {
     const provider = this.options.meterProvider ?? metrics.getMeterProvider();
-    if (this.instrumentsCache?.provider !== provider) this.instrumentsCache = { provider, instruments: this.makeInstruments(provider) };
+    if (this.instrumentsCache?.provider !== provider) {
+      const meter = provider.getMeter(SCOPE, PACKAGE_VERSION);
+      this.instrumentsCache = { provider, instruments: this.makeInstruments(meter), recording: meter !== NOOP_METER };
+    }
     return this.instrumentsCache.instruments;
   }
 
-  private makeInstruments(provider: MeterProvider): Instruments {
-    const meter = provider.getMeter(SCOPE, PACKAGE_VERSION);
+  /** Whether metrics are recorded: not with the API's no-op meter (no SDK installed), whose instruments drop everything. */
+  private get measuring(): boolean {
+    if (!this.enabled) return false;
+    void this.instruments;
+    return this.instrumentsCache!.recording;
+  }
+
+  private makeInstruments(meter: Meter): Instruments {
     if (this.observe) {
       const inbox = meter.createObservableGauge('ntw.entries.open', {
         description: 'Entries of the ledger not done, by status: pending (the inbox\'s depth), failed, dead (dead letters), quarantined, running',
@@ -110,8 +135,8 @@ export class Telemetry {
   }
 
   /** Run `fn` in a span (a child of the active one): its error status and exception are recorded when it throws. */
-  async span<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>, kind: SpanKind = SpanKind.INTERNAL): Promise<T> {
-    if (!this.enabled) return fn(NOT_RECORDING);
+  span<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>, kind: SpanKind = SpanKind.INTERNAL): Promise<T> {
+    if (!this.tracing) return fn(NOT_RECORDING);
     return this.tracer.startActiveSpan(name, { kind, attributes }, async (span) => {
       try {
         return await fn(span);
@@ -127,7 +152,7 @@ export class Telemetry {
 
   /** A delivery answered: counted by provider, outcome and code, timed. */
   delivered(provider: string, outcome: DeliveryOutcomeLabel, code: string, status: number, durationMs: number): void {
-    if (!this.enabled) return;
+    if (!this.measuring) return;
     const attributes = { 'ntw.provider': provider, 'ntw.outcome': outcome, 'ntw.code': code, 'http.response.status_code': status };
     const { deliveries, deliveryDuration } = this.instruments;
     deliveries.add(1, attributes);
@@ -136,7 +161,7 @@ export class Telemetry {
 
   /** The handlers of one event, in a child span, timed; an event whose handlers completed is counted by the state it left. */
   async handlers(event: HandledEvent, run: () => Promise<void>): Promise<void> {
-    if (!this.enabled) return run();
+    if (!this.tracing && !this.measuring) return run();
     const attributes: Attributes = {
       'ntw.provider': event.provider, 'ntw.event.type': event.type,
       ...(event.state ? { 'ntw.token.state': event.state } : {}),
@@ -152,8 +177,8 @@ export class Telemetry {
   }
 
   /** One storage call, in a child span, timed by operation and outcome. */
-  async storageCall<T>(operation: string, call: () => Promise<T>): Promise<T> {
-    if (!this.enabled) return call();
+  storageCall<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    if (!this.tracing && !this.measuring) return call();
     const attributes = { 'ntw.storage.operation': operation };
     return this.timedSpan(`ntw.storage.${operation}`, attributes, call, (duration, ok) => {
       this.instruments.storageDuration.record(duration, { ...attributes, 'ntw.outcome': ok ? 'ok' : 'error' });
@@ -174,7 +199,7 @@ export class Telemetry {
   }
 
   leaseLost(provider: string): void {
-    if (this.enabled) this.instruments.leaseLost.add(1, { 'ntw.provider': provider });
+    if (this.measuring) this.instruments.leaseLost.add(1, { 'ntw.provider': provider });
   }
 
   /** Make the observable gauges exist now, so a collection sees them before the first delivery. */
