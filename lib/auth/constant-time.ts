@@ -1,10 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
 /** Compare two secrets in constant time, whatever their lengths (both are hashed to 32 bytes first). */
 export function constantTimeEqual(a: string | Buffer, b: string | Buffer): boolean {
-  const da = createHash('sha256').update(a).digest();
-  const db = createHash('sha256').update(b).digest();
-  return timingSafeEqual(da, db);
+  return timingSafeEqual(hash('sha256', a, 'buffer'), hash('sha256', b, 'buffer'));
 }
 
 /** `true` when `candidate` equals any of `secrets`; every secret is compared, so the time does not say which matched. */

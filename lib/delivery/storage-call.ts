@@ -84,14 +84,12 @@ const isThenable = <T>(value: T | Promise<T>): value is Promise<T> =>
  * silence past the deadline) is reported to `onError` once, as a `StorageError`, and becomes the retryable
  * `storage_unavailable`. The call itself may still finish later; leases make that safe.
  */
-export async function storageCall<T>(
+export function storageCall<T>(
   core: StorageCallContext, operation: string, context: ErrorContext, call: () => T | Promise<T>,
 ): Promise<T> {
   const bounded = () => boundedStorageCall(core.storageTimeoutMs, operation, call, core.storage);
-  try {
-    return await (core.telemetry ? core.telemetry.storageCall(operation, bounded) : bounded());
-  } catch (error) {
+  return (core.telemetry ? core.telemetry.storageCall(operation, bounded) : bounded()).catch((error: unknown) => {
     core.reportError(error, context);
     throw new WebhookError('storage_unavailable', { cause: error });
-  }
+  });
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { UnprojectedEvent } from '../events';
 import { ConfigurationError, WebhookError } from '../errors';
 import type { NormalizeContext, NormalizedFields } from '../providers/provider';
@@ -19,7 +19,7 @@ const log = logger('normalize');
 function fingerprintOf(fields: NormalizedFields, occurredAt: Date | undefined): string {
   const meaning = [fields.type, fields.tokenRef, fields.state ?? null, occurredAt?.getTime() ?? null,
     fields.reason ?? null, fields.reasonCode ?? null, fields.changes ?? []];
-  return createHash('sha256').update(JSON.stringify(meaning)).digest('base64url');
+  return hash('sha256', JSON.stringify(meaning), 'base64url');
 }
 
 const MAX_KEY_LENGTH = 512;

@@ -37,16 +37,23 @@ const MAX_DEPTH = 32;
  */
 export function parseSignatureHeader(value: string | string[] | undefined): SignatureHeader | undefined {
   if (typeof value !== 'string' || value.length > 1024) return undefined;
-  const parts = new Map<string, string>();
-  for (const part of (value.includes('"') ? value.replace(/"/g, '') : value).split(';')) {
-    const eq = part.indexOf('=');
-    if (eq <= 0) continue;
-    const name = part.slice(0, eq).trim();
-    if (!parts.has(name)) parts.set(name, part.slice(eq + 1).trim());
+  const text = value.includes('"') ? value.replace(/"/g, '') : value;
+  let t: string | undefined;
+  let keyId: string | undefined;
+  let sig: string | undefined;
+  for (let start = 0; start <= text.length;) {
+    let end = text.indexOf(';', start);
+    if (end < 0) end = text.length;
+    const eq = text.indexOf('=', start);
+    if (eq > start && eq < end) {
+      // The first of each name counts.
+      const name = text.slice(start, eq).trim();
+      if (name === 't') t ??= text.slice(eq + 1, end).trim();
+      else if (name === 'keyId') keyId ??= text.slice(eq + 1, end).trim();
+      else if (name === 'sig') sig ??= text.slice(eq + 1, end).trim();
+    }
+    start = end + 1;
   }
-  const t = parts.get('t');
-  const keyId = parts.get('keyId');
-  const sig = parts.get('sig');
   if (!t || !/^\d{1,16}$/.test(t) || !keyId || !sig || !BASE64.test(sig)) return undefined;
   return { t, keyId, sig: Buffer.from(sig, 'base64') };
 }

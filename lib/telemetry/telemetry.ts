@@ -160,8 +160,11 @@ export class Telemetry {
   }
 
   /** The handlers of one event, in a child span, timed; an event whose handlers completed is counted by the state it left. */
-  async handlers(event: HandledEvent, run: () => Promise<void>): Promise<void> {
-    if (!this.tracing && !this.measuring) return run();
+  handlers(event: HandledEvent, run: () => Promise<void>): Promise<void> {
+    return !this.tracing && !this.measuring ? run() : this.observedHandlers(event, run);
+  }
+
+  private async observedHandlers(event: HandledEvent, run: () => Promise<void>): Promise<void> {
     const attributes: Attributes = {
       'ntw.provider': event.provider, 'ntw.event.type': event.type,
       ...(event.state ? { 'ntw.token.state': event.state } : {}),
