@@ -103,27 +103,6 @@ export function redactText(text: string): string {
 }
 
 /**
- * A test on a payload's JSON text, before anything is walked: `true` when `payloadRedactor(extraKeys)` would return the
- * parsed payload unchanged, so the text received can be kept as it is. Errs on the side of walking: `false` for any
- * backslash (an escape could spell a digit, `@` or a key), `@`, run of 13 digits, exponent, or secret key name.
- */
-export function cleanPayloadText(extraKeys: readonly string[] = []): (text: string) => boolean {
-  const names = [...new Set([...DEFAULT_SECRET_KEYS, ...extraKeys].map((k) => k.trim().toLowerCase()))];
-  const secretKey = new RegExp(`"\\s*(?:${names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})\\s*"\\s*:`, 'i');
-  return (text) => {
-    if (text.includes('\\') || text.includes('@') || mayHoldCardNumber(text)) return false;
-    let inString = false;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c === 0x22) inString = !inString;
-      // An exponent (`4.1e15`): a number whose digits the text does not show.
-      else if (!inString && (c === 0x65 || c === 0x45) && i > 0 && text.charCodeAt(i - 1) >= 0x30 && text.charCodeAt(i - 1) <= 0x39) return false;
-    }
-    return !secretKey.test(text);
-  };
-}
-
-/**
  * A function making a payload fit to keep: the values of secret keys replaced (non-empty ones), and card numbers
  * and emails removed from every other string, keys included, whatever their name, and from numbers. Copy on write: an object or
  * array with nothing to redact is returned as it is, so a clean payload costs a walk and no copy.

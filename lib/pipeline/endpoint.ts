@@ -1,6 +1,6 @@
 import type { Acknowledgement, Authenticator, DeliveryOutcome, Provider, ProviderOptions } from '../providers/provider';
 import { jsonAcknowledgement } from '../providers/provider';
-import { cleanPayloadText, payloadRedactor } from '../redact';
+import { payloadRedactor } from '../redact';
 import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';
 import { resolveAuthenticator } from './authenticate';
@@ -24,8 +24,6 @@ export interface Endpoint {
   readonly requireRaw: boolean;
   /** A payload with its secrets, card numbers and emails redacted (the payload itself when it has none): what the ledger keeps. */
   readonly redact: (payload: unknown) => unknown;
-  /** Whether a payload's JSON text, as received, has nothing `redact` would change: then it is kept without a walk. */
-  readonly needsNoRedaction: (payloadJson: string) => boolean;
   readonly acknowledge: (outcome: DeliveryOutcome) => Acknowledgement;
 }
 
@@ -61,8 +59,6 @@ export function resolveEndpoint<Raw, O extends ProviderOptions>(provider: Provid
     bodyTimeoutMs: options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT,
     requireRaw: authenticator?.requiresRawBody ?? false,
     redact: redactorOf(provider as unknown as Provider<string, unknown, ProviderOptions>),
-    // A provider's own redaction may change what no text test sees (a field it drops): then the payload is always walked.
-    needsNoRedaction: provider.redactPayload ? () => false : cleanPayloadText(provider.secretKeys),
     acknowledge: provider.acknowledge ?? jsonAcknowledgement,
   };
 }

@@ -46,7 +46,6 @@ function withoutCardNumber(value: string, context: NormalizeContext): string {
  * digits or more.
  */
 function storedPayloadOf(endpoint: Endpoint, payload: unknown, payloadJson: string | undefined): StoredPayload {
-  if (payloadJson !== undefined && endpoint.needsNoRedaction(payloadJson)) return { payload, json: payloadJson };
   const redacted = endpoint.redact(payload);
   return redacted === payload && payloadJson !== undefined && !mayHoldCardNumber(payloadJson) ? { payload, json: payloadJson } : { payload: redacted };
 }

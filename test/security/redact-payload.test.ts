@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { REDACTED, cleanPayloadText, isCardNumber, mayHoldCardNumber, payloadRedactor } from '../../lib/redact';
+import { REDACTED, isCardNumber, mayHoldCardNumber, payloadRedactor } from '../../lib/redact';
 
 /** The redaction as it was written before the copy-on-write walk: a deep copy, every string masked. The reference. */
 function referenceRedactor(extraKeys: readonly string[] = []): (value: unknown) => unknown {
@@ -75,26 +75,5 @@ describe('payloadRedactor: what the ledger keeps of a payload', () => {
     expect(mayHoldCardNumber('4111-1111-1111-1111')).to.equal(true);
     expect(mayHoldCardNumber('411111111111')).to.equal(false);
     expect(mayHoldCardNumber('4111--1111-1111-1111')).to.equal(false);
-  });
-
-  it('keeps a JSON text as received only when walking its payload would redact nothing', () => {
-    const clean = cleanPayloadText(['secretField']);
-    expect(clean('{"id":"evt-1","state":"ACTIVE","n":12,"ok":true,"none":null}')).to.equal(true);
-    for (const text of ['{"pan":"x"}', '{" CVV ":"1"}', '{"SecretField":"1"}', '{"p\\u0061n":"1"}', '{"n":4.111111111111111e15}',
-      '{"n":4111111111111111}', '{"a":"x@y.com"}', '{"a":"4111 1111 1111 1111"}', '{"4111111111111111":1}']) {
-      expect(clean(text), text).to.equal(false);
-    }
-    const text = fc.oneof(fc.string(), fc.constantFrom('4111111111111111', 'a@b.co', 'pan', 'cvv', ' Password ', 'secretField', '1e5', 'x'));
-    const json = fc.letrec((tie) => ({
-      value: fc.oneof({ depthSize: 'small' }, text, fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(),
-        fc.constant(null), tie('array'), tie('object')),
-      array: fc.array(tie('value'), { maxLength: 4 }),
-      object: fc.dictionary(text, tie('value'), { maxKeys: 5 }),
-    })).value;
-    fc.assert(fc.property(json, fc.constantFrom(undefined, 1, '  '), (value, space) => {
-      const serialized = JSON.stringify(value, null, space);
-      const parsed: unknown = JSON.parse(serialized);
-      if (clean(serialized)) expect(redact(parsed)).to.equal(parsed);
-    }), { numRuns: 5000 });
   });
 });
