@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { REDACTED, isCardNumber, mayHoldCardNumber, payloadRedactor } from '../../lib/redact';
+import { REDACTED, isCardNumber, payloadRedactor } from '../../lib/redact';
 
 /** The redaction as it was written before the copy-on-write walk: a deep copy, every string masked. The reference. */
 function referenceRedactor(extraKeys: readonly string[] = []): (value: unknown) => unknown {
@@ -66,14 +66,5 @@ describe('payloadRedactor: what the ledger keeps of a payload', () => {
     fc.assert(fc.property(json, (value) => {
       expect(redact(value)).to.deep.equal(reference(value));
     }), { numRuns: 3000, seed: 7 });
-  });
-
-  it('finds a run of 13 digits exactly where the pattern it stands for does, grouped by single separators or not', () => {
-    const pattern = /[0-9](?:[ ._/-]?[0-9]){12}/;
-    const text = fc.string({ unit: fc.constantFrom('0', '1', '4', '9', ' ', '.', '_', '/', '-', 'a', '"', ':'), maxLength: 60 });
-    fc.assert(fc.property(text, (t) => mayHoldCardNumber(t) === pattern.test(t)), { numRuns: 3000 });
-    expect(mayHoldCardNumber('4111-1111-1111-1111')).to.equal(true);
-    expect(mayHoldCardNumber('411111111111')).to.equal(false);
-    expect(mayHoldCardNumber('4111--1111-1111-1111')).to.equal(false);
   });
 });
