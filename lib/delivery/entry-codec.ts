@@ -19,17 +19,17 @@ export class EntryCodec {
 
   /** `storedPayloadJson`, when given, is the JSON of `storedPayload`: kept as it is rather than serialized again. */
   encode(event: UnprojectedEvent, storedPayload: unknown, secretFields: readonly string[], storedPayloadJson?: string): string {
-    const { raw, ...fields } = event as UnprojectedEvent & Record<string, unknown>;
-    const secrets: Record<string, unknown> = { raw };
-    for (const name of secretFields) {
-      if (!(name in fields)) continue;
-      secrets[name] = fields[name];
-      delete fields[name];
+    // One copy of the event, its dates as text; a field set to `undefined` is left out of the JSON (`raw`, secrets).
+    const encodedEvent: Record<string, unknown> = { ...event, raw: undefined, occurredAt: event.occurredAt.toISOString(), receivedAt: event.receivedAt.toISOString() };
+    let sealed: { sealed: string } | undefined;
+    if (this.box) {
+      const secrets: Record<string, unknown> = { raw: event.raw };
+      for (const name of secretFields) if (name in event) secrets[name] = (event as unknown as Record<string, unknown>)[name];
+      sealed = { sealed: this.box.seal(JSON.stringify(secrets)) };
     }
-    const encodedEvent: EncodedEvent['event'] = { ...fields, id: event.id, occurredAt: event.occurredAt.toISOString(), receivedAt: event.receivedAt.toISOString() };
-    const sealed = this.box ? { sealed: this.box.seal(JSON.stringify(secrets)) } : {};
-    if (storedPayloadJson === undefined) return JSON.stringify({ event: encodedEvent, payload: storedPayload, ...sealed } satisfies EncodedEvent);
-    const rest = this.box ? `,${JSON.stringify(sealed).slice(1, -1)}` : '';
+    for (const name of secretFields) if (name in event) encodedEvent[name] = undefined;
+    if (storedPayloadJson === undefined) return JSON.stringify({ event: encodedEvent, payload: storedPayload, ...sealed });
+    const rest = sealed ? `,${JSON.stringify(sealed).slice(1, -1)}` : '';
     return `{"event":${JSON.stringify(encodedEvent)},"payload":${storedPayloadJson}${rest}}`;
   }
 

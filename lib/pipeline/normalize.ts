@@ -59,18 +59,17 @@ export function normalize(endpoint: Endpoint, core: Pick<DeliveryCore, 'clockSke
   rawBody: Buffer, receivedAt: Date, scope: string | undefined, payloadJson?: string): ReadyEvent {
   const { provider, options } = endpoint;
   const context: NormalizeContext = { ...(scope === undefined ? {} : { scope }), cardReference: core.cardReference };
-  let fields: NormalizedFields;
+  // The event is built on one copy of what the provider normalized: a few copies of it per delivery add up.
+  let event: { -readonly [K in keyof NormalizedFields]: NormalizedFields[K] } & Record<string, unknown>;
   let id: string;
   try {
     const normalized = provider.normalize(payload, options, context);
-    fields = {
-      ...normalized,
-      tokenRef: withoutCardNumber(normalized.tokenRef, context),
-      // Free text taken from the payload is kept with the event: no card number or email in it.
-      ...(normalized.reason === undefined ? {} : { reason: redactValue(normalized.reason) }),
-      ...(normalized.reasonCode === undefined ? {} : { reasonCode: redactValue(normalized.reasonCode) }),
-      ...(normalized.kind === undefined ? {} : { kind: redactValue(normalized.kind) }),
-    };
+    event = { ...normalized };
+    event.tokenRef = withoutCardNumber(normalized.tokenRef, context);
+    // Free text taken from the payload is kept with the event: no card number or email in it.
+    if (normalized.reason !== undefined) event.reason = redactValue(normalized.reason);
+    if (normalized.reasonCode !== undefined) event.reasonCode = redactValue(normalized.reasonCode);
+    if (normalized.kind !== undefined) event.kind = redactValue(normalized.kind);
     id = withoutCardNumber(provider.eventId(payload, rawBody, options, context), context);
   } catch (error) {
     if (error instanceof ConfigurationError) throw error;
@@ -78,25 +77,23 @@ export function normalize(endpoint: Endpoint, core: Pick<DeliveryCore, 'clockSke
     log('%s normalize failed: %s', provider.name, describeError(error));
     throw new WebhookError('schema_violation', { issues: [{ path: '/', message: 'payload cannot be normalized' }] });
   }
-  if (!storable(id, false) || !storable(fields.tokenRef, true)) throw new WebhookError('unstorable_id');
-  let given = fields.occurredAt && !Number.isNaN(fields.occurredAt.getTime()) ? fields.occurredAt : undefined;
+  if (!storable(id, false) || !storable(event.tokenRef, true)) throw new WebhookError('unstorable_id');
+  let given = event.occurredAt && !Number.isNaN(event.occurredAt.getTime()) ? event.occurredAt : undefined;
   if (given && given.getTime() > receivedAt.getTime() + core.clockSkewMs) {
     log('%s %s dated %s, ahead of the clock-skew allowance: clamped to its receipt', provider.name, id, given.toISOString());
     given = undefined;
   }
-  const event = {
-    ...fields,
-    changes: fields.changes ?? [],
-    id,
-    provider: provider.name,
-    occurredAt: given ?? receivedAt,
-    receivedAt,
-    raw: payload,
-  } as UnprojectedEvent;
+  const fingerprint = fingerprintOf(event, given);
+  event.changes = event.changes ?? [];
+  event.id = id;
+  event.provider = provider.name;
+  event.occurredAt = given ?? receivedAt;
+  event.receivedAt = receivedAt;
+  event.raw = payload;
   let stored: StoredPayload | undefined;
   return {
-    event,
-    fingerprint: fingerprintOf(fields, given),
+    event: event as unknown as UnprojectedEvent,
+    fingerprint,
     stored: () => (stored ??= storedPayloadOf(endpoint, payload, payloadJson)),
     secretFields: provider.secretFields ?? [],
   };

@@ -6,10 +6,9 @@ import type { Entry } from '../storage/storage';
  * state when the entry was taken, under `decideProjection`, and recorded the outcome on the entry.
  */
 export function project(event: UnprojectedEvent, entry: Entry): TokenEvent {
-  return Object.freeze({
-    ...event,
-    stale: entry.projection === 'stale',
-    ...(entry.projection === 'stale' && entry.staleReason ? { staleReason: entry.staleReason } : {}),
-    repeated: entry.projection === 'repeated',
-  }) as TokenEvent;
+  const stale = entry.projection === 'stale';
+  const projected: Record<string, unknown> = { ...event, stale };
+  if (stale && entry.staleReason) projected.staleReason = entry.staleReason;
+  projected.repeated = entry.projection === 'repeated';
+  return Object.freeze(projected) as unknown as TokenEvent;
 }
