@@ -16,7 +16,7 @@ export function storageFrom(env: Record<string, string | undefined>): Storage {
     }
     case 'postgres': {
       const { PostgresStorage } = require('../../lib/storage/postgres') as typeof import('../../lib/storage/postgres');
-      return new PostgresStorage({ connectionString: env.DATABASE_URL, schema: env.DATABASE_SCHEMA });
+      return new PostgresStorage({ connectionString: env.DATABASE_URL, schema: env.DATABASE_SCHEMA, ...(env.POOL_MAX ? { poolConfig: { max: Number(env.POOL_MAX) } } : {}) });
     }
     case 'redis': {
       const { RedisStorage } = require('../../lib/storage/redis') as typeof import('../../lib/storage/redis');

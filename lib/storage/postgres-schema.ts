@@ -87,13 +87,18 @@ DO $do$ BEGIN
   END IF;
 END $do$;
 
+-- PL/pgSQL, not SQL: a SQL function's statement is planned again on every call, a PL/pgSQL one's plan is kept
+-- for the session (measured: 75 µs a call against 18).
 CREATE OR REPLACE FUNCTION ${n.countToken}(p_provider text, p_token_ref text, p_from text, p_to text)
-RETURNS void LANGUAGE sql AS $fn$
+RETURNS void LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF p_from IS NOT DISTINCT FROM p_to THEN RETURN; END IF;
   -- rows in state order, so two changes between the same states lock them in the same order
   INSERT INTO ${n.tokenCounts} AS c (provider, state, slot, count)
     SELECT p_provider, d.state, (hashtext(p_token_ref) & 15)::smallint, d.delta
-    FROM (VALUES (p_from, -1), (p_to, 1)) AS d(state, delta) WHERE d.state IS NOT NULL AND p_from IS DISTINCT FROM p_to ORDER BY d.state
-  ON CONFLICT (provider, state, slot) DO UPDATE SET count = c.count + excluded.count
+    FROM (VALUES (p_from, -1), (p_to, 1)) AS d(state, delta) WHERE d.state IS NOT NULL ORDER BY d.state
+  ON CONFLICT (provider, state, slot) DO UPDATE SET count = c.count + excluded.count;
+END
 $fn$;
 
 CREATE OR REPLACE FUNCTION ${n.project}(p_provider text, p_id text, p_token_ref text, p_state text, p_occurred_at timestamptz)
