@@ -12,9 +12,6 @@ const EMAIL = /(?<![^\s@"'<>(),;:])[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+\.[A-Za-z]{2
 // Phone numbers; not the digit groups of a UUID or other dash-joined hex id (`b876d568-8411-4638-…`).
 const PHONE = /(?<![0-9A-Fa-f]-)\+?\b\d(?:[ -]?\d){6,10}\b(?!-[0-9A-Fa-f])/g;
 
-/** Whether `text` has a run of 13 digits or more (grouped or not) anywhere: one that could be a card number. */
-export const mayHoldCardNumber = (text: string): boolean => MAY_HOLD_CARD.test(text);
-
 export function luhnValid(digits: string): boolean {
   let sum = 0;
   for (let i = digits.length - 1, double = false; i >= 0; i--, double = !double) {

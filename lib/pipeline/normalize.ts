@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import type { UnprojectedEvent } from '../events';
 import { ConfigurationError, WebhookError } from '../errors';
 import type { NormalizeContext, NormalizedFields } from '../providers/provider';
-import { mayHoldCardNumber, namesCardNumber, redactValue } from '../redact';
+import { namesCardNumber, redactValue } from '../redact';
 import { logger } from '../log';
 import { describeError } from '../delivery/describe-error';
 import type { DeliveryCore } from './core';
@@ -41,13 +41,19 @@ function withoutCardNumber(value: string, context: NormalizeContext): string {
 }
 
 /**
+ * A JSON number of 13 characters or more (`0.41111111111111111`, `4111111111111111.0`): the text shows digits that
+ * JSON.parse rounded or reshaped, so the redaction, which saw the parsed number, cannot vouch for them. Numbers
+ * start after `:`, `[` or `,`; digit runs inside strings were checked string by string.
+ */
+const LONG_NUMBER = /(?:^|[:,[])\s*-?[0-9][0-9.eE+-]{12}/;
+
+/**
  * The payload to keep: redacted. Nothing redacted, the text received is its JSON already; not when that text
- * has a long digit run anywhere: a number is kept as written there, where JSON.stringify would round one of 17
- * digits or more.
+ * holds a long number (`LONG_NUMBER`): then the payload is serialized again.
  */
 function storedPayloadOf(endpoint: Endpoint, payload: unknown, payloadJson: string | undefined): StoredPayload {
   const redacted = endpoint.redact(payload);
-  return redacted === payload && payloadJson !== undefined && !mayHoldCardNumber(payloadJson) ? { payload, json: payloadJson } : { payload: redacted };
+  return redacted === payload && payloadJson !== undefined && !LONG_NUMBER.test(payloadJson) ? { payload, json: payloadJson } : { payload: redacted };
 }
 
 /**
