@@ -202,6 +202,21 @@ describe('telemetry (OpenTelemetry)', () => {
     }
   });
 
+  it('picks up an SDK registered after the receiver handled deliveries without one', async () => {
+    const { app } = testReceiver();
+    await deliver(app, 'tokenex', payload('active', 'tok-telemetry-9')).expect(200);
+    trace.setGlobalTracerProvider(t.options.tracerProvider);
+    metrics.setGlobalMeterProvider(t.options.meterProvider);
+    try {
+      await deliver(app, 'tokenex', payload('suspended', 'tok-telemetry-9')).expect(200);
+      expect(t.spans().map((s) => s.name)).to.include.members(['ntw.delivery', 'ntw.storage.admit', 'ntw.handlers', 'ntw.storage.settle']);
+      expect(valueOf(await t.points('ntw.deliveries'), { 'ntw.outcome': 'accepted' })).to.deep.equal([1]);
+    } finally {
+      trace.disable();
+      metrics.disable();
+    }
+  });
+
   it('a misspelled telemetry option fails at start-up', () => {
     expect(() => testReceiver({ telemetry: { tracerProvide: t.options.tracerProvider } as never })).to.throw(/tracerProvide/).with.property('code', 'ERR_NTW_UNKNOWN_OPTION');
   });
