@@ -90,14 +90,16 @@ export function admissionOf(existing: Held | undefined, record: EntryRecord, adm
   return { admitted: false, entry: existing, conflict: false };
 }
 
+const withError = (entry: Entry, lastError: string) => ({ projection: entry.projection, staleReason: entry.staleReason, lastError });
+
 export function settledEntry(entry: Held, settlement: Settlement, now: number): Held {
   switch (settlement.status) {
     case 'done':
       return entryFrom(entry, 'done', entry.attempts, new Date(now), undefined, entry);
     case 'failed':
-      return entryFrom(entry, 'failed', entry.attempts, new Date(now + settlement.retryInMs), undefined, { ...entry, lastError: settlement.error });
+      return entryFrom(entry, 'failed', entry.attempts, new Date(now + settlement.retryInMs), undefined, withError(entry, settlement.error));
     case 'dead':
-      return entryFrom(entry, 'dead', entry.attempts, new Date(now), undefined, { ...entry, lastError: settlement.error });
+      return entryFrom(entry, 'dead', entry.attempts, new Date(now), undefined, withError(entry, settlement.error));
   }
 }
 
