@@ -39,7 +39,7 @@ function post(port: number, req: BenchRequest): Promise<number> {
 const ok2xx = (r: LoadResult) => Object.entries(r.statusCodes).reduce((n, [code, count]) => n + (code.startsWith('2') ? count : 0), 0);
 
 export async function measure(row: Row, env: Record<string, string>, seconds = settings.seconds): Promise<Measurement> {
-  const server = await startServer(row.server, row.store ? { ...env, BENCH_PROVIDER: row.traffic, BENCH_MODE: row.mode ?? 'sync', BENCH_TELEMETRY: row.telemetry ? 'sdk' : '' } : env);
+  const server = await startServer(row.server, row.store ? { ...env, BENCH_PROVIDER: row.traffic, BENCH_MODE: row.mode ?? 'sync', BENCH_TELEMETRY: row.telemetry ? 'sdk' : '', BENCH_HTTP: row.withoutExpress ? 'node' : 'express' } : env);
   try {
     const requests = traffic(row.traffic, runTag());
     let n = 0;

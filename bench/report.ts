@@ -67,7 +67,7 @@ export function summarize(rows: readonly Row[], rounds: ReadonlyMap<string, Meas
     const ratios: Ratios = {
       toExpressFloor: ratio(row.id, REF.expressFloor),
       toExpressJson: ratio(row.id, REF.expressJson),
-      ...(row.group === 'ours' && row.store && row.store !== 'memory' ? { toOursMemory: ratio(row.id, REF.oursMemory) } : {}),
+      ...(row.group === 'ours' && row.store && (row.store !== 'memory' || row.withoutExpress) ? { toOursMemory: ratio(row.id, REF.oursMemory) } : {}),
       ...(row.duplicates ? { toNewEvents: ratio(row.id, REF.oursMemory) } : {}),
     };
     const median = medians.get(row.id);

@@ -19,6 +19,8 @@ export interface Row {
   readonly duplicates?: boolean;
   /** An OpenTelemetry SDK is installed and records every span and metric (exported nowhere). */
   readonly telemetry?: boolean;
+  /** The endpoint on a plain `node:http` server rather than in an Express app. */
+  readonly withoutExpress?: boolean;
 }
 
 /** Rows the ratios are taken against. */
@@ -47,6 +49,7 @@ export const ROWS: readonly Row[] = [
   ours('cybersource-postgres', 'ours: Cybersource, PostgreSQL', 'cybersource', 'postgres'),
   ours('cybersource-redis', 'ours: Cybersource, Redis', 'cybersource', 'redis'),
   ours('cybersource-postgres-inbox', 'ours: Cybersource, PostgreSQL, inbox', 'cybersource', 'postgres', { mode: 'inbox' }),
+  ours('cybersource-memory-node', 'ours: Cybersource, memory, on node:http (no Express)', 'cybersource', 'memory', { withoutExpress: true }),
   ours('cybersource-memory-otel', 'ours: Cybersource, memory, OpenTelemetry SDK recording', 'cybersource', 'memory', { telemetry: true }),
   ours('cybersource-duplicates', 'ours: duplicates only (Cybersource, memory)', 'cybersource', 'memory', { group: 'duplicates', duplicates: true }),
 ];

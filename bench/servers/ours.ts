@@ -1,13 +1,15 @@
 /**
- * Rows "ours": this library in an Express app, one provider's endpoint on one storage, a no-op handler
+ * Rows "ours": this library in an Express app (or on a plain node:http server), one provider's endpoint on one storage, a no-op handler
  * counting the events it sees. Everything else at its defaults (cache, retention, pool sizes, SQLite's
  * `synchronous: 'full'`). Env:
  *   BENCH_PROVIDER  cybersource (signature) | tokenex | ni (bearer)
  *   BENCH_STORAGE   memory | sqlite | postgres | redis, with their settings (bench/servers/storage.ts)
  *   BENCH_MODE      sync | inbox
  *   BENCH_TELEMETRY sdk: an OpenTelemetry SDK records every span and metric (exported nowhere); else the API's no-op
+ *   BENCH_HTTP      node: the endpoint on a plain node:http server (README "Without Express"); else in an Express app
  */
 import { createServer } from 'node:http';
+import type { RequestListener } from 'node:http';
 import express from 'express';
 import { createTokenWebhooks } from '../../lib';
 import { PATH, SECRETS } from '../config';
@@ -24,22 +26,21 @@ async function main(): Promise<void> {
   webhooks.onError((error) => {
     if (errors++ < 5) console.error(`server: ${(error as Error).message}`);
   });
+  const endpoint = (() => {
+    switch (process.env.BENCH_PROVIDER ?? 'cybersource') {
+      case 'cybersource': return webhooks.cybersource({ keys: { [SECRETS.cybersourceKeyId]: SECRETS.cybersourceKey } });
+      case 'tokenex': return webhooks.tokenex({ auth: { bearer: SECRETS.bearer } });
+      case 'ni': return webhooks.ni({ auth: { bearer: SECRETS.bearer } });
+      default: throw new Error(`unknown BENCH_PROVIDER ${process.env.BENCH_PROVIDER}`);
+    }
+  })();
   const app = express();
-  switch (process.env.BENCH_PROVIDER ?? 'cybersource') {
-    case 'cybersource':
-      app.use(PATH, webhooks.cybersource({ keys: { [SECRETS.cybersourceKeyId]: SECRETS.cybersourceKey } }));
-      break;
-    case 'tokenex':
-      app.use(PATH, webhooks.tokenex({ auth: { bearer: SECRETS.bearer } }));
-      break;
-    case 'ni':
-      app.use(PATH, webhooks.ni({ auth: { bearer: SECRETS.bearer } }));
-      break;
-    default:
-      throw new Error(`unknown BENCH_PROVIDER ${process.env.BENCH_PROVIDER}`);
-  }
+  app.use(PATH, endpoint);
+  const listener: RequestListener = process.env.BENCH_HTTP === 'node'
+    ? (req, res) => endpoint(req, res, () => { res.statusCode = 500; res.end(); })
+    : app;
   await webhooks.ready();
-  serve(createServer(app), { handled: () => handled, close: () => webhooks.close() });
+  serve(createServer(listener), { handled: () => handled, close: () => webhooks.close() });
 }
 
 main().catch((error: unknown) => {

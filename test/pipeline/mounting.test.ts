@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import express from 'express';
 import express4 from 'express4';
+import { createServer } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import request from 'supertest';
 import { createTokenWebhooks } from '../../lib';
@@ -85,5 +86,26 @@ describe('mounting in a host app', () => {
     app.post('/hooks/tokenex', webhooks.tokenex({ auth: { bearer: BEARER } }));
     const res = await request(app).post('/hooks/tokenex').set({ 'content-type': 'application/json', authorization: `Bearer ${BEARER}` }).send(tokenexBody);
     descriptor('tokenex').expectSuccess(res, '6fdf4f09-7fbb-48ae-be1e-ac412a2949a7', false);
+  });
+
+  it('on a plain node:http server, without Express: a delivery, a health check, and the next() of a failure', async () => {
+    const webhooks = createTokenWebhooks<TokenEvent>({ pruneIntervalMs: false });
+    const recorder = recordHandlers(webhooks);
+    const endpoint = webhooks.cybersource({ keys: CYBERSOURCE_KEYS });
+    const passedOn: unknown[] = [];
+    const server = createServer((req, res) => endpoint(req, res, (error) => {
+      passedOn.push(error);
+      res.statusCode = 500;
+      res.end();
+    }));
+    const res = await request(server).post('/hooks/cybersource')
+      .set({ 'content-type': 'application/json', 'v-c-signature': cybersourceSignature(cybersourceBody) }).send(cybersourceBody);
+    descriptor('cybersource').expectSuccess(res, '3904B9E29F574360xxxxAF598E0AB766', false);
+    expect(recorder.count('suspended')).to.equal(1);
+    expect((await request(server).get('/hooks/cybersource')).status, 'the health check').to.equal(200);
+    const refused = await request(server).post('/hooks/cybersource').set({ 'content-type': 'application/json', 'v-c-signature': 'nope' }).send(cybersourceBody);
+    expect(refused.status).to.equal(401);
+    expect(passedOn, 'only a failure of ours would reach next()').to.deep.equal([]);
+    await webhooks.close();
   });
 });
