@@ -21,13 +21,13 @@ export class EntryCodec {
   encode(event: UnprojectedEvent, storedPayload: unknown, secretFields: readonly string[], storedPayloadJson?: string): string {
     // One copy of the event, its dates as text; a field set to `undefined` is left out of the JSON (`raw`, secrets).
     const encodedEvent: Record<string, unknown> = { ...event, raw: undefined, occurredAt: event.occurredAt.toISOString(), receivedAt: event.receivedAt.toISOString() };
-    let sealed: { sealed: string } | undefined;
-    if (this.box) {
-      const secrets: Record<string, unknown> = { raw: event.raw };
-      for (const name of secretFields) if (name in event) secrets[name] = (event as unknown as Record<string, unknown>)[name];
-      sealed = { sealed: this.box.seal(JSON.stringify(secrets)) };
+    const secrets: Record<string, unknown> | undefined = this.box ? { raw: event.raw } : undefined;
+    for (const name of secretFields) {
+      if (!(name in event)) continue;
+      if (secrets) secrets[name] = (event as unknown as Record<string, unknown>)[name];
+      encodedEvent[name] = undefined;
     }
-    for (const name of secretFields) if (name in event) encodedEvent[name] = undefined;
+    const sealed = secrets && this.box ? { sealed: this.box.seal(JSON.stringify(secrets)) } : undefined;
     if (storedPayloadJson === undefined) return JSON.stringify({ event: encodedEvent, payload: storedPayload, ...sealed });
     const rest = sealed ? `,${JSON.stringify(sealed).slice(1, -1)}` : '';
     return `{"event":${JSON.stringify(encodedEvent)},"payload":${storedPayloadJson}${rest}}`;

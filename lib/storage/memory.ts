@@ -9,7 +9,6 @@ import { matchesQuery, orderedPage, statsOf } from './memory-stats';
 
 const keyOf = (provider: string, id: string) => `${provider}\u0000${id}`;
 
-
 export interface MemoryStorageOptions {
   /** Clock for leases and due times, in ms (tests). Default `Date.now`. */
   readonly now?: () => number;

@@ -82,20 +82,23 @@ export class Telemetry {
     return !(provider instanceof ProxyTracerProvider && provider.getDelegate() === NO_SDK_TRACING);
   }
 
-  private get instruments(): Instruments {
+  /** The instruments of the current meter provider (made again for a new one), and whether that provider records. */
+  private get meter(): { readonly instruments: Instruments; readonly recording: boolean } {
     const provider = this.options.meterProvider ?? metrics.getMeterProvider();
     if (this.instrumentsCache?.provider !== provider) {
       const meter = provider.getMeter(SCOPE, PACKAGE_VERSION);
       this.instrumentsCache = { provider, instruments: this.makeInstruments(meter), recording: meter !== NOOP_METER };
     }
-    return this.instrumentsCache.instruments;
+    return this.instrumentsCache;
+  }
+
+  private get instruments(): Instruments {
+    return this.meter.instruments;
   }
 
   /** Whether metrics are recorded: not with the API's no-op meter (no SDK installed), whose instruments drop everything. */
   private get measuring(): boolean {
-    if (!this.enabled) return false;
-    void this.instruments;
-    return this.instrumentsCache!.recording;
+    return this.enabled && this.meter.recording;
   }
 
   private makeInstruments(meter: Meter): Instruments {
