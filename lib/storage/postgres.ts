@@ -15,6 +15,7 @@ import type { EntryRow, StateRow } from './row';
 import { ENTRY_COLUMNS, ms, postgresDdl, postgresNames } from './postgres-schema';
 import type { PostgresNames } from './postgres-schema';
 import { logger } from '../log';
+import { PreparedQueries } from './prepared-queries';
 
 const log = logger('storage:postgres');
 
@@ -43,6 +44,14 @@ export interface PostgresStorageOptions {
    * `close()` waits for the pool to end at most this long plus 1 s, then destroys the connections left.
    */
   readonly timeoutMs?: number;
+  /**
+   * The delivery path's queries (admit, lease, extend, settle) as named prepared statements: parsed and planned
+   * once per connection. Default `true`. Behind a pooler that does not keep them (PgBouncer in transaction mode
+   * before 1.21, or with `max_prepared_statements = 0`), the first query that shows it is run again unnamed and
+   * the storage sends unnamed queries from then on (logged under `DEBUG=network-token-webhooks:storage:postgres`).
+   * `false` for a pooler that keeps them only by pinning sessions.
+   */
+  readonly preparedStatements?: boolean;
 }
 
 /** The default of `timeoutMs`. */
@@ -76,11 +85,12 @@ export class PostgresStorage implements Storage {
   /** Connections of the pool it created, until the pool has removed them: `close()` destroys those left. */
   private readonly clients = new Set<PoolClient>();
   private closed = false;
+  private readonly prepared: PreparedQueries;
 
   constructor(options: string | Pool | PostgresStorageOptions) {
     const opts: PostgresStorageOptions = typeof options === 'string' ? { connectionString: options } : isPool(options) ? { pool: options } : options;
     checkOptionNames('PostgresStorage', opts, {
-      connectionString: true, pool: true, poolConfig: true, schema: true, timeoutMs: true,
+      connectionString: true, pool: true, poolConfig: true, schema: true, timeoutMs: true, preparedStatements: true,
     } satisfies NamesOf<PostgresStorageOptions>);
     this.names = postgresNames(opts.schema ?? 'public');
     this.timeoutMs = opts.timeoutMs ?? POSTGRES_TIMEOUT_MS;
@@ -109,6 +119,9 @@ export class PostgresStorage implements Storage {
       this.pool.on('remove', (client) => { this.clients.delete(client); });
       this.ownsPool = true;
     }
+    this.prepared = new PreparedQueries(this.pool, opts.preparedStatements ?? true, (error) => {
+      log('the server does not keep prepared statements (%s): unnamed queries from now on', error.message);
+    });
   }
 
   describe(): string {
@@ -175,7 +188,7 @@ export class PostgresStorage implements Storage {
   }
 
   async admit(record: EntryRecord, admit: Admit): Promise<Admission> {
-    const result = await this.pool.query<{ r: AdmitJson }>(`SELECT ${this.names.admit}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) AS r`, [
+    const result = await this.prepared.query<{ r: AdmitJson }>(`SELECT ${this.names.admit}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) AS r`, [
       record.provider, record.id, record.type, record.tokenRef, record.state ?? null, iso(record.occurredAt), iso(record.receivedAt),
       record.fingerprint, record.body, admit.as, admit.as === 'running' ? admit.owner : null, admit.as === 'running' ? admit.leaseMs : null,
       admit.as === 'quarantined' ? admit.error : null,
@@ -186,23 +199,23 @@ export class PostgresStorage implements Storage {
   }
 
   async lease(owner: string, leaseMs: number, key?: EventKey): Promise<Entry | undefined> {
-    const result = await this.pool.query<{ r: EntryRow | null }>(`SELECT ${this.names.lease}($1, $2, $3, $4) AS r`,
+    const result = await this.prepared.query<{ r: EntryRow | null }>(`SELECT ${this.names.lease}($1, $2, $3, $4) AS r`,
       [owner, leaseMs, key?.provider ?? null, key?.id ?? null]);
     const row = result.rows[0]?.r;
     return row ? entryFromRow(row) : undefined;
   }
 
   async extend(key: EventKey, owner: string, leaseMs: number): Promise<boolean> {
-    const result = await this.pool.query(`UPDATE ${this.names.ledger} SET due_at = now() + $4 * interval '1 millisecond'
+    const result = await this.prepared.query(`UPDATE ${this.names.ledger} SET due_at = now() + $4 * interval '1 millisecond'
       WHERE provider = $1 AND id = $2 AND status = 'running' AND owner = $3 AND due_at > now()`, [key.provider, key.id, owner, leaseMs]);
     return result.rowCount === 1;
   }
 
   async settle(key: EventKey, owner: string, settlement: Settlement): Promise<boolean> {
     const result = settlement.status === 'done'
-      ? await this.pool.query(`UPDATE ${this.names.ledger} SET status = 'done', owner = NULL, due_at = now()
+      ? await this.prepared.query(`UPDATE ${this.names.ledger} SET status = 'done', owner = NULL, due_at = now()
         WHERE provider = $1 AND id = $2`, [key.provider, key.id])
-      : await this.pool.query(`UPDATE ${this.names.ledger} SET status = $4, owner = NULL, last_error = $5,
+      : await this.prepared.query(`UPDATE ${this.names.ledger} SET status = $4, owner = NULL, last_error = $5,
           due_at = now() + $6 * interval '1 millisecond'
         WHERE provider = $1 AND id = $2 AND status = 'running' AND owner = $3`,
       [key.provider, key.id, owner, settlement.status, settlement.error, settlement.status === 'failed' ? settlement.retryInMs : 0]);
