@@ -146,9 +146,12 @@ export class MemoryStorage implements Storage {
     return { entries };
   }
 
-  /** Store `entry` under `k`, keep the order finished entries are forgotten in, and forget the oldest past the bound. */
+  /**
+   * Store `entry` under `k`, keep the order finished entries are forgotten in, and forget the oldest past the bound.
+   * Frozen: callers are handed the stored object itself (no copy per read), so a caller's write cannot reach the store.
+   */
   private write(k: string, entry: Held): void {
-    this.entries.set(k, entry);
+    this.entries.set(k, Object.freeze(entry));
     if (entry.status === 'done') this.finished?.set(k, true);
     else this.finished?.delete(k);
   }
@@ -166,7 +169,7 @@ export class MemoryStorage implements Storage {
   private project(entry: Held, now: number): Held {
     const sk = keyOf(entry.provider, entry.tokenRef);
     const projected = project(entry, this.stateOf(sk), now);
-    if (projected.state) this.states.set(sk, projected.state);
+    if (projected.state) this.states.set(sk, Object.freeze(projected.state));
     return projected.entry;
   }
 }

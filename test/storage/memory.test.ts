@@ -82,4 +82,18 @@ describe('MemoryStorage bounds', function () {
     }
     assert.doesNotThrow(() => new MemoryStorage({ maxEntries: Infinity, maxTokenStates: Infinity }));
   });
+
+  it('hands out entries and token states that a caller cannot change in the store', function () {
+    const storage = new MemoryStorage();
+    finish(storage, 'a');
+    const entry = storage.getEntry(key('a'))! as { status: string };
+    assert.throws(() => { entry.status = 'pending'; }, TypeError);
+    const [listed] = storage.listEntries() as { tokenRef: string }[];
+    assert.throws(() => { listed!.tokenRef = 'other'; }, TypeError);
+    const state = storage.getTokenState('p', 'tok-a')! as { state: string };
+    assert.throws(() => { state.state = 'DELETED'; }, TypeError);
+    assert.equal(storage.getEntry(key('a'))?.status, 'done');
+    assert.equal(storage.listEntries()[0]?.tokenRef, 'tok-a');
+    assert.equal(storage.getTokenState('p', 'tok-a')?.state, 'ACTIVE');
+  });
 });
