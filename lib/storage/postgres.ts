@@ -49,7 +49,8 @@ export interface PostgresStorageOptions {
    * once per connection. Default `true`. Behind a pooler that does not keep them (PgBouncer in transaction mode
    * before 1.21, or with `max_prepared_statements = 0`), the first query that shows it is run again unnamed and
    * the storage sends unnamed queries from then on (logged under `DEBUG=network-token-webhooks:storage:postgres`).
-   * `false` for a pooler that keeps them only by pinning sessions.
+   * `false` for a pooler that keeps them only by pinning each client to one server connection, such as Amazon RDS Proxy
+   * (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy-pinning.html).
    */
   readonly preparedStatements?: boolean;
 }
