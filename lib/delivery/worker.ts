@@ -94,17 +94,27 @@ export class LedgerWorker {
     return this.filling;
   }
 
+  /**
+   * Leases for every free slot at once, not one after another: while deliveries keep the storage busy each lease
+   * waits its turn there, and leasing one at a time ran about one entry per wait, whatever the concurrency.
+   */
   private async leaseWhileRoom(): Promise<void> {
     do {
       this.again = false;
       while (!this.stopped && this.active.size < this.options.concurrency) {
-        const leased = await this.lease();
-        if (!leased) break;
-        const job: Promise<void> = this.run(leased).finally(() => {
-          this.active.delete(job);
-          this.wake();
-        });
-        this.active.add(job);
+        const room = this.options.concurrency - this.active.size;
+        const leased = await Promise.all(Array.from({ length: room }, () => this.lease()));
+        let found = 0;
+        for (const one of leased) {
+          if (!one) continue;
+          found++;
+          const job: Promise<void> = this.run(one).finally(() => {
+            this.active.delete(job);
+            this.wake();
+          });
+          this.active.add(job);
+        }
+        if (found < room) break; // fewer entries due than slots: none left for now
       }
     } while (this.again && !this.stopped);
   }

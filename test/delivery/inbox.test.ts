@@ -227,6 +227,30 @@ describe('delivery: inbox mode', () => {
     await rotated.webhooks.close();
   });
 
+  it('leases for every free slot at once, each due entry to one run', async () => {
+    const gate = new Latch();
+    let leasing = 0;
+    const storage = instrumented(new MemoryStorage(), {
+      before: async (m) => {
+        if (m !== 'lease') return;
+        leasing++;
+        await gate.promise;
+      },
+    });
+    const { app, webhooks } = inboxReceiver({ storage, inbox: { concurrency: 3 } });
+    const seen: string[] = [];
+    webhooks.onEvent((e) => { seen.push(e.id); });
+    for (let i = 0; i < 5; i++) assert.equal((await post(app, 'tokenex', tokenexBody({ id: `evt-slots-${i}` }))).status, 200);
+
+    const processed = webhooks.processInbox();
+    await turns(10);
+    assert.equal(leasing, 3, 'three leases waiting on the storage together, not one after another');
+    gate.open();
+    assert.equal(await processed, 5);
+    assert.deepEqual([...seen].sort(), [0, 1, 2, 3, 4].map((i) => `evt-slots-${i}`));
+    assert.equal(await webhooks.processInbox(), 0);
+  });
+
   it('refuses an encryption key that is not 32 bytes', () => {
     assert.throws(() => inboxReceiver({ encryptionKey: 'c2hvcnQ=' }), { code: 'ERR_NTW_ENCRYPTION_KEY' });
   });
