@@ -36,6 +36,8 @@ export class LedgerWorker {
   private readonly active = new Set<Promise<void>>();
   private filling: Promise<void> | undefined;
   private again = false;
+  /** How many leases the next round sends at once (see `leaseWhileRoom`). */
+  private leaseBatch = 1;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly onFailure: FailurePolicy;
@@ -95,15 +97,17 @@ export class LedgerWorker {
   }
 
   /**
-   * Leases for every free slot at once, not one after another: while deliveries keep the storage busy each lease
-   * waits its turn there, and leasing one at a time ran about one entry per wait, whatever the concurrency.
+   * Leases several at once, not one after another: while deliveries keep the storage busy each lease waits its
+   * turn there, and leasing one at a time ran about one entry per wait, whatever the concurrency. The batch
+   * doubles while every lease finds an entry (up to the free slots) and starts again at one when one finds
+   * none, so that a worker with nothing due sends one or two leases, not one per slot.
    */
   private async leaseWhileRoom(): Promise<void> {
     do {
       this.again = false;
       while (!this.stopped && this.active.size < this.options.concurrency) {
-        const room = this.options.concurrency - this.active.size;
-        const leased = await Promise.all(Array.from({ length: room }, () => this.lease()));
+        const batch = Math.min(this.options.concurrency - this.active.size, this.leaseBatch);
+        const leased = await Promise.all(Array.from({ length: batch }, () => this.lease()));
         let found = 0;
         for (const one of leased) {
           if (!one) continue;
@@ -114,7 +118,11 @@ export class LedgerWorker {
           });
           this.active.add(job);
         }
-        if (found < room) break; // fewer entries due than slots: none left for now
+        if (found < batch) {
+          this.leaseBatch = 1;
+          break; // fewer entries due than leases sent: none left for now
+        }
+        this.leaseBatch = Math.min(this.leaseBatch * 2, this.options.concurrency);
       }
     } while (this.again && !this.stopped);
   }
