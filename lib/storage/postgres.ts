@@ -98,6 +98,9 @@ export class PostgresStorage implements Storage {
     if (typeof this.timeoutMs !== 'number' || !Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) {
       throw new ConfigurationError('ERR_NTW_OPTION', 'PostgresStorage timeoutMs must be a positive number');
     }
+    if (opts.preparedStatements !== undefined && typeof opts.preparedStatements !== 'boolean') {
+      throw new ConfigurationError('ERR_NTW_OPTION', 'PostgresStorage preparedStatements must be true or false');
+    }
     if (opts.pool) {
       this.pool = opts.pool;
       this.ownsPool = false;

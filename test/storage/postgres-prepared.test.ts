@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { PoolClient } from 'pg';
+import { ConfigurationError } from '../../lib';
 import { PostgresStorage } from '../../lib/storage/postgres';
 import type { EntryRecord } from '../../lib/storage/storage';
 import { DATABASE_URL, dropSchema, needsService, probePostgres, uniqueName } from './services';
@@ -93,5 +94,10 @@ describe('PostgresStorage prepared statements', function () {
     await storage['pool'].query(`DROP FUNCTION ${storage.names.admit}`);
     await assert.rejects(storage.admit(record('b'), { as: 'running', owner: 'o', leaseMs: 60_000 }), (error: { code?: string }) => error.code === '42883');
     assert.equal(storage['prepared'].named, true);
+  });
+
+  it('refuses a preparedStatements that is not a boolean', function () {
+    assert.throws(() => new PostgresStorage({ connectionString: DATABASE_URL, preparedStatements: 'false' as unknown as boolean }),
+      (error: unknown) => error instanceof ConfigurationError && error.code === 'ERR_NTW_OPTION');
   });
 });
