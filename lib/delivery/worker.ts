@@ -83,7 +83,12 @@ export class LedgerWorker {
   async stop(timeoutMs: number): Promise<boolean> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    const all = Promise.allSettled([...this.active, this.filling]).then(() => true);
+    // Leases still in flight may yet start runs: wait for them first, then for every run, theirs included.
+    const all = (async () => {
+      await this.filling?.catch(() => undefined);
+      await Promise.allSettled([...this.active]);
+      return true;
+    })();
     return withDeadline(all, timeoutMs, () => false);
   }
 

@@ -33,6 +33,39 @@ describe('delivery: graceful shutdown', () => {
     assert.ok(calls.indexOf('settle') < calls.indexOf('close'), 'storage closed before the running event completed');
   });
 
+  it('close() in inbox mode waits for an entry whose lease was in flight, and runs it before the storage closes', async () => {
+    const calls: string[] = [];
+    const leasing = new Latch();
+    const gate = new Latch();
+    const memory = Object.assign(new MemoryStorage(), { close: () => undefined });
+    const storage = instrumented(memory, {
+      before: async (method) => {
+        if (method === 'settle') await turns(50); // a completion that takes a while to store
+        if (method !== 'lease' || gate.opened) return;
+        leasing.open();
+        await gate.promise;
+      },
+      after: (method) => { calls.push(method); },
+    });
+    const { app, webhooks } = testReceiver({ storage, mode: 'inbox', inbox: { pollIntervalMs: false } });
+    const seen: string[] = [];
+    webhooks.onEvent((e) => { seen.push(e.id); });
+    assert.equal((await post(app, 'tokenex', tokenexBody({ id: 'evt-leasing' }))).status, 200);
+
+    const processing = webhooks.processInbox();
+    await leasing.promise;
+    let closed = false;
+    const closing = webhooks.close().then(() => { closed = true; });
+    await turns(20);
+    assert.equal(closed, false, 'close() resolved while a lease was in flight');
+    gate.open();
+    await closing;
+    assert.deepEqual(seen, ['evt-leasing'], 'the leased entry ran before close() resolved');
+    const settled = calls.indexOf('settle');
+    assert.ok(settled !== -1 && settled < calls.indexOf('close'), `its completion was stored before the storage closed: ${calls.join(', ')}`);
+    await processing;
+  });
+
   it('close() gives up waiting after shutdownTimeoutMs and still closes the storage', async () => {
     let storageClosed = false;
     const memory = Object.assign(new MemoryStorage(), { close: () => { storageClosed = true; } });
