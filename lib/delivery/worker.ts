@@ -73,6 +73,14 @@ export class LedgerWorker {
 
   /** Lease the entry `key` now if it is due, and run it; answers whether it ran. */
   async runOne(key: EventKey): Promise<boolean> {
+    const job = this.leaseAndRun(key);
+    // Counted with the running entries, so that `stop()` waits for a replay as for any run.
+    const tracked: Promise<void> = job.then(() => undefined, () => undefined).finally(() => { this.active.delete(tracked); });
+    this.active.add(tracked);
+    return job;
+  }
+
+  private async leaseAndRun(key: EventKey): Promise<boolean> {
     const leased = await this.lease(key);
     if (!leased) return false;
     await this.run(leased);

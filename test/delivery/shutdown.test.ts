@@ -66,6 +66,35 @@ describe('delivery: graceful shutdown', () => {
     await processing;
   });
 
+  it('close() waits for a replay that is running, and stores its completion before the storage closes', async () => {
+    const calls: string[] = [];
+    const memory = Object.assign(new MemoryStorage(), { close: () => undefined });
+    const storage = instrumented(memory, { after: (method) => { calls.push(method); } });
+    const { app, webhooks } = testReceiver({ storage });
+    const gate = new Latch();
+    const entered = new Latch();
+    let runs = 0;
+    webhooks.onEvent(async () => {
+      if (++runs === 1) return;
+      entered.open();
+      await gate.promise;
+    });
+    assert.equal((await post(app, 'tokenex', tokenexBody({ id: 'evt-replayed' }))).status, 200);
+
+    const replaying = webhooks.replay('evt-replayed', 'tokenex');
+    await entered.promise;
+    let closed = false;
+    const closing = webhooks.close().then(() => { closed = true; });
+    await turns(20);
+    assert.equal(closed, false, 'close() resolved while a replay was running');
+    gate.open();
+    await closing;
+    assert.equal(await replaying, 1);
+    const settled = calls.lastIndexOf('settle');
+    assert.ok(settled !== -1 && settled < calls.indexOf('close'), `the replay's completion was stored before the storage closed: ${calls.join(', ')}`);
+    assert.equal(memory.getEntry({ provider: 'tokenex', id: 'evt-replayed' })?.status, 'done');
+  });
+
   it('close() gives up waiting after shutdownTimeoutMs and still closes the storage', async () => {
     let storageClosed = false;
     const memory = Object.assign(new MemoryStorage(), { close: () => { storageClosed = true; } });
