@@ -21,7 +21,8 @@ export async function replayQuarantined(endpoint: Endpoint, core: DeliveryCore, 
     if (error instanceof WebhookError) return false;
     throw error;
   }
-  await accept(core, ready);
+  // As a delivery's run: one at a time per event in this process, and waited for by close().
+  await core.dedupe.once({ provider: ready.event.provider, id: ready.event.id }, ready.fingerprint, core.deadlineMs, () => accept(core, ready));
   const key = { provider: entry.provider, id: entry.id };
   await storageCall(core, 'settle', { provider: key.provider, eventId: key.id }, () => core.storage.settle(key, '', { status: 'done' }));
   return true;

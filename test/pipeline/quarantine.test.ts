@@ -62,4 +62,28 @@ describe('quarantine: an authentic delivery the endpoint cannot read is kept, no
     expect(seen[0]!.id).to.equal('6fdf4f09-7fbb-48ae-be1e-ac412a2949a7');
     expect((await webhooks.listEvents({ status: 'quarantined' }))).to.have.length(0);
   });
+
+  it('close() waits for a quarantined delivery\'s replay that is running, and its completion is stored first', async () => {
+    const { webhooks, post, mount } = setup(true);
+    const { body: { id } } = await post(unreadable);
+    const schema = JSON.parse(JSON.stringify(builtinProviders.tokenex.schema)) as { properties: { networkTokenStateChangeNotification: { properties: { currentTokenState: { enum: string[] } } } } };
+    schema.properties.networkTokenStateChangeNotification.properties.currentTokenState.enum.push('SOMETHING_NEW');
+    mount(schema as unknown as JsonSchema);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    let entered!: () => void;
+    const started = new Promise<void>((resolve) => { entered = resolve; });
+    webhooks.onEvent(async () => { entered(); await gate; });
+
+    const replaying = webhooks.replay(id);
+    await started;
+    let closed = false;
+    const closing = webhooks.close().then(() => { closed = true; });
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(closed).to.equal(false, 'close() resolved while the replay\'s handlers were running');
+    release();
+    await closing;
+    expect(await replaying).to.equal(1);
+    expect((await webhooks.listEvents({ status: 'done' })).map((e) => e.id)).to.include('6fdf4f09-7fbb-48ae-be1e-ac412a2949a7');
+  });
 });
