@@ -3,11 +3,32 @@ import { MemoryStorage } from '../../lib';
 import { testReceiver } from '../helpers/app';
 import { Latch, instrumented, post, tokenexBody, turns } from './support';
 
+/** Call close() while work waits at `gate`: close() must not resolve before the gate opens and the work ends. */
+async function closeWhileHeld(webhooks: { close(): Promise<void> }, gate: Latch, what: string): Promise<void> {
+  let closed = false;
+  const closing = webhooks.close().then(() => { closed = true; });
+  await turns(20);
+  assert.equal(closed, false, `close() resolved while ${what}`);
+  gate.open();
+  await closing;
+}
+
+/** The storage call at `settled` (a completion) came before the storage's `close`. */
+function storedBeforeClose(calls: readonly string[], settled: number): void {
+  assert.ok(settled !== -1 && settled < calls.indexOf('close'), `completion stored before the storage closed: ${calls.join(', ')}`);
+}
+
+/** A memory storage that can be closed, recording the storage calls that completed, in order. */
+function recordedStorage(before?: (method: string) => Promise<void>) {
+  const calls: string[] = [];
+  const memory = Object.assign(new MemoryStorage(), { close: () => undefined });
+  const storage = instrumented(memory, { ...(before ? { before } : {}), after: (method) => { calls.push(method); } });
+  return { calls, memory, storage };
+}
+
 describe('delivery: graceful shutdown', () => {
   it('close() answers new deliveries shutting_down, waits for running handlers, then closes the storage', async () => {
-    const calls: string[] = [];
-    const memory = Object.assign(new MemoryStorage(), { close: () => undefined });
-    const storage = instrumented(memory, { after: (method) => { calls.push(method); } });
+    const { calls, storage } = recordedStorage();
     const { app, webhooks } = testReceiver({ storage });
     const gate = new Latch();
     const entered = new Latch();
@@ -34,18 +55,13 @@ describe('delivery: graceful shutdown', () => {
   });
 
   it('close() in inbox mode waits for an entry whose lease was in flight, and runs it before the storage closes', async () => {
-    const calls: string[] = [];
     const leasing = new Latch();
     const gate = new Latch();
-    const memory = Object.assign(new MemoryStorage(), { close: () => undefined });
-    const storage = instrumented(memory, {
-      before: async (method) => {
-        if (method === 'settle') await turns(50); // a completion that takes a while to store
-        if (method !== 'lease' || gate.opened) return;
-        leasing.open();
-        await gate.promise;
-      },
-      after: (method) => { calls.push(method); },
+    const { calls, storage } = recordedStorage(async (method) => {
+      if (method === 'settle') await turns(50); // a completion that takes a while to store
+      if (method !== 'lease' || gate.opened) return;
+      leasing.open();
+      await gate.promise;
     });
     const { app, webhooks } = testReceiver({ storage, mode: 'inbox', inbox: { pollIntervalMs: false } });
     const seen: string[] = [];
@@ -54,22 +70,14 @@ describe('delivery: graceful shutdown', () => {
 
     const processing = webhooks.processInbox();
     await leasing.promise;
-    let closed = false;
-    const closing = webhooks.close().then(() => { closed = true; });
-    await turns(20);
-    assert.equal(closed, false, 'close() resolved while a lease was in flight');
-    gate.open();
-    await closing;
+    await closeWhileHeld(webhooks, gate, 'a lease was in flight');
     assert.deepEqual(seen, ['evt-leasing'], 'the leased entry ran before close() resolved');
-    const settled = calls.indexOf('settle');
-    assert.ok(settled !== -1 && settled < calls.indexOf('close'), `its completion was stored before the storage closed: ${calls.join(', ')}`);
+    storedBeforeClose(calls, calls.indexOf('settle'));
     await processing;
   });
 
   it('close() waits for a replay that is running, and stores its completion before the storage closes', async () => {
-    const calls: string[] = [];
-    const memory = Object.assign(new MemoryStorage(), { close: () => undefined });
-    const storage = instrumented(memory, { after: (method) => { calls.push(method); } });
+    const { calls, memory, storage } = recordedStorage();
     const { app, webhooks } = testReceiver({ storage });
     const gate = new Latch();
     const entered = new Latch();
@@ -83,15 +91,9 @@ describe('delivery: graceful shutdown', () => {
 
     const replaying = webhooks.replay('evt-replayed', 'tokenex');
     await entered.promise;
-    let closed = false;
-    const closing = webhooks.close().then(() => { closed = true; });
-    await turns(20);
-    assert.equal(closed, false, 'close() resolved while a replay was running');
-    gate.open();
-    await closing;
+    await closeWhileHeld(webhooks, gate, 'a replay was running');
     assert.equal(await replaying, 1);
-    const settled = calls.lastIndexOf('settle');
-    assert.ok(settled !== -1 && settled < calls.indexOf('close'), `the replay's completion was stored before the storage closed: ${calls.join(', ')}`);
+    storedBeforeClose(calls, calls.lastIndexOf('settle'));
     assert.equal(memory.getEntry({ provider: 'tokenex', id: 'evt-replayed' })?.status, 'done');
   });
 
