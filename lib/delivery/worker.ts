@@ -74,9 +74,7 @@ export class LedgerWorker {
   /** Lease the entry `key` now if it is due, and run it; answers whether it ran. */
   async runOne(key: EventKey): Promise<boolean> {
     const job = this.leaseAndRun(key);
-    // Counted with the running entries, so that `stop()` waits for a replay as for any run.
-    const tracked: Promise<void> = job.then(() => undefined, () => undefined).finally(() => { this.active.delete(tracked); });
-    this.active.add(tracked);
+    this.track(job);
     return job;
   }
 
@@ -125,11 +123,7 @@ export class LedgerWorker {
         for (const one of leased) {
           if (!one) continue;
           found++;
-          const job: Promise<void> = this.run(one).finally(() => {
-            this.active.delete(job);
-            this.wake();
-          });
-          this.active.add(job);
+          this.track(this.run(one), () => this.wake());
         }
         if (found < batch) {
           this.leaseBatch = 1;
@@ -138,6 +132,15 @@ export class LedgerWorker {
         this.leaseBatch = Math.min(this.leaseBatch * 2, this.options.concurrency);
       }
     } while (this.again && !this.stopped);
+  }
+
+  /** Counted with the running entries (a slot taken, and waited for by `stop()`) until `work` settles; then `after`. */
+  private track(work: Promise<unknown>, after?: () => void): void {
+    const job: Promise<void> = work.then(() => undefined, () => undefined).finally(() => {
+      this.active.delete(job);
+      after?.();
+    });
+    this.active.add(job);
   }
 
   private async lease(key?: EventKey): Promise<Leased | undefined> {

@@ -8,9 +8,9 @@ import type {
   TokenStateCount, TokenStateRecord,
 } from './storage';
 import type { EntryStatus } from './storage';
-import { ENTRY_STATUSES, STATS_BUCKET_MS, statsWindow } from './storage';
+import { STATS_BUCKET_MS, statsWindow } from './storage';
 import { loadDriver } from './driver';
-import { entryFromRow, stateFromRow } from './row';
+import { OPEN_STATUSES_SQL, entryFromRow, stateFromRow } from './row';
 import type { EntryRow, StateRow } from './row';
 import { ENTRY_COLUMNS, ms, postgresDdl, postgresNames } from './postgres-schema';
 import type { PostgresNames } from './postgres-schema';
@@ -18,9 +18,6 @@ import { logger } from '../log';
 import { PreparedQueries } from './prepared-queries';
 
 const log = logger('storage:postgres');
-
-/** The statuses of an open entry, as SQL: listed, so the status index finds them (`<> 'done'` would scan). */
-const OPEN = ENTRY_STATUSES.filter((status) => status !== 'done').map((status) => `'${status}'`).join(', ');
 
 export interface PostgresStorageOptions {
   /** e.g. `postgres://user:pass@host:5432/db` (`DATABASE_URL`). Ignored when `pool` is given. */
@@ -275,7 +272,7 @@ export class PostgresStorage implements Storage {
         `SELECT floor(${ms('received_at')} / ${STATS_BUCKET_MS}) * ${STATS_BUCKET_MS} AS minute, provider, status, ${count} FROM ${ledger}
         WHERE received_at >= $${p.length + 1}::timestamptz AND received_at < $${p.length + 2}::timestamptz ${byProvider}
         GROUP BY 1, provider, status`, [...p, iso(new Date(window.since)), iso(new Date(window.until))]),
-      this.pool.query<StatusCount>(`SELECT provider, status, ${count} FROM ${ledger} WHERE status IN (${OPEN}) ${byProvider} GROUP BY status, provider`, p),
+      this.pool.query<StatusCount>(`SELECT provider, status, ${count} FROM ${ledger} WHERE status IN (${OPEN_STATUSES_SQL}) ${byProvider} GROUP BY status, provider`, p),
       this.pool.query<TokenStateCount>(`SELECT provider, state, sum(count)::integer AS count FROM ${tokenCounts} WHERE true ${byProvider}
         GROUP BY provider, state HAVING sum(count) > 0`, p),
       this.pool.query<{ count: number }>(`SELECT ${count} FROM ${ledger} WHERE conflicts > 0 ${byProvider}`, p),

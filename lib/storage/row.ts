@@ -1,5 +1,9 @@
 import type { StaleReason, TokenState } from '../events';
 import type { Entry, EntryStatus, ProjectionOutcome, TokenStateRecord } from './storage';
+import { ENTRY_STATUSES } from './storage';
+
+/** The statuses of an open entry, as a SQL list: listed, so the status index finds them (`<> 'done'` would scan). */
+export const OPEN_STATUSES_SQL = ENTRY_STATUSES.filter((status) => status !== 'done').map((status) => `'${status}'`).join(', ');
 
 /** The columns of one ledger row, as the SQL adapters read them (times in epoch ms). */
 export interface EntryRow {

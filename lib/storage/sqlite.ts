@@ -5,14 +5,14 @@ import type {
   Admission, Admit, Entry, EntryQuery, EntryRecord, EventKey, LedgerStats, PruneResult, ReceivedCount, Settlement, StatsQuery, StatusCount, Storage,
   TokenStateCount, TokenStateRecord,
 } from './storage';
-import { ENTRY_STATUSES, STATS_BUCKET_MS, statsWindow } from './storage';
+import { STATS_BUCKET_MS, statsWindow } from './storage';
 import { ConfigurationError } from '../errors';
 import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';
 import type { Held } from './ledger-rules';
 import { admissionOf, isDue, publicEntry, project, takenEntry } from './ledger-rules';
 import { loadDriver } from './driver';
-import { entryFromRow, stateFromRow } from './row';
+import { OPEN_STATUSES_SQL, entryFromRow, stateFromRow } from './row';
 import type { EntryRow, StateRow } from './row';
 import { logger } from '../log';
 
@@ -78,9 +78,6 @@ INSERT INTO ntw_token_counts SELECT provider, state, count(*) FROM ntw_token_sta
 
 /** The default of `timeoutMs`. */
 export const SQLITE_TIMEOUT_MS = 4000;
-
-/** The statuses of an open entry, as SQL: listed, so the status index finds them (`<> 'done'` would scan). */
-const OPEN = ENTRY_STATUSES.filter((status) => status !== 'done').map((status) => `'${status}'`).join(', ');
 
 const COLUMNS = 'provider, id, status, attempts, owner, due_at, last_error, fingerprint, conflicts, type, token_ref, state, occurred_at, received_at, projection, stale_reason, body';
 
@@ -361,7 +358,7 @@ export class SqliteStorage implements Storage {
       FROM ntw_ledger WHERE received_at >= ? AND received_at < ? AND (? IS NULL OR provider = ?)
       GROUP BY minute, provider, status`).all(window.since, window.until, provider, provider) as (Omit<ReceivedCount, 'minute'> & { minute: number })[];
     const open = db.prepare(`SELECT provider, status, count(*) AS count FROM ntw_ledger
-      WHERE status IN (${OPEN}) AND (? IS NULL OR provider = ?) GROUP BY status, provider`).all(provider, provider) as StatusCount[];
+      WHERE status IN (${OPEN_STATUSES_SQL}) AND (? IS NULL OR provider = ?) GROUP BY status, provider`).all(provider, provider) as StatusCount[];
     const tokens = db.prepare(`SELECT provider, state, count FROM ntw_token_counts
       WHERE count > 0 AND (? IS NULL OR provider = ?)`).all(provider, provider) as TokenStateCount[];
     const conflicted = db.prepare(`SELECT count(*) AS count FROM ntw_ledger WHERE conflicts > 0 AND (? IS NULL OR provider = ?)`)
