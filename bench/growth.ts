@@ -18,6 +18,7 @@ import { ROWS } from './rows';
 import { freshStore, unreachable } from './services';
 import type { Store, StoreKind } from './services';
 import { fileStamp, writeResults } from './results';
+import { buildLibrary } from './library';
 
 const EVENTS = Math.round(Number(process.env.BENCH_GROWTH_EVENTS ?? 1_000_000));
 const PREFILL_LIMIT_S = Number(process.env.BENCH_GROWTH_PREFILL_SECONDS ?? 900);
@@ -93,6 +94,7 @@ async function growth(kind: StoreKind): Promise<GrowthResult> {
 }
 
 async function main(): Promise<void> {
+  buildLibrary();
   const startedAt = new Date();
   const info = machine();
   console.log(`network-token-webhooks bench:growth: ${fmt(EVENTS)} processed events per store, then ${settings.rounds} × ${settings.seconds} s `

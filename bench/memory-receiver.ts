@@ -4,9 +4,11 @@
  * as fast as it takes them, a fixed number in flight. Reports progress and the final figures over IPC.
  * Run with --expose-gc, so the final figures are also taken after a full collection.
  */
-import { builtinProviders, createTokenWebhooks } from '../lib';
+import { library } from './library';
 import { SECRETS } from './config';
 import { runTag, traffic } from './payloads';
+
+const { builtinProviders, createTokenWebhooks } = library<typeof import('../lib')>('index');
 
 const EVENTS = Number(process.env.BENCH_MEMORY_EVENTS ?? 1_000_000);
 const IN_FLIGHT = Number(process.env.BENCH_MEMORY_IN_FLIGHT ?? 64);

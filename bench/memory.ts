@@ -14,6 +14,7 @@ import { peakRssOf } from './server-process';
 import { describeMachine, machine } from './report';
 import { fileStamp, writeResults } from './results';
 import type { MemoryFigures } from './memory-receiver';
+import { buildLibrary } from './library';
 
 const TARGET_MB = 256;
 const LIMIT_S = Number(process.env.BENCH_MEMORY_SECONDS ?? 900);
@@ -34,6 +35,7 @@ interface Done {
 }
 
 async function main(): Promise<void> {
+  buildLibrary();
   const startedAt = new Date();
   const info = machine();
   console.log(`network-token-webhooks bench:memory: ${Number(process.env.BENCH_MEMORY_EVENTS ?? 1_000_000).toLocaleString('en-US')} distinct Cybersource events `

@@ -20,6 +20,7 @@ import { freshStore, redactUrl, unreachable } from './services';
 import type { Store, StoreKind } from './services';
 import { chart } from './chart';
 import { fileStamp, writeResults } from './results';
+import { buildLibrary } from './library';
 
 /** The store being used now, removed if the run is interrupted. */
 let current: Store | undefined;
@@ -43,6 +44,7 @@ function handlerCheck(row: Row, m: Measurement): string | undefined {
 }
 
 async function main(): Promise<void> {
+  buildLibrary();
   const rows = selectRows(settings.rows);
   const startedAt = new Date();
   const before = machine();

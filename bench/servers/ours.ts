@@ -11,11 +11,13 @@
 import { createServer } from 'node:http';
 import type { RequestListener } from 'node:http';
 import express from 'express';
-import { createTokenWebhooks } from '../../lib';
+import { library } from '../library';
 import { PATH, SECRETS } from '../config';
 import { serve } from './serve';
 import { storageFrom } from './storage';
 import { installTelemetry } from './telemetry';
+
+const { createTokenWebhooks } = library<typeof import('../../lib')>('index');
 
 async function main(): Promise<void> {
   if (process.env.BENCH_TELEMETRY === 'sdk') installTelemetry();
