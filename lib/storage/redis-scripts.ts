@@ -102,28 +102,33 @@ end
  * KEYS: entry, due, recv[, token state, token timeline, token counts (single server only)].
  * ARGV: status prefix, member, as, owner, leaseMs, error, fingerprint, provider, id, type, tokenRef, state,
  * occurredAt, receivedAt, body, timeline member, token key.
- * Returns { admitted, conflict, entry fields }.
+ * Returns { admitted, conflict, fields, new }: for a new entry, only the fields the caller did not send
+ * (status, attempts, owner, dueAt, lastError, projection, staleReason), written by one HSET; else all of them.
  */
 export const ADMIT = script(`${PRELUDE}
 local entry, due, recv = KEYS[1], KEYS[2], KEYS[3]
 local now = now_ms()
-local function reply(admitted, conflict) return {admitted, conflict, redis.call('HGETALL', entry)} end
+local function reply(admitted, conflict) return {admitted, conflict, redis.call('HGETALL', entry), 0} end
 local status = redis.call('HGET', entry, 'status')
 if not status then
-  local as = ARGV[3]
-  redis.call('HSET', entry, 'provider', ARGV[8], 'id', ARGV[9], 'status', as, 'attempts', 0, 'owner', '', 'dueAt', now,
-    'fingerprint', ARGV[7], 'conflicts', 0, 'type', ARGV[10], 'tokenRef', ARGV[11], 'state', ARGV[12],
-    'occurredAt', ARGV[13], 'receivedAt', ARGV[14], 'body', ARGV[15], 'tokenKey', ARGV[17], 'lastError', '',
-    'projection', '', 'staleReason', '')
-  redis.call('ZADD', recv, ARGV[14], ARGV[2])
-  if KEYS[5] then redis.call('ZADD', KEYS[5], ARGV[14], ARGV[16]) end
+  local as, member, received_at = ARGV[3], ARGV[2], ARGV[14]
+  local attempts, owner, due_at, last_error, outcome, reason = 0, '', now, '', '', ''
   if as == 'running' then
-    take(entry, due, ARGV[1], ARGV[2], false, ARGV[4], ARGV[5], KEYS[4], now, KEYS[6])
-  else
-    move_status(ARGV[1], ARGV[2], false, as, ARGV[14])
-    if as == 'quarantined' then redis.call('HSET', entry, 'lastError', ARGV[6]) else redis.call('ZADD', due, now, ARGV[2]) end
+    attempts, owner, due_at = 1, ARGV[4], now + tonumber(ARGV[5])
+    if KEYS[4] then outcome, reason = project(KEYS[4], ARGV[12], ARGV[13], ARGV[9], now, KEYS[6]) end
+  elseif as == 'quarantined' then
+    last_error = ARGV[6]
   end
-  return reply(1, 0)
+  local own = {'status', as, 'attempts', attempts, 'owner', owner, 'dueAt', due_at, 'lastError', last_error,
+    'projection', outcome, 'staleReason', reason}
+  redis.call('HSET', entry, 'provider', ARGV[8], 'id', ARGV[9], 'fingerprint', ARGV[7], 'conflicts', 0, 'type', ARGV[10],
+    'tokenRef', ARGV[11], 'state', ARGV[12], 'occurredAt', ARGV[13], 'receivedAt', received_at, 'body', ARGV[15],
+    'tokenKey', ARGV[17], unpack(own))
+  redis.call('ZADD', recv, received_at, member)
+  if KEYS[5] then redis.call('ZADD', KEYS[5], received_at, ARGV[16]) end
+  if as ~= 'quarantined' then redis.call('ZADD', due, due_at, member) end
+  move_status(ARGV[1], member, false, as, received_at)
+  return {1, 0, own, 1}
 end
 if redis.call('HGET', entry, 'fingerprint') ~= ARGV[7] then
   if redis.call('HINCRBY', entry, 'conflicts', 1) == 1 then

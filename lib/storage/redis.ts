@@ -61,9 +61,9 @@ const isClient = (value: unknown): value is Redis | Cluster =>
   typeof value === 'object' && value !== null && typeof (value as Redis).evalsha === 'function';
 
 function hashFromReply(reply: unknown): Record<string, string> {
-  const list = reply as string[];
+  const list = reply as (string | number)[];
   const hash: Record<string, string> = {};
-  for (let i = 0; i + 1 < list.length; i += 2) hash[list[i]!] = list[i + 1]!;
+  for (let i = 0; i + 1 < list.length; i += 2) hash[list[i]!] = String(list[i + 1]!);
   return hash;
 }
 
@@ -78,6 +78,15 @@ function entryFromHash(h: Record<string, string>): Entry | undefined {
     ...(h.projection ? { projection: h.projection as ProjectionOutcome } : {}), ...(h.staleReason ? { staleReason: h.staleReason as StaleReason } : {}),
     body: h.body ?? '',
   };
+}
+
+/** A new entry: the record as sent, with the fields ADMIT set (`own`), without sending the record back. */
+function newEntry(record: EntryRecord, own: Record<string, string>): Entry {
+  return entryFromHash({
+    ...own, provider: record.provider, id: record.id, fingerprint: record.fingerprint, conflicts: '0', type: record.type,
+    tokenRef: record.tokenRef, state: record.state ?? '', occurredAt: String(record.occurredAt.getTime()),
+    receivedAt: String(record.receivedAt.getTime()), body: record.body,
+  })!;
 }
 
 function tokenFromReply(provider: string, tokenRef: string, reply: unknown): TokenStateRecord | undefined {
@@ -186,9 +195,9 @@ export class RedisStorage implements Storage {
       this.k(s, 'status:'), member, admit.as, admit.as === 'running' ? admit.owner : '', admit.as === 'running' ? admit.leaseMs : 0,
       admit.as === 'quarantined' ? admit.error : '', record.fingerprint, record.provider, record.id, record.type, record.tokenRef,
       record.state ?? '', record.occurredAt.getTime(), record.receivedAt.getTime(), record.body, `${s}|${member}`, tokenKey,
-    ]) as [number, number, string[]];
-    const [admitted, conflict, fields] = reply;
-    let entry = entryFromHash(hashFromReply(fields))!;
+    ]) as [number, number, (string | number)[], number];
+    const [admitted, conflict, fields, created] = reply;
+    let entry = created === 1 ? newEntry(record, hashFromReply(fields)) : entryFromHash(hashFromReply(fields))!;
     if (admitted !== 1) return { admitted: false, entry, conflict: conflict === 1 };
     if (this.cluster) {
       await this.client.zadd(this.timelineKey(record.provider, record.tokenRef), record.receivedAt.getTime(), `${s}|${member}`);
