@@ -135,6 +135,9 @@ BEGIN
 END
 $fn$;
 
+-- Admits of one id are serialized by a transaction lock on it, so that a new entry's state is applied before
+-- the entry is inserted, with its outcome: one row version, where inserting first and then recording the
+-- outcome wrote two (and their index entries).
 CREATE OR REPLACE FUNCTION ${n.admit}(p_provider text, p_id text, p_type text, p_token_ref text, p_state text,
   p_occurred_at timestamptz, p_received_at timestamptz, p_fingerprint text, p_body text,
   p_as text, p_owner text, p_lease_ms float8, p_error text)
@@ -143,38 +146,36 @@ DECLARE
   e ${n.ledger}%ROWTYPE;
   v_outcome text;
 BEGIN
-  FOR attempt IN 1..3 LOOP
+  PERFORM pg_advisory_xact_lock(hashtext('${n.ledger}'), hashtext(p_provider || ':' || p_id));
+  SELECT * INTO e FROM ${n.ledger} WHERE provider = p_provider AND id = p_id FOR UPDATE;
+  IF NOT FOUND THEN
+    IF p_as = 'running' THEN
+      v_outcome := ${n.project}(p_provider, p_id, p_token_ref, p_state, p_occurred_at);
+    END IF;
     INSERT INTO ${n.ledger} (provider, id, status, attempts, owner, due_at, last_error, fingerprint, conflicts,
-        type, token_ref, state, occurred_at, received_at, body)
+        type, token_ref, state, occurred_at, received_at, body, projection, stale_reason)
       VALUES (p_provider, p_id, p_as, CASE WHEN p_as = 'running' THEN 1 ELSE 0 END,
         CASE WHEN p_as = 'running' THEN p_owner END,
         CASE WHEN p_as = 'running' THEN now() + p_lease_ms * interval '1 millisecond' ELSE now() END,
         CASE WHEN p_as = 'quarantined' THEN p_error END, p_fingerprint, 0,
-        p_type, p_token_ref, p_state, p_occurred_at, p_received_at, p_body)
-      ON CONFLICT (provider, id) DO NOTHING
+        p_type, p_token_ref, p_state, p_occurred_at, p_received_at, p_body,
+        split_part(v_outcome, ':', 1), nullif(split_part(v_outcome, ':', 2), ''))
       RETURNING * INTO e;
-    IF NOT FOUND THEN
-      SELECT * INTO e FROM ${n.ledger} WHERE provider = p_provider AND id = p_id FOR UPDATE;
-      CONTINUE WHEN NOT FOUND; -- pruned meanwhile: insert again
-      IF e.fingerprint <> p_fingerprint THEN
-        UPDATE ${n.ledger} SET conflicts = conflicts + 1 WHERE provider = p_provider AND id = p_id RETURNING * INTO e;
-        RETURN json_build_object('admitted', false, 'conflict', true, 'entry', row_to_json(e));
-      END IF;
-      IF p_as <> 'running' OR NOT (e.status IN ('pending', 'failed', 'dead') OR (e.status = 'running' AND e.due_at <= now())) THEN
-        RETURN json_build_object('admitted', false, 'conflict', false, 'entry', row_to_json(e));
-      END IF;
-      UPDATE ${n.ledger} SET status = 'running', attempts = attempts + 1, owner = p_owner,
-          due_at = now() + p_lease_ms * interval '1 millisecond'
-        WHERE provider = p_provider AND id = p_id RETURNING * INTO e;
-    END IF;
-    IF p_as = 'running' AND e.state IS NOT NULL THEN
-      v_outcome := ${n.project}(e.provider, e.id, e.token_ref, e.state, e.occurred_at);
-      UPDATE ${n.ledger} SET projection = split_part(v_outcome, ':', 1), stale_reason = nullif(split_part(v_outcome, ':', 2), '')
-        WHERE provider = p_provider AND id = p_id RETURNING * INTO e;
-    END IF;
     RETURN json_build_object('admitted', true, 'conflict', false, 'entry', row_to_json(e));
-  END LOOP;
-  RAISE EXCEPTION 'ntw_admit: % % kept disappearing', p_provider, p_id;
+  END IF;
+  IF e.fingerprint <> p_fingerprint THEN
+    UPDATE ${n.ledger} SET conflicts = conflicts + 1 WHERE provider = p_provider AND id = p_id RETURNING * INTO e;
+    RETURN json_build_object('admitted', false, 'conflict', true, 'entry', row_to_json(e));
+  END IF;
+  IF p_as <> 'running' OR NOT (e.status IN ('pending', 'failed', 'dead') OR (e.status = 'running' AND e.due_at <= now())) THEN
+    RETURN json_build_object('admitted', false, 'conflict', false, 'entry', row_to_json(e));
+  END IF;
+  v_outcome := ${n.project}(e.provider, e.id, e.token_ref, e.state, e.occurred_at);
+  UPDATE ${n.ledger} SET status = 'running', attempts = attempts + 1, owner = p_owner,
+      due_at = now() + p_lease_ms * interval '1 millisecond',
+      projection = split_part(v_outcome, ':', 1), stale_reason = nullif(split_part(v_outcome, ':', 2), '')
+    WHERE provider = p_provider AND id = p_id RETURNING * INTO e;
+  RETURN json_build_object('admitted', true, 'conflict', false, 'entry', row_to_json(e));
 END
 $fn$;
 

@@ -51,6 +51,26 @@ describe('PostgresStorage', function () {
     }
   });
 
+  it('writes a new entry once, its state applied before the insert, and admits concurrent copies of it once', async function () {
+    const fresh = uniqueName('ntw_test_');
+    const storage = new PostgresStorage({ connectionString: DATABASE_URL, schema: fresh, poolConfig: { max: 8 } });
+    try {
+      await storage.init();
+      const record = { provider: 'cybersource', id: 'e1', type: 'token.suspended', tokenRef: 't1', state: 'SUSPENDED' as const, occurredAt: new Date(1000), receivedAt: new Date(2000), fingerprint: 'f', body: '{}' };
+      const admissions = await Promise.all(Array.from({ length: 8 }, () => storage.admit(record, { as: 'running', owner: 'o', leaseMs: 60_000 })));
+      assert.equal(admissions.filter((a) => a.admitted).length, 1);
+      assert.equal(admissions.find((a) => a.admitted)?.entry.projection, 'changed');
+      // one row version: the first tuple of the table's first page (an update would have written (0,2))
+      const rows = await storage['pool'].query<{ ctid: string; projection: string }>(`SELECT ctid::text, projection FROM "${fresh}".ntw_ledger`);
+      assert.deepEqual(rows.rows, [{ ctid: '(0,1)', projection: 'changed' }]);
+      const counted = await storage['pool'].query<{ n: string }>(`SELECT sum(count)::text AS n FROM "${fresh}".ntw_token_counts WHERE state = 'SUSPENDED'`);
+      assert.equal(counted.rows[0]?.n, '1');
+    } finally {
+      await storage.close();
+      await dropSchema(fresh);
+    }
+  });
+
   it('uses an existing Pool and leaves it open on close()', async function () {
     const pool = new Pool({ connectionString: DATABASE_URL, max: 2 });
     try {
