@@ -3,7 +3,7 @@ import { changeOf, decideProjection } from './projection';
 
 /**
  * The ledger's transitions, for the adapters that run them in JavaScript (memory, SQLite; SQLite settles in SQL). PostgreSQL
- * and Redis run the same rules in SQL and Lua: keep them in step with this file.
+ * and Redis run the same rules in SQL and Lua: keep them in step with this file. (They use `admittedEntry` only.)
  */
 
 export interface Held extends Entry {
@@ -37,6 +37,22 @@ function entryFrom(from: EntryRecord & { readonly conflicts?: number }, status: 
   if (extra.staleReason !== undefined) entry.staleReason = extra.staleReason;
   if (owner !== undefined) entry.owner = owner;
   return entry;
+}
+
+/**
+ * A new entry as an adapter stored it: the record as given, with the fields the adapter set, as its database
+ * sends them back (an absent field as `null` or `''`). PostgreSQL and Redis build it from these few fields
+ * rather than reading the whole row, body included, back.
+ */
+export function admittedEntry(record: EntryRecord, set: {
+  readonly status: string; readonly attempts: number | string; readonly dueAt: number | string;
+  readonly lastError: string | null; readonly projection: string | null; readonly staleReason: string | null;
+}): Entry {
+  return entryFrom(record, set.status as Entry['status'], Number(set.attempts), new Date(Number(set.dueAt)), undefined, {
+    lastError: set.lastError || undefined,
+    projection: (set.projection || undefined) as Entry['projection'],
+    staleReason: (set.staleReason || undefined) as Entry['staleReason'],
+  });
 }
 
 /** What callers see of a held entry: all but its lease owner. */

@@ -161,7 +161,10 @@ BEGIN
         p_type, p_token_ref, p_state, p_occurred_at, p_received_at, p_body,
         split_part(v_outcome, ':', 1), nullif(split_part(v_outcome, ':', 2), ''))
       RETURNING * INTO e;
-    RETURN json_build_object('admitted', true, 'conflict', false, 'entry', row_to_json(e));
+    -- the caller sent the rest: not the whole row back, body included
+    RETURN json_build_object('admitted', true, 'conflict', false, 'created', json_build_object('status', e.status,
+      'attempts', e.attempts, 'due_at', ${ms('e.due_at')}, 'last_error', e.last_error, 'projection', e.projection,
+      'stale_reason', e.stale_reason));
   END IF;
   IF e.fingerprint <> p_fingerprint THEN
     UPDATE ${n.ledger} SET conflicts = conflicts + 1 WHERE provider = p_provider AND id = p_id RETURNING * INTO e;

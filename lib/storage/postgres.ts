@@ -10,6 +10,7 @@ import type {
 import type { EntryStatus } from './storage';
 import { STATS_BUCKET_MS, statsWindow } from './storage';
 import { loadDriver } from './driver';
+import { admittedEntry } from './ledger-rules';
 import { OPEN_STATUSES_SQL, entryFromRow, stateFromRow } from './row';
 import type { EntryRow, StateRow } from './row';
 import { ENTRY_COLUMNS, ms, postgresDdl, postgresNames } from './postgres-schema';
@@ -60,11 +61,12 @@ const CLIENT_GRACE_MS = 500;
 const isPool = (value: unknown): value is Pool =>
   typeof value === 'object' && value !== null && typeof (value as Pool).query === 'function' && typeof (value as Pool).connect === 'function';
 
-interface AdmitJson {
-  readonly admitted: boolean;
-  readonly conflict: boolean;
-  readonly entry: EntryRow;
-}
+/** `ntw_admit`'s answer: for a new entry only the columns it set (`created`), else the whole row (`entry`). */
+type AdmitJson =
+  | { readonly admitted: true; readonly conflict: false; readonly created: CreatedRow }
+  | { readonly admitted: boolean; readonly conflict: boolean; readonly entry: EntryRow };
+
+type CreatedRow = Pick<EntryRow, 'status' | 'attempts' | 'due_at' | 'last_error' | 'projection' | 'stale_reason'>;
 
 const iso = (date: Date) => date.toISOString();
 const PRUNE_BATCH = 1000;
@@ -195,6 +197,10 @@ export class PostgresStorage implements Storage {
       admit.as === 'quarantined' ? admit.error : null,
     ]);
     const reply = result.rows[0]!.r;
+    if ('created' in reply) {
+      const { status, attempts, due_at: dueAt, last_error: lastError, projection, stale_reason: staleReason } = reply.created;
+      return { admitted: true, entry: admittedEntry(record, { status, attempts, dueAt, lastError, projection, staleReason }) };
+    }
     const entry = entryFromRow(reply.entry);
     return reply.admitted ? { admitted: true, entry } : { admitted: false, entry, conflict: reply.conflict };
   }

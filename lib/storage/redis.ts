@@ -11,6 +11,7 @@ import { ConfigurationError } from '../errors';
 import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';
 import { loadDriver } from './driver';
+import { admittedEntry } from './ledger-rules';
 import { ADMIT, EXTEND, LEASE, PROJECT, PRUNE, REQUEUE, SETTLE, runScript } from './redis-scripts';
 import { logger } from '../log';
 import { withDeadline } from '../delivery/deadline';
@@ -78,15 +79,6 @@ function entryFromHash(h: Record<string, string>): Entry | undefined {
     ...(h.projection ? { projection: h.projection as ProjectionOutcome } : {}), ...(h.staleReason ? { staleReason: h.staleReason as StaleReason } : {}),
     body: h.body ?? '',
   };
-}
-
-/** A new entry: the record as sent, with the fields ADMIT set (`own`), without sending the record back. */
-function newEntry(record: EntryRecord, own: Record<string, string>): Entry {
-  return entryFromHash({
-    ...own, provider: record.provider, id: record.id, fingerprint: record.fingerprint, conflicts: '0', type: record.type,
-    tokenRef: record.tokenRef, state: record.state ?? '', occurredAt: String(record.occurredAt.getTime()),
-    receivedAt: String(record.receivedAt.getTime()), body: record.body,
-  })!;
 }
 
 function tokenFromReply(provider: string, tokenRef: string, reply: unknown): TokenStateRecord | undefined {
@@ -197,7 +189,10 @@ export class RedisStorage implements Storage {
       record.state ?? '', record.occurredAt.getTime(), record.receivedAt.getTime(), record.body, `${s}|${member}`, tokenKey,
     ]) as [number, number, (string | number)[], number];
     const [admitted, conflict, fields, created] = reply;
-    let entry = created === 1 ? newEntry(record, hashFromReply(fields)) : entryFromHash(hashFromReply(fields))!;
+    const hash = hashFromReply(fields);
+    let entry = created === 1
+      ? admittedEntry(record, { status: hash.status!, attempts: hash.attempts!, dueAt: hash.dueAt!, lastError: hash.lastError!, projection: hash.projection!, staleReason: hash.staleReason! })
+      : entryFromHash(hash)!;
     if (admitted !== 1) return { admitted: false, entry, conflict: conflict === 1 };
     if (this.cluster) {
       await this.client.zadd(this.timelineKey(record.provider, record.tokenRef), record.receivedAt.getTime(), `${s}|${member}`);
