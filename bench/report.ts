@@ -19,13 +19,18 @@ export interface Ratios {
   readonly toNewEvents?: number;
 }
 
+/** One round's measurement of a row, with the round it ran in (absent in results written before 2026-11-25 03:00). */
+export interface RoundMeasurement extends Measurement {
+  readonly round?: number;
+}
+
 export interface RowResult {
   readonly id: string;
   readonly label: string;
   readonly group: Row['group'];
   /** Why the row did not run (a service unreachable) or failed. */
   readonly skipped?: string;
-  readonly rounds: readonly Measurement[];
+  readonly rounds: readonly RoundMeasurement[];
   /** The round with the median req/s (the upper middle one for an even count). */
   readonly median?: Measurement;
   readonly ratios: Ratios;
@@ -51,18 +56,30 @@ export function machine(): Machine {
   };
 }
 
-export function medianRound(rounds: readonly Measurement[]): Measurement | undefined {
+const upperMedian = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+export function medianRound<M extends Measurement>(rounds: readonly M[]): M | undefined {
   if (!rounds.length) return undefined;
   return [...rounds].sort((a, b) => a.reqPerSec - b.reqPerSec)[Math.floor(rounds.length / 2)];
 }
 
-export function summarize(rows: readonly Row[], rounds: ReadonlyMap<string, Measurement[]>, skipped: ReadonlyMap<string, string>): RowResult[] {
+/**
+ * A row's req/s over a reference row's: the median of their ratios round by round. The rows of one round run
+ * within minutes of each other, so a machine that drifts between rounds moves both alike, which the ratio of the
+ * two medians (each from its own round) does not cancel. Rounds pair by number (by position in older results).
+ */
+export function pairedRatio(row: readonly RoundMeasurement[], ref: readonly RoundMeasurement[]): number | undefined {
+  const refByRound = new Map(ref.map((m, i) => [m.round ?? i + 1, m.reqPerSec]));
+  const ratios = row.flatMap((m, i) => {
+    const against = refByRound.get(m.round ?? i + 1);
+    return against ? [m.reqPerSec / against] : [];
+  });
+  return ratios.length ? upperMedian(ratios) : undefined;
+}
+
+export function summarize(rows: readonly Row[], rounds: ReadonlyMap<string, readonly RoundMeasurement[]>, skipped: ReadonlyMap<string, string>): RowResult[] {
   const medians = new Map(rows.map((row) => [row.id, medianRound(rounds.get(row.id) ?? [])]));
-  const ratio = (id: string, ref: string) => {
-    const a = medians.get(id)?.reqPerSec;
-    const b = medians.get(ref)?.reqPerSec;
-    return a !== undefined && b ? a / b : undefined;
-  };
+  const ratio = (id: string, ref: string) => pairedRatio(rounds.get(id) ?? [], rounds.get(ref) ?? []);
   return rows.map((row) => {
     const ratios: Ratios = {
       toExpressFloor: ratio(row.id, REF.expressFloor),

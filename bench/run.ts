@@ -13,7 +13,7 @@ import { settings } from './config';
 import { measure } from './measure';
 import type { Measurement } from './measure';
 import { describeMachine, machine, summarize, table } from './report';
-import type { RowResult } from './report';
+import type { RoundMeasurement, RowResult } from './report';
 import { selectRows } from './rows';
 import type { Row } from './rows';
 import { freshStore, redactUrl, unreachable } from './services';
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   const deadline = setTimeout(() => abort(`over the time budget of ${Math.round(budgetMs / 1000)} s`), budgetMs);
   process.once('SIGINT', () => abort('interrupted'));
 
-  const rounds = new Map<string, Measurement[]>(rows.map((r) => [r.id, []]));
+  const rounds = new Map<string, RoundMeasurement[]>(rows.map((r) => [r.id, []]));
   const failures = new Map<string, string>();
   const warnings: string[] = [];
   const notes: string[] = [];
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
       current = await freshStore(row.store ?? 'memory');
       try {
         const m = await measure(row, current.env);
-        rounds.get(row.id)!.push(m);
+        rounds.get(row.id)!.push({ ...m, round });
         const check = handlerCheck(row, m);
         if (check) warnings.push(`${row.id}, round ${round}: ${check}`);
         if (row.mode === 'inbox' && m.handled !== undefined) {
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
   const after = machine();
   console.log('');
   console.log(`median of ${settings.rounds} round(s) per row; ratios are req/s over the Express floor, over express.json() and, for storage rows, `
-    + `over "ours: Cybersource, memory" (for the duplicate-only row: over new events)`);
+    + `over "ours: Cybersource, memory" (for the duplicate-only row: over new events), each the median of the ratios round by round`);
   console.log(table(results));
   console.log(describeMachine(after));
   for (const note of notes) console.log(`note: ${note}`);
