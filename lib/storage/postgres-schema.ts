@@ -5,7 +5,10 @@ export interface PostgresNames {
   readonly schema: string;
   readonly ledger: string;
   readonly states: string;
+  /** The admit this version calls: for a new entry it answers only the columns it set. */
   readonly admit: string;
+  /** The admit of earlier versions (the whole row in every answer), kept for their instances during a rolling upgrade. */
+  readonly admitWholeRow: string;
   readonly lease: string;
   readonly project: string;
   readonly tokenCounts: string;
@@ -18,7 +21,7 @@ export function postgresNames(schema: string): PostgresNames {
   }
   const q = `"${schema}"`;
   return {
-    schema, ledger: `${q}.ntw_ledger`, states: `${q}.ntw_token_states`, admit: `${q}.ntw_admit`, lease: `${q}.ntw_lease`, project: `${q}.ntw_project`,
+    schema, ledger: `${q}.ntw_ledger`, states: `${q}.ntw_token_states`, admit: `${q}.ntw_admit_v2`, admitWholeRow: `${q}.ntw_admit`, lease: `${q}.ntw_lease`, project: `${q}.ntw_project`,
     tokenCounts: `${q}.ntw_token_counts`, countToken: `${q}.ntw_count_token`,
   };
 }
@@ -178,6 +181,24 @@ BEGIN
       due_at = now() + p_lease_ms * interval '1 millisecond',
       projection = split_part(v_outcome, ':', 1), stale_reason = nullif(split_part(v_outcome, ':', 2), '')
     WHERE provider = p_provider AND id = p_id RETURNING * INTO e;
+  RETURN json_build_object('admitted', true, 'conflict', false, 'entry', row_to_json(e));
+END
+$fn$;
+
+-- The admit of earlier versions, which read the whole row from every answer: an instance of one of them, still
+-- running during a rolling upgrade, calls it after this version replaced its body.
+CREATE OR REPLACE FUNCTION ${n.admitWholeRow}(p_provider text, p_id text, p_type text, p_token_ref text, p_state text,
+  p_occurred_at timestamptz, p_received_at timestamptz, p_fingerprint text, p_body text,
+  p_as text, p_owner text, p_lease_ms float8, p_error text)
+RETURNS json LANGUAGE plpgsql AS $fn$
+DECLARE
+  r json;
+  e ${n.ledger}%ROWTYPE;
+BEGIN
+  r := ${n.admit}(p_provider, p_id, p_type, p_token_ref, p_state, p_occurred_at, p_received_at, p_fingerprint, p_body,
+    p_as, p_owner, p_lease_ms, p_error);
+  IF r->'created' IS NULL THEN RETURN r; END IF;
+  SELECT * INTO e FROM ${n.ledger} WHERE provider = p_provider AND id = p_id;
   RETURN json_build_object('admitted', true, 'conflict', false, 'entry', row_to_json(e));
 END
 $fn$;

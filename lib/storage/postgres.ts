@@ -61,7 +61,7 @@ const CLIENT_GRACE_MS = 500;
 const isPool = (value: unknown): value is Pool =>
   typeof value === 'object' && value !== null && typeof (value as Pool).query === 'function' && typeof (value as Pool).connect === 'function';
 
-/** `ntw_admit`'s answer: for a new entry only the columns it set (`created`), else the whole row (`entry`). */
+/** `ntw_admit_v2`'s answer: for a new entry only the columns it set (`created`), else the whole row (`entry`). */
 type AdmitJson =
   | { readonly admitted: true; readonly conflict: false; readonly created: CreatedRow }
   | { readonly admitted: boolean; readonly conflict: boolean; readonly entry: EntryRow };

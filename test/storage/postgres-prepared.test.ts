@@ -48,7 +48,7 @@ describe('PostgresStorage prepared statements', function () {
     await deliverOne(storage, 'a');
     const first = await preparedOn(storage);
     assert.equal(first.length, 2, 'admit and settle');
-    assert.ok(first.some((s) => s.includes('ntw_admit(')), 'the admit function call');
+    assert.ok(first.some((s) => s.includes('ntw_admit_v2(')), 'the admit function call');
     assert.ok(first.some((s) => s.includes("status = 'done'")), 'the settle');
     await deliverOne(storage, 'b');
     await deliverOne(storage, 'c');

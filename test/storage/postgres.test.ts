@@ -71,6 +71,28 @@ describe('PostgresStorage', function () {
     }
   });
 
+  it('keeps the admit of earlier versions, answering the whole row, for their instances during a rolling upgrade', async function () {
+    const fresh = uniqueName('ntw_test_');
+    const storage = new PostgresStorage({ connectionString: DATABASE_URL, schema: fresh });
+    try {
+      await storage.init();
+      // the call an instance of an earlier version makes
+      const call = (id: string) => storage['pool'].query<{ r: { admitted: boolean; entry: { id: string; status: string; projection: string | null; body: string } } }>(
+        `SELECT "${fresh}".ntw_admit($1, $2, 'token.active', 't1', 'ACTIVE', $3, $3, 'f', '{"kept":true}', 'running', 'o', 60000, NULL) AS r`,
+        ['cybersource', id, new Date(1000).toISOString()]);
+      const first = (await call('e1')).rows[0]!.r;
+      assert.deepEqual([first.admitted, first.entry.id, first.entry.status, first.entry.projection, first.entry.body],
+        [true, 'e1', 'running', 'changed', '{"kept":true}']);
+      const again = (await call('e1')).rows[0]!.r;
+      assert.deepEqual([again.admitted, again.entry.status], [false, 'running']);
+      // and what it wrote is what this version reads
+      assert.equal((await storage.getEntry({ provider: 'cybersource', id: 'e1' }))?.projection, 'changed');
+    } finally {
+      await storage.close();
+      await dropSchema(fresh);
+    }
+  });
+
   it('uses an existing Pool and leaves it open on close()', async function () {
     const pool = new Pool({ connectionString: DATABASE_URL, max: 2 });
     try {
