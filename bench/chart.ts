@@ -22,7 +22,7 @@ export function chart(results: readonly RowResult[], info: { readonly machine: M
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="10" y="20" font-size="14" font-weight="bold">Throughput relative to Express + express.json() (req/s ratio, median round)</text>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">Throughput relative to Express + express.json() (req/s ratio, median of the rounds)</text>`,
     `<text x="10" y="38" fill="#555">${escapeXml(`${info.date} · ${info.machine.cores} cores, ${info.machine.model} · Node ${info.machine.node}`)}</text>`,
     `<text x="10" y="54" fill="#555">${escapeXml(info.note)}</text>`,
   ];
