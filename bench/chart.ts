@@ -10,7 +10,8 @@ const escapeXml = (text: string) => text.replace(/[<>&"']/g, (c) => ({ '<': '&lt
 
 export function chart(results: readonly RowResult[], info: { readonly machine: Machine; readonly date: string; readonly note: string }): string {
   const rows = results.filter((r) => r.median && r.ratios.toExpressJson !== undefined);
-  const labelWidth = 330;
+  // wide enough for the longest label (about 7 px a character at 12 px), so none runs off the left edge
+  const labelWidth = Math.max(200, 18 + 7 * Math.max(0, ...rows.map((r) => r.label.length)));
   const barWidth = 430;
   const valueWidth = 110;
   const rowHeight = 26;
