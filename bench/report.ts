@@ -56,11 +56,12 @@ export function machine(): Machine {
   };
 }
 
-const upperMedian = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+/** The middle item by `value` (the upper middle one for an even count); `undefined` when there is none. */
+const middleBy = <T>(items: readonly T[], value: (item: T) => number): T | undefined =>
+  [...items].sort((a, b) => value(a) - value(b))[Math.floor(items.length / 2)];
 
 export function medianRound<M extends Measurement>(rounds: readonly M[]): M | undefined {
-  if (!rounds.length) return undefined;
-  return [...rounds].sort((a, b) => a.reqPerSec - b.reqPerSec)[Math.floor(rounds.length / 2)];
+  return middleBy(rounds, (m) => m.reqPerSec);
 }
 
 /**
@@ -74,7 +75,7 @@ export function pairedRatio(row: readonly RoundMeasurement[], ref: readonly Roun
     const against = refByRound.get(m.round ?? i + 1);
     return against ? [m.reqPerSec / against] : [];
   });
-  return ratios.length ? upperMedian(ratios) : undefined;
+  return middleBy(ratios, (r) => r);
 }
 
 export function summarize(rows: readonly Row[], rounds: ReadonlyMap<string, readonly RoundMeasurement[]>, skipped: ReadonlyMap<string, string>): RowResult[] {

@@ -36,11 +36,9 @@ async function main(): Promise<void> {
       default: throw new Error(`unknown BENCH_PROVIDER ${process.env.BENCH_PROVIDER}`);
     }
   })();
-  const app = express();
-  app.use(PATH, endpoint);
   const listener: RequestListener = process.env.BENCH_HTTP === 'node'
     ? (req, res) => endpoint(req, res, () => { res.statusCode = 500; res.end(); })
-    : app;
+    : express().use(PATH, endpoint);
   await webhooks.ready();
   serve(createServer(listener), { handled: () => handled, close: () => webhooks.close() });
 }
