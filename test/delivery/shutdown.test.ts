@@ -1,17 +1,7 @@
 import assert from 'node:assert/strict';
 import { MemoryStorage } from '../../lib';
 import { testReceiver } from '../helpers/app';
-import { Latch, instrumented, post, tokenexBody, turns } from './support';
-
-/** Call close() while work waits at `gate`: close() must not resolve before the gate opens and the work ends. */
-async function closeWhileHeld(webhooks: { close(): Promise<void> }, gate: Latch, what: string): Promise<void> {
-  let closed = false;
-  const closing = webhooks.close().then(() => { closed = true; });
-  await turns(20);
-  assert.equal(closed, false, `close() resolved while ${what}`);
-  gate.open();
-  await closing;
-}
+import { Latch, closeWhileHeld, instrumented, post, tokenexBody, turns } from './support';
 
 /** The storage call at `settled` (a completion) came before the storage's `close`. */
 function storedBeforeClose(calls: readonly string[], settled: number): void {

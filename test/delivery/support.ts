@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
@@ -22,6 +23,16 @@ export class Latch {
 /** Let pending I/O callbacks and promise jobs run (not a timing assumption: a correct program passes with any count). */
 export async function turns(count = 20): Promise<void> {
   for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Call close() while work waits at `gate`: close() must not resolve before the gate opens and the work ends. */
+export async function closeWhileHeld(webhooks: { close(): Promise<void> }, gate: Latch, what: string): Promise<void> {
+  let closed = false;
+  const closing = webhooks.close().then(() => { closed = true; });
+  await turns(20);
+  assert.equal(closed, false, `close() resolved while ${what}`);
+  gate.open();
+  await closing;
 }
 
 /** Poll `check` until it holds, at most `limitMs`; fails the test otherwise. For conditions outside the test's control (lease expiry, a child process). */

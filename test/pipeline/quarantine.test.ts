@@ -5,6 +5,7 @@ import { MemoryStorage, ReportedError, builtinProviders, createTokenWebhooks } f
 import type { JsonSchema, TokenEvent } from '../../lib';
 import { BEARER } from '../helpers/app';
 import { edited } from '../helpers/fixtures';
+import { Latch, closeWhileHeld } from '../delivery/support';
 
 const PAN = '4111111111111111';
 
@@ -69,20 +70,13 @@ describe('quarantine: an authentic delivery the endpoint cannot read is kept, no
     const schema = JSON.parse(JSON.stringify(builtinProviders.tokenex.schema)) as { properties: { networkTokenStateChangeNotification: { properties: { currentTokenState: { enum: string[] } } } } };
     schema.properties.networkTokenStateChangeNotification.properties.currentTokenState.enum.push('SOMETHING_NEW');
     mount(schema as unknown as JsonSchema);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => { release = resolve; });
-    let entered!: () => void;
-    const started = new Promise<void>((resolve) => { entered = resolve; });
-    webhooks.onEvent(async () => { entered(); await gate; });
+    const gate = new Latch();
+    const entered = new Latch();
+    webhooks.onEvent(async () => { entered.open(); await gate.promise; });
 
     const replaying = webhooks.replay(id);
-    await started;
-    let closed = false;
-    const closing = webhooks.close().then(() => { closed = true; });
-    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
-    expect(closed).to.equal(false, 'close() resolved while the replay\'s handlers were running');
-    release();
-    await closing;
+    await entered.promise;
+    await closeWhileHeld(webhooks, gate, 'the replay\'s handlers were running');
     expect(await replaying).to.equal(1);
     expect((await webhooks.listEvents({ status: 'done' })).map((e) => e.id)).to.include('6fdf4f09-7fbb-48ae-be1e-ac412a2949a7');
   });
