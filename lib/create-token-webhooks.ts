@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TokenEvent } from './events';
 import type { ErrorContext } from './errors';
-import { ConfigurationError } from './errors';
+import { ConfigurationError, ReportedError } from './errors';
 import type { Provider, ProviderOptions } from './providers/provider';
 import { builtinProviders } from './providers/builtin';
 import type { Entry } from './storage/storage';
@@ -27,6 +27,7 @@ import { EntryCodec } from './delivery/entry-codec';
 import { SecretBox } from './delivery/secret-box';
 import { LedgerWorker } from './delivery/worker';
 import { withDeadline } from './delivery/deadline';
+import { FleetClock } from './delivery/fleet-clock';
 import { describeError } from './delivery/describe-error';
 import { boundedStorageCall, storageError } from './delivery/storage-call';
 import { findMounts, mountProblems } from './middleware/mount-check';
@@ -48,7 +49,9 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
 export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(options?: TokenWebhooksOptions): TokenWebhooks<E> | InboxTokenWebhooks<E>;
 export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(options: TokenWebhooksOptions = {}): TokenWebhooks<E> | InboxTokenWebhooks<E> {
   const settings = resolveOptions(options);
-  const { storage, now } = settings;
+  const { storage } = settings;
+  const clock = new FleetClock(settings.now, storage.clock ? () => storage.clock!() : undefined);
+  const now = () => clock.now();
   const handlers = new HandlerRegistry();
   const errorHandlers: ErrorHandler[] = [];
   const refusalHandlers: RefusalHandler[] = [];
@@ -57,10 +60,26 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
   let sequence = 0;
   let closing = false;
 
+  // An instance whose own clock is far off the storage's is told once (it still runs on the storage's clock).
+  let skewed = false;
+  const readClock = async () => {
+    await clock.sync();
+    const offset = clock.offsetMs();
+    if (Math.abs(offset) <= settings.clockSkewMs) skewed = false;
+    else if (!skewed) {
+      skewed = true;
+      reportError(new ReportedError('ERR_NTW_CLOCK_SKEW', `this instance's clock is ${Math.round(Math.abs(offset) / 1000)} s ${offset > 0 ? 'behind' : 'ahead of'} `
+        + `the storage's, more than clockSkewMs: times are taken from the storage's clock, but fix the instance's time service`), { provider: '*' });
+    }
+  };
+
   let initialized: Promise<void> | undefined;
   let initializedNow = false;
   const ready = () => {
-    initialized ??= Promise.resolve().then(() => storage.init?.()).then(() => { initializedNow = true; }, (error: unknown) => {
+    initialized ??= Promise.resolve().then(() => storage.init?.()).then(readClock).then(() => {
+      initializedNow = true;
+      if (!closing) clock.every(() => { readClock().catch((error: unknown) => reportError(storageError('clock', error, storage), { provider: '*' })); });
+    }, (error: unknown) => {
       initialized = undefined; // try again on the next delivery
       throw storageError('init', error, storage);
     });
@@ -244,6 +263,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     async close() {
       closing = true;
       if (timer) clearInterval(timer);
+      clock.stop();
       for (const made of consoles) made.close();
       const deadline = Date.now() + settings.shutdownTimeoutMs;
       const remaining = () => Math.max(deadline - Date.now(), 1);

@@ -2,6 +2,7 @@ import { ConfigurationError, ReportedError, WebhookError } from '../errors';
 import type { DeliveryOutcome } from '../providers/provider';
 import type { Admission, EventKey } from '../storage/storage';
 import { withDeadline } from '../delivery/deadline';
+import { storageCall } from '../delivery/storage-call';
 import { logger } from '../log';
 import type { DeliveryCore } from './core';
 import type { Endpoint } from './endpoint';
@@ -43,6 +44,8 @@ export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: Del
     // The address is read only by a check that needs it (Express's req.ip is computed on each read).
     const scope = await authenticate(endpoint, { method: input.method ?? 'POST', headers: input.headers, get ip() { return input.ip; } }, body.raw);
     if (core.handlers.size === 0) throw noHandlers();
+    // The first delivery connects the storage (and reads its clock) before it is dated.
+    if (!core.initialized()) await storageCall(core, 'init', { provider: endpoint.provider.name }, core.ready);
     let payloadJson: string | undefined;
     if (body.parsed === undefined) ({ value: payload, text: payloadJson } = parseJsonText(body.raw));
     else payload = checkJson(body.parsed);

@@ -190,6 +190,12 @@ export class PostgresStorage implements Storage {
     });
   }
 
+  /** The database's clock: `clock_timestamp()`, the time the statement reads it. */
+  async clock(): Promise<Date> {
+    const result = await this.pool.query<{ now: number }>(`SELECT ${ms('clock_timestamp()')} AS now`);
+    return new Date(Number(result.rows[0]!.now));
+  }
+
   async admit(record: EntryRecord, admit: Admit): Promise<Admission> {
     const result = await this.prepared.query<{ r: AdmitJson }>(`SELECT ${this.names.admit}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) AS r`, [
       record.provider, record.id, record.type, record.tokenRef, record.state ?? null, iso(record.occurredAt), iso(record.receivedAt),

@@ -178,6 +178,12 @@ export class RedisStorage implements Storage {
     (client.stream as Socket | undefined)?.destroy();
   }
 
+  /** The Redis clock (`TIME`), the one its scripts judge leases by. On a cluster, the node that answers. */
+  async clock(): Promise<Date> {
+    const [seconds, micros] = await (this.client as Redis).time();
+    return new Date(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000));
+  }
+
   async admit(record: EntryRecord, admit: Admit): Promise<Admission> {
     const s = this.shardOf(record);
     const member = this.member(record);

@@ -194,6 +194,12 @@ export interface Storage {
   close?(): Awaitable<void>;
   /** Where the data lives, for error messages (`PostgreSQL at db.internal:5432/payments`): never a credential. */
   describe?(): string;
+  /**
+   * The store's own clock, for a store that several machines share (the database's `clock_timestamp()`, Redis
+   * `TIME`). Times that instances compare (receipt, retention, "dated in the future") are then read from it, not
+   * from each instance's clock. Leave it out for a store of one machine.
+   */
+  clock?(): Awaitable<Date>;
   /** Store `record` as `admit` says, atomically with respect to every other call on the same key. */
   admit(record: EntryRecord, admit: Admit): Awaitable<Admission>;
   /**
