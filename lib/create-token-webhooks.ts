@@ -81,7 +81,8 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
       if (!closing) clock.every(() => { readClock().catch((error: unknown) => reportError(storageError('clock', error, storage), { provider: '*' })); });
     }, (error: unknown) => {
       initialized = undefined; // try again on the next delivery
-      throw storageError('init', error, storage);
+      // A refusal of the data found (a schema too new or behind, 0.1 instances still running) keeps its own code.
+      throw error instanceof ConfigurationError ? error : storageError('init', error, storage);
     });
     return initialized;
   };

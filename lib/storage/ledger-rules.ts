@@ -95,7 +95,8 @@ export function admissionOf(existing: Held | undefined, record: EntryRecord, adm
         : entryFrom(record, 'quarantined', 0, new Date(now), undefined, { lastError: admit.error });
     return { admitted: true, entry, write: entry, taken: admit.as === 'running' };
   }
-  if (existing.fingerprint !== record.fingerprint) {
+  // An entry carried over from 0.1 has no fingerprint (0.1 kept none): any copy of it is a duplicate.
+  if (existing.fingerprint !== record.fingerprint && existing.fingerprint !== '') {
     const entry: Held = { ...existing, conflicts: existing.conflicts + 1 };
     return { admitted: false, entry, conflict: true, write: entry };
   }

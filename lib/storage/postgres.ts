@@ -1,4 +1,4 @@
-import type { Pool, PoolClient, PoolConfig } from 'pg';
+import type { Pool, PoolClient, PoolConfig, QueryConfig } from 'pg';
 import { ConfigurationError } from '../errors';
 import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';
@@ -13,7 +13,9 @@ import { loadDriver } from './driver';
 import { admittedEntry } from './ledger-rules';
 import { OPEN_STATUSES_SQL, entryFromRow, stateFromRow } from './row';
 import type { EntryRow, StateRow } from './row';
-import { ENTRY_COLUMNS, ms, postgresDdl, postgresNames } from './postgres-schema';
+import { ENTRY_COLUMNS, ms, postgresNames } from './postgres-schema';
+import { OLDER_VERSION_ACTIVE, POSTGRES_SCHEMA_VERSION, SCHEMA_NEWER, postgresMigrationScript, postgresSchemaVersion } from './postgres-migrations';
+import { olderVersionActive, schemaBehind, schemaNewer } from './schema-version';
 import type { PostgresNames } from './postgres-schema';
 import { logger } from '../log';
 import { PreparedQueries } from './prepared-queries';
@@ -51,12 +53,25 @@ export interface PostgresStorageOptions {
    * (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy-pinning.html).
    */
   readonly preparedStatements?: boolean;
+  /**
+   * `'apply'` (default): `init()` brings the schema to this version, applying the numbered steps it lacks (which
+   * needs a role that may create tables and functions). `'verify'`: it only checks the version and fails
+   * (`ERR_NTW_SCHEMA_BEHIND`) when the schema is behind; apply the steps beforehand with a role that may, from
+   * `npx network-token-webhooks migrate postgres --print` (README, "Upgrading").
+   */
+  readonly migrations?: 'apply' | 'verify';
 }
 
 /** The default of `timeoutMs`. */
 export const POSTGRES_TIMEOUT_MS = 4000;
 /** How much longer than `statement_timeout` the client waits before it discards a silent connection. */
 const CLIENT_GRACE_MS = 500;
+/** The longest a migration may run: carrying a large 0.1 database forward takes longer than any delivery's query. */
+const MIGRATION_TIMEOUT_MS = 600_000;
+/** How long `init()` waits for instances of 0.1 to finish the events they run before it refuses. */
+const OLDER_VERSION_WAIT_MS = 15_000;
+/** `lock_not_available`: the migration's lock_timeout passed while 0.1 instances held its tables. */
+const LOCK_NOT_AVAILABLE = '55P03';
 
 const isPool = (value: unknown): value is Pool =>
   typeof value === 'object' && value !== null && typeof (value as Pool).query === 'function' && typeof (value as Pool).connect === 'function';
@@ -86,16 +101,21 @@ export class PostgresStorage implements Storage {
   private readonly clients = new Set<PoolClient>();
   private closed = false;
   private readonly prepared: PreparedQueries;
+  private readonly migrations: 'apply' | 'verify';
 
   constructor(options: string | Pool | PostgresStorageOptions) {
     const opts: PostgresStorageOptions = typeof options === 'string' ? { connectionString: options } : isPool(options) ? { pool: options } : options;
     checkOptionNames('PostgresStorage', opts, {
-      connectionString: true, pool: true, poolConfig: true, schema: true, timeoutMs: true, preparedStatements: true,
+      connectionString: true, pool: true, poolConfig: true, schema: true, timeoutMs: true, preparedStatements: true, migrations: true,
     } satisfies NamesOf<PostgresStorageOptions>);
     this.names = postgresNames(opts.schema ?? 'public');
     this.timeoutMs = opts.timeoutMs ?? POSTGRES_TIMEOUT_MS;
     if (typeof this.timeoutMs !== 'number' || !Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) {
       throw new ConfigurationError('ERR_NTW_OPTION', 'PostgresStorage timeoutMs must be a positive number');
+    }
+    this.migrations = opts.migrations ?? 'apply';
+    if (this.migrations !== 'apply' && this.migrations !== 'verify') {
+      throw new ConfigurationError('ERR_NTW_OPTION', "PostgresStorage migrations must be 'apply' or 'verify'");
     }
     if (opts.preparedStatements !== undefined && typeof opts.preparedStatements !== 'boolean') {
       throw new ConfigurationError('ERR_NTW_OPTION', 'PostgresStorage preparedStatements must be true or false');
@@ -144,14 +164,46 @@ export class PostgresStorage implements Storage {
     return `PostgreSQL at ${where}/${database ?? process.env['PGDATABASE'] ?? ''}`;
   }
 
-  /** Create the schema, tables, indexes and functions when missing (idempotent, safe with several instances starting at once). */
+  /**
+   * Bring the schema to this version (`migrations: 'apply'`, the default): the numbered steps not yet applied, in one
+   * transaction under an advisory lock, so instances starting together apply each once. With `'verify'`, only check
+   * that it is at this version. Refuses a schema a newer version wrote, and waits (then refuses) while instances of
+   * 0.1 still run events in it.
+   */
   async init(): Promise<void> {
+    const version = await postgresSchemaVersion((sql) => this.pool.query<{ version: number | null }>(sql), this.names);
+    if (version > POSTGRES_SCHEMA_VERSION) throw schemaNewer(this.names.schema, version, POSTGRES_SCHEMA_VERSION);
+    if (version === POSTGRES_SCHEMA_VERSION) return;
+    if (this.migrations === 'verify') throw schemaBehind(this.names.schema, version, POSTGRES_SCHEMA_VERSION);
+    const script = postgresMigrationScript(this.names);
+    for (const waitUntil = Date.now() + OLDER_VERSION_WAIT_MS; ;) {
+      try {
+        await this.transaction(async (client) => {
+          await client.query(`SET LOCAL statement_timeout = ${MIGRATION_TIMEOUT_MS}`);
+          await client.query({ text: script, query_timeout: MIGRATION_TIMEOUT_MS + CLIENT_GRACE_MS } as QueryConfig);
+        });
+        break;
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code === SCHEMA_NEWER) throw schemaNewer(this.names.schema, await postgresSchemaVersion((sql) => this.pool.query(sql), this.names), POSTGRES_SCHEMA_VERSION);
+        // 0.1 instances hold live claims (or kept the lock past lock_timeout): they finish within their lease.
+        if ((code !== OLDER_VERSION_ACTIVE && code !== LOCK_NOT_AVAILABLE) || Date.now() > waitUntil) {
+          if (code === OLDER_VERSION_ACTIVE || code === LOCK_NOT_AVAILABLE) throw olderVersionActive(this.describe(), (error as Error).message);
+          throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+    log('schema %s migrated from version %d to %d', this.names.schema, version, POSTGRES_SCHEMA_VERSION);
+  }
+
+  /** Run `work` in a transaction on one connection of the pool; a connection whose rollback failed is discarded. */
+  private async transaction(work: (client: PoolClient) => Promise<void>): Promise<void> {
     const client: PoolClient = await this.pool.connect();
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`network-token-webhooks:${this.names.schema}`]);
-      await client.query(postgresDdl(this.names));
+      await work(client);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch((rollbackError: Error) => { broken = rollbackError; });
@@ -159,7 +211,6 @@ export class PostgresStorage implements Storage {
     } finally {
       client.release(broken);
     }
-    log('tables ready in schema %s', this.names.schema);
   }
 
   /**

@@ -130,7 +130,9 @@ if not status then
   move_status(ARGV[1], member, false, as, received_at)
   return {1, 0, own, 1}
 end
-if redis.call('HGET', entry, 'fingerprint') ~= ARGV[7] then
+local fingerprint = redis.call('HGET', entry, 'fingerprint')
+-- an entry carried over from 0.1 has no fingerprint (0.1 kept none): any copy of it is a duplicate
+if fingerprint ~= ARGV[7] and fingerprint ~= '' then
   if redis.call('HINCRBY', entry, 'conflicts', 1) == 1 then
     local shard = shard_of(ARGV[1])
     redis.call('ZADD', shard .. 'conflicted', redis.call('HGET', entry, 'receivedAt'), ARGV[2])
@@ -250,3 +252,32 @@ for _, m in ipairs(members) do
   redis.call('ZREM', KEYS[3], m)
 end
 return #members`);
+
+/**
+ * An entry carried over from an earlier version, written whole unless its key holds one already.
+ * KEYS: entry, due, recv[, token timeline (single server)]. ARGV: status prefix, member, status, attempts, dueAt,
+ * lastError, projection, staleReason, provider, id, type, tokenRef, state, occurredAt, receivedAt, body,
+ * timeline member, token key. Returns 1 when written.
+ */
+export const IMPORT = script(`${PRELUDE}
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local status, received_at = ARGV[3], ARGV[15]
+redis.call('HSET', KEYS[1], 'provider', ARGV[9], 'id', ARGV[10], 'fingerprint', '', 'conflicts', 0, 'type', ARGV[11],
+  'tokenRef', ARGV[12], 'state', ARGV[13], 'occurredAt', ARGV[14], 'receivedAt', received_at, 'body', ARGV[16],
+  'tokenKey', ARGV[18], 'status', status, 'attempts', ARGV[4], 'owner', '', 'dueAt', ARGV[5], 'lastError', ARGV[6],
+  'projection', ARGV[7], 'staleReason', ARGV[8])
+redis.call('ZADD', KEYS[3], received_at, ARGV[2])
+if KEYS[4] then redis.call('ZADD', KEYS[4], received_at, ARGV[17]) end
+if status == 'pending' or status == 'failed' then redis.call('ZADD', KEYS[2], ARGV[5], ARGV[2]) end
+move_status(ARGV[1], ARGV[2], false, status, received_at)
+return 1`);
+
+/**
+ * A token state carried over from an earlier version, unless the token has one already.
+ * KEYS: token state[, token counts (single server)]. ARGV: state, occurredAt, eventId, updatedAt. Returns 1 when written.
+ */
+export const IMPORT_STATE = script(`${PRELUDE}
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'occurredAt', ARGV[2], 'eventId', ARGV[3], 'updatedAt', ARGV[4])
+recount_token(KEYS[2], KEYS[1], false, ARGV[1])
+return 1`);

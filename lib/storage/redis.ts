@@ -14,6 +14,8 @@ import { loadDriver } from './driver';
 import { admittedEntry } from './ledger-rules';
 import { ADMIT, EXTEND, LEASE, PROJECT, PRUNE, REQUEUE, SETTLE, runScript } from './redis-scripts';
 import { logger } from '../log';
+import { migrateRedis } from './redis-migrations';
+import type { RedisLayout } from './redis-migrations';
 import { withDeadline } from '../delivery/deadline';
 
 const log = logger('storage:redis');
@@ -163,6 +165,22 @@ export class RedisStorage implements Storage {
     if (client.status === 'wait') await client.connect();
     else if (client.status !== 'ready' && client.options.enableOfflineQueue === false) await this.waitReady();
     await client.ping();
+    await migrateRedis(this.layout());
+  }
+
+  /** Where this storage keeps what, for the migrations. */
+  private layout(): RedisLayout {
+    return {
+      client: this.client, keyPrefix: this.keyPrefix, cluster: this.cluster, where: this.describe(),
+      entry: (key) => {
+        const s = this.shardOf(key);
+        const member = this.member(key);
+        return { entry: this.entryKey(s, member), due: this.k(s, 'due'), recv: this.k(s, 'recv'), statusPrefix: this.k(s, 'status:'), member, timelineMember: `${s}|${member}` };
+      },
+      tokenKey: (provider, tokenRef) => this.tokenKey(provider, tokenRef),
+      timelineKey: (provider, tokenRef) => this.timelineKey(provider, tokenRef),
+      tokenCountsKey: () => this.tokenCountsKey(),
+    };
   }
 
   /** Quit the client it created: at most `timeoutMs`, then the connection is destroyed (a QUIT a silent network never answers). */

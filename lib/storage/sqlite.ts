@@ -15,6 +15,7 @@ import { loadDriver } from './driver';
 import { OPEN_STATUSES_SQL, entryFromRow, stateFromRow } from './row';
 import type { EntryRow, StateRow } from './row';
 import { logger } from '../log';
+import { migrateSqlite } from './sqlite-migrations';
 
 const log = logger('storage:sqlite');
 
@@ -44,37 +45,6 @@ export interface SqliteStorageOptions {
    */
   readonly groupCommit?: boolean;
 }
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS ntw_ledger (
-  provider TEXT NOT NULL, id TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL, owner TEXT,
-  due_at INTEGER NOT NULL, last_error TEXT, fingerprint TEXT NOT NULL, conflicts INTEGER NOT NULL DEFAULT 0,
-  type TEXT NOT NULL, token_ref TEXT NOT NULL, state TEXT, occurred_at INTEGER NOT NULL, received_at INTEGER NOT NULL,
-  projection TEXT, stale_reason TEXT, body TEXT NOT NULL,
-  PRIMARY KEY (provider, id)
-);
-CREATE INDEX IF NOT EXISTS ntw_ledger_due ON ntw_ledger (due_at) WHERE status IN ('pending', 'failed', 'running');
--- (received_at, provider, status) serves every query by time: the former (received_at) index only cost writes.
-DROP INDEX IF EXISTS ntw_ledger_received;
-CREATE INDEX IF NOT EXISTS ntw_ledger_token ON ntw_ledger (provider, token_ref, received_at);
-CREATE INDEX IF NOT EXISTS ntw_ledger_status ON ntw_ledger (status, received_at);
-CREATE INDEX IF NOT EXISTS ntw_ledger_received_counts ON ntw_ledger (received_at, provider, status);
-CREATE INDEX IF NOT EXISTS ntw_ledger_conflicted ON ntw_ledger (received_at) WHERE conflicts > 0;
-CREATE TABLE IF NOT EXISTS ntw_token_states (
-  provider TEXT NOT NULL, token_ref TEXT NOT NULL, state TEXT NOT NULL,
-  occurred_at INTEGER NOT NULL, event_id TEXT NOT NULL, updated_at INTEGER NOT NULL,
-  PRIMARY KEY (provider, token_ref)
-) WITHOUT ROWID;
-`;
-
-/**
- * Tokens by provider and state, kept by every state change (in its transaction), so the console need not count
- * every token. Filled from the token states when it is first created (a database of an earlier version).
- */
-const TOKEN_COUNTS = `
-CREATE TABLE ntw_token_counts (provider TEXT NOT NULL, state TEXT NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (provider, state)) WITHOUT ROWID;
-INSERT INTO ntw_token_counts SELECT provider, state, count(*) FROM ntw_token_states GROUP BY provider, state;
-`;
 
 /** The default of `timeoutMs`. */
 export const SQLITE_TIMEOUT_MS = 4000;
@@ -197,15 +167,17 @@ export class SqliteStorage implements Storage {
     const { path } = this.options;
     if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
     const db = new this.Driver(path, { timeout: this.timeoutMs });
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${(this.options.synchronous ?? 'full').toUpperCase()}`);
-    db.exec(SCHEMA);
-    db.transaction(() => {
-      if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ntw_token_counts'").get()) db.exec(TOKEN_COUNTS);
-    }).immediate();
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${(this.options.synchronous ?? 'full').toUpperCase()}`);
+      migrateSqlite(db, this.now(), `SQLite at ${path}`);
+      this.statements = new Statements(db);
+    } catch (error) {
+      db.close(); // opened again, and the steps tried again, on the next call
+      throw error;
+    }
     log('opened %s', path);
     this.database = db;
-    this.statements = new Statements(db);
     return db;
   }
 

@@ -136,6 +136,14 @@ export function runStorageConformance(name: string, factory: () => Storage | Pro
         assert.equal((await storage.admit({ ...r, fingerprint: 'fp-3' }, { as: 'pending' })).entry.conflicts, 2);
       });
 
+      it('answers any copy of an entry stored without a fingerprint (carried over from 0.1) as a duplicate, never a conflict', async function () {
+        const r = { ...record(), fingerprint: '' };
+        taken(await storage.admit(r, run('a')));
+        assert.equal(await storage.settle(keyOf(r), 'a', { status: 'done' }), true);
+        const copy = await storage.admit({ ...r, fingerprint: 'fp-now' }, run('b'));
+        assert.deepEqual([copy.admitted, copy.admitted ? undefined : copy.conflict, copy.entry.status, copy.entry.conflicts], [false, false, 'done', 0]);
+      });
+
       it('answers a copy of an entry running under a live lease without taking it', async function () {
         const r = record();
         taken(await storage.admit(r, run('a')));

@@ -21,14 +21,16 @@ describe('PostgresStorage', function () {
       await Promise.all(instances.map((s) => s.init()));
       const tables = await instances[0]!['pool'].query<{ table_name: string }>(
         'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [fresh]);
-      assert.deepEqual(tables.rows.map((r) => r.table_name), ['ntw_ledger', 'ntw_token_counts', 'ntw_token_states']);
+      assert.deepEqual(tables.rows.map((r) => r.table_name), ['ntw_ledger', 'ntw_migrations', 'ntw_token_counts', 'ntw_token_states']);
+      const steps = await instances[0]!['pool'].query<{ version: number }>(`SELECT version FROM "${fresh}".ntw_migrations ORDER BY version`);
+      assert.deepEqual(steps.rows.map((r) => r.version), [1, 2], 'each step applied once');
     } finally {
       await Promise.all(instances.map((s) => s.close()));
       await dropSchema(fresh);
     }
   });
 
-  it('counts the tokens of a database written by an earlier version when it opens it', async function () {
+  it('counts the tokens of a database of 0.2 (no version recorded, no token counts) when it opens it', async function () {
     const fresh = uniqueName('ntw_test_');
     const first = new PostgresStorage({ connectionString: DATABASE_URL, schema: fresh });
     const record = (id: string, tokenRef: string, state: 'ACTIVE' | 'SUSPENDED') => ({
@@ -39,7 +41,7 @@ describe('PostgresStorage', function () {
       for (const [id, token, state] of [['a', 't1', 'ACTIVE'], ['b', 't2', 'ACTIVE'], ['c', 't3', 'SUSPENDED']] as const) {
         await first.admit(record(id, token, state), { as: 'running', owner: 'o', leaseMs: 1000 });
       }
-      await first['pool'].query(`DROP TABLE "${fresh}".ntw_token_counts CASCADE`);
+      await first['pool'].query(`DROP TABLE "${fresh}".ntw_token_counts CASCADE; DROP TABLE "${fresh}".ntw_migrations`);
       await first.init();
       const tokens = (await first.stats({ since: new Date(0), until: new Date(1) })).tokens;
       assert.deepEqual([...tokens].sort((a, b) => a.state.localeCompare(b.state)), [

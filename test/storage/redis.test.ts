@@ -18,7 +18,7 @@ describe('RedisStorage', function () {
     provider: 'a:b', id, type: 'token.active', tokenRef: 't:1', state: 'ACTIVE' as const, occurredAt: at, receivedAt: at, fingerprint: 'f', body: '{}',
   });
 
-  it('keeps every key under its prefix, one hash tag per shard and per token, and prunes the indexes with the entries', async function () {
+  it('keeps every key under its prefix (its schema version too), one hash tag per shard and per token, and prunes the indexes with the entries', async function () {
     const prefix = `${uniqueName('ntw-test:')}:`;
     const storage = new RedisStorage({ url: REDIS_URL, keyPrefix: prefix });
     const probe = new Redis(REDIS_URL);
@@ -29,11 +29,11 @@ describe('RedisStorage', function () {
       await storage.admit(entry, { as: 'running', owner: 'o', leaseMs: 60_000 });
       await storage.settle(entry, 'o', { status: 'done' });
       assert.deepEqual((await probe.keys(`${prefix}*`)).sort(), [
-        'token-counts', '{s0}:counts', '{s0}:e:a%3Ab:x%20y', '{s0}:minute:1577836800000', '{s0}:recv', '{s0}:status:done',
+        'schema', 'token-counts', '{s0}:counts', '{s0}:e:a%3Ab:x%20y', '{s0}:minute:1577836800000', '{s0}:recv', '{s0}:status:done',
         '{t:a%3Ab:t%3A1}', '{t:a%3Ab:t%3A1}:events',
       ].map((k) => prefix + k));
       assert.deepEqual(await storage.prune(new Date(Date.now() + 60_000)), { entries: 1 });
-      assert.deepEqual((await probe.keys(`${prefix}*`)).sort(), ['token-counts', '{t:a%3Ab:t%3A1}', '{t:a%3Ab:t%3A1}:events'].map((k) => prefix + k),
+      assert.deepEqual((await probe.keys(`${prefix}*`)).sort(), ['schema', 'token-counts', '{t:a%3Ab:t%3A1}', '{t:a%3Ab:t%3A1}:events'].map((k) => prefix + k),
         'the counts of a pruned entry go with it');
       assert.deepEqual(await storage.listEntries({ provider: 'a:b', tokenRef: 't:1' }), [], 'a pruned entry left in a timeline is skipped');
     } finally {

@@ -23,7 +23,7 @@ describe('SqliteStorage', function () {
     }
   });
 
-  it('counts the tokens of a database written by an earlier version when it opens it', async function () {
+  it('counts the tokens of a database of 0.2 (no version recorded, no token counts) when it opens it', async function () {
     const path = join(dir, 'upgrade', 'x.db');
     const storage = new SqliteStorage({ path });
     const record = (id: string, tokenRef: string, state: 'ACTIVE' | 'SUSPENDED') => ({
@@ -33,7 +33,7 @@ describe('SqliteStorage', function () {
       await storage.admit(record('a', 't1', 'ACTIVE'), { as: 'running', owner: 'o', leaseMs: 1000 });
       await storage.admit(record('b', 't2', 'ACTIVE'), { as: 'running', owner: 'o', leaseMs: 1000 });
       await storage.admit(record('c', 't3', 'SUSPENDED'), { as: 'running', owner: 'o', leaseMs: 1000 });
-      (storage as unknown as { db: { exec(sql: string): void } }).db.exec('DROP TABLE ntw_token_counts');
+      (storage as unknown as { db: { exec(sql: string): void } }).db.exec('DROP TABLE ntw_token_counts; PRAGMA user_version = 0');
     } finally {
       storage.close();
     }
