@@ -5,6 +5,7 @@ import type { BuiltinName, PayloadKind } from '../testing/payloads';
 import type { TestCredentials } from '../testing/credentials';
 import { authHeaders } from '../testing/credentials';
 import { send } from './send';
+import { migrate } from './migrate';
 
 const PROVIDERS: readonly BuiltinName[] = ['cybersource', 'tokenex', 'ni', 'firstoken'];
 const KINDS: readonly PayloadKind[] = ['active', 'suspended', 'deleted', 'updated', 'activation_code', 'notification'];
@@ -82,6 +83,18 @@ program.command('sign')
   .action((provider: BuiltinName, flags: CredentialFlags & { file: string }) => {
     const headers = { 'content-type': 'application/json', ...authHeaders(provider, readFileSync(flags.file), credentialsOf(provider, flags)) };
     for (const [name, value] of Object.entries(headers)) process.stdout.write(`-H '${name}: ${value}'\n`);
+  });
+
+program.command('migrate')
+  .description('bring a storage to this release\'s schema (its numbered steps not yet applied), or print the SQL that does')
+  .addArgument(program.createArgument('<store>', 'the storage').choices(['postgres', 'sqlite', 'redis']))
+  .option('--print', 'PostgreSQL: print the SQL instead (run it with psql -v ON_ERROR_STOP=1 as a role that may change the schema)')
+  .option('--schema <name>', 'PostgreSQL: the schema of the tables', 'public')
+  .option('--url <url>', 'PostgreSQL or Redis: where (default: DATABASE_URL or REDIS_URL)')
+  .option('--path <file>', 'SQLite: the database file')
+  .option('--key-prefix <prefix>', 'Redis: the prefix of every key', 'ntw:')
+  .action(async (store: 'postgres' | 'sqlite' | 'redis', flags: { print?: boolean; schema: string; url?: string; path?: string; keyPrefix: string }) => {
+    process.stdout.write(await migrate(store, flags));
   });
 
 program.parseAsync().catch((error: unknown) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { BEARER } from '../helpers/app';
-import { tokenexBody } from '../delivery/support';
+import { Latch, tokenexBody, turns } from '../delivery/support';
 import { needsService } from '../storage/services';
 import { STORES, currentInstance, needsRelease, runsOf } from './support';
 import type { Instance } from './support';
@@ -91,6 +91,36 @@ describe('upgrade: from 0.1.0, its data carried forward', function () {
         await worker.webhooks.processInbox!();
         assert.deepEqual([...runsOf(worker)].sort(), pending.map((id) => [id, 1]), 'what 0.1 acknowledged and had not run runs once');
         assert.deepEqual((await worker.webhooks.listDeadLetters!()).map((e) => e.id), ['inbox-dead-1']);
+      });
+
+      it('waits while a 0.1 instance runs an event (SQLite: refuses, ERR_NTW_OLDER_VERSION_ACTIVE), then carries it forward as done', async function () {
+        const release = built.release!;
+        const old = keep(release.instance(store, place.options));
+        const gate = new Latch();
+        const entered = new Latch();
+        old.webhooks.onEvent(async () => { entered.open(); await gate.promise; });
+        const body = tokenexBody({ id: 'in-flight', tokenRef: 'tok-f', state: 'ACTIVE', at: Date.now() });
+        const running = post(old, body).then((answer) => answer); // sent now (a supertest request waits to be awaited)
+        await entered.promise;
+        const current = keep(currentInstance(store.current(place.options)));
+        if (store.name === 'SQLite') {
+          // better-sqlite3 is synchronous: it cannot wait, so it refuses, and the next start tries again
+          await assert.rejects(current.webhooks.ready(), (error: { code?: string }) => error.code === 'ERR_NTW_OLDER_VERSION_ACTIVE');
+          gate.open();
+          assert.equal((await running).status, 200);
+          await current.webhooks.ready();
+        } else {
+          let ready = false;
+          const starting = current.webhooks.ready().then(() => { ready = true; });
+          await turns(50);
+          assert.equal(ready, false, 'it waits for the 0.1 instance');
+          gate.open();
+          assert.equal((await running).status, 200);
+          await starting;
+        }
+        const again = await post(current, body);
+        assert.deepEqual([again.status, (again.body as { duplicate?: boolean }).duplicate], [200, true]);
+        assert.deepEqual([...runsOf(old, current)], [['in-flight', 1]]);
       });
 
       it('a 0.1 instance running beside it after the upgrade refuses deliveries and runs no handler: 40 events, each run once', async function () {
