@@ -27,9 +27,10 @@ export interface OAuthClientCredentialsOptions {
   /** Clock in ms since the epoch (tests). Default `Date.now`. */
   readonly now?: () => number;
   /**
-   * Limits on failed client authentications, per client id and per source address (default 10 and 50 in 15
-   * minutes), answered `429` with `Retry-After`; `false` turns them off. Counts live in an express-rate-limit
-   * store: share one across instances with its `store` option.
+   * Limits on failed client authentications (default 10 per client id from one address, 50 per address, in 15
+   * minutes), answered `429` with `Retry-After`; guesses from one address never refuse another address NI's right
+   * secret (see `ThrottleOptions`). `false` turns them off. Counts live in an express-rate-limit store: share one
+   * across instances with its `store` option.
    */
   readonly throttle?: ThrottleOptions | false;
 }
@@ -65,7 +66,7 @@ export function clientCredentials(options: OAuthClientCredentialsOptions, audien
   if (options === null || typeof options !== 'object') throw new ConfigurationError('ERR_NTW_OAUTH', 'OAuth options must be an object');
   checkOptionNames('niTokenEndpoint()', options, {
     clientId: true, clientSecret: true, clients: true, ttl: true, clockTolerance: true, now: true,
-    throttle: { windowMs: true, perClient: true, perAddress: true, store: true } satisfies NamesOf<ThrottleOptions>,
+    throttle: { windowMs: true, perClient: true, perAddress: true, maxKeys: true, store: true } satisfies NamesOf<ThrottleOptions>,
   } satisfies NamesOf<OAuthClientCredentialsOptions>);
   const single = options.clientId !== undefined || options.clientSecret !== undefined
     ? [{ clientId: options.clientId, clientSecret: options.clientSecret } as OAuthClient] : [];

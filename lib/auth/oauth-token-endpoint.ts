@@ -7,6 +7,7 @@ import type { OAuthClientCredentialsOptions } from './client-credentials';
 import { clientCredentials } from './client-credentials';
 import { signToken, verifyToken } from './signed-token';
 import { FailureThrottle } from './failure-throttle';
+import type { Standing } from './failure-throttle';
 
 const log = logger('oauth');
 const BODY_LIMIT = 8 * 1024;
@@ -32,6 +33,12 @@ export interface OAuthTokenEndpoint extends OAuthTokenVerifier {
 export type BearerCheck = (token: string) => Promise<true | string>;
 
 const checks = new WeakMap<OAuthTokenVerifier, BearerCheck>();
+const throttles = new WeakMap<OAuthTokenVerifier, FailureThrottle>();
+
+/** The failure throttle of an endpoint this module made, if it has one (tests and diagnostics). */
+export function throttleOf(endpoint: OAuthTokenVerifier): FailureThrottle | undefined {
+  return throttles.get(endpoint);
+}
 
 /** How to check bearer tokens against `verifier`: with the refusal's reason when this module made it. */
 export function bearerCheck(verifier: OAuthTokenVerifier): BearerCheck {
@@ -134,23 +141,27 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
  */
 export function oauthTokenEndpoint(options: OAuthClientCredentialsOptions, audience: string): OAuthTokenEndpoint {
   const credentials = clientCredentials(options, audience);
-  const throttle = options.throttle === false ? undefined : new FailureThrottle(options.throttle);
+  const configured = new Set(credentials.keys.map((k) => k.subject));
+  const throttle = options.throttle === false ? undefined
+    : new FailureThrottle(options.throttle, `oauth:${audience}`, (clientId) => configured.has(clientId), 'ERR_NTW_OAUTH');
 
   async function issue(req: TokenRequest): Promise<{ access_token: string; token_type: 'Bearer'; expires_in: number }> {
     if (req.method !== 'POST') throw fail('invalid_request', 405, 'Use POST.');
     const address = (req as { ip?: string }).ip ?? req.socket?.remoteAddress;
-    const refuse = async (clientId: string | undefined) => {
-      await throttle?.failed(address, clientId);
+    const refuse = async (standing: Standing | undefined) => {
+      if (standing) await throttle?.failed(standing);
       return fail('invalid_client', 401, 'Client authentication failed.');
     };
-    const throttled = async (clientId: string | undefined) => {
-      const wait = await throttle?.retryAfter(address, clientId);
+    const check = async (clientId: string | undefined): Promise<Standing | undefined> => {
+      const standing = await throttle?.check(address, clientId);
+      const wait = standing?.retryAfter;
       if (wait !== undefined) throw new TokenRequestError('temporarily_unavailable', 429, `Too many failed attempts: retry in ${wait} seconds.`, wait);
+      return standing;
     };
-    await throttled(undefined);
+    const fromAddress = await check(undefined); // an address over its limit is refused before its body is read
     const authorization = req.headers.authorization;
     const basic = basicCredentials(authorization);
-    if (authorization && !basic) throw await refuse(undefined);
+    if (authorization && !basic) throw await refuse(fromAddress);
     const params = await readParams(req);
     if (!params.grant_type) throw fail('invalid_request', 400, 'grant_type is required.');
     if (params.grant_type !== 'client_credentials') throw fail('unsupported_grant_type', 400, 'Only client_credentials is supported.');
@@ -158,10 +169,10 @@ export function oauthTokenEndpoint(options: OAuthClientCredentialsOptions, audie
     if (basic && inBody) throw fail('invalid_request', 400, 'Use one client authentication method.');
     const id = basic?.id ?? params.client_id ?? '';
     const secret = basic?.secret ?? params.client_secret ?? '';
-    await throttled(id || undefined);
+    const standing = id ? await check(id) : fromAddress;
     const key = credentials.match(id, secret);
-    if (!key) throw await refuse(id || undefined);
-    await throttle?.succeeded(id);
+    if (!key) throw await refuse(standing);
+    if (standing) await throttle?.succeeded(standing);
     const accessToken = await signToken(key, audience, credentials.ttl, credentials.now());
     return { access_token: accessToken, token_type: 'Bearer', expires_in: credentials.ttl };
   }
@@ -191,5 +202,6 @@ export function oauthTokenEndpoint(options: OAuthClientCredentialsOptions, audie
   });
   const verifier = Object.assign(endpoint, { audience, verify: async (token: string) => (await check(token)) === true });
   checks.set(verifier, check);
+  if (throttle) throttles.set(verifier, throttle);
   return verifier;
 }

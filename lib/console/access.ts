@@ -31,7 +31,8 @@ export class ConsoleAccess {
   private readonly throttle: FailureThrottle | undefined;
 
   constructor(private readonly authorize: ConsoleAuthorize | undefined, private readonly credentials: BasicCredentials | undefined, throttle?: ThrottleOptions) {
-    this.throttle = credentials ? new FailureThrottle(throttle) : undefined;
+    this.throttle = credentials
+      ? new FailureThrottle(throttle, 'console', (username) => username === credentials.username, 'ERR_NTW_OPTION') : undefined;
   }
 
   /** `undefined` when the request may go on. */
@@ -40,15 +41,16 @@ export class ConsoleAccess {
       const given = basicOf(req);
       // as Express resolves it (honouring `trust proxy`), else the socket's
       const address = (req as IncomingMessage & { ip?: string }).ip ?? req.socket.remoteAddress;
-      const wait = await this.throttle.retryAfter(address, given?.username);
+      const standing = await this.throttle.check(address, given?.username);
+      const wait = standing.retryAfter;
       if (wait !== undefined) return { status: 429, message: 'Too many failed sign-ins; try again later.', headers: { 'retry-after': String(wait) } };
       const ok = given !== undefined && constantTimeEqual(given.username, this.credentials.username)
         && constantTimeEqual(given.password, this.credentials.password);
       if (!ok) {
-        if (given) await this.throttle.failed(address, given.username);
+        if (given) await this.throttle.failed(standing);
         return { status: 401, message: 'Sign in to see the console.', headers: { 'www-authenticate': REALM } };
       }
-      await this.throttle.succeeded(given.username);
+      await this.throttle.succeeded(standing);
     }
     if (this.authorize) {
       let allowed = false;

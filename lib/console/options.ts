@@ -19,7 +19,10 @@ export interface ConsoleSettingsOptions {
   readonly windowMinutes?: number;
   /** Rows per list (1–500). Default 50. */
   readonly pageSize?: number;
-  /** Limits on failed basic-auth attempts (per address and per username). Default 10 per username, 50 per address, in 15 minutes. */
+  /**
+   * Limits on failed basic-auth attempts: default 10 per username from one address, 50 per address, in 15 minutes
+   * (`perClient` is per username). Wrong passwords from one address never refuse another the right one (see `ThrottleOptions`).
+   */
   readonly throttle?: ThrottleOptions;
 }
 
@@ -37,7 +40,7 @@ export type ConsoleOptions = ConsoleSettingsOptions & ConsoleAccessOptions;
 
 const NAMES = {
   authorize: true, credentials: { username: true, password: true }, secret: true, windowMinutes: true, pageSize: true,
-  throttle: { windowMs: true, perClient: true, perAddress: true, store: true },
+  throttle: { windowMs: true, perClient: true, perAddress: true, maxKeys: true, store: true },
 } satisfies NamesOf<ConsoleOptions>;
 
 export interface ConsoleSettings {

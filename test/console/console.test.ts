@@ -6,6 +6,7 @@ import { ConfigurationError, MemoryStorage, createTokenWebhooks } from '../../li
 import type { ConsoleOptions, Storage } from '../../lib';
 import { CONTENT_SECURITY_POLICY } from '../../lib/console/console';
 import { MOUNT, OPS, UNREADABLE, consoleApp, csrfOf } from './support';
+import { serveLoopback } from '../helpers/loopback';
 
 const get = (app: express.Express, path: string) => request(app).get(`${MOUNT}${path}`).auth(OPS.username, OPS.password);
 
@@ -35,6 +36,8 @@ describe('operations console', () => {
       expect(code(make({ authorize: () => true, secret: 'too short' }))).to.equal('ERR_NTW_OPTION');
       expect(code(make({ authorize: () => true, pageSize: 0 }))).to.equal('ERR_NTW_OPTION');
       expect(code(make({ authorise: () => true }))).to.equal('ERR_NTW_UNKNOWN_OPTION');
+      expect(code(make({ credentials: OPS, throttle: { perClient: 0 } }))).to.equal('ERR_NTW_OPTION');
+      expect(code(make({ credentials: OPS, throttle: { maxKeys: 1 } }))).to.equal('ERR_NTW_OPTION');
     });
   });
 
@@ -62,6 +65,28 @@ describe('operations console', () => {
         expect(blocked.status).to.equal(429);
         expect(Number(blocked.headers['retry-after'])).to.be.greaterThan(0);
       } finally {
+        await webhooks.close();
+      }
+    });
+
+    it('wrong passwords from 127.0.0.2 do not lock the operator out at 127.0.0.1 (real source addresses)', async () => {
+      const { app, webhooks } = consoleApp();
+      const server = await serveLoopback(app);
+      const signIn = (from: string, password: string) => server.send(from, 'GET', `${MOUNT}/`, {
+        headers: { authorization: `Basic ${Buffer.from(`${OPS.username}:${password}`).toString('base64')}` },
+      });
+      try {
+        const guesses: number[] = [];
+        for (let i = 0; i < 12; i++) guesses.push((await signIn('127.0.0.2', `guess number ${i}`)).status);
+        expect(guesses).to.deep.equal([...Array<number>(10).fill(401), 429, 429], 'the guessing address is held to 10 failures');
+        const operator = await signIn('127.0.0.1', OPS.password);
+        expect(operator.status).to.equal(200);
+        expect(operator.text).to.include('token webhooks</strong>');
+        expect((await signIn('127.0.0.1', 'a typo in it!!')).status).to.equal(401, 'after signing in, a typo of its own is an ordinary 401');
+        expect((await signIn('127.0.0.1', OPS.password)).status).to.equal(200);
+        expect((await signIn('127.0.0.2', OPS.password)).status).to.equal(429, 'the guessing address stays refused, even with the right password');
+      } finally {
+        await server.close();
         await webhooks.close();
       }
     });
