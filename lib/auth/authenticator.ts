@@ -6,6 +6,11 @@ export interface DeliveryRequest {
   readonly headers: IncomingHttpHeaders;
   /** The client address as the transport resolves it (Express: `req.ip`, so `trust proxy` is honoured). */
   readonly ip: string | undefined;
+  /**
+   * When the delivery arrived, by the clock instances share (the storage's, where they share one): what a
+   * signature's timestamp is judged against, so that an instance whose own clock is off still accepts it.
+   */
+  readonly receivedAt?: Date;
 }
 
 /**

@@ -42,10 +42,14 @@ export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: Del
     if (core.closing()) throw new WebhookError('shutting_down');
     const body = readBody(input, endpoint);
     // The address is read only by a check that needs it (Express's req.ip is computed on each read).
-    const scope = await authenticate(endpoint, { method: input.method ?? 'POST', headers: input.headers, get ip() { return input.ip; } }, body.raw);
+    let receivedAt = core.now();
+    const scope = await authenticate(endpoint, { method: input.method ?? 'POST', headers: input.headers, get ip() { return input.ip; }, receivedAt }, body.raw);
     if (core.handlers.size === 0) throw noHandlers();
-    // The first delivery connects the storage (and reads its clock) before it is dated.
-    if (!core.initialized()) await storageCall(core, 'init', { provider: endpoint.provider.name }, core.ready);
+    if (!core.initialized()) {
+      // The first delivery connects the storage, and reads its clock, before it is dated.
+      await storageCall(core, 'init', { provider: endpoint.provider.name }, core.ready);
+      receivedAt = core.now();
+    }
     let payloadJson: string | undefined;
     if (body.parsed === undefined) ({ value: payload, text: payloadJson } = parseJsonText(body.raw));
     else payload = checkJson(body.parsed);
@@ -53,7 +57,7 @@ export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: Del
     try {
       const issues = endpoint.validate(payload);
       if (issues) throw new WebhookError('schema_violation', { issues });
-      ready = normalize(endpoint, core, payload, body.raw, core.now(), scope, payloadJson);
+      ready = normalize(endpoint, core, payload, body.raw, receivedAt, scope, payloadJson);
     } catch (error) {
       if (!endpoint.options.quarantine || !(error instanceof WebhookError) || error.code !== 'schema_violation') throw error;
       return { ok: true, ...await quarantine(endpoint, core, payload, error), payload, quarantined: true };

@@ -17,7 +17,7 @@ export interface CybersourceSignatureOptions {
   readonly toleranceMs?: number;
   /** How far in the future `t` may be (clock skew), in ms. Default 300000. */
   readonly futureToleranceMs?: number;
-  /** Clock in ms since the epoch (tests). Default `Date.now`. */
+  /** Clock in ms since the epoch (tests). Default: when the delivery arrived by the clock instances share (`DeliveryRequest.receivedAt`), else `Date.now`. */
   readonly now?: () => number;
 }
 
@@ -123,7 +123,6 @@ export function cybersourceSignatureAuthenticator(options: CybersourceSignatureO
   const keys = decodeKeys(options.keys);
   const past = duration('toleranceMs', options.toleranceMs, 3_600_000);
   const future = duration('futureToleranceMs', options.futureToleranceMs, 300_000);
-  const now = options.now ?? Date.now;
   const matches = (key: Buffer, t: string, message: Buffer | string, sig: Buffer) => {
     const expected = createHmac('sha256', key).update(`${t}.`).update(message).digest();
     return expected.length === sig.length && timingSafeEqual(expected, sig);
@@ -137,7 +136,7 @@ export function cybersourceSignatureAuthenticator(options: CybersourceSignatureO
         log('refused: v-c-signature missing or malformed');
         return false;
       }
-      const age = now() - Number(header.t);
+      const age = (options.now?.() ?? req.receivedAt?.getTime() ?? Date.now()) - Number(header.t);
       if (age > past || -age > future) {
         log('refused: t is %s the window (%d ms old)', age > 0 ? 'older than' : 'ahead of', age);
         return false;

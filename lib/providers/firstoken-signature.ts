@@ -18,7 +18,7 @@ export interface FirstokenSignatureOptions {
   readonly toleranceMs?: number;
   /** The message the signature covers, given `t` as sent and the exact body. Default `` `${t}.${rawBody}` ``. */
   readonly signedMessage?: (t: string, rawBody: Buffer) => Buffer | string;
-  /** Clock in ms since the epoch (tests). Default `Date.now`. */
+  /** Clock in ms since the epoch (tests). Default: when the delivery arrived by the clock instances share (`DeliveryRequest.receivedAt`), else `Date.now`. */
   readonly now?: () => number;
 }
 
@@ -50,7 +50,6 @@ export function firstokenSignatureAuthenticator(options: FirstokenSignatureOptio
     throw new ConfigurationError('ERR_NTW_TOLERANCE', 'toleranceMs must be a non-negative number of milliseconds');
   }
   const message = options.signedMessage ?? ((t: string, rawBody: Buffer) => Buffer.concat([Buffer.from(`${t}.`), rawBody]));
-  const now = options.now ?? Date.now;
   return {
     requiresRawBody: true,
     authenticate(req, rawBody) {
@@ -61,7 +60,7 @@ export function firstokenSignatureAuthenticator(options: FirstokenSignatureOptio
       }
       // Unix seconds, as Firstoken documents; 13 digits are read as milliseconds.
       const at = header.t.length >= 13 ? Number(header.t) : Number(header.t) * 1000;
-      if (Math.abs(now() - at) > tolerance) {
+      if (Math.abs((options.now?.() ?? req.receivedAt?.getTime() ?? Date.now()) - at) > tolerance) {
         log('refused: t outside the %d ms window', tolerance);
         return false;
       }

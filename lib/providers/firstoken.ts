@@ -48,7 +48,7 @@ export type FirstokenAuth = SharedSecretAuth & Partial<Omit<FirstokenSignatureOp
 export type FirstokenOptions = ProviderOptions & {
   readonly auth?: FirstokenAuth | 'none';
   readonly mapping?: FirstokenMapping;
-  /** Clock of the signature's `t`, in ms (tests). Default `Date.now`. */
+  /** Clock of the signature's `t`, in ms (tests). Default: when the delivery arrived by the clock instances share, else `Date.now`. */
   readonly now?: () => number;
 };
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import type { Storage } from '../../lib';
 import { PostgresStorage } from '../../lib/storage/postgres';
 import { RedisStorage } from '../../lib/storage/redis';
-import { testReceiver } from '../helpers/app';
+import { deliver, testReceiver } from '../helpers/app';
+import { fixture } from '../helpers/fixtures';
 import type { TestReceiver } from '../helpers/app';
 import { DATABASE_URL, REDIS_URL, deleteKeys, dropSchema, needsService, probePostgres, probeRedis, uniqueName } from '../storage/services';
 import { post, tokenexBody } from './support';
@@ -99,6 +100,14 @@ for (const store of [
       assert.equal(behind.recorder.count('event') + correct.recorder.count('event'), 20, 'each ran once');
     });
 
+    it('a Cybersource delivery signed now is accepted by an instance 10 minutes behind (its signature window judged by the store\'s clock)', async function () {
+      const behind = instance(-10 * MINUTE);
+      await behind.webhooks.ready();
+      const answer = await deliver(behind.app, 'cybersource', fixture('cybersource', 'network-token-suspended').text);
+      assert.equal(answer.status, 200);
+      assert.equal(behind.recorder.count('suspended'), 1);
+    });
+
     it('an instance far off the store\'s clock is reported once (ERR_NTW_CLOCK_SKEW), and runs on the store\'s clock', async () => {
       const behind = instance(-10 * MINUTE);
       const reported: string[] = [];
@@ -108,3 +117,12 @@ for (const store of [
     });
   });
 }
+
+describe('delivery: a signature window is judged by the clock the instance uses', () => {
+  it('control, with a store of one machine: an instance 10 minutes behind judges by its own clock, and refuses a delivery signed now', async () => {
+    const behind = testReceiver({ now: skewed(-10 * MINUTE) });
+    const answer = await deliver(behind.app, 'cybersource', fixture('cybersource', 'network-token-suspended').text);
+    assert.equal(answer.status, 401);
+    await behind.webhooks.close();
+  });
+});
