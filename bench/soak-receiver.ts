@@ -1,17 +1,26 @@
 /**
  * One receiver process of the soak (bench/soak.ts). Env: PORT, STORAGE/DATABASE_URL/DATABASE_SCHEMA/REDIS_URL/REDIS_KEY_PREFIX
- * (STORAGE=postgres|redis), LEASE_MS, MODE, FAIL_RATE (share of handler runs that throw), OUT (file of completions),
+ * (STORAGE=postgres|redis), LEASE_MS, STORAGE_TIMEOUT_MS, MODE, FAIL_RATE (share of handler runs that throw), RELEASE_DIR (an
+ * earlier release's build to run instead), CLOCK_OFFSET_MS (this instance's clock that far off), OUT (file of completions),
  * UNSETTLED (file of completions that could not be stored).
  * A handler run that completes appends `<event id>` to OUT, synchronously, as its last step; a kill -9 keeps what was appended.
  * When storing a completed run fails (onError: a StorageError of `settle` after the handlers completed), `<event id>` is
  * appended to UNSETTLED, once per such run: the documented window in which the handlers may run again.
  */
 import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import express from 'express';
-import { StorageError, createTokenWebhooks } from '../lib';
 import type { Storage } from '../lib';
-import { PostgresStorage } from '../lib/storage/postgres';
-import { RedisStorage } from '../lib/storage/redis';
+
+// RELEASE_DIR: run an earlier release instead (its build, from test/upgrade/releases.ts), for the rolling deploy.
+const lib = process.env.RELEASE_DIR ? join(process.env.RELEASE_DIR, 'dist', 'lib') : join(__dirname, '..', 'lib');
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { StorageError, createTokenWebhooks } = require(lib) as typeof import('../lib');
+const { PostgresStorage } = require(join(lib, 'storage', 'postgres')) as typeof import('../lib/storage/postgres');
+const { RedisStorage } = require(join(lib, 'storage', 'redis')) as typeof import('../lib/storage/redis');
+/* eslint-enable @typescript-eslint/no-require-imports */
+/** CLOCK_OFFSET_MS: this instance's own clock is that far off. */
+const clockOffsetMs = Number(process.env.CLOCK_OFFSET_MS ?? 0);
 
 const BEARER = process.env.BEARER ?? 'soak-bearer-0123456789abcdef';
 const failRate = Number(process.env.FAIL_RATE ?? 0);
@@ -28,7 +37,9 @@ const storage: Storage = process.env.STORAGE === 'redis'
   : new PostgresStorage({ connectionString: process.env.DATABASE_URL, schema: process.env.DATABASE_SCHEMA, poolConfig: { max: 20 } });
 const webhooks = createTokenWebhooks({
   storage,
-  leaseMs: Number(process.env.LEASE_MS ?? 2000),
+  leaseMs: Number(process.env.LEASE_MS ?? 3000),
+  storageTimeoutMs: Number(process.env.STORAGE_TIMEOUT_MS ?? 1000),
+  ...(clockOffsetMs ? { now: () => new Date(Date.now() + clockOffsetMs) } : {}),
   mode: process.env.MODE === 'inbox' ? 'inbox' : 'sync',
   pruneIntervalMs: false,
   inbox: { pollIntervalMs: 100, backoffBaseMs: 100, backoffMaxMs: 1000, maxAttempts: 20, concurrency: 16 },

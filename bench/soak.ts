@@ -1,11 +1,13 @@
 /**
- * Soak of the delivery guarantees (issue #5): two receiver processes on one storage, loopback only,
- * bounded in time. Sends SOAK_EVENTS distinct events plus 30% duplicates (a third concurrent to the
- * same instance, a third concurrent to the other one, a third later), retries every non-2xx like a
- * provider, injects 5% handler failures, kills instance b with SIGKILL once and restarts it, makes the
- * database go silent for SOAK_SILENT_MS (default 3000; 0: no silent phase) through a fault-injecting proxy
- * (every open connection half-open: swallowed both ways, never closed; new ones pass once it heals) (issue #10),
- * then prints how many times each event's handlers completed.
+ * Soak of the delivery guarantees: three receiver processes on one storage, loopback only, bounded in time.
+ * Sends SOAK_EVENTS distinct events plus 30% duplicates (a third concurrent to the same instance, a third
+ * concurrent to another one, a third later), retries every non-2xx like a provider, injects 5% handler failures.
+ * Instances a and b start as the previous release (0.2.0, built from its commit) and are replaced one after the
+ * other by this release, as a rolling deploy does (SIGTERM, then the new one on the same port); instance c runs this
+ * release with its clock 10 minutes behind throughout. Then it kills instance b with SIGKILL once and restarts it,
+ * and makes the database go silent for SOAK_SILENT_MS (default 3000; 0: no silent phase) through a fault-injecting
+ * proxy (every open connection half-open: swallowed both ways, never closed; new ones pass once it heals). It prints
+ * how many times each event's handlers completed, and whether each token's state ended at its newest event.
  *
  *   npm run soak                          # PostgreSQL then Redis, sync mode
  *   SOAK_RUNS=postgres:inbox npm run soak # other runs: <postgres|redis>:<sync|inbox>, comma-separated
@@ -20,6 +22,10 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import Redis from 'ioredis';
 import { TcpProxy } from '../test/storage/tcp-proxy';
+import { releaseBuild } from '../test/upgrade/releases';
+import { PostgresStorage } from '../lib/storage/postgres';
+import { RedisStorage } from '../lib/storage/redis';
+import type { Storage } from '../lib';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -27,7 +33,11 @@ const EVENTS = Number(process.env.SOAK_EVENTS ?? 14_000);
 const DUPLICATE_SHARE = 0.3;
 const FAIL_RATE = 0.05;
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 48);
-const LEASE_MS = 2000;
+const LEASE_MS = 3000;
+/** Under a third of LEASE_MS, as a lease renewal needs room for a retry (README, leaseMs). */
+const STORAGE_TIMEOUT_MS = 1000;
+/** Instance c's own clock is this far off. */
+const CLOCK_OFFSET_MS = -600_000;
 const MAX_ATTEMPTS = 15;
 const RUN_LIMIT_MS = 180_000;
 const SILENT_MS = Number(process.env.SOAK_SILENT_MS ?? 3000);
@@ -39,7 +49,7 @@ const OUTAGE_GRACE_MS = 10_000;
 const BEARER = 'soak-bearer-0123456789abcdef';
 const ROOT = join(__dirname, '..');
 
-type Target = 'a' | 'b';
+type Target = 'a' | 'b' | 'c';
 
 interface Receiver {
   child: ChildProcess;
@@ -50,7 +60,7 @@ interface Receiver {
 function startReceiver(name: Target, env: Record<string, string>, dir: string, incarnation: number, port = 0): Promise<Receiver> {
   const child = spawn(process.execPath, ['--require', 'tsx/cjs', join(__dirname, 'soak-receiver.ts')], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...env, PORT: String(port), BEARER, LEASE_MS: String(LEASE_MS), FAIL_RATE: String(FAIL_RATE),
+    env: { ...process.env, ...env, PORT: String(port), BEARER, LEASE_MS: String(LEASE_MS), STORAGE_TIMEOUT_MS: String(STORAGE_TIMEOUT_MS), FAIL_RATE: String(FAIL_RATE),
       OUT: join(dir, `${name}-${incarnation}.log`), UNSETTLED: join(dir, `${name}-${incarnation}.unsettled`) },
   });
   return new Promise((resolve, reject) => {
@@ -108,7 +118,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const relative = (ms: number) => `${(Math.abs(ms) / 1000).toFixed(1)} s ${ms < 0 ? 'before' : 'after'}`;
 const percentile = (sorted: number[], p: number) => sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
 
-async function soak(backend: 'postgres' | 'redis', mode: 'sync' | 'inbox'): Promise<boolean> {
+async function soak(backend: 'postgres' | 'redis', mode: 'sync' | 'inbox', previousRelease: string): Promise<boolean> {
   const run = randomBytes(4).toString('hex');
   const dir = mkdtempSync(join(tmpdir(), 'ntw-soak-'));
   const schema = `ntw_soak_${run}`;
@@ -120,9 +130,11 @@ async function soak(backend: 'postgres' | 'redis', mode: 'sync' | 'inbox'): Prom
   const env: Record<string, string> = backend === 'postgres'
     ? { STORAGE: 'postgres', DATABASE_URL: proxy.url(DATABASE_URL), DATABASE_SCHEMA: schema, MODE: mode }
     : { STORAGE: 'redis', REDIS_URL: proxy.url(REDIS_URL), REDIS_KEY_PREFIX: prefix, MODE: mode };
+  const previous = { ...env, RELEASE_DIR: previousRelease };
   const receivers: Record<Target, Receiver> = {
-    a: await startReceiver('a', env, dir, 1),
-    b: await startReceiver('b', env, dir, 1),
+    a: await startReceiver('a', previous, dir, 1),
+    b: await startReceiver('b', previous, dir, 1),
+    c: await startReceiver('c', { ...env, CLOCK_OFFSET_MS: String(CLOCK_OFFSET_MS) }, dir, 1),
   };
   const limit = setTimeout(() => {
     console.error(`soak: over ${RUN_LIMIT_MS / 1000}s, stopping`);
@@ -133,8 +145,15 @@ async function soak(backend: 'postgres' | 'redis', mode: 'sync' | 'inbox'): Prom
   // The plan: every event once, plus duplicates: concurrent to the same instance, to the other, or later.
   const duplicates = Math.round((EVENTS * DUPLICATE_SHARE) / (1 - DUPLICATE_SHARE));
   const ids = Array.from({ length: EVENTS }, (_, i) => `soak-${run}-${i}`);
-  const bodies = ids.map((id, i) => body(id, `tok-${i % 1500}`, Math.random() < 0.7 ? 'ACTIVE' : 'SUSPENDED', Date.UTC(2025, 0, 1) + i * 1000));
-  const pick = (): Target => (Math.random() < 0.5 ? 'a' : 'b');
+  // Dated as they happen, one a second up to now: to instance c, whose clock is 10 minutes behind, the newest lie ahead.
+  const firstAt = Date.now() - EVENTS * 1000;
+  const states = ids.map(() => (Math.random() < 0.7 ? 'ACTIVE' : 'SUSPENDED'));
+  const bodies = ids.map((id, i) => body(id, `tok-${i % 1500}`, states[i]!, firstAt + i * 1000));
+  const TARGETS: readonly Target[] = ['a', 'b', 'c'];
+  const pick = (not?: Target): Target => {
+    const choices = TARGETS.filter((t) => t !== not);
+    return choices[Math.floor(Math.random() * choices.length)]!;
+  };
   const jobs: { order: number; event: number; copies: Target[] }[] = ids.map((_, i) => ({ order: i, event: i, copies: [pick()] }));
   const kinds = { concurrentSame: 0, concurrentOther: 0, later: 0 };
   for (let d = 0; d < duplicates; d++) {
@@ -142,7 +161,7 @@ async function soak(backend: 'postgres' | 'redis', mode: 'sync' | 'inbox'): Prom
     const job = jobs[i]!;
     const kind = Math.floor(Math.random() * 3);
     if (kind === 0) { job.copies.push(job.copies[0]!); kinds.concurrentSame++; }
-    else if (kind === 1) { job.copies.push(job.copies[0] === 'a' ? 'b' : 'a'); kinds.concurrentOther++; }
+    else if (kind === 1) { job.copies.push(pick(job.copies[0])); kinds.concurrentOther++; }
     else { jobs.push({ order: i + 50 + Math.random() * 2000, event: i, copies: [pick()] }); kinds.later++; }
   }
   jobs.sort((x, y) => x.order - y.order);
@@ -164,11 +183,32 @@ async function soak(backend: 'postgres' | 'redis', mode: 'sync' | 'inbox'): Prom
   const started = Date.now();
   let next = 0;
   let done = 0;
+  // The rolling deploy: a, then b, stopped gracefully (SIGTERM: close() answers retry-later and drains) and started again
+  // as this release on the same port.
+  const upgraded: Target[] = [];
+  let upgrading: Promise<void> | undefined;
+  const deployWindows: { from: number; to: number }[] = [];
+  const upgrade = async (name: Target) => {
+    const from = Date.now();
+    const old = receivers[name];
+    await stopped(old.child, 'SIGTERM');
+    receivers[name] = await startReceiver(name, env, dir, old.incarnation + 1, old.port);
+    deployWindows.push({ from, to: Date.now() });
+    upgraded.push(name);
+  };
+  const rollingDeploy = async () => {
+    await upgrade('a');
+    await sleep(1000);
+    await upgrade('b');
+  };
   let killedAt: number | undefined;
+  let killedFile: string | undefined;
   const killAfter = Math.floor(jobs.length * 0.4);
   const killAndRestart = async () => {
+    await upgrading;
     killedAt = Date.now();
     const old = receivers.b;
+    killedFile = `b-${old.incarnation}.log`;
     await stopped(old.child, 'SIGKILL');
     await sleep(1000);
     receivers.b = await startReceiver('b', env, dir, old.incarnation + 1, old.port);
@@ -191,10 +231,12 @@ async function soak(backend: 'postgres' | 'redis', mode: 'sync' | 'inbox'): Prom
       const job = jobs[next++]!;
       await Promise.all(job.copies.map((target) => deliver(job.event, target)));
       ++done;
+      if (done === Math.floor(jobs.length * 0.1)) upgrading = rollingDeploy();
       if (done === killAfter) restart = killAndRestart();
       if (done === silenceAfter && SILENT_MS > 0) outage = silentPhase();
     }
   }));
+  await upgrading;
   await restart;
   await outage;
   const sendMs = Date.now() - started;
@@ -203,12 +245,12 @@ async function soak(backend: 'postgres' | 'redis', mode: 'sync' | 'inbox'): Prom
   const completions = () => {
     const counts = new Map<string, { total: number; killed: number }>();
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.log'))) {
-      const killedFile = file === 'b-1.log';
+      const killed = file === killedFile;
       for (const id of readFileSync(join(dir, file), 'utf8').split('\n')) {
         if (!id) continue;
         const c = counts.get(id) ?? { total: 0, killed: 0 };
         c.total++;
-        if (killedFile) c.killed++;
+        if (killed) c.killed++;
         counts.set(id, c);
       }
     }
@@ -225,6 +267,14 @@ async function soak(backend: 'postgres' | 'redis', mode: 'sync' | 'inbox'): Prom
   agent.destroy();
 
   const counts = completions();
+  // Each token's state must end at its newest event's (they are dated one a second apart, and none is DELETED).
+  const newest = new Map<string, string>();
+  ids.forEach((_, i) => newest.set(`tok-${i % 1500}`, states[i]!));
+  const reader: Storage = backend === 'postgres' ? new PostgresStorage({ connectionString: DATABASE_URL, schema }) : new RedisStorage({ url: REDIS_URL, keyPrefix: prefix });
+  await reader.init?.();
+  let wrongStates = 0;
+  for (const [tokenRef, state] of newest) if ((await reader.getTokenState('tokenex', tokenRef))?.state !== state) wrongStates++;
+  await reader.close?.();
   // Completions whose storing failed (the receivers' UNSETTLED files): the documented window of a second run.
   const unstored = new Map<string, number>();
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.unsettled'))) {
@@ -247,7 +297,10 @@ async function soak(backend: 'postgres' | 'redis', mode: 'sync' | 'inbox'): Prom
   // The outage's answers: answered after the database went silent, to requests sent before it had healed for OUTAGE_GRACE_MS.
   const duringOutage = (a: Answer) => silentAt !== undefined && healedAt !== undefined && a.sentAt + a.ms >= silentAt && a.sentAt < healedAt + OUTAGE_GRACE_MS;
   const outage503 = answers.filter((a) => a.status === 503 && (a.code === 'storage_unavailable' || a.code === 'timeout') && duringOutage(a));
-  const expected = new Set(outage503);
+  // A receiver being replaced answers retry-later (shutting_down) while it drains: the provider's retry reaches another.
+  const duringDeploy = (a: Answer) => deployWindows.some((w) => a.sentAt + a.ms >= w.from && a.sentAt <= w.to);
+  const deploy503 = answers.filter((a) => a.status === 503 && a.code === 'shutting_down' && duringDeploy(a));
+  const expected = new Set([...outage503, ...deploy503]);
   const unexpected = answers.filter((a) => typeof a.status === 'number' && a.status >= 500 && a.code !== 'handler_failed' && !expected.has(a));
   const unexpected5xx = unexpected.length;
   const lastOutage503 = outage503.reduce((last, a) => Math.max(last, a.sentAt), -Infinity);
@@ -266,6 +319,8 @@ async function soak(backend: 'postgres' | 'redis', mode: 'sync' | 'inbox'): Prom
   console.log(`handlers completed more than once, otherwise: ${twice.length}${twice.length ? ` (${twice.slice(0, 20).join(', ')})` : ''}`);
   console.log(`handlers never completed: ${never}`);
   console.log(`deliveries the sender gave up on after ${MAX_ATTEMPTS} attempts: ${gaveUp.length}`);
+  console.log(`rolling deploy from the previous release: ${upgraded.join(', ') || 'none'} replaced; 503 shutting_down while they drained: ${deploy503.length}`);
+  console.log(`instance c ran with its clock ${CLOCK_OFFSET_MS / 60_000} minutes off; token states not at their newest event: ${wrongStates} of ${newest.size}`);
   console.log(`instance b killed with SIGKILL ${killedAt ? `${((killedAt - started) / 1000).toFixed(1)} s in` : 'never'} and restarted`);
   if (silentAt !== undefined && healedAt !== undefined) {
     console.log(`database silent (half-open connections, swallowed both ways) from ${((silentAt - started) / 1000).toFixed(1)} s in for ${((healedAt - silentAt) / 1000).toFixed(1)} s, then healed`);
@@ -285,7 +340,7 @@ async function soak(backend: 'postgres' | 'redis', mode: 'sync' | 'inbox'): Prom
   rmSync(dir, { recursive: true, force: true });
   await proxy.stop();
   await cleanup(backend, schema, prefix);
-  const passed = never === 0 && twice.length === 0 && unexpected5xx === 0 && gaveUp.length === 0;
+  const passed = never === 0 && twice.length === 0 && unexpected5xx === 0 && gaveUp.length === 0 && wrongStates === 0 && upgraded.length === 2;
   console.log(`targets: ${passed ? 'met' : 'MISSED'}`);
   return passed;
 }
@@ -310,8 +365,9 @@ async function cleanup(backend: string, schema: string, prefix: string): Promise
 
 async function main(): Promise<void> {
   const runs = (process.env.SOAK_RUNS ?? 'postgres:sync,redis:sync').split(',').map((r) => r.trim().split(':') as ['postgres' | 'redis', 'sync' | 'inbox']);
+  const previousRelease = await releaseBuild('0.2.0');
   let allPassed = true;
-  for (const [backend, mode] of runs) allPassed = (await soak(backend, mode ?? 'sync')) && allPassed;
+  for (const [backend, mode] of runs) allPassed = (await soak(backend, mode ?? 'sync', previousRelease)) && allPassed;
   process.exit(allPassed ? 0 : 1);
 }
 
