@@ -541,6 +541,19 @@ export function runStorageConformance(name: string, factory: () => Storage | Pro
       });
     });
 
+    describe('probe', function () {
+      it('passes on a healthy store, again and again, and leaves it as it was', async function () {
+        if (!storage.probe) this.skip();
+        const r = record();
+        taken(await storage.admit(r, run('a')));
+        const before = await storage.getEntry(keyOf(r));
+        for (let i = 0; i < 3; i++) await storage.probe!();
+        assert.deepEqual(await storage.getEntry(keyOf(r)), before);
+        assert.equal(await storage.settle(keyOf(r), 'a', { status: 'done' }), true);
+        taken(await storage.admit(record(), run('b')));
+      });
+    });
+
     if (options.persistent) {
       describe('persistence', function () {
         it('keeps entries and token states across close() and a new instance', async function () {
