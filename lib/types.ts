@@ -220,7 +220,8 @@ export interface TokenWebhooks<E extends TokenEvent = BuiltinTokenEvent> extends
   prune(): Promise<{ readonly entries: number }>;
   /**
    * Initialize storage now rather than on the first delivery (a failure rejects with a `StorageError` naming
-   * the database, `ERR_NTW_STORAGE_UNAVAILABLE`). In inbox mode this also starts the worker, as mounting the
+   * the database, `ERR_NTW_STORAGE_UNAVAILABLE`, or with the `ConfigurationError` of a storage the adapter refuses
+   * as configured: `ERR_NTW_REDIS_EVICTION`). In inbox mode this also starts the worker, as mounting the
    * first endpoint does: call it in a process that runs handlers without endpoints. With `{ app }`, also checks
    * how the endpoints are mounted in it and that a handler is registered: call it before `listen()`.
    */
