@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 interface Identity {
   readonly path: string;
@@ -23,7 +24,8 @@ export class OpenedFiles {
   /** `undefined` for an in-memory or temporary database (`:memory:`, `''`), which has no file. */
   static of(path: string): OpenedFiles | undefined {
     if (path === '' || path === ':memory:' || path.startsWith('file::memory:')) return undefined;
-    return new OpenedFiles([identity(path), identity(`${path}-wal`)].filter((file): file is Identity => file !== undefined));
+    const absolute = resolve(path); // as SQLite keeps it: a later chdir() must not look like a deletion
+    return new OpenedFiles([identity(absolute), identity(`${absolute}-wal`)].filter((file): file is Identity => file !== undefined));
   }
 
   private constructor(files: readonly Identity[]) {
