@@ -46,7 +46,9 @@ export class EvictionGuard {
 
   /** At start-up: read each server's policy (every master of a cluster) and refuse one that may evict. */
   async check(client: Redis | Cluster, where: string): Promise<void> {
-    for (const { node, where: at } of nodes(client, where)) {
+    const servers = nodes(client, where);
+    if (servers.length === 0) log('%s: no master known yet: maxmemory-policy not checked', where);
+    for (const { node, where: at } of servers) {
       const policy = await this.read(node);
       if (policy === undefined) log('%s: its maxmemory-policy could not be read (CONFIG GET and INFO memory refused): not checked', at);
       else this.judge(policy, at);
