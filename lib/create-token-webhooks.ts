@@ -31,6 +31,8 @@ import { FleetClock } from './delivery/fleet-clock';
 import { describeError } from './delivery/describe-error';
 import { boundedStorageCall, storageError } from './delivery/storage-call';
 import { findMounts, mountProblems } from './middleware/mount-check';
+import { StorageFailures } from './delivery/storage-failures';
+import { checkHealth } from './health';
 import { createConsole } from './console/console';
 import type { ConsoleMiddleware } from './console/console';
 import type {
@@ -81,7 +83,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
       if (!closing) clock.every(() => { readClock().catch((error: unknown) => reportError(storageError('clock', error, storage), { provider: '*' })); });
     }, (error: unknown) => {
       initialized = undefined; // try again on the next delivery
-      // A refusal of the data found (a schema too new or behind, 0.1 instances still running) keeps its own code.
+      // A refusal of the data found (ERR_NTW_REDIS_EVICTION, a schema too new or behind, 0.1 instances still running) keeps its own code.
       throw error instanceof ConfigurationError ? error : storageError('init', error, storage);
     });
     return initialized;
@@ -114,6 +116,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     storage, handlers, codec, now, ready, reportError, refused,
     initialized: () => initializedNow,
     telemetry: new Telemetry(settings.telemetry, storageCounts(storage, settings.storageTimeoutMs, ready)),
+    storageFailures: new StorageFailures(now),
     dedupe: new Dedupe(settings.cacheMax),
     owner: () => `${instance}:${++sequence}`,
     leaseMs: settings.leaseMs,
@@ -252,15 +255,9 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
       await ready();
       startWorker();
     },
-    async health() {
-      const started = performance.now();
-      const storageOk = await boundedStorageCall(settings.storageTimeoutMs, 'health', async () => {
-        await ready();
-        await storage.getTokenState('health', 'health');
-      }, storage).then(() => ({ ok: true as const }), (error: unknown) => ({ ok: false as const, error: describeError(error) }));
-      const report = { storage: { ...storageOk, latencyMs: Math.round(performance.now() - started) }, handlers: handlers.size, closing };
-      return { ok: storageOk.ok && handlers.size > 0 && !closing, ...report };
-    },
+    health: () => checkHealth({
+      storage, ready, storageTimeoutMs: settings.storageTimeoutMs, storageFailures: core.storageFailures, handlers: handlers.size, closing,
+    }),
     async close() {
       closing = true;
       if (timer) clearInterval(timer);

@@ -118,14 +118,27 @@ export interface ReadyOptions {
 
 /** What `health()` found. */
 export interface HealthReport {
-  /** A delivery can be accepted now: the storage answered, a handler is registered, and `close()` has not begun. */
+  /** A delivery can be accepted now: the storage can record it, a handler is registered, and `close()` has not begun. */
   readonly ok: boolean;
   readonly storage: {
+    /** Its probe passed (`Storage.probe`: a write it discards; a read for an adapter without one), and no `recentFailure`. */
     readonly ok: boolean;
     /** How long the storage took to answer (or to fail), in ms. */
     readonly latencyMs: number;
-    /** Why it failed: the `StorageError` message (it names the database, never credentials). */
+    /** Why the probe failed: the `StorageError` message (it names the database, never credentials). */
     readonly error?: string;
+    /**
+     * A delivery's storage call (`admit`, `lease`, `settle`) that failed in the last 30 s, by the receiver's clock
+     * (`now`), with no delivery recorded since: the storage is not ok while there is one. A disk that is full fails
+     * only at commit, which a probe that rolls back never reaches.
+     */
+    readonly recentFailure?: {
+      readonly code: 'ERR_NTW_STORAGE_TIMEOUT' | 'ERR_NTW_STORAGE_UNAVAILABLE';
+      readonly operation: string;
+      readonly at: Date;
+      /** The `StorageError` message. */
+      readonly error: string;
+    };
   };
   /** Handlers registered, of every kind: 0 means deliveries are answered retry-later (`ERR_NTW_NO_HANDLERS`). */
   readonly handlers: number;
@@ -207,14 +220,16 @@ export interface TokenWebhooks<E extends TokenEvent = BuiltinTokenEvent> extends
   prune(): Promise<{ readonly entries: number }>;
   /**
    * Initialize storage now rather than on the first delivery (a failure rejects with a `StorageError` naming
-   * the database, `ERR_NTW_STORAGE_UNAVAILABLE`). In inbox mode this also starts the worker, as mounting the
+   * the database, `ERR_NTW_STORAGE_UNAVAILABLE`, or with the `ConfigurationError` of a storage the adapter refuses
+   * as configured: `ERR_NTW_REDIS_EVICTION`). In inbox mode this also starts the worker, as mounting the
    * first endpoint does: call it in a process that runs handlers without endpoints. With `{ app }`, also checks
    * how the endpoints are mounted in it and that a handler is registered: call it before `listen()`.
    */
   ready(options?: ReadyOptions): Promise<void>;
   /**
-   * A readiness check that asks the storage now (one read, bounded by `storageTimeoutMs`), for a load balancer's
-   * or an orchestrator's probe: `ok` when a delivery could be accepted at this moment.
+   * A readiness check, for a load balancer's or an orchestrator's probe: `ok` when a delivery could be recorded at
+   * this moment. It asks the storage now (its `probe`, a write it discards, in one round trip bounded by
+   * `storageTimeoutMs`), and is not ok for 30 s after a delivery's storage call failed unless one was recorded since.
    */
   health(): Promise<HealthReport>;
   /**

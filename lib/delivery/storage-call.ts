@@ -2,6 +2,7 @@ import { WebhookError } from '../errors';
 import type { ErrorContext } from '../errors';
 import { withDeadline } from './deadline';
 import type { Telemetry } from '../telemetry/telemetry';
+import type { StorageFailures } from './storage-failures';
 
 /** What an error message may say of the storage: where it lives (`Storage.describe`). */
 export interface Described {
@@ -15,6 +16,8 @@ export interface StorageCallContext {
   readonly reportError: (error: unknown, context: ErrorContext) => void;
   /** Each call is a span and a timing of `ntw.storage.duration`. */
   readonly telemetry?: Telemetry;
+  /** Told of each call's failure and success, for `health()`. */
+  readonly storageFailures?: StorageFailures;
 }
 
 /**
@@ -82,13 +85,17 @@ const isThenable = <T>(value: T | Promise<T>): value is Promise<T> =>
 /**
  * Every storage call of the delivery core goes through here: it gets a deadline, and a failure (or a
  * silence past the deadline) is reported to `onError` once, as a `StorageError`, and becomes the retryable
- * `storage_unavailable`. The call itself may still finish later; leases make that safe.
+ * `storage_unavailable`; `health()` counts it. The call itself may still finish later; leases make that safe.
  */
 export function storageCall<T>(
   core: StorageCallContext, operation: string, context: ErrorContext, call: () => T | Promise<T>,
 ): Promise<T> {
   const bounded = () => boundedStorageCall(core.storageTimeoutMs, operation, call, core.storage);
-  return (core.telemetry ? core.telemetry.storageCall(operation, bounded) : bounded()).catch((error: unknown) => {
+  return (core.telemetry ? core.telemetry.storageCall(operation, bounded) : bounded()).then((value) => {
+    core.storageFailures?.succeeded(operation, value);
+    return value;
+  }, (error: unknown) => {
+    core.storageFailures?.failed(operation, error);
     core.reportError(error, context);
     throw new WebhookError('storage_unavailable', { cause: error });
   });

@@ -6,6 +6,7 @@ import type { HandlerRegistry } from './run-handlers';
 import type { Dedupe } from './dedupe';
 import type { Telemetry } from '../telemetry/telemetry';
 import type { Refusal } from '../telemetry/refusal';
+import type { StorageFailures } from '../delivery/storage-failures';
 
 /** Runs queued entries in the background (inbox mode); woken when a delivery queued one. */
 export interface Wakeable {
@@ -34,6 +35,8 @@ export interface DeliveryCore {
   /** A delivery refused for good reaches `onRefused`. */
   readonly refused: (refusal: Refusal) => void;
   readonly telemetry: Telemetry;
+  /** The delivery path's storage failures, which `health()` reports. */
+  readonly storageFailures: StorageFailures;
   /** Deliveries get `shutting_down` once this returns true. */
   readonly closing: () => boolean;
   /** Inbox mode: deliveries are queued and this worker runs them. Absent in sync mode. */

@@ -214,6 +214,15 @@ export class PostgresStorage implements Storage {
   }
 
   /**
+   * An `UPDATE` of the ledger that matches no row, in one round trip: it writes nothing (no row, no WAL, no
+   * transaction id), but PostgreSQL refuses it in a read-only transaction: a hot standby (after a failover that left
+   * the pool on a replica) or `default_transaction_read_only`. It also needs the ledger and the right to update it.
+   */
+  async probe(): Promise<void> {
+    await this.pool.query(`UPDATE ${this.names.ledger} SET status = status WHERE false`);
+  }
+
+  /**
    * End the pool it created: wait for the queries running (each bounded by `query_timeout`) and say goodbye to
    * the server, at most `timeoutMs` + 1 s; then destroy every connection left, such as one whose goodbye a silent
    * network never answers, so that nothing keeps the process alive.

@@ -17,6 +17,8 @@ import { logger } from '../log';
 import { migrateRedis } from './redis-migrations';
 import type { RedisLayout } from './redis-migrations';
 import { withDeadline } from '../delivery/deadline';
+import { EvictionGuard } from './redis-eviction';
+import { probeRedis } from './redis-probe';
 
 const log = logger('storage:redis');
 
@@ -51,6 +53,12 @@ export interface RedisStorageOptions {
    * written under one count are not found under another.
    */
   readonly shards?: number;
+  /**
+   * Start even though Redis's `maxmemory-policy` may evict the ledger's keys (`allkeys-lru`, `allkeys-lfu`,
+   * `allkeys-random`), which `init()` otherwise refuses (`ERR_NTW_REDIS_EVICTION`): you accept that evicted ledger
+   * keys mean events run again and deleted tokens revive. Default `false`.
+   */
+  readonly allowEviction?: boolean;
 }
 
 /** The default of `timeoutMs`. */
@@ -107,13 +115,18 @@ export class RedisStorage implements Storage {
   private readonly connectTimeoutMs: number;
   private readonly timeoutMs: number;
   private readonly stopWatchdog: (() => void) | undefined;
+  private readonly eviction: EvictionGuard;
   private leaseCursor = 0;
 
   constructor(options: string | Redis | Cluster | RedisStorageOptions = {}) {
     const opts: RedisStorageOptions = typeof options === 'string' ? { url: options } : isClient(options) ? { client: options } : options;
     checkOptionNames('RedisStorage', opts, {
-      url: true, client: true, redisOptions: true, keyPrefix: true, connectTimeoutMs: true, timeoutMs: true, shards: true,
+      url: true, client: true, redisOptions: true, keyPrefix: true, connectTimeoutMs: true, timeoutMs: true, shards: true, allowEviction: true,
     } satisfies NamesOf<RedisStorageOptions>);
+    if (opts.allowEviction !== undefined && typeof opts.allowEviction !== 'boolean') {
+      throw new ConfigurationError('ERR_NTW_OPTION', 'RedisStorage allowEviction must be true or false');
+    }
+    this.eviction = new EvictionGuard(opts.allowEviction === true);
     this.keyPrefix = opts.keyPrefix ?? 'ntw:';
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
     this.timeoutMs = opts.timeoutMs ?? REDIS_TIMEOUT_MS;
@@ -159,12 +172,16 @@ export class RedisStorage implements Storage {
     return `Redis at ${path ?? `${host ?? 'localhost'}:${port ?? 6379}`}`;
   }
 
-  /** Connect (when the storage made the client) and wait until the server answers. */
+  /**
+   * Connect (when the storage made the client), wait until the server answers, and refuse a `maxmemory-policy`
+   * that may evict the ledger's keys (`ERR_NTW_REDIS_EVICTION`, unless `allowEviction`).
+   */
   async init(): Promise<void> {
     const client = this.client;
     if (client.status === 'wait') await client.connect();
     else if (client.status !== 'ready' && client.options.enableOfflineQueue === false) await this.waitReady();
     await client.ping();
+    await this.eviction.check(client, this.describe());
     await migrateRedis(this.layout());
   }
 
@@ -181,6 +198,14 @@ export class RedisStorage implements Storage {
       timelineKey: (provider, tokenRef) => this.timelineKey(provider, tokenRef),
       tokenCountsKey: () => this.tokenCountsKey(),
     };
+  }
+
+  /**
+   * A write it discards (a probe key, set and deleted: refused when Redis is out of memory or a replica) and,
+   * with it, the eviction policy: one round trip (on a cluster, one per shard and one per master, at once).
+   */
+  async probe(): Promise<void> {
+    await probeRedis(this.client, this.eviction, { shards: this.shards, key: (shard) => this.k(shard, 'probe'), where: () => this.describe() });
   }
 
   /** Quit the client it created: at most `timeoutMs`, then the connection is destroyed (a QUIT a silent network never answers). */

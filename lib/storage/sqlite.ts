@@ -16,6 +16,7 @@ import { OPEN_STATUSES_SQL, entryFromRow, stateFromRow } from './row';
 import type { EntryRow, StateRow } from './row';
 import { logger } from '../log';
 import { migrateSqlite } from './sqlite-migrations';
+import { OpenedFiles } from './sqlite-files';
 
 const log = logger('storage:sqlite');
 
@@ -122,6 +123,8 @@ export class SqliteStorage implements Storage {
   private readonly groupCommit: boolean;
   private database: BetterSqlite3.Database | undefined;
   private statements: Statements | undefined;
+  /** The files as opened: writes are refused once they were deleted or replaced. */
+  private files: OpenedFiles | undefined;
   /** Steps waiting for the next commit (`groupCommit`). */
   private waiting: Waiting[] = [];
 
@@ -178,12 +181,35 @@ export class SqliteStorage implements Storage {
     }
     log('opened %s', path);
     this.database = db;
+    this.files = OpenedFiles.of(path);
     return db;
   }
 
   private get sql(): Statements {
     void this.db;
     return this.statements!;
+  }
+
+  /** The database, before a write: throws `SQLITE_READONLY_DBMOVED` when its file was deleted or replaced since it was opened. */
+  private writable(): BetterSqlite3.Database {
+    const db = this.db;
+    this.files?.check();
+    return db;
+  }
+
+  /**
+   * Throws when a delivery could not be recorded now: its file was deleted or replaced, or it cannot be written
+   * (a read-only database, a write lock held past `timeoutMs`). Takes the write lock and runs an `UPDATE` that
+   * matches nothing, then rolls back: nothing reaches the disk, so a full disk passes (its commits fail).
+   */
+  probe(): void {
+    const db = this.writable();
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.prepare('UPDATE ntw_ledger SET status = status WHERE 0').run();
+    } finally {
+      db.exec('ROLLBACK');
+    }
   }
 
   /**
@@ -205,7 +231,7 @@ export class SqliteStorage implements Storage {
    * one commit. Every step's promise settles only after that commit: nothing is acknowledged before it is durable.
    */
   private commit<T>(step: () => T): Promise<T> {
-    if (!this.groupCommit) return new Promise<T>((resolve) => resolve(this.db.transaction(step).immediate()));
+    if (!this.groupCommit) return new Promise<T>((resolve) => resolve(this.writable().transaction(step).immediate()));
     return new Promise<T>((resolve, reject) => {
       this.waiting.push({ step, resolve, reject } as Waiting);
       if (this.waiting.length === 1) setImmediate(() => this.flush());
@@ -218,7 +244,7 @@ export class SqliteStorage implements Storage {
     if (batch.length === 0) return;
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
-      const db = this.db;
+      const db = this.writable();
       if (batch.length === 1) {
         outcomes.push({ ok: true, value: db.transaction(batch[0]!.step).immediate() });
       } else {
@@ -261,7 +287,7 @@ export class SqliteStorage implements Storage {
   }
 
   lease(owner: string, leaseMs: number, key?: EventKey): Entry | undefined {
-    const db = this.db;
+    const db = this.writable();
     const sql = this.sql;
     return db.transaction((): Entry | undefined => {
       const now = this.now();
@@ -274,6 +300,7 @@ export class SqliteStorage implements Storage {
   }
 
   extend(key: EventKey, owner: string, leaseMs: number): boolean {
+    this.writable();
     const now = this.now();
     return this.sql.extend.run(now + leaseMs, key.provider, key.id, owner, now).changes === 1;
   }
@@ -287,7 +314,7 @@ export class SqliteStorage implements Storage {
   }
 
   requeue(id: string, provider?: string): EventKey[] {
-    const db = this.db;
+    const db = this.writable();
     const sql = this.sql;
     return db.transaction((): EventKey[] => {
       const keys = sql.requeueable.all(id, provider ?? null, provider ?? null) as EventKey[];
@@ -344,6 +371,7 @@ export class SqliteStorage implements Storage {
   }
 
   prune(olderThan: Date): PruneResult {
+    this.writable();
     return { entries: this.sql.prune.run(olderThan.getTime()).changes };
   }
 

@@ -200,6 +200,14 @@ export interface Storage {
    * from each instance's clock. Leave it out for a store of one machine.
    */
   clock?(): Awaitable<Date>;
+  /**
+   * Throws when a delivery could not be recorded now (`health()` asks it): the store refuses writes (read-only,
+   * a replica, out of memory, its file gone) or cannot keep them. Cheap, one round trip, and it leaves nothing
+   * behind: a write it rolls back or that changes nothing, or the store's own read-only flag. Optional: without
+   * it, `health()` reads a token state. A write that fails only at commit (a full disk) may pass it: `health()`
+   * also counts the deliveries' own storage failures.
+   */
+  probe?(): Awaitable<void>;
   /** Store `record` as `admit` says, atomically with respect to every other call on the same key. */
   admit(record: EntryRecord, admit: Admit): Awaitable<Admission>;
   /**

@@ -549,6 +549,19 @@ export function runStorageConformance(name: string, factory: () => Storage | Pro
       });
     });
 
+    describe('probe', function () {
+      it('health() can ask it: its probe passes on a healthy store and leaves it as it was (without one, the read it makes instead answers)', async function () {
+        const r = record();
+        taken(await storage.admit(r, run('a')));
+        const before = await storage.getEntry(keyOf(r));
+        const probe = storage.probe?.bind(storage) ?? (async () => { assert.equal(await storage.getTokenState('health', 'health'), undefined); });
+        for (let i = 0; i < 3; i++) await probe();
+        assert.deepEqual(await storage.getEntry(keyOf(r)), before);
+        assert.equal(await storage.settle(keyOf(r), 'a', { status: 'done' }), true);
+        taken(await storage.admit(record(), run('b')));
+      });
+    });
+
     if (options.persistent) {
       describe('persistence', function () {
         it('keeps entries and token states across close() and a new instance', async function () {

@@ -47,4 +47,26 @@ describe('RedisStorage on a Redis Cluster', function () {
     assert.equal((await webhooks.listEvents({ provider: 'tokenex', tokenRef: 'tok-1', limit: 100 })).length, 10);
     await webhooks.close();
   });
+
+  it('health() probes every shard\'s master; a master whose maxmemory-policy may evict is refused, by name', async function () {
+    const { webhooks } = testReceiver({ storage: storage() });
+    const client = clients.at(-1)!;
+    await webhooks.ready();
+    assert.equal((await webhooks.health()).ok, true);
+    const [, node] = cluster!.nodes;
+    const policy = (value: string) => client.nodes('master').find((n) => n.options.port === node!.port)!.config('SET', 'maxmemory-policy', value);
+    await policy('allkeys-lru');
+    try {
+      const sick = await webhooks.health();
+      assert.equal(sick.ok, false);
+      assert.match(sick.storage.error!, new RegExp(`Redis Cluster node 127\\.0\\.0\\.1:${node!.port} has maxmemory-policy allkeys-lru`));
+      const { webhooks: starting } = testReceiver({ storage: storage() });
+      await assert.rejects(starting.ready(), { code: 'ERR_NTW_REDIS_EVICTION' });
+      await starting.close();
+    } finally {
+      await policy('noeviction');
+    }
+    assert.equal((await webhooks.health()).ok, true);
+    await webhooks.close();
+  });
 });

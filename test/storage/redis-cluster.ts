@@ -13,7 +13,8 @@ export interface LocalCluster {
   stop(): Promise<void>;
 }
 
-function sparePort(): Promise<number> {
+/** A loopback port free at this moment. */
+export function sparePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -34,7 +35,8 @@ export function clusterUnavailable(): string | undefined {
   return undefined;
 }
 
-async function waitFor(check: () => boolean | Promise<boolean>, limitMs: number, what: string): Promise<void> {
+/** Poll `check` every 50 ms until it answers true, for at most `limitMs`. */
+export async function waitFor(check: () => boolean | Promise<boolean>, limitMs: number, what: string): Promise<void> {
   const end = Date.now() + limitMs;
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
