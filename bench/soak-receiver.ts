@@ -32,13 +32,16 @@ const recordedUnsettled = new Map<string, number>();
 
 // 20 connections each: the server (max_connections 100 by default) must hold both pools, a restarted instance's,
 // and the sessions the silent phase leaves behind there (the server never learns that those clients went away).
+// Each adapter bounds its own calls under storageTimeoutMs, as the defaults do (4000 under 5000).
+const storageTimeoutMs = Number(process.env.STORAGE_TIMEOUT_MS ?? 5000);
+const timeoutMs = Math.floor(storageTimeoutMs * 0.8);
 const storage: Storage = process.env.STORAGE === 'redis'
-  ? new RedisStorage({ url: process.env.REDIS_URL, keyPrefix: process.env.REDIS_KEY_PREFIX })
-  : new PostgresStorage({ connectionString: process.env.DATABASE_URL, schema: process.env.DATABASE_SCHEMA, poolConfig: { max: 20 } });
+  ? new RedisStorage({ url: process.env.REDIS_URL, keyPrefix: process.env.REDIS_KEY_PREFIX, timeoutMs })
+  : new PostgresStorage({ connectionString: process.env.DATABASE_URL, schema: process.env.DATABASE_SCHEMA, poolConfig: { max: 20 }, timeoutMs });
 const webhooks = createTokenWebhooks({
   storage,
   leaseMs: Number(process.env.LEASE_MS ?? 3000),
-  storageTimeoutMs: Number(process.env.STORAGE_TIMEOUT_MS ?? 1000),
+  storageTimeoutMs,
   ...(clockOffsetMs ? { now: () => new Date(Date.now() + clockOffsetMs) } : {}),
   mode: process.env.MODE === 'inbox' ? 'inbox' : 'sync',
   pruneIntervalMs: false,

@@ -68,7 +68,7 @@ describe('RedisStorage refuses a maxmemory-policy that can evict the ledger', fu
         assert.equal(reported.length, 1);
         const error = reported[0] as StorageError;
         assert.ok(error instanceof StorageError);
-        assert.equal(error.operation, 'admit');
+        assert.equal(error.operation, 'init');
         assert.equal((error.cause as ConfigurationError).code, 'ERR_NTW_REDIS_EVICTION');
         assert.equal(server!.cli('--scan', '--pattern', 'refused:*'), '');
         const health = await webhooks.health();
