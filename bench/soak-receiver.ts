@@ -28,7 +28,7 @@ const storage: Storage = process.env.STORAGE === 'redis'
   : new PostgresStorage({ connectionString: process.env.DATABASE_URL, schema: process.env.DATABASE_SCHEMA, poolConfig: { max: 20 } });
 const webhooks = createTokenWebhooks({
   storage,
-  leaseMs: Number(process.env.LEASE_MS ?? 2000),
+  leaseMs: Number(process.env.LEASE_MS ?? 15_000),
   mode: process.env.MODE === 'inbox' ? 'inbox' : 'sync',
   pruneIntervalMs: false,
   inbox: { pollIntervalMs: 100, backoffBaseMs: 100, backoffMaxMs: 1000, maxAttempts: 20, concurrency: 16 },

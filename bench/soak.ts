@@ -27,7 +27,8 @@ const EVENTS = Number(process.env.SOAK_EVENTS ?? 14_000);
 const DUPLICATE_SHARE = 0.3;
 const FAIL_RATE = 0.05;
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 48);
-const LEASE_MS = 2000;
+/** The shortest lease the receivers' storageTimeoutMs (5000) allows: a renewal and its retry must fit in it. */
+const LEASE_MS = 15_000;
 const MAX_ATTEMPTS = 15;
 const RUN_LIMIT_MS = 180_000;
 const SILENT_MS = Number(process.env.SOAK_SILENT_MS ?? 3000);

@@ -11,6 +11,7 @@ import { HandlerRegistry } from './pipeline/run-handlers';
 import type { HandlerKind } from './pipeline/run-handlers';
 import type { DeliveryCore } from './pipeline/core';
 import { Dedupe } from './pipeline/dedupe';
+import { ActiveRuns } from './pipeline/active-runs';
 import { resolveEndpoint } from './pipeline/endpoint';
 import type { Endpoint } from './pipeline/endpoint';
 import { replayQuarantined } from './pipeline/replay-quarantined';
@@ -95,10 +96,12 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     initialized: () => initializedNow,
     telemetry: new Telemetry(settings.telemetry, storageCounts(storage, settings.storageTimeoutMs, ready)),
     dedupe: new Dedupe(settings.cacheMax),
+    runs: new ActiveRuns(),
     owner: () => `${instance}:${++sequence}`,
     leaseMs: settings.leaseMs,
     storageTimeoutMs: settings.storageTimeoutMs,
     deadlineMs: settings.deadlineMs,
+    handlerTimeoutMs: settings.handlerTimeoutMs,
     clockSkewMs: settings.clockSkewMs,
     cardReference: cardReferences(settings.referenceKey),
     closing: () => closing,
@@ -238,8 +241,9 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
         await ready();
         await storage.getTokenState('health', 'health');
       }, storage).then(() => ({ ok: true as const }), (error: unknown) => ({ ok: false as const, error: describeError(error) }));
-      const report = { storage: { ...storageOk, latencyMs: Math.round(performance.now() - started) }, handlers: handlers.size, closing };
-      return { ok: storageOk.ok && handlers.size > 0 && !closing, ...report };
+      const runs = core.runs.report(settings.inbox.concurrency);
+      const report = { storage: { ...storageOk, latencyMs: Math.round(performance.now() - started) }, handlers: handlers.size, closing, runs };
+      return { ok: storageOk.ok && handlers.size > 0 && !closing && !runs.stalled, ...report };
     },
     async close() {
       closing = true;
