@@ -26,7 +26,8 @@ function stepSuite(name: string, makeStorage: (now: () => number) => Storage): v
     const { schedule, renewals } = manualSchedule();
     const { app, webhooks } = testReceiver({
       storage, mode: 'inbox', now: time.now, leaseMs: LEASE_MS, renewalSchedule: schedule,
-      inbox: { pollIntervalMs: false, concurrency: 8 },
+      // maxAttempts 1: an entry taken again for its own run is not mistaken for one past its attempts (a crash loop).
+      inbox: { pollIntervalMs: false, concurrency: 8, maxAttempts: 1 },
     });
     const gate = new Latch();
     const runs = new Map<string, number>();
@@ -52,8 +53,42 @@ function stepSuite(name: string, makeStorage: (now: () => number) => Storage): v
     await Promise.all([first, second]);
     assert.deepEqual(ids.map((id) => runs.get(id)), [1, 1, 1, 1], 'each handler ran once');
     for (const id of ids) assert.equal((await storage.getEntry({ provider: 'tokenex', id }))?.status, 'done');
-    assert.deepEqual(lost, [], 'no lease was reported lost: the running runs kept them');
+    assert.deepEqual(lost, [], 'no lease was reported lost, no crash loop: the running runs kept the leases');
     await webhooks.close();
+  });
+
+  it(`${name}: sync mode, a copy that takes the entry a replay of this process is running (its lease expired by the stepped clock) is answered in_progress`, async () => {
+    const time = wallClock();
+    const storage = makeStorage(time.ms);
+    const { schedule, renewals } = manualSchedule();
+    const { app, webhooks } = testReceiver({ storage, now: time.now, leaseMs: LEASE_MS, renewalSchedule: schedule });
+    const gate = new Latch();
+    let runs = 0;
+    let hold = false;
+    webhooks.onEvent(async () => {
+      runs++;
+      if (hold) await gate.promise;
+    });
+    const errors: unknown[] = [];
+    webhooks.onError((error) => { errors.push(error); });
+    const body = tokenexBody({ id: 'evt-step-sync' });
+    // First delivered to another instance: this one's cache of finished events does not know it.
+    const other = testReceiver({ storage, now: time.now, leaseMs: LEASE_MS });
+    assert.equal((await post(other.app, 'tokenex', body)).status, 200);
+    hold = true;
+    const replay = webhooks.replay('evt-step-sync');
+    await eventually(() => runs === 1, 5000, 'the replay to run');
+    time.step(STEP_MS);
+    const copy = await post(app, 'tokenex', body);
+    assert.equal(copy.status, 409);
+    assert.equal((copy.body as { error: { code: string } }).error.code, 'in_progress');
+    assert.equal(runs, 1, 'the copy did not run the handlers while the replay runs them');
+    await renewals.at(-1)!.beat(); // the replay's run renews the lease the copy took for it
+    gate.open();
+    assert.equal(await replay, 1);
+    assert.equal((await storage.getEntry({ provider: 'tokenex', id: 'evt-step-sync' }))?.status, 'done');
+    assert.deepEqual(errors, []);
+    assert.equal((await post(app, 'tokenex', body)).body.duplicate, true);
   });
 }
 
