@@ -27,7 +27,7 @@ export interface TakenEntry {
 
 /**
  * Run one entry the ledger gave us (taken by a delivery, or leased by the worker): project → run handlers
- * (the lease renewed meanwhile, and until the outcome is stored) → complete. A handler failure, or handlers
+ * (the lease renewed meanwhile) → complete. A handler failure, or handlers
  * past `handlerTimeoutMs` (then abandoned), is recorded by `onFailure` and thrown as `handler_failed`. When
  * completion cannot be stored, the run is marked failed if the storage allows, so the next copy runs it again,
  * else its lease is left to expire; either way it is `storage_unavailable`.
@@ -58,10 +58,17 @@ export async function runEntry(core: DeliveryCore, taken: TakenEntry, onFailure:
   run.heartbeat = heartbeat;
   const handlers = core.telemetry.handlers(taken.entry, () => core.handlers.run(event, run.context));
   let timedOut: ReportedError | undefined;
+  let failure: { error: unknown } | undefined;
   try {
     await withDeadline(handlers, core.handlerTimeoutMs, () => (timedOut = handlerTimeout(label, core.handlerTimeoutMs)), true);
   } catch (error) {
-    heartbeat.stop();
+    failure = { error };
+  }
+  // The lease outlasts the settle: renewed on time, it has a third of leaseMs left at least, and so at least
+  // storageTimeoutMs (leaseMs ≥ 3 × storageTimeoutMs), the settle's deadline.
+  heartbeat.stop();
+  if (failure) {
+    const { error } = failure;
     if (timedOut) {
       run.abort(timedOut);
       core.runs.abandon(key, run, handlers);
@@ -76,13 +83,10 @@ export async function runEntry(core: DeliveryCore, taken: TakenEntry, onFailure:
   try {
     await storageCall(core, 'settle', context, () => core.storage.settle(key, run.owner, { status: 'done' }));
   } catch (error) {
-    heartbeat.stop();
     const settlement: Settlement = { status: 'failed', error: 'its completion could not be stored', retryInMs: 0 };
     await storageCall(core, 'settle', context, () => core.storage.settle(key, run.owner, settlement)).catch(() => undefined);
     throw error;
   } finally {
-    // Renewed until the outcome is stored: under load the settle may wait its turn longer than the lease's remainder.
-    heartbeat.stop();
     core.runs.end(key, run);
   }
   core.dedupe.finish(key, taken.entry.fingerprint);

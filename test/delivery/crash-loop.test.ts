@@ -4,12 +4,15 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import express from 'express';
+import request from 'supertest';
 import { createTokenWebhooks } from '../../lib';
 import type { Storage } from '../../lib';
 import { SqliteStorage } from '../../lib/storage/sqlite';
 import { PostgresStorage } from '../../lib/storage/postgres';
 import { DATABASE_URL, dropSchema, needsService, probePostgres, uniqueName } from '../storage/services';
 import { BEARER } from '../helpers/app';
+import { MOUNT, OPS } from '../console/support';
 import { eventually, tokenexBody } from './support';
 
 const CHILD = join(__dirname, 'crash-loop-child.ts');
@@ -96,6 +99,8 @@ function crashLoopSuite(name: string, makeStorage: () => Storage, env: (start: n
   it(`${name}: a handler that kills its process for one event runs maxAttempts times, then the event is dead and never runs again`, async function () {
     this.timeout(120_000);
     const storage = makeStorage();
+    // The operator's view of the same ledger: no worker (not mounted), closed (with the storage) at the end.
+    const reader = createTokenWebhooks({ storage, mode: 'inbox', pruneIntervalMs: false, inbox: { pollIntervalMs: false } });
     const { lines, last, acknowledged } = await superviseCrashLoop(storage, env);
     try {
       const poisonRuns = lines.filter((line) => line.startsWith('poison '));
@@ -109,8 +114,10 @@ function crashLoopSuite(name: string, makeStorage: () => Storage, env: (start: n
       const port = await last.port;
       assert.equal(await postTo(port, tokenexBody({ id: 'evt-after', tokenRef: 'tok-after' })), 200);
       await eventually(() => last.lines.includes('ran evt-after'), 10_000, 'an event after the crash loop to run');
-      const reader = createTokenWebhooks({ storage, mode: 'inbox', pruneIntervalMs: false, inbox: { pollIntervalMs: false } });
       assert.deepEqual((await reader.listDeadLetters()).map((e) => e.id), [POISON]);
+      const ops = express().use(MOUNT, reader.console({ credentials: OPS }));
+      const inbox = await request(ops).get(`${MOUNT}/inbox`).auth(OPS.username, OPS.password);
+      assert.match(inbox.text, new RegExp(`<h2>Dead letters</h2>.*${POISON}.*leased 4 times.*<h2>Failing`, 's'), 'the console lists it');
       assert.ok(acknowledged.includes(POISON));
       await eventually(async () => {
         const done = await reader.listEvents({ status: 'done', limit: 1000 });
@@ -119,6 +126,7 @@ function crashLoopSuite(name: string, makeStorage: () => Storage, env: (start: n
       assert.equal(last.lines.filter((line) => line.startsWith('poison ')).length, 0);
     } finally {
       await stop(last);
+      await reader.close();
     }
   });
 }
