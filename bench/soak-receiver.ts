@@ -40,7 +40,7 @@ const storage: Storage = process.env.STORAGE === 'redis'
   : new PostgresStorage({ connectionString: process.env.DATABASE_URL, schema: process.env.DATABASE_SCHEMA, poolConfig: { max: 20 }, timeoutMs });
 const webhooks = createTokenWebhooks({
   storage,
-  leaseMs: Number(process.env.LEASE_MS ?? 3000),
+  leaseMs: Number(process.env.LEASE_MS ?? 15_000),
   storageTimeoutMs,
   ...(clockOffsetMs ? { now: () => new Date(Date.now() + clockOffsetMs) } : {}),
   mode: process.env.MODE === 'inbox' ? 'inbox' : 'sync',

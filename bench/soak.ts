@@ -33,12 +33,16 @@ const EVENTS = Number(process.env.SOAK_EVENTS ?? 14_000);
 const DUPLICATE_SHARE = 0.3;
 const FAIL_RATE = 0.05;
 const CONCURRENCY = Number(process.env.SOAK_CONCURRENCY ?? 48);
-const LEASE_MS = 3000;
-/** Under a third of LEASE_MS, as a lease renewal needs room for a retry (README, leaseMs). */
-const STORAGE_TIMEOUT_MS = 1000;
+/** The shortest lease the receivers' storageTimeoutMs (5000) allows: a renewal and its retry must fit in it. */
+const LEASE_MS = 15_000;
+const STORAGE_TIMEOUT_MS = 5000;
 /** Instance c's own clock is this far off. */
 const CLOCK_OFFSET_MS = -600_000;
-const MAX_ATTEMPTS = 15;
+/**
+ * A sender's retries (about half a second apart, at most) span about 30 s: past the lease, so that a claim the
+ * kill or the silent database left behind has expired before the sender gives up, as a provider's minutes do.
+ */
+const MAX_ATTEMPTS = 60;
 const RUN_LIMIT_MS = 180_000;
 const SILENT_MS = Number(process.env.SOAK_SILENT_MS ?? 3000);
 /**

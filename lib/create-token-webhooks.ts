@@ -11,6 +11,7 @@ import { HandlerRegistry } from './pipeline/run-handlers';
 import type { HandlerKind } from './pipeline/run-handlers';
 import type { DeliveryCore } from './pipeline/core';
 import { Dedupe } from './pipeline/dedupe';
+import { ActiveRuns } from './pipeline/active-runs';
 import { resolveEndpoint } from './pipeline/endpoint';
 import type { Endpoint } from './pipeline/endpoint';
 import { replayQuarantined } from './pipeline/replay-quarantined';
@@ -118,10 +119,12 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     telemetry: new Telemetry(settings.telemetry, storageCounts(storage, settings.storageTimeoutMs, ready)),
     storageFailures: new StorageFailures(now),
     dedupe: new Dedupe(settings.cacheMax),
+    runs: new ActiveRuns(),
     owner: () => `${instance}:${++sequence}`,
     leaseMs: settings.leaseMs,
     storageTimeoutMs: settings.storageTimeoutMs,
     deadlineMs: settings.deadlineMs,
+    handlerTimeoutMs: settings.handlerTimeoutMs,
     clockSkewMs: settings.clockSkewMs,
     cardReference: cardReferences(settings.referenceKey),
     closing: () => closing,
@@ -257,6 +260,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     },
     health: () => checkHealth({
       storage, ready, storageTimeoutMs: settings.storageTimeoutMs, storageFailures: core.storageFailures, handlers: handlers.size, closing,
+      runs: core.runs.report(settings.inbox.concurrency),
     }),
     async close() {
       closing = true;

@@ -3,6 +3,7 @@ import type { StorageFailures } from './delivery/storage-failures';
 import { boundedStorageCall } from './delivery/storage-call';
 import { describeError } from './delivery/describe-error';
 import type { HealthReport } from './types';
+import type { RunsReport } from './pipeline/active-runs';
 
 export interface HealthInputs {
   readonly storage: Storage;
@@ -12,12 +13,14 @@ export interface HealthInputs {
   readonly storageFailures: StorageFailures;
   readonly handlers: number;
   readonly closing: boolean;
+  /** This process's runs: stalled when its handlers stopped returning. */
+  readonly runs: RunsReport;
 }
 
 /**
  * `health()`: ok when a delivery could be recorded now. The storage's probe (a read where it has none) must
  * pass within `storageTimeoutMs`, and no delivery's storage call may have failed in the last 30 s without a
- * delivery recorded since (a full disk shows only when a commit fails).
+ * delivery recorded since (a full disk shows only when a commit fails). Nor may this process's handlers have stalled.
  */
 export async function checkHealth(inputs: HealthInputs): Promise<HealthReport> {
   const { storage } = inputs;
@@ -34,5 +37,6 @@ export async function checkHealth(inputs: HealthInputs): Promise<HealthReport> {
     ...(probeError === undefined ? {} : { error: probeError }),
     ...(failure ? { recentFailure: failure } : {}),
   };
-  return { ok: report.ok && inputs.handlers > 0 && !inputs.closing, storage: report, handlers: inputs.handlers, closing: inputs.closing };
+  const { handlers, closing, runs } = inputs;
+  return { ok: report.ok && handlers > 0 && !closing && !runs.stalled, storage: report, handlers, closing, runs };
 }

@@ -1,7 +1,7 @@
 export { createTokenWebhooks } from './create-token-webhooks';
 export type {
   TokenWebhooks, InboxTokenWebhooks, TokenWebhooksOptions, InboxOptions, DeliveryMode, TokenStateView, StoredEvent, EventQuery,
-  BuiltinTokenEvent, EventHandler, ErrorHandler, ErrorContext, Receiver, ReadyOptions, HealthReport,
+  BuiltinTokenEvent, EventHandler, HandlerContext, ErrorHandler, ErrorContext, Receiver, ReadyOptions, HealthReport,
   ActiveEventOf, SuspendedEventOf, DeletedEventOf, UpdateEventOf,
 } from './types';
 export * from './events';
@@ -36,6 +36,7 @@ export type { DeliveryInput } from './pipeline/read-body';
 export type { DeliveryResponse } from './pipeline/acknowledge';
 export type { EncryptionKey } from './delivery/secret-box';
 export type { RenewalSchedule } from './delivery/lease-heartbeat';
+export type { RunsReport } from './pipeline/active-runs';
 export { redactText, isCardNumber } from './redact';
 export type { TelemetryOptions } from './telemetry/telemetry';
 export type { Refusal, RefusalHandler } from './telemetry/refusal';

@@ -21,6 +21,7 @@ export interface ResolvedOptions {
   readonly retentionMs: number;
   readonly pruneIntervalMs: number | false;
   readonly deadlineMs: number;
+  readonly handlerTimeoutMs: number;
   readonly storageTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   readonly encryptionKey: EncryptionKey | readonly EncryptionKey[] | undefined;
@@ -43,6 +44,30 @@ function positive(name: string, value: number | undefined, fallback: number): nu
     throw new ConfigurationError('ERR_NTW_OPTION', `${name} must be a positive number`);
   }
   return value;
+}
+
+/** The longest delay a Node.js timer keeps (a longer one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function timerDelay(name: string, value: number | undefined, fallback: number): number {
+  const ms = positive(name, value, fallback);
+  if (ms > MAX_TIMER_MS) throw new ConfigurationError('ERR_NTW_OPTION', `${name} must be at most ${MAX_TIMER_MS} (about 24 days)`);
+  return ms;
+}
+
+/**
+ * A lease must outlast a failed renewal and its retry. Renewals come every `leaseMs / 3`, so the one after the
+ * last success starts at most a third of the lease later; it may fail only after `storageTimeoutMs`, and its retry
+ * takes up to as long again: `leaseMs / 3 + 2 × storageTimeoutMs ≤ leaseMs`, that is `leaseMs ≥ 3 × storageTimeoutMs`.
+ * A shorter lease runs out while a renewal waits its turn (a busy pool, a slow round trip), and another instance
+ * may then run the event while its handlers still run.
+ */
+function renewableLease(leaseMs: number, storageTimeoutMs: number): number {
+  if (leaseMs < 3 * storageTimeoutMs) {
+    throw new ConfigurationError('ERR_NTW_LEASE_TOO_SHORT', `leaseMs (${leaseMs}) must be at least 3 × storageTimeoutMs (${3 * storageTimeoutMs}): `
+      + 'a renewal that fails, and its retry, must both fit in the lease. Raise leaseMs, or lower storageTimeoutMs');
+  }
+  return leaseMs;
 }
 
 const integer = (name: string, value: number | undefined, fallback: number) => Math.floor(positive(name, value, fallback));
@@ -68,7 +93,7 @@ const INBOX_NAMES = {
 
 const OPTION_NAMES = {
   storage: true, mode: true, leaseMs: true, cacheMax: true, retentionMs: true, pruneIntervalMs: true, deadlineMs: true,
-  storageTimeoutMs: true, shutdownTimeoutMs: true, encryptionKey: true, referenceKey: true, clockSkewMs: true,
+  handlerTimeoutMs: true, storageTimeoutMs: true, shutdownTimeoutMs: true, encryptionKey: true, referenceKey: true, clockSkewMs: true,
   inbox: INBOX_NAMES, now: true, renewalSchedule: true,
   telemetry: { tracerProvider: true, meterProvider: true } satisfies NamesOf<TelemetryOptions>,
 } as const satisfies NamesOf<TokenWebhooksOptions>;
@@ -79,15 +104,17 @@ export function resolveOptions(options: TokenWebhooksOptions): ResolvedOptions {
   const mode = options.mode ?? 'sync';
   if (mode !== 'sync' && mode !== 'inbox') throw new ConfigurationError('ERR_NTW_OPTION', "mode must be 'sync' or 'inbox'");
   const inbox = options.inbox ?? {};
+  const storageTimeoutMs = positive('storageTimeoutMs', options.storageTimeoutMs, 5_000);
   return {
     storage: options.storage === undefined ? new MemoryStorage() : checkStorage(options.storage),
     mode,
-    leaseMs: positive('leaseMs', options.leaseMs, 30_000),
+    leaseMs: renewableLease(positive('leaseMs', options.leaseMs, 30_000), storageTimeoutMs),
     cacheMax: integer('cacheMax', options.cacheMax, 10_000),
     retentionMs: positive('retentionMs', options.retentionMs, 7 * DAY),
     pruneIntervalMs: orFalse('pruneIntervalMs', options.pruneIntervalMs, 60 * 60 * 1000),
     deadlineMs: positive('deadlineMs', options.deadlineMs, 8_000),
-    storageTimeoutMs: positive('storageTimeoutMs', options.storageTimeoutMs, 5_000),
+    handlerTimeoutMs: timerDelay('handlerTimeoutMs', options.handlerTimeoutMs, 120_000),
+    storageTimeoutMs,
     shutdownTimeoutMs: positive('shutdownTimeoutMs', options.shutdownTimeoutMs, 10_000),
     encryptionKey: options.encryptionKey,
     referenceKey: options.referenceKey,

@@ -15,6 +15,7 @@ import type { RefusalHandler } from './telemetry/refusal';
 import type { DeliveryMode } from './delivery/mode';
 import type { ConsoleOptions } from './console/options';
 import type { ConsoleMiddleware } from './console/console';
+import type { RunsReport } from './pipeline/active-runs';
 
 /** The event of any built-in provider, with its `raw` payload typed: narrow on `provider`. */
 export type BuiltinTokenEvent = {
@@ -27,7 +28,20 @@ export type SuspendedEventOf<E> = StateEventOf<E> & { readonly type: 'token.susp
 export type DeletedEventOf<E> = StateEventOf<E> & { readonly type: 'token.deleted'; readonly state: 'DELETED' };
 export type UpdateEventOf<E> = E & { readonly changes: readonly [TokenChange, ...TokenChange[]] };
 
-export type EventHandler<E> = (event: E) => unknown;
+/** What a handler gets besides the event (a second argument it may ignore). */
+export interface HandlerContext {
+  /**
+   * Aborted when this run should stop, with a `ReportedError` as its `reason`: `ERR_NTW_LEASE_LOST` when the run's
+   * lease was lost (another instance may run the event now), `ERR_NTW_HANDLER_TIMEOUT` when the handlers passed
+   * `handlerTimeoutMs` (the run already counts as failed and will be retried). Hand it to what you await
+   * (`fetch(url, { signal })`) so that abandoned work stops.
+   */
+  readonly signal: AbortSignal;
+  /** Which run of this event this is, from 1 (a run a crash interrupted counts; `replay()` starts again at 1). */
+  readonly attempt: number;
+}
+
+export type EventHandler<E> = (event: E, context: HandlerContext) => unknown;
 export type ErrorHandler = (error: unknown, context: ErrorContext) => unknown;
 export type { ErrorContext };
 
@@ -42,8 +56,19 @@ export interface TokenWebhooksOptions {
    * with retries, backoff and dead letters (see `inbox`).
    */
   readonly mode?: DeliveryMode;
-  /** How long a run holds its entry, in ms; renewed every third of it while handlers run. Default 30000. */
+  /**
+   * How long a run holds its entry, in ms; renewed every third of it while handlers run. A renewal that fails is
+   * tried again while the lease lasts, so it must leave room for two storage calls: at least 3 × `storageTimeoutMs`
+   * (`ERR_NTW_LEASE_TOO_SHORT`). Default 30000.
+   */
   readonly leaseMs?: number;
+  /**
+   * How long an event's handlers may run, in ms. Past it the run counts as failed (inbox mode: retried after a
+   * backoff; sync mode: by the provider's next retry), its lease is no longer renewed, its worker slot is freed,
+   * `onError` receives `ERR_NTW_HANDLER_TIMEOUT`, and the handlers' `signal` aborts: they are abandoned, not
+   * stopped. Default 120000: above the request timeouts of payment API clients (Stripe's Node client: 80 s).
+   */
+  readonly handlerTimeoutMs?: number;
   /** Entries of the in-memory cache of finished ids. Default 10000. */
   readonly cacheMax?: number;
   /** Retention of finished (`done`) entries, in ms. Default 7 days. */
@@ -118,7 +143,7 @@ export interface ReadyOptions {
 
 /** What `health()` found. */
 export interface HealthReport {
-  /** A delivery can be accepted now: the storage can record it, a handler is registered, and `close()` has not begun. */
+  /** A delivery can be accepted now: the storage can record it, a handler is registered, `close()` has not begun, and the runs are not stalled. */
   readonly ok: boolean;
   readonly storage: {
     /** Its probe passed (`Storage.probe`: a write it discards; a read for an adapter without one), and no `recentFailure`. */
@@ -143,6 +168,12 @@ export interface HealthReport {
   /** Handlers registered, of every kind: 0 means deliveries are answered retry-later (`ERR_NTW_NO_HANDLERS`). */
   readonly handlers: number;
   readonly closing: boolean;
+  /**
+   * This process's runs: `running` entries whose handlers run now; `abandoned` handlers that passed
+   * `handlerTimeoutMs` and have not returned; `stalled` (and `ok` false) once as many are abandoned as the worker
+   * has slots (`inbox.concurrency`): whatever hangs them (a downstream that never answers) is likely to hang the next.
+   */
+  readonly runs: RunsReport;
 }
 
 /** The answer to "can I charge this token now?". */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createTokenWebhooks } from '../lib';
-import type { BuiltinTokenEvent, TokenState } from '../lib';
+import type { BuiltinTokenEvent, HandlerContext, HealthReport, TokenState } from '../lib';
 
 /** Compile-time checks of the public types: this file must type-check (npm test runs tsc first). */
 describe('public types', () => {
@@ -55,5 +55,29 @@ describe('public types', () => {
     expect(returned).to.equal(webhooks);
     // @ts-expect-error: cybersource keys must be strings
     void (() => webhooks.cybersource({ keys: { k: 1 } }));
+  });
+
+  it('handlers may take a second argument, { signal, attempt }, or leave it', () => {
+    const webhooks = createTokenWebhooks({ pruneIntervalMs: false, handlerTimeoutMs: 60_000 });
+    webhooks
+      .onEvent(() => undefined)
+      .onActive((event) => { void event.state; })
+      .onSuspended(async (_event, { signal, attempt }) => {
+        const aborted: boolean = signal.aborted;
+        const run: number = attempt;
+        void aborted; void run;
+      })
+      .onEvent((_event, context: HandlerContext) => {
+        // @ts-expect-error: the context is read-only
+        context.attempt = 2;
+      });
+    const runs = (report: HealthReport) => {
+      const numbers: [number, number] = [report.runs.running, report.runs.abandoned];
+      const stalled: boolean = report.runs.stalled;
+      return { numbers, stalled };
+    };
+    void runs;
+    // @ts-expect-error: a duration in milliseconds
+    void (() => createTokenWebhooks({ handlerTimeoutMs: '60s' }));
   });
 });

@@ -47,47 +47,136 @@ export const intervalSchedule: RenewalSchedule = (beat, intervalMs) => {
 export interface LeaseHeartbeatOptions {
   /** The lease's length: it is renewed every third of it. */
   readonly leaseMs: number;
-  /** Renew the lease; `false` (or a throw) when it is no longer ours. */
+  /** Renew the lease: `true` when renewed, `false` when it is no longer ours; a throw is a renewal that failed. */
   readonly renew: () => boolean | Promise<boolean>;
-  /** Called at most once, when a renewal failed or answered `false`; renewal stops then. */
-  readonly lost: (error: unknown) => void;
+  /** A renewal failed (threw, or passed its deadline): it is tried again while the lease lasts. */
+  readonly failed?: (error: unknown) => void;
+  /**
+   * The lease was lost: a renewal answered `false`, or the lease ran out (by `clock`) with no renewal through;
+   * `why` says which, `cause` is the last renewal's error. Called once per loss; renewal stops until `retaken`.
+   */
+  readonly lost: (why: string, cause?: unknown) => void;
   /** What the log names the lease by, e.g. `tokenex evt-1`. */
   readonly label: string;
   readonly schedule?: RenewalSchedule;
+  /** When the lease was taken (when the call that took it was sent), by `clock`. Default: now. */
+  readonly takenAt?: number;
+  /** A monotonic clock in ms, that a stepped wall clock does not move. Default `performance.now` (tests inject one). */
+  readonly clock?: () => number;
 }
 
+export interface LeaseHeartbeat {
+  /** The work settled: stop renewing, and ignore a renewal still under way. */
+  stop(): void;
+  /** The lease was taken again for the same work, with the call sent at `at` (by the clock): renew that one, again if it was lost. */
+  retaken(at: number): void;
+}
+
+const monotonic = () => performance.now();
+
 /**
- * Keep a lease alive while work runs: renew it every `leaseMs / 3`. Returns `stop`, to call when the
- * work settles. A lost lease is reported once and renewal stops; the work itself is not interrupted.
- * One renewal at a time: a beat while the previous renewal is still pending is skipped.
+ * Keep a lease alive while work runs: renew it every `leaseMs / 3`. The lease is judged to last `leaseMs` from
+ * when the last successful renewal (or the take) was sent, by a monotonic clock: the storage extended it at
+ * that moment or later. A renewal that fails or passes its deadline is tried again at once, then at each beat,
+ * while the lease lasts (less a margin); the lease is lost only when a renewal answers `false` or when it ran
+ * out with none through: then `lost` is called, once, and renewal stops. One renewal at a time: a beat while
+ * one is under way is skipped. The work itself is never interrupted here.
  */
-export function startLeaseHeartbeat(options: LeaseHeartbeatOptions): () => void {
-  let stopped = false;
+export function startLeaseHeartbeat(options: LeaseHeartbeatOptions): LeaseHeartbeat {
+  const { leaseMs, label } = options;
+  const clock = options.clock ?? monotonic;
+  // Judged lost a little before the storage would: its clock may run a little fast, and the run should hear of it first.
+  const margin = Math.min(1000, leaseMs / 10);
+  const intervalMs = Math.max(1, Math.floor(leaseMs / 3));
+  const schedule = options.schedule ?? intervalSchedule;
+  let validUntil = (options.takenAt ?? clock()) + leaseMs;
+  let state: 'renewing' | 'lost' | 'stopped' = 'renewing';
   let renewing = false;
+  let lastError: unknown;
   let cancel = () => {};
-  const stop = () => {
-    if (stopped) return;
-    stopped = true;
+  let watch: NodeJS.Timeout | undefined;
+
+  const ranOut = () => clock() >= validUntil - margin;
+  const unwatch = () => {
+    if (watch) clearTimeout(watch);
+    watch = undefined;
+  };
+  const lose = (why: string) => {
+    if (state !== 'renewing') return;
+    state = 'lost';
     cancel();
+    unwatch();
+    log('%s: lease lost (%s), renewal stopped', label, why);
+    options.lost(why, lastError);
+  };
+  const expire = () => lose(`it ran out ${leaseMs} ms after its last renewal, with no renewal through since`);
+  // After a failed renewal, the loss is noticed when the lease runs out, not at the next beat, up to a third of it later.
+  const watchExpiry = () => {
+    if (watch) return;
+    watch = setTimeout(() => {
+      watch = undefined;
+      if (state !== 'renewing') return;
+      if (ranOut()) expire();
+      else watchExpiry(); // a timer may fire a little early, or the lease was renewed meanwhile
+    }, Math.max(1, validUntil - margin - clock()));
+    watch.unref();
+  };
+  const attempt = async (): Promise<boolean> => {
+    const sentAt = clock();
+    renewing = true;
+    let ours: boolean;
+    try {
+      ours = await options.renew();
+    } catch (error) {
+      renewing = false;
+      if (state !== 'renewing') return true; // settled meanwhile: complete/release ended the lease on purpose
+      lastError = error;
+      log('%s: renewal failed, tried again while the lease lasts: %s', label, (error as Error)?.message ?? error);
+      options.failed?.(error);
+      if (ranOut()) expire();
+      else watchExpiry();
+      return false;
+    }
+    renewing = false;
+    if (state !== 'renewing') return true;
+    if (!ours) {
+      lose('the storage answered that it no longer holds it: it expired there, or another run took it');
+      return true;
+    }
+    validUntil = Math.max(validUntil, sentAt + leaseMs);
+    lastError = undefined;
+    unwatch();
+    return true;
   };
   const beat = async (): Promise<void> => {
-    if (stopped || renewing) return;
-    renewing = true;
-    let error: unknown;
-    try {
-      if (await options.renew()) return;
-      error = new Error(`lease of ${options.label} was lost while its work was running: another worker or delivery may run it again`);
-    } catch (caught) {
-      error = caught;
-    } finally {
-      renewing = false;
-    }
-    if (stopped) return; // settled meanwhile: complete/release ended the lease on purpose
-    stop();
-    log('%s: renewal failed, renewal stopped: %s', options.label, (error as Error)?.message ?? error);
-    options.lost(error);
+    if (state !== 'renewing') return;
+    if (ranOut()) return expire();
+    if (renewing) return;
+    // A renewal that failed is tried again at once: it may have waited its whole deadline for a connection gone silent.
+    if (!(await attempt()) && state === 'renewing' && !renewing) await attempt();
   };
-  cancel = (options.schedule ?? intervalSchedule)(beat, Math.max(1, Math.floor(options.leaseMs / 3)));
-  if (stopped) cancel();
-  return stop;
+  const start = () => {
+    cancel = schedule(beat, intervalMs);
+    if (state !== 'renewing') cancel();
+  };
+  start();
+  return {
+    stop() {
+      if (state === 'stopped') return;
+      const wasRenewing = state === 'renewing';
+      state = 'stopped';
+      unwatch();
+      if (wasRenewing) cancel();
+    },
+    retaken(at) {
+      if (state === 'stopped') return;
+      validUntil = Math.max(validUntil, at + leaseMs);
+      lastError = undefined;
+      unwatch();
+      if (state === 'lost') {
+        state = 'renewing';
+        start();
+      }
+    },
+  };
 }

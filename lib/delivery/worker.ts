@@ -1,3 +1,4 @@
+import { ReportedError } from '../errors';
 import type { Entry, EventKey } from '../storage/storage';
 import type { DeliveryCore } from '../pipeline/core';
 import type { FailurePolicy } from '../pipeline/run-entry';
@@ -24,12 +25,19 @@ export interface WorkerOptions {
 interface Leased {
   readonly entry: Entry;
   readonly owner: string;
+  /** When the lease call was sent, by `performance.now()`. */
+  readonly takenAt: number;
 }
+
+/** A lease answered an entry this process runs already: the running run kept it, nothing more to run. */
+const KEPT = 'kept';
 
 /**
  * Runs ledger entries that no delivery is running: in inbox mode it polls and leases due entries (one
  * worker per entry, across instances); in both modes it runs replays. Each entry goes through the same
  * `runEntry` as a sync delivery; a failure is due again after a backoff, and a dead letter after `maxAttempts`.
+ * An entry leased more than `maxAttempts` times is a dead letter without running: its runs kept ending without
+ * a settlement (the process died in them), so one more would most likely kill this process too.
  */
 export class LedgerWorker {
   private handled = 0;
@@ -80,7 +88,7 @@ export class LedgerWorker {
 
   private async leaseAndRun(key: EventKey): Promise<boolean> {
     const leased = await this.lease(key);
-    if (!leased) return false;
+    if (!leased || leased === KEPT) return false;
     await this.run(leased);
     return true;
   }
@@ -123,7 +131,7 @@ export class LedgerWorker {
         for (const one of leased) {
           if (!one) continue;
           found++;
-          this.track(this.run(one), () => this.wake());
+          if (one !== KEPT) this.track(this.run(one), () => this.wake());
         }
         if (found < batch) {
           this.leaseBatch = 1;
@@ -143,18 +151,27 @@ export class LedgerWorker {
     this.active.add(job);
   }
 
-  private async lease(key?: EventKey): Promise<Leased | undefined> {
+  private async lease(key?: EventKey): Promise<Leased | typeof KEPT | undefined> {
     if (this.core.handlers.size === 0) return undefined; // mounted before its handlers: nothing to run them yet
     const owner = this.core.owner();
+    let takenAt = 0;
+    let entry: Entry | undefined;
     try {
-      const entry = await storageCall(this.core, 'lease', { provider: key?.provider ?? '*', ...(key ? { eventId: key.id } : {}) }, async () => {
+      entry = await storageCall(this.core, 'lease', { provider: key?.provider ?? '*', ...(key ? { eventId: key.id } : {}) }, async () => {
         await this.core.ready();
+        takenAt = performance.now();
         return this.core.storage.lease(owner, this.core.leaseMs, key);
       });
-      return entry && { entry, owner };
     } catch {
       return undefined; // reported by storageCall; the next poll tries again
     }
+    if (!entry) return undefined;
+    if (this.core.runs.retake(entry, owner, entry.attempts, takenAt)) {
+      log('%s %s leased again while this process runs it (its lease looked expired to the storage: a stepped clock?); the running run keeps it',
+        entry.provider, entry.id);
+      return KEPT;
+    }
+    return { entry, owner, takenAt };
   }
 
   private run(leased: Leased): Promise<void> {
@@ -165,8 +182,9 @@ export class LedgerWorker {
     }, () => this.runLeased(leased));
   }
 
-  private async runLeased({ entry, owner }: Leased): Promise<void> {
+  private async runLeased({ entry, owner, takenAt }: Leased): Promise<void> {
     const key: EventKey = { provider: entry.provider, id: entry.id };
+    if (entry.attempts > this.options.maxAttempts) return this.crashLoop(entry, owner);
     let event;
     try {
       event = this.core.codec.decode(entry.body);
@@ -176,10 +194,21 @@ export class LedgerWorker {
       return;
     }
     try {
-      await runEntry(this.core, { event, entry, owner }, this.onFailure);
+      await runEntry(this.core, { event, entry, owner, takenAt }, this.onFailure);
       log('%s %s done after %d attempt(s)', key.provider, key.id, entry.attempts);
     } catch {
       // recorded by runEntry: a handler failure as failed or dead, a storage failure left to the lease
     }
+  }
+
+  /** Each lease counts an attempt and a run that failed settles one: attempts past `maxAttempts` were runs the process died in. */
+  private async crashLoop(entry: Entry, owner: string): Promise<void> {
+    const key: EventKey = { provider: entry.provider, id: entry.id };
+    const message = `${entry.provider} ${entry.id} was leased ${entry.attempts} times, more than inbox.maxAttempts (${this.options.maxAttempts}), `
+      + 'without finishing: its runs ended with no outcome stored, as when the process dies in them (a crash loop?). It is a dead letter, not run again';
+    log('%s', message);
+    const settled = await storageCall(this.core, 'settle', { provider: key.provider, eventId: key.id },
+      () => this.core.storage.settle(key, owner, { status: 'dead', error: message })).catch(() => false);
+    if (settled) this.core.reportError(new ReportedError('ERR_NTW_CRASH_LOOP', message), { provider: key.provider, eventId: key.id });
   }
 }

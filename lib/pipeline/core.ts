@@ -4,6 +4,7 @@ import type { EntryCodec } from '../delivery/entry-codec';
 import type { RenewalSchedule } from '../delivery/lease-heartbeat';
 import type { HandlerRegistry } from './run-handlers';
 import type { Dedupe } from './dedupe';
+import type { ActiveRuns } from './active-runs';
 import type { Telemetry } from '../telemetry/telemetry';
 import type { Refusal } from '../telemetry/refusal';
 import type { StorageFailures } from '../delivery/storage-failures';
@@ -19,6 +20,8 @@ export interface DeliveryCore {
   readonly handlers: HandlerRegistry;
   readonly codec: EntryCodec;
   readonly dedupe: Dedupe;
+  /** The entries this process runs now, whoever took them: one taken again is kept by its run, not run twice. */
+  readonly runs: ActiveRuns;
   readonly now: () => Date;
   /** A new lease owner id, unique across instances. */
   readonly owner: () => string;
@@ -26,6 +29,8 @@ export interface DeliveryCore {
   readonly storageTimeoutMs: number;
   /** How long a delivery may take before it is answered retry-later (`timeout`) while its work goes on. */
   readonly deadlineMs: number;
+  /** How long handlers may run before their run counts as failed and they are abandoned. */
+  readonly handlerTimeoutMs: number;
   readonly renewalSchedule?: RenewalSchedule;
   /** Resolves once storage is initialized. */
   readonly ready: () => Promise<void>;

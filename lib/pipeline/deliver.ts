@@ -92,9 +92,12 @@ export async function accept(core: DeliveryCore, ready: ReadyEvent): Promise<Acc
     return { duplicate: false };
   }
   const owner = core.owner();
+  const takenAt = performance.now();
   const admission = await record(core, ready, { as: 'running', owner, leaseMs: core.leaseMs });
   if (!admission.admitted) return existing(core, key, admission, false);
-  await runEntry(core, { event, entry: admission.entry, owner }, awaitProviderRetry);
+  // This process runs it already (a replay; its lease looked expired to the storage): that run keeps the new lease.
+  if (core.runs.retake(key, owner, admission.entry.attempts, takenAt)) throw new WebhookError('in_progress');
+  await runEntry(core, { event, entry: admission.entry, owner, takenAt }, awaitProviderRetry);
   return { duplicate: false };
 }
 

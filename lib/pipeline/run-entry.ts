@@ -1,11 +1,13 @@
 import type { TokenEvent, UnprojectedEvent } from '../events';
-import { WebhookError } from '../errors';
+import { ReportedError, WebhookError } from '../errors';
 import type { Entry, EventKey, Settlement } from '../storage/storage';
 import { boundedStorageCall, storageCall } from '../delivery/storage-call';
 import { startLeaseHeartbeat } from '../delivery/lease-heartbeat';
+import { withDeadline } from '../delivery/deadline';
 import { describeError } from '../delivery/describe-error';
 import { logger } from '../log';
 import type { DeliveryCore } from './core';
+import type { ActiveRun } from './active-runs';
 import { project } from './project';
 
 const log = logger('run');
@@ -19,48 +21,86 @@ export interface TakenEntry {
   readonly entry: Entry;
   /** The entry's lease owner. */
   readonly owner: string;
+  /** When the call that took it was sent, by `performance.now()`: its lease lasts `leaseMs` from then at least. */
+  readonly takenAt: number;
 }
 
 /**
  * Run one entry the ledger gave us (taken by a delivery, or leased by the worker): project → run handlers
- * (the lease renewed meanwhile) → complete. A handler failure is recorded by `onFailure` and thrown as
- * `handler_failed`. When completion cannot be stored, the run is marked failed if the storage allows, so the
- * next copy runs it again, else its lease is left to expire; either way it is `storage_unavailable`.
+ * (the lease renewed meanwhile) → complete. A handler failure, or handlers
+ * past `handlerTimeoutMs` (then abandoned), is recorded by `onFailure` and thrown as `handler_failed`. When
+ * completion cannot be stored, the run is marked failed if the storage allows, so the next copy runs it again,
+ * else its lease is left to expire; either way it is `storage_unavailable`.
  */
 export async function runEntry(core: DeliveryCore, taken: TakenEntry, onFailure: FailurePolicy): Promise<TokenEvent> {
   const event = project(taken.event, taken.entry);
   const key: EventKey = { provider: event.provider, id: event.id };
   const context = { provider: key.provider, eventId: key.id };
-  const stopRenewal = startLeaseHeartbeat({
+  const label = `${key.provider} ${key.id}`;
+  const run = core.runs.start(key, taken.owner, taken.entry.attempts);
+  const heartbeat = startLeaseHeartbeat({
     leaseMs: core.leaseMs,
-    label: `${key.provider} ${key.id}`,
-    // Reported once by `lost`, as a StorageError, when it fails or passes storageTimeoutMs.
-    renew: () => boundedStorageCall(core.storageTimeoutMs, 'extend', () => core.storage.extend(key, taken.owner, core.leaseMs), core.storage),
-    lost: (error) => {
+    label,
+    takenAt: taken.takenAt,
+    renew: () => renew(core, key, run),
+    // A StorageError, reported as every failed storage call is; the renewal is tried again while the lease lasts.
+    failed: (error) => core.reportError(error, context),
+    lost: (why, cause) => {
+      const error = new ReportedError('ERR_NTW_LEASE_LOST',
+        `lease of ${label} was lost while its handlers ran: ${why}. Another instance may run it; the handlers' signal was aborted`,
+        cause === undefined ? {} : { cause });
+      run.abort(error);
       core.telemetry.leaseLost(key.provider);
       core.reportError(error, context);
     },
     ...(core.renewalSchedule ? { schedule: core.renewalSchedule } : {}),
   });
+  run.heartbeat = heartbeat;
+  const handlers = core.telemetry.handlers(taken.entry, () => core.handlers.run(event, run.context));
+  let timedOut: ReportedError | undefined;
+  let failure: { error: unknown } | undefined;
   try {
-    await core.telemetry.handlers(taken.entry, () => core.handlers.run(event));
+    await withDeadline(handlers, core.handlerTimeoutMs, () => (timedOut = handlerTimeout(label, core.handlerTimeoutMs)), true);
   } catch (error) {
-    stopRenewal();
+    failure = { error };
+  }
+  // The lease outlasts the settle: renewed on time, it has a third of leaseMs left at least, and so at least
+  // storageTimeoutMs (leaseMs ≥ 3 × storageTimeoutMs), the settle's deadline.
+  heartbeat.stop();
+  if (failure) {
+    const { error } = failure;
+    if (timedOut) {
+      run.abort(timedOut);
+      core.runs.abandon(key, run, handlers);
+    }
     core.reportError(error, { ...context, event });
-    const settlement = onFailure(describeError(error), taken.entry.attempts);
-    log('%s %s attempt %d failed: %s', key.provider, key.id, taken.entry.attempts, settlement.status);
-    await storageCall(core, 'settle', context, () => core.storage.settle(key, taken.owner, settlement)).catch(() => undefined);
+    const settlement = onFailure(describeError(error), run.attempt);
+    log('%s attempt %d failed: %s', label, run.attempt, settlement.status);
+    await storageCall(core, 'settle', context, () => core.storage.settle(key, run.owner, settlement)).catch(() => undefined);
+    core.runs.end(key, run);
     throw new WebhookError('handler_failed', { cause: error });
-  } finally {
-    stopRenewal();
   }
   try {
-    await storageCall(core, 'settle', context, () => core.storage.settle(key, taken.owner, { status: 'done' }));
+    await storageCall(core, 'settle', context, () => core.storage.settle(key, run.owner, { status: 'done' }));
   } catch (error) {
     const settlement: Settlement = { status: 'failed', error: 'its completion could not be stored', retryInMs: 0 };
-    await storageCall(core, 'settle', context, () => core.storage.settle(key, taken.owner, settlement)).catch(() => undefined);
+    await storageCall(core, 'settle', context, () => core.storage.settle(key, run.owner, settlement)).catch(() => undefined);
     throw error;
+  } finally {
+    core.runs.end(key, run);
   }
   core.dedupe.finish(key, taken.entry.fingerprint);
   return event;
+}
+
+/** Renew `run`'s lease as its owner now: a lease taken again for the run meanwhile (a new owner) is renewed already. */
+async function renew(core: DeliveryCore, key: EventKey, run: ActiveRun): Promise<boolean> {
+  const owner = run.owner;
+  const ours = await boundedStorageCall(core.storageTimeoutMs, 'extend', () => core.storage.extend(key, owner, core.leaseMs), core.storage);
+  return ours || run.owner !== owner;
+}
+
+function handlerTimeout(label: string, ms: number): ReportedError {
+  return new ReportedError('ERR_NTW_HANDLER_TIMEOUT', `the handlers of ${label} ran past handlerTimeoutMs (${ms} ms): the run counts as failed `
+    + 'and the event will run again; the handlers were abandoned, not stopped (their signal was aborted)');
 }

@@ -1,8 +1,9 @@
 import type { TokenEvent } from '../events';
 import { ConfigurationError } from '../errors';
+import type { HandlerContext } from '../types';
 
 export type HandlerKind = 'active' | 'suspended' | 'deleted' | 'updated' | 'event';
-export type Handler<E> = (event: E) => unknown;
+export type Handler<E> = (event: E, context: HandlerContext) => unknown;
 
 const KIND_OF_TYPE: Partial<Record<TokenEvent['type'], HandlerKind>> = {
   'token.active': 'active',
@@ -42,13 +43,13 @@ export class HandlerRegistry {
   }
 
   /** Resolves when every handler settled; rejects with the one error, or an `AggregateError` of several. */
-  async run(event: TokenEvent): Promise<void> {
+  async run(event: TokenEvent, context: HandlerContext): Promise<void> {
     const selected = kindsFor(event).flatMap((kind) => this.handlers.get(kind) ?? []) as Handler<TokenEvent>[];
     if (selected.length === 1) {
-      await selected[0]!(event);
+      await selected[0]!(event, context);
       return;
     }
-    const results = await Promise.allSettled(selected.map(async (handler) => handler(event)));
+    const results = await Promise.allSettled(selected.map(async (handler) => handler(event, context)));
     const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
     if (errors.length === 1) throw errors[0];
     if (errors.length > 1) throw new AggregateError(errors, `${errors.length} handlers failed`);

@@ -132,7 +132,7 @@ export class Telemetry {
       }),
       storageDuration: meter.createHistogram('ntw.storage.duration', { description: 'Time of one storage call', unit: 's' }),
       leaseLost: meter.createCounter('ntw.lease.lost', {
-        description: 'Runs whose lease renewal failed or was refused: another instance may take the event over', unit: '{run}',
+        description: 'Runs that lost their lease (a renewal refused, or none through before it ran out): another instance may take the event over', unit: '{run}',
       }),
     };
   }

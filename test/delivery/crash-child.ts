@@ -1,6 +1,6 @@
 /**
  * A receiver in its own process for the kill -9 test: STORAGE=postgres|redis (see examples/storage-from-env.ts),
- * LEASE_MS, MODE=sync|inbox. Its handler announces `entered <id>` and never returns, so the parent
+ * LEASE_MS, STORAGE_TIMEOUT_MS, MODE=sync|inbox. Its handler announces `entered <id>` and never returns, so the parent
  * can SIGKILL it between claim and completion. Prints `listening <port>` when ready.
  */
 import express from 'express';
@@ -13,7 +13,8 @@ function main(): void {
   const { storage } = storageFromEnv();
   const webhooks = createTokenWebhooks({
     storage,
-    leaseMs: Number(process.env.LEASE_MS ?? 1000),
+    leaseMs: Number(process.env.LEASE_MS ?? 1500),
+    storageTimeoutMs: Number(process.env.STORAGE_TIMEOUT_MS ?? 500),
     mode: process.env.MODE === 'inbox' ? 'inbox' : 'sync',
     pruneIntervalMs: false,
     inbox: { pollIntervalMs: 20 },

@@ -12,7 +12,9 @@ import { BEARER } from '../helpers/app';
 import { mount } from './survivor-app';
 
 const CHILD = join(__dirname, 'crash-child.ts');
-const LEASE_MS = 1000;
+const LEASE_MS = 1500;
+/** The longest storage call such a short lease leaves room for (a renewal and its retry: a third of it). */
+const STORAGE_TIMEOUT_MS = 500;
 
 interface Child {
   readonly process: ChildProcess;
@@ -22,7 +24,7 @@ interface Child {
 
 function startChild(env: Record<string, string>): Child {
   const child = spawn(process.execPath, ['--require', 'tsx/cjs', CHILD], {
-    cwd: join(__dirname, '..', '..'), env: { ...process.env, ...env, LEASE_MS: String(LEASE_MS) }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: join(__dirname, '..', '..'), env: { ...process.env, ...env, LEASE_MS: String(LEASE_MS), STORAGE_TIMEOUT_MS: String(STORAGE_TIMEOUT_MS) }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';
@@ -83,7 +85,7 @@ function crashSuite(name: string, makeStorage: () => Storage, env: () => Record<
         if (mode === 'sync') assert.equal(await firstAnswer, 'connection lost');
 
         const runs: string[] = [];
-        survivor = createTokenWebhooks({ storage, leaseMs: LEASE_MS, mode, pruneIntervalMs: false, inbox: { pollIntervalMs: false } });
+        survivor = createTokenWebhooks({ storage, leaseMs: LEASE_MS, storageTimeoutMs: STORAGE_TIMEOUT_MS, mode, pruneIntervalMs: false, inbox: { pollIntervalMs: false } });
         survivor.onEvent((event) => { runs.push(event.id); });
         const { app } = mount(survivor);
         if (mode === 'sync') {

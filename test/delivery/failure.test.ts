@@ -72,7 +72,7 @@ describe('delivery: a storage call that never answers', () => {
     });
   }
 
-  it('a lease renewal that never answers is reported once (ERR_NTW_STORAGE_TIMEOUT, operation extend); the handler finishes', async () => {
+  it('a lease renewal that never answers is reported (ERR_NTW_STORAGE_TIMEOUT, operation extend) and tried again while the lease lasts; the handler finishes', async () => {
     const silent = new Latch();
     const storage = instrumented(new MemoryStorage(), {
       before: async (m) => { if (m === 'extend') await silent.promise; },
@@ -81,18 +81,23 @@ describe('delivery: a storage call that never answers', () => {
     const { app, webhooks } = testReceiver({ storage, storageTimeoutMs: 20, renewalSchedule: schedule });
     const gate = new Latch();
     const entered = new Latch();
-    webhooks.onEvent(async () => { entered.open(); await gate.promise; });
+    let signal: AbortSignal | undefined;
+    webhooks.onEvent(async (_event, context) => { signal = context.signal; entered.open(); await gate.promise; });
     const errors: unknown[] = [];
     webhooks.onError((error) => { errors.push(error); });
 
     const first = post(app, 'tokenex', tokenexBody({ id: 'evt-silent-extend' })).then((res) => res);
     await entered.promise;
     await renewals[0]!.beat();
-    assert.equal(renewals[0]!.cancelled, true, 'renewal stops');
-    assert.equal(errors.length, 1);
-    assert.equal((errors[0] as StorageError).code, 'ERR_NTW_STORAGE_TIMEOUT');
-    assert.equal((errors[0] as StorageError).operation, 'extend');
+    assert.equal(renewals[0]!.cancelled, false, 'renewal goes on: the lease (30 s) is still valid');
+    assert.equal(errors.length, 2, 'the renewal and its retry at once, each reported');
+    for (const error of errors) {
+      assert.equal((error as StorageError).code, 'ERR_NTW_STORAGE_TIMEOUT');
+      assert.equal((error as StorageError).operation, 'extend');
+    }
+    assert.equal(signal?.aborted, false, 'the handlers are not told to stop');
     gate.open();
     assert.equal((await first).status, 200);
+    assert.equal(renewals[0]!.cancelled, true, 'renewal stops once the outcome is stored');
   });
 });

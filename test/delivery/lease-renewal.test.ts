@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { MemoryStorage } from '../../lib';
+import type { HandlerContext } from '../../lib';
 import { testReceiver } from '../helpers/app';
 import { manualSchedule } from '../helpers/manual-schedule';
 import { Latch, post, tokenexBody } from './support';
 
 const LEASE = 3000;
+/** The longest storage call a 3 s lease allows room for (a renewal and its retry). */
+const STORAGE_TIMEOUT_MS = 1000;
 const T0 = Date.UTC(2025, 0, 1);
 
 /** One clock, moved by hand, for the storage (claim leases) and the webhooks (inbox leases). */
@@ -17,8 +20,8 @@ function clock() {
 function slowHandler() {
   const gate = new Latch();
   const entered = new Latch();
-  const counter = { runs: 0 };
-  const handler = async () => { counter.runs++; entered.open(); await gate.promise; };
+  const counter = { runs: 0, signal: undefined as AbortSignal | undefined };
+  const handler = async (_event: unknown, context: HandlerContext) => { counter.runs++; counter.signal = context.signal; entered.open(); await gate.promise; };
   return { gate, entered, counter, handler };
 }
 
@@ -28,8 +31,8 @@ describe('delivery: lease renewal while handlers run', () => {
       const time = clock();
       const storage = new MemoryStorage({ now: time.ms });
       const { schedule, renewals } = manualSchedule();
-      const a = testReceiver({ storage, leaseMs: LEASE, renewalSchedule: schedule });
-      const b = testReceiver({ storage, leaseMs: LEASE });
+      const a = testReceiver({ storage, leaseMs: LEASE, storageTimeoutMs: STORAGE_TIMEOUT_MS, renewalSchedule: schedule });
+      const b = testReceiver({ storage, leaseMs: LEASE, storageTimeoutMs: STORAGE_TIMEOUT_MS });
       const slow = slowHandler();
       a.webhooks.onEvent(slow.handler);
       b.webhooks.onEvent(slow.handler);
@@ -57,26 +60,31 @@ describe('delivery: lease renewal while handlers run', () => {
       assert.equal((await post(b.app, 'tokenex', body)).body.duplicate, true);
     });
 
-    it('a lost claim is reported to onError once, renewal stops, and the handler still finishes', async () => {
+    it('a lost claim is reported to onError once (ERR_NTW_LEASE_LOST), renewal stops, the signal aborts, and the handler still finishes', async () => {
       const time = clock();
       class LosingStorage extends MemoryStorage {
         override extend(): boolean { return false; }
       }
       const { schedule, renewals } = manualSchedule();
-      const a = testReceiver({ storage: new LosingStorage({ now: time.ms }), leaseMs: LEASE, renewalSchedule: schedule });
+      const a = testReceiver({ storage: new LosingStorage({ now: time.ms }), leaseMs: LEASE, storageTimeoutMs: STORAGE_TIMEOUT_MS, renewalSchedule: schedule });
       const slow = slowHandler();
       a.webhooks.onEvent(slow.handler);
       const errors: unknown[] = [];
-      a.webhooks.onError((e, context) => { errors.push([(e as Error).message, context.eventId]); });
+      a.webhooks.onError((e, context) => { errors.push([(e as Error).message, context.eventId, (e as { code?: string }).code]); });
 
       const first = post(a.app, 'tokenex', tokenexBody({ id: 'evt-lost-claim' })).then((res) => res);
       await slow.entered.promise;
+      assert.equal(slow.counter.signal?.aborted, false);
       await renewals[0]!.beat();
       await renewals[0]!.beat();
       assert.equal(renewals[0]!.cancelled, true);
       assert.equal(errors.length, 1);
-      assert.match((errors[0] as [string, string])[0], /lease of tokenex evt-lost-claim was lost/);
-      assert.equal((errors[0] as [string, string])[1], 'evt-lost-claim');
+      const [message, eventId, code] = errors[0] as [string, string, string];
+      assert.match(message, /lease of tokenex evt-lost-claim was lost while its handlers ran: the storage answered that it no longer holds it/);
+      assert.equal(eventId, 'evt-lost-claim');
+      assert.equal(code, 'ERR_NTW_LEASE_LOST');
+      assert.equal(slow.counter.signal?.aborted, true, 'the handlers were told');
+      assert.equal((slow.counter.signal?.reason as { code?: string }).code, 'ERR_NTW_LEASE_LOST');
       slow.gate.open();
       assert.equal((await first).status, 200);
       assert.equal(slow.counter.runs, 1);
@@ -94,8 +102,8 @@ describe('delivery: lease renewal while handlers run', () => {
         const storage = new MemoryStorage({ now: time.ms });
         const { schedule, renewals } = manualSchedule();
         // One at a time on `a`, so that it does not lease the entry again itself once the clock moves.
-        const a = testReceiver({ storage, mode: 'inbox', now: time.now, leaseMs: LEASE, renewalSchedule: schedule, inbox: { ...inboxOptions, concurrency: 1 } });
-        const b = testReceiver({ storage, mode: 'inbox', now: time.now, leaseMs: LEASE, inbox: inboxOptions });
+        const a = testReceiver({ storage, mode: 'inbox', now: time.now, leaseMs: LEASE, storageTimeoutMs: STORAGE_TIMEOUT_MS, renewalSchedule: schedule, inbox: { ...inboxOptions, concurrency: 1 } });
+        const b = testReceiver({ storage, mode: 'inbox', now: time.now, leaseMs: LEASE, storageTimeoutMs: STORAGE_TIMEOUT_MS, inbox: inboxOptions });
         const slow = slowHandler();
         a.webhooks.onEvent(slow.handler);
         let secondRuns = 0;

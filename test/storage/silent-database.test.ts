@@ -25,7 +25,7 @@ import { DATABASE_URL, REDIS_URL, deleteKeys, dropSchema, needsService, probePos
 
 const STORAGE_TIMEOUT_MS = 1000; // the delivery core's deadline per storage call
 const ADAPTER_TIMEOUT_MS = 800; // the adapter's own per-query deadline, under it
-const LEASE_MS = 2000;
+const LEASE_MS = 3000; // at least 3 × STORAGE_TIMEOUT_MS: a renewal and its retry fit in it
 const SHUTDOWN_TIMEOUT_MS = 4000;
 const CONCURRENT = 30;
 const RECOVERY_LIMIT_MS = 10_000;

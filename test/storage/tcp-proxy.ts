@@ -22,10 +22,14 @@ interface Link {
  * - `silence()` swallows the data of every open connection, both ways, and of every connection accepted until `heal()`,
  *   and never closes them: half-open connections, as a vanished host, a failover or a dropped NAT entry leave them.
  *   `heal()` passes new connections again; the silenced ones stay silent (their app side may close them);
- * - `pause()` holds the data of every open and new connection until `heal()` delivers it all, in order (a slow database).
+ * - `pause()` holds the data of every open and new connection until `heal()` delivers it all, in order (a slow database);
+ * - `latencyMs`, when set, delays every chunk that passes, each way, by that much, in order: a round trip takes
+ *   twice it longer (a database in another zone, a congested network).
  */
 export class TcpProxy {
   port = 0;
+  /** Added to the way of every chunk that passes, each direction, in ms. */
+  latencyMs = 0;
   private server: Server | undefined;
   private readonly links = new Set<Link>();
   private fault: 'none' | 'resetting' | 'silent' | 'paused' = 'none';
@@ -149,6 +153,12 @@ export class TcpProxy {
   }
 
   private write(to: Socket, chunk: Buffer | null): void {
+    // Timers of one duration fire in the order they were set: the chunks keep their order.
+    if (this.latencyMs > 0) setTimeout(() => this.writeNow(to, chunk), this.latencyMs);
+    else this.writeNow(to, chunk);
+  }
+
+  private writeNow(to: Socket, chunk: Buffer | null): void {
     if (to.destroyed) return;
     if (chunk === null) to.end();
     else to.write(chunk);
