@@ -16,6 +16,10 @@ export const OLDER_VERSION_ACTIVE = 'NTW01';
 /** What the script raises when the schema was written by a newer version than this one. */
 export const SCHEMA_NEWER = 'NTW03';
 
+/** `CREATE INDEX` of the ledger, unless an index of that name exists. */
+const index = (n: PostgresNames, name: string, definition: string) =>
+  `DO $index$ BEGIN IF to_regclass('"${n.schema}".${name}') IS NULL THEN CREATE INDEX ${name} ON ${n.ledger} ${definition}; END IF; END $index$;`;
+
 /** A time as ISO 8601 text in UTC with milliseconds, as the ledger's entry bodies write dates. */
 const isoText = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
@@ -46,12 +50,14 @@ CREATE TABLE IF NOT EXISTS ${n.ledger} (
   body text NOT NULL,
   PRIMARY KEY (provider, id)
 );
-CREATE INDEX IF NOT EXISTS ntw_ledger_due ON ${n.ledger} (due_at) WHERE status IN ('pending', 'failed', 'running');
-CREATE INDEX IF NOT EXISTS ntw_ledger_token ON ${n.ledger} (provider, token_ref, received_at);
-CREATE INDEX IF NOT EXISTS ntw_ledger_status ON ${n.ledger} (status, received_at);
-CREATE INDEX IF NOT EXISTS ntw_ledger_id ON ${n.ledger} (id);
-CREATE INDEX IF NOT EXISTS ntw_ledger_received_counts ON ${n.ledger} (received_at, provider, status);
-CREATE INDEX IF NOT EXISTS ntw_ledger_conflicted ON ${n.ledger} (received_at) WHERE conflicts > 0;
+-- Only when missing: CREATE INDEX IF NOT EXISTS takes the table's SHARE lock before it finds the index, and 0.2
+-- instances write to this table while the first 0.3 instance migrates.
+${index(n, 'ntw_ledger_due', `(due_at) WHERE status IN ('pending', 'failed', 'running')`)}
+${index(n, 'ntw_ledger_token', `(provider, token_ref, received_at)`)}
+${index(n, 'ntw_ledger_status', `(status, received_at)`)}
+${index(n, 'ntw_ledger_id', `(id)`)}
+${index(n, 'ntw_ledger_received_counts', `(received_at, provider, status)`)}
+${index(n, 'ntw_ledger_conflicted', `(received_at) WHERE conflicts > 0`)}
 CREATE TABLE IF NOT EXISTS ${n.states} (
   provider text NOT NULL,
   token_ref text NOT NULL,
