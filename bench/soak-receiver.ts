@@ -30,14 +30,14 @@ const unsettled = process.env.UNSETTLED ?? '/dev/null';
 const completed = new Map<string, number>();
 const recordedUnsettled = new Map<string, number>();
 
-// 20 connections each: the server (max_connections 100 by default) must hold both pools, a restarted instance's,
-// and the sessions the silent phase leaves behind there (the server never learns that those clients went away).
+// 14 connections each: the server (max_connections 100 by default) must hold the three pools, the sessions the silent
+// phase leaves behind there (the server never learns that those clients went away), and a restarted instance's.
 // Each adapter bounds its own calls under storageTimeoutMs, as the defaults do (4000 under 5000).
 const storageTimeoutMs = Number(process.env.STORAGE_TIMEOUT_MS ?? 5000);
 const timeoutMs = Math.floor(storageTimeoutMs * 0.8);
 const storage: Storage = process.env.STORAGE === 'redis'
   ? new RedisStorage({ url: process.env.REDIS_URL, keyPrefix: process.env.REDIS_KEY_PREFIX, timeoutMs })
-  : new PostgresStorage({ connectionString: process.env.DATABASE_URL, schema: process.env.DATABASE_SCHEMA, poolConfig: { max: 20 }, timeoutMs });
+  : new PostgresStorage({ connectionString: process.env.DATABASE_URL, schema: process.env.DATABASE_SCHEMA, poolConfig: { max: 14 }, timeoutMs });
 const webhooks = createTokenWebhooks({
   storage,
   leaseMs: Number(process.env.LEASE_MS ?? 15_000),
