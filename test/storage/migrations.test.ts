@@ -3,7 +3,6 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Client } from 'pg';
 import Redis from 'ioredis';
 import BetterSqlite3 from 'better-sqlite3';
 import { createTokenWebhooks } from '../../lib';
@@ -13,7 +12,7 @@ import { SqliteStorage } from '../../lib/storage/sqlite';
 import { BEARER } from '../helpers/app';
 import { post, tokenexBody } from '../delivery/support';
 import express from 'express';
-import { DATABASE_URL, REDIS_URL, deleteKeys, dropSchema, needsService, probePostgres, probeRedis, uniqueName } from './services';
+import { DATABASE_URL, REDIS_URL, adminQuery, deleteKeys, dropSchema, needsService, probePostgres, probeRedis, uniqueName } from './services';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -25,15 +24,6 @@ function cli(args: readonly string[]): Promise<{ code: number; stdout: string; s
   });
 }
 
-async function sql(text: string, url = DATABASE_URL): Promise<void> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 const code = (promise: Promise<unknown>) => promise.then(() => 'resolved', (error: { code?: string }) => error.code ?? String(error));
 
@@ -46,11 +36,11 @@ describe('storage: schema versions', function () {
     const role = uniqueName('ntw_app_');
     after(async () => {
       await dropSchema(schema);
-      await sql(`DROP OWNED BY ${role}; DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
+      await adminQuery(`DROP OWNED BY ${role}; DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
     });
 
     it('with migrations: \'verify\', a role that may not create tables starts once the printed SQL was applied, and not before', async function () {
-      await sql(`CREATE ROLE ${role} LOGIN; CREATE SCHEMA "${schema}"; GRANT USAGE ON SCHEMA "${schema}" TO ${role}`);
+      await adminQuery(`CREATE ROLE ${role} LOGIN; CREATE SCHEMA "${schema}"; GRANT USAGE ON SCHEMA "${schema}" TO ${role}`);
       const appUrl = DATABASE_URL.replace('postgres@', `${role}@`);
       const behind = createTokenWebhooks({ storage: new PostgresStorage({ connectionString: appUrl, schema, migrations: 'verify' }) });
       behind.onEvent(() => undefined);
@@ -62,9 +52,9 @@ describe('storage: schema versions', function () {
 
       const printed = await cli(['migrate', 'postgres', '--print', '--schema', schema]);
       assert.equal(printed.code, 0, printed.stderr);
-      await sql(printed.stdout);
-      await sql(printed.stdout); // applying it twice changes nothing
-      await sql(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "${schema}" TO ${role}`);
+      await adminQuery(printed.stdout);
+      await adminQuery(printed.stdout); // applying it twice changes nothing
+      await adminQuery(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "${schema}" TO ${role}`);
 
       const webhooks = createTokenWebhooks({ storage: new PostgresStorage({ connectionString: appUrl, schema, migrations: 'verify' }), pruneIntervalMs: false });
       let runs = 0;
@@ -81,7 +71,7 @@ describe('storage: schema versions', function () {
       try {
         const storage = new PostgresStorage({ connectionString: DATABASE_URL, schema: newer });
         await storage.init();
-        await sql(`INSERT INTO "${newer}".ntw_migrations (version, name) VALUES (99, 'from the future')`);
+        await adminQuery(`INSERT INTO "${newer}".ntw_migrations (version, name) VALUES (99, 'from the future')`);
         assert.equal(await code(storage.init()), 'ERR_NTW_SCHEMA_NEWER');
         await storage.close();
         const verifying = new PostgresStorage({ connectionString: DATABASE_URL, schema: newer, migrations: 'verify' });

@@ -1,22 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import type { StorageError } from '../../lib';
 import { PostgresStorage } from '../../lib/storage/postgres';
 import { deliver, testReceiver } from '../helpers/app';
 import { eventually, tokenexBody } from '../delivery/support';
-import { DATABASE_URL, needsService, probePostgres, uniqueName } from './services';
+import { DATABASE_URL, adminQuery, needsService, probePostgres, uniqueName } from './services';
 
-/** Run `sql` as the administrator of `DATABASE_URL`. */
-async function admin(sql: string): Promise<void> {
-  const client = new Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 /**
  * PostgreSQL turned read-only under a running receiver, as after a failover to a replica: the test's own role
@@ -30,15 +19,15 @@ describe('health() and deliveries when PostgreSQL turns read-only', function () 
   const url = new URL(DATABASE_URL);
   url.username = role;
   url.password = '';
-  const endSessions = () => admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '${role}'`);
+  const endSessions = () => adminQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '${role}'`);
 
   before(async function () {
-    await admin(`CREATE ROLE ${role} LOGIN; GRANT CREATE ON DATABASE "${new URL(DATABASE_URL).pathname.slice(1)}" TO ${role}`);
+    await adminQuery(`CREATE ROLE ${role} LOGIN; GRANT CREATE ON DATABASE "${new URL(DATABASE_URL).pathname.slice(1)}" TO ${role}`);
   });
   after(async function () {
     if (!service.available) return;
-    await admin(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await admin(`DROP OWNED BY ${role}; DROP ROLE IF EXISTS ${role}`);
+    await adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await adminQuery(`DROP OWNED BY ${role}; DROP ROLE IF EXISTS ${role}`);
   });
 
   it('deliveries 503 and health() not ok while it is read-only; ok again once it is writable', async function () {
@@ -49,7 +38,7 @@ describe('health() and deliveries when PostgreSQL turns read-only', function () 
       assert.equal((await deliver(app, 'tokenex', tokenexBody({ id: randomUUID() }))).status, 200);
       assert.equal((await webhooks.health()).ok, true);
 
-      await admin(`ALTER ROLE ${role} SET default_transaction_read_only = on`);
+      await adminQuery(`ALTER ROLE ${role} SET default_transaction_read_only = on`);
       await endSessions();
       const readOnly = (error: unknown) => /read-only transaction/.test(String((error as StorageError).cause));
       // The pool first meets the connections that were ended (a refused delivery too), then reconnects read-only.
@@ -64,7 +53,7 @@ describe('health() and deliveries when PostgreSQL turns read-only', function () 
         return /read-only transaction/.test(sick.storage.error ?? '');
       }, 10_000, 'health() to name the read-only transaction');
 
-      await admin(`ALTER ROLE ${role} RESET default_transaction_read_only`);
+      await adminQuery(`ALTER ROLE ${role} RESET default_transaction_read_only`);
       await endSessions();
       // Writable again, but nothing recorded since the failures: not ok until a delivery is (or 30 s pass).
       await eventually(async () => (await webhooks.health()).storage.error === undefined, 10_000, 'the probe to pass');

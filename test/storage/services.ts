@@ -53,16 +53,19 @@ export function needsService(name: string, probe: () => Promise<void>, hint: str
   return status;
 }
 
-/** Drop a test schema. */
-export async function dropSchema(schema: string, url = DATABASE_URL): Promise<void> {
+/** Run `sql` as the administrator of `url` (schemas, roles, settings a test makes and removes). */
+export async function adminQuery(sql: string, url = DATABASE_URL): Promise<void> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.query(sql);
   } finally {
     await client.end();
   }
 }
+
+/** Drop a test schema. */
+export const dropSchema = (schema: string, url = DATABASE_URL) => adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`, url);
 
 /** Delete every key under a test prefix. */
 export async function deleteKeys(prefix: string, url = REDIS_URL): Promise<number> {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
+import request from 'supertest';
 import type { Express, RequestHandler } from 'express';
 import { createTokenWebhooks } from '../../lib';
 import type { Storage, TokenWebhooksOptions } from '../../lib';
@@ -9,7 +10,7 @@ import { PostgresStorage } from '../../lib/storage/postgres';
 import { RedisStorage } from '../../lib/storage/redis';
 import { SqliteStorage } from '../../lib/storage/sqlite';
 import { BEARER } from '../helpers/app';
-import { DATABASE_URL, REDIS_URL, deleteKeys, dropSchema, probePostgres, probeRedis, uniqueName } from '../storage/services';
+import { DATABASE_URL, REDIS_URL, deleteKeys, dropSchema, needsService, probePostgres, probeRedis, uniqueName } from '../storage/services';
 import { hasRelease, releaseBuild } from './releases';
 import type { ReleaseName } from './releases';
 
@@ -143,4 +144,37 @@ export function needsRelease(name: ReleaseName): { release?: Release } {
     holder.release = await loadRelease(name);
   });
   return holder;
+}
+
+/** A POST of `body` to the instance's TokenEx endpoint, authenticated. */
+export const send = (instance: Instance, body: string) => request(instance.app).post('/webhooks/tokenex')
+  .set({ 'content-type': 'application/json', authorization: `Bearer ${BEARER}` }).send(body);
+
+/** What a test on one store is given: the store, its own place there, and a way to have instances closed after it. */
+export interface StoreTest {
+  readonly store: Store;
+  /** The adapter options of this test's place in the store (a file, a schema, a key prefix), made anew for each test. */
+  options(): object;
+  /** Close `instance` after the test. */
+  keep(instance: Instance): Instance;
+  /** Close every instance kept so far, now. */
+  closeKept(): Promise<void>;
+}
+
+/** `register`'s tests, once on each store (those of a service that does not answer skip, except under CI=true). */
+export function onEachStore(register: (test: StoreTest) => void): void {
+  for (const store of STORES) {
+    describe(`on ${store.name}`, function () {
+      if (store.name !== 'SQLite') needsService(store.name, store.probe, store.hint);
+      let place: ReturnType<Store['place']>;
+      const open: Instance[] = [];
+      beforeEach(() => { place = store.place(); });
+      const closeKept = async () => { await Promise.all(open.splice(0).map((i) => i.webhooks.close().catch(() => undefined))); };
+      afterEach(async () => {
+        await closeKept();
+        await place.cleanup();
+      });
+      register({ store, options: () => place.options, keep: (instance) => { open.push(instance); return instance; }, closeKept });
+    });
+  }
 }
