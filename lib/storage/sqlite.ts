@@ -122,6 +122,8 @@ export class SqliteStorage implements Storage {
   private readonly timeoutMs: number;
   private readonly groupCommit: boolean;
   private database: BetterSqlite3.Database | undefined;
+  /** Opened, its schema steps not yet applied (refused for now). */
+  private opened: BetterSqlite3.Database | undefined;
   private statements: Statements | undefined;
   /** The files as opened: writes are refused once they were deleted or replaced. */
   private files: OpenedFiles | undefined;
@@ -161,27 +163,37 @@ export class SqliteStorage implements Storage {
   close(): void {
     if (this.database) this.flush(); // steps still waiting for their commit get it
     this.database?.close();
+    this.opened?.close();
+    this.opened = undefined;
     this.database = undefined;
     this.statements = undefined;
   }
 
   private get db(): BetterSqlite3.Database {
     if (this.database) return this.database;
+    const db = this.opened ??= this.open();
+    // A step refused (0.1 instances still running, a newer schema) is tried again on the next call, on this connection.
+    migrateSqlite(db, this.now(), `SQLite at ${this.options.path}`);
+    this.statements = new Statements(db);
+    log('opened %s', this.options.path);
+    this.database = db;
+    this.opened = undefined;
+    this.files = OpenedFiles.of(this.options.path);
+    return db;
+  }
+
+  /** A connection in WAL mode with the configured durability. */
+  private open(): BetterSqlite3.Database {
     const { path } = this.options;
     if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
     const db = new this.Driver(path, { timeout: this.timeoutMs });
     try {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${(this.options.synchronous ?? 'full').toUpperCase()}`);
-      migrateSqlite(db, this.now(), `SQLite at ${path}`);
-      this.statements = new Statements(db);
     } catch (error) {
-      db.close(); // opened again, and the steps tried again, on the next call
+      db.close();
       throw error;
     }
-    log('opened %s', path);
-    this.database = db;
-    this.files = OpenedFiles.of(path);
     return db;
   }
 
