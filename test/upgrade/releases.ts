@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { printed, run } from '../package/npm';
@@ -26,12 +27,16 @@ export function hasRelease(name: ReleaseName): boolean {
 
 /**
  * The release `name` built from its commit, as its package's `dist/lib` (beside its `schemas/`), under the system's
- * temp folder: built once by the first test that needs it and kept there for the next runs. Its dependencies resolve
- * to this repository's (every dependency of an earlier release is one of ours). Returns the folder that holds `dist/`.
+ * temp folder: built once per checkout by the first test that needs it and kept there for the next runs. Its dependencies
+ * resolve to this checkout's (every dependency of an earlier release is one of ours). Returns the folder that holds `dist/`.
  */
 export async function releaseBuild(name: ReleaseName): Promise<string> {
   const commit = RELEASES[name];
-  const home = join(tmpdir(), `network-token-webhooks-release-${name}-${commit.slice(0, 12)}`);
+  // One build per checkout: its dependencies must be this checkout's own modules, the very files this process loads.
+  // Two copies of better-sqlite3 (so of SQLite) in one process break SQLite's locks (https://www.sqlite.org/howtocorrupt.html,
+  // 2.2.1): a clean clone's run once saw a 0.1 write vanish that way, through a build linked to another checkout.
+  const checkout = createHash('sha256').update(realpathSync(ROOT)).digest('hex').slice(0, 8);
+  const home = join(tmpdir(), `network-token-webhooks-release-${name}-${commit.slice(0, 12)}-${checkout}`);
   if (existsSync(join(home, 'built'))) return home;
   const staging = `${home}.${process.pid}.${Date.now()}`;
   mkdirSync(staging, { recursive: true });
