@@ -33,7 +33,7 @@ function closeOrDrain(req: IncomingMessage): boolean {
 /** Express apps whose mounts were checked, at the first request one of our endpoints saw there. */
 const checkedApps = new WeakSet<object>();
 
-/** Mount mistakes the app was started with reach `onError` once (`webhooks.ready({ app })` throws them at start-up instead). */
+/** Mount mistakes the app's router shows reach `onError` once (`webhooks.ready({ app })` throws them at start-up instead). */
 function checkMountsOnce(req: ExpressRequest, core: DeliveryCore, provider: string): void {
   const app = req.app;
   if (typeof app !== 'function' || checkedApps.has(app)) return;
