@@ -11,6 +11,7 @@ import { buildPayload, authHeaders } from '../../lib/testing';
 import { BEARER, recordHandlers } from '../helpers/app';
 import { CYBERSOURCE_KEYS, cybersourceSignature } from '../helpers/cybersource';
 import { fixture } from '../helpers/fixtures';
+import { captureDebug } from '../helpers/debug-capture';
 
 const FIRSTOKEN_KEY = 'firstoken-webhook-key-0123456789';
 const cybersourceBody = fixture('cybersource', 'network-token-suspended').text;
@@ -81,7 +82,13 @@ for (const [name, makeApp, parsers] of [['Express 5', express, express], ['Expre
       await o.webhooks.ready(); // the storage's start-up calls, before the probes
       o.storageCalls.length = 0;
       const resources = process.getActiveResourcesInfo();
-      await o.webhooks.ready({ app });
+      const capture = captureDebug();
+      try {
+        await o.webhooks.ready({ app });
+      } finally {
+        capture.restore();
+      }
+      expect(capture.lines, 'no log line of a delivery').to.deep.equal([]);
       expect(seen, 'the probes went through the app').to.deep.equal([
         'POST /webhooks/cybersource', 'GET /webhooks/cybersource', 'POST /webhooks/firstoken', 'POST /webhooks/tokenex',
       ]);
