@@ -32,6 +32,7 @@ import { FleetClock } from './delivery/fleet-clock';
 import { describeError } from './delivery/describe-error';
 import { boundedStorageCall, storageError } from './delivery/storage-call';
 import { findMounts, mountProblems } from './middleware/mount-check';
+import { probeMounts } from './middleware/mount-probe';
 import { StorageFailures } from './delivery/storage-failures';
 import { checkHealth } from './health';
 import { createConsole } from './console/console';
@@ -251,8 +252,11 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     prune,
     async ready(readyOptions = {}) {
       if (readyOptions.app !== undefined) {
-        const [problem] = mountProblems(findMounts(readyOptions.app));
+        const mounts = findMounts(readyOptions.app);
+        const [problem] = mountProblems(mounts);
         if (problem) throw problem;
+        const [probed] = await probeMounts(readyOptions.app, mounts);
+        if (probed) throw probed;
         if (handlers.size === 0) throw noHandlers();
       }
       await ready();

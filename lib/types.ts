@@ -136,7 +136,10 @@ export interface ReadyOptions {
   /**
    * Your Express app (or router): mount mistakes throw `ConfigurationError` (`ERR_NTW_MOUNT_METHOD`: mounted
    * with `app.get`; `ERR_NTW_MOUNT_PATH`: `app.use()` without a path; `ERR_NTW_MOUNT_DUPLICATE`: two endpoints of
-   * one provider on one path), and so does a receiver with no handler (`ERR_NTW_NO_HANDLERS`).
+   * one provider on one path; `ERR_NTW_MOUNT_BODY_PARSED`: a body parser before an endpoint that verifies the raw
+   * bytes; `ERR_NTW_MOUNT_HEALTH_CHECK`: Cybersource's GET health check does not reach its endpoint), and so does a
+   * receiver with no handler (`ERR_NTW_NO_HANDLERS`). The last two are found by a request sent through the app in
+   * memory, which the endpoints answer without counting it as a delivery.
    */
   readonly app?: object;
 }

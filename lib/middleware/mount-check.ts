@@ -3,6 +3,16 @@ import { ConfigurationError } from '../errors';
 /** Marks an endpoint's middleware, so that a host app's router can be searched for it (across copies of this package). */
 export const ENDPOINT_MARK = Symbol.for('network-token-webhooks.endpoint');
 
+/** What an endpoint needs of its mounting, on endpoints that answer `ready({ app })`'s probes. */
+export const ENDPOINT_NEEDS = Symbol.for('network-token-webhooks.endpoint.needs');
+
+export interface EndpointNeeds {
+  /** It verifies the raw bytes: a host body parser before it must keep them. */
+  readonly rawBody: boolean;
+  /** Its sender checks the URL's health with a GET. */
+  readonly healthCheck: boolean;
+}
+
 /** An endpoint as found in a host app's router. */
 export interface Mount {
   readonly provider: string;
@@ -11,6 +21,8 @@ export interface Mount {
   /** `'all'` for `app.use`/`app.all`, else the methods of `app.post(...)`, `app.get(...)`, .... */
   readonly methods: 'all' | readonly string[];
   readonly handle: object;
+  /** Absent on an endpoint of a release that does not answer probes. */
+  readonly needs?: EndpointNeeds;
 }
 
 /*
@@ -32,6 +44,11 @@ type Stack = readonly Layer[];
 
 const markOf = (handle: unknown): string | undefined =>
   typeof handle === 'function' ? (handle as unknown as Record<symbol, string | undefined>)[ENDPOINT_MARK] : undefined;
+
+const needsOf = (handle: unknown): { needs?: EndpointNeeds } => {
+  const needs = (handle as Record<symbol, EndpointNeeds | undefined>)[ENDPOINT_NEEDS];
+  return needs ? { needs } : {};
+};
 
 /** The router stack of an Express app (4 or 5), router, or nothing. */
 function stackOf(target: unknown): Stack | undefined {
@@ -61,13 +78,13 @@ export function findMounts(app: unknown): Mount[] {
         const path = prefix + (typeof route.path === 'string' ? route.path : String(route.path));
         for (const item of route.stack) {
           const provider = markOf(item.handle);
-          if (provider) found.push({ provider, path, methods: item.method ? [item.method.toLowerCase()] : 'all', handle: item.handle as object });
+          if (provider) found.push({ provider, path, methods: item.method ? [item.method.toLowerCase()] : 'all', handle: item.handle as object, ...needsOf(item.handle) });
         }
         continue;
       }
       const provider = markOf(layer.handle);
       if (provider) {
-        found.push({ provider, path: prefix + usePath(layer), methods: 'all', handle: layer.handle as object });
+        found.push({ provider, path: prefix + usePath(layer), methods: 'all', handle: layer.handle as object, ...needsOf(layer.handle) });
         continue;
       }
       const nested = stackOf(layer.handle);

@@ -6,10 +6,13 @@ import { deliver } from '../pipeline/deliver';
 import { isHealthCheck } from '../pipeline/health-check';
 import type { DeliveryOutcome } from '../providers/provider';
 import type { MaybeParsedRequest, ReadLimits } from './read-request';
-import { readRequest } from './read-request';
+import { bytesGone, readRequest } from './read-request';
 import { respond } from './respond';
 import { observeDelivery } from '../telemetry/observe-delivery';
-import { ENDPOINT_MARK, findMounts, mountProblems } from './mount-check';
+import { ENDPOINT_MARK, ENDPOINT_NEEDS, findMounts, mountProblems } from './mount-check';
+import type { EndpointNeeds } from './mount-check';
+import { PROBE, answerProbe } from './mount-probe';
+import type { ProbedRequest } from './mount-probe';
 
 /** An Express-compatible request handler (Express 4 and 5), typed on Node's own request and response. */
 export type WebhookMiddleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
@@ -30,7 +33,7 @@ function closeOrDrain(req: IncomingMessage): boolean {
 /** Express apps whose mounts were checked, at the first request one of our endpoints saw there. */
 const checkedApps = new WeakSet<object>();
 
-/** Mount mistakes the app was started with reach `onError` once (`webhooks.ready({ app })` throws them at start-up instead). */
+/** Mount mistakes the app's router shows reach `onError` once (`webhooks.ready({ app })` throws them at start-up instead). */
 function checkMountsOnce(req: ExpressRequest, core: DeliveryCore, provider: string): void {
   const app = req.app;
   if (typeof app !== 'function' || checkedApps.has(app)) return;
@@ -62,6 +65,12 @@ async function receive(endpoint: Endpoint, core: DeliveryCore, req: IncomingMess
 export function nodeMiddleware(endpoint: Endpoint, core: DeliveryCore): WebhookMiddleware {
   const limits: ReadLimits = { limit: endpoint.limit, bodyTimeoutMs: endpoint.bodyTimeoutMs };
   const middleware: WebhookMiddleware = function webhookEndpoint(req: ExpressRequest, res, next) {
+    // ready({ app })'s probe: answered here, before anything a delivery touches.
+    const probe = (req as ProbedRequest)[PROBE];
+    if (probe !== undefined) {
+      answerProbe(probe, middleware, bytesGone(req), req, res);
+      return;
+    }
     checkMountsOnce(req, core, endpoint.provider.name);
     // Mounted without a path (reported above), it must not take over the app's other routes: only POSTs are deliveries.
     if (req.baseUrl === '' && req.route === undefined && req.method !== 'POST') {
@@ -77,5 +86,7 @@ export function nodeMiddleware(endpoint: Endpoint, core: DeliveryCore): WebhookM
     }).catch(next);
   };
   Object.defineProperty(middleware, ENDPOINT_MARK, { value: endpoint.provider.name });
+  const needs: EndpointNeeds = { rawBody: endpoint.requireRaw, healthCheck: endpoint.provider.healthCheck === true };
+  Object.defineProperty(middleware, ENDPOINT_NEEDS, { value: needs });
   return middleware;
 }

@@ -24,6 +24,12 @@ function streamConsumed(req: MaybeParsedRequest): boolean {
   return req._body === true || req.readableEnded || req.readable === false;
 }
 
+/** A host parser consumed the body and kept none of its bytes: what `readRequest` would hand on is the parsed object only. */
+export function bytesGone(req: MaybeParsedRequest): boolean {
+  if (Buffer.isBuffer(req.rawBody) || typeof req.rawBody === 'string' || Buffer.isBuffer(req.body)) return false;
+  return streamConsumed(req) && typeof req.body !== 'string';
+}
+
 /** A host parser decoded any Content-Encoding already: the headers the pipeline sees must not say otherwise. */
 function decodedHeaders(req: MaybeParsedRequest): IncomingMessage['headers'] {
   const { 'content-encoding': _coding, ...headers } = req.headers;

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import express from 'express';
 import express4 from 'express4';
+import { rateLimit } from 'express-rate-limit';
+import type { IncomingMessage } from 'node:http';
 import request from 'supertest';
 import { ConfigurationError, MemoryStorage, StorageError, createTokenWebhooks, niTokenEndpoint } from '../../lib';
 import type { Storage, TokenWebhooks } from '../../lib';
@@ -9,7 +11,10 @@ import { RedisStorage } from '../../lib/storage/redis';
 import { SqliteStorage } from '../../lib/storage/sqlite';
 import { authHeaders, buildPayload } from '../../lib/testing';
 import { BEARER } from '../helpers/app';
-import { CYBERSOURCE_KEYS } from '../helpers/cybersource';
+import { CYBERSOURCE_KEYS, cybersourceSignature } from '../helpers/cybersource';
+import { fixture } from '../helpers/fixtures';
+import { findMounts } from '../../lib/middleware/mount-check';
+import { probeMounts } from '../../lib/middleware/mount-probe';
 import { captureDebug } from '../helpers/debug-capture';
 
 /** The `ConfigurationError` code `fn` throws (synchronously or not). */
@@ -23,6 +28,13 @@ async function codeOf(fn: () => unknown): Promise<string> {
   throw new Error('expected a ConfigurationError');
 }
 
+/** The `ConfigurationError` `fn` rejects with. */
+async function errorOf(fn: () => Promise<unknown>): Promise<ConfigurationError> {
+  const error = await fn().then(() => undefined, (e: unknown) => e);
+  expect(error).to.be.instanceOf(ConfigurationError);
+  return error as ConfigurationError;
+}
+
 const messageOf = (fn: () => unknown): string => {
   try {
     fn();
@@ -32,6 +44,7 @@ const messageOf = (fn: () => unknown): string => {
   throw new Error('expected an error');
 };
 
+const cybersourceBody = fixture('cybersource', 'network-token-suspended').text;
 const tokenexBody = () => JSON.stringify(buildPayload('tokenex', 'suspended'));
 const tokenexPost = (app: express.Express, path = '/webhooks/tokenex', body = tokenexBody()) =>
   request(app).post(path).set({ 'content-type': 'application/json', ...authHeaders('tokenex', body, { bearer: BEARER }) }).send(body);
@@ -209,6 +222,132 @@ describe('start-up: every option and mount mistake of a first hour, with a code'
         expect(await codeOf(() => webhooks.ready({ app }))).to.equal('ERR_NTW_MOUNT_DUPLICATE');
         expect((await tokenexPost(app)).status).to.equal(200);
         expect(reported).to.deep.equal(['ERR_NTW_MOUNT_DUPLICATE']);
+      });
+
+      const parsers = (name === 'Express 5' ? express : express4) as unknown as typeof express;
+      const keepBytes = parsers.json({ verify: (req: IncomingMessage & { rawBody?: Buffer }, _res, buf) => { req.rawBody = buf; } });
+      const signed = (app: express.Express, path = '/webhooks/cybersource') => request(app).post(path)
+        .set({ 'content-type': 'application/json', 'v-c-signature': cybersourceSignature(cybersourceBody) }).send(cybersourceBody);
+
+      it('express.json() before an endpoint that verifies the raw bytes: ERR_NTW_MOUNT_BODY_PARSED, saying how to fix it', async () => {
+        const webhooks = withHandler();
+        const app = makeApp();
+        app.use(parsers.json());
+        app.use('/webhooks/cybersource', webhooks.cybersource({ keys: CYBERSOURCE_KEYS }));
+        const error = await errorOf(() => webhooks.ready({ app }));
+        expect(error.code).to.equal('ERR_NTW_MOUNT_BODY_PARSED');
+        expect(error.message).to.include('"/webhooks/cybersource"').and.include('500 raw_body_unavailable')
+          .and.include('before the parser').and.include('express.json({ verify: (req, res, buf) => { req.rawBody = buf } })');
+        // what ready() prevents: the first delivery would be refused retry-later, and so would every retry
+        const first = await signed(app);
+        expect([first.status, first.body.error.code]).to.deep.equal([500, 'raw_body_unavailable']);
+      });
+
+      it('any authenticate hook behind express.json(), or express.urlencoded() taking every type: ERR_NTW_MOUNT_BODY_PARSED', async () => {
+        const webhooks = withHandler();
+        const hook = makeApp();
+        hook.use(parsers.json());
+        hook.use('/webhooks/tokenex', webhooks.tokenex({ authenticate: () => true }));
+        expect(await codeOf(() => webhooks.ready({ app: hook }))).to.equal('ERR_NTW_MOUNT_BODY_PARSED');
+        const form = makeApp();
+        form.use(parsers.urlencoded({ extended: false, type: () => true }));
+        const router = name === 'Express 5' ? express.Router() : express4.Router() as unknown as express.Router;
+        router.use('/cybersource', webhooks.cybersource({ keys: CYBERSOURCE_KEYS }));
+        form.use('/webhooks', router);
+        expect(await codeOf(() => webhooks.ready({ app: form }))).to.equal('ERR_NTW_MOUNT_BODY_PARSED');
+        expect((await signed(form)).body.error.code).to.equal('raw_body_unavailable');
+      });
+
+      it('app.post(path, cybersource): ERR_NTW_MOUNT_HEALTH_CHECK, with or without a catch-all 404 of the app', async () => {
+        const webhooks = withHandler();
+        const app = makeApp();
+        app.post('/webhooks/cybersource', webhooks.cybersource({ keys: CYBERSOURCE_KEYS }));
+        const error = await errorOf(() => webhooks.ready({ app }));
+        expect(error.code).to.equal('ERR_NTW_MOUNT_HEALTH_CHECK');
+        expect(error.message).to.include('"/webhooks/cybersource"').and.include('GET').and.include('app.use(path, …) or app.all(path, …)');
+        // what ready() prevents: Cybersource's health check gets the app's 404 (deliveries themselves work)
+        expect((await request(app).get('/webhooks/cybersource')).status).to.equal(404);
+        expect((await signed(app)).status).to.equal(200);
+        app.use((_req, res) => { res.status(404).json({ error: 'not found' }); });
+        expect(await codeOf(() => webhooks.ready({ app }))).to.equal('ERR_NTW_MOUNT_HEALTH_CHECK');
+      });
+
+      it('the correct mounts pass, and work: before a parser, behind the verify form, express.raw(), app.all, a router, app.route()', async () => {
+        const webhooks = withHandler();
+        const before = makeApp();
+        before.use('/webhooks/cybersource', webhooks.cybersource({ keys: CYBERSOURCE_KEYS }));
+        before.use(parsers.json());
+        const verified = makeApp();
+        verified.use(keepBytes);
+        verified.use('/webhooks/cybersource', webhooks.cybersource({ keys: CYBERSOURCE_KEYS }));
+        verified.use('/webhooks/tokenex', webhooks.tokenex({ authenticate: () => true }));
+        const raw = makeApp();
+        raw.use(parsers.raw({ type: '*/*' }));
+        raw.all('/webhooks/cybersource', webhooks.cybersource({ keys: CYBERSOURCE_KEYS }));
+        const router = name === 'Express 5' ? express.Router() : express4.Router() as unknown as express.Router;
+        router.use('/cybersource', webhooks.cybersource({ keys: CYBERSOURCE_KEYS }));
+        const routedApp = makeApp();
+        routedApp.use(keepBytes);
+        routedApp.use(parsers.urlencoded({ extended: false })); // takes form bodies only: deliveries are JSON
+        routedApp.use('/webhooks', router);
+        const cybersource = webhooks.cybersource({ keys: CYBERSOURCE_KEYS });
+        const route = makeApp();
+        route.route('/hooks/cybersource').get(cybersource).post(cybersource);
+        route.use(parsers.json());
+        for (const app of [before, verified, raw, routedApp, route]) await webhooks.ready({ app });
+        for (const [app, path] of [[before], [verified], [raw], [routedApp], [route, '/hooks/cybersource']] as const) {
+          expect((await signed(app, path)).status, path).to.equal(200);
+          expect((await request(app).get(path ?? '/webhooks/cybersource')).text).to.equal('{"status":"ok"}');
+        }
+      });
+
+      it('host middleware that answers a probe itself (authentication, a rate limiter, an error, a hang): never a false alarm', async () => {
+        const webhooks = withHandler();
+        const capture = captureDebug();
+        try {
+          // an authentication in front: answers 401 to a request without its credentials
+          const guarded = makeApp();
+          guarded.use('/webhooks', (req, res, next) => { if (req.headers['x-gateway'] === 'yes') next(); else res.status(401).end(); });
+          guarded.use(parsers.json()); // a mistake it hides: logged, not thrown
+          guarded.use('/webhooks/cybersource', webhooks.cybersource({ keys: CYBERSOURCE_KEYS }));
+          await webhooks.ready({ app: guarded });
+          // a rate limiter allowing one request a minute: the POST passes, the GET is answered 429
+          const limited = makeApp();
+          limited.use(rateLimit({ windowMs: 60_000, limit: 1 }));
+          limited.use('/webhooks/cybersource', webhooks.cybersource({ keys: CYBERSOURCE_KEYS }));
+          await webhooks.ready({ app: limited });
+          // a middleware passing an error on (a session store down)
+          const failing = makeApp();
+          failing.use((_req, _res, next) => { next(new Error('session store down')); });
+          failing.post('/webhooks/cybersource', webhooks.cybersource({ keys: CYBERSOURCE_KEYS }));
+          await webhooks.ready({ app: failing });
+          // a middleware that never answers: given up on after the probe's timeout
+          const hung = makeApp();
+          hung.use(() => undefined);
+          hung.use('/webhooks/cybersource', webhooks.cybersource({ keys: CYBERSOURCE_KEYS }));
+          expect(await probeMounts(hung, findMounts(hung), 50)).to.deep.equal([]);
+        } finally {
+          capture.restore();
+        }
+        const skipped = capture.lines.filter((l) => l.includes('mount check'));
+        expect(skipped.some((l) => l.includes('a POST to the cybersource endpoint at "/webhooks/cybersource" did not reach it (the app answered 401)'))).to.equal(true);
+        expect(skipped.some((l) => l.includes('a GET to the cybersource endpoint at "/webhooks/cybersource" did not reach it (the app answered 429)'))).to.equal(true);
+        expect(skipped.some((l) => l.includes('the app passed on an error: session store down'))).to.equal(true);
+        expect(skipped.some((l) => l.includes('no answer within 50 ms'))).to.equal(true);
+      });
+
+      it('an endpoint on a path with parameters is not probed (logged under debug)', async () => {
+        const webhooks = withHandler();
+        const app = makeApp();
+        app.use(parsers.json());
+        app.use('/webhooks/:tenant/cybersource', webhooks.cybersource({ keys: CYBERSOURCE_KEYS }));
+        const capture = captureDebug();
+        try {
+          await webhooks.ready({ app });
+        } finally {
+          capture.restore();
+        }
+        expect(capture.lines.some((l) => l.includes('is not a literal path'))).to.equal(true);
       });
     });
   }
