@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import express from 'express';
-import { createTokenWebhooks, niTokenEndpoint } from '../lib';
+import { builtinProviders, createTokenWebhooks, niTokenEndpoint } from '../lib';
 import { storageFromEnv } from './storage-from-env';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -42,8 +42,14 @@ app.use('/webhooks/tokenex', webhooks.tokenex({ auth: { bearer: BEARER } }));
 app.use('/webhooks/ni', webhooks.ni({ auth: { oauth: niTokens } }));
 app.use('/webhooks/firstoken', webhooks.firstoken({ auth: { signingKeys: FIRSTOKEN_KEY } }));
 app.use(CONSOLE_PATH, webhooks.console({ credentials: { username: CONSOLE_USER, password: CONSOLE_PASSWORD } }));
+const isProvider = (name: string): name is keyof typeof builtinProviders => Object.hasOwn(builtinProviders, name);
 app.get('/tokens/:provider/:tokenRef', async (req, res) => {
-  res.json((await webhooks.getTokenState(req.params.provider, req.params.tokenRef)) ?? { state: null });
+  const { provider, tokenRef } = req.params;
+  if (!isProvider(provider)) {
+    res.status(404).json({ error: 'unknown provider' });
+    return;
+  }
+  res.json((await webhooks.getTokenState(provider, tokenRef)) ?? { state: null });
 });
 app.get('/health', async (_req, res) => {
   const health = await webhooks.health();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { TokenEvent } from './events';
-import type { ErrorContext } from './errors';
+import type { ErrorReport } from './ntw-error';
 import { ConfigurationError, ReportedError } from './errors';
 import type { Provider, ProviderOptions } from './providers/provider';
 import { builtinProviders } from './providers/builtin';
@@ -101,7 +101,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
       }
     }
   };
-  const reportError = (error: unknown, context: ErrorContext) => {
+  const reportError = (...[error, context]: ErrorReport) => {
     log('error %s %s: %s', context.provider, context.eventId ?? '', describeError(error));
     callSafely(errorHandlers, error, context);
   };
@@ -203,7 +203,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     onEvent: on('event'),
     onError(handler) {
       if (typeof handler !== 'function') throw new ConfigurationError('ERR_NTW_HANDLER', `onError() needs a function, not ${handler === null ? 'null' : typeof handler}`);
-      errorHandlers.push(handler);
+      errorHandlers.push(handler as ErrorHandler); // called with events of the receiver's, typed E by the app
       return webhooks;
     },
     onRefused(handler) {

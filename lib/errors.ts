@@ -81,10 +81,21 @@ export class ConfigurationError extends Error {
   }
 }
 
-/** What `onError` is told about where a failure happened. */
-export interface ErrorContext {
+/** Where a failure the receiver found happened: no handler threw it, and the error is one of the package's (`NtwError`). */
+export interface ReceiverErrorContext {
+  /** The provider of the endpoint or the event concerned; `'*'` for the receiver as a whole (its clock, pruning, the inbox worker's polling). */
   readonly provider: string;
   readonly eventId?: string;
-  /** The event, when the failure happened after it was normalized (a handler failed). */
-  readonly event?: TokenEvent;
+  readonly event?: undefined;
 }
+
+/** Where an event's handlers failed: the error is what they threw. */
+export interface HandlerErrorContext<E extends TokenEvent = TokenEvent> {
+  readonly provider: string;
+  readonly eventId: string;
+  /** The event whose handlers failed. */
+  readonly event: E;
+}
+
+/** What `onError` is told about where a failure happened: `event` is set exactly when handlers failed. */
+export type ErrorContext<E extends TokenEvent = TokenEvent> = ReceiverErrorContext | HandlerErrorContext<E>;

@@ -48,10 +48,23 @@ interface TokenEventFields<P extends string, R> {
   readonly raw: R;
 }
 
-export interface TokenStateEvent<P extends string = string, R = unknown> extends TokenEventFields<P, R> {
-  readonly type: 'token.inactive' | 'token.active' | 'token.suspended' | 'token.deleted';
-  readonly state: TokenState;
+/** An event that sets a state: its `type` says which, so a `switch (event.type)` narrows `state` too. */
+interface StateEventFields<S extends TokenState, P extends string, R> extends TokenEventFields<P, R> {
+  readonly type: `token.${Lowercase<S>}`;
+  readonly state: S;
 }
+
+export interface InactiveEvent<P extends string = string, R = unknown> extends StateEventFields<'INACTIVE', P, R> {}
+export interface ActiveEvent<P extends string = string, R = unknown> extends StateEventFields<'ACTIVE', P, R> {}
+export interface SuspendedEvent<P extends string = string, R = unknown> extends StateEventFields<'SUSPENDED', P, R> {}
+export interface DeletedEvent<P extends string = string, R = unknown> extends StateEventFields<'DELETED', P, R> {}
+
+/** The four state events, discriminated on `type`. */
+export type TokenStateEvent<P extends string = string, R = unknown> =
+  | InactiveEvent<P, R>
+  | ActiveEvent<P, R>
+  | SuspendedEvent<P, R>
+  | DeletedEvent<P, R>;
 
 export interface TokenUpdatedEvent<P extends string = string, R = unknown> extends TokenEventFields<P, R> {
   readonly type: 'token.updated';
@@ -74,8 +87,11 @@ export interface TokenActivationCodeEvent<P extends string = string, R = unknown
 export interface NotificationEvent<P extends string = string, R = unknown> extends TokenEventFields<P, R> {
   readonly type: 'notification';
   readonly state?: undefined;
-  /** The provider's own name for it (Cybersource's `eventType`, NI's `type`). */
-  readonly kind?: string;
+  /**
+   * The provider's own name for it (Cybersource's `eventType`, NI's `type`); `'unknown'` when a provider
+   * (one of yours) gives none.
+   */
+  readonly kind: string;
 }
 
 /** The one normalized event shape every handler receives (discriminated on `type`). */
@@ -85,15 +101,12 @@ export type TokenEvent<P extends string = string, R = unknown> =
   | TokenActivationCodeEvent<P, R>
   | NotificationEvent<P, R>;
 
-export type ActiveEvent<P extends string = string, R = unknown> = TokenStateEvent<P, R> & { readonly type: 'token.active'; readonly state: 'ACTIVE' };
-export type SuspendedEvent<P extends string = string, R = unknown> = TokenStateEvent<P, R> & { readonly type: 'token.suspended'; readonly state: 'SUSPENDED' };
-export type DeletedEvent<P extends string = string, R = unknown> = TokenStateEvent<P, R> & { readonly type: 'token.deleted'; readonly state: 'DELETED' };
 /** Any event that carries an update: `token.updated`, or a state event that also updated the token (Cybersource `TOKEN_UPDATED`). */
 export type UpdateEvent<P extends string = string, R = unknown> = TokenEvent<P, R> & { readonly changes: readonly [TokenChange, ...TokenChange[]] };
 
 /** The event type that sets a state. */
-export function stateEventType(state: TokenState): TokenStateEvent['type'] {
-  return `token.${state.toLowerCase()}` as TokenStateEvent['type'];
+export function stateEventType<S extends TokenState>(state: S): `token.${Lowercase<S>}` {
+  return `token.${state.toLowerCase()}` as `token.${Lowercase<S>}`;
 }
 
 /** A normalized event before the token-state projection has said whether it is stale. */

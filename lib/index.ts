@@ -2,23 +2,24 @@ export { createTokenWebhooks } from './create-token-webhooks';
 export type {
   TokenWebhooks, InboxTokenWebhooks, TokenWebhooksOptions, InboxOptions, DeliveryMode, TokenStateView, StoredEvent, EventQuery,
   BuiltinTokenEvent, EventHandler, HandlerContext, ErrorHandler, ErrorContext, Receiver, ReadyOptions, HealthReport,
-  ActiveEventOf, SuspendedEventOf, DeletedEventOf, UpdateEventOf,
+  ActiveEventOf, SuspendedEventOf, DeletedEventOf, UpdateEventOf, NtwError, ReceiverErrorContext, HandlerErrorContext,
 } from './types';
 export * from './events';
 export { WebhookError, ConfigurationError, ReportedError, DELIVERY_ERRORS } from './errors';
 export { StorageError } from './delivery/storage-call';
+export { isNtwError } from './ntw-error';
 export type { DeliveryErrorCode, SchemaIssue } from './errors';
 export { defineProvider, jsonAcknowledgement } from './providers/provider';
 export type {
   Provider, ProviderOptions, NormalizedFields, JsonSchema, DeliveryRequest, AuthenticateFn, Authenticator,
-  DeliveryOutcome, Acknowledgement,
+  DeliveryOutcome, Acknowledgement, AuthOption,
 } from './providers/provider';
 export { builtinProviders } from './providers/builtin';
 export type { CybersourcePayload, CybersourceOptions, CybersourceReason } from './providers/cybersource';
 export type { TokenExPayload, TokenExOptions } from './providers/tokenex';
 export { niTokenEndpoint } from './providers/ni';
 export type { NiPayload, NiOptions, NiNotificationType, NiAuth } from './providers/ni';
-export type { FirstokenPayload, FirstokenOptions, FirstokenMapping } from './providers/firstoken';
+export type { FirstokenPayload, FirstokenOptions, FirstokenMapping, FirstokenAuth } from './providers/firstoken';
 export type { SharedSecretAuth, BasicCredentials } from './auth/shared-secret';
 export { sharedSecretAuthenticator } from './auth/shared-secret';
 export { oauthTokenEndpoint } from './auth/oauth-token-endpoint';

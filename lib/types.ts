@@ -1,5 +1,6 @@
-import type { StaleReason, TokenChange, TokenEvent, TokenEventType, TokenState, TokenStateEvent } from './events';
-import type { ErrorContext } from './errors';
+import type { StaleReason, TokenChange, TokenEvent, TokenEventType, TokenState } from './events';
+import type { ErrorContext, HandlerErrorContext, ReceiverErrorContext } from './errors';
+import type { NtwError } from './ntw-error';
 import type { OptionsOf, Provider, ProviderOptions, RawOf } from './providers/provider';
 import type { BuiltinProviders } from './providers/builtin';
 import type { EntryQuery, EntryStatus, Storage, TokenStateRecord } from './storage/storage';
@@ -22,10 +23,9 @@ export type BuiltinTokenEvent = {
   [K in keyof BuiltinProviders]: TokenEvent<K, RawOf<BuiltinProviders[K]>>
 }[keyof BuiltinProviders];
 
-type StateEventOf<E> = Extract<E, { readonly type: TokenStateEvent['type'] }>;
-export type ActiveEventOf<E> = StateEventOf<E> & { readonly type: 'token.active'; readonly state: 'ACTIVE' };
-export type SuspendedEventOf<E> = StateEventOf<E> & { readonly type: 'token.suspended'; readonly state: 'SUSPENDED' };
-export type DeletedEventOf<E> = StateEventOf<E> & { readonly type: 'token.deleted'; readonly state: 'DELETED' };
+export type ActiveEventOf<E> = Extract<E, { readonly type: 'token.active' }>;
+export type SuspendedEventOf<E> = Extract<E, { readonly type: 'token.suspended' }>;
+export type DeletedEventOf<E> = Extract<E, { readonly type: 'token.deleted' }>;
 export type UpdateEventOf<E> = E & { readonly changes: readonly [TokenChange, ...TokenChange[]] };
 
 /** What a handler gets besides the event (a second argument it may ignore). */
@@ -42,8 +42,13 @@ export interface HandlerContext {
 }
 
 export type EventHandler<E> = (event: E, context: HandlerContext) => unknown;
-export type ErrorHandler = (error: unknown, context: ErrorContext) => unknown;
-export type { ErrorContext };
+/**
+ * `onError`'s handler. Without `context.event`, the receiver found the failure and `error` is one of the package's
+ * errors (`isNtwError(error)` narrows it); with it, that event's handlers failed and `error` is what they threw
+ * (an `AggregateError` of them when several did, a `ReportedError` `ERR_NTW_HANDLER_TIMEOUT` when they ran too long).
+ */
+export type ErrorHandler<E extends TokenEvent = TokenEvent> = (error: unknown, context: ErrorContext<E>) => unknown;
+export type { ErrorContext, HandlerErrorContext, NtwError, ReceiverErrorContext };
 
 export type { DeliveryMode };
 
@@ -212,8 +217,14 @@ export type EventQuery = EntryQuery;
 /** A transport-free endpoint: give it a delivery, get the answer to send. */
 export type Receiver = (input: DeliveryInput) => Promise<DeliveryResponse & { readonly outcome: DeliveryOutcome }>;
 
+/**
+ * `[options]`, optional when `O` asks for nothing (a provider of yours without required options); else `[options]`
+ * required: a built-in provider's options name its credentials, an `authenticate` hook or `auth: 'none'`.
+ */
+export type OptionsArgument<O> = {} extends O ? [options?: O] : [options: O];
+
 export type Mounters = {
-  readonly [K in keyof BuiltinProviders]: (options?: OptionsOf<BuiltinProviders[K]>) => WebhookMiddleware;
+  readonly [K in keyof BuiltinProviders]: (options: OptionsOf<BuiltinProviders[K]>) => WebhookMiddleware;
 };
 
 export interface TokenWebhooks<E extends TokenEvent = BuiltinTokenEvent> extends Mounters {
@@ -225,10 +236,11 @@ export interface TokenWebhooks<E extends TokenEvent = BuiltinTokenEvent> extends
   /** Every event, stale ones included. */
   onEvent(handler: EventHandler<E>): this;
   /**
-   * Handler and storage failures. Handler failures of one event arrive as one error, or an `AggregateError`;
-   * a failed storage call as one `StorageError` (`ERR_NTW_STORAGE_TIMEOUT`, `ERR_NTW_STORAGE_UNAVAILABLE`).
+   * Handler and storage failures. Handler failures of one event arrive as one error, or an `AggregateError`,
+   * with the event as `context.event`; a failed storage call as one `StorageError` (`ERR_NTW_STORAGE_TIMEOUT`,
+   * `ERR_NTW_STORAGE_UNAVAILABLE`). Without `context.event` the error is one of the package's (`isNtwError`).
    */
-  onError(handler: ErrorHandler): this;
+  onError(handler: ErrorHandler<E>): this;
   /**
    * Deliveries refused for good (400, 401, 405, 413, 415: the sender's retry cannot succeed), with the
    * provider and the documented code: a provider whose deliveries are refused shows here, and in the
@@ -236,10 +248,14 @@ export interface TokenWebhooks<E extends TokenEvent = BuiltinTokenEvent> extends
    */
   onRefused(handler: RefusalHandler): this;
   /** Mount any provider, yours included, as an Express endpoint. */
-  endpoint<Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, options?: O): WebhookMiddleware;
+  endpoint<Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, ...options: OptionsArgument<O>): WebhookMiddleware;
   /** The same endpoint without HTTP: for a queue consumer, a serverless function or another framework. */
-  receiver<Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, options?: O): Receiver;
-  getTokenState(provider: string, tokenRef: string): Promise<TokenStateView | undefined>;
+  receiver<Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, ...options: OptionsArgument<O>): Receiver;
+  /**
+   * The token's state as its events set it. `provider` is one of the receiver's event type (`E`): the built-in
+   * four by default; declare yours in `E` (`createTokenWebhooks<BuiltinTokenEvent | TokenEvent<'acme'>>()`).
+   */
+  getTokenState(provider: E['provider'], tokenRef: string): Promise<TokenStateView | undefined>;
   /** The ledger: every event with its outcome, oldest first. */
   listEvents(query?: EventQuery): Promise<StoredEvent[]>;
   /**

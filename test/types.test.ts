@@ -1,6 +1,9 @@
 import { expect } from 'chai';
-import { createTokenWebhooks } from '../lib';
-import type { BuiltinTokenEvent, HandlerContext, HealthReport, TokenState } from '../lib';
+import { builtinProviders, ConfigurationError, createTokenWebhooks, isNtwError, ReportedError, StorageError } from '../lib';
+import type {
+  BuiltinTokenEvent, HandlerContext, HandlerErrorContext, HealthReport, InactiveEvent, NtwError, ReceiverErrorContext, SuspendedEvent,
+  TokenEvent, TokenExPayload, TokenState, TokenStateEvent,
+} from '../lib';
 
 /** Compile-time checks of the public types: this file must type-check (npm test runs tsc first). */
 describe('public types', () => {
@@ -79,5 +82,143 @@ describe('public types', () => {
     void runs;
     // @ts-expect-error: a duration in milliseconds
     void (() => createTokenWebhooks({ handlerTimeoutMs: '60s' }));
+  });
+});
+
+/** The gaps a first hour with the package ran into: each line below failed to compile, or compiled and should not have. */
+describe('public types: what a first hour runs into', () => {
+  it('a switch on event.type narrows state events to their state', () => {
+    const webhooks = createTokenWebhooks({ pruneIntervalMs: false });
+    webhooks.onEvent((event) => {
+      switch (event.type) {
+        case 'token.suspended': {
+          const state: 'SUSPENDED' = event.state;
+          void state;
+          break;
+        }
+        case 'token.inactive': {
+          const state: 'INACTIVE' = event.state;
+          // @ts-expect-error: an inactive token is not active
+          const active: 'ACTIVE' = event.state;
+          void state; void active;
+          break;
+        }
+        case 'token.updated': {
+          const state: TokenState | undefined = event.state;
+          void state;
+          break;
+        }
+        default:
+          break;
+      }
+      if (event.type === 'token.deleted' && event.provider === 'tokenex') {
+        const state: 'DELETED' = event.state;
+        const raw: TokenExPayload = event.raw;
+        void state; void raw;
+      }
+    });
+    const suspended = (event: SuspendedEvent): 'SUSPENDED' => event.state;
+    const inactive = (event: InactiveEvent): 'token.inactive' => event.type;
+    const anyState = (event: TokenStateEvent): TokenState => event.state;
+    void suspended; void inactive; void anyState;
+  });
+
+  it('a notification always has a kind', () => {
+    const webhooks = createTokenWebhooks({ pruneIntervalMs: false });
+    webhooks.onEvent((event) => {
+      if (event.type === 'notification') {
+        const kind: string = event.kind;
+        void kind;
+      }
+    });
+  });
+
+  it('a built-in mounter needs its credentials, an authenticate hook, or auth: \'none\' said out loud', () => {
+    const webhooks = createTokenWebhooks({ pruneIntervalMs: false });
+    const bearer = 'a-shared-bearer-secret';
+    const authenticate = () => true;
+    const mounts = [
+      () => webhooks.tokenex({ auth: { bearer } }),
+      () => webhooks.tokenex({ auth: 'none' }),
+      () => webhooks.tokenex({ authenticate }),
+      () => webhooks.tokenex({ authenticate, limit: 1024 }),
+      () => webhooks.ni({ auth: { bearer } }),
+      () => webhooks.ni({ auth: 'none', timestampOffset: 'Z' }),
+      () => webhooks.ni({ authenticate }),
+      () => webhooks.firstoken({ auth: { signingKeys: 'whsec' } }),
+      () => webhooks.firstoken({ authenticate, mapping: { tokenRef: (raw) => raw.ft_token ?? '' } }),
+      () => webhooks.cybersource({ keys: { k: 'a2V5' } }),
+      () => webhooks.cybersource({ keys: { k: 'a2V5' }, toleranceMs: 60_000 }),
+      () => webhooks.cybersource({ auth: 'none' }),
+      () => webhooks.cybersource({ authenticate }),
+    ];
+    void mounts;
+    // @ts-expect-error: TokenEx signs nothing: no auth, no authenticate
+    expect(() => webhooks.tokenex({})).to.throw(ConfigurationError, /ERR_NTW_AUTH_REQUIRED/);
+    // @ts-expect-error: nor without options at all
+    expect(() => webhooks.tokenex()).to.throw(ConfigurationError, /ERR_NTW_AUTH_REQUIRED/);
+    // @ts-expect-error: options besides auth do not authenticate
+    expect(() => webhooks.tokenex({ limit: 1024 })).to.throw(ConfigurationError, /ERR_NTW_AUTH_REQUIRED/);
+    // @ts-expect-error: NI needs auth too
+    expect(() => webhooks.ni({ timestampOffset: 'Z' })).to.throw(ConfigurationError, /ERR_NTW_AUTH_REQUIRED/);
+    // @ts-expect-error: Firstoken too
+    expect(() => webhooks.firstoken({ now: () => 0 })).to.throw(ConfigurationError, /ERR_NTW_AUTH_REQUIRED/);
+    // @ts-expect-error: Cybersource needs its keys
+    expect(() => webhooks.cybersource({ toleranceMs: 60_000 })).to.throw(ConfigurationError, /ERR_NTW_CYBERSOURCE_KEY/);
+    // @ts-expect-error: keys that auth: 'none' would ignore
+    void (() => webhooks.cybersource({ keys: { k: 'a2V5' }, auth: 'none' }));
+    // @ts-expect-error: the same through endpoint()
+    expect(() => webhooks.endpoint(builtinProviders.tokenex, {})).to.throw(ConfigurationError, /ERR_NTW_AUTH_REQUIRED/);
+    // @ts-expect-error: and through receiver()
+    expect(() => webhooks.receiver(builtinProviders.ni)).to.throw(ConfigurationError, /ERR_NTW_AUTH_REQUIRED/);
+  });
+
+  it('getTokenState takes the providers the receiver is typed for', async () => {
+    const webhooks = createTokenWebhooks({ pruneIntervalMs: false });
+    expect(await webhooks.getTokenState('tokenex', 'tok-1')).to.equal(undefined);
+    // @ts-expect-error: no stripe provider here
+    expect(await webhooks.getTokenState('stripe', 'tok-1')).to.equal(undefined);
+    const custom = createTokenWebhooks<BuiltinTokenEvent | TokenEvent<'acme'>>({ pruneIntervalMs: false });
+    expect(await custom.getTokenState('acme', 'tok-1')).to.equal(undefined);
+    expect(await custom.getTokenState('ni', 'tok-1')).to.equal(undefined);
+    // @ts-expect-error: nor in this one
+    expect(await custom.getTokenState('stripe', 'tok-1')).to.equal(undefined);
+    const open = createTokenWebhooks<TokenEvent>({ pruneIntervalMs: false });
+    expect(await open.getTokenState('stripe', 'tok-1')).to.equal(undefined);
+    await Promise.all([webhooks.close(), custom.close(), open.close()]);
+  });
+
+  it('onError: the package\'s errors where the receiver reports, what handlers threw where they failed', () => {
+    const webhooks = createTokenWebhooks({ pruneIntervalMs: false });
+    webhooks.onError((error, context) => {
+      const provider: string = context.provider;
+      if (context.event) {
+        // a handler failed: the error is what it threw
+        const event: BuiltinTokenEvent = context.event;
+        const id: string = context.eventId;
+        // @ts-expect-error: whatever a handler threw
+        void error.code;
+        void event; void id;
+      } else {
+        const eventId: string | undefined = context.eventId;
+        void eventId;
+      }
+      if (isNtwError(error)) {
+        const code: NtwError['code'] = error.code;
+        if (error instanceof StorageError) {
+          const operation: string = error.operation;
+          void operation;
+        }
+        void code;
+      }
+      void provider;
+    });
+    const receiverReport: ReceiverErrorContext = { provider: '*' };
+    const handlerReport: HandlerErrorContext = { provider: 'x', eventId: 'e', event: {} as TokenEvent };
+    // @ts-expect-error: a handler failure names its event
+    const unnamed: HandlerErrorContext = { provider: 'x', eventId: 'e' };
+    void receiverReport; void handlerReport; void unnamed;
+    expect(isNtwError(new ReportedError('ERR_NTW_X', 'x'))).to.equal(true);
+    expect(isNtwError(new Error('x'))).to.equal(false);
   });
 });

@@ -1,5 +1,6 @@
 import { WebhookError } from '../errors';
-import type { ErrorContext } from '../errors';
+import type { ReceiverErrorContext } from '../errors';
+import type { ErrorReport } from '../ntw-error';
 import { withDeadline } from './deadline';
 import type { Telemetry } from '../telemetry/telemetry';
 import type { StorageFailures } from './storage-failures';
@@ -13,7 +14,7 @@ export interface StorageCallContext {
   readonly storage: Described;
   /** Longest wait for one storage call, in ms. */
   readonly storageTimeoutMs: number;
-  readonly reportError: (error: unknown, context: ErrorContext) => void;
+  readonly reportError: (...report: ErrorReport) => void;
   /** Each call is a span and a timing of `ntw.storage.duration`. */
   readonly telemetry?: Telemetry;
   /** Told of each call's failure and success, for `health()`. */
@@ -88,7 +89,7 @@ const isThenable = <T>(value: T | Promise<T>): value is Promise<T> =>
  * `storage_unavailable`; `health()` counts it. The call itself may still finish later; leases make that safe.
  */
 export function storageCall<T>(
-  core: StorageCallContext, operation: string, context: ErrorContext, call: () => T | Promise<T>,
+  core: StorageCallContext, operation: string, context: ReceiverErrorContext, call: () => T | Promise<T>,
 ): Promise<T> {
   const bounded = () => boundedStorageCall(core.storageTimeoutMs, operation, call, core.storage);
   return (core.telemetry ? core.telemetry.storageCall(operation, bounded) : bounded()).then((value) => {
@@ -96,7 +97,8 @@ export function storageCall<T>(
     return value;
   }, (error: unknown) => {
     core.storageFailures?.failed(operation, error);
-    core.reportError(error, context);
-    throw new WebhookError('storage_unavailable', { cause: error });
+    const failure = storageError(operation, error, core.storage); // itself: boundedStorageCall made it one
+    core.reportError(failure, context);
+    throw new WebhookError('storage_unavailable', { cause: failure });
   });
 }

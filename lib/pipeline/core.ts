@@ -1,4 +1,4 @@
-import type { ErrorContext } from '../errors';
+import type { ErrorReport } from '../ntw-error';
 import type { Storage } from '../storage/storage';
 import type { EntryCodec } from '../delivery/entry-codec';
 import type { RenewalSchedule } from '../delivery/lease-heartbeat';
@@ -36,7 +36,7 @@ export interface DeliveryCore {
   readonly ready: () => Promise<void>;
   /** Whether storage is initialized already (no need to wait for `ready`). */
   readonly initialized: () => boolean;
-  readonly reportError: (error: unknown, context: ErrorContext) => void;
+  readonly reportError: (...report: ErrorReport) => void;
   /** A delivery refused for good reaches `onRefused`. */
   readonly refused: (refusal: Refusal) => void;
   readonly telemetry: Telemetry;

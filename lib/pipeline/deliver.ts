@@ -4,6 +4,8 @@ import type { Admission, EventKey } from '../storage/storage';
 import { withDeadline } from '../delivery/deadline';
 import { storageCall } from '../delivery/storage-call';
 import { logger } from '../log';
+import { describeError } from '../delivery/describe-error';
+import { isNtwError } from '../ntw-error';
 import type { DeliveryCore } from './core';
 import type { Endpoint } from './endpoint';
 import type { DeliveryInput } from './read-body';
@@ -26,6 +28,13 @@ const KNOWN_DUPLICATE: Accepted = { duplicate: true };
 /** Acknowledged with no handler to run, an event would be consumed unseen: the provider retries it later instead. */
 export const noHandlers = () => new ConfigurationError('ERR_NTW_NO_HANDLERS',
   'no handler is registered (onActive, onSuspended, onDeleted, onUpdated or onEvent): deliveries are answered retry-later until one is');
+
+/**
+ * A failure none of the steps expects (a bug, here or in code of the app's own: a storage adapter that answers out
+ * of shape): reported with a code, as everything the receiver reports is, the thrown error as its cause.
+ */
+const unexpected = (error: unknown) => new ReportedError('ERR_NTW_UNEXPECTED',
+  `a delivery failed unexpectedly: ${describeError(error)}`, { cause: error });
 
 /** Sync mode: a failed run waits for the provider's retry, which takes the entry again at once. */
 export const awaitProviderRetry: FailurePolicy = (error) => ({ status: 'failed', error, retryInMs: 0 });
@@ -71,7 +80,9 @@ export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: Del
     return { ok: true, eventId: key.id, duplicate: accepted.duplicate, payload };
   } catch (thrown) {
     // Our faults and the host's misconfiguration reach onError; the sender's bad input does not.
-    if (!(thrown instanceof WebhookError) || thrown.code === 'raw_body_unavailable') core.reportError(thrown, { provider: endpoint.provider.name });
+    if (!(thrown instanceof WebhookError) || thrown.code === 'raw_body_unavailable') {
+      core.reportError(isNtwError(thrown) ? thrown : unexpected(thrown), { provider: endpoint.provider.name });
+    }
     const error = thrown instanceof WebhookError ? thrown
       : thrown instanceof ConfigurationError ? new WebhookError('not_configured', { cause: thrown })
         : new WebhookError('handler_failed', { cause: thrown });

@@ -14,5 +14,7 @@ export function project(event: UnprojectedEvent, entry: Entry): TokenEvent {
   if ('staleReason' in projected) delete projected.staleReason;
   if (stale && entry.staleReason) projected.staleReason = entry.staleReason;
   projected.repeated = entry.projection === 'repeated';
+  // A notification always names its kind: a provider of the app's own may give none, and so may an entry it stored.
+  if (projected.type === 'notification' && projected.kind === undefined) projected.kind = 'unknown';
   return Object.freeze(projected) as unknown as TokenEvent;
 }

@@ -1,7 +1,7 @@
 import type { TokenEvent, UnprojectedEvent } from '../events';
 import { ReportedError, WebhookError } from '../errors';
 import type { Entry, EventKey, Settlement } from '../storage/storage';
-import { boundedStorageCall, storageCall } from '../delivery/storage-call';
+import { boundedStorageCall, storageCall, storageError } from '../delivery/storage-call';
 import { startLeaseHeartbeat } from '../delivery/lease-heartbeat';
 import { withDeadline } from '../delivery/deadline';
 import { describeError } from '../delivery/describe-error';
@@ -44,7 +44,7 @@ export async function runEntry(core: DeliveryCore, taken: TakenEntry, onFailure:
     takenAt: taken.takenAt,
     renew: () => renew(core, key, run),
     // A StorageError, reported as every failed storage call is; the renewal is tried again while the lease lasts.
-    failed: (error) => core.reportError(error, context),
+    failed: (error) => core.reportError(storageError('extend', error, core.storage), context),
     lost: (why, cause) => {
       const error = new ReportedError('ERR_NTW_LEASE_LOST',
         `lease of ${label} was lost while its handlers ran: ${why}. Another instance may run it; the handlers' signal was aborted`,

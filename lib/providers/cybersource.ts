@@ -4,7 +4,7 @@ import { ConfigurationError } from '../errors';
 import { loadSchema } from '../schema-files';
 import type { NamesOf } from '../option-names';
 import { contentId } from '../pipeline/canonical-json';
-import type { NormalizeContext, NormalizedFields, ProviderOptions } from './provider';
+import type { AuthenticateFn, NormalizeContext, NormalizedFields, ProviderOptions } from './provider';
 import { defineProvider } from './provider';
 import type { CybersourceSignatureOptions } from './cybersource-signature';
 import { cybersourceSignatureAuthenticator } from './cybersource-signature';
@@ -55,10 +55,17 @@ export interface CybersourcePayload {
   readonly payloads?: Readonly<Record<string, unknown>>;
 }
 
-export type CybersourceOptions = ProviderOptions & Partial<CybersourceSignatureOptions> & {
-  /** `'none'` accepts unsigned deliveries (logs a warning at start-up). Only for local testing. */
-  readonly auth?: 'none';
-};
+type CybersourceKeys = CybersourceSignatureOptions['keys'];
+
+/**
+ * `keys` to verify `v-c-signature`; or `auth: 'none'`, which accepts unsigned deliveries (logs a warning at
+ * start-up), only for local testing, and so takes no keys; or an `authenticate` hook of yours instead.
+ */
+export type CybersourceOptions = ProviderOptions & Partial<Omit<CybersourceSignatureOptions, 'keys'>> & (
+  | { readonly authenticate: AuthenticateFn; readonly keys?: CybersourceKeys; readonly auth?: 'none' }
+  | { readonly auth: 'none'; readonly keys?: undefined }
+  | { readonly keys: CybersourceKeys; readonly auth?: undefined }
+);
 
 /** The network-token lifecycle events; anything else on the subscription is a `notification`. */
 const LIFECYCLE: ReadonlySet<string> = new Set(['tms.networktoken.provisioned', 'tms.networktoken.updated']);

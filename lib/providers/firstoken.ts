@@ -8,7 +8,7 @@ import type { Authenticator } from '../auth/authenticator';
 import { contentId } from '../pipeline/canonical-json';
 import type { FirstokenSignatureOptions } from './firstoken-signature';
 import { firstokenSignatureAuthenticator } from './firstoken-signature';
-import type { ProviderOptions } from './provider';
+import type { AuthOption, ProviderOptions } from './provider';
 import { defineProvider } from './provider';
 import { parseProviderTime } from './time';
 
@@ -45,8 +45,7 @@ export interface FirstokenMapping {
  */
 export type FirstokenAuth = SharedSecretAuth & Partial<Omit<FirstokenSignatureOptions, 'now'>>;
 
-export type FirstokenOptions = ProviderOptions & {
-  readonly auth?: FirstokenAuth | 'none';
+export type FirstokenOptions = ProviderOptions & AuthOption<FirstokenAuth> & {
   readonly mapping?: FirstokenMapping;
   /** Clock of the signature's `t`, in ms (tests). Default: when the delivery arrived by the clock instances share, else `Date.now`. */
   readonly now?: () => number;

@@ -8,7 +8,7 @@ import { sharedSecretAuthenticator } from '../auth/shared-secret';
 import type { OAuthClientCredentialsOptions } from '../auth/client-credentials';
 import type { OAuthTokenEndpoint, OAuthTokenVerifier } from '../auth/oauth-token-endpoint';
 import { bearerCheck, oauthTokenEndpoint } from '../auth/oauth-token-endpoint';
-import type { Acknowledgement, DeliveryOutcome, NormalizeContext, NormalizedFields, ProviderOptions } from './provider';
+import type { Acknowledgement, AuthOption, DeliveryOutcome, NormalizeContext, NormalizedFields, ProviderOptions } from './provider';
 import { defineProvider } from './provider';
 import { OFFSET, parseProviderTime } from './time';
 import { ConfigurationError } from '../errors';
@@ -73,8 +73,7 @@ export interface NiAuth extends Pick<SharedSecretAuth, 'bearer' | 'allowIps'> {
   readonly oauth?: OAuthTokenVerifier | OAuthClientCredentialsOptions;
 }
 
-export type NiOptions = ProviderOptions & {
-  readonly auth?: NiAuth | 'none';
+export type NiOptions = ProviderOptions & AuthOption<NiAuth> & {
   /**
    * The UTC offset of a `timestamp` sent without one: `'+04:00'` (default: the zone of NI's specification,
    * `…SS.SSS+04:00`), `'Z'`, or any `±hh:mm`. NI's own samples mix `Z`, `+04:00` and no zone.

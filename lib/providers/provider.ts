@@ -22,7 +22,7 @@ export interface NormalizedFields {
   /** Defaults to the time of receipt when the provider gives none. */
   readonly occurredAt?: Date;
   readonly activationCode?: string;
-  /** `notification` events: the provider's own name for it. */
+  /** `notification` events: the provider's own name for it. Default `'unknown'`. */
   readonly kind?: string;
 }
 
@@ -54,6 +54,15 @@ export interface ProviderOptions {
    */
   readonly quarantine?: boolean;
 }
+
+/**
+ * A built-in provider's authentication, which its options must state: `auth` (its credentials, or `'none'` to
+ * accept unauthenticated deliveries, with a warning at start-up), or an `authenticate` hook of yours instead.
+ * Options with neither do not compile, as they would not start (`ERR_NTW_AUTH_REQUIRED`).
+ */
+export type AuthOption<Auth> =
+  | { readonly authenticate: AuthenticateFn; readonly auth?: Auth | 'none' }
+  | { readonly auth: Auth | 'none' };
 
 export type DeliveryOutcome =
   | {

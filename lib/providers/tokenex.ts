@@ -4,7 +4,7 @@ import { loadSchema } from '../schema-files';
 import type { NamesOf } from '../option-names';
 import type { SharedSecretAuth } from '../auth/shared-secret';
 import { SHARED_SECRET_NAMES, sharedSecretAuthenticator } from '../auth/shared-secret';
-import type { NormalizedFields, ProviderOptions } from './provider';
+import type { AuthOption, NormalizedFields, ProviderOptions } from './provider';
 import { defineProvider } from './provider';
 
 interface TokenExMessage {
@@ -35,10 +35,8 @@ export interface TokenExPayload {
   readonly ' networkTokenCardUpdateNotification'?: TokenExMessage;
 }
 
-export type TokenExOptions = ProviderOptions & {
-  /** TokenEx signs nothing: give it a shared secret (and/or a source-IP allow-list), or `'none'`. */
-  readonly auth?: SharedSecretAuth | 'none';
-};
+/** TokenEx signs nothing: `auth` is a shared secret (and/or a source-IP allow-list), or `'none'`. */
+export type TokenExOptions = ProviderOptions & AuthOption<SharedSecretAuth>;
 
 const cardUpdateOf = (raw: TokenExPayload) => raw.networkTokenCardUpdateNotification ?? raw[' networkTokenCardUpdateNotification'];
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import express from 'express';
 import request from 'supertest';
 import { ConfigurationError, createTokenWebhooks, defineProvider, sharedSecretAuthenticator, stateEventType } from '../../lib';
-import type { ProviderOptions, TokenEvent, TokenState } from '../../lib';
+import type { InboxTokenWebhooks, ProviderOptions, TokenEvent, TokenState } from '../../lib';
 
 /** A provider that is none of the four: "Acme Vault", with its own payload, schema, auth and answer. */
 interface AcmePayload {
@@ -69,6 +69,31 @@ describe('a user-defined provider', () => {
     const forged = await post(body('n-3', 'removed', 2_000), 'wrong-secret-0123456789abcdef');
     expect(forged.status).to.equal(401);
     expect(seen).to.have.length(1);
+  });
+
+  describe('a notification it names no kind for', () => {
+    const memo = defineProvider<'memo', { readonly id: string; readonly kind?: string }>({
+      name: 'memo',
+      schema: { type: 'object', required: ['id'], properties: { id: { type: 'string' }, kind: { type: 'string' } } },
+      authenticator: () => undefined,
+      eventId: (raw) => raw.id,
+      normalize: (raw) => ({ type: 'notification', tokenRef: '', ...(raw.kind ? { kind: raw.kind } : {}) }),
+    });
+    const deliveries = (id: string, kind?: string) => ({ headers: { 'content-type': 'application/json' }, rawBody: JSON.stringify({ id, kind }) });
+
+    for (const mode of ['sync', 'inbox'] as const) {
+      it(`reaches its handlers with kind 'unknown' (${mode} mode: ${mode === 'sync' ? 'as delivered' : 'run from storage'})`, async () => {
+        const webhooks = createTokenWebhooks<TokenEvent<'memo'>>({ pruneIntervalMs: false, mode, inbox: { pollIntervalMs: false } });
+        const kinds: (string | undefined)[] = [];
+        webhooks.onEvent((event) => { if (event.type === 'notification') kinds.push(event.kind); });
+        const receive = webhooks.receiver(memo, { authenticate: () => true });
+        expect((await receive(deliveries('m-1'))).status).to.equal(200);
+        expect((await receive(deliveries('m-2', 'memo.sent'))).status).to.equal(200);
+        if (mode === 'inbox') expect(await (webhooks as InboxTokenWebhooks<TokenEvent<'memo'>>).processInbox()).to.equal(2);
+        expect(kinds).to.deep.equal(['unknown', 'memo.sent']);
+        await webhooks.close();
+      });
+    }
   });
 
   it('a provider that does not implement the interface is refused at definition', () => {

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import express from 'express';
 import request from 'supertest';
 import { ConfigurationError, createTokenWebhooks } from '../../../lib';
-import type { FirstokenOptions, TokenEvent } from '../../../lib';
+import type { FirstokenAuth, TokenEvent } from '../../../lib';
 import { fixture } from '../../helpers/fixtures';
 
 const KEY = 'firstoken-webhook-key-0123456789';
@@ -17,7 +17,7 @@ function signature(body: string, options: { key?: string; t?: number; message?: 
   return `t=${t},s=${s}`;
 }
 
-function receiver(auth: FirstokenOptions['auth']) {
+function receiver(auth: FirstokenAuth) {
   const webhooks = createTokenWebhooks<TokenEvent>({ pruneIntervalMs: false });
   const seen: TokenEvent[] = [];
   webhooks.onEvent((e) => { seen.push(e); });
