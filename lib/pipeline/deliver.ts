@@ -40,8 +40,9 @@ const unexpected = (error: unknown) => new ReportedError('ERR_NTW_UNEXPECTED',
 export const awaitProviderRetry: FailurePolicy = (error) => ({ status: 'failed', error, retryInMs: 0 });
 
 /**
- * One delivery through the pipeline of SPEC section 4, top to bottom; each step is one call in a file named
- * for it. Transport-free: the Express middleware is a thin adapter around this, and so can any other be.
+ * One delivery through the pipeline (raw body → authenticity → JSON → schema → normalize → ledger → handlers →
+ * answer), top to bottom; each step is one call in a file named for it. Transport-free: the Express middleware is
+ * a thin adapter around this, and so can any other be.
  */
 export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: DeliveryInput): Promise<DeliveryOutcome> {
   let payload: unknown;

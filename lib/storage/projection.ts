@@ -8,7 +8,7 @@ export type ProjectionDecision =
 const later = (a: Date, b: Date) => (a.getTime() >= b.getTime() ? a : b);
 
 /**
- * The token-state rule (SPEC section 6), in one place. Adapters that cannot call it (SQL, Lua) implement the
+ * The token-state rule (README, "Token state"), in one place. Adapters that cannot call it (SQL, Lua) implement the
  * same checks in the same order.
  * - the event that set the current state, run again (a redelivery after a failure), changes it again;
  * - nothing leaves DELETED;

@@ -5,7 +5,7 @@ import { Latch, instrumented, post, tokenexBody } from './support';
 
 const T0 = Date.UTC(2025, 0, 1);
 
-describe('delivery: ordering under concurrency (SPEC 6)', () => {
+describe('delivery: ordering under concurrency (token state)', () => {
   for (const newerFirst of [true, false]) {
     it(`two events of one token on two instances at once leave the newest state (${newerFirst ? 'newer' : 'older'} projected first)`, async () => {
       // Both deliveries reach admit (which takes the entry and applies its state) before either proceeds; then they go in the chosen order.
