@@ -141,11 +141,24 @@ export async function receive<N extends BuiltinName, E extends TokenEvent>(webho
   return answer(result.status, { ...result.headers }, result.body, body);
 }
 
+/** A token endpoint's refusal: its status and OAuth `error` code, when it gave one. */
+export class TokenRequestError extends Error {
+  /** What it answered, as `401 invalid_client`. */
+  readonly answer: string;
+
+  constructor(readonly status: number, readonly code: string | undefined) {
+    const answer = `${status} ${code ?? (status === 200 ? 'without an access token' : '(no code)')}`;
+    super(`the token endpoint answered ${answer}`);
+    this.name = 'TokenRequestError';
+    this.answer = answer;
+  }
+}
+
 /** An access token from an NI token endpoint (`niTokenEndpoint()`), as NI obtains one: client credentials in the form body. */
 export async function niAccessToken(target: Target, client: { clientId: string; clientSecret: string }, path = '/oauth/ni/token'): Promise<string> {
   const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret }).toString();
   const res = await post(target, path, { 'content-type': 'application/x-www-form-urlencoded' }, body);
-  const token = (res.body as { access_token?: unknown } | undefined)?.access_token;
-  if (res.status !== 200 || typeof token !== 'string') throw new Error(`the token endpoint answered ${res.status}`);
-  return token;
+  const answer = res.body as { access_token?: unknown; error?: unknown } | undefined;
+  if (res.status !== 200 || typeof answer?.access_token !== 'string') throw new TokenRequestError(res.status, typeof answer?.error === 'string' ? answer.error : undefined);
+  return answer.access_token;
 }
