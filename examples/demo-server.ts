@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import express from 'express';
 import { builtinProviders, createTokenWebhooks, niTokenEndpoint } from '../lib';
+import { shellWord } from '../lib/cli/shell-quote';
 import { storageFromEnv } from './storage-from-env';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -61,15 +62,18 @@ void webhooks.ready({ app }).then(() => {
   const server = app.listen(port, '127.0.0.1', () => {
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     const send = (provider: string, kind: string, flags: string) => `  npm run cli -- send ${provider} ${kind} --url ${url}/webhooks/${provider} ${flags}`;
+    const q = shellWord; // the secrets may come from the environment: printed so that a shell reads them back unchanged
     console.log(`network-token-webhooks demo on ${url} with ${description}`);
     console.log(`\nOperations console: ${url}${CONSOLE_PATH}/ (sign in as ${CONSOLE_USER} / ${CONSOLE_PASSWORD}${process.env.CONSOLE_PASSWORD ? '' : '; set CONSOLE_PASSWORD to choose it'})`);
     console.log('\nSend it notifications, from another terminal (add --repeat 100 --duplicate-rate 0.3 --concurrency 8 for a burst):');
-    console.log(send('cybersource', 'suspended', `--key-id ${CYBERSOURCE_KEY_ID} --key ${CYBERSOURCE_KEY}`));
-    console.log(send('tokenex', 'active', `--bearer ${BEARER}`));
-    console.log(send('ni', 'deleted', `--ni-client ${NI_CLIENT.clientId}:${NI_CLIENT.clientSecret} --token-url ${url}/oauth/ni/token`));
-    console.log(send('firstoken', 'active', `--key ${FIRSTOKEN_KEY}`));
-    console.log(`\nNI's token request by hand:\n  curl -s ${url}/oauth/ni/token -d grant_type=client_credentials -d client_id=${NI_CLIENT.clientId} -d client_secret=${NI_CLIENT.clientSecret}`);
-    console.log(`\nHeaders for curl over a body of your own:\n  npm run cli -- sign tokenex --file body.json --bearer ${BEARER}`);
+    console.log(send('cybersource', 'suspended', `--key-id ${q(CYBERSOURCE_KEY_ID)} --key ${q(CYBERSOURCE_KEY)}`));
+    console.log(send('tokenex', 'active', `--bearer ${q(BEARER)}`));
+    console.log(send('ni', 'deleted', `--ni-client ${q(`${NI_CLIENT.clientId}:${NI_CLIENT.clientSecret}`)} --token-url ${url}/oauth/ni/token`));
+    console.log(send('firstoken', 'active', `--key ${q(FIRSTOKEN_KEY)}`));
+    console.log(`\nNI's token request by hand:\n  curl -s ${url}/oauth/ni/token -d grant_type=client_credentials --data-urlencode client_id=${q(NI_CLIENT.clientId)} --data-urlencode client_secret=${q(NI_CLIENT.clientSecret)}`);
+    console.log('\nA body of your own, and the curl command that sends it signed (edit body.json in between if you like):');
+    console.log('  npm run --silent cli -- payload tokenex deleted > body.json');
+    console.log(`  npm run --silent cli -- sign tokenex --file body.json --bearer ${q(BEARER)} --curl ${url}/webhooks/tokenex`);
     console.log(`\nThen ask for a token's state:\n  curl -s ${url}/tokens/tokenex/b2b92b5b-403d-4bd8-a756-6e415b86b291\n`);
   });
   let stopping = false;

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { buildPayload } from '../testing/payloads';
 import type { BuiltinName, PayloadKind } from '../testing/payloads';
-import type { TestCredentials } from '../testing/credentials';
-import { authHeaders } from '../testing/credentials';
+import { PACKAGE_VERSION } from '../telemetry/version';
+import type { CredentialFlags } from './credentials';
+import { checkCredentialFlags, credentialsOf, unauthorizedHint } from './credentials';
+import { readFileFlag } from './read-file-flag';
+import { curlCommand, signedHeaders } from './sign';
 import { send } from './send';
 import { migrate } from './migrate';
 
@@ -25,64 +28,78 @@ const pair = (what: string, separator: string) => (value: string) => {
   if (at <= 0 || at === value.length - 1) throw new InvalidArgumentError(`must be ${what}`);
   return [value.slice(0, at), value.slice(at + 1)] as const;
 };
+/** `127.0.0.1:3000/…` is no URL, and `localhost:3000/…` one of scheme `localhost:`: both are refused here. */
+const httpUrl = (value: string) => {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') throw new InvalidArgumentError('must be an absolute http(s) URL, like http://127.0.0.1:3000/webhooks/tokenex');
+  return value;
+};
 
-interface CredentialFlags {
-  key?: string;
-  keyId?: string;
-  bearer?: string;
-}
-
-/** `--key` is the Cybersource key (base64, with `--key-id`) or the Firstoken Webhook Key, by provider. */
-function credentialsOf(provider: BuiltinName, flags: CredentialFlags): TestCredentials {
-  return {
-    ...(provider === 'cybersource' && flags.key ? { cybersource: { keyId: flags.keyId ?? 'key', key: flags.key } } : {}),
-    ...(provider === 'firstoken' && flags.key ? { firstoken: flags.key } : {}),
-    ...(flags.bearer ? { bearer: flags.bearer } : {}),
-  };
-}
+const out = (text: string) => process.stdout.write(text);
+const hint = (text: string) => process.stderr.write(`hint: ${text}\n`);
 
 const program = new Command()
   .name('network-token-webhooks')
-  .description('Send well-formed, authenticated network token notifications to a receiver, or sign a body for curl.');
+  .description('Send well-formed, authenticated network token notifications to a receiver, or build and sign a body for curl.')
+  .version(PACKAGE_VERSION);
 
 program.command('send')
   .description('send notifications of one kind and print each answer and a summary')
   .addArgument(program.createArgument('<provider>', 'provider').choices(PROVIDERS))
   .addArgument(program.createArgument('<event>', 'what happened').choices(KINDS))
-  .requiredOption('--url <url>', 'the endpoint, e.g. http://127.0.0.1:3000/webhooks/tokenex')
+  .requiredOption('--url <url>', 'the endpoint, e.g. http://127.0.0.1:3000/webhooks/tokenex', httpUrl)
   .option('--key <key>', 'Cybersource: the base64 key (with --key-id); Firstoken: the Webhook Key')
-  .option('--key-id <id>', 'Cybersource: the key id', 'key')
+  .option('--key-id <id>', 'Cybersource: the id of the key (with --key)')
   .option('--bearer <secret>', 'a shared bearer secret (TokenEx, Firstoken, NI static bearer)')
-  .addOption(new Option('--ni-client <id:secret>', 'NI: client credentials for --token-url').argParser(pair('<id>:<secret>', ':')))
-  .option('--token-url <url>', 'NI: the token endpoint to obtain a bearer token from')
+  .addOption(new Option('--ni-client <id:secret>', 'NI: client credentials for --token-url').argParser(pair('<id>:<secret>', ':')).conflicts('bearer'))
+  .addOption(new Option('--token-url <url>', 'NI: the token endpoint to obtain a bearer token from').argParser(httpUrl))
   .option('--repeat <n>', 'how many to send', integer(1), 1)
   .option('--duplicate-rate <r>', 'the share that re-sends an earlier one, as a provider retry does', share, 0)
   .option('--concurrency <c>', 'how many at once', integer(1), 1)
   .option('--file <payload.json>', 'send this body instead of a built one')
   .option('--quiet', 'print the summary only')
   .action(async (provider: BuiltinName, kind: PayloadKind, flags: CredentialFlags & {
-    url: string; niClient?: readonly [string, string]; tokenUrl?: string; repeat: number; duplicateRate: number; concurrency: number; file?: string; quiet?: boolean;
+    url: string; repeat: number; duplicateRate: number; concurrency: number; file?: string; quiet?: boolean;
   }) => {
+    checkCredentialFlags(provider, flags, 'send');
     const summary = await send(provider, kind, {
       url: flags.url, credentials: credentialsOf(provider, flags), repeat: flags.repeat, duplicateRate: flags.duplicateRate,
       concurrency: flags.concurrency, ...(flags.file ? { file: flags.file } : {}), ...(flags.tokenUrl ? { tokenUrl: flags.tokenUrl } : {}),
       ...(flags.niClient ? { niClient: { clientId: flags.niClient[0], clientSecret: flags.niClient[1] } } : {}), ...(flags.quiet ? { quiet: true } : {}),
-    }, (line) => process.stdout.write(`${line}\n`));
+    }, (line) => out(`${line}\n`));
     const statuses = Object.entries(summary.byStatus).map(([status, count]) => `${status}: ${count}`).join(', ');
-    process.stdout.write(`sent ${summary.sent}; ${statuses}; p50 ${summary.p50Ms.toFixed(1)} ms, p99 ${summary.p99Ms.toFixed(1)} ms\n`);
+    out(`sent ${summary.sent}; ${statuses}; p50 ${summary.p50Ms.toFixed(1)} ms, p99 ${summary.p99Ms.toFixed(1)} ms\n`);
+    if (summary.byStatus['401']) hint(unauthorizedHint(provider, flags));
+    if (summary.byStatus['404']) hint(`404 from ${flags.url}: is the endpoint mounted at this path?`);
     if (!Object.keys(summary.byStatus).every((status) => status.startsWith('2'))) process.exitCode = 1;
   });
 
 program.command('sign')
-  .description('print the headers that authenticate a body, for curl')
+  .description('print the headers that authenticate a body, for curl; or (--curl) the whole curl command that sends it')
   .addArgument(program.createArgument('<provider>', 'provider').choices(PROVIDERS))
   .requiredOption('--file <payload.json>', 'the exact body to send')
   .option('--key <key>', 'Cybersource: the base64 key (with --key-id); Firstoken: the Webhook Key')
-  .option('--key-id <id>', 'Cybersource: the key id', 'key')
-  .option('--bearer <secret>', 'a shared bearer secret')
-  .action((provider: BuiltinName, flags: CredentialFlags & { file: string }) => {
-    const headers = { 'content-type': 'application/json', ...authHeaders(provider, readFileSync(flags.file), credentialsOf(provider, flags)) };
-    for (const [name, value] of Object.entries(headers)) process.stdout.write(`-H '${name}: ${value}'\n`);
+  .option('--key-id <id>', 'Cybersource: the id of the key (with --key)')
+  .option('--bearer <secret>', 'a shared bearer secret, or NI\'s access token')
+  .option('--curl <url>', 'print one curl command that posts the body to <url>, quoted to paste as it is', httpUrl)
+  .action((provider: BuiltinName, flags: Omit<CredentialFlags, 'niClient' | 'tokenUrl'> & { file: string; curl?: string }) => {
+    checkCredentialFlags(provider, flags, 'sign');
+    const body = readFileFlag(flags.file);
+    const credentials = credentialsOf(provider, flags);
+    out(flags.curl === undefined ? signedHeaders(provider, body, credentials) : curlCommand(provider, body, credentials, flags.curl, flags.file));
+  });
+
+program.command('payload')
+  .description('print a notification as the provider sends it, to edit, sign or send: payload tokenex active > body.json')
+  .addArgument(program.createArgument('<provider>', 'provider').choices(PROVIDERS))
+  .addArgument(program.createArgument('<event>', 'what happened').choices(KINDS))
+  .action((provider: BuiltinName, kind: PayloadKind) => {
+    out(`${JSON.stringify(buildPayload(provider, kind), null, 2)}\n`);
   });
 
 program.command('migrate')
@@ -94,10 +111,10 @@ program.command('migrate')
   .option('--path <file>', 'SQLite: the database file')
   .option('--key-prefix <prefix>', 'Redis: the prefix of every key', 'ntw:')
   .action(async (store: 'postgres' | 'sqlite' | 'redis', flags: { print?: boolean; schema: string; url?: string; path?: string; keyPrefix: string }) => {
-    process.stdout.write(await migrate(store, flags));
+    out(await migrate(store, flags));
   });
 
 program.parseAsync().catch((error: unknown) => {
-  process.stderr.write(`${(error as Error).message}\n`);
+  process.stderr.write(`error: ${(error as Error).message}\n`);
   process.exitCode = 1;
 });

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { buildPayload } from '../testing/payloads';
 import type { BuiltinName, PayloadKind } from '../testing/payloads';
 import type { TestCredentials } from '../testing/credentials';
-import { deliver, niAccessToken } from '../testing/deliver';
+import { deliver, niAccessToken, TokenRequestError } from '../testing/deliver';
 import type { Answer } from '../testing/deliver';
+import { readFileFlag } from './read-file-flag';
 
 export interface SendOptions {
   readonly url: string;
@@ -25,6 +25,25 @@ export interface SendSummary {
   readonly p99Ms: number;
 }
 
+/** fetch's own message is only "fetch failed": its cause says why. */
+function reason(error: unknown): string {
+  const cause = (error as Error).cause as { message?: string } | undefined;
+  return `${(error as Error).message}${cause?.message ? ` (${cause.message})` : ''}`;
+}
+
+/** NI's access token from the token endpoint at `tokenUrl`, or an error that says what to check. */
+async function accessToken(tokenUrl: string, client: { clientId: string; clientSecret: string }): Promise<string> {
+  const url = new URL(tokenUrl);
+  try {
+    return await niAccessToken(url.origin, client, `${url.pathname}${url.search}`);
+  } catch (error) {
+    if (!(error instanceof TokenRequestError)) throw new Error(`cannot reach the token endpoint ${tokenUrl}: ${reason(error)}`);
+    const check = error.status === 401 ? ': is --ni-client <id>:<secret> the client of niTokenEndpoint()?'
+      : error.status === 404 ? ': is niTokenEndpoint() mounted at this path?' : '';
+    throw new Error(`the token endpoint ${tokenUrl} answered ${error.answer}${check}`);
+  }
+}
+
 const percentile = (sorted: readonly number[], p: number) => sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 /**
@@ -35,12 +54,9 @@ const percentile = (sorted: readonly number[], p: number) => sorted.length === 0
 export async function send(provider: BuiltinName, kind: PayloadKind, options: SendOptions, print: (line: string) => void): Promise<SendSummary> {
   const base = new URL(options.url);
   const target = `${base.protocol}//${base.host}`;
+  const fixed = options.file === undefined ? undefined : readFileFlag(options.file).toString('utf8');
   let credentials = options.credentials;
-  if (options.tokenUrl && options.niClient) {
-    const tokenUrl = new URL(options.tokenUrl);
-    credentials = { ...credentials, bearer: await niAccessToken(`${tokenUrl.protocol}//${tokenUrl.host}`, options.niClient, tokenUrl.pathname) };
-  }
-  const fixed = options.file === undefined ? undefined : readFileSync(options.file, 'utf8');
+  if (options.tokenUrl && options.niClient) credentials = { ...credentials, bearer: await accessToken(options.tokenUrl, options.niClient) };
   const sentBodies: string[] = [];
   const latencies: number[] = [];
   const byStatus: Record<string, number> = {};
@@ -53,17 +69,16 @@ export async function send(provider: BuiltinName, kind: PayloadKind, options: Se
     let answer: Answer | undefined;
     let failure: string | undefined;
     try {
-      answer = await deliver(target, provider, body, { path: base.pathname, credentials });
+      answer = await deliver(target, provider, body, { path: `${base.pathname}${base.search}`, credentials });
     } catch (error) {
-      const cause = (error as Error).cause as { message?: string } | undefined; // fetch's own message is only "fetch failed"
-      failure = `${(error as Error).message}${cause?.message ? ` (${cause.message})` : ''}`;
+      failure = reason(error);
     }
     latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
     const status = answer ? String(answer.status) : 'error';
     byStatus[status] = (byStatus[status] ?? 0) + 1;
     if (!options.quiet) {
       const ack = answer?.acknowledgement;
-      print(`#${index + 1} ${status} ${failure ?? (ack?.accepted ? `accepted${ack.duplicate ? ' (duplicate)' : ''}${ack.id ? ` id=${ack.id}` : ''}` : `refused ${ack?.code ?? ''}`)}`);
+      print(`#${index + 1} ${status} ${failure ?? (ack?.accepted ? `accepted${ack.duplicate ? ' (duplicate)' : ''}${ack.id ? ` id=${ack.id}` : ''}` : `refused ${ack?.code ?? '(no code)'}`)}`);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, async () => {

@@ -5,13 +5,12 @@ import type { DeliveryCore } from '../pipeline/core';
 import type { Endpoint } from '../pipeline/endpoint';
 import type { DeliveryResponse } from '../pipeline/acknowledge';
 import { acknowledge } from '../pipeline/acknowledge';
+import { outcomeLabel } from '../pipeline/outcome';
 import type { DeliveryOutcomeLabel } from './telemetry';
 
 function labelOf(outcome: DeliveryOutcome): { outcome: DeliveryOutcomeLabel; code: string } {
-  if (!outcome.ok) return { outcome: outcome.error.retryable ? 'retry_later' : 'refused', code: outcome.error.code };
-  if (outcome.healthCheck) return { outcome: 'health_check', code: 'health_check' };
-  if (outcome.quarantined) return { outcome: 'quarantined', code: 'quarantined' };
-  return outcome.duplicate ? { outcome: 'duplicate', code: 'duplicate' } : { outcome: 'accepted', code: 'accepted' };
+  const label = outcomeLabel(outcome);
+  return { outcome: label, code: outcome.ok ? label : outcome.error.code };
 }
 
 /**

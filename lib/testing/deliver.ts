@@ -8,6 +8,7 @@ import { builtinProviders } from '../providers/builtin';
 import type { OptionsOf } from '../providers/provider';
 import type { TestCredentials } from './credentials';
 import { authHeaders } from './credentials';
+import { OUTCOME_HEADER } from '../pipeline/outcome';
 import type { BuiltinName } from './payloads';
 
 /** An app (an Express app or any Node request listener), or the base URL of a running receiver. */
@@ -20,7 +21,11 @@ export interface Answer {
   readonly text: string;
   /** The body as JSON, when it is. */
   readonly body: unknown;
-  /** Accepted (a 2xx), a duplicate, the event id, or the refusal's documented code. */
+  /**
+   * Accepted (a 2xx); a duplicate of an event already received (from the answer, or its `ntw-outcome` header);
+   * the event id (NI's answer names a reference of its own: this is the sent notification's `id`); or the
+   * refusal's documented code.
+   */
   readonly acknowledgement: { readonly accepted: boolean; readonly duplicate?: boolean; readonly id?: string; readonly code?: string };
 }
 
@@ -32,24 +37,40 @@ export interface DeliverOptions {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-function acknowledgementOf(status: number, body: unknown): Answer['acknowledgement'] {
-  const answer = body as { received?: boolean; id?: string; duplicate?: boolean; error?: { code?: string }; response?: { status?: { code?: string; description?: string } } } | undefined;
-  if (answer?.response?.status) { // Network International's format
-    const accepted = answer.response.status.code === '00';
-    return accepted ? { accepted, ...(answer.id ? { id: answer.id } : {}) } : { accepted, ...(answer.response.status.description ? { code: answer.response.status.description } : {}) };
+/** The event id of a sent NI notification: NI's answer carries a reference of the receiver's own instead. */
+function sentId(sent: string): string | undefined {
+  try {
+    const id = (JSON.parse(sent) as { id?: unknown } | null)?.id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
   }
-  if (status >= 200 && status < 300) return { accepted: true, ...(typeof answer?.duplicate === 'boolean' ? { duplicate: answer.duplicate } : {}), ...(answer?.id ? { id: answer.id } : {}) };
+}
+
+function acknowledgementOf(status: number, headers: Record<string, string>, body: unknown, sent: string): Answer['acknowledgement'] {
+  const answer = body as { received?: boolean; id?: string; duplicate?: boolean; error?: { code?: string }; response?: { status?: { code?: string; description?: string } } } | undefined;
+  // The receiver names the outcome in a header too: NI's answer format has no duplicate flag.
+  const outcome = headers[OUTCOME_HEADER];
+  if (answer?.response?.status) { // Network International's format
+    if (answer.response.status.code !== '00') return { accepted: false, ...(answer.response.status.description ? { code: answer.response.status.description } : {}) };
+    const id = sentId(sent);
+    return { accepted: true, ...(outcome ? { duplicate: outcome === 'duplicate' } : {}), ...(id ? { id } : {}) };
+  }
+  if (status >= 200 && status < 300) {
+    const duplicate = typeof answer?.duplicate === 'boolean' ? answer.duplicate : outcome ? outcome === 'duplicate' : undefined;
+    return { accepted: true, ...(duplicate === undefined ? {} : { duplicate }), ...(answer?.id ? { id: answer.id } : {}) };
+  }
   return { accepted: false, ...(answer?.error?.code ? { code: answer.error.code } : {}) };
 }
 
-function answer(status: number, headers: Record<string, string>, text: string): Answer {
+function answer(status: number, headers: Record<string, string>, text: string, sent: string): Answer {
   let body: unknown;
   try {
     body = text === '' ? undefined : JSON.parse(text);
   } catch {
     body = undefined;
   }
-  return { status, headers, text, body, acknowledgement: acknowledgementOf(status, body) };
+  return { status, headers, text, body, acknowledgement: acknowledgementOf(status, headers, body, sent) };
 }
 
 /** The part of supertest this uses, when the project has it installed. */
@@ -76,12 +97,12 @@ function optionalSupertest(): Supertest | undefined {
 async function post(target: Target, path: string, headers: Record<string, string>, body: string): Promise<Answer> {
   if (typeof target === 'string') {
     const res = await fetch(new URL(path, target), { method: 'POST', headers, body });
-    return answer(res.status, Object.fromEntries(res.headers), await res.text());
+    return answer(res.status, Object.fromEntries(res.headers), await res.text(), body);
   }
   const agent = optionalSupertest();
   if (agent) {
     const res = await agent(target).post(path).set(headers).send(body);
-    return answer(res.status, res.headers, res.text);
+    return answer(res.status, res.headers, res.text, body);
   }
   const server = createServer(target);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
@@ -117,14 +138,27 @@ export async function receive<N extends BuiltinName, E extends TokenEvent>(webho
   const receiver: Receiver = webhooks.receiver(builtinProviders[provider] as never, options.options as never);
   const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
   const result = await receiver({ headers: { 'content-type': 'application/json', ...authHeaders(provider, body, options.credentials ?? {}) }, rawBody: body });
-  return answer(result.status, { ...result.headers }, result.body);
+  return answer(result.status, { ...result.headers }, result.body, body);
+}
+
+/** A token endpoint's refusal: its status and OAuth `error` code, when it gave one. */
+export class TokenRequestError extends Error {
+  /** What it answered, as `401 invalid_client`. */
+  readonly answer: string;
+
+  constructor(readonly status: number, readonly code: string | undefined) {
+    const answer = `${status} ${code ?? (status === 200 ? 'without an access token' : '(no code)')}`;
+    super(`the token endpoint answered ${answer}`);
+    this.name = 'TokenRequestError';
+    this.answer = answer;
+  }
 }
 
 /** An access token from an NI token endpoint (`niTokenEndpoint()`), as NI obtains one: client credentials in the form body. */
 export async function niAccessToken(target: Target, client: { clientId: string; clientSecret: string }, path = '/oauth/ni/token'): Promise<string> {
   const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.clientSecret }).toString();
   const res = await post(target, path, { 'content-type': 'application/x-www-form-urlencoded' }, body);
-  const token = (res.body as { access_token?: unknown } | undefined)?.access_token;
-  if (res.status !== 200 || typeof token !== 'string') throw new Error(`the token endpoint answered ${res.status}`);
-  return token;
+  const answer = res.body as { access_token?: unknown; error?: unknown } | undefined;
+  if (res.status !== 200 || typeof answer?.access_token !== 'string') throw new TokenRequestError(res.status, typeof answer?.error === 'string' ? answer.error : undefined);
+  return answer.access_token;
 }

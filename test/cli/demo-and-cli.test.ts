@@ -1,22 +1,11 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect } from 'chai';
-import { buildPayload } from '../../lib/testing';
-
-const ROOT = resolve(__dirname, '../..');
-
-/** Runs the CLI as `npm run cli -- …` does (without npm's own start-up), answering its exit code and output. */
-function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, ['--import', 'tsx', join(ROOT, 'lib/cli/main.ts'), ...args], { cwd: ROOT, timeout: 60_000 }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+import { shellQuote } from '../../lib/cli/shell-quote';
+import { cli, ROOT, shell } from './support';
 
 /** The words of a printed `npm run cli -- …` command, after the `--`. */
 const cliArgs = (line: string) => line.trim().replace(/^npm run cli -- /, '').split(/\s+/);
@@ -26,10 +15,13 @@ describe('the demo receiver (npm start) and the sender CLI', function () {
   let demo: ChildProcess;
   let output = '';
   let url = '';
-  const dir = mkdtempSync(join(tmpdir(), 'ntw-cli-'));
+  // The demo's printed commands write body.json where they are run, as a user's would.
+  const bodyFile = join(ROOT, 'body.json');
+  const hadBody = existsSync(bodyFile);
 
   before(async () => {
-    demo = spawn('npm', ['start', '--silent'], { cwd: ROOT, env: { ...process.env, PORT: '0', STORAGE: 'memory' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // In a process group of its own, so that after() can end the receiver too when the test that stops it did not run.
+    demo = spawn('npm', ['start', '--silent'], { cwd: ROOT, env: { ...process.env, PORT: '0', STORAGE: 'memory' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     demo.stdout!.setEncoding('utf8').on('data', (chunk: string) => { output += chunk; });
     demo.stderr!.setEncoding('utf8').on('data', (chunk: string) => { output += chunk; });
     await new Promise<void>((ready, fail) => {
@@ -41,8 +33,12 @@ describe('the demo receiver (npm start) and the sender CLI', function () {
   });
 
   after(() => {
-    if (demo.exitCode === null) demo.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      process.kill(-demo.pid!, 'SIGKILL');
+    } catch {
+      // the group is gone: the last test stopped it
+    }
+    if (!hadBody) rmSync(bodyFile, { force: true });
   });
 
   const printed = (pattern: RegExp) => output.split('\n').filter((line) => pattern.test(line));
@@ -55,6 +51,10 @@ describe('the demo receiver (npm start) and the sender CLI', function () {
       expect(run.code, `${commands[i]}\n${run.stdout}${run.stderr}`).to.equal(0);
       expect(run.stdout).to.match(/^#1 200 accepted id=\S+$/m);
       expect(run.stdout).to.match(/^sent 1; 200: 1; p50 [\d.]+ ms, p99 [\d.]+ ms$/m);
+      // the id printed is the event's, as the demo's handler prints it (NI's answer names a reference of its own)
+      const id = /^#1 200 accepted id=(\S+)$/m.exec(run.stdout)![1]!;
+      for (const start = Date.now(); !output.includes(` event=${id}`) && Date.now() - start < 10_000;) await new Promise((r) => setTimeout(r, 20));
+      expect(output, commands[i]).to.include(` event=${id}`);
     }
     expect(output).to.match(/SUSPENDED\s+cybersource/).and.match(/ACTIVE\s+tokenex/).and.match(/DELETED\s+ni/).and.match(/ACTIVE\s+firstoken/);
   });
@@ -73,20 +73,27 @@ describe('the demo receiver (npm start) and the sender CLI', function () {
     expect(run.stdout).to.match(/^#1 401 refused unauthorized$/m).and.match(/^sent 1; 401: 1;/m);
   });
 
-  it('sign prints the headers that authenticate a body, as curl takes them', async () => {
-    const body = JSON.stringify(buildPayload('tokenex', 'deleted'));
-    const file = join(dir, 'body.json');
-    writeFileSync(file, body);
-    const args = cliArgs(printed(/npm run cli -- sign /)[0]!).map((word) => (word === 'body.json' ? file : word));
-    const run = await cli(args);
-    expect(run.code).to.equal(0);
-    const headers = Object.fromEntries(run.stdout.trim().split('\n').map((line) => {
-      const [, name, value] = /^-H '([^:]+): (.*)'$/.exec(line)!;
-      return [name!, value!];
-    }));
-    expect(headers).to.have.keys('content-type', 'authorization');
-    const res = await fetch(`${url}/webhooks/tokenex`, { method: 'POST', headers, body });
-    expect(res.status).to.equal(200);
+  it('every command it prints runs as printed: the sends, the token request, a body of your own sent by curl, the token\'s state', async function () {
+    if (hadBody) this.skip(); // a body.json of someone's own is in the way
+    const commands = output.split('\n').filter((line) => /^ {2}(npm run|curl) /.test(line)).map((line) => line.trim());
+    expect(commands.filter((line) => line.startsWith('npm run cli -- send '))).to.have.length(4);
+    expect(commands).to.include('npm run --silent cli -- payload tokenex deleted > body.json');
+    const runs: string[] = [];
+    for (const command of commands) {
+      const run = await shell(command);
+      expect(run.code, `${command}\n${run.stdout}${run.stderr}`).to.equal(0);
+      runs.push(`${command}\n${run.stdout}`);
+      if (command.includes(' send ')) expect(run.stdout).to.match(/^#1 200 accepted id=\S+$/m);
+      if (command.startsWith('curl ') && command.includes('/oauth/ni/token')) expect(JSON.parse(run.stdout)).to.include({ token_type: 'Bearer' });
+      if (command.includes(' payload ')) expect(JSON.parse(readFileSync(bodyFile, 'utf8'))).to.have.property('networkTokenStateChangeNotification');
+      if (command.includes(' sign ')) {
+        expect(run.stdout).to.equal(`curl -sS -i -H 'content-type: application/json' -H 'authorization: Bearer demo-bearer-token-change-me' --data-binary ${shellQuote(`@${bodyFile}`)} '${url}/webhooks/tokenex'\n`);
+        const sent = await shell(run.stdout);
+        expect(sent.stdout, sent.stderr).to.match(/^HTTP\/1\.1 200 /).and.match(/^ntw-outcome: accepted\r$/m);
+      }
+      if (command.includes('/tokens/tokenex/')) expect(JSON.parse(run.stdout)).to.include({ state: 'DELETED' }); // the curl'd body's
+    }
+    expect(commands.findIndex((line) => line.includes('/tokens/'))).to.equal(commands.length - 1, runs.join('\n'));
   });
 
   it('prints the console URL and its sign-in, which open it; without them it is refused', async () => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
@@ -69,6 +70,48 @@ describe('network-token-webhooks/testing', () => {
     expect((await deliver(app, 'tokenex', payload, { credentials: CREDENTIALS })).acknowledgement.duplicate).to.equal(true);
     const state = await webhooks.getTokenState('tokenex', 'my-token');
     expect([state?.state, state?.occurredAt.toISOString()]).to.deep.equal(['SUSPENDED', at.toISOString()]);
+  });
+
+  for (const provider of Object.keys(KINDS) as BuiltinName[]) {
+    it(`${provider}: the answer names the event id sent, and a provider's retry is a duplicate (to the app, to its URL, through receive())`, async () => {
+      const { app, webhooks } = userApp();
+      const server = app.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      try {
+        const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        for (const target of [app, url]) {
+          const payload = buildPayload(provider, 'suspended', { id: `evt-${provider}-${randomUUID()}` });
+          const id = provider === 'cybersource' ? (payload as { payload: { data: { id: string } } }).payload.data.id
+            : provider === 'tokenex' ? (payload as { networkTokenStateChangeNotification: { messageId: string } }).networkTokenStateChangeNotification.messageId
+              : provider === 'ni' ? (payload as { id: string }).id : (payload as { event_id: string }).event_id;
+          expect(id).to.match(/^evt-/);
+          const answer = await deliver(target, provider, payload, { credentials: CREDENTIALS });
+          expect(answer.acknowledgement, answer.text).to.deep.equal({ accepted: true, duplicate: false, id });
+          const again = await deliver(target, provider, payload, { credentials: CREDENTIALS }); // a provider's retry
+          expect(again.acknowledgement, again.text).to.deep.equal({ accepted: true, duplicate: true, id });
+        }
+        const options = provider === 'cybersource' ? { keys: { [CREDENTIALS.cybersource!.keyId]: CREDENTIALS.cybersource!.key } } : { auth: { bearer: CREDENTIALS.bearer! } };
+        const payload = buildPayload(provider, 'deleted', { id: `evt-${provider}-${randomUUID()}` });
+        const first = await receive(webhooks, provider, payload, { options: options as never, credentials: CREDENTIALS });
+        const retry = await receive(webhooks, provider, payload, { options: options as never, credentials: CREDENTIALS });
+        expect([first.acknowledgement.duplicate, retry.acknowledgement.duplicate], retry.text).to.deep.equal([false, true]);
+        expect(retry.acknowledgement.id).to.equal(first.acknowledgement.id).and.match(/^evt-/);
+      } finally {
+        server.close();
+      }
+    });
+  }
+
+  it('the README\'s test, for NI: the handler runs once and a provider\'s retry is a duplicate', async () => {
+    const { app, fired } = userApp();
+    const credentials = { bearer: await niAccessToken(app, NI_CLIENT) }; // as NI calls: a token from your token endpoint
+    const payload = buildPayload('ni', 'suspended', { tokenRef: 'card-1:wallet-1' });
+    const answer = await deliver(app, 'ni', payload, { credentials });
+    expect(answer.acknowledgement).to.deep.equal({ accepted: true, duplicate: false, id: payload.id });
+
+    const again = await deliver(app, 'ni', payload, { credentials }); // a provider's retry
+    expect(again.acknowledgement.duplicate).to.equal(true);
+    expect(fired).to.deep.equal(['suspended']);
   });
 
   it('delivers to a running receiver by its URL too (fetch), and reads a refusal\'s documented code', async () => {
