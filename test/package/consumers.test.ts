@@ -19,7 +19,8 @@ const TOKENEX_SEED = join(ROOT, 'test', 'providers', 'tokenex', 'fixtures', 'req
 const MANIFEST = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   version: string; main: string; types: string; license: string; bin: Record<string, string>; dependencies: Record<string, string>;
   exports: Record<string, string | { types: string; default: string }>; typesVersions: Record<string, Record<string, string[]>>;
-  repository?: { url?: string }; homepage?: string; bugs?: { url?: string };
+  repository?: { url?: string }; homepage?: string; bugs?: { url?: string }; type?: string; scripts: Record<string, string>;
+  engines: { node: string }; peerDependencies: Record<string, string>; peerDependenciesMeta: Record<string, { optional?: boolean }>;
 };
 const RUN_MS = 60_000;
 const TSC = require.resolve('typescript/bin/tsc');
@@ -92,6 +93,18 @@ describe('the published package', () => {
       expect([shipped.license, shipped.repository?.url, shipped.homepage, shipped.bugs?.url].every(Boolean), JSON.stringify(shipped)).to.equal(true);
     });
 
+    it('states CommonJS, builds when packed (no install script), names Node 20 and 22, and bounds every peer, express optional', () => {
+      const shipped = JSON.parse(text('package.json')) as typeof MANIFEST;
+      expect(shipped.type).to.equal('commonjs');
+      expect(Object.keys(shipped.scripts).filter((s) => /^(pre|post)?(install|prepare)$/.test(s))).to.deep.equal([]);
+      expect(shipped.scripts.prepack).to.equal('npm run build');
+      expect(shipped.engines.node).to.equal('^20.19.0 || ^22.12.0');
+      // Each alternative of each range has an upper bound: a caret, a tilde, or a `<`.
+      const unbounded = Object.entries(shipped.peerDependencies).filter(([, range]) => range.split('||').some((r) => !/^\s*([\^~]\d|.*<\s*\d)/.test(r)));
+      expect(unbounded).to.deep.equal([]);
+      expect(Object.keys(shipped.peerDependencies).filter((name) => shipped.peerDependenciesMeta[name]?.optional !== true)).to.deep.equal([]);
+    });
+
     it('ships the bin executable, with a shebang', () => {
       const bin = files.get(MANIFEST.bin['network-token-webhooks']!)!;
       expect(bin.content.toString('utf8').split('\n')[0]).to.equal('#!/usr/bin/env node');
@@ -123,6 +136,8 @@ describe('the published package', () => {
     const dir = (project: keyof typeof projects) => join(work, project);
     /** What each check printed: all run in the `before` hook, a few at a time, so the tests below only read. */
     let checks: Record<'cjs' | 'esm' | 'conformance' | 'help' | 'sign' | 'nodenext' | 'bundler' | 'node10' | 'drivers', Finished>;
+    /** What each project's install printed. */
+    let installed: Record<string, Finished>;
 
     before(async function () {
       this.timeout(600_000); // installs from npm's cache and the checks take seconds; the bound is for a cold cache on a slow registry
@@ -139,6 +154,7 @@ describe('the published package', () => {
         this.skip();
       }
       for (const { name, finished } of installs) expect(finished.code, `npm install in the ${name} project: ${printed(finished)}`).to.equal(0);
+      installed = Object.fromEntries(installs.map(({ name, finished }) => [name, finished]));
 
       const bin = (...args: string[]) => () => run(join(dir('cjs'), 'node_modules', '.bin', 'network-token-webhooks'), args, dir('cjs'), RUN_MS);
       const node = (project: keyof typeof projects, ...args: string[]) => () => run(process.execPath, args, dir(project), RUN_MS);
@@ -155,6 +171,10 @@ describe('the published package', () => {
         drivers: tsc('drivers', 'drivers'),
       };
       checks = Object.fromEntries(await inTurns(Object.entries(started), availableParallelism())) as typeof checks;
+    });
+
+    it('installs without an install script for npm to approve (the build runs when the package is packed)', () => {
+      for (const [name, finished] of Object.entries(installed)) expect(printed(finished), name).to.not.include('install-scripts');
     });
 
     interface CjsReport {

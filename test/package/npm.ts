@@ -45,7 +45,7 @@ const npm = (args: readonly string[], cwd: string, timeoutMs: number) => run(NPM
 const PACK_MS = 180_000;
 const INSTALL_MS = 240_000;
 
-/** `npm pack` of the repository at `root` into `destination` (its `prepare` script builds first); the tarball's path. */
+/** `npm pack` of the repository at `root` into `destination` (its `prepack` script builds first); the tarball's path. */
 export async function pack(root: string, destination: string): Promise<string> {
   const packed = await npm(['pack', '--json', '--pack-destination', destination], root, PACK_MS);
   if (packed.code !== 0) throw new Error(`npm pack failed: ${printed(packed)}`);
@@ -56,12 +56,11 @@ export async function pack(root: string, destination: string): Promise<string> {
 /**
  * Install `packages` into the project at `dir`. From npm's cache alone first (no network, and a quick failure
  * when something is missing), then, if the registry answers a ping, from the cache or the registry.
- * `unreachable` is set when neither the cache nor the registry could serve the install.
- * `--ignore-scripts`: a package installed from a tarball has its `prepare` listed as an unapproved
- * install script by npm 11, and none of these projects needs a script.
+ * `unreachable` is set when neither the cache nor the registry could serve the install. Scripts are not
+ * ignored: what npm 11 prints about install scripts to approve is part of what users see.
  */
 export async function install(dir: string, packages: readonly string[]): Promise<{ readonly finished: Finished; readonly unreachable: boolean }> {
-  const args = ['install', '--no-audit', '--no-fund', '--ignore-scripts', ...packages];
+  const args = ['install', '--no-audit', '--no-fund', ...packages];
   const cached = await npm([...args, '--offline'], dir, INSTALL_MS);
   if (cached.code === 0) return { finished: cached, unreachable: false };
   const ping = await npm(['ping', '--fetch-retries=0', '--fetch-timeout=10000'], dir, 30_000);

@@ -4,9 +4,10 @@ import { resolveEndpoint } from '../../lib/pipeline/endpoint';
 import { normalize } from '../../lib/pipeline/normalize';
 import { parseJsonText } from '../../lib/pipeline/parse-json';
 import { edited, fixture } from '../helpers/fixtures';
+import { unauthenticated } from '../helpers/unauthenticated';
 
 describe('the payload the ledger keeps', () => {
-  const endpoint = resolveEndpoint(builtinProviders.tokenex, { auth: 'none' });
+  const endpoint = unauthenticated(() => resolveEndpoint(builtinProviders.tokenex, { auth: 'none' }));
   const core = { clockSkewMs: 300_000, cardReference: (card: string) => `card_${card.length}` };
   const stored = (text: string) => {
     const raw = Buffer.from(text);

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { edited } from '../helpers/fixtures';
 import { deliver, testReceiver } from '../helpers/app';
+import { unauthenticated } from '../helpers/unauthenticated';
 import express from 'express';
 import request from 'supertest';
 import { createTokenWebhooks } from '../../lib';
@@ -107,7 +108,7 @@ describe('provider mappings beyond the seed examples', () => {
       const seen: TokenEvent[] = [];
       webhooks.onEvent((e) => { seen.push(e); });
       const app = express();
-      app.use('/ft', webhooks.firstoken({
+      app.use('/ft', unauthenticated(() => webhooks.firstoken({
         auth: 'none',
         schema: { type: 'object', required: ['notification_id', 'token', 'new_status'] },
         mapping: {
@@ -116,7 +117,7 @@ describe('provider mappings beyond the seed examples', () => {
           status: (raw) => (raw as unknown as { new_status: 'SUSPENDED' }).new_status,
           occurredAt: () => new Date('2025-01-01T00:00:00Z'),
         },
-      }));
+      })));
       const res = await request(app).post('/ft').set('content-type', 'application/json')
         .send({ notification_id: 'n-77', token: 'ft_x', new_status: 'SUSPENDED' });
       expect(res.status).to.equal(200);

@@ -26,7 +26,7 @@ describe('the providers\' seed documents', () => {
     if (!existsSync(SEEDS)) {
       // The seeds live beside the repository (shared/seeds), not in it; their examples are the fixtures it holds.
       // eslint-disable-next-line no-console
-      console.warn(`      skipping the seed check: no seed documents at ${SEEDS} (a clone without them still tests every fixture)`);
+      console.warn('      skipping the seed check: the providers\' seed documents (../shared/seeds beside the repository) are not there; every fixture is tested all the same');
       this.skip();
     }
   });
