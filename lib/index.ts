@@ -26,6 +26,7 @@ export { oauthTokenEndpoint } from './auth/oauth-token-endpoint';
 export type { OAuthTokenEndpoint, OAuthTokenVerifier } from './auth/oauth-token-endpoint';
 export type { OAuthClient, OAuthClientCredentialsOptions } from './auth/client-credentials';
 export type { ThrottleOptions } from './auth/failure-throttle';
+export type { ThrottleStore, ThrottleCount } from './auth/throttle-store';
 export { MemoryStorage } from './storage/memory';
 export type { MemoryStorageOptions } from './storage/memory';
 export { decideProjection } from './storage/projection';

@@ -1,11 +1,11 @@
 import { LRUCache } from 'lru-cache';
-import type { ClientRateLimitInfo, Store } from 'express-rate-limit';
+import type { ThrottleCount, ThrottleStore } from './throttle-store';
 
 /**
- * An in-process express-rate-limit store that keeps at most `max` counts, each for one window from its first hit:
+ * An in-process throttle store that keeps at most `max` counts, each for one window from its first hit:
  * past `max`, the count used least recently is forgotten.
  */
-export class BoundedStore implements Store {
+export class BoundedStore implements ThrottleStore {
   readonly localKeys = true;
   private readonly counts: LRUCache<string, number>;
   private nextPurge: number;
@@ -21,12 +21,12 @@ export class BoundedStore implements Store {
     return this.counts.size;
   }
 
-  get(key: string): ClientRateLimitInfo | undefined {
+  get(key: string): ThrottleCount | undefined {
     const hits = this.counts.get(key);
     return hits === undefined ? undefined : { totalHits: hits, resetTime: this.resetTime(key) };
   }
 
-  increment(key: string): ClientRateLimitInfo {
+  increment(key: string): ThrottleCount {
     const now = this.now();
     if (now >= this.nextPurge) { // what an attack left behind goes within two windows, without a timer
       this.counts.purgeStale();

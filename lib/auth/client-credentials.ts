@@ -29,7 +29,7 @@ export interface OAuthClientCredentialsOptions {
   /**
    * Limits on failed client authentications (default 10 per client id from one address, 50 per address, in 15
    * minutes), answered `429` with `Retry-After`; guesses from one address never refuse another address NI's right
-   * secret (see `ThrottleOptions`). `false` turns them off. Counts live in an express-rate-limit store: share one
+   * secret (see `ThrottleOptions`). `false` turns them off. Counts live in a store of express-rate-limit's ecosystem (`ThrottleStore`): share one
    * across instances with its `store` option.
    */
   readonly throttle?: ThrottleOptions | false;

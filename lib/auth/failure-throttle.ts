@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { ipKeyGenerator } from 'express-rate-limit';
-import type { ClientRateLimitInfo, Options, Store } from 'express-rate-limit';
+import type { ThrottleCount, ThrottleStore } from './throttle-store';
+import { addressKey } from './throttle-store';
 import { ConfigurationError } from '../errors';
 import { BoundedStore } from './bounded-store';
 
@@ -13,7 +13,7 @@ import { BoundedStore } from './bounded-store';
  * unless it succeeded as that client within the last half window. An attacker with N addresses who does not know the
  * secret gets about `perClient` + N guesses at one client id per window, never more than N × `perClient`.
  *
- * Counts live in an express-rate-limit store under fixed-size keys (SHA-256 of the client id and address, never the
+ * Counts live in a `ThrottleStore` (express-rate-limit's store contract) under fixed-size keys (SHA-256 of the client id and address, never the
  * values themselves): by default an in-process store of at most `maxKeys` counts, or any store of that ecosystem
  * (Redis, Memcached, …) to share them across instances.
  */
@@ -33,8 +33,11 @@ export interface ThrottleOptions {
    * addresses and configured client ids, half for client ids nobody configured. Default 100000. Not with `store`.
    */
   readonly maxKeys?: number;
-  /** An express-rate-limit store, shared by the instances that should count together. Default: in-process, bounded by `maxKeys`. */
-  readonly store?: Store;
+  /**
+   * A store of express-rate-limit's ecosystem (`ThrottleStore`: rate-limit-redis, …), shared by the instances that should
+   * count together. Default: in-process, bounded by `maxKeys`.
+   */
+  readonly store?: ThrottleStore;
 }
 
 type Code = ConfigurationError['code'];
@@ -49,7 +52,7 @@ function count(code: Code, name: string, value: number | undefined, fallback: nu
 interface Keys {
   readonly address: string;
   /** Where the client id's counts live. */
-  readonly store: Store;
+  readonly store: ThrottleStore;
   readonly client?: { readonly here: string; readonly everywhere: string; readonly success: string | undefined };
 }
 
@@ -66,7 +69,7 @@ export class Standing {
   ) {}
 }
 
-const hits = (info: ClientRateLimitInfo | undefined) => info?.totalHits ?? 0;
+const hits = (info: ThrottleCount | undefined) => info?.totalHits ?? 0;
 
 /**
  * The default store keeps counts of client ids nobody configured apart from those of addresses and configured client
@@ -84,8 +87,8 @@ const hits = (info: ClientRateLimitInfo | undefined) => info?.totalHits ?? 0;
  * tell a prober whether a client id is configured (short of flooding half the store from hundreds of addresses).
  */
 export class FailureThrottle {
-  private readonly counts: Store;
-  private readonly strangers: Store;
+  private readonly counts: ThrottleStore;
+  private readonly strangers: ThrottleStore;
   private readonly perClient: number;
   private readonly perAddress: number;
   private readonly windowMs: number;
@@ -104,7 +107,7 @@ export class FailureThrottle {
       if (options.maxKeys !== undefined) throw new ConfigurationError(code, 'throttle.maxKeys bounds the default store: give it or store, not both');
       this.counts = this.strangers = options.store;
       this.stores = [];
-      void Promise.resolve(options.store.init?.({ windowMs: this.windowMs } as Options)).catch(() => undefined);
+      void Promise.resolve(options.store.init?.({ windowMs: this.windowMs })).catch(() => undefined);
     } else {
       const counts = new BoundedStore(Math.ceil(maxKeys / 2), this.windowMs);
       const strangers = new BoundedStore(Math.floor(maxKeys / 2), this.windowMs);
@@ -166,14 +169,13 @@ export class FailureThrottle {
     if (this.stores.length === 0) void Promise.resolve(this.counts.shutdown?.()).catch(() => undefined);
   }
 
-  private remaining(info: ClientRateLimitInfo | undefined, now: number): number {
+  private remaining(info: ThrottleCount | undefined, now: number): number {
     return (info?.resetTime?.getTime() ?? now + this.windowMs) - now;
   }
 
   /** Fixed-size keys: whatever length of client id an attacker sends, a count costs the same few bytes. */
   private keys(address: string | undefined, clientId: string | undefined): Keys {
-    // IPv6 per /64, the smallest network given to one site: otherwise one host could take 2^64 addresses
-    const at = address === undefined ? '' : ipKeyGenerator(address, 64);
+    const at = address === undefined ? '' : addressKey(address);
     const key = (kind: string, ...parts: string[]) => {
       const digest = createHash('sha256').update(JSON.stringify([this.scope, ...parts])).digest('base64url');
       // copied into one flat string: a concatenation would keep its parts and the whole digest (half again per count)

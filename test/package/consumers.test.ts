@@ -103,6 +103,10 @@ describe('the published package', () => {
       const unbounded = Object.entries(shipped.peerDependencies).filter(([, range]) => range.split('||').some((r) => !/^\s*([\^~]\d|.*<\s*\d)/.test(r)));
       expect(unbounded).to.deep.equal([]);
       expect(Object.keys(shipped.peerDependencies).filter((name) => shipped.peerDependenciesMeta[name]?.optional !== true)).to.deep.equal([]);
+      // Nor does a dependency bring Express in as its own peer (express-rate-limit did): receiver() users need none of it.
+      expect(Object.keys(shipped.dependencies)).to.not.include.members(['express', 'express-rate-limit']);
+      const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; peer?: boolean }> };
+      expect(lock.packages['node_modules/express']?.dev, 'express is installed for the tests only').to.equal(true);
     });
 
     it('ships the bin executable, with a shebang', () => {
