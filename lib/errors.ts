@@ -2,7 +2,7 @@ import type { TokenEvent } from './events';
 
 /**
  * Every way a delivery can fail, with its HTTP status. The codes are public API:
- * they appear in response bodies and in `WebhookError.code`, and the README documents each.
+ * they appear in response bodies and in `WebhookError.code`, and docs/configuration.md documents each.
  */
 export const DELIVERY_ERRORS = {
   unsupported_media_type: { status: 415, retryable: false, message: 'Content-Type must be application/json (UTF-8).' },
@@ -60,7 +60,7 @@ export class WebhookError extends Error {
 
 /**
  * What `onError` receives for a condition the library handled but an operator must know of (a quarantined
- * delivery, a conflicting duplicate, a storage call that timed out). Codes are `ERR_NTW_*`, documented in the README.
+ * delivery, a conflicting duplicate, a storage call that timed out). Codes are `ERR_NTW_*`, documented in docs/configuration.md.
  */
 export class ReportedError extends Error {
   readonly code: `ERR_NTW_${string}`;
@@ -71,7 +71,7 @@ export class ReportedError extends Error {
   }
 }
 
-/** Misconfiguration found at start-up. Codes are `ERR_NTW_*`, documented in the README. */
+/** Misconfiguration found at start-up. Codes are `ERR_NTW_*`, documented in docs/configuration.md. */
 export class ConfigurationError extends Error {
   readonly code: `ERR_NTW_${string}`;
   constructor(code: `ERR_NTW_${string}`, message: string) {

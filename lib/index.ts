@@ -1,8 +1,15 @@
+/**
+ * `network-token-webhooks`: `createTokenWebhooks()`, the providers, the event types, the errors and the
+ * `Storage` interface, with the in-memory store.
+ *
+ * @module network-token-webhooks
+ */
 export { createTokenWebhooks } from './create-token-webhooks';
 export type {
   TokenWebhooks, InboxTokenWebhooks, TokenWebhooksOptions, InboxOptions, DeliveryMode, TokenStateView, StoredEvent, EventQuery,
   BuiltinTokenEvent, EventHandler, HandlerContext, ErrorHandler, ErrorContext, Receiver, ReadyOptions, HealthReport,
   ActiveEventOf, SuspendedEventOf, DeletedEventOf, UpdateEventOf, NtwError, ReceiverErrorContext, HandlerErrorContext,
+  OptionsArgument,
 } from './types';
 export * from './events';
 export { WebhookError, ConfigurationError, ReportedError, DELIVERY_ERRORS } from './errors';
@@ -11,16 +18,22 @@ export { isNtwError } from './ntw-error';
 export type { DeliveryErrorCode, SchemaIssue } from './errors';
 export { defineProvider, jsonAcknowledgement } from './providers/provider';
 export type {
-  Provider, ProviderOptions, NormalizedFields, JsonSchema, DeliveryRequest, AuthenticateFn, Authenticator,
-  DeliveryOutcome, Acknowledgement, AuthOption,
+  Provider, ProviderOptions, NormalizedFields, NormalizeContext, JsonSchema, DeliveryRequest, AuthenticateFn, Authenticator,
+  DeliveryOutcome, Acknowledgement, AuthOption, RawOf, OptionsOf,
 } from './providers/provider';
+export type { Verified } from './auth/authenticator';
+export type { OptionNames } from './option-names';
 export { builtinProviders } from './providers/builtin';
-export type { CybersourcePayload, CybersourceOptions, CybersourceReason } from './providers/cybersource';
-export type { TokenExPayload, TokenExOptions } from './providers/tokenex';
+export type { BuiltinProviders } from './providers/builtin';
+export type { CybersourcePayload, CybersourceNotification, CybersourceLink, CybersourceOptions, CybersourceKeys, CybersourceReason } from './providers/cybersource';
+export type { CybersourceSignatureOptions } from './providers/cybersource-signature';
+export type { TokenExPayload, TokenExMessage, TokenExOptions } from './providers/tokenex';
 export { niTokenEndpoint } from './providers/ni';
-export type { NiPayload, NiOptions, NiNotificationType, NiAuth } from './providers/ni';
-export type { FirstokenPayload, FirstokenOptions, FirstokenMapping, FirstokenAuth } from './providers/firstoken';
-export type { SharedSecretAuth, BasicCredentials } from './auth/shared-secret';
+export type { NiPayload, NiOptions, NiNotificationType, NiTokenEventIndicator, NiAuth } from './providers/ni';
+export type { FirstokenPayload, FirstokenFields, FirstokenStatus, FirstokenOptions, FirstokenMapping, FirstokenAuth } from './providers/firstoken';
+export type { FirstokenSignatureOptions } from './providers/firstoken-signature';
+export type { SharedSecretAuth, SharedSecretExtras, BasicCredentials } from './auth/shared-secret';
+export type { ReferenceKey } from './pipeline/card-reference';
 export { sharedSecretAuthenticator } from './auth/shared-secret';
 export { oauthTokenEndpoint } from './auth/oauth-token-endpoint';
 export type { OAuthTokenEndpoint, OAuthTokenVerifier } from './auth/oauth-token-endpoint';
@@ -30,6 +43,7 @@ export type { ThrottleStore, ThrottleCount } from './auth/throttle-store';
 export { MemoryStorage } from './storage/memory';
 export type { MemoryStorageOptions } from './storage/memory';
 export { decideProjection } from './storage/projection';
+export type { ProjectionDecision } from './storage/projection';
 export type * from './storage/storage';
 export type { WebhookMiddleware } from './middleware/node';
 export type { ConsoleMiddleware } from './console/console';

@@ -9,7 +9,7 @@ import { StorageError } from './delivery/storage-call';
  */
 export type NtwError = WebhookError | ConfigurationError | ReportedError | StorageError;
 
-/** `true` for one of the package's errors: then `error.code` says which (README, "Errors"). */
+/** `true` for one of the package's errors: then `error.code` says which (docs/configuration.md). */
 export function isNtwError(error: unknown): error is NtwError {
   return error instanceof WebhookError || error instanceof ConfigurationError || error instanceof ReportedError || error instanceof StorageError;
 }

@@ -116,7 +116,7 @@ export interface TokenWebhooksOptions {
   /** Timer of lease renewals (tests): `(renew, intervalMs) => cancel`. Default: an unref'd `setInterval`. */
   readonly renewalSchedule?: RenewalSchedule;
   /**
-   * Where spans and metrics go (README, "Metrics and traces"). Default: the global OpenTelemetry providers,
+   * Where spans and metrics go (docs/telemetry.md). Default: the global OpenTelemetry providers,
    * which record nothing until the app installs an OpenTelemetry SDK. `false`: none at all.
    */
   readonly telemetry?: TelemetryOptions | false;

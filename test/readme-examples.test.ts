@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect } from 'chai';
-
-const ROOT = resolve(__dirname, '..');
+import { ROOT, codeBlocks, docPages } from './helpers/markdown';
 
 /**
- * What the README's examples use without defining: your app's own functions and values. Declared loosely, so
+ * What the examples of the README and docs/ use without defining: your app's own functions and values. Declared loosely, so
  * the check is about this package's API: its names, its parameters and the types it hands your code.
  */
 const PRELUDE = `
@@ -53,30 +52,22 @@ declare global {
 export {};
 `;
 
-/** The README's TypeScript examples, each with the README line it starts on. */
-function examples(): { line: number; code: string }[] {
-  const lines = readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n');
-  const found: { line: number; code: string }[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    if (lines[i]!.trim() !== '```ts') continue;
-    const start = i + 1;
-    const end = lines.indexOf('```', start);
-    found.push({ line: start + 1, code: lines.slice(start, end).join('\n') });
-    i = end;
-  }
-  return found;
+/** The TypeScript examples of README.md and docs/*.md, each with the page and line it starts on. */
+function examples(): { page: string; line: number; code: string }[] {
+  return docPages().flatMap((page) => codeBlocks(page, 'ts').map((block) => ({ page, ...block })));
 }
 
-describe('the README', function () {
+describe('the README and docs/', function () {
   this.timeout(120_000);
 
   it('its TypeScript examples compile against the package, in strict mode', async () => {
     const blocks = examples();
     expect(blocks.length).to.be.greaterThan(10);
+    expect(new Set(blocks.map((b) => b.page))).to.include.members(['README.md', 'docs/storage.md', 'docs/providers.md']);
     const dir = mkdtempSync(join(ROOT, '.readme-check-'));
     try {
       writeFileSync(join(dir, 'prelude.ts'), PRELUDE);
-      for (const block of blocks) writeFileSync(join(dir, `example-${block.line}.ts`), `${block.code}\nexport {};\n`);
+      blocks.forEach((block, i) => writeFileSync(join(dir, `example-${i}.ts`), `${block.code}\nexport {};\n`));
       const lib = (path: string) => [join(ROOT, 'lib', path)];
       writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
         compilerOptions: {
@@ -97,9 +88,9 @@ describe('the README', function () {
         execFile(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json')], { cwd: ROOT },
           (_error, stdout, stderr) => done(`${stdout}${stderr}`));
       });
-      // name the README line of each error, not the temporary file's
+      // name the page and line of each error, not the temporary file's
       const errors = output.split('\n').filter((l) => /error TS/.test(l)).map((l) => l.replace(/^.*example-(\d+)\.ts\((\d+),(\d+)\)/,
-        (_m, start: string, line: string) => `README.md:${Number(start) + Number(line) - 1}`));
+        (_m, index: string, line: string) => { const block = blocks[Number(index)]!; return `${block.page}:${block.line + Number(line) - 1}`; }));
       expect(errors, errors.join('\n')).to.deep.equal([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

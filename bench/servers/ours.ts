@@ -6,7 +6,7 @@
  *   BENCH_STORAGE   memory | sqlite | postgres | redis, with their settings (bench/servers/storage.ts)
  *   BENCH_MODE      sync | inbox
  *   BENCH_TELEMETRY sdk: an OpenTelemetry SDK records every span and metric (exported nowhere); else the API's no-op
- *   BENCH_HTTP      node: the endpoint on a plain node:http server (README "Without Express"); else in an Express app
+ *   BENCH_HTTP      node: the endpoint on a plain node:http server (docs/mounting.md, "Without Express"); else in an Express app
  */
 import { createServer } from 'node:http';
 import type { RequestListener } from 'node:http';

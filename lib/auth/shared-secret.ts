@@ -49,6 +49,7 @@ export function parseAuthorization(value: string | undefined): { scheme: string;
   return match ? { scheme: match[1]!.toLowerCase(), credentials: match[2]! } : undefined;
 }
 
+/** What a provider built on `sharedSecretAuthenticator` may add to the shared secrets. */
 export interface SharedSecretExtras {
   /**
    * Also accept bearer tokens this function vouches for (tokens issued by an OAuth token endpoint): it resolves

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { ConfigurationError } from '../errors';
 
+/** The secret of the keyed hash that replaces a card number (32+ bytes): text, or a Buffer. */
 export type ReferenceKey = string | Buffer;
 
 /**

@@ -2,7 +2,7 @@ import type { TokenEvent, UnprojectedEvent } from '../events';
 import type { Entry } from '../storage/storage';
 
 /**
- * The event as its handlers see it, placed among its token's others (README, "Token state"). The storage applied its
+ * The event as its handlers see it, placed among its token's others (docs/events.md, "Token state"). The storage applied its
  * state when the entry was taken, under `decideProjection`, and recorded the outcome on the entry.
  * The event is completed in place and frozen, not copied: each run gets an event of its own (normalized from the
  * delivery, or decoded from the ledger) that nothing reads after it. One already frozen is copied.

@@ -14,6 +14,7 @@ export type CybersourceReason =
   | 'PROVISIONED' | 'TOKEN_STATUS_UPDATED' | 'TOKEN_UPDATED' | 'CARD_UPDATED'
   | 'TOKEN_EXPIRY_UPDATED' | 'METADATA_UPDATED' | 'REDIGITALIZATION' | 'REDIGITILIZATION';
 
+/** A link of a Cybersource notification's `_links`: the token or instrument it names. */
 export interface CybersourceLink {
   readonly href?: string;
   readonly id?: string;
@@ -55,7 +56,8 @@ export interface CybersourcePayload {
   readonly payloads?: Readonly<Record<string, unknown>>;
 }
 
-type CybersourceKeys = CybersourceSignatureOptions['keys'];
+/** Cybersource's digital signature keys by `keyId`, each base64 as Cybersource shows it. */
+export type CybersourceKeys = CybersourceSignatureOptions['keys'];
 
 /**
  * `keys` to verify `v-c-signature`; or `auth: 'none'`, which accepts unsigned deliveries (logs a warning at

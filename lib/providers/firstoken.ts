@@ -12,9 +12,11 @@ import type { AuthOption, ProviderOptions } from './provider';
 import { defineProvider } from './provider';
 import { parseProviderTime } from './time';
 
-type FirstokenStatus = Extract<TokenState, 'ACTIVE' | 'SUSPENDED' | 'DELETED'>;
+/** The token statuses Firstoken's webhooks send (`DELETED` is final). */
+export type FirstokenStatus = Extract<TokenState, 'ACTIVE' | 'SUSPENDED' | 'DELETED'>;
 
-interface FirstokenFields {
+/** The fields read from Firstoken's envelope and from its `data` (assumed: Firstoken does not publish them). */
+export interface FirstokenFields {
   readonly event_id?: string;
   readonly id?: string;
   readonly status?: string;

@@ -15,6 +15,7 @@ import { ConfigurationError } from '../errors';
 import { REDACTED } from '../redact';
 
 export type NiNotificationType = 'AC' | 'TC' | 'TD' | 'TE';
+/** NI's documented `tokenEventIndicator` values: `3` deactivate, `4` delete, `6` suspend, `7` resume. */
 export type NiTokenEventIndicator = '3' | '4' | '6' | '7';
 
 /**

@@ -111,7 +111,9 @@ export interface Provider<Name extends string = string, Raw = unknown, Options e
   acknowledge?(outcome: DeliveryOutcome): Acknowledgement;
 }
 
+/** The payload type of a provider. */
 export type RawOf<P> = P extends Provider<string, infer R, ProviderOptions> ? R : never;
+/** The endpoint options of a provider. */
 export type OptionsOf<P> = P extends Provider<string, unknown, infer O> ? O : never;
 
 const PROVIDER_NAME = /^[a-z][a-z0-9_-]{0,31}$/;

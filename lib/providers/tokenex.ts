@@ -7,7 +7,8 @@ import { SHARED_SECRET_NAMES, sharedSecretAuthenticator } from '../auth/shared-s
 import type { AuthOption, NormalizedFields, ProviderOptions } from './provider';
 import { defineProvider } from './provider';
 
-interface TokenExMessage {
+/** The fields both TokenEx notifications carry. */
+export interface TokenExMessage {
   readonly messageId: string;
   readonly conversationId?: string | null;
   readonly tokenRequestorId?: string | null;

@@ -1,3 +1,8 @@
+/**
+ * `network-token-webhooks/postgres`: the PostgreSQL storage (pg), for a fleet of instances.
+ *
+ * @module network-token-webhooks/postgres
+ */
 import type { Pool, PoolClient, PoolConfig, QueryConfig } from 'pg';
 import { ConfigurationError } from '../errors';
 import { checkOptionNames } from '../option-names';
@@ -21,6 +26,8 @@ import { logger } from '../log';
 import { PreparedQueries } from './prepared-queries';
 
 const log = logger('storage:postgres');
+
+export type { PostgresNames } from './postgres-schema';
 
 export interface PostgresStorageOptions {
   /** e.g. `postgres://user:pass@host:5432/db` (`DATABASE_URL`). Ignored when `pool` is given. */
@@ -57,7 +64,7 @@ export interface PostgresStorageOptions {
    * `'apply'` (default): `init()` brings the schema to this version, applying the numbered steps it lacks (which
    * needs a role that may create tables and functions). `'verify'`: it only checks the version and fails
    * (`ERR_NTW_SCHEMA_BEHIND`) when the schema is behind; apply the steps beforehand with a role that may, from
-   * `npx network-token-webhooks migrate postgres --print` (README, "Upgrading").
+   * `npx network-token-webhooks migrate postgres --print` (docs/upgrading.md).
    */
   readonly migrations?: 'apply' | 'verify';
 }

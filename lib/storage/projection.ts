@@ -1,6 +1,7 @@
 import type { StaleReason, TokenState } from '../events';
 import type { StateChange, TokenStateRecord } from './storage';
 
+/** What an event does to its token's state: `changed` or `repeated` with the state that follows, or `stale` and why. */
 export type ProjectionDecision =
   | { readonly outcome: 'changed' | 'repeated'; readonly next: Pick<TokenStateRecord, 'state' | 'occurredAt' | 'eventId'> }
   | { readonly outcome: 'stale'; readonly staleReason: StaleReason };
@@ -8,7 +9,7 @@ export type ProjectionDecision =
 const later = (a: Date, b: Date) => (a.getTime() >= b.getTime() ? a : b);
 
 /**
- * The token-state rule (README, "Token state"), in one place. Adapters that cannot call it (SQL, Lua) implement the
+ * The token-state rule (docs/events.md, "Token state"), in one place. Adapters that cannot call it (SQL, Lua) implement the
  * same checks in the same order.
  * - the event that set the current state, run again (a redelivery after a failure), changes it again;
  * - nothing leaves DELETED;

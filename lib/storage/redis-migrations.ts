@@ -101,7 +101,7 @@ async function liveOf01(client: Redis, prefix: string, now: number): Promise<num
  * (`claim:*`) completed, failed otherwise; none has a fingerprint; token states (`state:*`) move to the ledger's keys.
  * Refused while a 0.1 instance holds a live claim or lease. Then 0.1's event index (`idx:all`) is renamed `v1:idx:all`
  * and a plain string takes its name: a 0.1 instance still running, or started again, fails when it logs an event, which
- * it does before its handlers run, and answers retry-later. 0.1's other keys stay as they were (README, "Upgrading").
+ * it does before its handlers run, and answers retry-later. 0.1's other keys stay as they were (docs/upgrading.md).
  * 0.1 ran on a single server only: a cluster has nothing to carry.
  */
 async function carryForward01(layout: RedisLayout): Promise<void> {

@@ -1,3 +1,8 @@
+/**
+ * `network-token-webhooks/redis`: the Redis storage (ioredis), on one server or a Redis Cluster.
+ *
+ * @module network-token-webhooks/redis
+ */
 import { crc32 } from 'node:zlib';
 import type { Socket } from 'node:net';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';

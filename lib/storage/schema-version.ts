@@ -1,7 +1,7 @@
 import { ConfigurationError } from '../errors';
 
 /**
- * Why a storage refuses to start on the data it found. Each says what to do; the README's "Upgrading" has the rest.
+ * Why a storage refuses to start on the data it found. Each says what to do; docs/upgrading.md has the rest.
  * Thrown by `init()`, so `webhooks.ready()` rejects with it and deliveries are answered retry-later until it is fixed.
  */
 

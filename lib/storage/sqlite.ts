@@ -1,3 +1,8 @@
+/**
+ * `network-token-webhooks/sqlite`: the SQLite storage (better-sqlite3), for one machine.
+ *
+ * @module network-token-webhooks/sqlite
+ */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';

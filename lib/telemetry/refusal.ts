@@ -5,7 +5,7 @@
 export interface Refusal {
   readonly provider: string;
   readonly status: number;
-  /** The documented code (`unauthorized`, `schema_violation`, …): the README's "Responses and error codes". */
+  /** The documented code (`unauthorized`, `schema_violation`, …): docs/configuration.md, "Responses and error codes". */
   readonly code: string;
   /** The message the sender was answered with. */
   readonly message: string;

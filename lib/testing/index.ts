@@ -1,6 +1,8 @@
 /**
  * `network-token-webhooks/testing`: build notifications as each provider sends them, sign them, deliver them
  * to your app (over HTTP or without it) and read the answers — in your own tests, with any test framework.
+ *
+ * @module network-token-webhooks/testing
  */
 export { buildPayload } from './payloads';
 export type { BuiltPayloads, BuiltinName, PayloadKind, PayloadOverrides, Writable } from './payloads';

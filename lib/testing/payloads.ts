@@ -109,7 +109,7 @@ function ni(kind: PayloadKind, o: PayloadOverrides<NiPayload>): NiPayload {
   }
 }
 
-/** Firstoken: a network token status webhook, in the envelope this package assumes (see the README). */
+/** Firstoken: a network token status webhook, in the envelope this package assumes (see docs/providers.md, "Firstoken"). */
 function firstoken(kind: PayloadKind, o: PayloadOverrides<FirstokenPayload>): FirstokenPayload {
   if (kind !== 'active' && kind !== 'suspended' && kind !== 'deleted') unsupported('firstoken', kind);
   return {

@@ -1,3 +1,8 @@
+/**
+ * `network-token-webhooks/testing/storage`: the conformance suite a storage adapter must pass, in mocha.
+ *
+ * @module network-token-webhooks/testing/storage
+ */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { TokenState } from '../events';

@@ -181,7 +181,7 @@ describe('telemetry (OpenTelemetry)', () => {
     expect(valueOf(open, { 'ntw.entry.status': 'pending' }), 'a drained inbox reads 0').to.deep.equal([0]);
     const tokens = await t.points('ntw.tokens');
     expect(valueOf(tokens, { 'ntw.provider': 'tokenex', 'ntw.token.state': 'ACTIVE' })).to.deep.equal([1]);
-    // The state is applied when the event is taken to run, whatever its handlers do (README, "Token state").
+    // The state is applied when the event is taken to run, whatever its handlers do (docs/events.md, "Token state").
     expect(valueOf(tokens, { 'ntw.provider': 'tokenex', 'ntw.token.state': 'SUSPENDED' })).to.deep.equal([1]);
   });
 
