@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Admission, Admit, Entry, EntryQuery, EntryRecord, EventKey, LedgerStats, PruneResult, Settlement, StatsQuery, Storage, TokenStateRecord } from './storage';
-import type { Held } from './ledger-rules';
-import { admissionOf, isDue, publicEntry, maySettle, project, settledEntry, takenEntry } from './ledger-rules';
+import type { Held } from './kit/ledger-rules';
+import { admissionOf, isDue, publicEntry, maySettle, project, settledEntry, takenEntry } from './kit/ledger-rules';
 import { ConfigurationError } from '../errors';
 import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';

@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../errors';
+import { ENTRY_COLUMNS, TIME_COLUMNS } from './kit/row';
 
 /** Names of one PostgresStorage's tables and functions, qualified by its schema. */
 export interface PostgresNames {
@@ -31,7 +32,5 @@ export function postgresNames(schema: string): PostgresNames {
 /** Timestamps as epoch milliseconds (float8), independent of the pool's type parsers. */
 export const ms = (column: string) => `(extract(epoch from ${column}) * 1000)::float8`;
 
-/** The ledger columns as `entryFromRow` reads them, from a row named `e`. */
-export const ENTRY_COLUMNS = (e: string) => `${e}.provider, ${e}.id, ${e}.status, ${e}.attempts, ${ms(`${e}.due_at`)} AS due_at, ${e}.last_error,
-  ${e}.fingerprint, ${e}.conflicts, ${e}.type, ${e}.token_ref, ${e}.state, ${ms(`${e}.occurred_at`)} AS occurred_at,
-  ${ms(`${e}.received_at`)} AS received_at, ${e}.projection, ${e}.stale_reason, ${e}.body`;
+/** The ledger columns as `entryFromRow` reads them, from a row named `e`, times as epoch ms. */
+export const entryColumns = (e: string) => ENTRY_COLUMNS.map((c) => (TIME_COLUMNS.has(c) ? `${ms(`${e}.${c}`)} AS ${c}` : `${e}.${c}`)).join(', ');

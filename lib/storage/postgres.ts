@@ -15,10 +15,10 @@ import type {
 import type { EntryStatus } from './storage';
 import { STATS_BUCKET_MS, statsWindow } from './storage';
 import { loadDriver } from './driver';
-import { admittedEntry } from './ledger-rules';
-import { OPEN_STATUSES_SQL, entryFromRow, stateFromRow } from './row';
-import type { EntryRow, StateRow } from './row';
-import { ENTRY_COLUMNS, ms, postgresNames } from './postgres-schema';
+import { admittedEntry } from './kit/ledger-rules';
+import { OPEN_STATUSES_SQL, entryFromRow, stateFromRow } from './kit/row';
+import type { EntryRow, StateRow } from './kit/row';
+import { entryColumns, ms, postgresNames } from './postgres-schema';
 import { OLDER_VERSION_ACTIVE, POSTGRES_SCHEMA_VERSION, SCHEMA_NEWER, postgresMigrationScript, postgresSchemaVersion } from './postgres-migrations';
 import { olderVersionActive, schemaBehind, schemaNewer } from './schema-version';
 import type { PostgresNames } from './postgres-schema';
@@ -91,6 +91,8 @@ type AdmitJson =
 type CreatedRow = Pick<EntryRow, 'status' | 'attempts' | 'due_at' | 'last_error' | 'projection' | 'stale_reason'>;
 
 const iso = (date: Date) => date.toISOString();
+/** The columns `entryFromRow` reads, of a ledger row named `e`. */
+const ENTRY_E = entryColumns('e');
 const PRUNE_BATCH = 1000;
 
 /**
@@ -311,7 +313,7 @@ export class PostgresStorage implements Storage {
   }
 
   async getEntry(key: EventKey): Promise<Entry | undefined> {
-    const result = await this.pool.query<EntryRow>(`SELECT ${ENTRY_COLUMNS('e')} FROM ${this.names.ledger} e WHERE provider = $1 AND id = $2`,
+    const result = await this.pool.query<EntryRow>(`SELECT ${ENTRY_E} FROM ${this.names.ledger} e WHERE provider = $1 AND id = $2`,
       [key.provider, key.id]);
     return result.rows[0] && entryFromRow(result.rows[0]);
   }
@@ -331,7 +333,7 @@ export class PostgresStorage implements Storage {
     if (query.conflicted === true) where.push('conflicts > 0');
     params.push(query.limit ?? 100);
     const direction = query.order === 'newest' ? 'DESC' : 'ASC';
-    const result = await this.pool.query<EntryRow>(`SELECT ${ENTRY_COLUMNS('e')} FROM ${this.names.ledger} e
+    const result = await this.pool.query<EntryRow>(`SELECT ${ENTRY_E} FROM ${this.names.ledger} e
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY e.received_at ${direction}, e.provider ${direction}, e.id ${direction} LIMIT $${params.length}`, params);
     return result.rows.map(entryFromRow);
   }

@@ -16,7 +16,7 @@ import { ConfigurationError } from '../errors';
 import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';
 import { loadDriver } from './driver';
-import { admittedEntry } from './ledger-rules';
+import { admittedEntry } from './kit/ledger-rules';
 import { ADMIT, EXTEND, LEASE, PROJECT, PRUNE, REQUEUE, SETTLE, runScript } from './redis-scripts';
 import { logger } from '../log';
 import { migrateRedis } from './redis-migrations';

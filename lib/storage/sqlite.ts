@@ -14,11 +14,11 @@ import { STATS_BUCKET_MS, statsWindow } from './storage';
 import { ConfigurationError } from '../errors';
 import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';
-import type { Held } from './ledger-rules';
-import { admissionOf, isDue, publicEntry, project, takenEntry } from './ledger-rules';
+import type { Held } from './kit/ledger-rules';
+import { admissionOf, isDue, publicEntry, project, takenEntry } from './kit/ledger-rules';
 import { loadDriver } from './driver';
-import { OPEN_STATUSES_SQL, entryFromRow, stateFromRow } from './row';
-import type { EntryRow, StateRow } from './row';
+import { LEDGER_COLUMNS, OPEN_STATUSES_SQL, entryFromRow, stateFromRow } from './kit/row';
+import type { EntryRow, StateRow } from './kit/row';
 import { logger } from '../log';
 import { migrateSqlite } from './sqlite-migrations';
 import { OpenedFiles } from './sqlite-files';
@@ -55,7 +55,7 @@ export interface SqliteStorageOptions {
 /** The default of `timeoutMs`. */
 export const SQLITE_TIMEOUT_MS = 4000;
 
-const COLUMNS = 'provider, id, status, attempts, owner, due_at, last_error, fingerprint, conflicts, type, token_ref, state, occurred_at, received_at, projection, stale_reason, body';
+const COLUMNS = LEDGER_COLUMNS.join(', ');
 
 type HeldRow = EntryRow & { readonly owner: string | null };
 
@@ -90,7 +90,7 @@ class Statements {
   readonly prune: BetterSqlite3.Statement;
 
   constructor(db: BetterSqlite3.Database) {
-    const placeholders = COLUMNS.split(',').map(() => '?').join(', ');
+    const placeholders = LEDGER_COLUMNS.map(() => '?').join(', ');
     this.get = db.prepare(`SELECT ${COLUMNS} FROM ntw_ledger WHERE provider = ? AND id = ?`);
     this.write = db.prepare(`INSERT INTO ntw_ledger (${COLUMNS}) VALUES (${placeholders}) ON CONFLICT (provider, id) DO UPDATE SET
       status = excluded.status, attempts = excluded.attempts, owner = excluded.owner, due_at = excluded.due_at,

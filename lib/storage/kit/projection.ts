@@ -1,5 +1,5 @@
-import type { StaleReason, TokenState } from '../events';
-import type { StateChange, TokenStateRecord } from './storage';
+import type { StaleReason, TokenState } from '../../events';
+import type { StateChange, TokenStateRecord } from '../storage';
 
 /** What an event does to its token's state: `changed` or `repeated` with the state that follows, or `stale` and why. */
 export type ProjectionDecision =

@@ -1,16 +1,22 @@
-import type { Admit, Entry, EntryRecord, Settlement, TokenStateRecord } from './storage';
+import type { Admit, Entry, EntryRecord, Settlement, TokenStateRecord } from '../storage';
 import { changeOf, decideProjection } from './projection';
 
 /**
- * The ledger's transitions, for the adapters that run them in JavaScript (memory, SQLite; SQLite settles in SQL). PostgreSQL
- * and Redis run the same rules in SQL and Lua: keep them in step with this file. (They use `admittedEntry` only.)
+ * The ledger's transitions as pure functions of an entry, a request and the store's clock (`now`, epoch ms): an
+ * adapter that can run JavaScript inside its atomic step (memory, SQLite) reads the entry, calls them and writes
+ * what they answer. PostgreSQL and Redis run the same rules in SQL and Lua (they call `admittedEntry` only), and
+ * the conformance suite holds all four to them. None of them reads a clock or allocates more than the entry it answers.
  */
 
+/** An entry as an adapter holds it: with the owner of its lease while it is `running`. Callers never see `owner` (`publicEntry`). */
 export interface Held extends Entry {
   readonly owner?: string;
 }
 
-/** A `pending` or `failed` entry whose time has come, or a `running` one whose lease ran out. */
+/**
+ * Rule: an entry is due for `lease` when it is `pending` or `failed` and its `dueAt` has come, or `running` and its
+ * lease (`dueAt`) ran out (its process died). `done`, `dead` and `quarantined` entries are never due.
+ */
 export function isDue(entry: Entry, now: number): boolean {
   return (entry.status === 'pending' || entry.status === 'failed' || entry.status === 'running') && entry.dueAt.getTime() <= now;
 }
@@ -41,8 +47,8 @@ function entryFrom(from: EntryRecord & { readonly conflicts?: number }, status: 
 
 /**
  * A new entry as an adapter stored it: the record as given, with the fields the adapter set, as its database
- * sends them back (an absent field as `null` or `''`). PostgreSQL and Redis build it from these few fields
- * rather than reading the whole row, body included, back.
+ * sends them back (an absent field as `null` or `''`, numbers and times as numbers or their text). PostgreSQL and
+ * Redis build it from these few fields rather than reading the whole row, body included, back.
  */
 export function admittedEntry(record: EntryRecord, set: {
   readonly status: string; readonly attempts: number | string; readonly dueAt: number | string;
@@ -55,19 +61,28 @@ export function admittedEntry(record: EntryRecord, set: {
   });
 }
 
-/** What callers see of a held entry: all but its lease owner. */
+/** Rule: callers see all of a held entry but its lease owner. */
 export function publicEntry(held: Held): Entry {
   return held.owner === undefined ? held : entryFrom(held, held.status, held.attempts, held.dueAt, undefined, held);
 }
 
 const NO_EXTRA = {};
 
-/** The entry leased to `owner`: one more attempt, its lease ending `leaseMs` from now. Apply its state with `project`. */
+/**
+ * Rule: taking an entry (a `lease` of a due one, or an `admit` as `running` that takes one again) makes it `running` for
+ * `owner`, counts one more attempt, and ends its lease `leaseMs` from now; its last error stays until it settles, its
+ * projection goes: apply its state with `project` in the same atomic step, which records the new one.
+ */
 export function takenEntry(entry: Held, owner: string, leaseMs: number, now: number): Held {
   return entryFrom(entry, 'running', entry.attempts + 1, new Date(now + leaseMs), owner, { lastError: entry.lastError });
 }
 
-/** A taken entry's state applied to its token's current one: the entry with its outcome, and the token state to write. */
+/**
+ * Rule: a taken entry with a state applies it to its token's current state (`current`, `undefined` when the token
+ * has none) under `decideProjection`, and records the outcome as its `projection` (and `staleReason`). Answers the
+ * entry to write and, unless the event was stale, the token state to write, with `updatedAt` now. An entry without
+ * a state answers unchanged, with no state.
+ */
 export function project(entry: Held, current: TokenStateRecord | undefined, now: number): { entry: Held; state?: TokenStateRecord } {
   const change = changeOf(entry);
   if (!change) return { entry };
@@ -86,7 +101,17 @@ export type AdmissionDecision =
   | { readonly admitted: true; readonly entry: Held; readonly write: Held; readonly taken: boolean }
   | { readonly admitted: false; readonly entry: Held; readonly conflict: boolean; readonly write?: Held };
 
-/** What `admit` does with `record`, given the entry stored under its key. A `taken` entry still needs `project`. */
+/**
+ * Rule of `admit`, given the entry stored under the record's key (`existing`), in this order:
+ * 1. none stored: the record is stored as asked: `running` for `admit.owner` (1 attempt, lease `leaseMs`), `pending`
+ *    (due now) or `quarantined` (with `admit.error`);
+ * 2. a stored entry with another fingerprint: a conflict, counted on it (`conflicts + 1`), and nothing else changes.
+ *    An entry stored without a fingerprint (`''`, carried over from 0.1) has no conflicts: every copy is a duplicate;
+ * 3. `running` asked and the stored entry is `pending`, `failed` or `dead`, or `running` under an expired lease: it is
+ *    taken again (`takenEntry`);
+ * 4. otherwise a duplicate: the stored entry answered as it is (`write` absent: nothing to store).
+ * `write` is what to store; a `taken` entry still needs `project` in the same atomic step.
+ */
 export function admissionOf(existing: Held | undefined, record: EntryRecord, admit: Admit, now: number): AdmissionDecision {
   if (!existing) {
     const entry: Held = admit.as === 'running'
@@ -109,6 +134,10 @@ export function admissionOf(existing: Held | undefined, record: EntryRecord, adm
 
 const withError = (entry: Entry, lastError: string) => ({ projection: entry.projection, staleReason: entry.staleReason, lastError });
 
+/**
+ * Rule of `settle` (once `maySettle` allowed it): `done` now, keeping its last error; `failed` with `error`, due again
+ * `retryInMs` from now; `dead` with `error`. Attempts and the projection stay; the lease owner is cleared.
+ */
 export function settledEntry(entry: Held, settlement: Settlement, now: number): Held {
   switch (settlement.status) {
     case 'done':
@@ -120,7 +149,10 @@ export function settledEntry(entry: Held, settlement: Settlement, now: number): 
   }
 }
 
-/** A settlement is recorded for `done` whoever settles, and otherwise only by the holder of a live run. */
+/**
+ * Rule: `done` is recorded whoever settles (the handlers did complete); `failed` and `dead` only by the owner of the
+ * entry's lease while it is `running` (an owner that lost its lease settles nothing). Check a missing entry first.
+ */
 export function maySettle(entry: Held, owner: string, settlement: Settlement): boolean {
   return settlement.status === 'done' || (entry.status === 'running' && entry.owner === owner);
 }
