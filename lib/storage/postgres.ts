@@ -7,7 +7,6 @@ import type { Pool, PoolClient, PoolConfig, QueryConfig } from 'pg';
 import { ConfigurationError } from '../errors';
 import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';
-import { withDeadline } from '../delivery/deadline';
 import type {
   Admission, Admit, Entry, EntryQuery, EntryRecord, EventKey, LedgerStats, PruneResult, Settlement, StatsQuery, StatusCount, Storage,
   TokenStateCount, TokenStateRecord,
@@ -16,6 +15,7 @@ import type { EntryStatus } from './storage';
 import { STATS_BUCKET_MS, statsWindow } from './storage';
 import { loadDriver } from './driver';
 import { admittedEntry } from './kit/ledger-rules';
+import { closeWithin, timeoutMsOption } from './kit/options';
 import { OPEN_STATUSES_SQL, entryFromRow, stateFromRow } from './kit/row';
 import type { EntryRow, StateRow } from './kit/row';
 import { entryColumns, ms, postgresNames } from './postgres-schema';
@@ -118,10 +118,7 @@ export class PostgresStorage implements Storage {
       connectionString: true, pool: true, poolConfig: true, schema: true, timeoutMs: true, preparedStatements: true, migrations: true,
     } satisfies NamesOf<PostgresStorageOptions>);
     this.names = postgresNames(opts.schema ?? 'public');
-    this.timeoutMs = opts.timeoutMs ?? POSTGRES_TIMEOUT_MS;
-    if (typeof this.timeoutMs !== 'number' || !Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) {
-      throw new ConfigurationError('ERR_NTW_OPTION', 'PostgresStorage timeoutMs must be a positive number');
-    }
+    this.timeoutMs = timeoutMsOption('PostgresStorage', opts.timeoutMs, POSTGRES_TIMEOUT_MS);
     this.migrations = opts.migrations ?? 'apply';
     if (this.migrations !== 'apply' && this.migrations !== 'verify') {
       throw new ConfigurationError('ERR_NTW_OPTION', "PostgresStorage migrations must be 'apply' or 'verify'");
@@ -240,7 +237,7 @@ export class PostgresStorage implements Storage {
     if (this.closed || !this.ownsPool) return;
     this.closed = true;
     const ended = this.pool.end().then(() => this.allRemoved());
-    const done = await withDeadline(ended, this.timeoutMs + 1000, () => false).catch(() => false);
+    const done = await closeWithin(ended, this.timeoutMs + 1000);
     if (!done) log('close: %d connection(s) still open after %dms; destroying them', this.clients.size, this.timeoutMs + 1000);
     for (const client of this.clients) client.connection.stream.destroy();
     this.clients.clear();

@@ -17,11 +17,11 @@ import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';
 import { loadDriver } from './driver';
 import { admittedEntry } from './kit/ledger-rules';
+import { closeWithin, timeoutMsOption } from './kit/options';
 import { ADMIT, EXTEND, LEASE, PROJECT, PRUNE, REQUEUE, SETTLE, runScript } from './redis-scripts';
 import { logger } from '../log';
 import { migrateRedis } from './redis-migrations';
 import type { RedisLayout } from './redis-migrations';
-import { withDeadline } from '../delivery/deadline';
 import { EvictionGuard } from './redis-eviction';
 import { probeRedis } from './redis-probe';
 
@@ -134,10 +134,7 @@ export class RedisStorage implements Storage {
     this.eviction = new EvictionGuard(opts.allowEviction === true);
     this.keyPrefix = opts.keyPrefix ?? 'ntw:';
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
-    this.timeoutMs = opts.timeoutMs ?? REDIS_TIMEOUT_MS;
-    if (typeof this.timeoutMs !== 'number' || !Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) {
-      throw new ConfigurationError('ERR_NTW_OPTION', 'RedisStorage timeoutMs must be a positive number');
-    }
+    this.timeoutMs = timeoutMsOption('RedisStorage', opts.timeoutMs, REDIS_TIMEOUT_MS);
     if (opts.client) {
       if (opts.client.options.keyPrefix) {
         throw new ConfigurationError('ERR_NTW_OPTION', 'RedisStorage needs a client without keyPrefix: pass keyPrefix to RedisStorage instead');
@@ -220,8 +217,7 @@ export class RedisStorage implements Storage {
     const client = this.client as Redis;
     if (client.status === 'end') return;
     if (client.status === 'wait') return client.disconnect(); // never connected
-    const quit = client.quit().then(() => true, () => false);
-    if (await withDeadline(quit, this.timeoutMs, () => false)) return;
+    if (await closeWithin(client.quit(), this.timeoutMs)) return;
     client.disconnect(); // and no reconnecting
     (client.stream as Socket | undefined)?.destroy();
   }

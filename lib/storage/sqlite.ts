@@ -17,6 +17,7 @@ import type { NamesOf } from '../option-names';
 import type { Held } from './kit/ledger-rules';
 import { admissionOf, isDue, publicEntry, project, takenEntry } from './kit/ledger-rules';
 import { loadDriver } from './driver';
+import { timeoutMsOption } from './kit/options';
 import { LEDGER_COLUMNS, OPEN_STATUSES_SQL, entryFromRow, stateFromRow } from './kit/row';
 import type { EntryRow, StateRow } from './kit/row';
 import { logger } from '../log';
@@ -149,10 +150,7 @@ export class SqliteStorage implements Storage {
       throw new ConfigurationError('ERR_NTW_OPTION', "SqliteStorage synchronous must be 'full' or 'normal'");
     }
     this.now = this.options.now ?? Date.now;
-    this.timeoutMs = this.options.timeoutMs ?? this.options.busyTimeoutMs ?? SQLITE_TIMEOUT_MS;
-    if (typeof this.timeoutMs !== 'number' || !Number.isFinite(this.timeoutMs) || this.timeoutMs < 0) {
-      throw new ConfigurationError('ERR_NTW_OPTION', 'SqliteStorage timeoutMs must be a number of milliseconds, 0 or more');
-    }
+    this.timeoutMs = timeoutMsOption('SqliteStorage', this.options.timeoutMs ?? this.options.busyTimeoutMs, SQLITE_TIMEOUT_MS, { allowZero: true });
     this.Driver = loadDriver<typeof BetterSqlite3>('better-sqlite3', 'SqliteStorage');
   }
 
