@@ -1,6 +1,6 @@
 import type { Storage } from '../storage/storage';
 import { postgresNames } from '../storage/postgres-schema';
-import { postgresMigrationScript } from '../storage/postgres-migrations';
+import { postgresMigrationScript } from '../storage/kit/migrations/postgres';
 import { PostgresStorage } from '../storage/postgres';
 import { RedisStorage } from '../storage/redis';
 import { SqliteStorage } from '../storage/sqlite';

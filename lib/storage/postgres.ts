@@ -19,8 +19,11 @@ import { closeWithin, timeoutMsOption } from './kit/options';
 import { OPEN_STATUSES_SQL, entryFromRow, stateFromRow } from './kit/row';
 import type { EntryRow, StateRow } from './kit/row';
 import { entryColumns, ms, postgresNames } from './postgres-schema';
-import { OLDER_VERSION_ACTIVE, POSTGRES_SCHEMA_VERSION, SCHEMA_NEWER, postgresMigrationScript, postgresSchemaVersion } from './postgres-migrations';
-import { olderVersionActive, schemaBehind, schemaNewer } from './schema-version';
+import {
+  OLDER_VERSION_ACTIVE, POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION, SCHEMA_NEWER, postgresMigrationScript, postgresSchemaVersion,
+} from './kit/migrations/postgres';
+import { olderVersionActive, schemaNewer } from './kit/migrations/schema-version';
+import { pendingSteps } from './kit/migrations/steps';
 import type { PostgresNames } from './postgres-schema';
 import { logger } from '../log';
 import { PreparedQueries } from './prepared-queries';
@@ -178,9 +181,8 @@ export class PostgresStorage implements Storage {
    */
   async init(): Promise<void> {
     const version = await postgresSchemaVersion((sql) => this.pool.query<{ version: number | null }>(sql), this.names);
-    if (version > POSTGRES_SCHEMA_VERSION) throw schemaNewer(this.names.schema, version, POSTGRES_SCHEMA_VERSION);
-    if (version === POSTGRES_SCHEMA_VERSION) return;
-    if (this.migrations === 'verify') throw schemaBehind(this.names.schema, version, POSTGRES_SCHEMA_VERSION);
+    const verify = this.migrations === 'verify' ? { howToApply: 'npx network-token-webhooks migrate postgres --print' } : undefined;
+    if (pendingSteps(POSTGRES_MIGRATIONS, version, this.names.schema, verify).length === 0) return;
     const script = postgresMigrationScript(this.names);
     for (const waitUntil = Date.now() + OLDER_VERSION_WAIT_MS; ;) {
       try {

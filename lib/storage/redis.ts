@@ -20,8 +20,8 @@ import { admittedEntry } from './kit/ledger-rules';
 import { closeWithin, timeoutMsOption } from './kit/options';
 import { ADMIT, EXTEND, LEASE, PROJECT, PRUNE, REQUEUE, SETTLE, runScript } from './redis-scripts';
 import { logger } from '../log';
-import { migrateRedis } from './redis-migrations';
-import type { RedisLayout } from './redis-migrations';
+import { migrateRedis } from './kit/migrations/redis';
+import type { RedisLayout } from './redis-layout';
 import { EvictionGuard } from './redis-eviction';
 import { probeRedis } from './redis-probe';
 

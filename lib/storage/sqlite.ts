@@ -21,7 +21,7 @@ import { timeoutMsOption } from './kit/options';
 import { LEDGER_COLUMNS, OPEN_STATUSES_SQL, entryFromRow, stateFromRow } from './kit/row';
 import type { EntryRow, StateRow } from './kit/row';
 import { logger } from '../log';
-import { migrateSqlite } from './sqlite-migrations';
+import { migrateSqlite } from './kit/migrations/sqlite';
 import { OpenedFiles } from './sqlite-files';
 
 const log = logger('storage:sqlite');

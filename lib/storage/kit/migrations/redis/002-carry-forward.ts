@@ -1,45 +1,15 @@
-import { randomUUID } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
-import type { EventKey } from './storage';
-import { IMPORT, IMPORT_STATE, runScript } from './redis-scripts';
-import { olderVersionActive, schemaNewer } from './schema-version';
-import { logger } from '../log';
+import type { Redis } from 'ioredis';
+import type { EventKey } from '../../../storage';
+import type { RedisLayout } from '../../../redis-layout';
+import { IMPORT, IMPORT_STATE, runScript } from '../../../redis-scripts';
+import { logger } from '../../../../log';
+import { olderVersionActive } from '../schema-version';
+import type { RedisMigration } from './step';
+import { WAIT_MS, pause, redisNow } from './waiting';
 
 const log = logger('storage:redis');
-
-/** Where a RedisStorage keeps what: the keys an entry and a token live under. */
-export interface RedisLayout {
-  readonly client: Redis | Cluster;
-  readonly keyPrefix: string;
-  readonly cluster: boolean;
-  /** For error messages: where the data lives. */
-  readonly where: string;
-  entry(key: EventKey): { readonly entry: string; readonly due: string; readonly recv: string; readonly statusPrefix: string; readonly member: string; readonly timelineMember: string };
-  tokenKey(provider: string, tokenRef: string): string;
-  timelineKey(provider: string, tokenRef: string): string;
-  tokenCountsKey(): string;
-}
-
-interface RedisMigration {
-  readonly version: number;
-  readonly name: string;
-  readonly apply: (layout: RedisLayout) => Promise<void>;
-}
-
-/** How long a migration may hold the lock before another instance may take it over (it was killed meanwhile). */
-const LOCK_MS = 300_000;
-/** How long `init()` waits for another instance's migration, and for 0.1 instances to finish their events. */
-const WAIT_MS = 15_000;
 const SCAN_BATCH = 500;
 const dec = decodeURIComponent;
-
-/** Redis's clock, in ms. */
-async function redisNow(client: Redis | Cluster): Promise<number> {
-  const [seconds, micros] = await (client as Redis).time();
-  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-}
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Every key matching `pattern` (a single server), a batch at a time. */
 async function* scan(client: Redis, pattern: string): AsyncGenerator<string[]> {
@@ -96,7 +66,7 @@ async function liveOf01(client: Redis, prefix: string, now: number): Promise<num
 }
 
 /**
- * What 0.1 stored, carried into the ledger, as for the SQL stores (lib/storage/postgres-migrations.ts says the rules):
+ * Step 2: what 0.1 stored, carried into the ledger, as for the SQL stores (PostgreSQL's step 2 says the rules):
  * inbox entries (`inbox:e:*`) keep their bodies and outcomes; logged events (`event:*`) are done when their claim
  * (`claim:*`) completed, failed otherwise; none has a fingerprint; token states (`state:*`) move to the ledger's keys.
  * Refused while a 0.1 instance holds a live claim or lease. Then 0.1's event index (`idx:all`) is renamed `v1:idx:all`
@@ -104,7 +74,7 @@ async function liveOf01(client: Redis, prefix: string, now: number): Promise<num
  * it does before its handlers run, and answers retry-later. 0.1's other keys stay as they were (docs/upgrading.md).
  * 0.1 ran on a single server only: a cluster has nothing to carry.
  */
-async function carryForward01(layout: RedisLayout): Promise<void> {
+async function apply(layout: RedisLayout): Promise<void> {
   if (layout.cluster) return;
   const client = layout.client as Redis;
   const p = layout.keyPrefix;
@@ -184,40 +154,4 @@ async function carryForward01(layout: RedisLayout): Promise<void> {
   log('carried forward from 0.1: %d entries, %d token states', entries, states);
 }
 
-const REDIS_MIGRATIONS: readonly RedisMigration[] = [
-  // The ledger's keys are written as entries arrive: a Redis of 0.2 has them, an empty one needs none.
-  { version: 1, name: 'ledger', apply: async () => undefined },
-  { version: 2, name: 'carry forward 0.1', apply: carryForward01 },
-];
-
-export const REDIS_SCHEMA_VERSION = REDIS_MIGRATIONS.at(-1)!.version;
-
-/**
- * Bring the data under this prefix to this version: the steps it lacks, applied by one instance at a time (a lock
- * key; the others wait for it), each recorded in `<prefix>schema`. Refuses data a newer version wrote.
- */
-export async function migrateRedis(layout: RedisLayout): Promise<void> {
-  const { client } = layout;
-  const versionKey = `${layout.keyPrefix}schema`;
-  const lockKey = `${layout.keyPrefix}schema:lock`;
-  const version = async () => Number(await client.hget(versionKey, 'version') ?? 0);
-  const token = randomUUID();
-  for (const waitUntil = Date.now() + WAIT_MS; ;) {
-    const from = await version();
-    if (from > REDIS_SCHEMA_VERSION) throw schemaNewer(layout.where, from, REDIS_SCHEMA_VERSION);
-    if (from === REDIS_SCHEMA_VERSION) return;
-    if (await client.set(lockKey, token, 'PX', LOCK_MS, 'NX')) break;
-    if (Date.now() > waitUntil) throw new Error(`another instance has been migrating ${layout.where} for over ${WAIT_MS} ms (lock ${lockKey})`);
-    await pause(200);
-  }
-  try {
-    const from = await version();
-    for (const step of REDIS_MIGRATIONS) {
-      if (step.version <= from) continue;
-      await step.apply(layout);
-      await client.hset(versionKey, 'version', step.version, `step:${step.version}`, `${step.name} at ${new Date(await redisNow(client)).toISOString()}`);
-    }
-  } finally {
-    if (await client.get(lockKey) === token) await client.del(lockKey);
-  }
-}
+export const carryForward01: RedisMigration = { version: 2, name: 'carry forward 0.1', apply };

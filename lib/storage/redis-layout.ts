@@ -1,0 +1,15 @@
+import type { Cluster, Redis } from 'ioredis';
+import type { EventKey } from './storage';
+
+/** Where a RedisStorage keeps what: the keys an entry and a token live under. */
+export interface RedisLayout {
+  readonly client: Redis | Cluster;
+  readonly keyPrefix: string;
+  readonly cluster: boolean;
+  /** For error messages: where the data lives. */
+  readonly where: string;
+  entry(key: EventKey): { readonly entry: string; readonly due: string; readonly recv: string; readonly statusPrefix: string; readonly member: string; readonly timelineMember: string };
+  tokenKey(provider: string, tokenRef: string): string;
+  timelineKey(provider: string, tokenRef: string): string;
+  tokenCountsKey(): string;
+}
