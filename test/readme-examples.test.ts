@@ -80,6 +80,7 @@ describe('the README and docs/', function () {
             'network-token-webhooks/redis': lib('storage/redis.ts'),
             'network-token-webhooks/testing': lib('testing/index.ts'),
             'network-token-webhooks/testing/storage': lib('testing/storage-conformance.ts'),
+            'network-token-webhooks/storage-kit': lib('storage/kit/index.ts'),
           },
         },
         include: ['*.ts'],

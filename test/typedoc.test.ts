@@ -39,7 +39,7 @@ describe('the API reference (TypeDoc)', function () {
       expect(problems, output).to.deep.equal([]);
       expect(code, output).to.equal(0);
       expect(existsSync(join(out, 'index.html'))).to.equal(true);
-      for (const page of ['network-token-webhooks', 'network-token-webhooks_sqlite', 'network-token-webhooks_testing_storage']) {
+      for (const page of ['network-token-webhooks', 'network-token-webhooks_sqlite', 'network-token-webhooks_testing_storage', 'network-token-webhooks_storage-kit']) {
         expect(existsSync(join(out, 'modules', `${page}.html`)), page).to.equal(true);
       }
     } finally {

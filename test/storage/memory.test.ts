@@ -1,6 +1,7 @@
 import { MemoryStorage } from '../../lib';
 import { runStorageConformance } from '../../lib/testing/storage-conformance';
 
+// The suite's first name, under mocha (the other adapters run it from the storage kit).
 runStorageConformance('MemoryStorage', () => new MemoryStorage());
 
 import assert from 'node:assert/strict';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Pool } from 'pg';
 import { ConfigurationError } from '../../lib';
 import { PostgresStorage } from '../../lib/storage/postgres';
-import { runStorageConformance } from '../../lib/testing/storage-conformance';
+import { runStorageConformance } from '../../lib/storage/kit';
 import { DATABASE_URL, dropSchema, needsService, probePostgres, uniqueName } from './services';
 
 describe('PostgresStorage', function () {
@@ -12,7 +12,7 @@ describe('PostgresStorage', function () {
     if (service.available) await dropSchema(schema);
   });
 
-  runStorageConformance('PostgresStorage', () => new PostgresStorage({ connectionString: DATABASE_URL, schema }), { persistent: true });
+  runStorageConformance('PostgresStorage', () => new PostgresStorage({ connectionString: DATABASE_URL, schema }), { describe, it, before, after }, { persistent: true });
 
   it('creates its tables once when several instances start together', async function () {
     const fresh = uniqueName('ntw_test_');

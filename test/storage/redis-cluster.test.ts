@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Cluster } from 'ioredis';
 import { RedisStorage } from '../../lib/storage/redis';
-import { runStorageConformance } from '../../lib/testing/storage-conformance';
+import { runStorageConformance } from '../../lib/storage/kit';
 import { deliver, testReceiver } from '../helpers/app';
 import { tokenexBody } from '../delivery/support';
 import type { LocalCluster } from './redis-cluster';
@@ -33,7 +33,7 @@ describe('RedisStorage on a Redis Cluster', function () {
     return new RedisStorage({ client, keyPrefix: 'ntw-cluster:' });
   };
 
-  runStorageConformance('RedisStorage (cluster, 16 shards over 3 nodes)', storage, { persistent: true });
+  runStorageConformance('RedisStorage (cluster, 16 shards over 3 nodes)', storage, { describe, it, before, after }, { persistent: true });
 
   it('spreads entries over the nodes and delivers end to end', async function () {
     const s = storage();

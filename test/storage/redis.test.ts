@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import { ConfigurationError } from '../../lib';
 import { RedisStorage } from '../../lib/storage/redis';
-import { runStorageConformance } from '../../lib/testing/storage-conformance';
+import { runStorageConformance } from '../../lib/storage/kit';
 import { REDIS_URL, deleteKeys, needsService, probeRedis, uniqueName } from './services';
 
 describe('RedisStorage', function () {
@@ -12,7 +12,7 @@ describe('RedisStorage', function () {
     if (service.available) await deleteKeys(keyPrefix);
   });
 
-  runStorageConformance('RedisStorage', () => new RedisStorage({ url: REDIS_URL, keyPrefix }), { persistent: true });
+  runStorageConformance('RedisStorage', () => new RedisStorage({ url: REDIS_URL, keyPrefix }), { describe, it, before, after }, { persistent: true });
 
   const record = (id: string, at: Date) => ({
     provider: 'a:b', id, type: 'token.active', tokenRef: 't:1', state: 'ACTIVE' as const, occurredAt: at, receivedAt: at, fingerprint: 'f', body: '{}',

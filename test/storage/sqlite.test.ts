@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { SqliteStorage } from '../../lib/storage/sqlite';
-import { runStorageConformance } from '../../lib/testing/storage-conformance';
+import { runStorageConformance } from '../../lib/storage/kit';
 
 describe('SqliteStorage', function () {
   const dir = mkdtempSync(join(tmpdir(), 'ntw-sqlite-'));
   const file = join(dir, 'nested', 'store.db');
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  runStorageConformance('SqliteStorage', () => new SqliteStorage(file), { persistent: true });
+  runStorageConformance('SqliteStorage', () => new SqliteStorage(file), { describe, it, before, after }, { persistent: true });
 
   it('opens the file in WAL mode, creating its folder', function () {
     const storage = new SqliteStorage({ path: join(dir, 'wal', 'x.db') });

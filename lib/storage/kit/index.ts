@@ -1,0 +1,36 @@
+/**
+ * `network-token-webhooks/storage-kit`: what a storage adapter's author needs. The `Storage` contract and its types;
+ * the ledger's rules as functions (what `admit`, `lease`, `settle` and the token-state projection decide), for an
+ * adapter that can run JavaScript inside its atomic step and as the reference for one that runs them in its own
+ * language; the row shape and column lists of the SQL adapters; option helpers; the migration convention; and the
+ * conformance suite every adapter passes, for any test runner, each capability's group on its own.
+ *
+ * @module network-token-webhooks/storage-kit
+ */
+export type {
+  Storage, Awaitable, EventKey, EntryStatus, EntryRecord, Entry, TokenStateRecord, StateChange, Admit, Admission, Settlement,
+  EntryQuery, StatsQuery, ReceivedCount, StatusCount, TokenStateCount, LedgerStats, PruneResult, ProjectionOutcome,
+} from '../storage';
+export { ENTRY_STATUSES, STATS_BUCKET_MS, statsWindow } from '../storage';
+
+export { admissionOf, admittedEntry, isDue, maySettle, project, publicEntry, settledEntry, takenEntry } from './ledger-rules';
+export type { AdmissionDecision, Held } from './ledger-rules';
+export { changeOf, decideProjection } from './projection';
+export type { ProjectionDecision } from './projection';
+
+export { ENTRY_COLUMNS, LEDGER_COLUMNS, OPEN_STATUSES_SQL, STATE_COLUMNS, TIME_COLUMNS, entryFromRow, stateFromRow } from './row';
+export type { EntryRow, StateRow } from './row';
+
+export { closeWithin, timeoutMsOption } from './options';
+export { checkOptionNames } from '../../option-names';
+export type { OptionNames } from '../../option-names';
+
+export { latestVersion, pendingSteps } from './migrations/steps';
+export type { MigrationStep } from './migrations/steps';
+export { schemaBehind, schemaNewer } from './migrations/schema-version';
+
+export {
+  runStorageConformance, admitConformance, leaseConformance, extendConformance, settleConformance, tokenStateConformance,
+  requeueConformance, listingConformance, statsConformance, retentionConformance, idsConformance, probeConformance, persistenceConformance,
+} from './conformance';
+export type { ConformanceGroup, ConformanceOptions, StorageFactory, TestFunctions } from './conformance';
