@@ -126,7 +126,9 @@ describe('the published package', () => {
         subpath, [...declarationImports(files, (target as { types: string }).types.replace(/^\.\//, ''))].filter((s) => !s.startsWith('node:') && !own.has(s)).sort(),
       ]));
       // The README's Install section lists these: @types/pg for ./postgres; ioredis has its own types.
-      expect(needs).to.deep.equal({ '.': [], './sqlite': [], './postgres': ['pg'], './redis': ['ioredis'], './testing': [], './testing/storage': [] });
+      expect(needs).to.deep.equal({
+        '.': [], './sqlite': [], './postgres': ['pg'], './redis': ['ioredis'], './testing': [], './testing/storage': [], './storage-kit': [],
+      });
     });
   });
 
@@ -139,7 +141,7 @@ describe('the published package', () => {
     };
     const dir = (project: keyof typeof projects) => join(work, project);
     /** What each check printed: all run in the `before` hook, a few at a time, so the tests below only read. */
-    let checks: Record<'cjs' | 'esm' | 'conformance' | 'help' | 'sign' | 'nodenext' | 'bundler' | 'node10' | 'drivers', Finished>;
+    let checks: Record<'cjs' | 'esm' | 'conformance' | 'nodeTest' | 'help' | 'sign' | 'nodenext' | 'bundler' | 'node10' | 'drivers', Finished>;
     /** What each project's install printed. */
     let installed: Record<string, Finished>;
 
@@ -167,6 +169,7 @@ describe('the published package', () => {
         cjs: node('cjs', 'app.cjs', CYBERSOURCE_SEED),
         esm: node('esm', 'app.mjs', TOKENEX_SEED),
         conformance: node('esm', join('node_modules', 'mocha', 'bin', 'mocha.js'), '--reporter', 'json', 'conformance.spec.mjs'),
+        nodeTest: node('esm', '--test', '--test-reporter=tap', 'conformance.node.mjs'),
         help: bin('--help'),
         sign: bin('sign', 'cybersource', '--file', CYBERSOURCE_SEED, '--key-id', 'cli-key', '--key', Buffer.alloc(32, 9).toString('base64')),
         nodenext: tsc('types', 'nodenext'),
@@ -205,11 +208,19 @@ describe('the published package', () => {
       expect(cjs.state?.state).to.equal('SUSPENDED');
     });
 
-    it('CommonJS: every subpath loads without a driver or mocha; what is missing is named, with the package to install', async () => {
+    it('CommonJS: every subpath loads without a driver or mocha (the storage kit too); what is missing is named, with the package to install', async () => {
       const cjs = report<CjsReport>(checks.cjs);
       expect(cjs.exports).to.deep.equal({
         sqlite: ['SQLITE_TIMEOUT_MS', 'SqliteStorage'], postgres: ['POSTGRES_TIMEOUT_MS', 'PostgresStorage'], redis: ['REDIS_TIMEOUT_MS', 'RedisStorage'],
         testing: ['authHeaders', 'buildPayload', 'cybersourceSignature', 'deliver', 'firstokenSignature', 'niAccessToken', 'receive'],
+        storageKit: [
+          'ENTRY_COLUMNS', 'ENTRY_STATUSES', 'LEDGER_COLUMNS', 'OPEN_STATUSES_SQL', 'STATE_COLUMNS', 'STATS_BUCKET_MS', 'TIME_COLUMNS',
+          'admissionOf', 'admitConformance', 'admittedEntry', 'changeOf', 'checkOptionNames', 'closeWithin', 'decideProjection', 'entryFromRow',
+          'extendConformance', 'idsConformance', 'isDue', 'latestVersion', 'leaseConformance', 'listingConformance', 'maySettle',
+          'pendingSteps', 'persistenceConformance', 'probeConformance', 'project', 'publicEntry', 'requeueConformance', 'retentionConformance',
+          'runStorageConformance', 'schemaBehind', 'schemaNewer', 'settleConformance', 'settledEntry', 'stateFromRow', 'statsConformance',
+          'statsWindow', 'takenEntry', 'timeoutMsOption', 'tokenStateConformance',
+        ],
       });
       expect(cjs.withoutDrivers).to.deep.equal({
         sqlite: { thrown: true, code: 'ERR_NTW_DRIVER_MISSING', message: 'SqliteStorage needs the package "better-sqlite3": npm install better-sqlite3 (ERR_NTW_DRIVER_MISSING)' },
@@ -236,14 +247,21 @@ describe('the published package', () => {
       expect(esm.exports).to.deep.equal({
         root: ['function', 'function', 'function'], adapters: ['SqliteStorage', 'PostgresStorage', 'RedisStorage'],
         testing: ['buildPayload', 'deliver', 'runStorageConformance'],
+        storageKit: ['admissionOf', 'runStorageConformance', 'timeoutMsOption'],
       });
       expect([esm.schemaId, esm.version]).to.deep.equal(['network-token-webhooks/tokenex.schema.json', MANIFEST.version]);
     });
 
-    it('runs the storage conformance suite under the project\'s own mocha', async () => {
+    it('runs the storage conformance suite under the project\'s own mocha, by its first name and from the storage kit', async () => {
       const { stats } = report<{ stats: { tests: number; passes: number; failures: number; pending: number } }>(checks.conformance);
-      expect(stats.tests).to.be.greaterThan(10);
-      expect(stats).to.include({ passes: stats.tests, failures: 0, pending: 0 });
+      expect(stats).to.deep.include({ tests: 64, passes: 64, failures: 0, pending: 0 });
+    });
+
+    it('runs the storage kit\'s conformance suite under node:test, with nothing but the package installed', () => {
+      const finished = checks.nodeTest;
+      expect(finished.code, printed(finished)).to.equal(0);
+      const count = (name: string) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(finished.stdout)?.[1]);
+      expect({ tests: count('tests'), pass: count('pass'), fail: count('fail') }).to.deep.equal({ tests: 32, pass: 32, fail: 0 });
     });
 
     it('installs the bin: it prints its usage, and signs a body as the receiver verifies it', async () => {
