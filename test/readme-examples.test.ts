@@ -44,6 +44,8 @@ declare global {
   const billing: Record<string, (...args: any[]) => Promise<unknown>>;
   const alerts: Record<string, (...args: any[]) => unknown>;
   function makeApp(options?: object): Express;
+  /** Your test runner's (mocha, jest, vitest): examples of tests import none. */
+  function it(title: string, body: () => Promise<void> | void): void;
   function stopCharging(...args: unknown[]): unknown;
   function sendToCardholder(code: string): unknown;
   function refuse(): never;
