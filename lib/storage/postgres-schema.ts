@@ -1,5 +1,4 @@
 import { ConfigurationError } from '../errors';
-import { ENTRY_COLUMNS, TIME_COLUMNS } from './kit/row';
 
 /** Names of one PostgresStorage's tables and functions, qualified by its schema. */
 export interface PostgresNames {
@@ -32,5 +31,3 @@ export function postgresNames(schema: string): PostgresNames {
 /** Timestamps as epoch milliseconds (float8), independent of the pool's type parsers. */
 export const ms = (column: string) => `(extract(epoch from ${column}) * 1000)::float8`;
 
-/** The ledger columns as `entryFromRow` reads them, from a row named `e`, times as epoch ms. */
-export const entryColumns = (e: string) => ENTRY_COLUMNS.map((c) => (TIME_COLUMNS.has(c) ? `${ms(`${e}.${c}`)} AS ${c}` : `${e}.${c}`)).join(', ');

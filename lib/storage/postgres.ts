@@ -16,9 +16,9 @@ import { STATS_BUCKET_MS, statsWindow } from './storage';
 import { loadDriver } from './driver';
 import { admittedEntry } from './kit/ledger-rules';
 import { closeWithin, timeoutMsOption } from './kit/options';
-import { OPEN_STATUSES_SQL, entryFromRow, stateFromRow } from './kit/row';
+import { ENTRY_COLUMNS, OPEN_STATUSES_SQL, TIME_COLUMNS, entryFromRow, stateFromRow } from './kit/row';
 import type { EntryRow, StateRow } from './kit/row';
-import { entryColumns, ms, postgresNames } from './postgres-schema';
+import { ms, postgresNames } from './postgres-schema';
 import {
   OLDER_VERSION_ACTIVE, POSTGRES_MIGRATIONS, POSTGRES_SCHEMA_VERSION, SCHEMA_NEWER, postgresMigrationScript, postgresSchemaVersion,
 } from './kit/migrations/postgres';
@@ -94,8 +94,8 @@ type AdmitJson =
 type CreatedRow = Pick<EntryRow, 'status' | 'attempts' | 'due_at' | 'last_error' | 'projection' | 'stale_reason'>;
 
 const iso = (date: Date) => date.toISOString();
-/** The columns `entryFromRow` reads, of a ledger row named `e`. */
-const ENTRY_E = entryColumns('e');
+/** The columns `entryFromRow` reads, of a ledger row named `e`, times as epoch ms. */
+const ENTRY_E = ENTRY_COLUMNS.map((c) => (TIME_COLUMNS.has(c) ? `${ms(`e.${c}`)} AS ${c}` : `e.${c}`)).join(', ');
 const PRUNE_BATCH = 1000;
 
 /**
