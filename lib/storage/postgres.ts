@@ -7,7 +7,7 @@ import type { Pool, PoolClient, PoolConfig, QueryConfig } from 'pg';
 import { ConfigurationError } from '../errors';
 import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';
-import { withDeadline } from '../delivery/deadline';
+import { withDeadline } from '../shared/deadline';
 import type {
   Admission, Admit, Entry, EntryQuery, EntryRecord, EventKey, LedgerStats, PruneResult, Settlement, StatsQuery, StatusCount, Storage,
   TokenStateCount, TokenStateRecord,

@@ -21,7 +21,7 @@ import { ADMIT, EXTEND, LEASE, PROJECT, PRUNE, REQUEUE, SETTLE, runScript } from
 import { logger } from '../log';
 import { migrateRedis } from './redis-migrations';
 import type { RedisLayout } from './redis-migrations';
-import { withDeadline } from '../delivery/deadline';
+import { withDeadline } from '../shared/deadline';
 import { EvictionGuard } from './redis-eviction';
 import { probeRedis } from './redis-probe';
 
