@@ -82,9 +82,10 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     Object.values(builtinProviders).map((provider) => [provider.name, (o?: ProviderOptions) => endpoint(provider as Provider<string, unknown, ProviderOptions>, o)]),
   ) as unknown as Mounters;
 
-  const inboxOnly = {
+  const { inbox } = ledger;
+  const inboxOnly = inbox && {
     listDeadLetters: (query: Omit<EventQuery, 'status'> = {}) => listEvents(client, ledger.codec, { ...query, status: 'dead' }),
-    processInbox: () => ledger.inbox!.runDue(),
+    processInbox: () => inbox.runDue(),
   };
 
   const consoles = new Set<ConsoleMiddleware>();
@@ -141,7 +142,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     },
     mode: settings.mode,
     storage,
-    ...(settings.mode === 'inbox' ? inboxOnly : {}),
+    ...inboxOnly,
   };
   return webhooks;
 }

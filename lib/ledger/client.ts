@@ -24,6 +24,8 @@ export interface LedgerClientOptions {
 /** The context of a report that concerns no one event: the storage's clock, pruning. */
 const EVERY_PROVIDER: ReceiverErrorContext = { provider: '*' };
 
+const NOTHING = () => undefined;
+
 const isThenable = <T>(value: Awaitable<T>): value is Promise<T> =>
   value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
 
@@ -85,6 +87,11 @@ export class LedgerClient {
       throw error instanceof ConfigurationError ? error : storageError('init', error, this.storage);
     });
     return this.initializing;
+  }
+
+  /** `ready()` as a call, within the deadline: the first delivery's, which is dated by the storage's clock once it is read. */
+  init(context: ReceiverErrorContext): Promise<void> {
+    return this.call('init', NOTHING, context);
   }
 
   /**

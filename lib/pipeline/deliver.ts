@@ -52,7 +52,7 @@ export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: Del
     if (ledger.handlers.size === 0) throw noHandlers();
     if (!ledger.client.initialized) {
       // The first delivery connects the storage, and reads its clock, before it is dated.
-      await ledger.client.call('init', nothing, { provider: endpoint.provider.name });
+      await ledger.client.init({ provider: endpoint.provider.name });
       receivedAt = core.now();
     }
     let payloadJson: string | undefined;
@@ -88,6 +88,3 @@ export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: Del
     return { ok: false, error, payload };
   }
 }
-
-/** The first delivery's call: the storage initialized, nothing asked of it. */
-const nothing = () => undefined;
