@@ -1,6 +1,5 @@
 import { ConfigurationError, ReportedError, StorageError, WebhookError } from '../errors';
 import type { DeliveryOutcome } from '../providers/provider';
-import type { EventKey } from '../storage/storage';
 import { withDeadline } from '../shared/deadline';
 import { logger } from '../log';
 import { describeError } from '../shared/describe-error';
@@ -67,7 +66,7 @@ export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: Del
       if (!endpoint.options.quarantine || !(error instanceof WebhookError) || error.code !== 'schema_violation') throw error;
       return { ok: true, ...await quarantine(endpoint, core, payload, error), payload, quarantined: true };
     }
-    const key: EventKey = { provider: ready.event.provider, id: ready.event.id };
+    const key = { provider: ready.event.provider, id: ready.event.id };
     const { dedupe } = ledger;
     const accepted = dedupe.knows(key, ready.fingerprint) ? KNOWN_DUPLICATE : await withDeadline(dedupe.once(key, ready.fingerprint, core.deadlineMs, () => accept(ledger, ready)), core.deadlineMs, () => {
       log('%s %s passed the %dms deadline; answering retry-later', key.provider, key.id, core.deadlineMs);

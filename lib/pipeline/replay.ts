@@ -1,5 +1,4 @@
 import { WebhookError } from '../errors';
-import type { EventKey } from '../storage/storage';
 import { accept } from '../ledger/accept';
 import { closeUnreadable, findUnreadable } from '../ledger/record';
 import { replayEntries } from '../ledger/replay';
@@ -17,7 +16,7 @@ export async function replay(core: DeliveryCore, endpoints: ReadonlyMap<string, 
   let replayed = 0;
   for (const [name, endpoint] of endpoints) {
     if (provider !== undefined && name !== provider) continue;
-    if (await replayQuarantined(endpoint, core, { provider: name, id: eventId })) replayed++;
+    if (await replayQuarantined(endpoint, core, eventId)) replayed++;
   }
   return replayed;
 }
@@ -27,8 +26,9 @@ export async function replay(core: DeliveryCore, endpoints: ReadonlyMap<string, 
  * payload is validated and normalized again and, when it reads, recorded and run as a new delivery would be;
  * the quarantined entry is then closed (`done`). It was authenticated when it arrived. Answers whether it ran.
  */
-async function replayQuarantined(endpoint: Endpoint, core: DeliveryCore, key: EventKey): Promise<boolean> {
+async function replayQuarantined(endpoint: Endpoint, core: DeliveryCore, eventId: string): Promise<boolean> {
   const { ledger } = core;
+  const key = { provider: endpoint.provider.name, id: eventId };
   const found = await findUnreadable(ledger, key);
   if (!found || endpoint.validate(found.payload)) return false;
   const { payload } = found;
