@@ -81,6 +81,23 @@ export class ConfigurationError extends Error {
   }
 }
 
+/**
+ * A storage call that failed, as `onError` receives it (and as the `cause` of the delivery's `storage_unavailable`):
+ * - `ERR_NTW_STORAGE_TIMEOUT`: it did not answer within `storageTimeoutMs`;
+ * - `ERR_NTW_STORAGE_UNAVAILABLE`: it failed; the adapter's (driver's) error is the `cause`.
+ * `operation` names the call (`admit`, `lease`, `extend`, `settle`, ...).
+ */
+export class StorageError extends Error {
+  readonly code: 'ERR_NTW_STORAGE_TIMEOUT' | 'ERR_NTW_STORAGE_UNAVAILABLE';
+  readonly operation: string;
+  constructor(code: StorageError['code'], operation: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StorageError';
+    this.code = code;
+    this.operation = operation;
+  }
+}
+
 /** Where a failure the receiver found happened: no handler threw it, and the error is one of the package's (`NtwError`). */
 export interface ReceiverErrorContext {
   /** The provider of the endpoint or the event concerned; `'*'` for the receiver as a whole (its clock, pruning, the inbox worker's polling). */

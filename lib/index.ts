@@ -12,8 +12,7 @@ export type {
   OptionsArgument,
 } from './types';
 export * from './events';
-export { WebhookError, ConfigurationError, ReportedError, DELIVERY_ERRORS } from './errors';
-export { StorageError } from './delivery/storage-call';
+export { WebhookError, ConfigurationError, ReportedError, StorageError, DELIVERY_ERRORS } from './errors';
 export { isNtwError } from './ntw-error';
 export type { DeliveryErrorCode, SchemaIssue } from './errors';
 export { defineProvider, jsonAcknowledgement } from './providers/provider';
@@ -50,9 +49,9 @@ export type { ConsoleMiddleware } from './console/console';
 export type { ConsoleOptions, ConsoleAccessOptions, ConsoleSettingsOptions, ConsoleAuthorize } from './console/options';
 export type { DeliveryInput } from './pipeline/read-body';
 export type { DeliveryResponse } from './pipeline/acknowledge';
-export type { EncryptionKey } from './delivery/secret-box';
-export type { RenewalSchedule } from './delivery/lease-heartbeat';
-export type { RunsReport } from './pipeline/active-runs';
+export type { EncryptionKey } from './ledger/secret-box';
+export type { RenewalSchedule } from './ledger/lease-heartbeat';
+export type { RunsReport } from './ledger/active-runs';
 export { redactText, isCardNumber } from './redact';
 export type { TelemetryOptions } from './telemetry/telemetry';
 export type { Refusal, RefusalHandler } from './telemetry/refusal';

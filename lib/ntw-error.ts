@@ -1,7 +1,6 @@
 import type { TokenEvent } from './events';
 import type { HandlerErrorContext, ReceiverErrorContext } from './errors';
-import { ConfigurationError, ReportedError, WebhookError } from './errors';
-import { StorageError } from './delivery/storage-call';
+import { ConfigurationError, ReportedError, StorageError, WebhookError } from './errors';
 
 /**
  * The package's errors, each with a `code`: what the receiver reports to `onError` of its own (a `WebhookError`

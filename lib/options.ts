@@ -5,9 +5,9 @@ import type { DeliveryMode, InboxOptions, TokenWebhooksOptions } from './types';
 import { checkOptionNames } from './option-names';
 import type { TelemetryOptions } from './telemetry/telemetry';
 import type { NamesOf } from './option-names';
-import type { BackoffOptions } from './delivery/backoff';
-import type { RenewalSchedule } from './delivery/lease-heartbeat';
-import type { EncryptionKey } from './delivery/secret-box';
+import type { BackoffOptions } from './ledger/backoff';
+import type { RenewalSchedule } from './ledger/lease-heartbeat';
+import type { EncryptionKey } from './ledger/secret-box';
 import type { ReferenceKey } from './pipeline/card-reference';
 
 const DAY = 24 * 60 * 60 * 1000;

@@ -1,22 +1,24 @@
-import type { StaleReason, TokenChange, TokenEvent, TokenEventType, TokenState } from './events';
+import type { TokenChange, TokenEvent } from './events';
 import type { ErrorContext, HandlerErrorContext, ReceiverErrorContext } from './errors';
 import type { NtwError } from './ntw-error';
 import type { OptionsOf, Provider, ProviderOptions, RawOf } from './providers/provider';
 import type { BuiltinProviders } from './providers/builtin';
-import type { EntryQuery, EntryStatus, Storage, TokenStateRecord } from './storage/storage';
+import type { EntryQuery, Storage } from './storage/storage';
 import type { WebhookMiddleware } from './middleware/node';
 import type { DeliveryInput } from './pipeline/read-body';
 import type { DeliveryResponse } from './pipeline/acknowledge';
 import type { DeliveryOutcome } from './providers/provider';
-import type { EncryptionKey } from './delivery/secret-box';
-import type { RenewalSchedule } from './delivery/lease-heartbeat';
+import type { EncryptionKey } from './ledger/secret-box';
+import type { RenewalSchedule } from './ledger/lease-heartbeat';
 import type { ReferenceKey } from './pipeline/card-reference';
 import type { TelemetryOptions } from './telemetry/telemetry';
 import type { RefusalHandler } from './telemetry/refusal';
-import type { DeliveryMode } from './delivery/mode';
+import type { DeliveryMode } from './shared/mode';
 import type { ConsoleOptions } from './console/options';
 import type { ConsoleMiddleware } from './console/console';
-import type { RunsReport } from './pipeline/active-runs';
+import type { RunsReport } from './ledger/active-runs';
+import type { HandlerContext } from './ledger/handlers';
+import type { StoredEvent, TokenStateView } from './ledger/reads';
 
 /** The event of any built-in provider, with its `raw` payload typed: narrow on `provider`. */
 export type BuiltinTokenEvent = {
@@ -28,19 +30,6 @@ export type SuspendedEventOf<E> = Extract<E, { readonly type: 'token.suspended' 
 export type DeletedEventOf<E> = Extract<E, { readonly type: 'token.deleted' }>;
 export type UpdateEventOf<E> = E & { readonly changes: readonly [TokenChange, ...TokenChange[]] };
 
-/** What a handler gets besides the event (a second argument it may ignore). */
-export interface HandlerContext {
-  /**
-   * Aborted when this run should stop, with a `ReportedError` as its `reason`: `ERR_NTW_LEASE_LOST` when the run's
-   * lease was lost (another instance may run the event now), `ERR_NTW_HANDLER_TIMEOUT` when the handlers passed
-   * `handlerTimeoutMs` (the run already counts as failed and will be retried). Hand it to what you await
-   * (`fetch(url, { signal })`) so that abandoned work stops.
-   */
-  readonly signal: AbortSignal;
-  /** Which run of this event this is, from 1 (a run a crash interrupted counts; `replay()` starts again at 1). */
-  readonly attempt: number;
-}
-
 export type EventHandler<E> = (event: E, context: HandlerContext) => unknown;
 /**
  * `onError`'s handler. Without `context.event`, the receiver found the failure and `error` is one of the package's
@@ -49,6 +38,7 @@ export type EventHandler<E> = (event: E, context: HandlerContext) => unknown;
  */
 export type ErrorHandler<E extends TokenEvent = TokenEvent> = (error: unknown, context: ErrorContext<E>) => unknown;
 export type { ErrorContext, HandlerErrorContext, NtwError, ReceiverErrorContext };
+export type { HandlerContext, StoredEvent, TokenStateView };
 
 export type { DeliveryMode };
 
@@ -83,9 +73,10 @@ export interface TokenWebhooksOptions {
   /** How long a delivery may take before it is answered retry-later (`timeout`) while its work goes on, in ms. Default 8000. */
   readonly deadlineMs?: number;
   /**
-   * Longest wait for one storage call of a delivery, the inbox worker or a lease renewal, in ms; past it the
-   * call counts as failed: `storage_unavailable` for the delivery, a `StorageError` (`ERR_NTW_STORAGE_TIMEOUT`)
-   * for `onError`. The call itself is abandoned, not cancelled: the adapters bound each query themselves, a
+   * Longest wait for one storage call, in ms, whatever the adapter's own timeout: a delivery's, the inbox worker's,
+   * a lease renewal's, and those of `getTokenState`, `listEvents`, `replay`, `prune`, `health()` and the console.
+   * Past it the call counts as failed: `storage_unavailable` for the delivery, a `StorageError`
+   * (`ERR_NTW_STORAGE_TIMEOUT`) for `onError`, or for the caller of a method, which rejects with it. The call itself is abandoned, not cancelled: the adapters bound each query themselves, a
    * little under it (their `timeoutMs`, default 4000), and discard a connection that stopped answering.
    * Default 5000.
    */
@@ -182,33 +173,6 @@ export interface HealthReport {
    * has slots (`inbox.concurrency`): whatever hangs them (a downstream that never answers) is likely to hang the next.
    */
   readonly runs: RunsReport;
-}
-
-/** The answer to "can I charge this token now?". */
-export interface TokenStateView extends TokenStateRecord {
-  readonly chargeable: boolean;
-}
-
-/** One ledger entry as `listEvents` shows it: the event, its outcome, and its payload with secrets redacted. */
-export interface StoredEvent {
-  readonly provider: string;
-  readonly id: string;
-  readonly type: TokenEventType | 'unreadable';
-  readonly tokenRef: string;
-  readonly state?: TokenState;
-  readonly occurredAt: Date;
-  readonly receivedAt: Date;
-  readonly status: EntryStatus;
-  readonly attempts: number;
-  readonly lastError?: string;
-  /** Copies of this id that arrived with a different meaning. */
-  readonly conflicts: number;
-  /** `true` when, as last run, it was older than its token's state or would have revived a DELETED token. */
-  readonly stale: boolean;
-  readonly staleReason?: StaleReason;
-  /** `true` when, as last run, it reported the state its token already had. */
-  readonly repeated: boolean;
-  readonly payload: unknown;
 }
 
 /** What `listEvents` selects: the ledger's own query. */

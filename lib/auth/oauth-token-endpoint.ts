@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import getRawBody from 'raw-body';
 import { parse as parseContentType } from 'content-type';
 import { logger } from '../log';
-import { describeError } from '../delivery/describe-error';
+import { describeError } from '../shared/describe-error';
 import type { OAuthClientCredentialsOptions } from './client-credentials';
 import { clientCredentials } from './client-credentials';
 import { signToken, verifyToken } from './signed-token';

@@ -15,8 +15,10 @@ import { overviewPage } from './pages/overview';
 import { timelinePage } from './pages/timeline';
 import { inboxPage } from './pages/inbox';
 import { eventPage } from './pages/event';
-import { StorageError } from '../delivery/storage-call';
-import { describeError } from '../delivery/describe-error';
+import { StorageError } from '../errors';
+import { StorageTimeoutError, storageError } from '../ledger/storage-error';
+import { withDeadline } from '../shared/deadline';
+import { describeError } from '../shared/describe-error';
 import { logger } from '../log';
 
 const log = logger('console');
@@ -83,6 +85,13 @@ async function formOf(req: ExpressLike): Promise<URLSearchParams> {
   return new URLSearchParams(await getRawBody(req, { limit: FORM_LIMIT, encoding: 'utf8' }));
 }
 
+/** `source.replay`, its failure or a wait past `replayTimeoutMs` a `StorageError`: the console's page for it says so. */
+function replayWithin(source: ConsoleSource, id: string, provider: string): Promise<number> {
+  const ms = source.replayTimeoutMs;
+  return withDeadline(source.replay(id, provider), ms, () => new StorageTimeoutError('replay', ms, source.storage))
+    .catch((error: unknown) => { throw storageError('replay', error, source.storage); });
+}
+
 /** Build the console of one receiver. Options are checked here, at start-up. */
 export function createConsole(source: ConsoleSource, options: ConsoleOptions): ConsoleMiddleware {
   const settings = resolveConsoleOptions(options, () => randomBytes(32));
@@ -123,7 +132,7 @@ export function createConsole(source: ConsoleSource, options: ConsoleOptions): C
       const provider = form.get('provider') ?? '';
       const id = form.get('id') ?? '';
       if (!provider || !id || provider.length > 512 || id.length > 512) return render(400, undefined, 'Refused', html`<p class="notice bad">A replay needs a provider and an event id.</p>`);
-      const replayed = await source.replay(id, provider);
+      const replayed = await replayWithin(source, id, provider);
       log('replayed %s %s: %d', provider, id, replayed);
       res.writeHead(303, { ...SECURITY_HEADERS, ...cookie, location: href(base, 'event', { provider, id, replayed: String(replayed) }), 'content-length': 0 });
       res.end();

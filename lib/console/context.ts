@@ -1,4 +1,4 @@
-import type { DeliveryMode } from '../delivery/mode';
+import type { DeliveryMode } from '../shared/mode';
 import type { Storage } from '../storage/storage';
 import type { RefusalSnapshot } from '../telemetry/refusal-tally';
 
@@ -6,15 +6,15 @@ import type { RefusalSnapshot } from '../telemetry/refusal-tally';
 export interface ConsoleSource {
   readonly storage: Storage;
   readonly mode: DeliveryMode;
-  /** Storage initialized (once). */
-  ready(): Promise<void>;
   replay(eventId: string, provider?: string): Promise<number>;
+  /** How long the console waits for a replay before it answers that the storage did not (a sync replay runs handlers). */
+  readonly replayTimeoutMs: number;
   /** The providers a token may belong to: the built-in ones and those mounted. */
   providers(): readonly string[];
   now(): Date;
   /** The deliveries this process refused since it started (they never reach storage). */
   refusals(): RefusalSnapshot;
-  /** A storage call bounded by `storageTimeoutMs` (a `StorageError` past it). */
+  /** A storage call, bounded by `storageTimeoutMs` (a `StorageError` past it, or when it fails). */
   call<T>(operation: string, call: () => T | Promise<T>): Promise<T>;
 }
 

@@ -8,7 +8,7 @@ import type { DeliveryOutcome } from '../providers/provider';
 import type { MaybeParsedRequest, ReadLimits } from './read-request';
 import { bytesGone, readRequest } from './read-request';
 import { respond } from './respond';
-import { observeDelivery } from '../telemetry/observe-delivery';
+import { observeDelivery } from '../pipeline/observe-delivery';
 import { ENDPOINT_MARK, ENDPOINT_NEEDS, findMounts, mountProblems } from './mount-check';
 import type { EndpointNeeds } from './mount-check';
 import { PROBE, answerProbe } from './mount-probe';

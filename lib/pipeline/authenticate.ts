@@ -1,7 +1,7 @@
 import type { Authenticator, Provider, ProviderOptions } from '../providers/provider';
 import type { DeliveryRequest, Verified } from '../auth/authenticator';
 import { ConfigurationError, WebhookError } from '../errors';
-import { describeError } from '../delivery/describe-error';
+import { describeError } from '../shared/describe-error';
 import { logger } from '../log';
 
 const log = logger('config');

@@ -1,11 +1,12 @@
-import { ConfigurationError, ReportedError, WebhookError } from '../errors';
+import { ConfigurationError, ReportedError, StorageError, WebhookError } from '../errors';
 import type { DeliveryOutcome } from '../providers/provider';
-import type { Admission, EventKey } from '../storage/storage';
-import { withDeadline } from '../delivery/deadline';
-import { storageCall } from '../delivery/storage-call';
+import { withDeadline } from '../shared/deadline';
 import { logger } from '../log';
-import { describeError } from '../delivery/describe-error';
+import { describeError } from '../shared/describe-error';
 import { isNtwError } from '../ntw-error';
+import type { Accepted } from '../ledger/dedupe';
+import type { ReadyEvent } from '../ledger/record';
+import { accept } from '../ledger/accept';
 import type { DeliveryCore } from './core';
 import type { Endpoint } from './endpoint';
 import type { DeliveryInput } from './read-body';
@@ -14,12 +15,7 @@ import { isHealthCheck } from './health-check';
 import { authenticate } from './authenticate';
 import { checkJson, parseJsonText } from './parse-json';
 import { normalize } from './normalize';
-import type { Accepted } from './dedupe';
-import type { ReadyEvent } from './record';
-import { record } from './record';
 import { quarantine } from './quarantine';
-import type { FailurePolicy } from './run-entry';
-import { runEntry } from './run-entry';
 
 const log = logger('receive');
 
@@ -36,9 +32,6 @@ export const noHandlers = () => new ConfigurationError('ERR_NTW_NO_HANDLERS',
 const unexpected = (error: unknown) => new ReportedError('ERR_NTW_UNEXPECTED',
   `a delivery failed unexpectedly: ${describeError(error)}`, { cause: error });
 
-/** Sync mode: a failed run waits for the provider's retry, which takes the entry again at once. */
-export const awaitProviderRetry: FailurePolicy = (error) => ({ status: 'failed', error, retryInMs: 0 });
-
 /**
  * One delivery through the pipeline (raw body → authenticity → JSON → schema → normalize → ledger → handlers →
  * answer), top to bottom; each step is one call in a file named for it. Transport-free: the Express middleware is
@@ -54,10 +47,11 @@ export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: Del
     // The address is read only by a check that needs it (Express's req.ip is computed on each read).
     let receivedAt = core.now();
     const scope = await authenticate(endpoint, { method: input.method ?? 'POST', headers: input.headers, get ip() { return input.ip; }, receivedAt }, body.raw);
-    if (core.handlers.size === 0) throw noHandlers();
-    if (!core.initialized()) {
+    const { ledger } = core;
+    if (ledger.handlers.size === 0) throw noHandlers();
+    if (!ledger.client.initialized) {
       // The first delivery connects the storage, and reads its clock, before it is dated.
-      await storageCall(core, 'init', { provider: endpoint.provider.name }, core.ready);
+      await ledger.client.init({ provider: endpoint.provider.name });
       receivedAt = core.now();
     }
     let payloadJson: string | undefined;
@@ -72,58 +66,24 @@ export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: Del
       if (!endpoint.options.quarantine || !(error instanceof WebhookError) || error.code !== 'schema_violation') throw error;
       return { ok: true, ...await quarantine(endpoint, core, payload, error), payload, quarantined: true };
     }
-    const key: EventKey = { provider: ready.event.provider, id: ready.event.id };
-    const accepted = core.dedupe.knows(key, ready.fingerprint) ? KNOWN_DUPLICATE : await withDeadline(core.dedupe.once(key, ready.fingerprint, core.deadlineMs, () => accept(core, ready)), core.deadlineMs, () => {
+    const key = { provider: ready.event.provider, id: ready.event.id };
+    const { dedupe } = ledger;
+    const accepted = dedupe.knows(key, ready.fingerprint) ? KNOWN_DUPLICATE : await withDeadline(dedupe.once(key, ready.fingerprint, core.deadlineMs, () => accept(ledger, ready)), core.deadlineMs, () => {
       log('%s %s passed the %dms deadline; answering retry-later', key.provider, key.id, core.deadlineMs);
       return new WebhookError('timeout');
     });
     log('%s %s accepted%s', key.provider, key.id, accepted.duplicate ? ' (duplicate)' : '');
     return { ok: true, eventId: key.id, duplicate: accepted.duplicate, payload };
   } catch (thrown) {
-    // Our faults and the host's misconfiguration reach onError; the sender's bad input does not.
-    if (!(thrown instanceof WebhookError) || thrown.code === 'raw_body_unavailable') {
-      core.reportError(isNtwError(thrown) ? thrown : unexpected(thrown), { provider: endpoint.provider.name });
-    }
+    // Our faults and the host's misconfiguration reach onError; the sender's bad input does not, nor a failed
+    // storage call, which the ledger's client reported already.
+    const report = !(thrown instanceof StorageError) && (!(thrown instanceof WebhookError) || thrown.code === 'raw_body_unavailable');
+    if (report) core.reportError(isNtwError(thrown) ? thrown : unexpected(thrown), { provider: endpoint.provider.name });
     const error = thrown instanceof WebhookError ? thrown
-      : thrown instanceof ConfigurationError ? new WebhookError('not_configured', { cause: thrown })
-        : new WebhookError('handler_failed', { cause: thrown });
+      : thrown instanceof StorageError ? new WebhookError('storage_unavailable', { cause: thrown })
+        : thrown instanceof ConfigurationError ? new WebhookError('not_configured', { cause: thrown })
+          : new WebhookError('handler_failed', { cause: thrown });
     log('%s rejected: %s %s', endpoint.provider.name, error.status, error.code);
     return { ok: false, error, payload };
   }
-}
-
-/** Steps 6 to 10, once per event in this process: record, then (sync mode) project, run handlers, complete. */
-export async function accept(core: DeliveryCore, ready: ReadyEvent): Promise<Accepted> {
-  const { event } = ready;
-  const key: EventKey = { provider: event.provider, id: event.id };
-  if (core.inbox) {
-    const admission = await record(core, ready, { as: 'pending' });
-    if (!admission.admitted) return existing(core, key, admission, true);
-    core.dedupe.finish(key, ready.fingerprint);
-    core.inbox.wake();
-    return { duplicate: false };
-  }
-  const owner = core.owner();
-  const takenAt = performance.now();
-  const admission = await record(core, ready, { as: 'running', owner, leaseMs: core.leaseMs });
-  if (!admission.admitted) return existing(core, key, admission, false);
-  // This process runs it already (a replay; its lease looked expired to the storage): that run keeps the new lease.
-  if (core.runs.retake(key, owner, admission.entry.attempts, takenAt)) throw new WebhookError('in_progress');
-  await runEntry(core, { event, entry: admission.entry, owner, takenAt }, awaitProviderRetry);
-  return { duplicate: false };
-}
-
-/**
- * A copy of an entry already in the ledger: a duplicate, unless another run holds its lease now (sync mode).
- * A copy that means something else under the same id is still acknowledged, never a retry loop, but reported.
- */
-function existing(core: DeliveryCore, key: EventKey, admission: Admission & { admitted: false }, queued: boolean): Accepted {
-  if (admission.conflict) {
-    core.reportError(new ReportedError('ERR_NTW_CONFLICTING_DUPLICATE',
-      `${key.provider} sent ${key.id} again with a different meaning (${admission.entry.conflicts} such copies): the first one stands`),
-    { provider: key.provider, eventId: key.id });
-  }
-  if (!queued && admission.entry.status === 'running') throw new WebhookError('in_progress');
-  if (queued || admission.entry.status === 'done') core.dedupe.finish(key, admission.entry.fingerprint);
-  return { duplicate: true };
 }

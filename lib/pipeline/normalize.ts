@@ -4,10 +4,10 @@ import { ConfigurationError, WebhookError } from '../errors';
 import type { NormalizeContext, NormalizedFields } from '../providers/provider';
 import { namesCardNumber, redactValue } from '../redact';
 import { logger } from '../log';
-import { describeError } from '../delivery/describe-error';
+import { describeError } from '../shared/describe-error';
 import type { DeliveryCore } from './core';
 import type { Endpoint } from './endpoint';
-import type { ReadyEvent, StoredPayload } from './record';
+import type { ReadyEvent, StoredPayload } from '../ledger/record';
 
 const log = logger('normalize');
 

@@ -1,6 +1,6 @@
 import { ReportedError } from '../errors';
 import type { WebhookError } from '../errors';
-import { storageCall } from '../delivery/storage-call';
+import { recordUnreadable } from '../ledger/record';
 import { logger } from '../log';
 import { contentId } from './canonical-json';
 import type { DeliveryCore } from './core';
@@ -20,14 +20,7 @@ export async function quarantine(endpoint: Endpoint, core: DeliveryCore, payload
   const provider = endpoint.provider.name;
   const id = `${QUARANTINE_PREFIX}${contentId(payload).slice('sha256:'.length)}`;
   const reason = `${error.code}: ${(error.issues ?? []).map((i) => `${i.path} ${i.message}`).join('; ')}`.slice(0, 500);
-  const receivedAt = core.now();
-  const admission = await storageCall(core, 'admit', { provider, eventId: id }, async () => {
-    await core.ready();
-    return core.storage.admit({
-      provider, id, type: 'unreadable', tokenRef: '', occurredAt: receivedAt, receivedAt, fingerprint: id,
-      body: core.codec.encodeUnreadable(payload, endpoint.redact(payload)),
-    }, { as: 'quarantined', error: reason });
-  });
+  const admission = await recordUnreadable(core.ledger, { provider, id, payload, redacted: endpoint.redact(payload), receivedAt: core.now(), reason });
   if (admission.admitted) {
     log('%s %s quarantined: %s', provider, id, reason);
     core.reportError(new ReportedError('ERR_NTW_QUARANTINED',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { MemoryStorage, createTokenWebhooks } from '../../lib';
 import type { TokenEvent, TokenWebhooksOptions } from '../../lib';
-import { backoffDelay } from '../../lib/delivery/backoff';
+import { backoffDelay } from '../../lib/ledger/backoff';
 import { testReceiver } from '../helpers/app';
 import { fixture } from '../helpers/fixtures';
 import { Latch, eventually, instrumented, post, tokenexBody, turns } from './support';

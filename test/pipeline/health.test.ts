@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { MemoryStorage } from '../../lib';
 import type { EntryRecord, Admit, StorageError } from '../../lib';
-import { STORAGE_FAILURE_WINDOW_MS } from '../../lib/delivery/storage-failures';
+import { STORAGE_FAILURE_WINDOW_MS } from '../../lib/ledger/storage-failures';
 import { deliver, testReceiver } from '../helpers/app';
 import { tokenexBody } from '../delivery/support';
 

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { WebhookError } from '../errors';
 import type { EventKey } from '../storage/storage';
-import { withDeadline } from '../delivery/deadline';
+import { withDeadline } from '../shared/deadline';
 
 export interface Accepted {
   readonly duplicate: boolean;

@@ -1,6 +1,6 @@
 import type { Admission } from '../storage/storage';
-import { describeError } from './describe-error';
-import { StorageError } from './storage-call';
+import { describeError } from '../shared/describe-error';
+import { StorageError } from '../errors';
 
 /**
  * How long a delivery's failed storage call keeps `health()` from answering ok, unless a delivery is recorded
@@ -19,6 +19,9 @@ export interface StorageFailure {
   readonly error: string;
 }
 
+/** The calls a delivery (or the worker's run) makes: a failure of another (a read, a prune) says nothing of whether one can be recorded. */
+const DELIVERY_CALLS: ReadonlySet<string> = new Set(['init', 'admit', 'lease', 'settle']);
+
 /** Whether a call's answer shows a delivery's write recorded: an entry stored or taken, a run settled. */
 function recorded(operation: string, value: unknown): boolean {
   if (operation === 'admit') return (value as Admission).admitted;
@@ -36,6 +39,7 @@ export class StorageFailures {
   constructor(private readonly now: () => Date) {}
 
   failed(operation: string, error: unknown): void {
+    if (!DELIVERY_CALLS.has(operation)) return;
     const code = error instanceof StorageError ? error.code : 'ERR_NTW_STORAGE_UNAVAILABLE';
     this.last = { code, operation, at: this.now(), error: describeError(error) };
   }

@@ -1,12 +1,12 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
 import type { DeliveryOutcome } from '../providers/provider';
-import type { DeliveryCore } from '../pipeline/core';
-import type { Endpoint } from '../pipeline/endpoint';
-import type { DeliveryResponse } from '../pipeline/acknowledge';
-import { acknowledge } from '../pipeline/acknowledge';
-import { outcomeLabel } from '../pipeline/outcome';
-import type { DeliveryOutcomeLabel } from './telemetry';
+import type { DeliveryCore } from './core';
+import type { Endpoint } from './endpoint';
+import type { DeliveryResponse } from './acknowledge';
+import { acknowledge } from './acknowledge';
+import { outcomeLabel } from './outcome';
+import type { DeliveryOutcomeLabel } from '../telemetry/telemetry';
 
 function labelOf(outcome: DeliveryOutcome): { outcome: DeliveryOutcomeLabel; code: string } {
   const label = outcomeLabel(outcome);

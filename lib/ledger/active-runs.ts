@@ -1,6 +1,6 @@
 import type { EventKey } from '../storage/storage';
-import type { LeaseHeartbeat } from '../delivery/lease-heartbeat';
-import type { HandlerContext } from '../types';
+import type { LeaseHeartbeat } from './lease-heartbeat';
+import type { HandlerContext } from './handlers';
 
 const runKey = (key: EventKey) => `${key.provider}\u0000${key.id}`;
 

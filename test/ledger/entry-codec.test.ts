@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { EntryCodec } from '../../lib/delivery/entry-codec';
-import { SecretBox } from '../../lib/delivery/secret-box';
+import { EntryCodec } from '../../lib/ledger/entry-codec';
+import { SecretBox } from '../../lib/ledger/secret-box';
 import type { UnprojectedEvent } from '../../lib/events';
 
 describe('the entry codec keeps the text received when nothing was redacted', function () {

@@ -1,12 +1,12 @@
 import type { TokenEvent, UnprojectedEvent } from '../events';
 import { ReportedError, WebhookError } from '../errors';
+import type { ReceiverErrorContext } from '../errors';
 import type { Entry, EventKey, Settlement } from '../storage/storage';
-import { boundedStorageCall, storageCall, storageError } from '../delivery/storage-call';
-import { startLeaseHeartbeat } from '../delivery/lease-heartbeat';
-import { withDeadline } from '../delivery/deadline';
-import { describeError } from '../delivery/describe-error';
+import { withDeadline } from '../shared/deadline';
+import { describeError } from '../shared/describe-error';
 import { logger } from '../log';
-import type { DeliveryCore } from './core';
+import { startLeaseHeartbeat } from './lease-heartbeat';
+import type { Ledger } from './ledger';
 import type { ActiveRun } from './active-runs';
 import { project } from './project';
 
@@ -14,6 +14,9 @@ const log = logger('run');
 
 /** What to record when a run's handlers fail: sync mode leaves it to the provider's retry, inbox mode backs off. */
 export type FailurePolicy = (reason: string, attempts: number) => Settlement;
+
+/** Sync mode: a failed run waits for the provider's retry (or a replay), which takes the entry again at once. */
+export const awaitProviderRetry: FailurePolicy = (error) => ({ status: 'failed', error, retryInMs: 0 });
 
 export interface TakenEntry {
   readonly event: UnprojectedEvent;
@@ -30,73 +33,76 @@ export interface TakenEntry {
  * (the lease renewed meanwhile) → complete. A handler failure, or handlers
  * past `handlerTimeoutMs` (then abandoned), is recorded by `onFailure` and thrown as `handler_failed`. When
  * completion cannot be stored, the run is marked failed if the storage allows, so the next copy runs it again,
- * else its lease is left to expire; either way it is `storage_unavailable`.
+ * else its lease is left to expire; either way it throws the `StorageError`.
  */
-export async function runEntry(core: DeliveryCore, taken: TakenEntry, onFailure: FailurePolicy): Promise<TokenEvent> {
+export async function runEntry(ledger: Ledger, taken: TakenEntry, onFailure: FailurePolicy): Promise<TokenEvent> {
   const event = project(taken.event, taken.entry);
   const key: EventKey = { provider: event.provider, id: event.id };
   const context = { provider: key.provider, eventId: key.id };
   const label = `${key.provider} ${key.id}`;
-  const run = core.runs.start(key, taken.owner, taken.entry.attempts);
+  const run = ledger.runs.start(key, taken.owner, taken.entry.attempts);
+  // A renewal that fails is reported by the client, as every failed storage call is, and tried again while the lease lasts.
   const heartbeat = startLeaseHeartbeat({
-    leaseMs: core.leaseMs,
+    leaseMs: ledger.leaseMs,
     label,
     takenAt: taken.takenAt,
-    renew: () => renew(core, key, run),
-    // A StorageError, reported as every failed storage call is; the renewal is tried again while the lease lasts.
-    failed: (error) => core.reportError(storageError('extend', error, core.storage), context),
+    renew: () => renew(ledger, key, run, context),
     lost: (why, cause) => {
       const error = new ReportedError('ERR_NTW_LEASE_LOST',
         `lease of ${label} was lost while its handlers ran: ${why}. Another instance may run it; the handlers' signal was aborted`,
         cause === undefined ? {} : { cause });
       run.abort(error);
-      core.telemetry.leaseLost(key.provider);
-      core.reportError(error, context);
+      ledger.telemetry.leaseLost(key.provider);
+      ledger.reportError(error, context);
     },
-    ...(core.renewalSchedule ? { schedule: core.renewalSchedule } : {}),
+    ...(ledger.renewalSchedule ? { schedule: ledger.renewalSchedule } : {}),
   });
   run.heartbeat = heartbeat;
-  const handlers = core.telemetry.handlers(taken.entry, () => core.handlers.run(event, run.context));
+  const handlers = ledger.telemetry.handlers(taken.entry, () => ledger.handlers.run(event, run.context));
   let timedOut: ReportedError | undefined;
   let failure: { error: unknown } | undefined;
   try {
-    await withDeadline(handlers, core.handlerTimeoutMs, () => (timedOut = handlerTimeout(label, core.handlerTimeoutMs)), true);
+    await withDeadline(handlers, ledger.handlerTimeoutMs, () => (timedOut = handlerTimeout(label, ledger.handlerTimeoutMs)), true);
   } catch (error) {
     failure = { error };
   }
   // The lease outlasts the settle: renewed on time, it has a third of leaseMs left at least, and so at least
   // storageTimeoutMs (leaseMs ≥ 3 × storageTimeoutMs), the settle's deadline.
   heartbeat.stop();
+  const { client } = ledger;
   if (failure) {
     const { error } = failure;
     if (timedOut) {
       run.abort(timedOut);
-      core.runs.abandon(key, run, handlers);
+      ledger.runs.abandon(key, run, handlers);
     }
-    core.reportError(error, { ...context, event });
+    ledger.reportError(error, { ...context, event });
     const settlement = onFailure(describeError(error), run.attempt);
     log('%s attempt %d failed: %s', label, run.attempt, settlement.status);
-    await storageCall(core, 'settle', context, () => core.storage.settle(key, run.owner, settlement)).catch(() => undefined);
-    core.runs.end(key, run);
+    await client.call('settle', () => client.storage.settle(key, run.owner, settlement), context).catch(() => undefined);
+    ledger.runs.end(key, run);
     throw new WebhookError('handler_failed', { cause: error });
   }
   try {
-    await storageCall(core, 'settle', context, () => core.storage.settle(key, run.owner, { status: 'done' }));
+    await client.call('settle', () => client.storage.settle(key, run.owner, DONE), context);
   } catch (error) {
-    const settlement: Settlement = { status: 'failed', error: 'its completion could not be stored', retryInMs: 0 };
-    await storageCall(core, 'settle', context, () => core.storage.settle(key, run.owner, settlement)).catch(() => undefined);
+    await client.call('settle', () => client.storage.settle(key, run.owner, UNSTORED), context).catch(() => undefined);
     throw error;
   } finally {
-    core.runs.end(key, run);
+    ledger.runs.end(key, run);
   }
-  core.dedupe.finish(key, taken.entry.fingerprint);
+  ledger.dedupe.finish(key, taken.entry.fingerprint);
   return event;
 }
 
+const DONE: Settlement = { status: 'done' };
+const UNSTORED: Settlement = { status: 'failed', error: 'its completion could not be stored', retryInMs: 0 };
+
 /** Renew `run`'s lease as its owner now: a lease taken again for the run meanwhile (a new owner) is renewed already. */
-async function renew(core: DeliveryCore, key: EventKey, run: ActiveRun): Promise<boolean> {
+async function renew(ledger: Ledger, key: EventKey, run: ActiveRun, context: ReceiverErrorContext): Promise<boolean> {
   const owner = run.owner;
-  const ours = await boundedStorageCall(core.storageTimeoutMs, 'extend', () => core.storage.extend(key, owner, core.leaseMs), core.storage);
+  const { client } = ledger;
+  const ours = await client.call('extend', () => client.storage.extend(key, owner, ledger.leaseMs), context);
   return ours || run.owner !== owner;
 }
 

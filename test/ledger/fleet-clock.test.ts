@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { FleetClock } from '../../lib/delivery/fleet-clock';
+import { FleetClock } from '../../lib/ledger/fleet-clock';
 
 describe('delivery: the fleet clock', () => {
   it('without a storage clock is the instance\'s own', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { startLeaseHeartbeat } from '../../lib/delivery/lease-heartbeat';
-import type { LeaseHeartbeatOptions } from '../../lib/delivery/lease-heartbeat';
+import { startLeaseHeartbeat } from '../../lib/ledger/lease-heartbeat';
+import type { LeaseHeartbeatOptions } from '../../lib/ledger/lease-heartbeat';
 import { Latch, eventually } from '../delivery/support';
 import { manualSchedule } from '../helpers/manual-schedule';
 

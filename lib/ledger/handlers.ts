@@ -1,6 +1,18 @@
 import type { TokenEvent } from '../events';
 import { ConfigurationError } from '../errors';
-import type { HandlerContext } from '../types';
+
+/** What a handler gets besides the event (a second argument it may ignore). */
+export interface HandlerContext {
+  /**
+   * Aborted when this run should stop, with a `ReportedError` as its `reason`: `ERR_NTW_LEASE_LOST` when the run's
+   * lease was lost (another instance may run the event now), `ERR_NTW_HANDLER_TIMEOUT` when the handlers passed
+   * `handlerTimeoutMs` (the run already counts as failed and will be retried). Hand it to what you await
+   * (`fetch(url, { signal })`) so that abandoned work stops.
+   */
+  readonly signal: AbortSignal;
+  /** Which run of this event this is, from 1 (a run a crash interrupted counts; `replay()` starts again at 1). */
+  readonly attempt: number;
+}
 
 export type HandlerKind = 'active' | 'suspended' | 'deleted' | 'updated' | 'event';
 export type Handler<E> = (event: E, context: HandlerContext) => unknown;

@@ -1,0 +1,58 @@
+import { ConfigurationError } from './errors';
+import type { ErrorReport } from './ntw-error';
+import { describeError } from './shared/describe-error';
+import { logger } from './log';
+import type { Refusal, RefusalHandler } from './telemetry/refusal';
+import { RefusalTally } from './telemetry/refusal-tally';
+import type { ErrorHandler } from './types';
+
+const log = logger('webhooks');
+
+/** The host's own hooks must not turn an answer into a crash, whatever they throw or reject with. */
+function callSafely<A extends unknown[]>(hooks: ReadonlyArray<(...args: A) => unknown>, ...args: A): void {
+  for (const hook of hooks) {
+    try {
+      void Promise.resolve(hook(...args)).catch(() => undefined);
+    } catch {
+      // ignored: see above
+    }
+  }
+}
+
+function checkHandler(method: string, handler: unknown): void {
+  if (typeof handler !== 'function') throw new ConfigurationError('ERR_NTW_HANDLER', `${method}() needs a function, not ${handler === null ? 'null' : typeof handler}`);
+}
+
+/** The host's `onError` and `onRefused` handlers, and what the receiver tells them. */
+export class HostHooks {
+  private readonly errorHandlers: ErrorHandler[] = [];
+  private readonly refusalHandlers: RefusalHandler[] = [];
+  /** What the console shows of refused deliveries, which never reach storage: this process's, since `since`. */
+  readonly refusals: RefusalTally;
+
+  constructor(since: Date) {
+    this.refusals = new RefusalTally(since);
+  }
+
+  onError(handler: ErrorHandler): void {
+    checkHandler('onError', handler);
+    this.errorHandlers.push(handler);
+  }
+
+  onRefused(handler: RefusalHandler): void {
+    checkHandler('onRefused', handler);
+    this.refusalHandlers.push(handler);
+  }
+
+  /** A failure for `onError` (logged under `DEBUG` too). */
+  readonly reportError = (...[error, context]: ErrorReport): void => {
+    log('error %s %s: %s', context.provider, context.eventId ?? '', describeError(error));
+    callSafely(this.errorHandlers, error, context);
+  };
+
+  /** A delivery refused for good: counted for the console, and handed to `onRefused`. */
+  readonly refused = (refusal: Refusal): void => {
+    this.refusals.record(refusal);
+    callSafely(this.refusalHandlers, refusal);
+  };
+}

@@ -1,0 +1,67 @@
+import type { UnprojectedEvent } from '../events';
+import type { Admission, Admit, EntryRecord, EventKey } from '../storage/storage';
+import type { Ledger } from './ledger';
+
+export interface StoredPayload {
+  readonly payload: unknown;
+  /** The JSON of `payload` when it is at hand (the body received, when nothing in it was redacted). */
+  readonly json?: string;
+}
+
+/** An event ready for the ledger: normalized, fingerprinted, with the payload to keep (secrets redacted). */
+export interface ReadyEvent {
+  readonly event: UnprojectedEvent;
+  readonly fingerprint: string;
+  /** The payload to keep, redacted when first asked: a duplicate answered before anything is recorded never needs it. */
+  readonly stored: () => StoredPayload;
+  /** Fields of `event` never stored in clear (sealed with the encryption key, or dropped). */
+  readonly secretFields: readonly string[];
+}
+
+function encodedBody(ledger: Ledger, ready: ReadyEvent): string {
+  const stored = ready.stored();
+  return ledger.codec.encode(ready.event, stored.payload, ready.secretFields, stored.json);
+}
+
+/** Record the event in the ledger, as `admit` says: taken to run now, or queued. One storage call. */
+export function record(ledger: Ledger, ready: ReadyEvent, admit: Admit): Promise<Admission> {
+  const { event } = ready;
+  const entry: EntryRecord = {
+    provider: event.provider,
+    id: event.id,
+    type: event.type,
+    tokenRef: event.tokenRef,
+    ...(event.state ? { state: event.state } : {}),
+    occurredAt: event.occurredAt,
+    receivedAt: event.receivedAt,
+    fingerprint: ready.fingerprint,
+    body: encodedBody(ledger, ready),
+  };
+  const { client } = ledger;
+  return client.call('admit', () => client.storage.admit(entry, admit), { provider: event.provider, eventId: event.id });
+}
+
+/** Record a delivery that cannot be read, under its content id, as quarantined with `reason`. One storage call. */
+export function recordUnreadable(ledger: Ledger, unreadable: {
+  readonly provider: string; readonly id: string; readonly payload: unknown; readonly redacted: unknown; readonly receivedAt: Date; readonly reason: string;
+}): Promise<Admission> {
+  const { provider, id, receivedAt } = unreadable;
+  const { client } = ledger;
+  return client.call('admit', () => client.storage.admit({
+    provider, id, type: 'unreadable', tokenRef: '', occurredAt: receivedAt, receivedAt, fingerprint: id,
+    body: ledger.codec.encodeUnreadable(unreadable.payload, unreadable.redacted),
+  }, { as: 'quarantined', error: unreadable.reason }), { provider, eventId: id });
+}
+
+/** The delivery quarantined as `key`, with its payload (as received when a key opens it, else as stored), if it still is. */
+export async function findUnreadable(ledger: Ledger, key: EventKey): Promise<{ readonly payload: unknown } | undefined> {
+  const { client } = ledger;
+  const entry = await client.call('getEntry', () => client.storage.getEntry(key));
+  return entry?.status === 'quarantined' ? { payload: ledger.codec.decodeUnreadable(entry.body) } : undefined;
+}
+
+/** A quarantined delivery replayed as the event it now reads as: its entry is closed (`done`). */
+export function closeUnreadable(ledger: Ledger, key: EventKey): Promise<boolean> {
+  const { client } = ledger;
+  return client.call('settle', () => client.storage.settle(key, '', { status: 'done' }), { provider: key.provider, eventId: key.id });
+}

@@ -1,0 +1,111 @@
+import { ReportedError } from '../errors';
+import type { Entry, EventKey } from '../storage/storage';
+import { describeError } from '../shared/describe-error';
+import { logger } from '../log';
+import type { Ledger } from './ledger';
+import type { FailurePolicy } from './run-entry';
+import { runEntry } from './run-entry';
+
+const log = logger('worker');
+
+/** An entry this process leased to run. */
+export interface Leased {
+  readonly entry: Entry;
+  readonly owner: string;
+  /** When the lease call was sent, by `performance.now()`. */
+  readonly takenAt: number;
+}
+
+/** A lease answered an entry this process runs already: the running run kept it, nothing more to run. */
+export const KEPT = 'kept';
+
+/** How a stored entry's run ends when it fails, and after how many leases it is a dead letter without running. */
+export interface RunPolicy {
+  readonly onFailure: FailurePolicy;
+  readonly maxAttempts: number;
+}
+
+/**
+ * Lease the entry `key` if it is due, or any due entry; `undefined` when none is (or the storage failed: the
+ * client reported it). One this process runs already is `KEPT` by its run, never run twice at once.
+ */
+export async function lease(ledger: Ledger, key?: EventKey): Promise<Leased | typeof KEPT | undefined> {
+  if (ledger.handlers.size === 0) return undefined; // mounted before its handlers: nothing to run them yet
+  const owner = ledger.owner();
+  const { client } = ledger;
+  let takenAt = 0;
+  let entry: Entry | undefined;
+  try {
+    entry = await client.call('lease', () => {
+      takenAt = performance.now();
+      return client.storage.lease(owner, ledger.leaseMs, key);
+    }, { provider: key?.provider ?? '*', ...(key ? { eventId: key.id } : {}) });
+  } catch {
+    return undefined; // reported by the client; the next poll tries again
+  }
+  if (!entry) return undefined;
+  if (ledger.runs.retake(entry, owner, entry.attempts, takenAt)) {
+    log('%s %s leased again while this process runs it (its lease looked expired to the storage: a stepped clock?); the running run keeps it',
+      entry.provider, entry.id);
+    return KEPT;
+  }
+  return { entry, owner, takenAt };
+}
+
+/**
+ * Run an entry leased from storage, in its span, through the same `runEntry` as a delivery's: decoded (one that
+ * cannot be is a dead letter), its failure settled by `policy`. Never rejects: a failure is recorded, or left to the lease.
+ */
+export function runLeased(ledger: Ledger, leased: Leased, policy: RunPolicy): Promise<void> {
+  const { entry } = leased;
+  return ledger.telemetry.span('ntw.inbox.run', {
+    'ntw.provider': entry.provider, 'ntw.event.id': entry.id, 'ntw.event.type': entry.type, 'ntw.attempt': entry.attempts,
+  }, () => run(ledger, leased, policy));
+}
+
+/** Lease the entry `key` now if it is due, and run it (counted in `background` until it settles); answers whether it ran. */
+export function runStored(ledger: Ledger, key: EventKey, policy: RunPolicy): Promise<boolean> {
+  const job = (async () => {
+    const leased = await lease(ledger, key);
+    if (!leased || leased === KEPT) return false;
+    await runLeased(ledger, leased, policy);
+    return true;
+  })();
+  ledger.background.track(job);
+  return job;
+}
+
+async function run(ledger: Ledger, { entry, owner, takenAt }: Leased, policy: RunPolicy): Promise<void> {
+  const key: EventKey = { provider: entry.provider, id: entry.id };
+  if (entry.attempts > policy.maxAttempts) return crashLoop(ledger, entry, owner, policy.maxAttempts);
+  let event;
+  try {
+    event = ledger.codec.decode(entry.body);
+  } catch (error) {
+    await settleDead(ledger, key, owner, `undecodable entry: ${describeError(error)}`);
+    return;
+  }
+  try {
+    await runEntry(ledger, { event, entry, owner, takenAt }, policy.onFailure);
+    log('%s %s done after %d attempt(s)', key.provider, key.id, entry.attempts);
+  } catch {
+    // recorded by runEntry: a handler failure as failed or dead, a storage failure left to the lease
+  }
+}
+
+function settleDead(ledger: Ledger, key: EventKey, owner: string, error: string): Promise<boolean> {
+  const { client } = ledger;
+  return client.call('settle', () => client.storage.settle(key, owner, { status: 'dead', error }), { provider: key.provider, eventId: key.id })
+    .catch(() => false);
+}
+
+/** Each lease counts an attempt and a run that failed settles one: attempts past `maxAttempts` were runs the process died in. */
+async function crashLoop(ledger: Ledger, entry: Entry, owner: string, maxAttempts: number): Promise<void> {
+  const key: EventKey = { provider: entry.provider, id: entry.id };
+  const message = `${entry.provider} ${entry.id} was leased ${entry.attempts} times, more than inbox.maxAttempts (${maxAttempts}), `
+    + 'without finishing: its runs ended with no outcome stored, as when the process dies in them (a crash loop?). It is a dead letter, not run again';
+  log('%s', message);
+  if (await settleDead(ledger, key, owner, message)) {
+    ledger.reportError(new ReportedError('ERR_NTW_CRASH_LOOP', message), { provider: key.provider, eventId: key.id });
+  }
+}

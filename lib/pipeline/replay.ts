@@ -1,0 +1,46 @@
+import { WebhookError } from '../errors';
+import { accept } from '../ledger/accept';
+import { closeUnreadable, findUnreadable } from '../ledger/record';
+import { replayEntries } from '../ledger/replay';
+import type { DeliveryCore } from './core';
+import type { Endpoint } from './endpoint';
+import { normalize } from './normalize';
+import { QUARANTINE_PREFIX } from './quarantine';
+
+/**
+ * `replay()`: a quarantined delivery (`quarantine:…`) through its provider's endpoint as it is mounted now; any other
+ * event from the ledger (failed, dead or done), run again. Answers how many were replayed.
+ */
+export async function replay(core: DeliveryCore, endpoints: ReadonlyMap<string, Endpoint>, eventId: string, provider?: string): Promise<number> {
+  if (!eventId.startsWith(QUARANTINE_PREFIX)) return replayEntries(core.ledger, eventId, provider);
+  let replayed = 0;
+  for (const [name, endpoint] of endpoints) {
+    if (provider !== undefined && name !== provider) continue;
+    if (await replayQuarantined(endpoint, core, eventId)) replayed++;
+  }
+  return replayed;
+}
+
+/**
+ * Replay a quarantined delivery through the endpoint as it is configured now (a fixed schema or mapping): its
+ * payload is validated and normalized again and, when it reads, recorded and run as a new delivery would be;
+ * the quarantined entry is then closed (`done`). It was authenticated when it arrived. Answers whether it ran.
+ */
+async function replayQuarantined(endpoint: Endpoint, core: DeliveryCore, eventId: string): Promise<boolean> {
+  const { ledger } = core;
+  const key = { provider: endpoint.provider.name, id: eventId };
+  const found = await findUnreadable(ledger, key);
+  if (!found || endpoint.validate(found.payload)) return false;
+  const { payload } = found;
+  let ready;
+  try {
+    ready = normalize(endpoint, core, payload, Buffer.from(JSON.stringify(payload)), core.now(), undefined);
+  } catch (error) {
+    if (error instanceof WebhookError) return false;
+    throw error;
+  }
+  // As a delivery's run: one at a time per event in this process, and waited for by close().
+  await ledger.dedupe.once({ provider: ready.event.provider, id: ready.event.id }, ready.fingerprint, core.deadlineMs, () => accept(ledger, ready));
+  await closeUnreadable(ledger, key);
+  return true;
+}
