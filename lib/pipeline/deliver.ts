@@ -1,5 +1,5 @@
 import { ConfigurationError, ReportedError, WebhookError } from '../errors';
-import type { DeliveryOutcome } from '../providers/provider';
+import type { DeliveryOutcome, EventOutcome } from '../providers/provider';
 import type { Admission, EventKey } from '../storage/storage';
 import { withDeadline } from '../delivery/deadline';
 import { storageCall } from '../delivery/storage-call';
@@ -13,9 +13,10 @@ import { readBody } from './read-body';
 import { isHealthCheck } from './health-check';
 import { authenticate } from './authenticate';
 import { checkJson, parseJsonText } from './parse-json';
-import { normalize } from './normalize';
 import type { Accepted } from './dedupe';
 import type { ReadyEvent } from './record';
+import type { SeveralEvents } from './events-of';
+import { eventsOf, isSeveral, severalOutcome } from './events-of';
 import { record } from './record';
 import { quarantine } from './quarantine';
 import type { FailurePolicy } from './run-entry';
@@ -63,20 +64,18 @@ export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: Del
     let payloadJson: string | undefined;
     if (body.parsed === undefined) ({ value: payload, text: payloadJson } = parseJsonText(body.raw));
     else payload = checkJson(body.parsed);
-    let ready: ReadyEvent;
+    let ready: ReadyEvent | SeveralEvents;
     try {
       const issues = endpoint.validate(payload);
       if (issues) throw new WebhookError('schema_violation', { issues });
-      ready = normalize(endpoint, core, payload, body.raw, receivedAt, scope, payloadJson);
+      ready = eventsOf(endpoint, core, payload, body.raw, receivedAt, scope, payloadJson, input.headers);
     } catch (error) {
       if (!endpoint.options.quarantine || !(error instanceof WebhookError) || error.code !== 'schema_violation') throw error;
       return { ok: true, ...await quarantine(endpoint, core, payload, error), payload, quarantined: true };
     }
+    if (isSeveral(ready)) return { ok: true, ...await acceptInTurn(core, ready.several), payload };
     const key: EventKey = { provider: ready.event.provider, id: ready.event.id };
-    const accepted = core.dedupe.knows(key, ready.fingerprint) ? KNOWN_DUPLICATE : await withDeadline(core.dedupe.once(key, ready.fingerprint, core.deadlineMs, () => accept(core, ready)), core.deadlineMs, () => {
-      log('%s %s passed the %dms deadline; answering retry-later', key.provider, key.id, core.deadlineMs);
-      return new WebhookError('timeout');
-    });
+    const accepted = core.dedupe.knows(key, ready.fingerprint) ? KNOWN_DUPLICATE : await acceptWithin(core, ready, key, core.deadlineMs);
     log('%s %s accepted%s', key.provider, key.id, accepted.duplicate ? ' (duplicate)' : '');
     return { ok: true, eventId: key.id, duplicate: accepted.duplicate, payload };
   } catch (thrown) {
@@ -90,6 +89,35 @@ export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: Del
     log('%s rejected: %s %s', endpoint.provider.name, error.status, error.code);
     return { ok: false, error, payload };
   }
+}
+
+/** Record and run one event (or wait for its copy in flight) within `waitMs`; past it, `timeout` while the work goes on. */
+function acceptWithin(core: DeliveryCore, ready: ReadyEvent, key: EventKey, waitMs: number): Promise<Accepted> {
+  return withDeadline(core.dedupe.once(key, ready.fingerprint, waitMs, () => accept(core, ready)), waitMs, () => {
+    log('%s %s passed the %dms deadline; answering retry-later', key.provider, key.id, core.deadlineMs);
+    return new WebhookError('timeout');
+  });
+}
+
+/**
+ * A delivery of several events: each deduped and run on its own, in the order sent, all within the delivery's
+ * deadline (one not yet started when it passes is left to the provider's retry, which finds the others duplicates).
+ */
+async function acceptInTurn(core: DeliveryCore, events: readonly ReadyEvent[]): Promise<ReturnType<typeof severalOutcome>> {
+  const until = performance.now() + core.deadlineMs;
+  const outcomes: EventOutcome[] = [];
+  for (const ready of events) {
+    const key: EventKey = { provider: ready.event.provider, id: ready.event.id };
+    const left = until - performance.now();
+    if (left <= 0) {
+      log('%s %s not started: the delivery passed the %dms deadline; answering retry-later', key.provider, key.id, core.deadlineMs);
+      throw new WebhookError('timeout');
+    }
+    const accepted = core.dedupe.knows(key, ready.fingerprint) ? KNOWN_DUPLICATE : await acceptWithin(core, ready, key, left);
+    log('%s %s accepted%s', key.provider, key.id, accepted.duplicate ? ' (duplicate)' : '');
+    outcomes.push({ eventId: key.id, duplicate: accepted.duplicate });
+  }
+  return severalOutcome(outcomes);
 }
 
 /** Steps 6 to 10, once per event in this process: record, then (sync mode) project, run handlers, complete. */

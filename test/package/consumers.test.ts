@@ -209,7 +209,7 @@ describe('the published package', () => {
       const cjs = report<CjsReport>(checks.cjs);
       expect(cjs.exports).to.deep.equal({
         sqlite: ['SQLITE_TIMEOUT_MS', 'SqliteStorage'], postgres: ['POSTGRES_TIMEOUT_MS', 'PostgresStorage'], redis: ['REDIS_TIMEOUT_MS', 'RedisStorage'],
-        testing: ['authHeaders', 'buildPayload', 'cybersourceSignature', 'deliver', 'firstokenSignature', 'niAccessToken', 'receive'],
+        testing: ['authHeaders', 'buildPayload', 'cybersourceSignature', 'deliver', 'firstokenSignature', 'niAccessToken', 'readJsonAcknowledgement', 'receive', 'sharedSecretHeaders', 'signDelivery'],
       });
       expect(cjs.withoutDrivers).to.deep.equal({
         sqlite: { thrown: true, code: 'ERR_NTW_DRIVER_MISSING', message: 'SqliteStorage needs the package "better-sqlite3": npm install better-sqlite3 (ERR_NTW_DRIVER_MISSING)' },
