@@ -1,6 +1,7 @@
 import { buildPayload } from '../testing/payloads';
 import type { BuiltinName, PayloadKind } from '../testing/payloads';
 import type { TestCredentials } from '../testing/credentials';
+import type { SharedCredentials } from '../providers/test-kit';
 import { deliver } from '../testing/deliver';
 import type { Answer } from '../testing/deliver';
 import { whyFetchFailed } from '../auth/token-request';
@@ -10,7 +11,7 @@ export interface SendOptions {
   readonly url: string;
   readonly credentials: TestCredentials;
   /** Credentials to obtain first, once (NI: an access token from its token endpoint). */
-  readonly prepare?: () => Promise<Partial<TestCredentials>>;
+  readonly prepare?: () => Promise<SharedCredentials>;
   readonly repeat: number;
   readonly duplicateRate: number;
   readonly concurrency: number;

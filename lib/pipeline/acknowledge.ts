@@ -20,17 +20,17 @@ const TEXT_TYPE = 'text/plain; charset=utf-8';
 const retryAfter = (outcome: DeliveryOutcomeLabel): Record<string, string> => (outcome === 'retry_later' ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {});
 
 /** An answer's headers; no content type for an empty answer. */
-const headers = (outcome: DeliveryOutcomeLabel, contentType: string | undefined = JSON_TYPE): Readonly<Record<string, string>> =>
+const headers = (outcome: DeliveryOutcomeLabel, contentType: string | undefined): Readonly<Record<string, string>> =>
   Object.freeze({ ...(contentType ? { 'content-type': contentType } : {}), 'cache-control': 'no-store', [OUTCOME_HEADER]: outcome, ...retryAfter(outcome) });
 
 /** The headers of every answer by its outcome, prepared once (and frozen: they are shared). */
 const HEADERS: Readonly<Record<DeliveryOutcomeLabel, Readonly<Record<string, string>>>> = {
-  accepted: headers('accepted'),
-  duplicate: headers('duplicate'),
-  quarantined: headers('quarantined'),
-  health_check: headers('health_check'),
-  refused: headers('refused'),
-  retry_later: headers('retry_later'),
+  accepted: headers('accepted', JSON_TYPE),
+  duplicate: headers('duplicate', JSON_TYPE),
+  quarantined: headers('quarantined', JSON_TYPE),
+  health_check: headers('health_check', JSON_TYPE),
+  refused: headers('refused', JSON_TYPE),
+  retry_later: headers('retry_later', JSON_TYPE),
 };
 
 /** Headers of answers in a provider's own content type, prepared on first use: a provider answers in one or two. */

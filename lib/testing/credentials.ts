@@ -2,7 +2,8 @@ import type { BuiltinProviderName, BuiltinProviders } from '../providers/builtin
 import type { SecretOf } from '../providers/provider';
 import type { KitCredentials, SharedCredentials, SignedDelivery } from '../providers/test-kit';
 import { sharedSecretHeaders } from '../providers/test-kit';
-import { testKitOf } from './payloads';
+import type { ProviderRef } from './payloads';
+import { nameOf, testKitOf } from './payloads';
 
 export { cybersourceSignature } from '../providers/cybersource-signature';
 export { firstokenSignature } from '../providers/firstoken-signature';
@@ -11,16 +12,16 @@ export { firstokenSignature } from '../providers/firstoken-signature';
  * The secrets a receiver was configured with, as a test (or the CLI) signs deliveries for it: a shared secret
  * (`bearer`, `basic`), and under each provider's name the secret its test kit signs with: `cybersource` a key id
  * and its base64 key of `cybersource({ keys })`, `firstoken` the Webhook Key, `ni` the bearer NI sends (default
- * `bearer`), `checkout` its webhook's `{ signatureKey, authorization? }`.
+ * `bearer`), `checkout` its webhook's `{ signatureKey, authorization? }`; a provider of yours, its kit's secret.
  */
 export type TestCredentials = SharedCredentials & {
   /** Clock of signatures, in ms. Default `Date.now`. */
   readonly now?: () => number;
-} & { readonly [P in BuiltinProviderName]?: SecretOf<BuiltinProviders[P]> };
+} & { readonly [P in BuiltinProviderName]?: SecretOf<BuiltinProviders[P]> } & { readonly [provider: string]: unknown };
 
 /** What `provider`'s kit signs with, of `credentials`. */
-export function kitCredentials(provider: string, credentials: TestCredentials): KitCredentials<unknown> {
-  const secret = (credentials as Readonly<Record<string, unknown>>)[provider];
+export function kitCredentials(provider: ProviderRef, credentials: TestCredentials): KitCredentials<unknown> {
+  const secret = credentials[nameOf(provider)];
   return { ...(credentials.bearer !== undefined ? { bearer: credentials.bearer } : {}), ...(credentials.basic ? { basic: credentials.basic } : {}), ...(secret !== undefined ? { secret } : {}) };
 }
 
@@ -28,7 +29,7 @@ export function kitCredentials(provider: string, credentials: TestCredentials): 
  * `body` made ready to send to `provider` as `credentials` say: the headers that authenticate it (a signature when
  * the provider has one configured, else the shared secret) and, for a provider that signs inside the body, the body to send.
  */
-export function signDelivery(provider: string, body: string | Buffer | object, credentials: TestCredentials): SignedDelivery {
+export function signDelivery(provider: ProviderRef, body: string | Buffer | object, credentials: TestCredentials): SignedDelivery {
   const kit = testKitOf(provider);
   if (!kit?.sign) return { headers: sharedSecretHeaders(credentials) };
   const bytes = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
@@ -36,11 +37,11 @@ export function signDelivery(provider: string, body: string | Buffer | object, c
 }
 
 /** The endpoint options of `provider` that accept `credentials` (its test kit's). */
-export function optionsFor(provider: string, credentials: TestCredentials): object | undefined {
+export function optionsFor(provider: ProviderRef, credentials: TestCredentials): object | undefined {
   return testKitOf(provider)?.options(kitCredentials(provider, credentials));
 }
 
 /** The headers that authenticate `body` to `provider` with `credentials` (`signDelivery`'s headers). */
-export function authHeaders(provider: BuiltinProviderName | string, body: string | Buffer | object, credentials: TestCredentials): Record<string, string> {
+export function authHeaders(provider: ProviderRef, body: string | Buffer | object, credentials: TestCredentials): Record<string, string> {
   return { ...signDelivery(provider, body, credentials).headers };
 }

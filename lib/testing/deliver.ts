@@ -11,8 +11,8 @@ import { jsonOf, readJsonAcknowledgement } from '../providers/test-kit';
 import { accessTokenOf, tokenRequestBody } from '../auth/token-request';
 import type { TestCredentials } from './credentials';
 import { optionsFor, signDelivery } from './credentials';
-import type { BuiltinName } from './payloads';
-import { testKitOf } from './payloads';
+import type { BuiltinName, ProviderRef } from './payloads';
+import { nameOf, testKitOf } from './payloads';
 
 export { TokenRequestError } from '../auth/token-request';
 
@@ -43,7 +43,7 @@ export interface DeliverOptions {
 }
 
 /** An answer, read by `provider`'s kit (the default JSON format for a provider without one). */
-function answer(provider: string, status: number, headers: Record<string, string>, text: string, sent: string): Answer {
+function answer(provider: ProviderRef, status: number, headers: Record<string, string>, text: string, sent: string): Answer {
   const read = testKitOf(provider)?.readAcknowledgement ?? readJsonAcknowledgement;
   return { status, headers, text, body: jsonOf(text), acknowledgement: read(status, headers, text, sent) };
 }
@@ -105,11 +105,11 @@ async function post(target: Target, path: string, headers: Record<string, string
  * assert.equal(answer.acknowledgement.accepted, true);
  * ```
  */
-export async function deliver(target: Target, provider: BuiltinName | string, payload: object | string, options: DeliverOptions = {}): Promise<Answer> {
+export async function deliver(target: Target, provider: ProviderRef, payload: object | string, options: DeliverOptions = {}): Promise<Answer> {
   const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
   const signed = signDelivery(provider, text, options.credentials ?? {});
   const body = signed.body ?? text;
-  const res = await post(target, options.path ?? `/webhooks/${provider}`, { 'content-type': 'application/json', ...signed.headers, ...options.headers }, body);
+  const res = await post(target, options.path ?? `/webhooks/${nameOf(provider)}`, { 'content-type': 'application/json', ...signed.headers, ...options.headers }, body);
   return answer(provider, res.status, res.headers, res.text, body);
 }
 

@@ -1,6 +1,6 @@
 import type { BuiltinProviderName, BuiltinProviders } from '../providers/builtin';
 import { builtinProviders } from '../providers/builtin';
-import type { RawOf } from '../providers/provider';
+import type { Provider, ProviderOptions, RawOf } from '../providers/provider';
 import type { PayloadKind, PayloadOverrides, ProviderTestKit, Writable } from '../providers/test-kit';
 
 export type { PayloadKind, PayloadOverrides, Writable } from '../providers/test-kit';
@@ -9,8 +9,15 @@ export type { PayloadKind, PayloadOverrides, Writable } from '../providers/test-
 export type BuiltPayloads = { readonly [P in BuiltinProviderName]: RawOf<BuiltinProviders[P]> };
 export type BuiltinName = BuiltinProviderName;
 
-/** The test kit of a built-in provider, by name. */
-export function testKitOf(provider: string): ProviderTestKit<unknown, unknown> | undefined {
+/** A provider as the test helpers take it: a built-in one by its name, or any provider (one of yours) itself. */
+export type ProviderRef = BuiltinName | (string & {}) | { readonly name: string; readonly testKit?: object };
+
+/** The name of a provider given by name or as itself. */
+export const nameOf = (provider: ProviderRef): string => (typeof provider === 'string' ? provider : provider.name);
+
+/** The test kit of a provider given as itself, or of a built-in one by its name. */
+export function testKitOf(provider: ProviderRef): ProviderTestKit<unknown, unknown> | undefined {
+  if (typeof provider !== 'string') return (provider as Provider<string, unknown, ProviderOptions>).testKit as ProviderTestKit<unknown, unknown> | undefined;
   const found = Object.hasOwn(builtinProviders, provider) ? builtinProviders[provider as BuiltinName] : undefined;
   return found?.testKit as ProviderTestKit<unknown, unknown> | undefined;
 }
