@@ -25,7 +25,7 @@ export interface CybersourceLink {
   readonly state?: string;
 }
 
-/** One notification's `payload` (an object; the older form sends an array of them). */
+/** One notification's `payload` (an object; the older form sends an array of them, each one an event: `split`). */
 export interface CybersourceNotification {
   readonly organizationId?: string;
   readonly data: {
@@ -102,6 +102,7 @@ function stateOf(linkState: string | undefined): { state?: TokenState; reasonCod
   }
 }
 
+/** The notification of a payload that is one event: its `payload`, or the only element of the older form's array. */
 function notificationOf(raw: CybersourcePayload): CybersourceNotification | undefined {
   return Array.isArray(raw.payload) ? (raw.payload as readonly CybersourceNotification[])[0] : raw.payload as CybersourceNotification | undefined;
 }

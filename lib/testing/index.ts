@@ -7,7 +7,7 @@
  * @module network-token-webhooks/testing
  */
 export { buildPayload } from './payloads';
-export type { BuiltPayloads, BuiltinName, PayloadKind, PayloadOverrides, Writable } from './payloads';
+export type { BuiltPayloads, BuiltinName, PayloadKind, PayloadOverrides, ProviderRef, Writable } from './payloads';
 export { authHeaders, cybersourceSignature, firstokenSignature, signDelivery } from './credentials';
 export type { TestCredentials } from './credentials';
 export { deliver, niAccessToken, receive } from './deliver';

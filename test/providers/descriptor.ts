@@ -60,6 +60,8 @@ export interface ProviderDescriptor {
   credentials(body: string | Buffer, credentials: Credentials): Record<string, string>;
   /** Headers of forged credentials over `body`, by what each one is, which its endpoint must refuse (401) besides the forgeries every provider is tried with. */
   forgeries?(body: string, credentials: Credentials): Readonly<Record<string, Record<string, string>>>;
+  /** Endpoint options that must not start, with the `ConfigurationError` code each one gets. */
+  readonly misconfigured?: readonly { readonly options: object; readonly code: string }[];
   /** Payloads of its shape that carry the personal data and card numbers given, which nothing may keep at rest. */
   withPersonalData?(plant: PersonalData): readonly string[];
   /** The documented code of a refusal read from the provider's answer, or `undefined` for a success. */
