@@ -1,3 +1,4 @@
+import { checkout } from './checkout';
 import { cybersource } from './cybersource';
 import { firstoken } from './firstoken';
 import { ni } from './ni';
@@ -7,7 +8,7 @@ import { tokenex } from './tokenex';
  * The providers `createTokenWebhooks` mounts by name (`webhooks.<name>(options)`, `webhooks.endpoint('<name>', options)`):
  * the registry that the test kit, the sender CLI and the demo loop over. A provider is added here, by its module.
  */
-export const builtinProviders = { cybersource, tokenex, ni, firstoken } as const;
+export const builtinProviders = { cybersource, tokenex, ni, firstoken, checkout } as const;
 
 /** The built-in providers by name. */
 export type BuiltinProviders = typeof builtinProviders;
@@ -20,3 +21,4 @@ export type { TokenExPayload, TokenExMessage, TokenExOptions } from './tokenex';
 export type { NiPayload, NiOptions, NiNotificationType, NiTokenEventIndicator, NiAuth } from './ni';
 export type { FirstokenPayload, FirstokenFields, FirstokenStatus, FirstokenOptions, FirstokenMapping, FirstokenAuth } from './firstoken';
 export type { FirstokenSignatureOptions } from './firstoken-signature';
+export type { CheckoutPayload, CheckoutNetworkToken, CheckoutTokenState, CheckoutOptions, CheckoutAuth, CheckoutTestSecret } from './checkout';
