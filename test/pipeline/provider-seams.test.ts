@@ -150,6 +150,27 @@ describe('provider seams: what a provider module can say without a change to the
       });
     }
 
+    it('past the delivery\'s deadline: answered retry-later, the events not yet started left to the retry, which runs them once', async () => {
+      const webhooks = createTokenWebhooks<TokenEvent<'batch'>>({ pruneIntervalMs: false, deadlineMs: 50 });
+      const ran: string[] = [];
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => { release = resolve; });
+      webhooks.onEvent(async (e) => {
+        ran.push(e.id);
+        if (e.id === 'slow-1') await held; // the first event's handler holds past the deadline, until released
+      });
+      const app = express().use('/webhooks/batch', webhooks.endpoint(batch, { key: KEY }));
+      const payload = { batch: 'b-4', events: [{ id: 'slow-1', token: 't-1', state: 'ACTIVE' }, { id: 'slow-2', token: 't-2', state: 'ACTIVE' }] };
+      const first = await deliver(app, batch, payload, { credentials: { batch: KEY } });
+      expect([first.status, first.text, first.headers['retry-after']]).to.deep.equal([503, '<nack code="timeout"/>', '5']);
+      expect(ran).to.deep.equal(['slow-1']);
+      release();
+      const retry = await deliver(app, batch, payload, { credentials: { batch: KEY } });
+      expect(retry.text).to.equal('<ack><event id="slow-1" duplicate="true"/><event id="slow-2" duplicate="false"/></ack>');
+      expect(ran).to.deep.equal(['slow-1', 'slow-2']);
+      await webhooks.close();
+    });
+
     it('one event that cannot be read refuses the whole delivery: nothing recorded, nothing run', async () => {
       const webhooks = createTokenWebhooks<TokenEvent<'batch'>>({ pruneIntervalMs: false });
       let runs = 0;
