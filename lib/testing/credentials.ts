@@ -1,5 +1,5 @@
 import type { BuiltinProviderName, BuiltinProviders } from '../providers/builtin';
-import type { SecretOf } from '../providers/provider';
+import type { Provider, ProviderOptions, SecretOf } from '../providers/provider';
 import type { KitCredentials, SharedCredentials, SignedDelivery } from '../providers/test-kit';
 import { sharedSecretHeaders } from '../providers/test-kit';
 import type { ProviderRef } from './payloads';
@@ -12,16 +12,20 @@ export { firstokenSignature } from '../providers/firstoken-signature';
  * The secrets a receiver was configured with, as a test (or the CLI) signs deliveries for it: a shared secret
  * (`bearer`, `basic`), and under each provider's name the secret its test kit signs with: `cybersource` a key id
  * and its base64 key of `cybersource({ keys })`, `firstoken` the Webhook Key, `ni` the bearer NI sends (default
- * `bearer`), `checkout` its webhook's `{ signatureKey, authorization? }`; a provider of yours, its kit's secret.
+ * `bearer`), `checkout` its webhook's `{ signatureKey, authorization? }`.
  */
 export type TestCredentials = SharedCredentials & {
   /** Clock of signatures, in ms. Default `Date.now`. */
   readonly now?: () => number;
-} & { readonly [P in BuiltinProviderName]?: SecretOf<BuiltinProviders[P]> } & { readonly [provider: string]: unknown };
+} & { readonly [P in BuiltinProviderName]?: SecretOf<BuiltinProviders[P]> };
+
+/** The credentials for `provider`: `TestCredentials`, and for a provider of yours given as itself, its kit's secret under its name. */
+export type CredentialsFor<P> = P extends Provider<infer N, unknown, ProviderOptions, infer S>
+  ? (string extends N ? TestCredentials : TestCredentials & { readonly [K in N]?: S }) : TestCredentials;
 
 /** What `provider`'s kit signs with, of `credentials`. */
 export function kitCredentials(provider: ProviderRef, credentials: TestCredentials): KitCredentials<unknown> {
-  const secret = credentials[nameOf(provider)];
+  const secret = (credentials as Readonly<Record<string, unknown>>)[nameOf(provider)];
   return { ...(credentials.bearer !== undefined ? { bearer: credentials.bearer } : {}), ...(credentials.basic ? { basic: credentials.basic } : {}), ...(secret !== undefined ? { secret } : {}) };
 }
 
@@ -29,7 +33,7 @@ export function kitCredentials(provider: ProviderRef, credentials: TestCredentia
  * `body` made ready to send to `provider` as `credentials` say: the headers that authenticate it (a signature when
  * the provider has one configured, else the shared secret) and, for a provider that signs inside the body, the body to send.
  */
-export function signDelivery(provider: ProviderRef, body: string | Buffer | object, credentials: TestCredentials): SignedDelivery {
+export function signDelivery<P extends ProviderRef>(provider: P, body: string | Buffer | object, credentials: CredentialsFor<P>): SignedDelivery {
   const kit = testKitOf(provider);
   if (!kit?.sign) return { headers: sharedSecretHeaders(credentials) };
   const bytes = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
@@ -37,11 +41,11 @@ export function signDelivery(provider: ProviderRef, body: string | Buffer | obje
 }
 
 /** The endpoint options of `provider` that accept `credentials` (its test kit's). */
-export function optionsFor(provider: ProviderRef, credentials: TestCredentials): object | undefined {
+export function optionsFor<P extends ProviderRef>(provider: P, credentials: CredentialsFor<P>): object | undefined {
   return testKitOf(provider)?.options(kitCredentials(provider, credentials));
 }
 
 /** The headers that authenticate `body` to `provider` with `credentials` (`signDelivery`'s headers). */
-export function authHeaders(provider: ProviderRef, body: string | Buffer | object, credentials: TestCredentials): Record<string, string> {
+export function authHeaders<P extends ProviderRef>(provider: P, body: string | Buffer | object, credentials: CredentialsFor<P>): Record<string, string> {
   return { ...signDelivery(provider, body, credentials).headers };
 }

@@ -9,7 +9,7 @@ import type { OptionsOf } from '../providers/provider';
 import type { AcknowledgementReading } from '../providers/test-kit';
 import { jsonOf, readJsonAcknowledgement } from '../providers/test-kit';
 import { accessTokenOf, tokenRequestBody } from '../auth/token-request';
-import type { TestCredentials } from './credentials';
+import type { CredentialsFor, TestCredentials } from './credentials';
 import { optionsFor, signDelivery } from './credentials';
 import type { BuiltinName, ProviderRef } from './payloads';
 import { nameOf, testKitOf } from './payloads';
@@ -34,10 +34,10 @@ export interface Answer {
   readonly acknowledgement: AcknowledgementReading;
 }
 
-export interface DeliverOptions {
+export interface DeliverOptions<C = TestCredentials> {
   /** Where the endpoint is mounted. Default `/webhooks/<provider>`. */
   readonly path?: string;
-  readonly credentials?: TestCredentials;
+  readonly credentials?: C;
   /** More headers, or ones that replace the defaults (`content-type: application/json` and the credentials). */
   readonly headers?: Readonly<Record<string, string>>;
 }
@@ -105,9 +105,9 @@ async function post(target: Target, path: string, headers: Record<string, string
  * assert.equal(answer.acknowledgement.accepted, true);
  * ```
  */
-export async function deliver(target: Target, provider: ProviderRef, payload: object | string, options: DeliverOptions = {}): Promise<Answer> {
+export async function deliver<P extends ProviderRef>(target: Target, provider: P, payload: object | string, options: DeliverOptions<CredentialsFor<P>> = {}): Promise<Answer> {
   const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
-  const signed = signDelivery(provider, text, options.credentials ?? {});
+  const signed = signDelivery(provider, text, options.credentials ?? {} as CredentialsFor<P>);
   const body = signed.body ?? text;
   const res = await post(target, options.path ?? `/webhooks/${nameOf(provider)}`, { 'content-type': 'application/json', ...signed.headers, ...options.headers }, body);
   return answer(provider, res.status, res.headers, res.text, body);
@@ -121,10 +121,11 @@ export async function deliver(target: Target, provider: ProviderRef, payload: ob
 export async function receive<N extends BuiltinName, E extends TokenEvent>(webhooks: TokenWebhooks<E>, provider: N, payload: object | string,
   options: { readonly options?: OptionsOf<BuiltinProviders[N]>; readonly credentials?: TestCredentials } = {}): Promise<Answer> {
   const credentials = options.credentials ?? {};
-  const mountOptions = options.options ?? optionsFor(provider, credentials);
+  const name: BuiltinName = provider;
+  const mountOptions = options.options ?? optionsFor(name, credentials);
   const receiver: Receiver = webhooks.receiver(builtinProviders[provider] as never, mountOptions as never);
   const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
-  const signed = signDelivery(provider, text, credentials);
+  const signed = signDelivery(name, text, credentials);
   const body = signed.body ?? text;
   const result = await receiver({ headers: { 'content-type': 'application/json', ...signed.headers }, rawBody: body });
   return answer(provider, result.status, { ...result.headers }, result.body, body);

@@ -9,7 +9,7 @@
 export { buildPayload } from './payloads';
 export type { BuiltPayloads, BuiltinName, PayloadKind, PayloadOverrides, ProviderRef, Writable } from './payloads';
 export { authHeaders, cybersourceSignature, firstokenSignature, signDelivery } from './credentials';
-export type { TestCredentials } from './credentials';
+export type { CredentialsFor, TestCredentials } from './credentials';
 export { deliver, niAccessToken, receive } from './deliver';
 export type { Answer, DeliverOptions, Target } from './deliver';
 export { readJsonAcknowledgement, sharedSecretHeaders } from '../providers/test-kit';
