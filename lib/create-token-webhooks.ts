@@ -1,4 +1,5 @@
 import type { TokenEvent } from './events';
+import { ConfigurationError } from './errors';
 import { resolveOptions } from './options';
 import type { Provider, ProviderOptions } from './providers/provider';
 import { builtinProviders } from './providers/builtin';
@@ -67,11 +68,11 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     return resolved;
   };
 
-  const endpoint = <Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, providerOptions?: O) =>
-    nodeMiddleware(mount(provider, providerOptions), core);
+  const endpoint = (provider: AnyProvider | string, providerOptions?: ProviderOptions) =>
+    nodeMiddleware(mount(providerOf(provider), providerOptions), core);
 
-  const receiver = <Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, providerOptions?: O): Receiver => {
-    const resolved = mount(provider, providerOptions);
+  const receiver = (provider: AnyProvider | string, providerOptions?: ProviderOptions): Receiver => {
+    const resolved = mount(providerOf(provider), providerOptions);
     return async (input) => {
       const { outcome, response } = await observeDelivery(core, resolved, () => deliver(resolved, core, input));
       return { ...response, outcome };
@@ -79,7 +80,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
   };
 
   const mounters = Object.fromEntries(
-    Object.values(builtinProviders).map((provider) => [provider.name, (o?: ProviderOptions) => endpoint(provider as Provider<string, unknown, ProviderOptions>, o)]),
+    Object.values(builtinProviders).map((provider) => [provider.name, (o?: ProviderOptions) => endpoint(provider as AnyProvider, o)]),
   ) as unknown as Mounters;
 
   const { inbox } = ledger;
@@ -104,8 +105,8 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
       hooks.onRefused(handler);
       return webhooks;
     },
-    endpoint,
-    receiver,
+    endpoint: endpoint as TokenWebhooks<E>['endpoint'],
+    receiver: receiver as TokenWebhooks<E>['receiver'],
     getTokenState: (provider, tokenRef) => tokenState(client, provider, tokenRef),
     listEvents: (query) => listEvents(client, ledger.codec, query),
     console(consoleOptions) {
@@ -145,4 +146,15 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     ...inboxOnly,
   };
   return webhooks;
+}
+
+type AnyProvider = Provider<string, unknown, ProviderOptions>;
+
+/** A provider given as itself, or a built-in one by its name. */
+function providerOf(provider: AnyProvider | string): AnyProvider {
+  if (typeof provider !== 'string') return provider;
+  if (!Object.hasOwn(builtinProviders, provider)) {
+    throw new ConfigurationError('ERR_NTW_UNKNOWN_PROVIDER', `no built-in provider is named "${provider}" (${Object.keys(builtinProviders).join(', ')}): pass a provider of yours as the provider itself`);
+  }
+  return builtinProviders[provider as keyof typeof builtinProviders] as unknown as AnyProvider;
 }

@@ -18,19 +18,18 @@ export type { DeliveryErrorCode, SchemaIssue } from './errors';
 export { defineProvider, jsonAcknowledgement } from './providers/provider';
 export type {
   Provider, ProviderOptions, NormalizedFields, NormalizeContext, JsonSchema, DeliveryRequest, AuthenticateFn, Authenticator,
-  DeliveryOutcome, Acknowledgement, AuthOption, RawOf, OptionsOf,
+  DeliveryOutcome, EventOutcome, Acknowledgement, AuthOption, RawOf, OptionsOf, SecretOf,
 } from './providers/provider';
+export type {
+  ProviderTestKit, ProviderCli, CliFlag, CliFlags, CliTakes, KitCredentials, SharedCredentials, SignedDelivery, AcknowledgementReading,
+  PayloadKind, PayloadOverrides, Writable,
+} from './providers/test-kit';
 export type { Verified } from './auth/authenticator';
 export type { OptionNames } from './option-names';
 export { builtinProviders } from './providers/builtin';
-export type { BuiltinProviders } from './providers/builtin';
-export type { CybersourcePayload, CybersourceNotification, CybersourceLink, CybersourceOptions, CybersourceKeys, CybersourceReason } from './providers/cybersource';
-export type { CybersourceSignatureOptions } from './providers/cybersource-signature';
-export type { TokenExPayload, TokenExMessage, TokenExOptions } from './providers/tokenex';
+// The registry's types: BuiltinProviders, BuiltinProviderName, and each built-in provider's public types.
+export type * from './providers/builtin';
 export { niTokenEndpoint } from './providers/ni';
-export type { NiPayload, NiOptions, NiNotificationType, NiTokenEventIndicator, NiAuth } from './providers/ni';
-export type { FirstokenPayload, FirstokenFields, FirstokenStatus, FirstokenOptions, FirstokenMapping, FirstokenAuth } from './providers/firstoken';
-export type { FirstokenSignatureOptions } from './providers/firstoken-signature';
 export type { SharedSecretAuth, SharedSecretExtras, BasicCredentials } from './auth/shared-secret';
 export type { ReferenceKey } from './pipeline/card-reference';
 export { sharedSecretAuthenticator } from './auth/shared-secret';

@@ -211,9 +211,11 @@ export interface TokenWebhooks<E extends TokenEvent = BuiltinTokenEvent> extends
    * `ntw.deliveries` metric, before its subscription is suspended. Never given the request's content.
    */
   onRefused(handler: RefusalHandler): this;
-  /** Mount any provider, yours included, as an Express endpoint. */
+  /** Mount any provider, yours included, as an Express endpoint; a built-in one also by its name (`endpoint('tokenex', { auth })`). */
+  endpoint<N extends keyof BuiltinProviders>(provider: N, options: OptionsOf<BuiltinProviders[N]>): WebhookMiddleware;
   endpoint<Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, ...options: OptionsArgument<O>): WebhookMiddleware;
   /** The same endpoint without HTTP: for a queue consumer, a serverless function or another framework. */
+  receiver<N extends keyof BuiltinProviders>(provider: N, options: OptionsOf<BuiltinProviders[N]>): Receiver;
   receiver<Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, ...options: OptionsArgument<O>): Receiver;
   /**
    * The token's state as its events set it. `provider` is one of the receiver's event type (`E`): the built-in

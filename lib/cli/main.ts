@@ -2,16 +2,15 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { buildPayload } from '../testing/payloads';
 import type { BuiltinName, PayloadKind } from '../testing/payloads';
+import { PAYLOAD_KINDS, checkHttpUrl } from '../providers/test-kit';
 import { PACKAGE_VERSION } from '../telemetry/version';
 import type { CredentialFlags } from './credentials';
 import { checkCredentialFlags, credentialsOf, unauthorizedHint } from './credentials';
+import { PROVIDERS, cliOf, credentialFlags } from './providers';
 import { readFileFlag } from './read-file-flag';
 import { curlCommand, signedHeaders } from './sign';
 import { send } from './send';
 import { migrate } from './migrate';
-
-const PROVIDERS: readonly BuiltinName[] = ['cybersource', 'tokenex', 'ni', 'firstoken'];
-const KINDS: readonly PayloadKind[] = ['active', 'suspended', 'deleted', 'updated', 'activation_code', 'notification'];
 
 const integer = (min: number) => (value: string) => {
   const n = Number(value);
@@ -23,22 +22,26 @@ const share = (value: string) => {
   if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('must be a number from 0 to 1');
   return n;
 };
-const pair = (what: string, separator: string) => (value: string) => {
-  const at = value.indexOf(separator);
-  if (at <= 0 || at === value.length - 1) throw new InvalidArgumentError(`must be ${what}`);
-  return [value.slice(0, at), value.slice(at + 1)] as const;
-};
-/** `127.0.0.1:3000/…` is no URL, and `localhost:3000/…` one of scheme `localhost:`: both are refused here. */
-const httpUrl = (value: string) => {
-  let url: URL | undefined;
+/** A value check of ours as commander's argument parser: its message becomes commander's "is invalid." error. */
+const parser = (check: (value: string) => string) => (value: string) => {
   try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
+    return check(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
   }
-  if (url?.protocol !== 'http:' && url?.protocol !== 'https:') throw new InvalidArgumentError('must be an absolute http(s) URL, like http://127.0.0.1:3000/webhooks/tokenex');
-  return value;
 };
+const httpUrl = parser(checkHttpUrl);
+
+/** The credential flags of `command`: every one some provider's test kit takes, described by each provider that takes it. */
+function withCredentialFlags(command: Command, name: 'send' | 'sign'): Command {
+  for (const flag of credentialFlags(name)) {
+    const option = new Option(flag.spec, flag.about.join('; '));
+    if (flag.check) option.argParser(parser(flag.check));
+    if (flag.conflicts) option.conflicts(flag.conflicts);
+    command.addOption(option);
+  }
+  return command;
+}
 
 const out = (text: string) => process.stdout.write(text);
 const hint = (text: string) => process.stderr.write(`hint: ${text}\n`);
@@ -48,16 +51,11 @@ const program = new Command()
   .description('Send well-formed, authenticated network token notifications to a receiver, or build and sign a body for curl.')
   .version(PACKAGE_VERSION);
 
-program.command('send')
+withCredentialFlags(program.command('send'), 'send')
   .description('send notifications of one kind and print each answer and a summary')
   .addArgument(program.createArgument('<provider>', 'provider').choices(PROVIDERS))
-  .addArgument(program.createArgument('<event>', 'what happened').choices(KINDS))
+  .addArgument(program.createArgument('<event>', 'what happened').choices(PAYLOAD_KINDS))
   .requiredOption('--url <url>', 'the endpoint, e.g. http://127.0.0.1:3000/webhooks/tokenex', httpUrl)
-  .option('--key <key>', 'Cybersource: the base64 key (with --key-id); Firstoken: the Webhook Key')
-  .option('--key-id <id>', 'Cybersource: the id of the key (with --key)')
-  .option('--bearer <secret>', 'a shared bearer secret (TokenEx, Firstoken, NI static bearer)')
-  .addOption(new Option('--ni-client <id:secret>', 'NI: client credentials for --token-url').argParser(pair('<id>:<secret>', ':')).conflicts('bearer'))
-  .addOption(new Option('--token-url <url>', 'NI: the token endpoint to obtain a bearer token from').argParser(httpUrl))
   .option('--repeat <n>', 'how many to send', integer(1), 1)
   .option('--duplicate-rate <r>', 'the share that re-sends an earlier one, as a provider retry does', share, 0)
   .option('--concurrency <c>', 'how many at once', integer(1), 1)
@@ -67,10 +65,11 @@ program.command('send')
     url: string; repeat: number; duplicateRate: number; concurrency: number; file?: string; quiet?: boolean;
   }) => {
     checkCredentialFlags(provider, flags, 'send');
+    const { prepare } = cliOf(provider);
     const summary = await send(provider, kind, {
       url: flags.url, credentials: credentialsOf(provider, flags), repeat: flags.repeat, duplicateRate: flags.duplicateRate,
-      concurrency: flags.concurrency, ...(flags.file ? { file: flags.file } : {}), ...(flags.tokenUrl ? { tokenUrl: flags.tokenUrl } : {}),
-      ...(flags.niClient ? { niClient: { clientId: flags.niClient[0], clientSecret: flags.niClient[1] } } : {}), ...(flags.quiet ? { quiet: true } : {}),
+      concurrency: flags.concurrency, ...(flags.file ? { file: flags.file } : {}), ...(prepare ? { prepare: () => prepare(flags) } : {}),
+      ...(flags.quiet ? { quiet: true } : {}),
     }, (line) => out(`${line}\n`));
     const statuses = Object.entries(summary.byStatus).map(([status, count]) => `${status}: ${count}`).join(', ');
     out(`sent ${summary.sent}; ${statuses}; p50 ${summary.p50Ms.toFixed(1)} ms, p99 ${summary.p99Ms.toFixed(1)} ms\n`);
@@ -79,15 +78,12 @@ program.command('send')
     if (!Object.keys(summary.byStatus).every((status) => status.startsWith('2'))) process.exitCode = 1;
   });
 
-program.command('sign')
+withCredentialFlags(program.command('sign'), 'sign')
   .description('print the headers that authenticate a body, for curl; or (--curl) the whole curl command that sends it')
   .addArgument(program.createArgument('<provider>', 'provider').choices(PROVIDERS))
   .requiredOption('--file <payload.json>', 'the exact body to send')
-  .option('--key <key>', 'Cybersource: the base64 key (with --key-id); Firstoken: the Webhook Key')
-  .option('--key-id <id>', 'Cybersource: the id of the key (with --key)')
-  .option('--bearer <secret>', 'a shared bearer secret, or NI\'s access token')
   .option('--curl <url>', 'print one curl command that posts the body to <url>, quoted to paste as it is', httpUrl)
-  .action((provider: BuiltinName, flags: Omit<CredentialFlags, 'niClient' | 'tokenUrl'> & { file: string; curl?: string }) => {
+  .action((provider: BuiltinName, flags: CredentialFlags & { file: string; curl?: string }) => {
     checkCredentialFlags(provider, flags, 'sign');
     const body = readFileFlag(flags.file);
     const credentials = credentialsOf(provider, flags);
@@ -97,7 +93,7 @@ program.command('sign')
 program.command('payload')
   .description('print a notification as the provider sends it, to edit, sign or send: payload tokenex active > body.json')
   .addArgument(program.createArgument('<provider>', 'provider').choices(PROVIDERS))
-  .addArgument(program.createArgument('<event>', 'what happened').choices(KINDS))
+  .addArgument(program.createArgument('<event>', 'what happened').choices(PAYLOAD_KINDS))
   .action((provider: BuiltinName, kind: PayloadKind) => {
     out(`${JSON.stringify(buildPayload(provider, kind), null, 2)}\n`);
   });

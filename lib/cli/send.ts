@@ -1,20 +1,21 @@
 import { buildPayload } from '../testing/payloads';
 import type { BuiltinName, PayloadKind } from '../testing/payloads';
 import type { TestCredentials } from '../testing/credentials';
-import { deliver, niAccessToken, TokenRequestError } from '../testing/deliver';
+import type { SharedCredentials } from '../providers/test-kit';
+import { deliver } from '../testing/deliver';
 import type { Answer } from '../testing/deliver';
+import { whyFetchFailed } from '../auth/token-request';
 import { readFileFlag } from './read-file-flag';
 
 export interface SendOptions {
   readonly url: string;
   readonly credentials: TestCredentials;
+  /** Credentials to obtain first, once (NI: an access token from its token endpoint). */
+  readonly prepare?: () => Promise<SharedCredentials>;
   readonly repeat: number;
   readonly duplicateRate: number;
   readonly concurrency: number;
   readonly file?: string;
-  /** NI: obtain an access token from this token URL with `niClient` first. */
-  readonly tokenUrl?: string;
-  readonly niClient?: { clientId: string; clientSecret: string };
   readonly quiet?: boolean;
 }
 
@@ -23,25 +24,6 @@ export interface SendSummary {
   readonly byStatus: Readonly<Record<string, number>>;
   readonly p50Ms: number;
   readonly p99Ms: number;
-}
-
-/** fetch's own message is only "fetch failed": its cause says why. */
-function reason(error: unknown): string {
-  const cause = (error as Error).cause as { message?: string } | undefined;
-  return `${(error as Error).message}${cause?.message ? ` (${cause.message})` : ''}`;
-}
-
-/** NI's access token from the token endpoint at `tokenUrl`, or an error that says what to check. */
-async function accessToken(tokenUrl: string, client: { clientId: string; clientSecret: string }): Promise<string> {
-  const url = new URL(tokenUrl);
-  try {
-    return await niAccessToken(url.origin, client, `${url.pathname}${url.search}`);
-  } catch (error) {
-    if (!(error instanceof TokenRequestError)) throw new Error(`cannot reach the token endpoint ${tokenUrl}: ${reason(error)}`);
-    const check = error.status === 401 ? ': is --ni-client <id>:<secret> the client of niTokenEndpoint()?'
-      : error.status === 404 ? ': is niTokenEndpoint() mounted at this path?' : '';
-    throw new Error(`the token endpoint ${tokenUrl} answered ${error.answer}${check}`);
-  }
 }
 
 const percentile = (sorted: readonly number[], p: number) => sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -55,8 +37,7 @@ export async function send(provider: BuiltinName, kind: PayloadKind, options: Se
   const base = new URL(options.url);
   const target = `${base.protocol}//${base.host}`;
   const fixed = options.file === undefined ? undefined : readFileFlag(options.file).toString('utf8');
-  let credentials = options.credentials;
-  if (options.tokenUrl && options.niClient) credentials = { ...credentials, bearer: await accessToken(options.tokenUrl, options.niClient) };
+  const credentials = options.prepare ? { ...options.credentials, ...await options.prepare() } : options.credentials;
   const sentBodies: string[] = [];
   const latencies: number[] = [];
   const byStatus: Record<string, number> = {};
@@ -71,7 +52,7 @@ export async function send(provider: BuiltinName, kind: PayloadKind, options: Se
     try {
       answer = await deliver(target, provider, body, { path: `${base.pathname}${base.search}`, credentials });
     } catch (error) {
-      failure = reason(error);
+      failure = whyFetchFailed(error);
     }
     latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
     const status = answer ? String(answer.status) : 'error';

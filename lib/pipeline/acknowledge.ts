@@ -14,24 +14,53 @@ export interface DeliveryResponse {
   readonly body: string;
 }
 
-const headers = (outcome: DeliveryOutcomeLabel, more: Record<string, string> = {}): Readonly<Record<string, string>> =>
-  Object.freeze({ 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', [OUTCOME_HEADER]: outcome, ...more });
+const JSON_TYPE = 'application/json; charset=utf-8';
+const TEXT_TYPE = 'text/plain; charset=utf-8';
+
+const retryAfter = (outcome: DeliveryOutcomeLabel): Record<string, string> => (outcome === 'retry_later' ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {});
+
+/** An answer's headers; no content type for an empty answer. */
+const headers = (outcome: DeliveryOutcomeLabel, contentType: string | undefined): Readonly<Record<string, string>> =>
+  Object.freeze({ ...(contentType ? { 'content-type': contentType } : {}), 'cache-control': 'no-store', [OUTCOME_HEADER]: outcome, ...retryAfter(outcome) });
 
 /** The headers of every answer by its outcome, prepared once (and frozen: they are shared). */
 const HEADERS: Readonly<Record<DeliveryOutcomeLabel, Readonly<Record<string, string>>>> = {
-  accepted: headers('accepted'),
-  duplicate: headers('duplicate'),
-  quarantined: headers('quarantined'),
-  health_check: headers('health_check'),
-  refused: headers('refused'),
-  retry_later: headers('retry_later', { 'retry-after': String(RETRY_AFTER_SECONDS) }),
+  accepted: headers('accepted', JSON_TYPE),
+  duplicate: headers('duplicate', JSON_TYPE),
+  quarantined: headers('quarantined', JSON_TYPE),
+  health_check: headers('health_check', JSON_TYPE),
+  refused: headers('refused', JSON_TYPE),
+  retry_later: headers('retry_later', JSON_TYPE),
 };
+
+/** Headers of answers in a provider's own content type, prepared on first use: a provider answers in one or two. */
+const OTHER_HEADERS = new Map<string, Readonly<Record<string, string>>>();
+const OTHER_HEADERS_MAX = 64;
+
+function headersOf(outcome: DeliveryOutcomeLabel, contentType: string | undefined): Readonly<Record<string, string>> {
+  if (contentType === JSON_TYPE) return HEADERS[outcome];
+  const key = `${outcome}\u0000${contentType ?? ''}`;
+  let found = OTHER_HEADERS.get(key);
+  if (!found) {
+    found = headers(outcome, contentType);
+    if (OTHER_HEADERS.size < OTHER_HEADERS_MAX) OTHER_HEADERS.set(key, found);
+  }
+  return found;
+}
 
 const HEALTHY: DeliveryResponse = { status: 200, headers: HEADERS.health_check, body: HEALTHY_BODY };
 
-/** Step 11: the answer in the provider's format, its outcome named in a header; retryable failures say when to retry. */
+/**
+ * Step 11: the answer in the provider's format (JSON, or its own text in its own content type), its outcome
+ * named in a header; retryable failures say when to retry.
+ */
 export function acknowledge(endpoint: Endpoint, outcome: DeliveryOutcome): DeliveryResponse {
   if (outcome.ok && outcome.healthCheck) return HEALTHY;
   const ack = endpoint.acknowledge(outcome);
-  return { status: ack.status, headers: HEADERS[outcomeLabel(outcome)], body: JSON.stringify(ack.body) };
+  const label = outcomeLabel(outcome);
+  if (ack.rawBody === undefined) {
+    return { status: ack.status, headers: ack.contentType === undefined ? HEADERS[label] : headersOf(label, ack.contentType), body: JSON.stringify(ack.body) };
+  }
+  const contentType = ack.contentType ?? (ack.rawBody === '' ? undefined : TEXT_TYPE);
+  return { status: ack.status, headers: headersOf(label, contentType), body: ack.rawBody };
 }

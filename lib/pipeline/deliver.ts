@@ -1,5 +1,5 @@
 import { ConfigurationError, ReportedError, StorageError, WebhookError } from '../errors';
-import type { DeliveryOutcome } from '../providers/provider';
+import type { DeliveryOutcome, EventOutcome } from '../providers/provider';
 import { withDeadline } from '../shared/deadline';
 import { logger } from '../log';
 import { describeError } from '../shared/describe-error';
@@ -8,13 +8,15 @@ import type { Accepted } from '../ledger/dedupe';
 import type { ReadyEvent } from '../ledger/record';
 import { accept } from '../ledger/accept';
 import type { DeliveryCore } from './core';
+import type { Ledger } from '../ledger/ledger';
 import type { Endpoint } from './endpoint';
 import type { DeliveryInput } from './read-body';
 import { readBody } from './read-body';
 import { isHealthCheck } from './health-check';
 import { authenticate } from './authenticate';
 import { checkJson, parseJsonText } from './parse-json';
-import { normalize } from './normalize';
+import type { SeveralEvents } from './events-of';
+import { eventsOf, isSeveral, severalOutcome } from './events-of';
 import { quarantine } from './quarantine';
 
 const log = logger('receive');
@@ -57,21 +59,18 @@ export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: Del
     let payloadJson: string | undefined;
     if (body.parsed === undefined) ({ value: payload, text: payloadJson } = parseJsonText(body.raw));
     else payload = checkJson(body.parsed);
-    let ready: ReadyEvent;
+    let ready: ReadyEvent | SeveralEvents;
     try {
       const issues = endpoint.validate(payload);
       if (issues) throw new WebhookError('schema_violation', { issues });
-      ready = normalize(endpoint, core, payload, body.raw, receivedAt, scope, payloadJson);
+      ready = eventsOf(endpoint, core, payload, body.raw, receivedAt, scope, payloadJson, input.headers);
     } catch (error) {
       if (!endpoint.options.quarantine || !(error instanceof WebhookError) || error.code !== 'schema_violation') throw error;
       return { ok: true, ...await quarantine(endpoint, core, payload, error), payload, quarantined: true };
     }
+    if (isSeveral(ready)) return { ok: true, ...await acceptInTurn(ledger, ready.several, core.deadlineMs), payload };
     const key = { provider: ready.event.provider, id: ready.event.id };
-    const { dedupe } = ledger;
-    const accepted = dedupe.knows(key, ready.fingerprint) ? KNOWN_DUPLICATE : await withDeadline(dedupe.once(key, ready.fingerprint, core.deadlineMs, () => accept(ledger, ready)), core.deadlineMs, () => {
-      log('%s %s passed the %dms deadline; answering retry-later', key.provider, key.id, core.deadlineMs);
-      return new WebhookError('timeout');
-    });
+    const accepted = ledger.dedupe.knows(key, ready.fingerprint) ? KNOWN_DUPLICATE : await acceptWithin(ledger, ready, core.deadlineMs);
     log('%s %s accepted%s', key.provider, key.id, accepted.duplicate ? ' (duplicate)' : '');
     return { ok: true, eventId: key.id, duplicate: accepted.duplicate, payload };
   } catch (thrown) {
@@ -86,4 +85,35 @@ export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: Del
     log('%s rejected: %s %s', endpoint.provider.name, error.status, error.code);
     return { ok: false, error, payload };
   }
+}
+
+/** Record and run one event (or wait for its copy in flight) within `waitMs`; past it, `timeout` while the work goes on. */
+function acceptWithin(ledger: Ledger, ready: ReadyEvent, waitMs: number): Promise<Accepted> {
+  const { event } = ready;
+  const key = { provider: event.provider, id: event.id };
+  return withDeadline(ledger.dedupe.once(key, ready.fingerprint, waitMs, () => accept(ledger, ready)), waitMs, () => {
+    log('%s %s passed the %dms deadline; answering retry-later', key.provider, key.id, waitMs);
+    return new WebhookError('timeout');
+  });
+}
+
+/**
+ * A delivery of several events: each deduped and run on its own, in the order sent, all within the delivery's
+ * deadline (one not yet started when it passes is left to the provider's retry, which finds the others duplicates).
+ */
+async function acceptInTurn(ledger: Ledger, events: readonly ReadyEvent[], deadlineMs: number): Promise<ReturnType<typeof severalOutcome>> {
+  const until = performance.now() + deadlineMs;
+  const outcomes: EventOutcome[] = [];
+  for (const ready of events) {
+    const key = { provider: ready.event.provider, id: ready.event.id };
+    const left = until - performance.now();
+    if (left <= 0) {
+      log('%s %s not started: the delivery passed the %dms deadline; answering retry-later', key.provider, key.id, deadlineMs);
+      throw new WebhookError('timeout');
+    }
+    const accepted = ledger.dedupe.knows(key, ready.fingerprint) ? KNOWN_DUPLICATE : await acceptWithin(ledger, ready, left);
+    log('%s %s accepted%s', key.provider, key.id, accepted.duplicate ? ' (duplicate)' : '');
+    outcomes.push({ eventId: key.id, duplicate: accepted.duplicate });
+  }
+  return severalOutcome(outcomes);
 }

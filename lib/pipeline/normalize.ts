@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { UnprojectedEvent } from '../events';
 import { ConfigurationError, WebhookError } from '../errors';
 import type { NormalizeContext, NormalizedFields } from '../providers/provider';
@@ -56,15 +57,31 @@ function storedPayloadOf(endpoint: Endpoint, payload: unknown, payloadJson: stri
   return redacted === payload && payloadJson !== undefined && !LONG_NUMBER.test(payloadJson) ? { payload, json: payloadJson } : { payload: redacted };
 }
 
+/** What a provider's `split`, `eventId` and `normalize` may use besides the payload: one object per delivery, its methods shared. */
+export class DeliveryContext implements NormalizeContext {
+  constructor(readonly scope: string | undefined, readonly cardReference: (cardNumber: string) => string,
+    private readonly headers: IncomingHttpHeaders | undefined) {}
+
+  header(name: string): string | undefined {
+    const value = this.headers?.[name.toLowerCase()];
+    return Array.isArray(value) ? value[0] : value;
+  }
+}
+
 /**
- * Step 5: the provider's payload as the one normalized event, with its id, fingerprint and the payload to keep.
+ * Step 5: the provider's payload as one normalized event, with its id, fingerprint and the payload to keep.
  * An event time further ahead than the clock-skew allowance is clamped to the time of receipt, so that a
  * wrong or forged date can never pin a token's state.
  */
 export function normalize(endpoint: Endpoint, core: Pick<DeliveryCore, 'clockSkewMs' | 'cardReference'>, payload: unknown,
-  rawBody: Buffer, receivedAt: Date, scope: string | undefined, payloadJson?: string): ReadyEvent {
+  rawBody: Buffer, receivedAt: Date, scope: string | undefined, payloadJson?: string, headers?: IncomingHttpHeaders): ReadyEvent {
+  return normalizeIn(new DeliveryContext(scope, core.cardReference, headers), endpoint, core, payload, rawBody, receivedAt, payloadJson);
+}
+
+/** `normalize` in a delivery's context (one for all the events it carries). */
+export function normalizeIn(context: DeliveryContext, endpoint: Endpoint, core: Pick<DeliveryCore, 'clockSkewMs'>, payload: unknown,
+  rawBody: Buffer, receivedAt: Date, payloadJson?: string): ReadyEvent {
   const { provider, options } = endpoint;
-  const context: NormalizeContext = { ...(scope === undefined ? {} : { scope }), cardReference: core.cardReference };
   // The event is built on one copy of what the provider normalized: a few copies of it per delivery add up.
   let event: { -readonly [K in keyof NormalizedFields]: NormalizedFields[K] } & Record<string, unknown>;
   let id: string;

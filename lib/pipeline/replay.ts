@@ -4,7 +4,8 @@ import { closeUnreadable, findUnreadable } from '../ledger/record';
 import { replayEntries } from '../ledger/replay';
 import type { DeliveryCore } from './core';
 import type { Endpoint } from './endpoint';
-import { normalize } from './normalize';
+import type { ReadyEvent } from '../ledger/record';
+import { eventsOf, isSeveral } from './events-of';
 import { QUARANTINE_PREFIX } from './quarantine';
 
 /**
@@ -23,7 +24,7 @@ export async function replay(core: DeliveryCore, endpoints: ReadonlyMap<string, 
 
 /**
  * Replay a quarantined delivery through the endpoint as it is configured now (a fixed schema or mapping): its
- * payload is validated and normalized again and, when it reads, recorded and run as a new delivery would be;
+ * payload is validated and normalized again and, when it reads, each of its events recorded and run as a new delivery's would be;
  * the quarantined entry is then closed (`done`). It was authenticated when it arrived. Answers whether it ran.
  */
 async function replayQuarantined(endpoint: Endpoint, core: DeliveryCore, eventId: string): Promise<boolean> {
@@ -32,15 +33,18 @@ async function replayQuarantined(endpoint: Endpoint, core: DeliveryCore, eventId
   const found = await findUnreadable(ledger, key);
   if (!found || endpoint.validate(found.payload)) return false;
   const { payload } = found;
-  let ready;
+  let events: readonly ReadyEvent[];
   try {
-    ready = normalize(endpoint, core, payload, Buffer.from(JSON.stringify(payload)), core.now(), undefined);
+    const read = eventsOf(endpoint, core, payload, Buffer.from(JSON.stringify(payload)), core.now(), undefined);
+    events = isSeveral(read) ? read.several : [read];
   } catch (error) {
     if (error instanceof WebhookError) return false;
     throw error;
   }
   // As a delivery's run: one at a time per event in this process, and waited for by close().
-  await ledger.dedupe.once({ provider: ready.event.provider, id: ready.event.id }, ready.fingerprint, core.deadlineMs, () => accept(ledger, ready));
+  for (const ready of events) {
+    await ledger.dedupe.once({ provider: ready.event.provider, id: ready.event.id }, ready.fingerprint, core.deadlineMs, () => accept(ledger, ready));
+  }
   await closeUnreadable(ledger, key);
   return true;
 }

@@ -1,11 +1,24 @@
+import { checkout } from './checkout';
 import { cybersource } from './cybersource';
 import { firstoken } from './firstoken';
 import { ni } from './ni';
 import { tokenex } from './tokenex';
 
-/** The providers `createTokenWebhooks` mounts by name: `webhooks.<name>(options)`. */
-export const builtinProviders = { cybersource, tokenex, ni, firstoken } as const;
+/**
+ * The providers `createTokenWebhooks` mounts by name (`webhooks.<name>(options)`, `webhooks.endpoint('<name>', options)`):
+ * the registry that the test kit, the sender CLI and the demo loop over. A provider is added here, by its module.
+ */
+export const builtinProviders = { cybersource, tokenex, ni, firstoken, checkout } as const;
 
 /** The built-in providers by name. */
 export type BuiltinProviders = typeof builtinProviders;
 export type BuiltinProviderName = keyof BuiltinProviders;
+
+// Each provider's public types, exported by the package.
+export type { CybersourcePayload, CybersourceNotification, CybersourceLink, CybersourceOptions, CybersourceKeys, CybersourceReason, CybersourceTestKey } from './cybersource';
+export type { CybersourceSignatureOptions } from './cybersource-signature';
+export type { TokenExPayload, TokenExMessage, TokenExOptions } from './tokenex';
+export type { NiPayload, NiOptions, NiNotificationType, NiTokenEventIndicator, NiAuth } from './ni';
+export type { FirstokenPayload, FirstokenFields, FirstokenStatus, FirstokenOptions, FirstokenMapping, FirstokenAuth } from './firstoken';
+export type { FirstokenSignatureOptions } from './firstoken-signature';
+export type { CheckoutPayload, CheckoutNetworkToken, CheckoutTokenState, CheckoutOptions, CheckoutAuth, CheckoutTestSecret } from './checkout';

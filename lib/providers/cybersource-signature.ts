@@ -154,3 +154,15 @@ export function cybersourceSignatureAuthenticator(options: CybersourceSignatureO
     },
   };
 }
+
+/**
+ * `v-c-signature` as Cybersource sends it: HMAC-SHA256 under the base64-decoded key over `<t>.<body>`,
+ * or with `payloadOnly` over `<t>.<JSON of body.payload>` (what Cybersource's official plugins verify).
+ */
+export function cybersourceSignature(body: string | Buffer | object, key: { keyId: string; key: string }, options: { t?: number; payloadOnly?: boolean } = {}): string {
+  const t = String(options.t ?? Date.now());
+  const raw = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+  const message = options.payloadOnly ? JSON.stringify((JSON.parse(raw.toString()) as { payload?: unknown }).payload) : raw;
+  const sig = createHmac('sha256', Buffer.from(key.key, 'base64')).update(`${t}.`).update(message).digest('base64');
+  return `t=${t};keyId=${key.keyId};sig=${sig}`;
+}

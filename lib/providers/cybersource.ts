@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { TokenChange, TokenState } from '../events';
 import { stateEventType } from '../events';
 import { ConfigurationError } from '../errors';
@@ -7,8 +8,10 @@ import { contentId } from '../pipeline/canonical-json';
 import type { AuthenticateFn, NormalizeContext, NormalizedFields, ProviderOptions } from './provider';
 import { defineProvider } from './provider';
 import type { CybersourceSignatureOptions } from './cybersource-signature';
-import { cybersourceSignatureAuthenticator } from './cybersource-signature';
+import { cybersourceSignature, cybersourceSignatureAuthenticator } from './cybersource-signature';
 import { parseProviderTime } from './time';
+import type { PayloadKind, PayloadOverrides, ProviderTestKit } from './test-kit';
+import { KEY_FLAG, sharedSecretHeaders, unsupportedKind } from './test-kit';
 
 export type CybersourceReason =
   | 'PROVISIONED' | 'TOKEN_STATUS_UPDATED' | 'TOKEN_UPDATED' | 'CARD_UPDATED'
@@ -22,7 +25,7 @@ export interface CybersourceLink {
   readonly state?: string;
 }
 
-/** One notification's `payload` (an object; the older form sends an array of them). */
+/** One notification's `payload` (an object; the older form sends an array of them, each one an event: `split`). */
 export interface CybersourceNotification {
   readonly organizationId?: string;
   readonly data: {
@@ -99,6 +102,7 @@ function stateOf(linkState: string | undefined): { state?: TokenState; reasonCod
   }
 }
 
+/** The notification of a payload that is one event: its `payload`, or the only element of the older form's array. */
 function notificationOf(raw: CybersourcePayload): CybersourceNotification | undefined {
   return Array.isArray(raw.payload) ? (raw.payload as readonly CybersourceNotification[])[0] : raw.payload as CybersourceNotification | undefined;
 }
@@ -161,7 +165,76 @@ function normalize(raw: CybersourcePayload, context: NormalizeContext): Normaliz
   return { ...common, type: 'token.updated', changes: unstated };
 }
 
-export const cybersource = defineProvider<'cybersource', CybersourcePayload, CybersourceOptions>({
+/** A key of `cybersource({ keys })` to sign test deliveries with: its id and its base64 secret. */
+export interface CybersourceTestKey {
+  readonly keyId: string;
+  readonly key: string;
+}
+
+const STATE = { active: 'ACTIVE', suspended: 'SUSPENDED', deleted: 'DELETED' } as const;
+
+/** A `tms.networktoken.*` notification (the current envelope), or a `tms.token.updated` one. */
+function payload(kind: PayloadKind, o: PayloadOverrides<CybersourcePayload>): CybersourcePayload {
+  const id = o.id ?? randomUUID().replace(/-/g, '').toUpperCase();
+  const token = o.tokenRef ?? '38F377C4044F251AE063AF598E0A8B67';
+  const state = kind === 'active' || kind === 'suspended' || kind === 'deleted' ? STATE[kind] : undefined;
+  if (kind === 'activation_code') unsupportedKind('cybersource', kind);
+  return {
+    eventType: kind === 'notification' ? 'tms.token.updated' : kind === 'active' ? 'tms.networktoken.provisioned' : 'tms.networktoken.updated',
+    webhookId: 'e339e8b1-d540-4efd-e053-8d588e0a2de5',
+    productId: 'tokenManagement',
+    organizationId: 'test_organization',
+    eventDate: (o.occurredAt ?? new Date()).toISOString().slice(0, 19),
+    transactionTraceId: randomUUID(),
+    retryNumber: 0,
+    requestType: 'NEW',
+    payload: {
+      organizationId: 'test_organization',
+      data: {
+        reason: kind === 'active' ? 'PROVISIONED' : kind === 'updated' ? 'TOKEN_EXPIRY_UPDATED' : 'TOKEN_STATUS_UPDATED',
+        id,
+        type: kind === 'active' ? 'tokenizedCardEnrollments' : 'tokenizedCardUpdates',
+        version: '1.0',
+        _links: {
+          'tokenized-cards': [{ href: `/tms/v2/tokenized-cards/${token}`, id: token, ...(state ? { state } : {}) }],
+          instrumentIdentifiers: [{ href: '/tms/v1/instrumentidentifiers/7030010000056432345', id: '7030010000056432345' }],
+        },
+      },
+    },
+  };
+}
+
+const TAKES = '--key-id <id> --key <base64 key>, a key of cybersource({ keys })';
+
+const testKit: ProviderTestKit<CybersourcePayload, CybersourceTestKey> = {
+  kinds: ['active', 'suspended', 'deleted', 'updated', 'notification'],
+  payload,
+  sign: (body, credentials, now) => ({
+    headers: { ...(credentials.secret ? { 'v-c-signature': cybersourceSignature(body, credentials.secret, { t: now }) } : {}), ...sharedSecretHeaders(credentials) },
+  }),
+  options: (credentials) => (credentials.secret ? { keys: { [credentials.secret.keyId]: credentials.secret.key } } : { auth: 'none' }),
+  cli: {
+    flags: { keyId: { spec: '--key-id <id>', about: 'the id of the key (with --key)', shown: true }, key: KEY_FLAG('the base64 key (with --key-id)') },
+    send: { flags: ['keyId', 'key'], what: TAKES },
+    check(flags) {
+      if (flags.key !== undefined && flags.keyId === undefined) {
+        throw new Error('cybersource signs with a key id and its key: --key needs --key-id <id>, the id the key has in cybersource({ keys })');
+      }
+      if (flags.keyId !== undefined && flags.key === undefined) throw new Error('cybersource signs with a key id and its key: --key-id needs --key <base64 key>');
+    },
+    credentials: (flags) => (flags.key !== undefined && flags.keyId !== undefined ? { secret: { keyId: flags.keyId, key: flags.key } } : {}),
+    example: { kind: 'suspended', flags: { keyId: 'demo-key', key: Buffer.from('demo-cybersource-shared-secret!!').toString('base64') } },
+  },
+};
+
+/** The older form's notifications, when its `payload` array holds several: each one an event, with the envelope. */
+function split(raw: CybersourcePayload): readonly CybersourcePayload[] | undefined {
+  const notifications = raw.payload;
+  if (!Array.isArray(notifications) || notifications.length < 2) return undefined;
+  return (notifications as readonly CybersourceNotification[]).map((notification) => ({ ...raw, payload: notification }));
+}
+
+export const cybersource = defineProvider<'cybersource', CybersourcePayload, CybersourceOptions, CybersourceTestKey>({
   optionNames: {
     keys: true, toleranceMs: true, futureToleranceMs: true, now: true, auth: true,
   } satisfies NamesOf<Omit<CybersourceOptions, keyof ProviderOptions>>,
@@ -181,5 +254,7 @@ export const cybersource = defineProvider<'cybersource', CybersourcePayload, Cyb
   eventId: (raw, _rawBody, _options, context) => notificationOf(raw)?.data.id
     ?? (context.scope !== 'payload' ? raw.notificationId : undefined) ?? contentId(raw),
 
+  split,
   normalize: (raw, _options, context) => normalize(raw, context),
+  testKit,
 });

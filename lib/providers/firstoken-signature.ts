@@ -75,3 +75,11 @@ export function firstokenSignatureAuthenticator(options: FirstokenSignatureOptio
     },
   };
 }
+
+/** `Firstoken-Signature: t=<unix seconds>,s=<hex HMAC-SHA256 of "<t>.<body>">`, as this package verifies it by default. */
+export function firstokenSignature(body: string | Buffer | object, key: string, options: { t?: number } = {}): string {
+  const t = String(options.t ?? Math.floor(Date.now() / 1000));
+  const raw = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+  const s = createHmac('sha256', key).update(`${t}.`).update(raw).digest('hex');
+  return `t=${t},s=${s}`;
+}

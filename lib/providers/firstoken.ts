@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { TokenState } from '../events';
 import { stateEventType } from '../events';
 import { loadSchema } from '../schema-files';
@@ -7,7 +8,9 @@ import { SHARED_SECRET_NAMES, sharedSecretAuthenticator } from '../auth/shared-s
 import type { Authenticator } from '../auth/authenticator';
 import { contentId } from '../pipeline/canonical-json';
 import type { FirstokenSignatureOptions } from './firstoken-signature';
-import { firstokenSignatureAuthenticator } from './firstoken-signature';
+import { firstokenSignature, firstokenSignatureAuthenticator } from './firstoken-signature';
+import type { PayloadKind, PayloadOverrides, ProviderTestKit } from './test-kit';
+import { BEARER_FLAG, KEY_FLAG, sharedSecretHeaders, unsupportedKind } from './test-kit';
 import type { AuthOption, ProviderOptions } from './provider';
 import { defineProvider } from './provider';
 import { parseProviderTime } from './time';
@@ -88,7 +91,39 @@ function firstokenAuthenticator(auth: FirstokenAuth, now: (() => number) | undef
   };
 }
 
-export const firstoken = defineProvider<'firstoken', FirstokenPayload, FirstokenOptions>({
+/** A network token status webhook, in the envelope this package assumes (see docs/providers.md, "Firstoken"). */
+function payload(kind: PayloadKind, o: PayloadOverrides<FirstokenPayload>): FirstokenPayload {
+  if (kind !== 'active' && kind !== 'suspended' && kind !== 'deleted') unsupportedKind('firstoken', kind);
+  return {
+    event_id: o.id ?? `evt_${randomUUID().replace(/-/g, '')}`,
+    status: kind.toUpperCase(),
+    message: `Network token ${kind}`,
+    data: { ft_token: o.tokenRef ?? 'ft_7c9e6679f42a4b1d', reference_code: 'REF-TEST', created_at: (o.occurredAt ?? new Date()).toISOString() },
+  };
+}
+
+/** The Webhook Key signs (`Firstoken-Signature`, dated in seconds); a shared secret travels besides when given. */
+const testKit: ProviderTestKit<FirstokenPayload, string> = {
+  kinds: ['active', 'suspended', 'deleted'],
+  payload,
+  sign: (body, credentials, now) => ({
+    headers: {
+      ...(credentials.secret ? { 'firstoken-signature': firstokenSignature(body, credentials.secret, { t: Math.floor(now / 1000) }) } : {}),
+      ...sharedSecretHeaders(credentials),
+    },
+  }),
+  options: ({ secret, bearer, basic }) => (secret || bearer || basic
+    ? { auth: { ...(secret ? { signingKeys: secret } : {}), ...(bearer ? { bearer } : {}), ...(basic ? { basic } : {}) } }
+    : { auth: 'none' }),
+  cli: {
+    flags: { key: KEY_FLAG('the Webhook Key'), bearer: BEARER_FLAG('a shared bearer secret') },
+    send: { flags: ['key', 'bearer'], what: '--key <Webhook Key> (firstoken({ auth: { signingKeys } })) or --bearer <secret> (one of firstoken({ auth: { bearer } }))' },
+    credentials: (flags) => ({ ...(flags.key !== undefined ? { secret: flags.key } : {}), ...(flags.bearer !== undefined ? { bearer: flags.bearer } : {}) }),
+    example: { kind: 'active', flags: { key: 'demo-firstoken-webhook-key' } },
+  },
+};
+
+export const firstoken = defineProvider<'firstoken', FirstokenPayload, FirstokenOptions, string>({
   optionNames: {
     auth: { ...SHARED_SECRET_NAMES, signingKeys: true, toleranceMs: true, signedMessage: true } satisfies NamesOf<FirstokenAuth>,
     mapping: { eventId: true, tokenRef: true, status: true, occurredAt: true } satisfies NamesOf<FirstokenMapping>,
@@ -114,4 +149,5 @@ export const firstoken = defineProvider<'firstoken', FirstokenPayload, Firstoken
       ...(occurredAt ? { occurredAt } : {}),
     };
   },
+  testKit,
 });

@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import type { TokenState } from '../events';
 import { stateEventType } from '../events';
 import { loadSchema } from '../schema-files';
@@ -13,6 +13,10 @@ import { defineProvider } from './provider';
 import { OFFSET, parseProviderTime } from './time';
 import { ConfigurationError } from '../errors';
 import { REDACTED } from '../redact';
+import { requestAccessToken, TokenRequestError, whyFetchFailed } from '../auth/token-request';
+import type { AcknowledgementReading, PayloadKind, PayloadOverrides, ProviderTestKit } from './test-kit';
+import { BEARER_FLAG, checkHttpUrl, checkPair, jsonOf, readJsonAcknowledgement, sharedSecretHeaders, unsupportedKind } from './test-kit';
+import { OUTCOME_HEADER } from '../pipeline/outcome-header';
 
 export type NiNotificationType = 'AC' | 'TC' | 'TD' | 'TE';
 /** NI's documented `tokenEventIndicator` values: `3` deactivate, `4` delete, `6` suspend, `7` resume. */
@@ -173,7 +177,90 @@ function acknowledge(outcome: DeliveryOutcome): Acknowledgement {
   };
 }
 
-export const ni = defineProvider<'ni', NiPayload, NiOptions>({
+/** A Token Notification (`TC`, `TD`, `AC`), or another NI webhook type (`notification`). */
+function payload(kind: PayloadKind, o: PayloadOverrides<NiPayload>): NiPayload {
+  const [card = '52913582186153682368', requestorId = '50110030273'] = (o.tokenRef ?? '').split(':').filter(Boolean);
+  const base = { id: o.id ?? randomUUID(), timestamp: (o.occurredAt ?? new Date()).toISOString() };
+  const details = {
+    card: { id: { type: 'externalCardId', value: decodeURIComponent(card) }, maskedCardNumber: '529135XXXXXX4488', clientId: '1234567', language: 'ENG' },
+    token: { requestorId: decodeURIComponent(requestorId), requestorName: 'APPLE PAY', deviceType: '16', tokenEventReasonCode: '' },
+  };
+  switch (kind) {
+    case 'active': return { ...base, type: 'TC', details };
+    case 'suspended': return { ...base, type: 'TD', details: { ...details, token: { ...details.token, tokenEventIndicator: '6' } } };
+    case 'deleted': return { ...base, type: 'TD', details: { ...details, token: { ...details.token, tokenEventIndicator: '4' } } };
+    case 'activation_code': return { ...base, type: 'AC', details: { ...details, token: { ...details.token, activationCode: o.activationCode ?? '123456', activationPref: 'SMS' } } };
+    case 'notification': return { ...base, type: 'CardActivation', details: { status: 'activated' } } as unknown as NiPayload;
+    default: return unsupportedKind('ni', kind);
+  }
+}
+
+/**
+ * NI's answer: its `response.status.code` says accepted (`00`) or not (the description is our code); the
+ * duplicate is in the outcome header (NI's format has none); the id is the sent notification's (the answer
+ * names a reference of the receiver's own).
+ */
+function readAcknowledgement(status: number, headers: Readonly<Record<string, string>>, body: string, sent: string): AcknowledgementReading {
+  const answer = jsonOf(body) as { response?: { status?: { code?: string; description?: string } } } | undefined;
+  const code = answer?.response?.status?.code;
+  if (code === undefined) return readJsonAcknowledgement(status, headers, body);
+  if (code !== '00') return { accepted: false, ...(answer?.response?.status?.description ? { code: answer.response.status.description } : {}) };
+  const outcome = headers[OUTCOME_HEADER];
+  const id = (jsonOf(sent) as { id?: unknown } | undefined)?.id;
+  return { accepted: true, ...(outcome ? { duplicate: outcome === 'duplicate' } : {}), ...(typeof id === 'string' ? { id } : {}) };
+}
+
+/** NI's access token from the token endpoint at `tokenUrl`, or an error that says what to check. */
+async function accessToken(tokenUrl: string, client: string): Promise<string> {
+  const at = client.indexOf(':');
+  try {
+    return await requestAccessToken(tokenUrl, { clientId: client.slice(0, at), clientSecret: client.slice(at + 1) });
+  } catch (error) {
+    if (!(error instanceof TokenRequestError)) throw new Error(`cannot reach the token endpoint ${tokenUrl}: ${whyFetchFailed(error)}`);
+    const check = error.status === 401 ? ': is --ni-client <id>:<secret> the client of niTokenEndpoint()?'
+      : error.status === 404 ? ': is niTokenEndpoint() mounted at this path?' : '';
+    throw new Error(`the token endpoint ${tokenUrl} answered ${error.answer}${check}`);
+  }
+}
+
+/** NI's bearer: an access token from your `niTokenEndpoint()`, or a static bearer of `ni({ auth: { bearer } })`. Default: the shared `bearer`. */
+const bearerOf = (credentials: { readonly secret?: string; readonly bearer?: string }) => credentials.secret ?? credentials.bearer;
+
+const testKit: ProviderTestKit<NiPayload, string> = {
+  kinds: ['active', 'suspended', 'deleted', 'activation_code', 'notification'],
+  payload,
+  sign: (_body, credentials) => {
+    const bearer = bearerOf(credentials);
+    return { headers: sharedSecretHeaders(bearer === undefined ? credentials : { bearer }) };
+  },
+  readAcknowledgement,
+  options: (credentials) => {
+    const bearer = bearerOf(credentials);
+    return bearer === undefined ? { auth: 'none' } : { auth: { bearer } };
+  },
+  cli: {
+    flags: {
+      niClient: { spec: '--ni-client <id:secret>', about: 'client credentials for --token-url', check: checkPair('<id>:<secret>', ':'), conflicts: 'bearer' },
+      tokenUrl: { spec: '--token-url <url>', about: 'the token endpoint to obtain a bearer token from', check: checkHttpUrl },
+      bearer: BEARER_FLAG('a static bearer; for sign, also an access token'),
+    },
+    send: {
+      flags: ['niClient', 'tokenUrl', 'bearer'],
+      what: '--ni-client <id>:<secret> --token-url <url> (a client of niTokenEndpoint()), or --bearer <secret> (one of ni({ auth: { bearer } }))',
+    },
+    // sign signs nothing: it needs the bearer NI would send.
+    sign: { flags: ['bearer'], what: '--bearer <token>: an access token from niTokenEndpoint(), or one of ni({ auth: { bearer } })' },
+    check(flags) {
+      if (flags.niClient && flags.tokenUrl === undefined) throw new Error('--ni-client needs --token-url <url>, the token endpoint to obtain an access token from');
+      if (flags.tokenUrl !== undefined && !flags.niClient) throw new Error('--token-url needs --ni-client <id>:<secret>, the client to obtain an access token as');
+    },
+    credentials: (flags) => (flags.bearer !== undefined ? { bearer: flags.bearer } : {}),
+    prepare: async (flags) => (flags.tokenUrl && flags.niClient ? { bearer: await accessToken(flags.tokenUrl, flags.niClient) } : {}),
+    example: { kind: 'deleted', flags: { bearer: 'demo-ni-bearer-change-me' } },
+  },
+};
+
+export const ni = defineProvider<'ni', NiPayload, NiOptions, string>({
   optionNames: {
     auth: { bearer: true, allowIps: true, oauth: true } satisfies NamesOf<NiAuth>, timestampOffset: true,
   } satisfies NamesOf<Omit<NiOptions, keyof ProviderOptions>>,
@@ -199,4 +286,5 @@ export const ni = defineProvider<'ni', NiPayload, NiOptions>({
   eventId: (raw) => raw.id,
   normalize,
   acknowledge,
+  testKit,
 });

@@ -3,6 +3,7 @@ import type { WebhookError } from '../errors';
 import type { OptionNames } from '../option-names';
 import { ConfigurationError } from '../errors';
 import type { AuthenticateFn, Authenticator } from '../auth/authenticator';
+import type { ProviderTestKit } from './test-kit';
 
 export type { AuthenticateFn, Authenticator, DeliveryRequest, Verified } from '../auth/authenticator';
 
@@ -35,6 +36,12 @@ export interface NormalizeContext {
    * configured, `card_<base64url>`. Throws (the delivery is answered retry-later and reported) when no key is configured.
    */
   cardReference(cardNumber: string): string;
+  /**
+   * A request header's value (its first, when repeated), by name in any case: for a provider that sends the
+   * notification id in a header (`webhook-id`). The pipeline always gives it; a quarantined delivery replayed
+   * later has no headers (`undefined`).
+   */
+  header?(name: string): string | undefined;
 }
 
 /** Options every provider accepts. */
@@ -64,9 +71,21 @@ export type AuthOption<Auth> =
   | { readonly authenticate: AuthenticateFn; readonly auth?: Auth | 'none' }
   | { readonly auth: Auth | 'none' };
 
+/** One event of a delivery that carried several. */
+export interface EventOutcome {
+  readonly eventId: string;
+  readonly duplicate: boolean;
+}
+
 export type DeliveryOutcome =
   | {
-    readonly ok: true; readonly eventId: string; readonly duplicate: boolean; readonly payload: unknown;
+    /** The event's id; of a delivery of several events, the first one's. */
+    readonly ok: true; readonly eventId: string;
+    /** Of a delivery of several events: every one was a duplicate. */
+    readonly duplicate: boolean;
+    readonly payload: unknown;
+    /** A delivery that carried several events (`Provider.split`): each one's id and whether it was a duplicate, in order. */
+    readonly events?: readonly EventOutcome[];
     /** Kept for inspection instead of refused (the endpoint's `quarantine` option). */
     readonly quarantined?: boolean;
     /** A sender's health check, answered by the pipeline itself. */
@@ -74,16 +93,22 @@ export type DeliveryOutcome =
   }
   | { readonly ok: false; readonly error: WebhookError; readonly payload: unknown };
 
+/** The answer a provider expects: `body` as JSON, or `rawBody` as it is (XML, plain text, `''` for none) with its `contentType`. */
 export interface Acknowledgement {
   readonly status: number;
-  readonly body: unknown;
+  /** Sent as JSON (`application/json; charset=utf-8`). */
+  readonly body?: unknown;
+  /** Sent as it is instead of `body`. */
+  readonly rawBody?: string;
+  /** The answer's content type. Default: JSON for `body`; `text/plain; charset=utf-8` for a non-empty `rawBody`; none for an empty one. */
+  readonly contentType?: string;
 }
 
 /**
  * One provider: the only place that knows its payload. The pipeline calls these
  * functions and nothing else; the built-in providers use this same interface.
  */
-export interface Provider<Name extends string = string, Raw = unknown, Options extends ProviderOptions = ProviderOptions> {
+export interface Provider<Name extends string = string, Raw = unknown, Options extends ProviderOptions = ProviderOptions, Secret = unknown> {
   readonly name: Name;
   readonly schema: JsonSchema;
   /**
@@ -104,24 +129,37 @@ export interface Provider<Name extends string = string, Raw = unknown, Options e
    * and return the check every delivery must pass, or `undefined` when the provider has none configured.
    */
   authenticator(options: Options): Authenticator | undefined;
+  /**
+   * A delivery that carries several events: each one as a payload of its own, which `eventId` and `normalize`
+   * then read; `undefined` when this delivery is one event. Each is deduped and run on its own, in order, and the
+   * delivery is answered after all of them. Without `split`, every delivery is one event.
+   */
+  split?(raw: Raw, options: Options, context: NormalizeContext): readonly Raw[] | undefined;
   /** The notification id: the dedupe key. Must be the same on every retry of one notification. */
   eventId(raw: Raw, rawBody: Buffer, options: Options, context: NormalizeContext): string;
   normalize(raw: Raw, options: Options, context: NormalizeContext): NormalizedFields;
   /** The response the provider expects. Default: `jsonAcknowledgement`. */
   acknowledge?(outcome: DeliveryOutcome): Acknowledgement;
+  /**
+   * Its notifications as it sends them, how it authenticates them (with a `Secret` of its own, such as a signing
+   * key) and how its answers read: for `network-token-webhooks/testing`, the sender CLI and the demo.
+   */
+  readonly testKit?: ProviderTestKit<Raw, Secret>;
 }
 
 /** The payload type of a provider. */
 export type RawOf<P> = P extends Provider<string, infer R, ProviderOptions> ? R : never;
 /** The endpoint options of a provider. */
 export type OptionsOf<P> = P extends Provider<string, unknown, infer O> ? O : never;
+/** The secret a provider's test kit signs with (`TestCredentials[name]`). */
+export type SecretOf<P> = P extends Provider<string, unknown, ProviderOptions, infer S> ? S : never;
 
 const PROVIDER_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 
 /** Declare a provider: the built-in four are declared this way, and so can yours be. */
-export function defineProvider<Name extends string, Raw, Options extends ProviderOptions = ProviderOptions>(
-  provider: Provider<Name, Raw, Options>,
-): Provider<Name, Raw, Options> {
+export function defineProvider<Name extends string, Raw, Options extends ProviderOptions = ProviderOptions, Secret = unknown>(
+  provider: Provider<Name, Raw, Options, Secret>,
+): Provider<Name, Raw, Options, Secret> {
   if (!PROVIDER_NAME.test(provider.name)) {
     throw new ConfigurationError('ERR_NTW_PROVIDER_NAME', `Provider name must match ${PROVIDER_NAME}`);
   }
@@ -133,11 +171,20 @@ export function defineProvider<Name extends string, Raw, Options extends Provide
       throw new ConfigurationError('ERR_NTW_PROVIDER_INTERFACE', `Provider "${provider.name}" must implement ${fn}()`);
     }
   }
+  if (provider.split !== undefined && typeof provider.split !== 'function') {
+    throw new ConfigurationError('ERR_NTW_PROVIDER_INTERFACE', `Provider "${provider.name}": split must be a function`);
+  }
   return provider;
 }
 
-/** The default response format: 2xx `{ received, id, duplicate }`, errors `{ error: { code, message, issues? } }`. */
+/**
+ * The default response format: 2xx `{ received, id, duplicate }` (a delivery of several events adds
+ * `events: [{ id, duplicate }]`), errors `{ error: { code, message, issues? } }`.
+ */
 export function jsonAcknowledgement(outcome: DeliveryOutcome): Acknowledgement {
+  if (outcome.ok && outcome.events) {
+    return { status: 200, body: { received: true, id: outcome.eventId, duplicate: outcome.duplicate, events: outcome.events.map((e) => ({ id: e.eventId, duplicate: e.duplicate })) } };
+  }
   if (outcome.ok) return { status: 200, body: { received: true, id: outcome.eventId, duplicate: outcome.duplicate } };
   const { code, message, issues, status } = outcome.error;
   return { status, body: { error: issues ? { code, message, issues } : { code, message } } };

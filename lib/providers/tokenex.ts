@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { TokenState } from '../events';
 import { stateEventType } from '../events';
 import { loadSchema } from '../schema-files';
@@ -6,6 +7,8 @@ import type { SharedSecretAuth } from '../auth/shared-secret';
 import { SHARED_SECRET_NAMES, sharedSecretAuthenticator } from '../auth/shared-secret';
 import type { AuthOption, NormalizedFields, ProviderOptions } from './provider';
 import { defineProvider } from './provider';
+import type { PayloadKind, PayloadOverrides, ProviderTestKit } from './test-kit';
+import { BEARER_FLAG, unsupportedKind } from './test-kit';
 
 /** The fields both TokenEx notifications carry. */
 export interface TokenExMessage {
@@ -60,7 +63,43 @@ function normalize(raw: TokenExPayload): NormalizedFields {
   };
 }
 
-export const tokenex = defineProvider<'tokenex', TokenExPayload, TokenExOptions>({
+const STATE = { active: 'ACTIVE', suspended: 'SUSPENDED', deleted: 'DELETED' } as const;
+
+/** A Token State Change Notification, or (`updated`) a Card Metadata Update Notification. */
+function payload(kind: PayloadKind, o: PayloadOverrides<TokenExPayload>): TokenExPayload {
+  const messageId = o.id ?? randomUUID();
+  const tokenReferenceId = o.tokenRef ?? 'b2b92b5b-403d-4bd8-a756-6e415b86b291';
+  const envelope = { token: '476120FDallZ7718', referenceNumber: '21082509302518698472', success: 'true' as const, error: '' };
+  if (kind === 'updated') {
+    return { ...envelope, networkTokenCardUpdateNotification: { messageId, conversationId: randomUUID(), tokenRequestorId: '12345678901', tokenReferenceId } };
+  }
+  if (kind !== 'active' && kind !== 'suspended' && kind !== 'deleted') unsupportedKind('tokenex', kind);
+  return {
+    ...envelope,
+    networkTokenStateChangeNotification: {
+      messageId, conversationId: randomUUID(), tokenRequestorId: '12345678901', tokenReferenceId,
+      tokenTimestamp: String((o.occurredAt ?? new Date()).getTime()),
+      requestReason: 'Test notification', requestReasonCode: kind === 'active' ? 'ACTIVATED_BY_ISSUER' : kind === 'suspended' ? 'SUSPENDED_BY_ISSUER' : 'DELETED_BY_ISSUER',
+      previousTokenState: kind === 'active' ? 'INACTIVE' : 'ACTIVE',
+      currentTokenState: STATE[kind],
+    },
+  };
+}
+
+/** TokenEx signs nothing: its deliveries carry a shared secret (the kit's default `sign`). */
+const testKit: ProviderTestKit<TokenExPayload, never> = {
+  kinds: ['active', 'suspended', 'deleted', 'updated'],
+  payload,
+  options: ({ bearer, basic }) => (bearer || basic ? { auth: { ...(bearer ? { bearer } : {}), ...(basic ? { basic } : {}) } } : { auth: 'none' }),
+  cli: {
+    flags: { bearer: BEARER_FLAG('a shared bearer secret') },
+    send: { flags: ['bearer'], what: '--bearer <secret>, one of tokenex({ auth: { bearer } })' },
+    credentials: (flags) => (flags.bearer !== undefined ? { bearer: flags.bearer } : {}),
+    example: { kind: 'active', flags: { bearer: 'demo-bearer-token-change-me' } },
+  },
+};
+
+export const tokenex = defineProvider<'tokenex', TokenExPayload, TokenExOptions, never>({
   optionNames: { auth: SHARED_SECRET_NAMES } satisfies NamesOf<Omit<TokenExOptions, keyof ProviderOptions>>,
   name: 'tokenex',
   schema: loadSchema('tokenex'),
@@ -70,4 +109,5 @@ export const tokenex = defineProvider<'tokenex', TokenExPayload, TokenExOptions>
 
   eventId: (raw) => (raw.networkTokenStateChangeNotification ?? cardUpdateOf(raw)!).messageId,
   normalize,
+  testKit,
 });

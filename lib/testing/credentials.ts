@@ -1,47 +1,51 @@
-import { createHmac } from 'node:crypto';
-import type { BuiltinName } from './payloads';
+import type { BuiltinProviderName, BuiltinProviders } from '../providers/builtin';
+import type { Provider, ProviderOptions, SecretOf } from '../providers/provider';
+import type { KitCredentials, SharedCredentials, SignedDelivery } from '../providers/test-kit';
+import { sharedSecretHeaders } from '../providers/test-kit';
+import type { ProviderRef } from './payloads';
+import { nameOf, testKitOf } from './payloads';
 
-/** The secrets a receiver was configured with, as a test (or the CLI) signs deliveries for it. */
-export interface TestCredentials {
-  /** Cybersource: the key id and base64 secret of `cybersource({ keys })`. */
-  readonly cybersource?: { readonly keyId: string; readonly key: string };
-  /** Firstoken: the Webhook Key of `firstoken({ auth: { signingKeys } })`. */
-  readonly firstoken?: string;
-  /** A shared bearer secret (TokenEx, Firstoken, NI's static bearer), or an NI access token. */
-  readonly bearer?: string;
-  readonly basic?: { readonly username: string; readonly password: string };
-  /** Clock of signatures, in ms. Default `Date.now`. */
-  readonly now?: () => number;
-}
-
-const text = (body: string | Buffer | object) => (typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body));
+export { cybersourceSignature } from '../providers/cybersource-signature';
+export { firstokenSignature } from '../providers/firstoken-signature';
 
 /**
- * `v-c-signature` as Cybersource sends it: HMAC-SHA256 under the base64-decoded key over `<t>.<body>`,
- * or with `payloadOnly` over `<t>.<JSON of body.payload>` (what Cybersource's official plugins verify).
+ * The secrets a receiver was configured with, as a test (or the CLI) signs deliveries for it: a shared secret
+ * (`bearer`, `basic`), and under each provider's name the secret its test kit signs with: `cybersource` a key id
+ * and its base64 key of `cybersource({ keys })`, `firstoken` the Webhook Key, `ni` the bearer NI sends (default
+ * `bearer`), `checkout` its webhook's `{ signatureKey, authorization? }`.
  */
-export function cybersourceSignature(body: string | Buffer | object, key: { keyId: string; key: string }, options: { t?: number; payloadOnly?: boolean } = {}): string {
-  const t = String(options.t ?? Date.now());
-  const raw = text(body);
-  const message = options.payloadOnly ? JSON.stringify((JSON.parse(raw.toString()) as { payload?: unknown }).payload) : raw;
-  const sig = createHmac('sha256', Buffer.from(key.key, 'base64')).update(`${t}.`).update(message).digest('base64');
-  return `t=${t};keyId=${key.keyId};sig=${sig}`;
+export type TestCredentials = SharedCredentials & {
+  /** Clock of signatures, in ms. Default `Date.now`. */
+  readonly now?: () => number;
+} & { readonly [P in BuiltinProviderName]?: SecretOf<BuiltinProviders[P]> };
+
+/** The credentials for `provider`: `TestCredentials`, and for a provider of yours given as itself, its kit's secret under its name. */
+export type CredentialsFor<P> = P extends Provider<infer N, unknown, ProviderOptions, infer S>
+  ? (string extends N ? TestCredentials : TestCredentials & { readonly [K in N]?: S }) : TestCredentials;
+
+/** What `provider`'s kit signs with, of `credentials`. */
+export function kitCredentials(provider: ProviderRef, credentials: TestCredentials): KitCredentials<unknown> {
+  const secret = (credentials as Readonly<Record<string, unknown>>)[nameOf(provider)];
+  return { ...(credentials.bearer !== undefined ? { bearer: credentials.bearer } : {}), ...(credentials.basic ? { basic: credentials.basic } : {}), ...(secret !== undefined ? { secret } : {}) };
 }
 
-/** `Firstoken-Signature: t=<unix seconds>,s=<hex HMAC-SHA256 of "<t>.<body>">`, as this package verifies it by default. */
-export function firstokenSignature(body: string | Buffer | object, key: string, options: { t?: number } = {}): string {
-  const t = String(options.t ?? Math.floor(Date.now() / 1000));
-  const s = createHmac('sha256', key).update(`${t}.`).update(text(body)).digest('hex');
-  return `t=${t},s=${s}`;
+/**
+ * `body` made ready to send to `provider` as `credentials` say: the headers that authenticate it (a signature when
+ * the provider has one configured, else the shared secret) and, for a provider that signs inside the body, the body to send.
+ */
+export function signDelivery<P extends ProviderRef>(provider: P, body: string | Buffer | object, credentials: CredentialsFor<P>): SignedDelivery {
+  const kit = testKitOf(provider);
+  if (!kit?.sign) return { headers: sharedSecretHeaders(credentials) };
+  const bytes = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+  return kit.sign(bytes, kitCredentials(provider, credentials), credentials.now?.() ?? Date.now());
 }
 
-/** The headers that authenticate `body` to `provider` with `credentials`: a signature when the provider has one configured, else the shared secret. */
-export function authHeaders(provider: BuiltinName | string, body: string | Buffer | object, credentials: TestCredentials): Record<string, string> {
-  const now = credentials.now?.() ?? Date.now();
-  const headers: Record<string, string> = {};
-  if (provider === 'cybersource' && credentials.cybersource) headers['v-c-signature'] = cybersourceSignature(body, credentials.cybersource, { t: now });
-  if (provider === 'firstoken' && credentials.firstoken) headers['firstoken-signature'] = firstokenSignature(body, credentials.firstoken, { t: Math.floor(now / 1000) });
-  if (credentials.bearer) headers.authorization = `Bearer ${credentials.bearer}`;
-  else if (credentials.basic) headers.authorization = `Basic ${Buffer.from(`${credentials.basic.username}:${credentials.basic.password}`).toString('base64')}`;
-  return headers;
+/** The endpoint options of `provider` that accept `credentials` (its test kit's). */
+export function optionsFor<P extends ProviderRef>(provider: P, credentials: CredentialsFor<P>): object | undefined {
+  return testKitOf(provider)?.options(kitCredentials(provider, credentials));
+}
+
+/** The headers that authenticate `body` to `provider` with `credentials` (`signDelivery`'s headers). */
+export function authHeaders<P extends ProviderRef>(provider: P, body: string | Buffer | object, credentials: CredentialsFor<P>): Record<string, string> {
+  return { ...signDelivery(provider, body, credentials).headers };
 }

@@ -3,14 +3,19 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { createTokenWebhooks } from '../../lib';
 import type { InboxTokenWebhooks, TokenEvent, TokenWebhooks, TokenWebhooksOptions } from '../../lib';
-import { CYBERSOURCE_KEY, CYBERSOURCE_KEYS, CYBERSOURCE_KEY_ID } from './cybersource';
-import { descriptor } from '../providers/descriptors';
+import { optionsFor } from '../../lib/testing/credentials';
+import { CYBERSOURCE_KEY, CYBERSOURCE_KEY_ID } from './cybersource';
+import { DESCRIPTORS, descriptor } from '../providers/descriptors';
 import type { Credentials } from '../providers/descriptor';
 
 export const BEARER = 'test-bearer-secret-0123456789';
 
-/** The credentials `testReceiver` configures. */
-export const TEST_CREDENTIALS: Credentials = { bearer: BEARER, cybersource: { keyId: CYBERSOURCE_KEY_ID, key: CYBERSOURCE_KEY } };
+/** The credentials `testReceiver` configures: a shared bearer, and each provider's own secret (its descriptor's). */
+export const TEST_CREDENTIALS = {
+  ...Object.fromEntries(DESCRIPTORS.flatMap((d) => (d.secret === undefined ? [] : [[d.name, d.secret]]))),
+  bearer: BEARER,
+  cybersource: { keyId: CYBERSOURCE_KEY_ID, key: CYBERSOURCE_KEY },
+} as Credentials & { readonly bearer: string; readonly cybersource: { readonly keyId: string; readonly key: string } };
 
 /** Records every handler call by kind. */
 export interface Recorder {
@@ -45,7 +50,7 @@ export interface TestReceiver<W extends TokenWebhooks<TokenEvent> = TokenWebhook
   readonly recorder: Recorder;
 }
 
-/** An Express 5 app with the four providers mounted under /webhooks/<provider>, authenticated as the tests sign. */
+/** An Express 5 app with every built-in provider mounted under /webhooks/<provider>, authenticated as the tests sign. */
 export function testReceiver<O extends TokenWebhooksOptions = TokenWebhooksOptions>(
   options: O = {} as O, configure?: (app: Express) => void,
 ): TestReceiver<WebhooksFor<O>> {
@@ -53,10 +58,7 @@ export function testReceiver<O extends TokenWebhooksOptions = TokenWebhooksOptio
   const recorder = recordHandlers(webhooks);
   const app = express();
   configure?.(app);
-  app.use('/webhooks/cybersource', webhooks.cybersource({ keys: CYBERSOURCE_KEYS }));
-  app.use('/webhooks/tokenex', webhooks.tokenex({ auth: { bearer: BEARER } }));
-  app.use('/webhooks/ni', webhooks.ni({ auth: { bearer: BEARER } }));
-  app.use('/webhooks/firstoken', webhooks.firstoken({ auth: { bearer: BEARER } }));
+  for (const { name } of DESCRIPTORS) app.use(`/webhooks/${name}`, webhooks.endpoint(name, optionsFor(name, TEST_CREDENTIALS) as never));
   return { app, webhooks, recorder };
 }
 

@@ -212,7 +212,7 @@ describe('the published package', () => {
       const cjs = report<CjsReport>(checks.cjs);
       expect(cjs.exports).to.deep.equal({
         sqlite: ['SQLITE_TIMEOUT_MS', 'SqliteStorage'], postgres: ['POSTGRES_TIMEOUT_MS', 'PostgresStorage'], redis: ['REDIS_TIMEOUT_MS', 'RedisStorage'],
-        testing: ['authHeaders', 'buildPayload', 'cybersourceSignature', 'deliver', 'firstokenSignature', 'niAccessToken', 'receive'],
+        testing: ['authHeaders', 'buildPayload', 'cybersourceSignature', 'deliver', 'firstokenSignature', 'niAccessToken', 'readJsonAcknowledgement', 'receive', 'sharedSecretHeaders', 'signDelivery'],
         storageKit: [
           'ENTRY_COLUMNS', 'ENTRY_STATUSES', 'LEDGER_COLUMNS', 'OPEN_STATUSES_SQL', 'STATE_COLUMNS', 'STATS_BUCKET_MS', 'TIME_COLUMNS',
           'admissionOf', 'admitConformance', 'admittedEntry', 'changeOf', 'checkOptionNames', 'closeWithin', 'decideProjection', 'entryFromRow',

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { ConfigurationError, createTokenWebhooks, defineProvider } from '../../lib';
 import { unauthenticated } from '../helpers/unauthenticated';
+import { DESCRIPTORS } from '../providers/descriptors';
 
 const webhooks = createTokenWebhooks({ pruneIntervalMs: false });
 const code = (fn: () => unknown) => {
@@ -48,6 +49,12 @@ describe('misconfiguration is refused at start-up, with a code', () => {
     expect(code(() => webhooks.firstoken({ auth: { allowIps: ['10.0.0.0/33'] } }))).to.equal('ERR_NTW_IP_ALLOW_LIST');
     expect(code(() => webhooks.cybersource({ keys: { k: 'not base64!' } }))).to.equal('ERR_NTW_CYBERSOURCE_KEY');
   });
+
+  for (const d of DESCRIPTORS.filter((x) => x.misconfigured)) {
+    it(`${d.name}: options that cannot authenticate are refused with their code`, () => {
+      for (const { options, code: expected } of d.misconfigured!) expect(code(() => webhooks.endpoint(d.name, options as never)), JSON.stringify(options)).to.equal(expected);
+    });
+  }
 
   it('a schema of your own that ajv cannot compile throws at mount', () => {
     expect(() => unauthenticated(() => webhooks.tokenex({ auth: 'none', schema: { type: 'object', requird: ['x'] } }))).to.throw(/unknown keyword/);

@@ -1,9 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
 import type { Response } from 'supertest';
-import type { TokenChange, TokenEventType, TokenState } from '../../lib';
+import type { BuiltinProviderName, TokenChange, TokenEventType, TokenState } from '../../lib';
+import type { TestCredentials } from '../../lib/testing';
 
-export type ProviderName = 'cybersource' | 'tokenex' | 'ni' | 'firstoken';
+/** Every built-in provider: each has a descriptor at `test/providers/<name>/descriptor.ts`. */
+export type ProviderName = BuiltinProviderName;
 
 /** What each example payload must become. `kinds` are the handlers it fires besides onEvent. */
 export interface Expected {
@@ -20,25 +22,21 @@ export interface Expected {
   readonly activationCode?: string;
 }
 
-/** The secrets a test receiver is configured with; each descriptor signs with the ones its provider uses. */
-export interface Credentials {
-  /** A shared bearer secret (TokenEx, Firstoken, NI's static bearer). */
-  readonly bearer: string;
-  /** NI's bearer, when it differs from `bearer`. */
-  readonly niBearer?: string;
-  readonly cybersource: { readonly keyId: string; readonly key: string };
-  /** Clock of Cybersource's `t`, in ms. */
-  readonly now?: () => number;
-}
+/**
+ * The secrets a test receiver is configured with (a shared `bearer`, and each provider's own under its name),
+ * and the clock of signatures; each descriptor signs with the ones its provider uses.
+ */
+export type Credentials = TestCredentials;
 
 /**
  * One provider, as the tests know it: its fixtures and what each must become, how to sign a delivery,
- * and how to read its answers. Adding a provider means one such file.
+ * and how to read its answers. Adding a provider means one such file (with its fixtures) in a folder named
+ * for it: the tests find it by the provider's name.
  */
 export interface ProviderDescriptor {
   readonly name: ProviderName;
   /** Its document in shared/seeds, when there is one. */
-  readonly seedFile: string;
+  readonly seedFile?: string;
   /** Fixture folders whose payloads are the seed's examples. */
   readonly seedFolders: readonly string[];
   /** What every fixture must become. */
@@ -53,8 +51,19 @@ export interface ProviderDescriptor {
   readonly healthCheck: boolean;
   /** The header its credentials travel in. */
   readonly credentialHeader: string;
-  /** Valid credentials over `body`. */
+  /**
+   * Its own secret in the test receivers (`Credentials[name]`), when it signs with one: they mount it with its
+   * test kit's options for these credentials, unless a receiver of the tests mounts it otherwise.
+   */
+  readonly secret?: NonNullable<Credentials[ProviderName]>;
+  /** Valid credentials over `body`, computed here, apart from the provider's test kit (which the tests check against it). */
   credentials(body: string | Buffer, credentials: Credentials): Record<string, string>;
+  /** Headers of forged credentials over `body`, by what each one is, which its endpoint must refuse (401) besides the forgeries every provider is tried with. */
+  forgeries?(body: string, credentials: Credentials): Readonly<Record<string, Record<string, string>>>;
+  /** Endpoint options that must not start, with the `ConfigurationError` code each one gets. */
+  readonly misconfigured?: readonly { readonly options: object; readonly code: string }[];
+  /** Payloads of its shape that carry the personal data and card numbers given, which nothing may keep at rest. */
+  withPersonalData?(plant: PersonalData): readonly string[];
   /** The documented code of a refusal read from the provider's answer, or `undefined` for a success. */
   errorCode(body: unknown): string | undefined;
   /** The schema issues of a `schema_violation` answer. */
@@ -63,6 +72,13 @@ export interface ProviderDescriptor {
   expectSuccess(res: Response, id: string, duplicate: boolean, payload?: unknown): void;
   /** Asserts a refusal in the provider's format with our documented code (and the provider's own code, when it has one). */
   expectRejection(res: Response, status: number, code: string): void;
+}
+
+/** Personal data and card numbers to plant in deliveries. */
+export interface PersonalData {
+  readonly pan: string;
+  readonly email: string;
+  readonly phone: string;
 }
 
 /** The default answer format: `{ received, id, duplicate }`, errors `{ error: { code, message, issues? } }`. */

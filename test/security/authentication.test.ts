@@ -10,16 +10,12 @@ import { capturingWarnings } from '../helpers/unauthenticated';
 import { descriptor } from '../providers/descriptors';
 import {
   BASIC, CS_FOREIGN_KEY, CS_KEYS, FUTURE_TOLERANCE, NI_STATIC, SECRETS, T0, TOLERANCE,
-  csSignature, post, rejectionCode, securityReceiver, validHeaders,
+  PROVIDERS, csSignature, post, rejectionCode, securityCredentials, securityReceiver, validHeaders,
 } from './support';
 import type { ProviderName, SecurityReceiver } from './support';
 
-const BODIES: Record<ProviderName, string> = {
-  cybersource: fixture('cybersource', 'network-token-suspended').text,
-  tokenex: fixture('tokenex', 'request').text,
-  ni: fixture('ni', 'sample-request-for-td').text,
-  firstoken: fixture('firstoken', 'active').text,
-};
+/** Each provider's sample delivery (its descriptor's). */
+const BODIES = Object.fromEntries(PROVIDERS.map((p) => [p, fixture(p, descriptor(p).sample).text])) as Record<ProviderName, string>;
 
 /** 401 in the provider's format, no handler called, nothing stored. */
 async function expectUnauthorized(r: SecurityReceiver, provider: ProviderName, res: Response): Promise<void> {
@@ -39,6 +35,44 @@ async function expectAccepted(r: SecurityReceiver, provider: ProviderName, res: 
 const basic = (username: string, password: string) => `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 
 describe('security: authentication of every provider', () => {
+  describe('every provider: an unsigned, forged or tampered delivery is 401, in its own answer format', () => {
+    for (const provider of PROVIDERS) {
+      const body = BODIES[provider];
+      const { credentialHeader } = descriptor(provider);
+      const valid = () => validHeaders(provider, body)[credentialHeader]!;
+      /** One character of a valid credential changed: a forgery of the right shape. */
+      const forged = (where: 'first' | 'middle' | 'last') => {
+        const value = valid();
+        const i = where === 'first' ? 0 : where === 'middle' ? Math.floor(value.length / 2) : value.length - 1;
+        return { ...validHeaders(provider, body), [credentialHeader]: value.slice(0, i) + (value[i] === 'A' ? 'B' : 'A') + value.slice(i + 1) };
+      };
+      it(`${provider}: without credentials`, async () => {
+        const r = securityReceiver();
+        await expectUnauthorized(r, provider, await post(r.app, provider, body, {}));
+      });
+      for (const where of ['first', 'middle', 'last'] as const) {
+        it(`${provider}: forged (the ${where} character of a valid ${credentialHeader} changed)`, async () => {
+          const r = securityReceiver();
+          await expectUnauthorized(r, provider, await post(r.app, provider, body, forged(where)));
+        });
+      }
+      for (const [name, headers] of Object.entries(descriptor(provider).forgeries?.(body, securityCredentials()) ?? {})) {
+        it(`${provider}: ${name}`, async () => {
+          const r = securityReceiver();
+          await expectUnauthorized(r, provider, await post(r.app, provider, body, headers));
+        });
+      }
+      // A body changed after signing, still valid JSON of the same meaning: only the signature can refuse it.
+      const tampered = body.replace(/}\s*$/, ' }');
+      if (validHeaders(provider, tampered)[credentialHeader] !== valid()) {
+        it(`${provider}: tampered (its body changed after signing)`, async () => {
+          const r = securityReceiver();
+          await expectUnauthorized(r, provider, await post(r.app, provider, tampered, validHeaders(provider, body)));
+        });
+      }
+    }
+  });
+
   describe('cybersource v-c-signature', () => {
     const body = BODIES.cybersource;
     const sigOnly = (header: string) => header.split(';sig=')[1]!;
@@ -227,7 +261,7 @@ describe('security: authentication of every provider', () => {
   });
 
   describe('custom authenticate hook (any provider)', () => {
-    for (const provider of ['cybersource', 'tokenex', 'ni', 'firstoken'] as const) {
+    for (const provider of PROVIDERS) {
       it(`${provider}: the hook sees the exact raw bytes; false or a throw is 401, true passes`, async () => {
         const seen: Buffer[] = [];
         let verdict: 'yes' | 'no' | 'throw' = 'no';
@@ -257,7 +291,7 @@ describe('security: authentication of every provider', () => {
   });
 
   it('valid credentials pass for every provider', async () => {
-    for (const provider of ['cybersource', 'tokenex', 'ni', 'firstoken'] as const) {
+    for (const provider of PROVIDERS) {
       const r = securityReceiver();
       await expectAccepted(r, provider, await post(r.app, provider, BODIES[provider], validHeaders(provider, BODIES[provider])));
     }

@@ -143,17 +143,21 @@ interface IssuedToken {
   readonly token: string;
 }
 
-/** The credentials a run sends: valid over its exact bytes, a valid one with one character changed, random, or none. */
+/**
+ * The credentials a run sends: valid over its exact bytes, a valid set with one character of its credential
+ * header changed, random, or none.
+ */
 function credentials(provider: ProviderName, d: Delivery, niToken: IssuedToken, mutateAt: number): Record<string, string> {
   const name = descriptor(provider).credentialHeader;
   if (d.auth === 'none') return {};
   if (d.auth === 'random') return { [name]: d.authValue };
   // NI also takes the access tokens of its token endpoint: half the runs use one.
-  const value = niToken.provider === provider && mutateAt % 2 === 0 ? `Bearer ${niToken.token}` : validHeaders(provider, d.body)[name]!;
-  if (d.auth === 'valid') return { [name]: value };
+  const valid = niToken.provider === provider && mutateAt % 2 === 0 ? { [name]: `Bearer ${niToken.token}` } : validHeaders(provider, d.body);
+  const value = valid[name]!;
+  if (d.auth === 'valid') return valid;
   const i = mutateAt % value.length;
   const changed = value.charCodeAt(i) === 0x41 ? 'B' : 'A';
-  return { [name]: value.slice(0, i) + changed + value.slice(i + 1) };
+  return { ...valid, [name]: value.slice(0, i) + changed + value.slice(i + 1) };
 }
 
 const schemaValidators = Object.fromEntries(PROVIDERS.map((p) => {

@@ -7,12 +7,8 @@ import { descriptor } from '../providers/descriptors';
 import type { ProviderName } from './support';
 import { hasDuplicateKey } from '../../lib/pipeline/duplicate-keys';
 
-const BASE: Record<ProviderName, string> = {
-  cybersource: fixture('cybersource', 'network-token-provisioned').text,
-  tokenex: fixture('tokenex', 'request').text,
-  ni: fixture('ni', 'sample-request-for-tc').text,
-  firstoken: fixture('firstoken', 'active').text,
-};
+/** Each provider's sample delivery (its descriptor's), into which the hostile shapes are written. */
+const BASE = Object.fromEntries(PROVIDERS.map((p) => [p, fixture(p, descriptor(p).sample).text])) as Record<ProviderName, string>;
 
 /** Insert `members` (JSON text, no braces) at the start of the top-level object. */
 const withMembers = (text: string, members: string) => `{${members},${text.trimStart().slice(1)}`;

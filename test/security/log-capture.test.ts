@@ -9,6 +9,7 @@ import {
   BASIC, NI_CLIENTS, NI_STATIC, PROVIDERS, SECRETS, niAccessToken, post, securityReceiver, validHeaders,
 } from './support';
 import type { ProviderName } from './support';
+import { descriptor } from '../providers/descriptors';
 
 /** Values that must never appear in any log line, error body or error message. */
 const PAN = '4111111111111111';
@@ -63,6 +64,8 @@ function hostileBodies(provider: ProviderName): string[] {
         edited('firstoken', 'active', (p) => { p.status = PAN_SPACED; }),
         edited('firstoken', 'active', (p) => { p.data.created_at = PHONE; }),
       ];
+    default:
+      return [...descriptor(provider).withPersonalData?.({ pan: PAN, email: EMAIL, phone: PHONE }) ?? []];
   }
 }
 

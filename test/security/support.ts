@@ -6,7 +6,8 @@ import type { Response } from 'supertest';
 import { createTokenWebhooks, niTokenEndpoint } from '../../lib';
 import type { OAuthTokenEndpoint, TokenEvent, TokenWebhooks } from '../../lib';
 import { recordHandlers } from '../helpers/app';
-import { descriptor } from '../providers/descriptors';
+import { optionsFor } from '../../lib/testing/credentials';
+import { DESCRIPTORS, descriptor } from '../providers/descriptors';
 import type { Credentials, ProviderName } from '../providers/descriptor';
 import type { Recorder } from '../helpers/app';
 
@@ -54,7 +55,16 @@ export interface SecurityReceiver {
   setClock(ms: number): void;
 }
 
-/** All four providers with every credential kind configured, on one injected clock. */
+/** The credentials `securityReceiver` configures (the newer of each rotating pair; each other provider's own secret, its descriptor's). */
+const SECURITY_CREDENTIALS: Credentials = {
+  ...Object.fromEntries(DESCRIPTORS.flatMap((d) => (d.secret === undefined ? [] : [[d.name, d.secret]]))),
+  bearer: SECRETS[1], ni: NI_STATIC, cybersource: { keyId: 'key-2025', key: CS_KEYS['key-2025'] }, now: () => T0,
+};
+
+/**
+ * Every built-in provider with every credential kind configured, on one injected clock: the four whose security
+ * tests rotate secrets, take basic credentials or OAuth tokens as below; any other with its test kit's options.
+ */
 export function securityReceiver(configure?: (app: Express) => void): SecurityReceiver {
   let clock = T0;
   const now = () => clock;
@@ -64,17 +74,20 @@ export function securityReceiver(configure?: (app: Express) => void): SecurityRe
   const app = express();
   configure?.(app);
   app.post('/oauth/ni/token', niTokens);
-  app.use('/webhooks/cybersource', webhooks.cybersource({ keys: CS_KEYS, now }));
-  app.use('/webhooks/tokenex', webhooks.tokenex({ auth: { bearer: SECRETS, basic: BASIC } }));
-  app.use('/webhooks/ni', webhooks.ni({ auth: { bearer: NI_STATIC, oauth: niTokens } }));
-  app.use('/webhooks/firstoken', webhooks.firstoken({ auth: { bearer: SECRETS, basic: BASIC } }));
+  const mounted: Partial<Record<ProviderName, object>> = {
+    cybersource: { keys: CS_KEYS, now },
+    tokenex: { auth: { bearer: SECRETS, basic: BASIC } },
+    ni: { auth: { bearer: NI_STATIC, oauth: niTokens } },
+    firstoken: { auth: { bearer: SECRETS, basic: BASIC } },
+  };
+  for (const { name } of DESCRIPTORS) {
+    app.use(`/webhooks/${name}`, webhooks.endpoint(name, (mounted[name] ?? optionsFor(name, SECURITY_CREDENTIALS)) as never));
+  }
   return { app, webhooks, recorder, niTokens, setClock: (ms) => { clock = ms; } };
 }
 
-/** The credentials `securityReceiver` configures (the newer of each rotating pair). */
-const SECURITY_CREDENTIALS: Credentials = {
-  bearer: SECRETS[1], niBearer: NI_STATIC, cybersource: { keyId: 'key-2025', key: CS_KEYS['key-2025'] }, now: () => T0,
-};
+/** The credentials `securityReceiver` accepts. */
+export const securityCredentials = (): Credentials => SECURITY_CREDENTIALS;
 
 /** Valid credentials for `provider` over `body` (for NI, a static bearer). */
 export function validHeaders(provider: ProviderName, body: string | Buffer): Record<string, string> {

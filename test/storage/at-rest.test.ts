@@ -12,7 +12,7 @@ import { RedisStorage } from '../../lib/storage/redis';
 import { SqliteStorage } from '../../lib/storage/sqlite';
 import { deliver, testReceiver } from '../helpers/app';
 import { edited, fixtures } from '../helpers/fixtures';
-import { PROVIDERS } from '../providers/descriptors';
+import { DESCRIPTORS, PROVIDERS } from '../providers/descriptors';
 import { DATABASE_URL, REDIS_URL, deleteKeys, dropSchema, needsService, probePostgres, probeRedis, uniqueName } from './services';
 
 /** Personal data and secrets planted in the deliveries below: none may be found in what the storage holds. */
@@ -49,6 +49,8 @@ function deliveries(): [provider: string, body: string][] {
   // A card number sent as a JSON number, in a field the schema leaves open.
   all.push(['cybersource', edited('cybersource', 'network-token-updated', (p) => { p.payload.data.id = 'pii-number'; p.payload.data.cardReference = 5555555555554444; })]);
   all.push(['firstoken', edited('firstoken', 'active', (p) => { p.event_id = 'pii-ft'; p.message = `holder ${EMAIL} card ${PAN}`; p.data.ft_token = `ft_${PAN}`; })]);
+  // Every other provider's own cases, from its descriptor.
+  for (const d of DESCRIPTORS) for (const body of d.withPersonalData?.({ pan: PAN, email: EMAIL, phone: PHONE }) ?? []) all.push([d.name, body]);
   return all;
 }
 

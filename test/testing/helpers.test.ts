@@ -8,12 +8,16 @@ import { builtinProviders, createTokenWebhooks, niTokenEndpoint } from '../../li
 import type { TokenEvent } from '../../lib';
 import { buildPayload, deliver, niAccessToken, receive } from '../../lib/testing';
 import type { BuiltinName, PayloadKind, TestCredentials } from '../../lib/testing';
+import { optionsFor } from '../../lib/testing/credentials';
+import { DESCRIPTORS } from '../providers/descriptors';
 
-const CREDENTIALS: TestCredentials = {
+/** A shared bearer, and each provider's own secret: its descriptor's, and these. */
+const CREDENTIALS = {
+  ...Object.fromEntries(DESCRIPTORS.flatMap((d) => (d.secret === undefined ? [] : [[d.name, d.secret]]))),
   cybersource: { keyId: 'key-1', key: Buffer.alloc(32, 5).toString('base64') },
   firstoken: 'firstoken-webhook-key-0123456789',
   bearer: 'a-shared-bearer-secret-0123',
-};
+} as TestCredentials & { readonly cybersource: { keyId: string; key: string }; readonly firstoken: string; readonly bearer: string };
 const NI_CLIENT = { clientId: 'ni', clientSecret: 'ni-client-secret-0123456789' };
 
 /** An app as a user mounts it, with a recorder of the handlers each delivery fires. */
@@ -26,19 +30,16 @@ function userApp() {
   const tokens = niTokenEndpoint(NI_CLIENT);
   const app = express();
   app.post('/oauth/ni/token', tokens);
-  app.use('/webhooks/cybersource', webhooks.cybersource({ keys: { [CREDENTIALS.cybersource!.keyId]: CREDENTIALS.cybersource!.key } }));
-  app.use('/webhooks/tokenex', webhooks.tokenex({ auth: { bearer: CREDENTIALS.bearer! } }));
-  app.use('/webhooks/ni', webhooks.ni({ auth: { bearer: CREDENTIALS.bearer!, oauth: tokens } }));
-  app.use('/webhooks/firstoken', webhooks.firstoken({ auth: { signingKeys: CREDENTIALS.firstoken! } }));
+  // Each provider as its test kit mounts it for these credentials; NI also takes the tokens of its token endpoint.
+  for (const provider of PROVIDERS) {
+    const options = provider === 'ni' ? { auth: { bearer: CREDENTIALS.bearer, oauth: tokens } } : optionsFor(provider, CREDENTIALS);
+    app.use(`/webhooks/${provider}`, webhooks.endpoint(provider, options as never));
+  }
   return { app, webhooks, fired, events };
 }
 
-const KINDS: Record<BuiltinName, readonly PayloadKind[]> = {
-  cybersource: ['active', 'suspended', 'deleted', 'updated', 'notification'],
-  tokenex: ['active', 'suspended', 'deleted', 'updated'],
-  ni: ['active', 'suspended', 'deleted', 'activation_code', 'notification'],
-  firstoken: ['active', 'suspended', 'deleted'],
-};
+const PROVIDERS = Object.keys(builtinProviders) as BuiltinName[];
+const KINDS = Object.fromEntries(PROVIDERS.map((p) => [p, builtinProviders[p].testKit!.kinds])) as Record<BuiltinName, readonly PayloadKind[]>;
 
 describe('network-token-webhooks/testing', () => {
   for (const [provider, kinds] of Object.entries(KINDS) as [BuiltinName, readonly PayloadKind[]][]) {
@@ -61,6 +62,20 @@ describe('network-token-webhooks/testing', () => {
     }
   }
 
+  it('every built-in provider has a test kit, and the kinds it builds are the ones it sends', () => {
+    expect(KINDS).to.deep.include({
+      cybersource: ['active', 'suspended', 'deleted', 'updated', 'notification'],
+      tokenex: ['active', 'suspended', 'deleted', 'updated'],
+      ni: ['active', 'suspended', 'deleted', 'activation_code', 'notification'],
+      firstoken: ['active', 'suspended', 'deleted'],
+    });
+    for (const provider of PROVIDERS) {
+      for (const kind of ['active', 'suspended', 'deleted', 'updated', 'activation_code', 'notification'] as const) {
+        if (!KINDS[provider].includes(kind)) expect(() => buildPayload(provider, kind)).to.throw(TypeError, `${provider} sends no "${kind}" notification`);
+      }
+    }
+  });
+
   it('overrides the id, the token, the time and anything else; a repeat of an id is a duplicate', async () => {
     const { app, webhooks } = userApp();
     const at = new Date(Date.UTC(2025, 0, 2, 3, 4, 5));
@@ -72,7 +87,7 @@ describe('network-token-webhooks/testing', () => {
     expect([state?.state, state?.occurredAt.toISOString()]).to.deep.equal(['SUSPENDED', at.toISOString()]);
   });
 
-  for (const provider of Object.keys(KINDS) as BuiltinName[]) {
+  for (const provider of PROVIDERS) {
     it(`${provider}: the answer names the event id sent, and a provider's retry is a duplicate (to the app, to its URL, through receive())`, async () => {
       const { app, webhooks } = userApp();
       const server = app.listen(0, '127.0.0.1');
@@ -80,20 +95,17 @@ describe('network-token-webhooks/testing', () => {
       try {
         const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
         for (const target of [app, url]) {
-          const payload = buildPayload(provider, 'suspended', { id: `evt-${provider}-${randomUUID()}` });
-          const id = provider === 'cybersource' ? (payload as { payload: { data: { id: string } } }).payload.data.id
-            : provider === 'tokenex' ? (payload as { networkTokenStateChangeNotification: { messageId: string } }).networkTokenStateChangeNotification.messageId
-              : provider === 'ni' ? (payload as { id: string }).id : (payload as { event_id: string }).event_id;
-          expect(id).to.match(/^evt-/);
+          const id = `evt-${provider}-${randomUUID()}`;
+          const payload = buildPayload(provider, 'suspended', { id });
           const answer = await deliver(target, provider, payload, { credentials: CREDENTIALS });
           expect(answer.acknowledgement, answer.text).to.deep.equal({ accepted: true, duplicate: false, id });
           const again = await deliver(target, provider, payload, { credentials: CREDENTIALS }); // a provider's retry
           expect(again.acknowledgement, again.text).to.deep.equal({ accepted: true, duplicate: true, id });
         }
-        const options = provider === 'cybersource' ? { keys: { [CREDENTIALS.cybersource!.keyId]: CREDENTIALS.cybersource!.key } } : { auth: { bearer: CREDENTIALS.bearer! } };
+        // receive() mounts the options that accept the credentials (its test kit's), unless told others.
         const payload = buildPayload(provider, 'deleted', { id: `evt-${provider}-${randomUUID()}` });
-        const first = await receive(webhooks, provider, payload, { options: options as never, credentials: CREDENTIALS });
-        const retry = await receive(webhooks, provider, payload, { options: options as never, credentials: CREDENTIALS });
+        const first = await receive(webhooks, provider, payload, { credentials: CREDENTIALS });
+        const retry = await receive(webhooks, provider, payload, { credentials: CREDENTIALS });
         expect([first.acknowledgement.duplicate, retry.acknowledgement.duplicate], retry.text).to.deep.equal([false, true]);
         expect(retry.acknowledgement.id).to.equal(first.acknowledgement.id).and.match(/^evt-/);
       } finally {
@@ -141,7 +153,7 @@ describe('network-token-webhooks/testing', () => {
     const seen: string[] = [];
     webhooks.onDeleted((e) => { seen.push(e.tokenRef); });
     const answer = await receive(webhooks, 'firstoken', buildPayload('firstoken', 'deleted', { tokenRef: 'ft_abc' }), {
-      options: { auth: { signingKeys: CREDENTIALS.firstoken! } }, credentials: CREDENTIALS,
+      options: { auth: { signingKeys: CREDENTIALS.firstoken } }, credentials: CREDENTIALS,
     });
     expect([answer.status, answer.acknowledgement.accepted]).to.deep.equal([200, true]);
     expect(seen).to.deep.equal(['ft_abc']);

@@ -1,5 +1,6 @@
 import type { ProviderDescriptor } from '../descriptor';
 import { cybersourceSignature, jsonFormat } from '../descriptor';
+import { CYBERSOURCE_KEY, CYBERSOURCE_KEY_ID } from '../../helpers/cybersource';
 
 export const cybersource: ProviderDescriptor = {
   name: 'cybersource',
@@ -11,7 +12,8 @@ export const cybersource: ProviderDescriptor = {
   alsoRequired: [],
   healthCheck: true,
   credentialHeader: 'v-c-signature',
-  credentials: (body, c) => ({ 'v-c-signature': cybersourceSignature(body, c.cybersource, c.now?.()) }),
+  secret: { keyId: CYBERSOURCE_KEY_ID, key: CYBERSOURCE_KEY },
+  credentials: (body, c) => ({ 'v-c-signature': cybersourceSignature(body, c.cybersource!, c.now?.()) }),
   ...jsonFormat,
   expected: {
     'network-token-provisioned': { id: '3904693A51027574XXXXAF598E0AA195', type: 'token.active', state: 'ACTIVE', tokenRef: '38F377C4044F251AE06XXXX98E0A8B67', reason: 'PROVISIONED', occurredAt: '2025-07-03T09:58:09.000Z', kinds: ['active'] },

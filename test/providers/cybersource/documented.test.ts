@@ -42,6 +42,37 @@ describe('cybersource: every shape Cybersource documents is accepted', () => {
     expect(event.changes).to.deep.equal(['token']);
   });
 
+  it('the older form with several notifications in its payload array: each one recorded and run, once', async () => {
+    // The array form above, carrying two notifications (its `payload` is an array: each element is one notification).
+    const { app, recorder, webhooks } = testReceiver();
+    const body = edited('cybersource', 'documented/plugin-array-form', (p) => {
+      const second = JSON.parse(JSON.stringify(p.payload[0]));
+      second.data.id = 'P47C5DF0BD0079A8E053XXXXXX0A5CDI';
+      second.data._links.instrumentIdentifiers[0].href = '/tms/v1/instrumentidentifiers/7036349999987050573';
+      p.payload.push(second);
+    });
+    const res = await request(app).post('/webhooks/cybersource')
+      .set({ 'content-type': 'application/json', 'v-c-signature': payloadSignature(body) }).send(body);
+    expect(res.status, res.text).to.equal(200);
+    expect(res.body).to.deep.equal({
+      received: true, id: 'P47C5DF0BD0079A8E053XXXXXX0A5CDH', duplicate: false,
+      events: [{ id: 'P47C5DF0BD0079A8E053XXXXXX0A5CDH', duplicate: false }, { id: 'P47C5DF0BD0079A8E053XXXXXX0A5CDI', duplicate: false }],
+    });
+    expect(recorder.calls.filter((c) => c.kind === 'event').map((c) => [c.event.id, c.event.tokenRef])).to.deep.equal([
+      ['P47C5DF0BD0079A8E053XXXXXX0A5CDH', 'instrumentIdentifier:7036349999987050572'],
+      ['P47C5DF0BD0079A8E053XXXXXX0A5CDI', 'instrumentIdentifier:7036349999987050573'],
+    ]);
+    expect((await webhooks.listEvents({ provider: 'cybersource' })).map((e) => e.id).sort()).to.deep.equal(['P47C5DF0BD0079A8E053XXXXXX0A5CDH', 'P47C5DF0BD0079A8E053XXXXXX0A5CDI']);
+    const again = await request(app).post('/webhooks/cybersource')
+      .set({ 'content-type': 'application/json', 'v-c-signature': payloadSignature(body) }).send(body);
+    expect(again.status, again.text).to.equal(200);
+    expect(again.body).to.include({ received: true, duplicate: true });
+    // Each event's raw payload is the envelope with its own notification.
+    expect(recorder.calls.filter((c) => c.kind === 'event').map((c) => (c.event.raw as { payload: { data: { id: string } } }).payload.data.id))
+      .to.deep.equal(['P47C5DF0BD0079A8E053XXXXXX0A5CDH', 'P47C5DF0BD0079A8E053XXXXXX0A5CDI']);
+    expect(recorder.count('event')).to.equal(2);
+  });
+
   it('the test webhook (payloads.testPayload, retryNumber as a string): 200, recorded, onEvent only', async () => {
     // https://developer.cybersource.com/docs/vas/en-us/webhooks/implementation/all/rest/webhooks/wh-fg-subscription-manage-intro/wh-fg-subscription-manage-test-intro/wh-fg-subscription-manage-test-ex.html
     const { app, recorder, webhooks } = testReceiver();

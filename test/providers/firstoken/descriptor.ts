@@ -10,7 +10,7 @@ export const firstoken: ProviderDescriptor = {
   alsoRequired: [[['status']], [['data', 'ft_token']]],
   healthCheck: false,
   credentialHeader: 'authorization',
-  credentials: (_body, c) => bearerCredentials(c.bearer),
+  credentials: (_body, c) => bearerCredentials(c.bearer!),
   ...jsonFormat,
   expected: {
     active: { id: 'evt_01JABCDEF0000000000000001', type: 'token.active', state: 'ACTIVE', tokenRef: 'ft_7c9e6679f42a4b1d', reason: 'Network token provisioned', occurredAt: '2025-07-03T09:58:09.000Z', kinds: ['active'] },

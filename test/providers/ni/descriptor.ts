@@ -26,7 +26,7 @@ export const ni: ProviderDescriptor = {
   alsoRequired: [[['details', 'card', 'id'], ['details', 'card', 'maskedCardNumber']]],
   healthCheck: false,
   credentialHeader: 'authorization',
-  credentials: (_body, c) => bearerCredentials(c.niBearer ?? c.bearer),
+  credentials: (_body, c) => bearerCredentials((c.ni ?? c.bearer)!),
   errorCode: (body) => {
     const answer = body as NiAnswer | undefined;
     return answer?.response?.status?.code === '00' ? undefined : answer?.response?.status?.description;

@@ -10,7 +10,7 @@ export const tokenex: ProviderDescriptor = {
   alsoRequired: [[['networkTokenStateChangeNotification']]],
   healthCheck: false,
   credentialHeader: 'authorization',
-  credentials: (_body, c) => bearerCredentials(c.bearer),
+  credentials: (_body, c) => bearerCredentials(c.bearer!),
   ...jsonFormat,
   expected: {
     request: {
