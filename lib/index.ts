@@ -24,7 +24,7 @@ export type {
   ProviderTestKit, ProviderCli, CliFlag, CliFlags, CliTakes, KitCredentials, SharedCredentials, SignedDelivery, AcknowledgementReading,
   PayloadKind, PayloadOverrides, Writable,
 } from './providers/test-kit';
-export type { Verified } from './auth/authenticator';
+export type { Verified, ClientCertificate } from './auth/authenticator';
 export type { OptionNames } from './option-names';
 export { builtinProviders } from './providers/builtin';
 // The registry's types: BuiltinProviders, BuiltinProviderName, and each built-in provider's public types.

@@ -11,6 +11,20 @@ export interface DeliveryRequest {
    * signature's timestamp is judged against, so that an instance whose own clock is off still accepts it.
    */
   readonly receivedAt?: Date;
+  /** The TLS client certificate the connection presented (mutual TLS), when the transport ran over TLS and asked for one. */
+  readonly clientCertificate?: ClientCertificate;
+}
+
+/** A TLS client certificate as the transport saw it: what a mutual-TLS check (Mastercard MDES) decides on. */
+export interface ClientCertificate {
+  /** Whether the certificate chains to a CA the server trusts (Node's `socket.authorized`). */
+  readonly authorized: boolean;
+  /** The subject's fields (`CN`, `O`, …). */
+  readonly subject: Readonly<Record<string, string | readonly string[]>>;
+  /** Node's `subjectaltname` string: `DNS:a.example, DNS:b.example`. */
+  readonly subjectAltName?: string;
+  /** SHA-256 fingerprint, colon-separated hex, as Node gives it. */
+  readonly fingerprint256?: string;
 }
 
 /**

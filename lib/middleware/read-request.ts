@@ -4,6 +4,7 @@ import { WebhookError } from '../errors';
 import type { DeliveryInput } from '../pipeline/read-body';
 import { checkContentType } from '../pipeline/read-body';
 import { bodyDeadline } from './body-deadline';
+import { clientCertificateOf } from './client-certificate';
 
 /** What a host app's body parser may have left on the request. */
 export interface MaybeParsedRequest extends IncomingMessage {
@@ -69,5 +70,6 @@ function input(req: MaybeParsedRequest, headers: IncomingMessage['headers'], bod
     headers,
     ...body,
     get ip() { return req.ip ?? req.socket?.remoteAddress; },
+    get clientCertificate() { return clientCertificateOf(req); },
   };
 }

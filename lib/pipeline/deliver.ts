@@ -48,7 +48,7 @@ export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: Del
     const body = readBody(input, endpoint);
     // The address is read only by a check that needs it (Express's req.ip is computed on each read).
     let receivedAt = core.now();
-    const scope = await authenticate(endpoint, { method: input.method ?? 'POST', headers: input.headers, get ip() { return input.ip; }, receivedAt }, body.raw);
+    const scope = await authenticate(endpoint, { method: input.method ?? 'POST', headers: input.headers, get ip() { return input.ip; }, get clientCertificate() { return input.clientCertificate; }, receivedAt }, body.raw);
     const { ledger } = core;
     if (ledger.handlers.size === 0) throw noHandlers();
     if (!ledger.client.initialized) {

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { ClientCertificate } from '../auth/authenticator';
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import { parse as parseContentType } from 'content-type';
 import { WebhookError } from '../errors';
@@ -14,6 +15,8 @@ export interface DeliveryInput {
   readonly parsedBody?: unknown;
   /** The client address (for IP allow-lists). */
   readonly ip?: string;
+  /** The TLS client certificate presented (mutual TLS), when the connection was TLS and asked for one. */
+  readonly clientCertificate?: ClientCertificate;
 }
 
 export interface ReceivedBody {
