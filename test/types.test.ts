@@ -176,15 +176,15 @@ describe('public types: what a first hour runs into', () => {
   it('getTokenState takes the providers the receiver is typed for', async () => {
     const webhooks = createTokenWebhooks({ pruneIntervalMs: false });
     expect(await webhooks.getTokenState('tokenex', 'tok-1')).to.equal(undefined);
-    // @ts-expect-error: no stripe provider here
-    expect(await webhooks.getTokenState('stripe', 'tok-1')).to.equal(undefined);
+    // @ts-expect-error: no otherpay provider here
+    expect(await webhooks.getTokenState('otherpay', 'tok-1')).to.equal(undefined);
     const custom = createTokenWebhooks<BuiltinTokenEvent | TokenEvent<'acme'>>({ pruneIntervalMs: false });
     expect(await custom.getTokenState('acme', 'tok-1')).to.equal(undefined);
     expect(await custom.getTokenState('ni', 'tok-1')).to.equal(undefined);
     // @ts-expect-error: nor in this one
-    expect(await custom.getTokenState('stripe', 'tok-1')).to.equal(undefined);
+    expect(await custom.getTokenState('otherpay', 'tok-1')).to.equal(undefined);
     const open = createTokenWebhooks<TokenEvent>({ pruneIntervalMs: false });
-    expect(await open.getTokenState('stripe', 'tok-1')).to.equal(undefined);
+    expect(await open.getTokenState('otherpay', 'tok-1')).to.equal(undefined);
     await Promise.all([webhooks.close(), custom.close(), open.close()]);
   });
 

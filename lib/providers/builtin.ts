@@ -2,13 +2,15 @@ import { checkout } from './checkout';
 import { cybersource } from './cybersource';
 import { firstoken } from './firstoken';
 import { ni } from './ni';
+import { razorpay } from './razorpay';
+import { stripe } from './stripe';
 import { tokenex } from './tokenex';
 
 /**
  * The providers `createTokenWebhooks` mounts by name (`webhooks.<name>(options)`, `webhooks.endpoint('<name>', options)`):
  * the registry that the test kit, the sender CLI and the demo loop over. A provider is added here, by its module.
  */
-export const builtinProviders = { cybersource, tokenex, ni, firstoken, checkout } as const;
+export const builtinProviders = { cybersource, tokenex, ni, firstoken, checkout, stripe, razorpay } as const;
 
 /** The built-in providers by name. */
 export type BuiltinProviders = typeof builtinProviders;
@@ -22,3 +24,5 @@ export type { NiPayload, NiOptions, NiNotificationType, NiTokenEventIndicator, N
 export type { FirstokenPayload, FirstokenFields, FirstokenStatus, FirstokenOptions, FirstokenMapping, FirstokenAuth } from './firstoken';
 export type { FirstokenSignatureOptions } from './firstoken-signature';
 export type { CheckoutPayload, CheckoutNetworkToken, CheckoutTokenState, CheckoutOptions, CheckoutAuth, CheckoutTestSecret } from './checkout';
+export type { StripePayload, StripeIssuingToken, StripeTokenStatus, StripeOptions, StripeAuth, StripeTestSecret } from './stripe';
+export type { RazorpayPayload, RazorpayEvent, RazorpayWrappedEvent, RazorpayToken, RazorpayServiceProviderToken, RazorpayOptions, RazorpayAuth, RazorpayTestSecret } from './razorpay';
