@@ -194,8 +194,16 @@ export function decryptNotification(payload: unknown, keys: readonly HeldKey[]):
       `mastercard: a notification is encrypted to a key this receiver does not hold (publicKeyFingerprint ${fingerprint}); add its private key to decryption (answered retry-later until then)`);
   }
   if (named.length === 0 && fingerprint !== undefined) log('publicKeyFingerprint %s names no key held; decrypted with one of them', fingerprint);
-  // Nested two levels down: the limits of the whole notification still hold.
-  const decrypted = parseJson(plain, { maxDepth: 30, maxArrayLength: 1000 });
+  let decrypted: unknown;
+  try {
+    // Nested two levels down: the limits of the whole notification still hold.
+    decrypted = parseJson(plain, { maxDepth: 30, maxArrayLength: 1000 });
+  } catch {
+    // One answer for every way the ciphertext can be wrong, its padding or what it decrypts to: an answer that told
+    // them apart would be a padding oracle, decrypting a captured notification a byte at a time.
+    log('refused: encryptedPayload decrypts to no JSON this receiver reads');
+    throw new WebhookError('decryption_failed');
+  }
   const opened: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(payload as Record<string, unknown>)) {
     if (name !== 'encryptedPayload') {
