@@ -15,6 +15,7 @@ import { readBody } from './read-body';
 import { isHealthCheck } from './health-check';
 import { authenticate } from './authenticate';
 import { checkJson, parseJsonText } from './parse-json';
+import { decrypted } from './decrypt';
 import type { SeveralEvents } from './events-of';
 import { eventsOf, isSeveral, severalOutcome } from './events-of';
 import { quarantine } from './quarantine';
@@ -35,7 +36,7 @@ const unexpected = (error: unknown) => new ReportedError('ERR_NTW_UNEXPECTED',
   `a delivery failed unexpectedly: ${describeError(error)}`, { cause: error });
 
 /**
- * One delivery through the pipeline (raw body → authenticity → JSON → schema → normalize → ledger → handlers →
+ * One delivery through the pipeline (raw body → authenticity → JSON → decryption → schema → normalize → ledger → handlers →
  * answer), top to bottom; each step is one call in a file named for it. Transport-free: the Express middleware is
  * a thin adapter around this, and so can any other be.
  */
@@ -59,6 +60,8 @@ export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: Del
     let payloadJson: string | undefined;
     if (body.parsed === undefined) ({ value: payload, text: payloadJson } = parseJsonText(body.raw));
     else payload = checkJson(body.parsed);
+    // The text received is ciphertext then: what is kept is the decrypted payload, serialized again.
+    if (endpoint.decrypt) [payload, payloadJson] = [decrypted(endpoint, payload), undefined];
     let ready: ReadyEvent | SeveralEvents;
     try {
       const issues = endpoint.validate(payload);

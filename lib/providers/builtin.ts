@@ -1,6 +1,7 @@
 import { checkout } from './checkout';
 import { cybersource } from './cybersource';
 import { firstoken } from './firstoken';
+import { mastercard } from './mastercard';
 import { ni } from './ni';
 import { razorpay } from './razorpay';
 import { stripe } from './stripe';
@@ -10,7 +11,7 @@ import { tokenex } from './tokenex';
  * The providers `createTokenWebhooks` mounts by name (`webhooks.<name>(options)`, `webhooks.endpoint('<name>', options)`):
  * the registry that the test kit, the sender CLI and the demo loop over. A provider is added here, by its module.
  */
-export const builtinProviders = { cybersource, tokenex, ni, firstoken, checkout, stripe, razorpay } as const;
+export const builtinProviders = { cybersource, tokenex, ni, firstoken, checkout, stripe, razorpay, mastercard } as const;
 
 /** The built-in providers by name. */
 export type BuiltinProviders = typeof builtinProviders;
@@ -26,3 +27,7 @@ export type { FirstokenSignatureOptions } from './firstoken-signature';
 export type { CheckoutPayload, CheckoutNetworkToken, CheckoutTokenState, CheckoutOptions, CheckoutAuth, CheckoutTestSecret } from './checkout';
 export type { StripePayload, StripeIssuingToken, StripeTokenStatus, StripeOptions, StripeAuth, StripeTestSecret } from './stripe';
 export type { RazorpayPayload, RazorpayEvent, RazorpayWrappedEvent, RazorpayToken, RazorpayServiceProviderToken, RazorpayOptions, RazorpayAuth, RazorpayTestSecret } from './razorpay';
+export type {
+  MastercardPayload, MastercardToken, MastercardTokenStatus, MastercardProductConfig, MastercardTokenInfo, MastercardOptions, MastercardAuth,
+  MastercardDecryption, MastercardDecryptionKey, MastercardTestSecret,
+} from './mastercard';

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
+import type { RequestHandler } from 'express';
 import type { Response } from 'supertest';
 import type { BuiltinProviderName, TokenChange, TokenEventType, TokenState } from '../../lib';
 import type { TestCredentials } from '../../lib/testing';
@@ -56,6 +57,12 @@ export interface ProviderDescriptor {
    * test kit's options for these credentials, unless a receiver of the tests mounts it otherwise.
    */
   readonly secret?: NonNullable<Credentials[ProviderName]>;
+  /**
+   * How the test receivers mount it when its test kit's options are not how it authenticates (Mastercard: mutual TLS,
+   * which plain HTTP cannot present): its endpoint options, and a test transport in front of the endpoint that stands
+   * for what the provider's connection carries (the client certificate its credential header names).
+   */
+  readonly testMount?: { readonly options: object; readonly transport: RequestHandler };
   /** Valid credentials over `body`, computed here, apart from the provider's test kit (which the tests check against it). */
   credentials(body: string | Buffer, credentials: Credentials): Record<string, string>;
   /** Headers of forged credentials over `body`, by what each one is, which its endpoint must refuse (401) besides the forgeries every provider is tried with. */

@@ -10,6 +10,7 @@ import { buildPayload, deliver, niAccessToken, receive } from '../../lib/testing
 import type { BuiltinName, PayloadKind, TestCredentials } from '../../lib/testing';
 import { optionsFor } from '../../lib/testing/credentials';
 import { DESCRIPTORS } from '../providers/descriptors';
+import { capturingWarnings } from '../helpers/unauthenticated';
 
 /** A shared bearer, and each provider's own secret: its descriptor's, and these. */
 const CREDENTIALS = {
@@ -31,10 +32,15 @@ function userApp() {
   const app = express();
   app.post('/oauth/ni/token', tokens);
   // Each provider as its test kit mounts it for these credentials; NI also takes the tokens of its token endpoint.
-  for (const provider of PROVIDERS) {
-    const options = provider === 'ni' ? { auth: { bearer: CREDENTIALS.bearer, oauth: tokens } } : optionsFor(provider, CREDENTIALS);
-    app.use(`/webhooks/${provider}`, webhooks.endpoint(provider, options as never));
-  }
+  // A kit that authenticates by what a test delivery cannot present (Mastercard's mutual TLS) mounts with auth 'none': warned.
+  const { warnings } = capturingWarnings(() => {
+    for (const provider of PROVIDERS) {
+      const options = provider === 'ni' ? { auth: { bearer: CREDENTIALS.bearer, oauth: tokens } } : optionsFor(provider, CREDENTIALS);
+      app.use(`/webhooks/${provider}`, webhooks.endpoint(provider, options as never));
+    }
+  });
+  expect(warnings).to.deep.equal(PROVIDERS.filter((p) => (optionsFor(p, CREDENTIALS) as { auth?: unknown }).auth === 'none')
+    .map((p) => `network-token-webhooks: the ${p} endpoint accepts unauthenticated deliveries (auth: 'none')`));
   return { app, webhooks, fired, events };
 }
 
