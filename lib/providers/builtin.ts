@@ -1,3 +1,4 @@
+import { adyen } from './adyen';
 import { checkout } from './checkout';
 import { cybersource } from './cybersource';
 import { firstoken } from './firstoken';
@@ -8,7 +9,7 @@ import { tokenex } from './tokenex';
  * The providers `createTokenWebhooks` mounts by name (`webhooks.<name>(options)`, `webhooks.endpoint('<name>', options)`):
  * the registry that the test kit, the sender CLI and the demo loop over. A provider is added here, by its module.
  */
-export const builtinProviders = { cybersource, tokenex, ni, firstoken, checkout } as const;
+export const builtinProviders = { cybersource, tokenex, ni, firstoken, checkout, adyen } as const;
 
 /** The built-in providers by name. */
 export type BuiltinProviders = typeof builtinProviders;
@@ -22,3 +23,7 @@ export type { NiPayload, NiOptions, NiNotificationType, NiTokenEventIndicator, N
 export type { FirstokenPayload, FirstokenFields, FirstokenStatus, FirstokenOptions, FirstokenMapping, FirstokenAuth } from './firstoken';
 export type { FirstokenSignatureOptions } from './firstoken-signature';
 export type { CheckoutPayload, CheckoutNetworkToken, CheckoutTokenState, CheckoutOptions, CheckoutAuth, CheckoutTestSecret } from './checkout';
+export type {
+  AdyenPayload, AdyenNetworkTokenNotification, AdyenTokenizationNotification, AdyenOtherNotification, AdyenNetworkToken, AdyenStoredToken,
+  AdyenNetworkTokenStatus, AdyenNetworkTokenEvent, AdyenTokenizationEvent, AdyenOptions, AdyenAuth, AdyenTestSecret,
+} from './adyen';
