@@ -2,6 +2,7 @@ import { adyen } from './adyen';
 import { checkout } from './checkout';
 import { cybersource } from './cybersource';
 import { firstoken } from './firstoken';
+import { lithic } from './lithic';
 import { ni } from './ni';
 import { tokenex } from './tokenex';
 
@@ -9,7 +10,7 @@ import { tokenex } from './tokenex';
  * The providers `createTokenWebhooks` mounts by name (`webhooks.<name>(options)`, `webhooks.endpoint('<name>', options)`):
  * the registry that the test kit, the sender CLI and the demo loop over. A provider is added here, by its module.
  */
-export const builtinProviders = { cybersource, tokenex, ni, firstoken, checkout, adyen } as const;
+export const builtinProviders = { cybersource, tokenex, ni, firstoken, checkout, adyen, lithic } as const;
 
 /** The built-in providers by name. */
 export type BuiltinProviders = typeof builtinProviders;
@@ -27,3 +28,7 @@ export type {
   AdyenPayload, AdyenNetworkTokenNotification, AdyenTokenizationNotification, AdyenOtherNotification, AdyenNetworkToken, AdyenStoredToken,
   AdyenNetworkTokenStatus, AdyenNetworkTokenEvent, AdyenTokenizationEvent, AdyenOptions, AdyenAuth, AdyenTestSecret,
 } from './adyen';
+export type {
+  LithicPayload, LithicTokenizationUpdated, LithicTokenizationNotice, LithicOtherEvent, LithicTokenization, LithicTokenizationStatus,
+  LithicTokenizationUpdate, LithicTokenizationEvent, LithicOptions, LithicAuth,
+} from './lithic';
