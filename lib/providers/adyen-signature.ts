@@ -22,6 +22,9 @@ export const ADYEN_AUTH_NAMES = { hmacKey: true, basic: true } as const satisfie
 
 /** Adyen's keys are 32 bytes (64 hex digits); its classic pages allow other lengths, so 16 bytes is the floor. */
 const HEX_KEY = /^(?:[0-9a-fA-F]{2}){16,}$/;
+
+/** Whether `key` reads as an HMAC key Adyen shows: hexadecimal, 32 digits or more. */
+export const isHmacKey = (key: string): boolean => HEX_KEY.test(key.trim());
 /** The base64 of a 32-byte HMAC-SHA256 (its padding optional, as Adyen's own library reads it). */
 const SIGNATURE = /^[A-Za-z0-9+/]{43}=?$/;
 
@@ -39,7 +42,7 @@ function hmacKeys(value: unknown): Buffer[] {
   return list(value as string | readonly string[] | undefined).map((key) => {
     // Adyen's own library reads the key with Buffer.from(key, 'hex'), which stops at the first non-hex character:
     // such a key would sign with a part of itself and refuse every delivery, so it is refused here, at start-up.
-    if (typeof key !== 'string' || !HEX_KEY.test(key.trim())) {
+    if (typeof key !== 'string' || !isHmacKey(key)) {
       throw new ConfigurationError('ERR_NTW_ADYEN_KEY', "adyen() hmacKey must be the webhook's HMAC key as Adyen shows it: hexadecimal, 64 digits (at least 32)");
     }
     return Buffer.from(key.trim(), 'hex');

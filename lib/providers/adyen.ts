@@ -9,7 +9,7 @@ import type { BasicCredentials } from '../auth/shared-secret';
 import type { Acknowledgement, AuthOption, DeliveryOutcome, NormalizedFields, ProviderOptions } from './provider';
 import { defineProvider, jsonAcknowledgement } from './provider';
 import type { AdyenAuth } from './adyen-signature';
-import { ADYEN_AUTH_NAMES, adyenAuthenticator, adyenHmacSignature } from './adyen-signature';
+import { ADYEN_AUTH_NAMES, adyenAuthenticator, adyenHmacSignature, isHmacKey } from './adyen-signature';
 import { parseProviderTime } from './time';
 import type { AcknowledgementReading, PayloadKind, PayloadOverrides, ProviderTestKit } from './test-kit';
 import { KEY_FLAG, checkPair, jsonOf, readJsonAcknowledgement, sharedSecretHeaders, unsupportedKind } from './test-kit';
@@ -232,8 +232,6 @@ function payload(kind: PayloadKind, o: PayloadOverrides<AdyenPayload>): AdyenPay
   };
 }
 
-const HEX = /^(?:[0-9a-fA-F]{2}){16,}$/;
-
 const testKit: ProviderTestKit<AdyenPayload, AdyenTestSecret> = {
   kinds: ['active', 'suspended', 'deleted', 'updated', 'notification'],
   payload,
@@ -259,7 +257,7 @@ const testKit: ProviderTestKit<AdyenPayload, AdyenTestSecret> = {
     },
     send: { flags: ['key', 'basic'], what: '--key <HMAC key> (adyen({ auth: { hmacKey } })), and --basic <username>:<password> when its webhook sends basic credentials' },
     check(flags) {
-      if (flags.key !== undefined && !HEX.test(flags.key)) throw new Error('adyen signs with the HMAC key of its webhook: --key must be hexadecimal, 64 digits as Adyen shows it');
+      if (flags.key !== undefined && !isHmacKey(flags.key)) throw new Error('adyen signs with the HMAC key of its webhook: --key must be hexadecimal, 64 digits as Adyen shows it');
     },
     credentials(flags) {
       const at = flags.basic?.indexOf(':') ?? -1;

@@ -26,7 +26,7 @@ export const LITHIC_AUTH_NAMES = { signingSecret: true, toleranceMs: true } as c
 const MIN_SECRET_BYTES = 16;
 const TIMESTAMP = /^\d{1,12}$/;
 /** Visible ASCII without spaces: a Standard Webhooks message id (`msg_…`, a UUID). */
-const MESSAGE_ID = /^[\x21-\x7e]{1,256}$/;
+export const MESSAGE_ID = /^[\x21-\x7e]{1,256}$/;
 
 const list = (value: string | readonly string[]): readonly unknown[] => (typeof value === 'string' ? [value] : Array.isArray(value) ? value : [value]);
 

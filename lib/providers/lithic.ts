@@ -7,7 +7,7 @@ import { contentId } from '../pipeline/canonical-json';
 import type { AuthOption, NormalizeContext, NormalizedFields, ProviderOptions } from './provider';
 import { defineProvider } from './provider';
 import type { LithicAuth } from './lithic-signature';
-import { LITHIC_AUTH_NAMES, lithicSignatureAuthenticator, lithicSignatureHeaders } from './lithic-signature';
+import { LITHIC_AUTH_NAMES, MESSAGE_ID, lithicSignatureAuthenticator, lithicSignatureHeaders } from './lithic-signature';
 import { parseProviderTime } from './time';
 import type { PayloadKind, PayloadOverrides, ProviderTestKit } from './test-kit';
 import { KEY_FLAG, jsonOf, unsupportedKind } from './test-kit';
@@ -137,7 +137,7 @@ function normalize(raw: LithicPayload): NormalizedFields {
  * quarantined delivery), the body's hash.
  */
 function eventId(raw: LithicPayload, _rawBody: Buffer, _options: LithicOptions, context: NormalizeContext): string {
-  return context.header?.('webhook-id') ?? contentId(raw);
+  return context.header?.('webhook-id') || contentId(raw);
 }
 
 const CARD = 'a1a0b5e4-4f0d-4f3a-9a7c-1d3c5f2b8e61';
@@ -203,7 +203,7 @@ function payload(kind: PayloadKind, o: PayloadOverrides<LithicPayload>): LithicP
 function messageIdOf(body: string | Buffer): string {
   const events = (jsonOf(body.toString()) as { tokenization?: { events?: { token?: unknown }[] } } | undefined)?.tokenization?.events;
   const built = Array.isArray(events) ? events.at(-1)?.token : undefined;
-  return typeof built === 'string' && /^[\x21-\x7e]{1,256}$/.test(built) ? built : `msg_${createHash('sha256').update(body).digest('base64url').slice(0, 27)}`;
+  return typeof built === 'string' && MESSAGE_ID.test(built) ? built : `msg_${createHash('sha256').update(body).digest('base64url').slice(0, 27)}`;
 }
 
 const testKit: ProviderTestKit<LithicPayload, string> = {
