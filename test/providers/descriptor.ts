@@ -69,6 +69,11 @@ export interface ProviderDescriptor {
   forgeries?(body: string, credentials: Credentials): Readonly<Record<string, Record<string, string>>>;
   /** Endpoint options that must not start, with the `ConfigurationError` code each one gets. */
   readonly misconfigured?: readonly { readonly options: object; readonly code: string }[];
+  /**
+   * The event id its receiver records for `payload`, which its test kit built with the id `id`. Default: `id`. A
+   * provider whose notifications carry no id of their own (Adyen's Balance Platform) says which id it derives.
+   */
+  builtEventId?(payload: object, id: string): string;
   /** Payloads of its shape that carry the personal data and card numbers given, which nothing may keep at rest. */
   withPersonalData?(plant: PersonalData): readonly string[];
   /** The documented code of a refusal read from the provider's answer, or `undefined` for a success. */
