@@ -1,4 +1,4 @@
-import type { UnprojectedEvent } from '../events';
+import type { UnprojectedEvent } from './event-for-handlers';
 import type { Admission, Admit, EntryRecord, EventKey } from '../storage/storage';
 import type { Ledger } from './ledger';
 

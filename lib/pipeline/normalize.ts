@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { UnprojectedEvent } from '../events';
+import type { UnprojectedEvent } from '../ledger/event-for-handlers';
 import { ConfigurationError, WebhookError } from '../errors';
 import type { NormalizeContext, NormalizedFields } from '../providers/provider';
 import { namesCardNumber, redactValue } from '../redact';
