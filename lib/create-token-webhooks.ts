@@ -132,7 +132,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
         if (probed) throw probed;
         if (handlers.size === 0) throw noHandlers();
       }
-      await client.ready();
+      await client.initialize();
       startLedger(ledger);
     },
     health: () => checkHealth(ledger, { handlers: handlers.size, closing, slots: settings.inbox.concurrency }),
