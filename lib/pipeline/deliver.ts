@@ -39,7 +39,7 @@ const unexpected = (error: unknown) => new ReportedError('ERR_NTW_UNEXPECTED',
  * answer), top to bottom; each step is one call in a file named for it. Transport-free: the Express middleware is
  * a thin adapter around this, and so can any other be.
  */
-export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: DeliveryInput): Promise<DeliveryOutcome> {
+export async function runPipeline(endpoint: Endpoint, core: DeliveryCore, input: DeliveryInput): Promise<DeliveryOutcome> {
   let payload: unknown;
   try {
     if (isHealthCheck(endpoint.provider, input)) return { ok: true, eventId: '', duplicate: false, payload: undefined, healthCheck: true };
