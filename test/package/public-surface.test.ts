@@ -160,6 +160,16 @@ describe('the public surface', () => {
     }
   });
 
+  it('the root exports the types of the Storage contract that the storage kit exports, no fewer', () => {
+    const STORAGE = join(ROOT, 'lib', 'storage', 'storage.ts');
+    const contractTypes = (source: string) => exportsOf(source).filter((symbol) => {
+      const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+      return !(target.flags & ts.SymbolFlags.Value) && declaredIn(symbol).includes(relative(ROOT, STORAGE));
+    }).map((s) => s.name);
+    const kit = ENTRY_POINTS.find((e) => e.subpath === './storage-kit')!;
+    expect(sorted(contractTypes(join(ROOT, 'lib', 'index.ts')))).to.deep.equal(sorted(contractTypes(kit.source)));
+  });
+
   it('marks each deprecated name @deprecated, and only those', () => {
     for (const { subpath, source } of ENTRY_POINTS) {
       const deprecated = exportsOf(source).filter((symbol) => {
