@@ -10,7 +10,7 @@ import { compileValidator } from './validate';
 const DEFAULT_LIMIT = 64 * 1024;
 const DEFAULT_BODY_TIMEOUT = 5000;
 
-/** One provider's endpoint, resolved once at mount: everything `deliver` needs besides the shared core. */
+/** One provider's endpoint, resolved once at mount: everything `runPipeline` needs besides the shared core. */
 export interface Endpoint {
   readonly provider: Provider<string, unknown, ProviderOptions>;
   readonly options: ProviderOptions;
