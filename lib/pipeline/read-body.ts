@@ -1,23 +1,9 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import type { ClientCertificate } from '../auth/authenticator';
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import { parse as parseContentType } from 'content-type';
 import { WebhookError } from '../errors';
-
-/** One delivery as any transport hands it to the pipeline. */
-export interface DeliveryInput {
-  /** Default `POST`. */
-  readonly method?: string;
-  readonly headers: IncomingHttpHeaders;
-  /** The exact bytes received. Give these whenever you have them: signatures are verified over them. */
-  readonly rawBody?: Buffer | string;
-  /** The body an earlier parser already turned into JSON, when no bytes were kept. */
-  readonly parsedBody?: unknown;
-  /** The client address (for IP allow-lists). */
-  readonly ip?: string;
-  /** The TLS client certificate presented (mutual TLS), when the connection was TLS and asked for one. */
-  readonly clientCertificate?: ClientCertificate;
-}
+import type { DeliveryInput } from './request';
+import { headerOf } from './request';
+import { readStream } from './read-stream';
 
 export interface ReceivedBody {
   /** The bytes to authenticate, hash and parse. */
@@ -75,14 +61,24 @@ export function decodeBody(raw: Buffer, encoding: string | string[] | undefined,
   }
 }
 
+/** The bytes as a Buffer, sharing their memory. */
+const bufferOf = (bytes: Buffer | Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+
 /**
- * Step 1: the body as the pipeline uses it. JSON content type; the size limit applies to the bytes,
- * or to the JSON of a body parsed earlier. A signature check (`requireRaw`) never runs on a re-serialized body.
+ * Step 1: the body as the pipeline uses it, its content type checked already. The bytes given, or those of the
+ * stream read here (size limit, body deadline), decoded from their content coding; the size limit applies to
+ * the decoded bytes too, or to the JSON of a body parsed earlier. A signature check (`requireRaw`) never runs on
+ * a re-serialized body.
  */
-export function readBody(input: DeliveryInput, options: { limit: number; requireRaw: boolean }): ReceivedBody {
-  checkContentType(input.headers['content-type']);
-  if (Buffer.isBuffer(input.rawBody)) return { raw: withinLimit(decodeBody(input.rawBody, input.headers['content-encoding'], options.limit), options.limit) };
-  if (typeof input.rawBody === 'string') return { raw: withinLimit(Buffer.from(input.rawBody, 'utf8'), options.limit) };
+export async function readBody(input: DeliveryInput, options: { limit: number; bodyTimeoutMs: number; requireRaw: boolean }): Promise<ReceivedBody> {
+  const { rawBody, headers } = input;
+  if (typeof rawBody === 'string') return { raw: withinLimit(Buffer.from(rawBody, 'utf8'), options.limit) };
+  const coding = headers['content-encoding'];
+  if (rawBody !== undefined) return { raw: withinLimit(decodeBody(bufferOf(rawBody), coding, options.limit), options.limit) };
+  if (input.stream !== undefined) {
+    const read = await readStream(input.stream, { limit: options.limit, bodyTimeoutMs: options.bodyTimeoutMs, length: headerOf(headers, 'content-length') });
+    return { raw: withinLimit(decodeBody(read, coding, options.limit), options.limit) };
+  }
   if (input.parsedBody === undefined || input.parsedBody === null) throw new WebhookError('empty_body');
   if (options.requireRaw) throw new WebhookError('raw_body_unavailable');
   // No signature over the bytes: the parsed object is as good, and its JSON stands in for hashing.
