@@ -13,7 +13,7 @@ import type { Ledger } from '../ledger/ledger';
 import type { Endpoint } from './endpoint';
 import type { DeliveryInput } from './request';
 import { checkContentType, readBody } from './read-body';
-import { isEmptyPost, isHealthCheck } from './health-check';
+import { isHealthCheck, mayBeEmptyPost } from './health-check';
 import { authenticate } from './authenticate';
 import { checkJson, parseJsonText } from './parse-json';
 import type { SeveralEvents } from './events-of';
@@ -48,9 +48,11 @@ export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: Del
     if (isHealthCheck(endpoint.provider, input)) return HEALTHY;
     const method = input.method ?? 'POST';
     if (method !== 'POST') throw new WebhookError('method_not_allowed');
-    checkContentType(input.headers['content-type']);
+    const unannounced = mayBeEmptyPost(endpoint.provider, input);
+    if (!unannounced) checkContentType(input.headers['content-type']);
     const body = await readBody(input, endpoint);
-    if (input.stream !== undefined && isEmptyPost(endpoint.provider, body.raw)) return HEALTHY;
+    if (input.stream !== undefined && endpoint.provider.healthCheck && body.raw.length === 0) return HEALTHY; // an empty POST, once read
+    if (unannounced) checkContentType(input.headers['content-type']);
     if (core.closing()) throw new WebhookError('shutting_down');
     let receivedAt = core.now();
     // Authenticators are typed on Node's headers: what every transport gives is that, a plain record by lower-cased name.

@@ -23,7 +23,7 @@ import { clientCertificateOf } from './node/client-certificate';
 import { mustClose, release } from './node/respond';
 
 /** What `tokenWebhooks` mounts: one endpoint of `webhooks`, for `provider`, at `path`. */
-interface PluginOptionsOf<P, O> {
+export interface TokenWebhooksPluginOptionsOf<P, O> {
   /** The receiver the endpoint belongs to (`createTokenWebhooks()`): its handlers, storage and settings. */
   readonly webhooks: TokenWebhooks<TokenEvent>;
   /** A built-in provider by its name, or a provider of yours (`defineProvider`). */
@@ -34,10 +34,11 @@ interface PluginOptionsOf<P, O> {
   readonly options: O;
 }
 
-/** `tokenWebhooks`' options: a built-in provider by its name with its options, or a provider of yours (`options` then as it asks). */
+/** `tokenWebhooks`' options: a built-in provider by its name with its options, or a provider of yours with the options it takes (checked when it is registered). */
 export type TokenWebhooksPluginOptions =
-  | { [N in keyof BuiltinProviders]: PluginOptionsOf<N, OptionsOf<BuiltinProviders[N]>> }[keyof BuiltinProviders]
-  | (Omit<PluginOptionsOf<Provider<string, never, never>, ProviderOptions>, 'options'> & { readonly options?: ProviderOptions });
+  | { [N in keyof BuiltinProviders]: TokenWebhooksPluginOptionsOf<N, OptionsOf<BuiltinProviders[N]>> }[keyof BuiltinProviders]
+  | (Omit<TokenWebhooksPluginOptionsOf<Provider<string, unknown, ProviderOptions, unknown>, never>, 'options'>
+    & { readonly options?: ProviderOptions & Readonly<Record<string, unknown>> });
 
 const EMPTY = Buffer.alloc(0);
 

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import Fastify from 'fastify';
 import request from 'supertest';
-import { ConfigurationError, createTokenWebhooks } from '../../lib';
-import type { TokenEvent } from '../../lib';
+import { ConfigurationError, createTokenWebhooks, defineProvider } from '../../lib';
+import type { BuiltinTokenEvent, ProviderOptions, TokenEvent } from '../../lib';
 import * as fastifyModule from '../../lib/transport/fastify';
 import { tokenWebhooks } from '../../lib/transport/fastify';
 import { BEARER, recordHandlers } from '../helpers/app';
@@ -105,6 +105,12 @@ describe('the Fastify plugin', () => {
     register({ webhooks, provider: 'tokenex', path: '/webhooks/tokenex', options: { keys: { k: 'a2V5' } } });
     // @ts-expect-error: no provider is named so
     register({ webhooks, provider: 'acme', path: '/webhooks/acme', options: {} });
+    const acme = defineProvider<'acme', { id: string }, ProviderOptions & { readonly secret: string }>({
+      name: 'acme', schema: { type: 'object' }, authenticator: () => undefined, eventId: (raw) => raw.id, normalize: () => ({ type: 'token.active', tokenRef: '' }),
+    });
+    const typed = createTokenWebhooks<BuiltinTokenEvent | TokenEvent<'acme', { id: string }>>({ pruneIntervalMs: false });
+    register({ webhooks: typed, provider: acme, path: '/webhooks/acme', options: { secret: 's' } });
+    void typed.close();
     void app.close();
   });
 });

@@ -53,7 +53,7 @@ describe('the fetch handler', () => {
     expect(recorder.count('event')).to.equal(1);
   });
 
-  it('takes a body no header announces as a delivery, never as a health check (a Request made in code has no Content-Length)', async () => {
+  it('takes a body no header announces as a delivery, never as a health check (a Request made in code has no Content-Length), and an empty one as a health check', async () => {
     const { webhooks, recorder } = receiver();
     const handler = webhooks.fetchHandler('cybersource', cybersourceOptions);
     const headers = { 'content-type': 'application/json', ...descriptor('cybersource').credentials(cybersourceBody, TEST_CREDENTIALS) };
@@ -61,8 +61,13 @@ describe('the fetch handler', () => {
     expect(res.status).to.equal(200);
     expect(res.headers.get('ntw-outcome')).to.equal('accepted');
     expect(recorder.count('event')).to.equal(1);
-    const health = await handler(new Request('https://app.example/webhooks/cybersource'));
-    expect([health.status, await health.text()]).to.deep.equal([200, '{"status":"ok"}']);
+    for (const check of [new Request('https://app.example/webhooks/cybersource'), new Request('https://app.example/webhooks/cybersource', { method: 'POST', body: '' })]) {
+      const health = await handler(check);
+      expect([health.status, await health.text()], check.method).to.deep.equal([200, '{"status":"ok"}']);
+    }
+    const text = await handler(new Request('https://app.example/webhooks/cybersource', { method: 'POST', body: 'hello' }));
+    expect(text.status, 'a body of another type, read to see whether it is empty').to.equal(415);
+    expect(recorder.count('event')).to.equal(1);
   });
 
   it('applies the size limit to a streamed body as it arrives, without a Content-Length to go by', async () => {
