@@ -12,8 +12,8 @@ import type { DeliveryCore } from './core';
 import type { Ledger } from '../ledger/ledger';
 import type { Endpoint } from './endpoint';
 import type { DeliveryInput } from './request';
-import { checkContentType, readBody } from './read-body';
-import { isHealthCheck, mayBeEmptyPost } from './health-check';
+import { readBody } from './read-body';
+import { isHealthCheck } from './health-check';
 import { authenticate } from './authenticate';
 import { checkJson, parseJsonText } from './parse-json';
 import type { SeveralEvents } from './events-of';
@@ -37,10 +37,10 @@ const unexpected = (error: unknown) => new ReportedError('ERR_NTW_UNEXPECTED',
   `a delivery failed unexpectedly: ${describeError(error)}`, { cause: error });
 
 /**
- * One request through the pipeline (health check → method → content type → body (size limit, deadline, coding) → authenticity → JSON → schema →
- * normalize → ledger → handlers), top to bottom; each step is one call in a file named for it. Transport-free, and
- * the only place any of it is judged: the adapters (Node/Express, Fastify, fetch) only translate their request
- * into a `DeliveryInput` and write the answer back.
+ * One request through the pipeline (health check → method → body: content type, size limit, deadline, coding →
+ * authenticity → JSON → schema → normalize → ledger → handlers), top to bottom; each step is one call in a file
+ * named for it. Transport-free, and the only place any of it is judged: the adapters (Node/Express, Fastify,
+ * fetch) only translate their request into a `DeliveryInput` and write the answer back.
  */
 export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: DeliveryInput): Promise<DeliveryOutcome> {
   let payload: unknown;
@@ -48,11 +48,8 @@ export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: Del
     if (isHealthCheck(endpoint.provider, input)) return HEALTHY;
     const method = input.method ?? 'POST';
     if (method !== 'POST') throw new WebhookError('method_not_allowed');
-    const unannounced = mayBeEmptyPost(endpoint.provider, input);
-    if (!unannounced) checkContentType(input.headers['content-type']);
     const body = await readBody(input, endpoint);
-    if (input.stream !== undefined && endpoint.provider.healthCheck && body.raw.length === 0) return HEALTHY; // an empty POST, once read
-    if (unannounced) checkContentType(input.headers['content-type']);
+    if (body === undefined) return HEALTHY; // an empty POST, found empty once read
     if (core.closing()) throw new WebhookError('shutting_down');
     let receivedAt = core.now();
     // Authenticators are typed on Node's headers: what every transport gives is that, a plain record by lower-cased name.

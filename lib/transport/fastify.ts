@@ -11,7 +11,6 @@
  *
  * @module network-token-webhooks/fastify
  */
-import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { ConfigurationError } from '../errors';
 import type { TokenEvent } from '../events';
@@ -21,6 +20,7 @@ import type { DeliveryInput } from '../pipeline/request';
 import type { Receiver, TokenWebhooks } from '../types';
 import { clientCertificateOf } from './node/client-certificate';
 import { mustClose, release } from './node/respond';
+import { EMPTY, hasNoBody } from './node/request';
 
 /** What `tokenWebhooks` mounts: one endpoint of `webhooks`, for `provider`, at `path`. */
 export interface TokenWebhooksPluginOptionsOf<P, O> {
@@ -40,16 +40,8 @@ export type TokenWebhooksPluginOptions =
   | (Omit<TokenWebhooksPluginOptionsOf<Provider<string, unknown, ProviderOptions, unknown>, never>, 'options'>
     & { readonly options?: ProviderOptions & Readonly<Record<string, unknown>> });
 
-const EMPTY = Buffer.alloc(0);
-
 /** The body streams the plugin's own content-type parser set aside, unread, for the handler's pipeline to read. */
 const bodies = new WeakMap<FastifyRequest, NodeJS.ReadableStream>();
-
-/** HTTP/1.1: a request with neither `Content-Length` nor `Transfer-Encoding`, or a length of 0, has no body. */
-function hasNoBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return length === '0' || (length === undefined && req.headers['transfer-encoding'] === undefined);
-}
 
 function checkPath(path: unknown): string {
   if (typeof path !== 'string' || !path.startsWith('/') || path === '/') {

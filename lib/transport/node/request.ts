@@ -10,7 +10,8 @@ export interface MaybeParsedRequest extends IncomingMessage {
   ip?: string;
 }
 
-const EMPTY = Buffer.alloc(0);
+/** The body of a request that has none. */
+export const EMPTY = Buffer.alloc(0);
 
 function streamConsumed(req: MaybeParsedRequest): boolean {
   return req._body === true || req.readableEnded || req.readable === false;
@@ -29,7 +30,7 @@ function decodedHeaders(req: MaybeParsedRequest): IncomingMessage['headers'] {
 }
 
 /** HTTP/1.1: a request announces its body by `Content-Length` or `Transfer-Encoding`; one with neither, or a length of 0, has none. */
-function hasNoBody(req: IncomingMessage): boolean {
+export function hasNoBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   return length === '0' || (length === undefined && req.headers['transfer-encoding'] === undefined);
 }
