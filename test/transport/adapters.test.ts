@@ -47,6 +47,25 @@ function stall(port: number, path: string, headers: Record<string, string>): Pro
   });
 }
 
+/** A GET and an empty POST, one after the other on one keep-alive connection: both answered, the connection kept. */
+function twoOnOneConnection(port: number, path: string): Promise<RawAnswer[]> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.write(`GET ${path} HTTP/1.1\r\nhost: x\r\n\r\nPOST ${path} HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n`);
+    let text = '';
+    socket.on('error', reject);
+    socket.on('data', (chunk) => {
+      text += chunk.toString('latin1');
+      const heads = [...text.matchAll(/HTTP\/1\.1 (\d{3})[^]*?\r\n\r\n/g)];
+      const lengths = heads.map((h) => Number(/content-length: (\d+)/i.exec(h[0])?.[1] ?? 0));
+      const complete = heads.length === 2 && text.length >= heads[1]!.index! + heads[1]![0].length + lengths[1]!;
+      if (!complete) return;
+      socket.destroy();
+      resolve(heads.map((h) => ({ status: Number(h[1]), head: h[0], text: '' })));
+    });
+  });
+}
+
 for (const transport of TRANSPORTS) {
   describe(`the shared adapter table: ${transport.name}`, () => {
     for (const subject of SUBJECTS) {
@@ -114,6 +133,11 @@ for (const transport of TRANSPORTS) {
           expect(subject.refusalCode(answer.status, answer.text)).to.equal('body_timeout');
           expect(answer.head.toLowerCase()).to.include('connection: close');
           expect(bench.recorder.calls).to.have.length(0);
+        });
+
+        it('a request without a body (a GET, an empty POST) leaves the connection open for the next one', async () => {
+          const answers = await twoOnOneConnection(bench.served.port, bench.path);
+          expect(answers.map((a) => a.status)).to.deep.equal(subject.healthCheck ? [200, 200] : [405, 415]);
         });
 
         if (subject.healthCheck) {
