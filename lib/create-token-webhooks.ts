@@ -12,17 +12,20 @@ import { resolveEndpoint } from './pipeline/endpoint';
 import type { Endpoint } from './pipeline/endpoint';
 import { replay } from './pipeline/replay';
 import { cardReferences } from './pipeline/card-reference';
-import { noHandlers, runPipeline } from './pipeline/deliver';
-import { observeDelivery } from './pipeline/observe-delivery';
+import { noHandlers } from './pipeline/deliver';
+import { receive } from './pipeline/receive';
+import { lowerCased } from './pipeline/request';
 import { Telemetry } from './telemetry/telemetry';
-import { nodeMiddleware } from './middleware/node';
-import { findMounts, mountProblems } from './middleware/mount-check';
-import { probeMounts } from './middleware/mount-probe';
+import { nodeMiddleware } from './transport/node/middleware';
+import { mountersOf } from './transport/node/mounters';
+import { checkMounts } from './transport/node/ready';
+import { fetchHandler } from './transport/fetch';
+import type { FetchHandler } from './transport/fetch';
 import { checkHealth } from './health';
 import { createConsole } from './console/console';
 import type { ConsoleMiddleware } from './console/console';
 import type {
-  BuiltinTokenEvent, ErrorHandler, EventHandler, EventQuery, InboxTokenWebhooks, Mounters, Receiver, TokenWebhooks, TokenWebhooksOptions,
+  BuiltinTokenEvent, ErrorHandler, EventHandler, EventQuery, InboxTokenWebhooks, Receiver, TokenWebhooks, TokenWebhooksOptions,
 } from './types';
 
 /**
@@ -74,14 +77,15 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
   const receiver = (provider: AnyProvider | string, providerOptions?: ProviderOptions): Receiver => {
     const resolved = mount(providerOf(provider), providerOptions);
     return async (input) => {
-      const { outcome, response } = await observeDelivery(core, resolved, () => runPipeline(resolved, core, input));
+      const { outcome, response } = await receive(resolved, core, { ...input, headers: lowerCased(input.headers) });
       return { ...response, outcome };
     };
   };
 
-  const mounters = Object.fromEntries(
-    Object.values(builtinProviders).map((provider) => [provider.name, (o?: ProviderOptions) => endpoint(provider as AnyProvider, o)]),
-  ) as unknown as Mounters;
+  const fetchEndpoint = (provider: AnyProvider | string, providerOptions?: ProviderOptions): FetchHandler =>
+    fetchHandler(mount(providerOf(provider), providerOptions), core);
+
+  const mounters = mountersOf(endpoint);
 
   const { inbox } = ledger;
   const inboxOnly = inbox && {
@@ -107,6 +111,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     },
     endpoint: endpoint as TokenWebhooks<E>['endpoint'],
     receiver: receiver as TokenWebhooks<E>['receiver'],
+    fetchHandler: fetchEndpoint as TokenWebhooks<E>['fetchHandler'],
     getTokenState: (provider, tokenRef) => tokenState(client, provider, tokenRef),
     listEvents: (query) => listEvents(client, ledger.codec, query),
     console(consoleOptions) {
@@ -125,11 +130,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     prune: () => ledger.retention.prune(),
     async ready(readyOptions = {}) {
       if (readyOptions.app !== undefined) {
-        const mounts = findMounts(readyOptions.app);
-        const [problem] = mountProblems(mounts);
-        if (problem) throw problem;
-        const [probed] = await probeMounts(readyOptions.app, mounts);
-        if (probed) throw probed;
+        await checkMounts(readyOptions.app);
         if (handlers.size === 0) throw noHandlers();
       }
       await client.initialize();

@@ -52,10 +52,10 @@ export type {
   Storage, Awaitable, EventKey, EntryStatus, EntryRecord, Entry, TokenStateRecord, StateChange, Admit, Admission, Settlement,
   EntryQuery, StatsQuery, ReceivedCount, StatusCount, TokenStateCount, LedgerStats, PruneResult, ProjectionOutcome,
 } from './storage/storage';
-export type { WebhookMiddleware } from './middleware/node';
+export type { WebhookMiddleware } from './transport/node/middleware';
 export type { ConsoleMiddleware } from './console/console';
 export type { ConsoleOptions, ConsoleAccessOptions, ConsoleSettingsOptions, ConsoleAuthorize } from './console/options';
-export type { DeliveryInput } from './pipeline/read-body';
+export type { DeliveryInput } from './pipeline/request';
 export type { DeliveryResponse } from './pipeline/acknowledge';
 export type { EncryptionKey } from './ledger/secret-box';
 export type { RenewalSchedule } from './ledger/lease-heartbeat';
@@ -63,3 +63,8 @@ export type { RunsReport } from './ledger/active-runs';
 export { redactText, isCardNumber } from './redact';
 export type { TelemetryOptions } from './telemetry/telemetry';
 export type { Refusal, RefusalHandler } from './telemetry/refusal';
+
+// The transport seam: the request any adapter hands the pipeline, the fetch handler's types, the Express mounters.
+export type { RequestHeaders, BodyStream } from './pipeline/request';
+export type { FetchHandler, FetchClient } from './transport/fetch';
+export type { Mounters } from './transport/node/mounters';

@@ -125,9 +125,10 @@ describe('the published package', () => {
       const needs = Object.fromEntries(Object.entries(MANIFEST.exports).filter(([, target]) => typeof target !== 'string').map(([subpath, target]) => [
         subpath, [...declarationImports(files, (target as { types: string }).types.replace(/^\.\//, ''))].filter((s) => !s.startsWith('node:') && !own.has(s)).sort(),
       ]));
-      // The README's Install section lists these: @types/pg for ./postgres; ioredis has its own types.
+      // The README's Install section lists these: @types/pg for ./postgres; ioredis and fastify have their own types.
       expect(needs).to.deep.equal({
         '.': [], './sqlite': [], './postgres': ['pg'], './redis': ['ioredis'], './testing': [], './testing/storage': [], './storage-kit': [],
+        './fastify': ['fastify'],
       });
     });
   });
