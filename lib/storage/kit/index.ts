@@ -23,7 +23,7 @@ export {
 export type { AttemptJson, CopyJson } from './history';
 export type { ProjectionDecision } from './projection';
 
-export { ENTRY_COLUMNS, LEDGER_COLUMNS, OPEN_STATUSES_SQL, STATE_COLUMNS, TIME_COLUMNS, entryFromRow, stateFromRow } from './row';
+export { ENTRY_COLUMNS, HISTORY_COLUMNS, LEDGER_COLUMNS, OPEN_STATUSES_SQL, STATE_COLUMNS, TIME_COLUMNS, entryFromRow, stateFromRow } from './row';
 export type { EntryRow, StateRow } from './row';
 
 export { closeWithin, timeoutMsOption } from './options';
