@@ -39,12 +39,6 @@ export function requeuedAttempt(entry: Entry, now: number): Attempt {
   return { at: new Date(now), attempt: entry.attempts, outcome: 'requeued' };
 }
 
-export const attemptJson = (attempt: Attempt): AttemptJson => ({
-  at: attempt.at.getTime(), attempt: attempt.attempt, outcome: attempt.outcome, ...(attempt.error === undefined ? {} : { error: attempt.error }),
-});
-
-export const copyJson = (copy: EntryCopy): CopyJson => ({ at: copy.at.getTime(), fingerprint: copy.fingerprint });
-
 /** A JSON array as stored (text, an array already parsed, or nothing), as a list: anything else reads as empty. */
 function arrayOf(stored: unknown): unknown[] {
   const value = typeof stored === 'string' && stored !== '' ? JSON.parse(stored) as unknown : stored;

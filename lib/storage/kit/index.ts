@@ -18,7 +18,7 @@ export { admissionOf, admittedEntry, isDue, maySettle, project, publicEntry, set
 export type { AdmissionDecision, Held } from './ledger-rules';
 export { changeOf, decideProjection } from './projection';
 export {
-  appendBounded, attemptJson, copyJson, historyFromJson, mergeRefusals, minuteOf, requeuedAttempt, settledAttempt,
+  appendBounded, historyFromJson, mergeRefusals, minuteOf, requeuedAttempt, settledAttempt,
 } from './history';
 export type { AttemptJson, CopyJson } from './history';
 export type { ProjectionDecision } from './projection';
