@@ -120,6 +120,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
         providers: () => [...new Set([...endpoints.keys(), ...Object.keys(builtinProviders)])],
         refusals: () => hooks.refusals.snapshot(),
         fleetRefusals: (since) => ledger.refusals.list(since),
+        storedPayload: (body) => ledger.codec.payload(body),
         call: (operation, call) => client.call(operation, call),
       }, consoleOptions);
       consoles.add(made);

@@ -16,6 +16,8 @@ export interface ConsoleSource {
   refusals(): RefusalSnapshot;
   /** Every instance's refused deliveries by minute from `since` on, bounded by `storageTimeoutMs`; `undefined` when the storage keeps none. */
   fleetRefusals(since: Date): Promise<RefusalMinute[] | undefined>;
+  /** The payload an entry's body keeps, redacted as stored (never the sealed clear copy); throws for a body it cannot read. */
+  storedPayload(body: string): unknown;
   /** A storage call, bounded by `storageTimeoutMs` (a `StorageError` past it, or when it fails). */
   call<T>(operation: string, call: () => T | Promise<T>): Promise<T>;
 }

@@ -2,6 +2,7 @@ import type { Entry } from '../storage/storage';
 import { payloadRedactor } from '../redact';
 import type { Html } from './html';
 import { html } from './html';
+import type { PageContext } from './context';
 
 /** The most of a payload shown; the rest is cut (the ledger keeps it all). */
 const SHOWN_BYTES = 64 * 1024;
@@ -13,10 +14,10 @@ const redactAgain = payloadRedactor();
  * The payload an entry keeps, as stored: redacted when received (secrets, card numbers, emails), never the sealed
  * clear copy an encryption key opens. A quarantined delivery's too: what the schema or the mapping could not read.
  */
-export function storedPayload(entry: Entry): Html {
+export function storedPayload(ctx: PageContext, entry: Entry): Html {
   let payload: unknown;
   try {
-    payload = (JSON.parse(entry.body) as { payload?: unknown }).payload;
+    payload = ctx.source.storedPayload(entry.body);
   } catch {
     return html`<p class="muted">Its stored body is not one this release can read.</p>`;
   }

@@ -9,7 +9,8 @@ import { admissionOf, isDue, publicEntry, maySettle, project, settledEntry, take
 import { ConfigurationError } from '../errors';
 import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';
-import { matchesQuery, orderedPage, statsOf } from './memory-stats';
+import { statsOf } from './memory-stats';
+import { matchesQuery, orderedPage } from './entry-query';
 import { NO_HISTORY, appendBounded, mergeRefusals, requeuedAttempt, settledAttempt } from './kit/history';
 
 const keyOf = (provider: string, id: string) => `${provider}\u0000${id}`;

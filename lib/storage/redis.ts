@@ -11,7 +11,7 @@ import type {
   RefusalMinute, Settlement, StatsQuery, StatusCount, Storage, TokenStateCount, TokenStateRecord,
 } from './storage';
 import { REFUSALS_KEPT_MS, STATS_BUCKET_MS, statsWindow } from './storage';
-import { compareEntries } from './memory-stats';
+import { compareEntries, matchesQuery } from './entry-query';
 import { NO_HISTORY, historyFromJson, mergeRefusals, minuteOf } from './kit/history';
 import type { StaleReason, TokenState } from '../events';
 import { ConfigurationError } from '../errors';
@@ -338,11 +338,7 @@ export class RedisStorage implements Storage {
     if (after && newest && (max === '+inf' || after.receivedAt.getTime() < Number(max.slice(1)))) max = String(after.receivedAt.getTime());
     if (after && !newest && (min === '-inf' || after.receivedAt.getTime() > Number(min))) min = String(after.receivedAt.getTime());
     const range = { min, max, newest };
-    const matches = (e: Entry) => (query.provider === undefined || e.provider === query.provider) && (query.id === undefined || e.id === query.id)
-      && (query.tokenRef === undefined || e.tokenRef === query.tokenRef) && (query.status === undefined || e.status === query.status)
-      && (query.conflicted !== true || e.conflicts > 0)
-      && (query.since === undefined || e.receivedAt >= query.since) && (query.until === undefined || e.receivedAt < query.until)
-      && (after === undefined || sign * compareEntries(e, after) > 0);
+    const matches = (e: Entry) => matchesQuery(e, query);
     const page = (found: Entry[]) => found.filter(matches).sort((a, b) => sign * compareEntries(a, b)).slice(0, limit);
 
     const providers = query.provider !== undefined ? [query.provider] : query.id !== undefined || query.tokenRef !== undefined ? await this.providers() : [];

@@ -60,6 +60,6 @@ ${history ? attemptsTable(entry, history) : html`<p class="muted">This storage a
 ${deliveriesTable(entry, history ?? NO_HISTORY)}${others.length ? html`
 <p>The same id is stored for ${others.map((e, i) => html`${i ? ', ' : ''}${e.provider} (${eventLink(ctx, e)})`)} too.</p>` : ''}
 <h2>Payload, as stored</h2>
-${storedPayload(entry)}`,
+${storedPayload(ctx, entry)}`,
   };
 }

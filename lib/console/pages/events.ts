@@ -1,6 +1,6 @@
 import type { Entry } from '../../storage/storage';
 import { ENTRY_STATUSES, cursorOf } from '../../storage/storage';
-import { matchesQuery } from '../../storage/memory-stats';
+import { matchesQuery } from '../../storage/entry-query';
 import type { Html } from '../html';
 import { href, html } from '../html';
 import type { PageContext } from '../context';
