@@ -325,3 +325,15 @@ for i = 2, #ARGV, 3 do
 end
 redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 return 1`);
+
+/**
+ * KEYS: a shard's receipt index. ARGV: the shard's key prefix (`<prefix>{s<n>}:`), the first rank, how many. Adds that
+ * range of the receipt index to each provider's receipt index of the shard (a member starts with its encoded
+ * provider); returns how many it read.
+ */
+export const INDEX_BY_PROVIDER = script(`
+local members = redis.call('ZRANGE', KEYS[1], ARGV[2], tonumber(ARGV[2]) + tonumber(ARGV[3]) - 1, 'WITHSCORES')
+for i = 1, #members, 2 do
+  redis.call('ZADD', ARGV[1] .. 'byprovider:' .. string.match(members[i], '^[^:]*'), members[i + 1], members[i])
+end
+return #members / 2`);
