@@ -10,7 +10,7 @@ import { logger } from '../log';
 const log = logger('console');
 
 /** Why a request was refused: the status and the short text shown. */
-export interface Refusal {
+export interface AccessDenial {
   readonly status: 401 | 403 | 429;
   readonly message: string;
   readonly headers?: Readonly<Record<string, string>>;
@@ -36,7 +36,7 @@ export class ConsoleAccess {
   }
 
   /** `undefined` when the request may go on. */
-  async check(req: IncomingMessage): Promise<Refusal | undefined> {
+  async check(req: IncomingMessage): Promise<AccessDenial | undefined> {
     if (this.credentials && this.throttle) {
       const given = basicOf(req);
       // as Express resolves it (honouring `trust proxy`), else the socket's
