@@ -49,7 +49,10 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
   const core: DeliveryCore = {
     ledger, now, telemetry,
     reportError: hooks.reportError,
-    refused: hooks.refused,
+    refused: (refusal) => {
+      hooks.refused(refusal);
+      ledger.refusals.record(refusal);
+    },
     deadlineMs: settings.deadlineMs,
     clockSkewMs: settings.clockSkewMs,
     cardReference: cardReferences(settings.referenceKey),
@@ -121,6 +124,8 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
         replayTimeoutMs: settings.storageTimeoutMs + settings.deadlineMs,
         providers: () => [...new Set([...endpoints.keys(), ...Object.keys(builtinProviders)])],
         refusals: () => hooks.refusals.snapshot(),
+        fleetRefusals: (since) => ledger.refusals.list(since),
+        storedPayload: (body) => ledger.codec.payload(body),
         call: (operation, call) => client.call(operation, call),
       }, consoleOptions);
       consoles.add(made);

@@ -50,7 +50,8 @@ export { decideProjection } from './storage/kit/projection';
 export type { ProjectionDecision } from './storage/kit/projection';
 export type {
   Storage, Awaitable, EventKey, EntryStatus, EntryRecord, Entry, TokenStateRecord, StateChange, Admit, Admission, Settlement,
-  EntryQuery, StatsQuery, ReceivedCount, StatusCount, TokenStateCount, LedgerStats, PruneResult, ProjectionOutcome,
+  EntryQuery, EntryCursor, StatsQuery, ReceivedCount, StatusCount, TokenStateCount, LedgerStats, PruneResult, ProjectionOutcome,
+  Attempt, AttemptOutcome, EntryCopy, EntryHistory, RefusalMinute,
 } from './storage/storage';
 export type { WebhookMiddleware } from './transport/node/middleware';
 export type { ConsoleMiddleware } from './console/console';

@@ -15,6 +15,7 @@ import { overviewPage } from './pages/overview';
 import { timelinePage } from './pages/timeline';
 import { inboxPage } from './pages/inbox';
 import { eventPage } from './pages/event';
+import { eventsPage } from './pages/events';
 import { StorageError } from '../errors';
 import { StorageTimeoutError, storageError } from '../ledger/storage-error';
 import { withDeadline } from '../shared/deadline';
@@ -50,6 +51,7 @@ type Page = (ctx: PageContext) => Promise<{ title: string; body: Html; status?: 
 const PAGES: Readonly<Record<string, { page: Page; section?: Section }>> = {
   '/': { page: overviewPage, section: 'overview' },
   '/tokens': { page: timelinePage, section: 'tokens' },
+  '/events': { page: eventsPage, section: 'events' },
   '/inbox': { page: inboxPage, section: 'inbox' },
   '/event': { page: eventPage },
 };

@@ -14,6 +14,8 @@ import { Dedupe } from './dedupe';
 import { ActiveRuns } from './active-runs';
 import { InFlight } from './in-flight';
 import { Retention } from './retention';
+import { FleetRefusals } from './refusals';
+import { withDeadline } from '../shared/deadline';
 import type { Ledger } from './ledger';
 import { LedgerWorker } from './worker';
 import type { WorkerOptions } from './worker';
@@ -54,6 +56,7 @@ export function createLedger(settings: LedgerSettings, hooks: { readonly telemet
     runs: new ActiveRuns(),
     background: new InFlight(),
     retention: new Retention(client, settings.retentionMs),
+    refusals: new FleetRefusals(client),
     telemetry,
     reportError,
     owner: () => `${instance}:${++sequence}`,
@@ -87,6 +90,7 @@ export async function closeLedger(ledger: Ledger, timeoutMs: number): Promise<vo
     ledger.inbox ? ledger.inbox.stop(timeoutMs) : ledger.background.drain(timeoutMs),
   ]);
   if (!drained || !stopped) log('close: handlers still running after %dms; their leases will expire', timeoutMs);
+  await withDeadline(ledger.refusals.stop().catch(() => undefined), Math.max(deadline - Date.now(), 1), () => undefined);
   const closed = await ledger.client.close(Math.max(deadline - Date.now(), 1));
   if (!closed) log('close: the storage did not close within %dms', timeoutMs);
 }

@@ -40,7 +40,7 @@ const BODY_TIMEOUT_MS = 400;
  * that checked the certificate and decrypted the body: what the table's transports can carry.
  */
 function tableOptions(d: (typeof DESCRIPTORS)[number]): object {
-  if (!d.testMount) return optionsFor(d.name, TEST_CREDENTIALS);
+  if (!d.testMount) return optionsFor(d.name, TEST_CREDENTIALS) ?? {};
   const { decryption: _decryption, ...options } = d.testMount.options as Record<string, unknown>;
   return { ...options, auth: 'none' };
 }
