@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { WebhookError } from '../errors';
-import { hasDuplicateKey } from './duplicate-keys';
+import { jsonTextMayNeedRedaction, markNothingToRedact, mayBeSecretKey, numberMayBeCard } from '../redact';
+import { hasDuplicateKey, keyCounts, startsLikeAnIndex } from './duplicate-keys';
 
 export interface JsonLimits {
   /** Deepest nesting accepted. Default 32. */
@@ -35,14 +36,93 @@ export function checkJson(value: unknown, limits: JsonLimits = DEFAULT_LIMITS): 
     }
     for (const key of Object.keys(node)) {
       const child = (node as Record<string, unknown>)[key];
-      if (key === '__proto__' || (key === 'constructor' && child !== null && typeof child === 'object' && 'prototype' in child)) {
-        throw new WebhookError('forbidden_json_key');
-      }
+      if (forbidden(key, child)) throw new WebhookError('forbidden_json_key');
       values.push(child);
       depths.push(depth + 1);
     }
   }
   return value;
+}
+
+/** A prototype key that a later merge could turn into pollution. */
+const forbidden = (key: string, child: unknown) =>
+  key === '__proto__' || (key === 'constructor' && child !== null && typeof child === 'object' && 'prototype' in child);
+
+// The one walk's state, shared by every parse: the walk is synchronous, and emptied when it ends.
+const keyCountsOfText: number[] = [];
+const walkValues: unknown[] = [];
+const walkDepths: number[] = [];
+
+/** What the one walk found: the checks passed; a repeated key; or something the separate checks must rule on. */
+const enum Walked { Passed, RepeatedKey, Undecided }
+
+/**
+ * The checks of `parseJsonText` in one pre-order walk of the parsed value: the repeated-key check (the keys each
+ * object names in the text against those it has parsed, see `hasDuplicateKey`), the forbidden-key, depth and
+ * array-length limits, and whether anything in it needs redacting (then it is marked for the redaction to skip).
+ * Anything out of the ordinary (a limit passed, an integer-like key) is left `Undecided`, for the separate checks
+ * to rule on as they always did.
+ */
+function walkOnce(text: string, value: unknown, limits: JsonLimits): Walked {
+  const counts = keyCountsOfText;
+  const longNumber = keyCounts(text, counts);
+  // Strings and keys are vouched for by the text as a whole, or else left to the redaction.
+  let clean = !jsonTextMayNeedRedaction(text);
+  const values = walkValues;
+  const depths = walkDepths;
+  values.push(value);
+  depths.push(0);
+  let next = 0;
+  let result = Walked.Passed;
+  try {
+    while (values.length > 0) {
+      const node = values.pop();
+      const depth = depths.pop()!;
+      if (node === null || typeof node !== 'object') {
+        if (clean && typeof node === 'number' && numberMayBeCard(node)) clean = false;
+        continue;
+      }
+      if (depth >= limits.maxDepth) return (result = Walked.Undecided);
+      if (Array.isArray(node)) {
+        if (node.length > limits.maxArrayLength) return (result = Walked.Undecided);
+        for (let i = node.length - 1; i >= 0; i--) {
+          values.push(node[i]);
+          depths.push(depth + 1);
+        }
+        continue;
+      }
+      const keys = Object.keys(node);
+      if (keys.length !== counts[next++]) return (result = Walked.RepeatedKey);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const key = keys[i]!;
+        const child = (node as Record<string, unknown>)[key];
+        if (startsLikeAnIndex(key) || forbidden(key, child)) return (result = Walked.Undecided);
+        if (clean && mayBeSecretKey(key) && child !== '' && child !== null && child !== undefined) clean = false;
+        values.push(child);
+        depths.push(depth + 1);
+      }
+    }
+    return result;
+  } finally {
+    values.length = 0;
+    depths.length = 0;
+    counts.length = 0;
+    if (result === Walked.Passed && value !== null && typeof value === 'object') {
+      if (clean) markNothingToRedact(value);
+      if (!longNumber) textOf.set(value, text);
+    }
+  }
+}
+
+/** Parsed payloads whose text has no number of 13 characters or more: that text is the payload's exact JSON. */
+const textOf = new WeakMap<object, string>();
+
+/**
+ * Whether `text`, the JSON `payload` was parsed from, writes a number of 13 characters or more, whose digits
+ * `JSON.parse` may have rounded or reshaped; `undefined` when the parser did not record `payload` with `text`.
+ */
+export function writesLongNumber(payload: unknown, text: string): boolean | undefined {
+  return payload !== null && typeof payload === 'object' && textOf.get(payload) === text ? false : undefined;
 }
 
 /**
@@ -66,6 +146,11 @@ export function parseJsonText(raw: Buffer, limits: JsonLimits = DEFAULT_LIMITS):
   } catch {
     throw new WebhookError('invalid_json');
   }
-  if (hasDuplicateKey(text, value)) throw new WebhookError('duplicate_json_key');
-  return { value: checkJson(value, limits), text };
+  const walked = walkOnce(text, value, limits);
+  if (walked === Walked.RepeatedKey) throw new WebhookError('duplicate_json_key');
+  if (walked === Walked.Undecided) {
+    if (hasDuplicateKey(text, value)) throw new WebhookError('duplicate_json_key');
+    checkJson(value, limits);
+  }
+  return { value, text };
 }
