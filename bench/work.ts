@@ -11,6 +11,8 @@
  *   WORK_PROVIDERS=cybersource,tokenex   providers (default: every built-in one)
  *   WORK_KINDS=new,duplicate,refused     kinds (default: all three)
  *   WORK_INSTRUCTIONS_N=200              deliveries per callgrind run (0: skip callgrind)
+ *   WORK_INSTRUCTIONS_PROVIDERS=cybersource  the providers counted under callgrind (default: WORK_PROVIDERS); a run
+ *                                        takes minutes under valgrind, four runs a provider
  *   WORK_BYTES_N=2000                    deliveries per allocation reading
  *   WORK_WARMUP=150                      unmeasured deliveries of each kind before either
  */
@@ -98,6 +100,7 @@ async function main(): Promise<void> {
   buildLibrary();
   const providers = list('WORK_PROVIDERS', Object.keys(library<typeof import('../lib')>('index').builtinProviders));
   const kinds = list('WORK_KINDS', WORK_KINDS) as WorkKind[];
+  const counted = process.env.WORK_INSTRUCTIONS_PROVIDERS ? list('WORK_INSTRUCTIONS_PROVIDERS', providers) : providers;
   const started = new Date();
   const before = machine();
   console.log(`network-token-webhooks bench:work: ${providers.join(', ')} × ${kinds.join(', ')}; instructions over ${INSTRUCTIONS_N} deliveries `
@@ -106,16 +109,24 @@ async function main(): Promise<void> {
   if (INSTRUCTIONS_N) execFileSync('valgrind', ['--version'], { stdio: 'ignore' });
 
   const figures: Figure[] = [];
-  for (const provider of providers) for (const kind of kinds) figures.push({ provider, kind, bytes: await bytes(provider, kind) });
+  for (const provider of providers) {
+    for (const kind of kinds) {
+      figures.push({ provider, kind, bytes: await bytes(provider, kind) });
+      console.log(`${provider} ${kind}: ${Math.round(figures[figures.length - 1]!.bytes).toLocaleString('en-US')} heap bytes per delivery`);
+    }
+  }
 
   if (INSTRUCTIONS_N) {
     const dir = mkdtempSync(join(tmpdir(), 'ntw-work-'));
     try {
-      const jobs = providers.flatMap((provider) => (['none', ...kinds] as const).map((kind) => async () => ({
-        provider, kind, total: await instructions(provider, kind, kind === 'none' ? 0 : INSTRUCTIONS_N, dir),
-      })));
+      const jobs = counted.flatMap((provider) => (['none', ...kinds] as const).map((kind) => async () => {
+        const total = await instructions(provider, kind, kind === 'none' ? 0 : INSTRUCTIONS_N, dir);
+        console.log(`${provider} ${kind}: ${total.toLocaleString('en-US')} instructions in all (callgrind)`);
+        return { provider, kind, total };
+      }));
       const totals = await pooled(jobs);
       for (const f of figures) {
+        if (!counted.includes(f.provider)) continue;
         const base = totals.find((t) => t.provider === f.provider && t.kind === 'none')!.total;
         f.instructions = (totals.find((t) => t.provider === f.provider && t.kind === f.kind)!.total - base) / INSTRUCTIONS_N;
       }
