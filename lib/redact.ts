@@ -67,7 +67,8 @@ export function numberMayBeCard(n: number): boolean {
 
 /** `text` with card numbers and email addresses replaced: what may be kept of any string of a payload. */
 export function redactValue(text: string): string {
-  const masked = MAY_HOLD_CARD.test(text) ? maskCardNumbers(text) : text;
+  // Shorter than 13 characters, a string cannot hold 13 digits: most keys and values are skipped without a regex.
+  const masked = text.length >= 13 && MAY_HOLD_CARD.test(text) ? maskCardNumbers(text) : text;
   return masked.includes('@') ? masked.replace(EMAIL, REDACTED) : masked;
 }
 
@@ -82,79 +83,19 @@ export function redactText(text: string): string {
     .replace(PHONE, REDACTED);
 }
 
-const keyName = (k: string) => k.trim().toLowerCase();
-
-/** Every secret key name a redactor was made with (trimmed, lower-cased): a key none of them names is secret to none. */
-const anySecretKey = new Set(DEFAULT_SECRET_KEYS.map(keyName));
-/** `anySecretKey` by the key as written: payloads use a few names over and over. Bounded. */
-const anySecretLookups = new Map<string, boolean>();
-/** Grows when a redactor brings secret keys no earlier one had: marks made before then no longer vouch for a payload. */
-let secretKeysGeneration = 0;
-
-/** Whether some redactor takes `key` for a secret key. */
-export function mayBeSecretKey(key: string): boolean {
-  let secret = anySecretLookups.get(key);
-  if (secret === undefined) {
-    secret = anySecretKey.has(keyName(key));
-    if (anySecretLookups.size >= 1024) anySecretLookups.clear();
-    anySecretLookups.set(key, secret);
-  }
-  return secret;
-}
-
-/** The runs `DIGIT_RUN` finds that hold 13 digits or more (greedy, so each whole), the only ones a card number can be. */
-const LONG_DIGIT_RUN = /(?<![0-9])[0-9](?:[ ._/-]?[0-9]){12,}(?![0-9])/g;
-
-/**
- * Whether a string inside the JSON `text` may be changed by `redactValue`. `false` vouches for every string and
- * key of the parsed value: without an escape, each string is a part of the text as written, its digit runs are
- * runs of the text (a quote ends one as the string's end does), and a part of it can hold no `@` the whole does not.
- */
-export function jsonTextMayNeedRedaction(text: string): boolean {
-  if (text.includes('\\') || text.includes('@')) return true;
-  if (!MAY_HOLD_CARD.test(text)) return false;
-  LONG_DIGIT_RUN.lastIndex = 0;
-  try {
-    for (let run = LONG_DIGIT_RUN.exec(text); run; run = LONG_DIGIT_RUN.exec(text)) {
-      if (isCardNumber(run[0].replace(/\D/g, ''))) return true;
-    }
-    return false;
-  } finally {
-    LONG_DIGIT_RUN.lastIndex = 0;
-  }
-}
-
-/** Payloads found to hold nothing any redactor would change, by the generation of secret keys they were checked against. */
-const nothingToRedact = new WeakMap<object, number>();
-
-/**
- * Records that nothing in `payload` needs redacting: no string or key holds a card number or an email, no number may be a
- * card number, and no key that any redactor takes for a secret has a value. Made by the parser's one walk of the
- * payload, so that the redaction does not walk it again. The payload must not change afterwards.
- */
-export function markNothingToRedact(payload: object): void {
-  nothingToRedact.set(payload, secretKeysGeneration);
-}
-
 /**
  * A function making a payload fit to keep: the values of secret keys replaced (non-empty ones), and card numbers
  * and emails removed from every other string, keys included, whatever their name, and from numbers. Copy on write: an object or
  * array with nothing to redact is returned as it is, so a clean payload costs a walk and no copy.
  */
 export function payloadRedactor(extraKeys: readonly string[] = []): (value: unknown) => unknown {
-  const keys = new Set([...DEFAULT_SECRET_KEYS, ...extraKeys].map(keyName));
-  let added = false;
-  for (const key of keys) if (!anySecretKey.has(key)) { anySecretKey.add(key); added = true; }
-  if (added) {
-    anySecretLookups.clear();
-    secretKeysGeneration++;
-  }
+  const keys = new Set([...DEFAULT_SECRET_KEYS, ...extraKeys].map((k) => k.trim().toLowerCase()));
   // Payloads of one provider use a few key names over and over: each is lower-cased and looked up once.
   const secretNames = new Map<string, boolean>();
   const isSecret = (k: string): boolean => {
     let secret = secretNames.get(k);
     if (secret === undefined) {
-      secret = keys.has(keyName(k));
+      secret = keys.has(k.trim().toLowerCase());
       if (secretNames.size >= 1024) secretNames.clear();
       secretNames.set(k, secret);
     }
@@ -192,5 +133,5 @@ export function payloadRedactor(extraKeys: readonly string[] = []): (value: unkn
     }
     return out ?? v;
   };
-  return (v) => (v !== null && typeof v === 'object' && nothingToRedact.get(v) === secretKeysGeneration ? v : walk(v));
+  return walk;
 }

@@ -55,7 +55,7 @@ const LONG_NUMBER = /(?:^|[:,[])\s*-?[0-9][0-9.eE+-]{12}/;
  */
 function storedPayloadOf(endpoint: Endpoint, payload: unknown, payloadJson: string | undefined): StoredPayload {
   const redacted = endpoint.redact(payload);
-  return redacted === payload && payloadJson !== undefined && !(writesLongNumber(payload, payloadJson) ?? LONG_NUMBER.test(payloadJson))
+  return redacted === payload && payloadJson !== undefined && !(writesLongNumber(payloadJson) ?? LONG_NUMBER.test(payloadJson))
     ? { payload, json: payloadJson } : { payload: redacted };
 }
 

@@ -1,6 +1,5 @@
 import { isUtf8 } from 'node:buffer';
 import { WebhookError } from '../errors';
-import { jsonTextMayNeedRedaction, markNothingToRedact, mayBeSecretKey, numberMayBeCard } from '../redact';
 import { hasDuplicateKey, keyCounts, startsLikeAnIndex } from './duplicate-keys';
 
 export interface JsonLimits {
@@ -58,33 +57,25 @@ const enum Walked { Passed, RepeatedKey, Undecided }
 
 /**
  * The checks of `parseJsonText` in one pre-order walk of the parsed value: the repeated-key check (the keys each
- * object names in the text against those it has parsed, see `hasDuplicateKey`), the forbidden-key, depth and
- * array-length limits, and whether anything in it needs redacting (then it is marked for the redaction to skip).
- * Anything out of the ordinary (a limit passed, an integer-like key) is left `Undecided`, for the separate checks
- * to rule on as they always did.
+ * object names in the text against those it has parsed, see `hasDuplicateKey`) and the forbidden-key, depth and
+ * array-length limits. Anything out of the ordinary (a limit passed, an integer-like key) is left `Undecided`, for
+ * the separate checks to rule on as they always did. The redaction is not part of it: a duplicate, most of what a
+ * provider retries, is answered without it.
  */
-function walkOnce(text: string, value: unknown, limits: JsonLimits): Walked {
-  const counts = keyCountsOfText;
-  const longNumber = keyCounts(text, counts);
-  // Strings and keys are vouched for by the text as a whole, or else left to the redaction.
-  let clean = !jsonTextMayNeedRedaction(text);
+function walkOnce(counts: readonly number[], value: unknown, limits: JsonLimits): Walked {
   const values = walkValues;
   const depths = walkDepths;
   values.push(value);
   depths.push(0);
   let next = 0;
-  let result = Walked.Passed;
   try {
     while (values.length > 0) {
       const node = values.pop();
       const depth = depths.pop()!;
-      if (node === null || typeof node !== 'object') {
-        if (clean && typeof node === 'number' && numberMayBeCard(node)) clean = false;
-        continue;
-      }
-      if (depth >= limits.maxDepth) return (result = Walked.Undecided);
+      if (node === null || typeof node !== 'object') continue;
+      if (depth >= limits.maxDepth) return Walked.Undecided;
       if (Array.isArray(node)) {
-        if (node.length > limits.maxArrayLength) return (result = Walked.Undecided);
+        if (node.length > limits.maxArrayLength) return Walked.Undecided;
         for (let i = node.length - 1; i >= 0; i--) {
           values.push(node[i]);
           depths.push(depth + 1);
@@ -92,37 +83,34 @@ function walkOnce(text: string, value: unknown, limits: JsonLimits): Walked {
         continue;
       }
       const keys = Object.keys(node);
-      if (keys.length !== counts[next++]) return (result = Walked.RepeatedKey);
+      if (keys.length !== counts[next++]) return Walked.RepeatedKey;
       for (let i = keys.length - 1; i >= 0; i--) {
         const key = keys[i]!;
         const child = (node as Record<string, unknown>)[key];
-        if (startsLikeAnIndex(key) || forbidden(key, child)) return (result = Walked.Undecided);
-        if (clean && mayBeSecretKey(key) && child !== '' && child !== null && child !== undefined) clean = false;
+        if (startsLikeAnIndex(key) || forbidden(key, child)) return Walked.Undecided;
         values.push(child);
         depths.push(depth + 1);
       }
     }
-    return result;
+    return Walked.Passed;
   } finally {
     values.length = 0;
     depths.length = 0;
-    counts.length = 0;
-    if (result === Walked.Passed && value !== null && typeof value === 'object') {
-      if (clean) markNothingToRedact(value);
-      if (!longNumber) textOf.set(value, text);
-    }
   }
 }
 
-/** Parsed payloads whose text has no number of 13 characters or more: that text is the payload's exact JSON. */
-const textOf = new WeakMap<object, string>();
+/**
+ * The text last parsed, when it writes no number of 13 characters or more. One slot, no map: the delivery that
+ * parsed it asks right after, and a later parse in between only costs the regex.
+ */
+let lastShortNumbered: string | undefined;
 
 /**
- * Whether `text`, the JSON `payload` was parsed from, writes a number of 13 characters or more, whose digits
- * `JSON.parse` may have rounded or reshaped; `undefined` when the parser did not record `payload` with `text`.
+ * Whether `text`, a JSON text the parser took, writes a number of 13 characters or more, whose digits `JSON.parse`
+ * may have rounded or reshaped: `false` when the parser's scan found none in it, else `undefined` (not known).
  */
-export function writesLongNumber(payload: unknown, text: string): boolean | undefined {
-  return payload !== null && typeof payload === 'object' && textOf.get(payload) === text ? false : undefined;
+export function writesLongNumber(text: string): false | undefined {
+  return text === lastShortNumbered ? false : undefined;
 }
 
 /**
@@ -146,7 +134,15 @@ export function parseJsonText(raw: Buffer, limits: JsonLimits = DEFAULT_LIMITS):
   } catch {
     throw new WebhookError('invalid_json');
   }
-  const walked = walkOnce(text, value, limits);
+  const counts = keyCountsOfText;
+  const longNumber = keyCounts(text, counts);
+  let walked: Walked;
+  try {
+    walked = walkOnce(counts, value, limits);
+  } finally {
+    counts.length = 0;
+  }
+  lastShortNumbered = walked === Walked.Passed && !longNumber ? text : undefined;
   if (walked === Walked.RepeatedKey) throw new WebhookError('duplicate_json_key');
   if (walked === Walked.Undecided) {
     if (hasDuplicateKey(text, value)) throw new WebhookError('duplicate_json_key');
