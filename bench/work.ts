@@ -10,7 +10,7 @@
  *
  *   WORK_PROVIDERS=cybersource,tokenex   providers (default: every built-in one)
  *   WORK_KINDS=new,duplicate,refused     kinds (default: all three)
- *   WORK_INSTRUCTIONS_N=200              deliveries per callgrind run (0: skip callgrind)
+ *   WORK_INSTRUCTIONS_N=1000             deliveries per callgrind run (0: skip callgrind)
  *   WORK_INSTRUCTIONS_PROVIDERS=cybersource  the providers counted under callgrind (default: WORK_PROVIDERS); a run
  *                                        takes minutes under valgrind, four runs a provider
  *   WORK_BYTES_N=2000                    deliveries per allocation reading
@@ -38,7 +38,7 @@ const count = (name: string, fallback: number) => {
   return value;
 };
 
-const INSTRUCTIONS_N = count('WORK_INSTRUCTIONS_N', 200);
+const INSTRUCTIONS_N = count('WORK_INSTRUCTIONS_N', 1000);
 const BYTES_N = count('WORK_BYTES_N', 2000);
 const WARMUP = count('WORK_WARMUP', 150);
 const PARALLEL = 2;
@@ -80,7 +80,7 @@ const node = ['--require', 'tsx/cjs', SCRIPT];
 async function instructions(provider: string, kind: WorkKind | 'none', n: number, dir: string): Promise<number> {
   const file = join(dir, `callgrind.${provider}.${kind}`);
   const env = { WORK_PROVIDER: provider, WORK_KIND: kind === 'none' ? 'new' : kind, WORK_N: String(n), WORK_BUILT: String(INSTRUCTIONS_N), WORK_WARMUP: String(WARMUP) };
-  await run(['valgrind', '--tool=callgrind', `--callgrind-out-file=${file}`, process.execPath, '--single-threaded', ...node], env);
+  await run(['valgrind', '--tool=callgrind', `--callgrind-out-file=${file}`, process.execPath, '--single-threaded', '--expose-gc', ...node], env);
   const total = readFileSync(file, 'utf8').match(/^summary:\s*(\d+)/m)?.[1];
   if (!total) throw new Error(`no summary in ${file}`);
   return Number(total);
