@@ -6,10 +6,10 @@ import type { NormalizeContext, NormalizedFields } from '../providers/provider';
 import { namesCardNumber, redactValue } from '../redact';
 import { logger } from '../log';
 import { describeError } from '../shared/describe-error';
+import { writesLongNumber } from './parse-json';
 import type { DeliveryCore } from './core';
 import type { Endpoint } from './endpoint';
 import type { ReadyEvent, StoredPayload } from '../ledger/record';
-import { writesLongNumber } from './parse-json';
 
 const log = logger('normalize');
 
