@@ -4,7 +4,7 @@
  */
 import type { Machine, RowResult } from './report';
 
-const COLORS: Record<RowResult['group'], string> = { baseline: '#8c8c8c', ours: '#2b6cb0', duplicates: '#2f855a' };
+const COLORS: Record<RowResult['group'], string> = { baseline: '#8c8c8c', 'hand-written': '#b7791f', ours: '#2b6cb0', duplicates: '#2f855a' };
 
 const escapeXml = (text: string) => text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
 

@@ -15,9 +15,12 @@ export function library<T>(modulePath: string): T {
   return require(join(ROOT, fromSource ? 'lib' : 'dist/lib', modulePath)) as T;
 }
 
-/** Builds `dist/` from the current sources (skipped with `BENCH_LIB=source`), so a run never measures a stale build. */
+/**
+ * Builds `dist/` from the current sources (skipped with `BENCH_LIB=source`), so a run never measures a stale build.
+ * `BENCH_BUILD=skip` uses the build there is: for a benchmark started while another one's servers load it.
+ */
 export function buildLibrary(): void {
-  if (fromSource) return;
+  if (fromSource || process.env.BENCH_BUILD === 'skip') return;
   const started = Date.now();
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
   console.log(`built dist/ from lib/ in ${((Date.now() - started) / 1000).toFixed(1)} s (BENCH_LIB=source runs the sources instead)`);

@@ -17,6 +17,8 @@ export interface Ratios {
   readonly toOursMemory?: number;
   /** Duplicate-only row: req/s over new events on the same provider and store. */
   readonly toNewEvents?: number;
+  /** Rows with a hand-written counterpart: req/s over that row's. */
+  readonly toHandWritten?: number;
 }
 
 /** One round's measurement of a row, with the round it ran in (absent in results written before 2026-11-25 03:00). */
@@ -87,6 +89,7 @@ export function summarize(rows: readonly Row[], rounds: ReadonlyMap<string, read
       toExpressJson: ratio(row.id, REF.expressJson),
       ...(row.group === 'ours' && row.store && (row.store !== 'memory' || row.withoutExpress) ? { toOursMemory: ratio(row.id, REF.oursMemory) } : {}),
       ...(row.duplicates ? { toNewEvents: ratio(row.id, REF.oursMemory) } : {}),
+      ...(row.handWritten ? { toHandWritten: ratio(row.id, row.handWritten) } : {}),
     };
     const median = medians.get(row.id);
     return {
@@ -122,6 +125,24 @@ export function table(results: readonly RowResult[]): string {
   return lines.map((l) => (l.length === header.length
     ? l.map((cell, c) => (left.has(c) ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')
     : `${l[0]!.padStart(widths[0]!)}  ${l[1]!.padEnd(widths[1]!)}  ${l[2]}`)).join('\n');
+}
+
+/**
+ * Ours against what users hand-write for the same guarantees: req/s ratio (the median of the round-by-round
+ * ratios) and both p99s, one line per row that has a hand-written counterpart.
+ */
+export function handWrittenTable(rows: readonly Row[], results: readonly RowResult[]): string {
+  const byId = new Map(results.map((r) => [r.id, r]));
+  const lines: string[] = [];
+  for (const row of rows) {
+    if (!row.handWritten) continue;
+    const ours = byId.get(row.id)?.median;
+    const hand = byId.get(row.handWritten)?.median;
+    if (!ours || !hand) continue;
+    lines.push(`${row.label} / ${byId.get(row.handWritten)!.label}: ${times(byId.get(row.id)!.ratios.toHandWritten)} req/s; `
+      + `p99 ${fixed(ours.p99, 2)} ms vs ${fixed(hand.p99, 2)} ms`);
+  }
+  return lines.join('\n');
 }
 
 export function describeMachine(m: Machine): string {

@@ -9,7 +9,7 @@ export interface Row {
   /** Stable id: BENCH_ROWS filter, JSON results. */
   readonly id: string;
   readonly label: string;
-  readonly group: 'baseline' | 'ours' | 'duplicates';
+  readonly group: 'baseline' | 'hand-written' | 'ours' | 'duplicates';
   /** The server under test, relative to bench/. */
   readonly server: string;
   readonly traffic: TrafficKind;
@@ -21,6 +21,8 @@ export interface Row {
   readonly telemetry?: boolean;
   /** The endpoint on a plain `node:http` server rather than in an Express app. */
   readonly withoutExpress?: boolean;
+  /** The hand-written row this one is compared with (same guarantees, written by hand). */
+  readonly handWritten?: string;
 }
 
 /** Rows the ratios are taken against. */
@@ -41,12 +43,14 @@ export const ROWS: readonly Row[] = [
   { id: 'node-http', label: 'node:http, read + JSON.parse (floor)', group: 'baseline', server: 'servers/node-http.ts', traffic: 'cybersource' },
   { id: 'express', label: 'Express, read + JSON.parse (floor)', group: 'baseline', server: 'servers/express-raw.ts', traffic: 'cybersource' },
   { id: 'express-json', label: 'Express + express.json()', group: 'baseline', server: 'servers/express-json.ts', traffic: 'cybersource' },
+  { id: 'hand-memory', label: 'hand-written: HMAC, ajv, Map dedupe', group: 'hand-written', server: 'servers/hand-written.ts', traffic: 'cybersource', store: 'memory' },
+  { id: 'hand-postgres', label: 'hand-written: HMAC, ajv, PostgreSQL', group: 'hand-written', server: 'servers/hand-written.ts', traffic: 'cybersource', store: 'postgres' },
   { id: 'octokit', label: '@octokit/webhooks, HMAC verified', group: 'baseline', server: 'servers/octokit.ts', traffic: 'octokit' },
-  ours('cybersource-memory', 'ours: Cybersource, memory', 'cybersource', 'memory'),
+  ours('cybersource-memory', 'ours: Cybersource, memory', 'cybersource', 'memory', { handWritten: 'hand-memory' }),
   ours('tokenex-memory', 'ours: TokenEx, memory', 'tokenex', 'memory'),
   ours('ni-memory', 'ours: NI, memory', 'ni', 'memory'),
   ours('cybersource-sqlite', 'ours: Cybersource, SQLite file', 'cybersource', 'sqlite'),
-  ours('cybersource-postgres', 'ours: Cybersource, PostgreSQL', 'cybersource', 'postgres'),
+  ours('cybersource-postgres', 'ours: Cybersource, PostgreSQL', 'cybersource', 'postgres', { handWritten: 'hand-postgres' }),
   ours('cybersource-redis', 'ours: Cybersource, Redis', 'cybersource', 'redis'),
   ours('cybersource-postgres-inbox', 'ours: Cybersource, PostgreSQL, inbox', 'cybersource', 'postgres', { mode: 'inbox' }),
   ours('cybersource-memory-node', 'ours: Cybersource, memory, on node:http (no Express)', 'cybersource', 'memory', { withoutExpress: true }),

@@ -12,7 +12,7 @@
 import { settings } from './config';
 import { measure } from './measure';
 import type { Measurement } from './measure';
-import { describeMachine, machine, summarize, table } from './report';
+import { describeMachine, handWrittenTable, machine, summarize, table } from './report';
 import type { RoundMeasurement, RowResult } from './report';
 import { selectRows } from './rows';
 import type { Row } from './rows';
@@ -102,6 +102,8 @@ async function main(): Promise<void> {
   console.log(`median of ${settings.rounds} round(s) per row; ratios are req/s over the Express floor, over express.json() and, for storage rows, `
     + `over "ours: Cybersource, memory" (for the duplicate-only row: over new events), each the median of the ratios round by round`);
   console.log(table(results));
+  const versusHand = handWrittenTable(rows, results);
+  if (versusHand) console.log(`\nours over hand-written (median of round-by-round req/s ratios):\n${versusHand}`);
   console.log(describeMachine(after));
   for (const note of notes) console.log(`note: ${note}`);
   for (const warning of warnings) console.log(`warning: ${warning}`);

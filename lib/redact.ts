@@ -31,9 +31,32 @@ export function isCardNumber(digits: string): boolean {
   return digits.length >= 13 && digits.length <= 19 && digits[0]! >= '2' && digits[0]! <= '6' && luhnValid(digits);
 }
 
-/** `text` with every card number in it (grouped or not, alone or inside a longer word) replaced. */
+/**
+ * The runs `DIGIT_RUN` finds that hold 13 digits or more, each whole (greedy, as `DIGIT_RUN`'s are): the only
+ * runs a card number can be. A run of fewer digits is not even matched, so no string is made for it.
+ */
+const LONG_DIGIT_RUN = /(?<![0-9])[0-9](?:[ ._/-]?[0-9]){12,}(?![0-9])/g;
+
+const digitsOf = (run: string) => run.replace(/\D/g, '');
+
+/** Whether `text` holds a card number as `maskCardNumbers` finds them. */
+function holdsCardNumber(text: string): boolean {
+  LONG_DIGIT_RUN.lastIndex = 0;
+  try {
+    for (let run = LONG_DIGIT_RUN.exec(text); run; run = LONG_DIGIT_RUN.exec(text)) if (isCardNumber(digitsOf(run[0]))) return true;
+    return false;
+  } finally {
+    LONG_DIGIT_RUN.lastIndex = 0;
+  }
+}
+
+/**
+ * `text` with every card number in it (grouped or not, alone or inside a longer word) replaced; `text` itself,
+ * not a copy, when it holds none (an instrument id of 19 digits, a timestamp).
+ */
 export function maskCardNumbers(text: string, replacement = REDACTED): string {
-  return text.replace(DIGIT_RUN, (run) => (isCardNumber(run.replace(/\D/g, '')) ? replacement : run));
+  if (!holdsCardNumber(text)) return text;
+  return text.replace(LONG_DIGIT_RUN, (run) => (isCardNumber(digitsOf(run)) ? replacement : run));
 }
 
 /**
@@ -67,7 +90,8 @@ export function numberMayBeCard(n: number): boolean {
 
 /** `text` with card numbers and email addresses replaced: what may be kept of any string of a payload. */
 export function redactValue(text: string): string {
-  const masked = MAY_HOLD_CARD.test(text) ? maskCardNumbers(text) : text;
+  // Shorter than 13 characters, a string cannot hold 13 digits: most keys and values are skipped without a regex.
+  const masked = text.length >= 13 && MAY_HOLD_CARD.test(text) ? maskCardNumbers(text) : text;
   return masked.includes('@') ? masked.replace(EMAIL, REDACTED) : masked;
 }
 

@@ -23,7 +23,8 @@ function closingQuote(text: string, open: number): number {
  * Objects with integer-like keys, which `JSON.parse` reorders, are checked key by key instead.
  */
 export function hasDuplicateKey(text: string, parsed: unknown = JSON.parse(text)): boolean {
-  const counts = keyCounts(text);
+  const counts: number[] = [];
+  keyCounts(text, counts);
   let next = 0;
   const stack: unknown[] = [parsed];
   while (stack.length > 0) {
@@ -36,19 +37,31 @@ export function hasDuplicateKey(text: string, parsed: unknown = JSON.parse(text)
     const keys = Object.keys(node);
     if (keys.length !== counts[next++]) return true;
     for (let i = keys.length - 1; i >= 0; i--) {
-      const first = keys[i]!.charCodeAt(0);
-      if (first >= 0x30 && first <= 0x39) return repeatsAKey(text);
+      if (startsLikeAnIndex(keys[i]!)) return repeatsAKey(text);
       stack.push((node as Record<string, unknown>)[keys[i]!]);
     }
   }
   return false;
 }
 
-/** How many keys each object of `text` names, objects in the order they open (the order of a pre-order walk). */
-function keyCounts(text: string): number[] {
-  const counts: number[] = [];
-  const open: number[] = []; // per open container: its index in counts, or -1 for an array
+/** A key `JSON.parse` may move ahead of the others (an integer-like one): objects holding one are checked by `repeatsAKey`. */
+export function startsLikeAnIndex(key: string): boolean {
+  const first = key.charCodeAt(0);
+  return first >= 0x30 && first <= 0x39;
+}
+
+/**
+ * Fills `counts` (emptied first) with how many keys each object of `text` names, objects in the order they open (the
+ * order of a pre-order walk), and answers whether a number in `text` is written with 13 characters or more
+ * (`0.41111111111111111`, `4111111111111111.0`, a leading minus sign not counted): digits that JSON.parse may
+ * have rounded or reshaped. `text` must be valid JSON.
+ */
+export function keyCounts(text: string, counts: number[]): boolean {
+  counts.length = 0;
+  const open = openContainers;
+  open.length = 0;
   let expectKey = false;
+  let longNumber = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
@@ -69,10 +82,23 @@ function keyCounts(text: string): number[] {
       expectKey = false;
     } else if (c === 0x2c /* , */) {
       expectKey = open.length > 0 && open[open.length - 1]! >= 0;
+    } else if ((c >= 0x30 && c <= 0x39) || c === 0x2d /* - */) {
+      const start = c === 0x2d ? i + 1 : i;
+      let end = i + 1;
+      while (end < text.length && isNumberCharacter(text.charCodeAt(end))) end++;
+      if (end - start >= 13) longNumber = true;
+      i = end - 1;
     }
   }
-  return counts;
+  open.length = 0;
+  return longNumber;
 }
+
+/** The characters of a JSON number after its first: digits, `.`, `e`, `E`, `+`, `-`. */
+const isNumberCharacter = (c: number) => (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d;
+
+/** Per open container while `keyCounts` runs: its index in counts, or -1 for an array. Shared: the scan is synchronous. */
+const openContainers: number[] = [];
 
 /** The exact check, by the keys themselves: for objects whose keys `JSON.parse` does not keep in the order written. */
 function repeatsAKey(text: string): boolean {

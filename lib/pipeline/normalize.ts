@@ -5,6 +5,7 @@ import type { NormalizeContext, NormalizedFields } from '../providers/provider';
 import { namesCardNumber, redactValue } from '../redact';
 import { logger } from '../log';
 import { describeError } from '../shared/describe-error';
+import { writesLongNumber } from './parse-json';
 import type { DeliveryCore } from './core';
 import type { Endpoint } from './endpoint';
 import type { NormalizedEvent, StoredPayload } from '../ledger/record';
@@ -50,11 +51,12 @@ const LONG_NUMBER = /(?:^|[:,[])\s*-?[0-9][0-9.eE+-]{12}/;
 
 /**
  * The payload to keep: redacted. Nothing redacted, the text received is its JSON already; not when that text
- * holds a long number (`LONG_NUMBER`): then the payload is serialized again.
+ * holds a long number (`LONG_NUMBER`, or what the parser found of it): then the payload is serialized again.
  */
 function storedPayloadOf(endpoint: Endpoint, payload: unknown, payloadJson: string | undefined): StoredPayload {
   const redacted = endpoint.redact(payload);
-  return redacted === payload && payloadJson !== undefined && !LONG_NUMBER.test(payloadJson) ? { payload, json: payloadJson } : { payload: redacted };
+  return redacted === payload && payloadJson !== undefined && !(writesLongNumber(payloadJson) ?? LONG_NUMBER.test(payloadJson))
+    ? { payload, json: payloadJson } : { payload: redacted };
 }
 
 /** What a provider's `split`, `eventId` and `normalize` may use besides the payload: one object per delivery, its methods shared. */

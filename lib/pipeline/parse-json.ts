@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { WebhookError } from '../errors';
-import { hasDuplicateKey } from './duplicate-keys';
+import { hasDuplicateKey, keyCounts, startsLikeAnIndex } from './duplicate-keys';
 
 export interface JsonLimits {
   /** Deepest nesting accepted. Default 32. */
@@ -35,14 +35,82 @@ export function checkJson(value: unknown, limits: JsonLimits = DEFAULT_LIMITS): 
     }
     for (const key of Object.keys(node)) {
       const child = (node as Record<string, unknown>)[key];
-      if (key === '__proto__' || (key === 'constructor' && child !== null && typeof child === 'object' && 'prototype' in child)) {
-        throw new WebhookError('forbidden_json_key');
-      }
+      if (forbidden(key, child)) throw new WebhookError('forbidden_json_key');
       values.push(child);
       depths.push(depth + 1);
     }
   }
   return value;
+}
+
+/** A prototype key that a later merge could turn into pollution. */
+const forbidden = (key: string, child: unknown) =>
+  key === '__proto__' || (key === 'constructor' && child !== null && typeof child === 'object' && 'prototype' in child);
+
+// The one walk's state, shared by every parse: the walk is synchronous, and emptied when it ends.
+const keyCountsOfText: number[] = [];
+const walkValues: unknown[] = [];
+const walkDepths: number[] = [];
+
+/** What the one walk found: the checks passed; a repeated key; or something the separate checks must rule on. */
+const enum Walked { Passed, RepeatedKey, Undecided }
+
+/**
+ * The checks of `parseJsonText` in one pre-order walk of the parsed value: the repeated-key check (the keys each
+ * object names in the text against those it has parsed, see `hasDuplicateKey`) and the forbidden-key, depth and
+ * array-length limits. Anything out of the ordinary (a limit passed, an integer-like key) is left `Undecided`, for
+ * the separate checks to rule on as they always did. The redaction is not part of it: a duplicate, most of what a
+ * provider retries, is answered without it.
+ */
+function walkOnce(counts: readonly number[], value: unknown, limits: JsonLimits): Walked {
+  const values = walkValues;
+  const depths = walkDepths;
+  values.push(value);
+  depths.push(0);
+  let next = 0;
+  try {
+    while (values.length > 0) {
+      const node = values.pop();
+      const depth = depths.pop()!;
+      if (node === null || typeof node !== 'object') continue;
+      if (depth >= limits.maxDepth) return Walked.Undecided;
+      if (Array.isArray(node)) {
+        if (node.length > limits.maxArrayLength) return Walked.Undecided;
+        for (let i = node.length - 1; i >= 0; i--) {
+          values.push(node[i]);
+          depths.push(depth + 1);
+        }
+        continue;
+      }
+      const keys = Object.keys(node);
+      if (keys.length !== counts[next++]) return Walked.RepeatedKey;
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const key = keys[i]!;
+        const child = (node as Record<string, unknown>)[key];
+        if (startsLikeAnIndex(key) || forbidden(key, child)) return Walked.Undecided;
+        values.push(child);
+        depths.push(depth + 1);
+      }
+    }
+    return Walked.Passed;
+  } finally {
+    values.length = 0;
+    depths.length = 0;
+  }
+}
+
+/**
+ * The text last parsed, when it writes no number of 13 characters or more. One slot, no map: the delivery that
+ * parsed it asks right after, and a later parse in between only costs the regex.
+ */
+let lastShortNumbered: string | undefined;
+
+/**
+ * Whether `text`, a JSON text the parser took, writes a number of 13 characters or more, whose digits `JSON.parse`
+ * may have rounded or reshaped: `false` when the parser's scan found none in it, else `undefined` (not known).
+ */
+export function writesLongNumber(text: string): false | undefined {
+  return text === lastShortNumbered ? false : undefined;
 }
 
 /**
@@ -66,6 +134,19 @@ export function parseJsonText(raw: Buffer, limits: JsonLimits = DEFAULT_LIMITS):
   } catch {
     throw new WebhookError('invalid_json');
   }
-  if (hasDuplicateKey(text, value)) throw new WebhookError('duplicate_json_key');
-  return { value: checkJson(value, limits), text };
+  const counts = keyCountsOfText;
+  const longNumber = keyCounts(text, counts);
+  let walked: Walked;
+  try {
+    walked = walkOnce(counts, value, limits);
+  } finally {
+    counts.length = 0;
+  }
+  lastShortNumbered = walked === Walked.Passed && !longNumber ? text : undefined;
+  if (walked === Walked.RepeatedKey) throw new WebhookError('duplicate_json_key');
+  if (walked === Walked.Undecided) {
+    if (hasDuplicateKey(text, value)) throw new WebhookError('duplicate_json_key');
+    checkJson(value, limits);
+  }
+  return { value, text };
 }
