@@ -15,7 +15,7 @@ import type { DeliveryInput } from './request';
 import { readBody } from './read-body';
 import { isHealthCheck } from './health-check';
 import { authenticate } from './authenticate';
-import { checkJson, parseJsonText } from './parse-json';
+import { checkJson, parseJsonText } from '../shared/parse-json';
 import { decrypted } from './decrypt';
 import type { SeveralEvents } from './events-of';
 import { eventsOf, isSeveral, severalOutcome } from './events-of';

@@ -5,7 +5,7 @@ import type { NormalizeContext, NormalizedFields } from '../providers/provider';
 import { namesCardNumber, redactValue } from '../redact';
 import { logger } from '../log';
 import { describeError } from '../shared/describe-error';
-import { writesLongNumber } from './parse-json';
+import { writesLongNumber } from '../shared/parse-json';
 import type { DeliveryCore } from './core';
 import type { Endpoint } from './endpoint';
 import type { NormalizedEvent, StoredPayload } from '../ledger/record';

@@ -1,7 +1,7 @@
 import type { DeliveryOutcome } from '../providers/provider';
 import type { DeliveryOutcomeLabel } from '../telemetry/telemetry';
 
-export { OUTCOME_HEADER } from './outcome-header';
+export { OUTCOME_HEADER } from '../shared/outcome-header';
 
 /** What a delivery's answer was, as the answer's header, the metrics and the span say it. */
 export function outcomeLabel(outcome: DeliveryOutcome): DeliveryOutcomeLabel {

@@ -2,7 +2,7 @@ import { ReportedError } from '../errors';
 import type { WebhookError } from '../errors';
 import { recordUnreadable } from '../ledger/record';
 import { logger } from '../log';
-import { contentId } from './canonical-json';
+import { contentId } from '../shared/canonical-json';
 import type { DeliveryCore } from './core';
 import type { Endpoint } from './endpoint';
 

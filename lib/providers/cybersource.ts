@@ -4,7 +4,7 @@ import { stateEventType } from '../events';
 import { ConfigurationError } from '../errors';
 import { loadSchema } from '../schema-files';
 import type { NamesOf } from '../option-names';
-import { contentId } from '../pipeline/canonical-json';
+import { contentId } from '../shared/canonical-json';
 import type { AuthenticateFn, NormalizeContext, NormalizedFields, ProviderOptions } from './provider';
 import { defineProvider } from './provider';
 import type { CybersourceSignatureOptions } from './cybersource-signature';

@@ -6,7 +6,7 @@ import type { NamesOf } from '../option-names';
 import type { SharedSecretAuth } from '../auth/shared-secret';
 import { SHARED_SECRET_NAMES, sharedSecretAuthenticator } from '../auth/shared-secret';
 import type { Authenticator } from '../auth/authenticator';
-import { contentId } from '../pipeline/canonical-json';
+import { contentId } from '../shared/canonical-json';
 import type { FirstokenSignatureOptions } from './firstoken-signature';
 import { firstokenSignature, firstokenSignatureAuthenticator } from './firstoken-signature';
 import type { PayloadKind, PayloadOverrides, ProviderTestKit } from './test-kit';

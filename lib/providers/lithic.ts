@@ -3,7 +3,7 @@ import type { TokenState } from '../events';
 import { stateEventType } from '../events';
 import { loadSchema } from '../schema-files';
 import type { NamesOf } from '../option-names';
-import { contentId } from '../pipeline/canonical-json';
+import { contentId } from '../shared/canonical-json';
 import type { AuthOption, NormalizeContext, NormalizedFields, ProviderOptions } from './provider';
 import { defineProvider } from './provider';
 import type { LithicAuth } from './lithic-signature';

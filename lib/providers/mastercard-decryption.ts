@@ -3,7 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import { ConfigurationError, WebhookError } from '../errors';
 import type { SchemaIssue } from '../errors';
 import { logger } from '../log';
-import { parseJson } from '../pipeline/parse-json';
+import { parseJson } from '../shared/parse-json';
 
 const log = logger('mastercard');
 

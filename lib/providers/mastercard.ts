@@ -13,7 +13,7 @@ import type { MastercardDecryption } from './mastercard-decryption';
 import { decryptNotification, encryptNotification, heldKeys } from './mastercard-decryption';
 import { parseProviderTime } from './time';
 import type { AcknowledgementReading, PayloadKind, PayloadOverrides, ProviderTestKit } from './test-kit';
-import { OUTCOME_HEADER } from '../pipeline/outcome-header';
+import { OUTCOME_HEADER } from '../shared/outcome-header';
 import { jsonOf, readJsonAcknowledgement, unsupportedKind } from './test-kit';
 
 /** A token's status, as the MDES Digital Enablement API lists them. */

@@ -16,7 +16,7 @@ import { REDACTED } from '../redact';
 import { requestAccessToken, TokenRequestError, whyFetchFailed } from '../auth/token-request';
 import type { AcknowledgementReading, PayloadKind, PayloadOverrides, ProviderTestKit } from './test-kit';
 import { BEARER_FLAG, checkHttpUrl, checkPair, jsonOf, readJsonAcknowledgement, sharedSecretHeaders, unsupportedKind } from './test-kit';
-import { OUTCOME_HEADER } from '../pipeline/outcome-header';
+import { OUTCOME_HEADER } from '../shared/outcome-header';
 
 export type NiNotificationType = 'AC' | 'TC' | 'TD' | 'TE';
 /** NI's documented `tokenEventIndicator` values: `3` deactivate, `4` delete, `6` suspend, `7` resume. */

@@ -1,4 +1,4 @@
-import { OUTCOME_HEADER } from '../pipeline/outcome-header';
+import { OUTCOME_HEADER } from '../shared/outcome-header';
 
 /** What a built notification says happened. `activation_code` is NI's; `notification` is a non-lifecycle one. */
 export type PayloadKind = 'active' | 'suspended' | 'deleted' | 'updated' | 'activation_code' | 'notification';

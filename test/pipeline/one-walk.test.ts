@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { REDACTED, payloadRedactor } from '../../lib/redact';
-import { parseJsonText, writesLongNumber } from '../../lib/pipeline/parse-json';
+import { parseJsonText, writesLongNumber } from '../../lib/shared/parse-json';
 
 /** The body as parsed by the pipeline (checked and, when it holds nothing to redact, marked so in its one walk). */
 const parsed = (text: string) => parseJsonText(Buffer.from(text)).value;

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { builtinProviders } from '../../lib';
 import { resolveEndpoint } from '../../lib/pipeline/endpoint';
 import { normalize } from '../../lib/pipeline/normalize';
-import { parseJsonText } from '../../lib/pipeline/parse-json';
+import { parseJsonText } from '../../lib/shared/parse-json';
 import { edited, fixture } from '../helpers/fixtures';
 import { unauthenticated } from '../helpers/unauthenticated';
 

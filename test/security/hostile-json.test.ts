@@ -5,7 +5,7 @@ import { fixture } from '../helpers/fixtures';
 import { PROVIDERS, post, rejectionCode, securityReceiver, validHeaders } from './support';
 import { descriptor } from '../providers/descriptors';
 import type { ProviderName } from './support';
-import { hasDuplicateKey } from '../../lib/pipeline/duplicate-keys';
+import { hasDuplicateKey } from '../../lib/shared/duplicate-keys';
 
 /** Each provider's sample delivery (its descriptor's), into which the hostile shapes are written. */
 const BASE = Object.fromEntries(PROVIDERS.map((p) => [p, fixture(p, descriptor(p).sample).text])) as Record<ProviderName, string>;

@@ -4,7 +4,7 @@ import type { Response } from 'supertest';
 import type { ProviderDescriptor } from '../descriptor';
 import { jsonFormat } from '../descriptor';
 import { edited } from '../../helpers/fixtures';
-import { contentId } from '../../../lib/pipeline/canonical-json';
+import { contentId } from '../../../lib/shared/canonical-json';
 
 /** Its webhook's HMAC key (64 hex digits, as the Customer Area shows one) and the basic credentials it sends. */
 const SECRET = {

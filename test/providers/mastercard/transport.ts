@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { RequestHandler } from 'express';
 import getRawBody from 'raw-body';
-import { parseJson } from '../../../lib/pipeline/parse-json';
+import { parseJson } from '../../../lib/shared/parse-json';
 import { encryptNotification } from '../../../lib/providers/mastercard-decryption';
 import type { MastercardEncryptionKey } from '../../../lib/providers/mastercard-decryption';
 
