@@ -2,6 +2,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Authenticator } from '../auth/authenticator';
 import { ConfigurationError } from '../errors';
 import { logger } from '../log';
+import { parseTimestampedSignatures } from '../auth/timestamped-signatures';
+import type { TimestampedSignatures } from '../auth/timestamped-signatures';
 
 const log = logger('firstoken');
 
@@ -23,20 +25,8 @@ export interface FirstokenSignatureOptions {
 }
 
 /** `t` and every `s` of the header (several while Firstoken rotates), or `undefined`. */
-export function parseFirstokenSignature(value: string | string[] | undefined): { t: string; signatures: Buffer[] } | undefined {
-  if (typeof value !== 'string' || value.length > 2048) return undefined;
-  let t: string | undefined;
-  const signatures: Buffer[] = [];
-  for (const part of value.split(',')) {
-    const eq = part.indexOf('=');
-    if (eq <= 0) continue;
-    const name = part.slice(0, eq).trim();
-    const v = part.slice(eq + 1).trim();
-    if (name === 't' && t === undefined) t = v;
-    else if (name === 's' && /^[0-9a-fA-F]{64}$/.test(v)) signatures.push(Buffer.from(v, 'hex'));
-  }
-  if (!t || !/^\d{1,16}$/.test(t) || signatures.length === 0) return undefined;
-  return { t, signatures };
+export function parseFirstokenSignature(value: string | string[] | undefined): TimestampedSignatures | undefined {
+  return parseTimestampedSignatures(value, { scheme: 's', maxLength: 2048, maxTimeDigits: 16 });
 }
 
 export function firstokenSignatureAuthenticator(options: FirstokenSignatureOptions): Authenticator {

@@ -3,6 +3,7 @@ import type { Authenticator } from '../auth/authenticator';
 import { ConfigurationError } from '../errors';
 import type { NamesOf } from '../option-names';
 import { logger } from '../log';
+import { parseTimestampedSignatures } from '../auth/timestamped-signatures';
 
 const log = logger('stripe');
 
@@ -31,19 +32,8 @@ const MAX_HEADER_LENGTH = 4096;
 
 /** `t` and every `v1` of the header (several while a secret rolls), or `undefined`. Other schemes (`v0`) are ignored, as stripe-node does. */
 export function parseStripeSignature(value: string | string[] | undefined): { t: number; signatures: Buffer[] } | undefined {
-  if (typeof value !== 'string' || value.length > MAX_HEADER_LENGTH) return undefined;
-  let t: string | undefined;
-  const signatures: Buffer[] = [];
-  for (const part of value.split(',')) {
-    const eq = part.indexOf('=');
-    if (eq <= 0) continue;
-    const name = part.slice(0, eq).trim();
-    const v = part.slice(eq + 1).trim();
-    if (name === 't' && t === undefined) t = v;
-    else if (name === 'v1' && /^[0-9a-fA-F]{64}$/.test(v)) signatures.push(Buffer.from(v, 'hex'));
-  }
-  if (!t || !/^\d{1,12}$/.test(t) || signatures.length === 0) return undefined;
-  return { t: Number(t), signatures };
+  const parsed = parseTimestampedSignatures(value, { scheme: 'v1', maxLength: MAX_HEADER_LENGTH, maxTimeDigits: 12 });
+  return parsed && { t: Number(parsed.t), signatures: parsed.signatures };
 }
 
 const list = (value: string | readonly string[] | undefined): readonly unknown[] =>
