@@ -6,11 +6,14 @@ import { builtinProviders } from './providers/builtin';
 import { HostHooks } from './host-hooks';
 import type { HandlerKind } from './ledger/handlers';
 import { closeLedger, createLedger, startLedger } from './ledger/create-ledger';
+import type { Ledger } from './ledger/ledger';
 import { listEvents, readCounts, tokenState } from './ledger/reads';
 import type { DeliveryCore } from './pipeline/core';
 import { resolveEndpoint } from './pipeline/endpoint';
 import type { Endpoint } from './pipeline/endpoint';
 import { replay } from './pipeline/replay';
+import { replayMany } from './ledger/replay-many';
+import { withLogger } from './log';
 import { cardReferences } from './pipeline/card-reference';
 import { deliver, noHandlers } from './pipeline/deliver';
 import { observeDelivery } from './pipeline/observe-delivery';
@@ -22,8 +25,9 @@ import { checkHealth } from './health';
 import { createConsole } from './console/console';
 import type { ConsoleMiddleware } from './console/console';
 import type {
-  BuiltinTokenEvent, ErrorHandler, EventHandler, EventQuery, InboxTokenWebhooks, Mounters, Receiver, TokenWebhooks, TokenWebhooksOptions,
+  BuiltinTokenEvent, ErrorHandler, EventHandler, EventQuery, InboxTokenWebhooks, Mounters, ReadyOptions, Receiver, TokenWebhooks, TokenWebhooksOptions,
 } from './types';
+import type { ReplayManyQuery } from './ledger/replay-many';
 
 /**
  * One receiver for every provider: handlers, the ledger, and the endpoints to mount. Wiring only: options are
@@ -37,9 +41,11 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
   const settings = resolveOptions(options);
   const { storage } = settings;
   const hooks = new HostHooks(settings.now());
+  /** `fn` as the receiver's own work: what it logs, and whatever it starts logs, goes to the `logger` option. */
+  const logged = <A extends unknown[], R>(fn: (...args: A) => R) => (...args: A): R => withLogger(settings.logger, () => fn(...args));
   // The gauges read the storage's counts through the ledger's client, made just below (they are read at a metrics collection).
   const telemetry = new Telemetry(settings.telemetry, storage.stats ? () => readCounts(ledger.client) : undefined);
-  const ledger = createLedger(settings, { telemetry, reportError: hooks.reportError });
+  const ledger: Ledger = withLogger(settings.logger, () => createLedger(settings, { telemetry, reportError: hooks.reportError }));
   const { client, handlers } = ledger;
   const now = () => client.clock.now();
   let closing = false;
@@ -51,6 +57,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     clockSkewMs: settings.clockSkewMs,
     cardReference: cardReferences(settings.referenceKey),
     closing: () => closing,
+    logger: settings.logger,
   };
 
   const on = (kind: HandlerKind) => (handler: EventHandler<never>) => {
@@ -63,7 +70,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
   const mount = <Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, providerOptions?: O): Endpoint => {
     const resolved = resolveEndpoint(provider, providerOptions ?? ({} as O));
     endpoints.set(provider.name, resolved);
-    startLedger(ledger);
+    withLogger(settings.logger, () => startLedger(ledger));
     telemetry.start();
     return resolved;
   };
@@ -85,8 +92,8 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
 
   const { inbox } = ledger;
   const inboxOnly = inbox && {
-    listDeadLetters: (query: Omit<EventQuery, 'status'> = {}) => listEvents(client, ledger.codec, { ...query, status: 'dead' }),
-    processInbox: () => inbox.runDue(),
+    listDeadLetters: logged((query: Omit<EventQuery, 'status'> = {}) => listEvents(client, ledger.codec, { ...query, status: 'dead' })),
+    processInbox: logged(() => inbox.runDue()),
   };
 
   const consoles = new Set<ConsoleMiddleware>();
@@ -107,12 +114,14 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     },
     endpoint: endpoint as TokenWebhooks<E>['endpoint'],
     receiver: receiver as TokenWebhooks<E>['receiver'],
-    getTokenState: (provider, tokenRef) => tokenState(client, provider, tokenRef),
-    listEvents: (query) => listEvents(client, ledger.codec, query),
+    getTokenState: logged((provider: string, tokenRef: string) => tokenState(client, provider, tokenRef)),
+    listEvents: logged((query?: EventQuery) => listEvents(client, ledger.codec, query)),
     console(consoleOptions) {
       const made = createConsole({
         storage, mode: settings.mode, now,
         replay: (eventId, provider) => webhooks.replay(eventId, provider),
+        replayMany: (query) => webhooks.replayMany(query),
+        logger: settings.logger,
         replayTimeoutMs: settings.storageTimeoutMs + settings.deadlineMs,
         providers: () => [...new Set([...endpoints.keys(), ...Object.keys(builtinProviders)])],
         refusals: () => hooks.refusals.snapshot(),
@@ -121,9 +130,10 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
       consoles.add(made);
       return made;
     },
-    replay: (eventId, provider) => replay(core, endpoints, eventId, provider),
-    prune: () => ledger.retention.prune(),
-    async ready(readyOptions = {}) {
+    replay: logged((eventId: string, provider?: string) => replay(core, endpoints, eventId, provider)),
+    replayMany: logged(async (query: ReplayManyQuery) => ({ replayed: await replayMany(ledger, query, () => closing) })),
+    prune: logged(() => ledger.retention.prune()),
+    ready: logged(async (readyOptions: ReadyOptions = {}) => {
       if (readyOptions.app !== undefined) {
         const mounts = findMounts(readyOptions.app);
         const [problem] = mountProblems(mounts);
@@ -134,13 +144,13 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
       }
       await client.ready();
       startLedger(ledger);
-    },
-    health: () => checkHealth(ledger, { handlers: handlers.size, closing, slots: settings.inbox.concurrency }),
-    async close() {
+    }),
+    health: logged(() => checkHealth(ledger, { handlers: handlers.size, closing, slots: settings.inbox.concurrency })),
+    close: logged(async () => {
       closing = true;
       for (const made of consoles) made.close();
       await closeLedger(ledger, settings.shutdownTimeoutMs);
-    },
+    }),
     mode: settings.mode,
     storage,
     ...inboxOnly,

@@ -26,9 +26,9 @@ export interface SharedSecretAuth {
 /** The names of a shared-secret `auth` object, for the start-up check of option names. */
 export const SHARED_SECRET_NAMES = { bearer: true, basic: true, allowIps: true } as const satisfies NamesOf<SharedSecretAuth>;
 
-/** Logs why a delivery was refused (under DEBUG only: the sender learns nothing but 401). */
+/** Logs why a delivery was refused (the sender learns nothing but 401). */
 function refused(what: string, reason: string): false {
-  log('%s refused: %s', what, reason);
+  log.info({ provider: what.replace(/\(\)$/, ''), code: 'unauthorized' }, `${what} refused: ${reason}`);
   return false;
 }
 

@@ -6,6 +6,7 @@ import { FailureThrottle } from '../auth/failure-throttle';
 import type { ThrottleOptions } from '../auth/failure-throttle';
 import type { ConsoleAuthorize } from './options';
 import { logger } from '../log';
+import { describeError } from '../shared/describe-error';
 
 const log = logger('console');
 
@@ -57,7 +58,7 @@ export class ConsoleAccess {
       try {
         allowed = (await this.authorize(req)) === true;
       } catch (error) {
-        log('authorize threw: %s', (error as Error)?.message);
+        log.error({ error: describeError(error) }, 'authorize threw: the request is refused');
       }
       if (!allowed) return { status: 403, message: 'You are not allowed to see this console.' };
     }

@@ -86,7 +86,7 @@ export async function closeLedger(ledger: Ledger, timeoutMs: number): Promise<vo
     ledger.dedupe.drain(timeoutMs),
     ledger.inbox ? ledger.inbox.stop(timeoutMs) : ledger.background.drain(timeoutMs),
   ]);
-  if (!drained || !stopped) log('close: handlers still running after %dms; their leases will expire', timeoutMs);
+  if (!drained || !stopped) log.warn({ durationMs: timeoutMs }, 'close: handlers still running after shutdownTimeoutMs; their leases will expire');
   const closed = await ledger.client.close(Math.max(deadline - Date.now(), 1));
-  if (!closed) log('close: the storage did not close within %dms', timeoutMs);
+  if (!closed) log.warn({ durationMs: timeoutMs }, 'close: the storage did not close within shutdownTimeoutMs');
 }

@@ -39,7 +39,7 @@ export class FleetClock {
     const answered = performance.now();
     if (!Number.isFinite(at)) throw new Error('the storage clock answered no time');
     this.base = { at, mono: (sent + answered) / 2 };
-    log('storage clock read: %dms ahead of this instance (round trip %dms)', Math.round(this.offsetMs()), Math.round(answered - sent));
+    log.debug({ offsetMs: Math.round(this.offsetMs()), durationMs: Math.round(answered - sent) }, 'storage clock read: offsetMs ahead of this instance');
   }
 
   /** Run `tick` (a reading) every `intervalMs`, unref'd, until `stop()`. */

@@ -24,7 +24,7 @@ export class Retention {
   every(intervalMs: number | false): void {
     if (intervalMs === false || this.timer) return;
     this.timer = setInterval(() => {
-      this.prune(PRUNING).then((r) => log('pruned %d entries', r.entries), () => undefined);
+      this.prune(PRUNING).then((r) => log.info({ entries: r.entries }, 'pruned'), () => undefined);
     }, intervalMs);
     this.timer.unref();
   }

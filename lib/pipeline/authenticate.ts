@@ -14,7 +14,7 @@ const log = logger('config');
 export function resolveAuthenticator<O extends ProviderOptions>(provider: Provider<string, never, O>, options: O): Authenticator | undefined {
   if (options.authenticate) return { requiresRawBody: true, authenticate: options.authenticate };
   if ((options as { auth?: unknown }).auth === 'none') {
-    log("WARNING: %s endpoint accepts unauthenticated deliveries (auth: 'none')", provider.name);
+    log.warn({ provider: provider.name }, "the endpoint accepts unauthenticated deliveries (auth: 'none')");
     process.emitWarning(`network-token-webhooks: the ${provider.name} endpoint accepts unauthenticated deliveries (auth: 'none')`, 'NetworkTokenWebhooksWarning');
     return undefined;
   }
@@ -37,7 +37,7 @@ export async function authenticate(endpoint: { readonly provider: { readonly nam
   try {
     verdict = await endpoint.authenticator.authenticate(request, rawBody);
   } catch (error) {
-    log('%s authenticate threw: %s', endpoint.provider.name, describeError(error));
+    log.error({ provider: endpoint.provider.name, code: 'unauthorized', error: describeError(error) }, 'authenticate threw: the delivery is refused');
     verdict = false;
   }
   if (verdict === true) return undefined;

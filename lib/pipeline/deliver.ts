@@ -71,7 +71,6 @@ export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: Del
     if (isSeveral(ready)) return { ok: true, ...await acceptInTurn(ledger, ready.several, core.deadlineMs), payload };
     const key = { provider: ready.event.provider, id: ready.event.id };
     const accepted = ledger.dedupe.knows(key, ready.fingerprint) ? KNOWN_DUPLICATE : await acceptWithin(ledger, ready, core.deadlineMs);
-    log('%s %s accepted%s', key.provider, key.id, accepted.duplicate ? ' (duplicate)' : '');
     return { ok: true, eventId: key.id, duplicate: accepted.duplicate, payload };
   } catch (thrown) {
     // Our faults and the host's misconfiguration reach onError; the sender's bad input does not, nor a failed
@@ -82,7 +81,6 @@ export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: Del
       : thrown instanceof StorageError ? new WebhookError('storage_unavailable', { cause: thrown })
         : thrown instanceof ConfigurationError ? new WebhookError('not_configured', { cause: thrown })
           : new WebhookError('handler_failed', { cause: thrown });
-    log('%s rejected: %s %s', endpoint.provider.name, error.status, error.code);
     return { ok: false, error, payload };
   }
 }
@@ -92,7 +90,7 @@ function acceptWithin(ledger: Ledger, ready: ReadyEvent, waitMs: number): Promis
   const { event } = ready;
   const key = { provider: event.provider, id: event.id };
   return withDeadline(ledger.dedupe.once(key, ready.fingerprint, waitMs, () => accept(ledger, ready)), waitMs, () => {
-    log('%s %s passed the %dms deadline; answering retry-later', key.provider, key.id, waitMs);
+    log.warn({ provider: key.provider, eventId: key.id, code: 'timeout' }, `passed the ${waitMs} ms deadline: answering retry-later while the run goes on`);
     return new WebhookError('timeout');
   });
 }
@@ -108,11 +106,11 @@ async function acceptInTurn(ledger: Ledger, events: readonly ReadyEvent[], deadl
     const key = { provider: ready.event.provider, id: ready.event.id };
     const left = until - performance.now();
     if (left <= 0) {
-      log('%s %s not started: the delivery passed the %dms deadline; answering retry-later', key.provider, key.id, deadlineMs);
+      log.warn({ provider: key.provider, eventId: key.id, code: 'timeout' }, `not started: the delivery passed the ${deadlineMs} ms deadline; answering retry-later`);
       throw new WebhookError('timeout');
     }
     const accepted = ledger.dedupe.knows(key, ready.fingerprint) ? KNOWN_DUPLICATE : await acceptWithin(ledger, ready, left);
-    log('%s %s accepted%s', key.provider, key.id, accepted.duplicate ? ' (duplicate)' : '');
+    log.debug({ provider: key.provider, eventId: key.id, duplicate: accepted.duplicate }, 'one event of the delivery accepted');
     outcomes.push({ eventId: key.id, duplicate: accepted.duplicate });
   }
   return severalOutcome(outcomes);

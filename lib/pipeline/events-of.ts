@@ -27,7 +27,7 @@ function partsOf(endpoint: Endpoint, payload: unknown, context: DeliveryContext)
     parts = provider.split!(payload, endpoint.options, context);
   } catch (error) {
     if (error instanceof ConfigurationError) throw error;
-    log('%s split failed: %s', provider.name, describeError(error));
+    log.warn({ provider: provider.name, code: 'schema_violation', error: describeError(error) }, 'split failed');
     throw unreadable();
   }
   if (parts !== undefined && (!Array.isArray(parts) || parts.length === 0)) throw unreadable();

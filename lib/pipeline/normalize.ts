@@ -97,13 +97,13 @@ export function normalizeIn(context: DeliveryContext, endpoint: Endpoint, core: 
   } catch (error) {
     if (error instanceof ConfigurationError) throw error;
     // The schema let through something the provider module cannot read: still the sender's payload at fault.
-    log('%s normalize failed: %s', provider.name, describeError(error));
+    log.warn({ provider: provider.name, code: 'schema_violation', error: describeError(error) }, 'normalize failed');
     throw new WebhookError('schema_violation', { issues: [{ path: '/', message: 'payload cannot be normalized' }] });
   }
   if (!storable(id, false) || !storable(event.tokenRef, true)) throw new WebhookError('unstorable_id');
   let given = event.occurredAt && !Number.isNaN(event.occurredAt.getTime()) ? event.occurredAt : undefined;
   if (given && given.getTime() > receivedAt.getTime() + core.clockSkewMs) {
-    log('%s %s dated %s, ahead of the clock-skew allowance: clamped to its receipt', provider.name, id, given.toISOString());
+    log.info({ provider: provider.name, eventId: id, occurredAt: given.toISOString() }, 'dated ahead of the clock-skew allowance: clamped to its receipt');
     given = undefined;
   }
   const fingerprint = fingerprintOf(event, given);

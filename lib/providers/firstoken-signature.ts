@@ -4,6 +4,7 @@ import { ConfigurationError } from '../errors';
 import { logger } from '../log';
 
 const log = logger('firstoken');
+const REFUSED = { provider: 'firstoken', code: 'unauthorized' } as const;
 
 /**
  * Firstoken's webhook signature, `Firstoken-Signature: t=<unix seconds>,s=<hex>`. Firstoken's page gives the
@@ -55,13 +56,13 @@ export function firstokenSignatureAuthenticator(options: FirstokenSignatureOptio
     authenticate(req, rawBody) {
       const header = parseFirstokenSignature(req.headers['firstoken-signature']);
       if (!header) {
-        log('refused: Firstoken-Signature missing or malformed');
+        log.info(REFUSED, 'refused: Firstoken-Signature missing or malformed');
         return false;
       }
       // Unix seconds, as Firstoken documents; 13 digits are read as milliseconds.
       const at = header.t.length >= 13 ? Number(header.t) : Number(header.t) * 1000;
       if (Math.abs((options.now?.() ?? req.receivedAt?.getTime() ?? Date.now()) - at) > tolerance) {
-        log('refused: t outside the %d ms window', tolerance);
+        log.info(REFUSED, `refused: t outside the ${tolerance} ms window`);
         return false;
       }
       const signed = message(header.t, rawBody);
@@ -70,7 +71,7 @@ export function firstokenSignatureAuthenticator(options: FirstokenSignatureOptio
         const expected = createHmac('sha256', key).update(signed).digest();
         for (const s of header.signatures) found = timingSafeEqual(expected, s) || found; // every pair compared
       }
-      if (!found) log('refused: signature does not match');
+      if (!found) log.info(REFUSED, 'refused: signature does not match');
       return found;
     },
   };

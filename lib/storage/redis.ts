@@ -151,7 +151,7 @@ export class RedisStorage implements Storage {
         ...opts.redisOptions, keyPrefix: '',
       };
       const client = opts.url ? new IORedis(opts.url, settings) : new IORedis(settings);
-      client.on('error', (error: Error) => log('connection error: %s', error.message));
+      client.on('error', (error: Error) => log.warn({ error: error.message }, 'connection error'));
       this.stopWatchdog = replaceSilentConnections(client, t);
       this.client = client;
       this.ownsClient = true;
@@ -537,7 +537,7 @@ function replaceSilentConnections(client: Redis, timeoutMs: number): () => void 
     if (socket.bytesWritten <= answered) return; // idle: nothing asked since the last answer
     waitingSince ??= Date.now();
     if (Date.now() - waitingSince < timeoutMs) return;
-    log('no answer on the connection for %dms: replacing it', timeoutMs);
+    log.warn({ durationMs: timeoutMs }, 'no answer on the connection: replacing it');
     socket.destroy();
   };
   const timer = setInterval(check, Math.max(10, Math.floor(timeoutMs / 4)));

@@ -178,7 +178,7 @@ export class SqliteStorage implements Storage {
     // A step refused (0.1 instances still running, a newer schema) is tried again on the next call, on this connection.
     migrateSqlite(db, this.now(), `SQLite at ${this.options.path}`);
     this.statements = new Statements(db);
-    log('opened %s', this.options.path);
+    log.info({ path: this.options.path }, 'opened');
     this.database = db;
     this.opened = undefined;
     this.files = OpenedFiles.of(this.options.path);

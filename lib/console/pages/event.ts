@@ -9,7 +9,7 @@ export async function eventPage(ctx: PageContext): Promise<{ title: string; body
   const id = ctx.query.get('id') ?? '';
   const entry = provider && id ? await ctx.source.call('getEntry', () => ctx.source.storage.getEntry({ provider, id })) : undefined;
   if (!entry) return { title: 'Event not found', status: 404, body: html`<p class="notice bad">No stored event has this provider and id (it may have been pruned).</p>` };
-  const replayed = ctx.query.get('replayed');
+  const replayed = ctx.flash?.kind === 'replay' ? String(ctx.flash.replayed) : null;
   const notice = replayed === null ? '' : replayed === '0'
     ? html`<p class="notice bad" role="status">Nothing was replayed: the event is running or pending, or its provider's endpoint is not mounted here. It is ${entry.status}.</p>`
     : html`<p class="notice" role="status">Replayed ${replayed === '1' ? 'the event' : `${replayed} events`}${ctx.source.mode === 'inbox' ? ' (the worker runs it)' : ''}. It is now ${entry.status}.</p>`;
