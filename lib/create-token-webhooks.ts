@@ -67,13 +67,13 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
 
   /** The endpoints mounted, by provider (the latest of each): a quarantined delivery is replayed through its provider's. */
   const endpoints = new Map<string, Endpoint>();
-  const mount = <Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, providerOptions?: O): Endpoint => {
+  const mount = logged(<Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, providerOptions?: O): Endpoint => {
     const resolved = resolveEndpoint(provider, providerOptions ?? ({} as O));
     endpoints.set(provider.name, resolved);
-    withLogger(settings.logger, () => startLedger(ledger));
+    startLedger(ledger);
     telemetry.start();
     return resolved;
-  };
+  });
 
   const endpoint = (provider: AnyProvider | string, providerOptions?: ProviderOptions) =>
     nodeMiddleware(mount(providerOf(provider), providerOptions), core);

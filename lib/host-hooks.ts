@@ -12,7 +12,8 @@ const log = logger('webhooks');
 /** The message of a report's log record, by its code (its description is the record's `error`). */
 const REPORTS: Readonly<Record<string, string>> = {
   ERR_NTW_LEASE_LOST: 'lease lost', ERR_NTW_CRASH_LOOP: 'crash loop: the event is a dead letter', ERR_NTW_CLOCK_SKEW: 'clock skew',
-  ERR_NTW_QUARANTINED: 'delivery quarantined', ERR_NTW_UNEXPECTED: 'unexpected failure',
+  ERR_NTW_QUARANTINED: 'delivery quarantined', ERR_NTW_UNEXPECTED: 'unexpected failure', ERR_NTW_CONFLICTING_DUPLICATE: 'conflicting duplicate',
+  ERR_NTW_REFERENCE_KEY: 'a card number names the token, and no referenceKey is set',
 };
 
 /** The host's own hooks must not turn an answer into a crash, whatever they throw or reject with. */
