@@ -56,8 +56,8 @@ export function replayQuery(query: ReplayManyQuery): EntryQuery & { readonly sta
  * Replay in bulk: list what matches (one call), then for each entry check that it is still as listed and requeue it
  * (two calls, a few entries at a time), every call bounded by the ledger's client. An entry replayed meanwhile by
  * someone else is pending, running or done by then, and left alone: a second call answers 0 for what the first
- * replayed. What was requeued runs as a replay does: by the worker (inbox mode), or here in the background, one
- * at a time, until the receiver closes (sync mode: what is left stays pending, shown as such in the console). A
+ * replayed. What was requeued runs as a replay does: by the worker (inbox mode, as many at once as it runs), or here
+ * in the background, one at a time in the order received, until the receiver closes (sync mode: what is left stays pending, shown as such in the console). A
  * storage failure rejects, after what was requeued before it is set running.
  */
 export async function replayMany(ledger: Ledger, query: ReplayManyQuery, closing: () => boolean): Promise<number> {
@@ -68,19 +68,21 @@ export async function replayMany(ledger: Ledger, query: ReplayManyQuery, closing
     const { client } = ledger;
     const listed = await client.call('listEntries', () => client.storage.listEntries(filter));
     const candidates = listed.filter((entry) => entry.status === filter.status);
-    const requeued: EventKey[] = [];
+    // By the listing's index, so that sync mode runs them in the order received, whichever requeue answered first.
+    const requeued: EventKey[][] = [];
     try {
-      await inTurns(candidates, async (entry) => {
+      await inTurns(candidates, async (entry, index) => {
         const key = { provider: entry.provider, id: entry.id };
         const current = await client.call('getEntry', () => client.storage.getEntry(key));
         if (current?.status !== filter.status) return;
-        requeued.push(...await client.call('requeue', () => client.storage.requeue(key.id, key.provider)));
+        requeued[index] = await client.call('requeue', () => client.storage.requeue(key.id, key.provider));
       });
     } finally {
-      runRequeued(ledger, requeued, closing);
+      runRequeued(ledger, requeued.flat(), closing);
     }
-    span.setAttribute('ntw.replayed', requeued.length);
-    return requeued.length;
+    const count = requeued.reduce((sum, keys) => sum + keys.length, 0);
+    span.setAttribute('ntw.replayed', count);
+    return count;
   });
   ledger.telemetry.replayed(filter.provider, 'bulk', replayed);
   log.info({
@@ -90,14 +92,14 @@ export async function replayMany(ledger: Ledger, query: ReplayManyQuery, closing
 }
 
 /** `step` over `entries`, `AT_ONCE` at a time; the first failure stops the rest and rejects once those under way ended. */
-async function inTurns(entries: readonly Entry[], step: (entry: Entry) => Promise<void>): Promise<void> {
+async function inTurns(entries: readonly Entry[], step: (entry: Entry, index: number) => Promise<void>): Promise<void> {
   let next = 0;
   let failure: { error: unknown } | undefined;
   const lane = async () => {
     while (!failure && next < entries.length) {
-      const entry = entries[next++]!;
+      const index = next++;
       try {
-        await step(entry);
+        await step(entries[index]!, index);
       } catch (error) {
         failure ??= { error };
       }
