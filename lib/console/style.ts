@@ -55,7 +55,7 @@ dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; min-width: 0; }
   main { padding: .75rem 1rem 2rem; }
   table { display: block; overflow-x: auto; }
   th, td { white-space: nowrap; }
-  td.error { white-space: normal; min-width: 18rem; }
+  td.error { white-space: normal; min-width: 22rem; }
   dl.facts { grid-template-columns: minmax(0, 1fr); }
   dl.facts dd { margin-bottom: .35rem; }
 }
