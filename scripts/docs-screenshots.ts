@@ -109,7 +109,10 @@ async function traffic(webhooks: InboxTokenWebhooks<TokenEvent>, origin: string,
       await send('tokenex', 'active', 'tok_4f2a_9c1e', { at: clock - 20 * MINUTE });
       // A value the schema does not know: quarantined. The same id again with another meaning: a conflicting copy.
       const unknownState = buildPayload('tokenex', 'active', {
-        id: 'evt-quarantine-demo', tokenRef: 'tok_new_state', edit: (p) => { (p.networkTokenStateChangeNotification as { currentTokenState: string }).currentTokenState = 'PENDING_REVIEW'; },
+        id: 'evt-quarantine-demo', tokenRef: 'tok_new_state', occurredAt: new Date(clock - 2000), edit: (p) => {
+          // A fixed conversation id too: a quarantined delivery's id is its content's hash.
+          Object.assign(p.networkTokenStateChangeNotification!, { currentTokenState: 'PENDING_REVIEW', conversationId: '5d0c6f0e-2b7e-4c1f-9f55-7a3f2c1d9e80' });
+        },
       });
       await deliver(origin, 'tokenex', unknownState, { credentials });
       const { id } = await send('firstoken', 'active', 'tok_fir_dup');
