@@ -59,6 +59,15 @@ export function withLogger<T>(logger: Logger | undefined, fn: () => T): T {
   return current.run(logger, fn);
 }
 
+/**
+ * `fn`, to be called later from elsewhere (a timer several receivers share), logging to the logger of the work that
+ * made it. As it is when no receiver's work with a logger is running.
+ */
+export function keepLogger<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+  const logger = current.getStore();
+  return logger === undefined ? fn : (...args: A) => current.run(logger, () => fn(...args));
+}
+
 /** A record's fields with every string scrubbed and the undefined ones left out. */
 function scrubbed(component: string, fields: LogFields): LogRecord {
   const record: Record<string, string | number | boolean> = { component };

@@ -144,6 +144,36 @@ describe('the logger option: structured records, as pino takes them', () => {
     }
   });
 
+  it('lease renewals on the timer receivers share log to the logger of the run they renew', async () => {
+    const receivers = ['a', 'b'].map((name) => {
+      const capture = pinoCapture();
+      const storage = new MemoryStorage();
+      storage.extend = () => false; // every renewal finds the lease taken: the run loses it at its first beat
+      const r = testReceiver({ logger: capture.logger, storage, leaseMs: 300, storageTimeoutMs: 100 });
+      let started!: () => void;
+      const running = new Promise<void>((resolve) => { started = resolve; });
+      r.webhooks.onEvent((_event, { signal }) => new Promise<void>((resolve) => {
+        started();
+        signal.addEventListener('abort', () => resolve());
+      }));
+      return { name, ...r, ...capture, running };
+    });
+    try {
+      // The first run makes the shared timer of 100 ms beats, in its receiver's work; the second joins it.
+      const first = deliver(receivers[0]!.app, 'tokenex', tokenexBody({ id: 'lease-a' })).then((res) => res.status); // sent now
+      await receivers[0]!.running;
+      const second = deliver(receivers[1]!.app, 'tokenex', tokenexBody({ id: 'lease-b' })).then((res) => res.status);
+      expect(await Promise.all([first, second])).to.deep.equal([200, 200], 'the handlers returned once their signal aborted');
+      for (const r of receivers) {
+        const lost = r.records.filter((record) => record.msg === 'lease lost' || record.component === 'lease').map((record) => record.eventId);
+        expect(lost.length, r.name).to.be.above(0);
+        expect(new Set(lost), r.name).to.deep.equal(new Set([`lease-${r.name}`]));
+      }
+    } finally {
+      await Promise.all(receivers.map((r) => r.webhooks.close()));
+    }
+  });
+
   it('a logger that throws fails nothing: the delivery is answered as without one', async () => {
     const throwing: Logger = { error() { throw new Error('log sink down'); }, warn() { throw new Error('log sink down'); },
       info() { throw new Error('log sink down'); }, debug() { throw new Error('log sink down'); } };

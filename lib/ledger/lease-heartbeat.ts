@@ -1,4 +1,4 @@
-import { logger } from '../log';
+import { keepLogger, logger } from '../log';
 import { describeError } from '../shared/describe-error';
 
 const log = logger('lease');
@@ -39,8 +39,8 @@ export const intervalSchedule: RenewalSchedule = (beat, intervalMs) => {
     tickers.set(intervalMs, ticker);
   }
   const { beats } = ticker;
-  // A function object of its own, so that one beat registered twice is cancelled once each.
-  const own = () => beat();
+  // A function object of its own, so that one beat registered twice is cancelled once each; it logs where its run does.
+  const own = keepLogger(() => beat());
   beats.add(own);
   return () => { beats.delete(own); };
 };
