@@ -6,14 +6,13 @@ import { builtinProviders } from './providers/builtin';
 import { HostHooks } from './host-hooks';
 import type { HandlerKind } from './ledger/handlers';
 import { closeLedger, createLedger, startLedger } from './ledger/create-ledger';
-import type { Ledger } from './ledger/ledger';
 import { listEvents, readCounts, tokenState } from './ledger/reads';
 import type { DeliveryCore } from './pipeline/core';
 import { resolveEndpoint } from './pipeline/endpoint';
 import type { Endpoint } from './pipeline/endpoint';
 import { replay } from './pipeline/replay';
 import { replayMany } from './ledger/replay-many';
-import { withLogger } from './log';
+import { attachLogger } from './log';
 import { cardReferences } from './pipeline/card-reference';
 import { deliver, noHandlers } from './pipeline/deliver';
 import { observeDelivery } from './pipeline/observe-delivery';
@@ -25,9 +24,8 @@ import { checkHealth } from './health';
 import { createConsole } from './console/console';
 import type { ConsoleMiddleware } from './console/console';
 import type {
-  BuiltinTokenEvent, ErrorHandler, EventHandler, EventQuery, InboxTokenWebhooks, Mounters, ReadyOptions, Receiver, TokenWebhooks, TokenWebhooksOptions,
+  BuiltinTokenEvent, ErrorHandler, EventHandler, EventQuery, InboxTokenWebhooks, Mounters, Receiver, TokenWebhooks, TokenWebhooksOptions,
 } from './types';
-import type { ReplayManyQuery } from './ledger/replay-many';
 
 /**
  * One receiver for every provider: handlers, the ledger, and the endpoints to mount. Wiring only: options are
@@ -40,12 +38,12 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
 export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(options: TokenWebhooksOptions = {}): TokenWebhooks<E> | InboxTokenWebhooks<E> {
   const settings = resolveOptions(options);
   const { storage } = settings;
-  const hooks = new HostHooks(settings.now());
-  /** `fn` as the receiver's own work: what it logs, and whatever it starts logs, goes to the `logger` option. */
-  const logged = <A extends unknown[], R>(fn: (...args: A) => R) => (...args: A): R => withLogger(settings.logger, () => fn(...args));
+  const hooks = new HostHooks(settings.now(), settings.logger);
+  // The storage adapter logs what it does (opening, migrating, a dropped connection) to the same logger.
+  attachLogger(storage, settings.logger);
   // The gauges read the storage's counts through the ledger's client, made just below (they are read at a metrics collection).
   const telemetry = new Telemetry(settings.telemetry, storage.stats ? () => readCounts(ledger.client) : undefined);
-  const ledger: Ledger = withLogger(settings.logger, () => createLedger(settings, { telemetry, reportError: hooks.reportError }));
+  const ledger = createLedger(settings, { telemetry, reportError: hooks.reportError });
   const { client, handlers } = ledger;
   const now = () => client.clock.now();
   let closing = false;
@@ -67,13 +65,13 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
 
   /** The endpoints mounted, by provider (the latest of each): a quarantined delivery is replayed through its provider's. */
   const endpoints = new Map<string, Endpoint>();
-  const mount = logged(<Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, providerOptions?: O): Endpoint => {
-    const resolved = resolveEndpoint(provider, providerOptions ?? ({} as O));
+  const mount = <Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, providerOptions?: O): Endpoint => {
+    const resolved = resolveEndpoint(provider, providerOptions ?? ({} as O), settings.logger);
     endpoints.set(provider.name, resolved);
     startLedger(ledger);
     telemetry.start();
     return resolved;
-  });
+  };
 
   const endpoint = (provider: AnyProvider | string, providerOptions?: ProviderOptions) =>
     nodeMiddleware(mount(providerOf(provider), providerOptions), core);
@@ -92,8 +90,8 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
 
   const { inbox } = ledger;
   const inboxOnly = inbox && {
-    listDeadLetters: logged((query: Omit<EventQuery, 'status'> = {}) => listEvents(client, ledger.codec, { ...query, status: 'dead' })),
-    processInbox: logged(() => inbox.runDue()),
+    listDeadLetters: (query: Omit<EventQuery, 'status'> = {}) => listEvents(client, ledger.codec, { ...query, status: 'dead' }),
+    processInbox: () => inbox.runDue(),
   };
 
   const consoles = new Set<ConsoleMiddleware>();
@@ -114,8 +112,8 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     },
     endpoint: endpoint as TokenWebhooks<E>['endpoint'],
     receiver: receiver as TokenWebhooks<E>['receiver'],
-    getTokenState: logged((provider: string, tokenRef: string) => tokenState(client, provider, tokenRef)),
-    listEvents: logged((query?: EventQuery) => listEvents(client, ledger.codec, query)),
+    getTokenState: (provider, tokenRef) => tokenState(client, provider, tokenRef),
+    listEvents: (query) => listEvents(client, ledger.codec, query),
     console(consoleOptions) {
       const made = createConsole({
         storage, mode: settings.mode, now,
@@ -130,27 +128,27 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
       consoles.add(made);
       return made;
     },
-    replay: logged((eventId: string, provider?: string) => replay(core, endpoints, eventId, provider)),
-    replayMany: logged(async (query: ReplayManyQuery) => ({ replayed: await replayMany(ledger, query, () => closing) })),
-    prune: logged(() => ledger.retention.prune()),
-    ready: logged(async (readyOptions: ReadyOptions = {}) => {
+    replay: (eventId, provider) => replay(core, endpoints, eventId, provider),
+    replayMany: async (query) => ({ replayed: await replayMany(ledger, query, () => closing) }),
+    prune: () => ledger.retention.prune(),
+    async ready(readyOptions = {}) {
       if (readyOptions.app !== undefined) {
         const mounts = findMounts(readyOptions.app);
         const [problem] = mountProblems(mounts);
         if (problem) throw problem;
-        const [probed] = await probeMounts(readyOptions.app, mounts);
+        const [probed] = await probeMounts(readyOptions.app, mounts, undefined, settings.logger);
         if (probed) throw probed;
         if (handlers.size === 0) throw noHandlers();
       }
       await client.ready();
       startLedger(ledger);
-    }),
-    health: logged(() => checkHealth(ledger, { handlers: handlers.size, closing, slots: settings.inbox.concurrency })),
-    close: logged(async () => {
+    },
+    health: () => checkHealth(ledger, { handlers: handlers.size, closing, slots: settings.inbox.concurrency }),
+    async close() {
       closing = true;
       for (const made of consoles) made.close();
       await closeLedger(ledger, settings.shutdownTimeoutMs);
-    }),
+    },
     mode: settings.mode,
     storage,
     ...inboxOnly,

@@ -3,6 +3,7 @@ import type { ErrorReport } from './ntw-error';
 import { isNtwError } from './ntw-error';
 import { describeError } from './shared/describe-error';
 import { logger } from './log';
+import type { Logger } from './log';
 import type { Refusal, RefusalHandler } from './telemetry/refusal';
 import { RefusalTally } from './telemetry/refusal-tally';
 import type { ErrorHandler } from './types';
@@ -38,7 +39,7 @@ export class HostHooks {
   /** What the console shows of refused deliveries, which never reach storage: this process's, since `since`. */
   readonly refusals: RefusalTally;
 
-  constructor(since: Date) {
+  constructor(since: Date, private readonly logTo?: Logger) {
     this.refusals = new RefusalTally(since);
   }
 
@@ -57,7 +58,7 @@ export class HostHooks {
     log.error({
       provider: context.provider, eventId: context.eventId, code: isNtwError(error) ? error.code : 'handler_failed',
       ...(error instanceof StorageError ? { operation: error.operation } : {}), error: describeError(error),
-    }, context.event ? 'handlers failed' : error instanceof StorageError ? 'storage call failed' : (isNtwError(error) && REPORTS[error.code]) || 'reported to onError');
+    }, context.event ? 'handlers failed' : error instanceof StorageError ? 'storage call failed' : (isNtwError(error) && REPORTS[error.code]) || 'reported to onError', this.logTo);
     callSafely(this.errorHandlers, error, context);
   };
 

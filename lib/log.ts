@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import createDebug from 'debug';
 import { redactText } from './redact';
 
@@ -41,39 +40,32 @@ export interface Logger {
 
 export type LogLevel = keyof Logger;
 
-/** The log of one part of the library: a level method each, as `Logger`'s, taking the fields without `component`. */
-export type Log = { readonly [L in LogLevel]: (fields: LogFields, message: string) => void };
-
 /**
- * The logger of the receiver whose work is running (a delivery, a run, a console request, a method call). Set by
- * `withLogger` only when a receiver has a logger, so that a receiver without one pays nothing for it.
+ * The log of one part of the library: a level method each, as `Logger`'s, taking the fields without `component`,
+ * the message, and the logger of the receiver the record is about (the part's caller knows it); without one, `debug`.
  */
-const current = new AsyncLocalStorage<Logger | undefined>();
+export type Log = { readonly [L in LogLevel]: (fields: LogFields, message: string, to?: Logger) => void };
 
-/**
- * Run `fn` (and whatever it starts: timers, promises) with `logger` as the one records go to; `undefined` sends
- * them to `debug`, even within another receiver's work.
- */
-export function withLogger<T>(logger: Logger | undefined, fn: () => T): T {
-  if (logger === undefined && current.getStore() === undefined) return fn();
-  return current.run(logger, fn);
+/** The loggers of what a receiver hands code that does not know the receiver: its storage, a delivery's request. */
+const attached = new WeakMap<object, Logger>();
+
+/** Records written about `carrier` (`loggerOf(carrier)`) go to `logger`. Nothing without one. */
+export function attachLogger(carrier: object, logger: Logger | undefined): void {
+  if (logger !== undefined) attached.set(carrier, logger);
 }
 
-/**
- * `fn`, to be called later from elsewhere (a timer several receivers share), logging to the logger of the work that
- * made it. As it is when no receiver's work with a logger is running.
- */
-export function keepLogger<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
-  const logger = current.getStore();
-  return logger === undefined ? fn : (...args: A) => current.run(logger, () => fn(...args));
-}
+/** The logger `attachLogger` gave `carrier`, if any. */
+export const loggerOf = (carrier: object): Logger | undefined => attached.get(carrier);
+
+/** `redactText`, skipped for the many strings of a record that hold no digit and no `@` (names, codes): it would change nothing. */
+const scrub = (text: string): string => (/[0-9@]/.test(text) ? redactText(text) : text);
 
 /** A record's fields with every string scrubbed and the undefined ones left out. */
 function scrubbed(component: string, fields: LogFields): LogRecord {
   const record: Record<string, string | number | boolean> = { component };
   for (const [name, value] of Object.entries(fields)) {
     if (value === undefined || name === 'component') continue;
-    record[name] = typeof value === 'string' ? redactText(value) : value;
+    record[name] = typeof value === 'string' ? scrub(value) : value;
   }
   return record as LogRecord;
 }
@@ -86,20 +78,19 @@ function line(message: string, fields: LogFields): string {
 }
 
 /**
- * The log of `component`. Each record goes to the logger of the receiver whose work is running, else to `debug`
- * under `network-token-webhooks:<component>`; either way scrubbed of card numbers, emails and phone numbers, so
- * no call site can leak one by accident. A logger that throws does not fail the work that logged.
+ * The log of `component`. Each record goes to the logger it is given (the receiver's `logger` option), else to
+ * `debug` under `network-token-webhooks:<component>`; either way scrubbed of card numbers, emails and phone
+ * numbers, so no call site can leak one by accident. A logger that throws does not fail the work that logged.
  */
 export function logger(component: string): Log {
   const debug = createDebug(`network-token-webhooks:${component}`);
-  const write = (level: LogLevel) => (fields: LogFields, message: string): void => {
-    const sink = current.getStore();
-    if (sink === undefined) {
+  const write = (level: LogLevel) => (fields: LogFields, message: string, to?: Logger): void => {
+    if (to === undefined) {
       if (debug.enabled) debug('%s', redactText(line(message, fields)));
       return;
     }
     try {
-      sink[level](scrubbed(component, fields), redactText(message));
+      to[level](scrubbed(component, fields), scrub(message));
     } catch {
       // a logger's failure is its own: the delivery goes on
     }

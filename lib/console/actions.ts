@@ -49,7 +49,7 @@ export const replayAction: Action = async ({ form, base, source, flash }) => {
     if (entry?.status === 'done') return { redirect: href(base, 'run-again', { provider, id }) };
   }
   const replayed = await within(source, 'replay', source.replay(id, provider));
-  log.info({ provider, eventId: id, replayed }, 'replayed from the console');
+  log.info({ provider, eventId: id, replayed }, 'replayed from the console', source.logger);
   const { marker, setCookie } = flash.set({ kind: 'replay', replayed });
   return { redirect: href(base, 'event', { provider, id, flash: marker }), setCookie };
 };

@@ -22,7 +22,7 @@ import { bulkReplayAction, replayAction } from './actions';
 import { FlashCookies } from './flash';
 import { StorageError } from '../errors';
 import { describeError } from '../shared/describe-error';
-import { logger, withLogger } from '../log';
+import { logger } from '../log';
 
 const log = logger('console');
 
@@ -100,7 +100,7 @@ async function formOf(req: ExpressLike): Promise<URLSearchParams> {
 /** Build the console of one receiver. Options are checked here, at start-up. */
 export function createConsole(source: ConsoleSource, options: ConsoleOptions): ConsoleMiddleware {
   const settings = resolveConsoleOptions(options, () => randomBytes(32));
-  const access = new ConsoleAccess(settings.authorize, settings.credentials, options.throttle);
+  const access = new ConsoleAccess(settings.authorize, settings.credentials, options.throttle, source.logger);
   const csrf = new CsrfGuard(settings.secret);
 
   const handle = async (req: ExpressLike, res: ServerResponse): Promise<void> => {
@@ -134,7 +134,7 @@ export function createConsole(source: ConsoleSource, options: ConsoleOptions): C
       }
       const why = csrf.refusal(req, form.get('csrf') ?? undefined);
       if (why) {
-        log.warn({ code: 'forbidden', reason: why }, 'replay refused');
+        log.warn({ code: 'forbidden', reason: why }, 'replay refused', source.logger);
         return render(403, undefined, 'Refused', html`<p class="notice bad">Replay refused: ${why}.</p>`);
       }
       const done = await action({ form, base, source, flash: flashes });
@@ -157,7 +157,7 @@ export function createConsole(source: ConsoleSource, options: ConsoleOptions): C
   };
 
   const middleware = ((req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => {
-    withLogger(source.logger, () => handle(req, res)).catch((error: unknown) => {
+    handle(req, res).catch((error: unknown) => {
       if (res.headersSent) {
         res.destroy();
         return;
@@ -168,7 +168,7 @@ export function createConsole(source: ConsoleSource, options: ConsoleOptions): C
         send(res, 503, 'text/html; charset=utf-8', layout(baseOf(req), undefined, 'Storage unavailable', body), { 'retry-after': '5' });
         return;
       }
-      withLogger(source.logger, () => log.error({ error: describeError(error) }, 'console error'));
+      log.error({ error: describeError(error) }, 'console error', source.logger);
       next(error);
     });
   }) as ConsoleMiddleware;

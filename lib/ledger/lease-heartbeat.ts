@@ -1,4 +1,5 @@
-import { keepLogger, logger } from '../log';
+import { logger } from '../log';
+import type { Logger } from '../log';
 import { describeError } from '../shared/describe-error';
 
 const log = logger('lease');
@@ -39,8 +40,8 @@ export const intervalSchedule: RenewalSchedule = (beat, intervalMs) => {
     tickers.set(intervalMs, ticker);
   }
   const { beats } = ticker;
-  // A function object of its own, so that one beat registered twice is cancelled once each; it logs where its run does.
-  const own = keepLogger(() => beat());
+  // A function object of its own, so that one beat registered twice is cancelled once each.
+  const own = () => beat();
   beats.add(own);
   return () => { beats.delete(own); };
 };
@@ -61,6 +62,8 @@ export interface LeaseHeartbeatOptions {
   readonly label: string;
   /** The leased entry, for the log's `provider` and `eventId`. */
   readonly key?: { readonly provider: string; readonly id: string };
+  /** Where the renewals' failures and a loss are logged (the receiver's logger); `debug` without one. */
+  readonly logger?: Logger | undefined;
   readonly schedule?: RenewalSchedule;
   /** When the lease was taken (when the call that took it was sent), by `clock`. Default: now. */
   readonly takenAt?: number;
@@ -110,7 +113,7 @@ export function startLeaseHeartbeat(options: LeaseHeartbeatOptions): LeaseHeartb
     state = 'lost';
     cancel();
     unwatch();
-    log.warn({ ...fields, code: 'ERR_NTW_LEASE_LOST' }, `${label}: lease lost (${why}), renewal stopped`);
+    log.warn({ ...fields, code: 'ERR_NTW_LEASE_LOST' }, `${label}: lease lost (${why}), renewal stopped`, options.logger);
     options.lost(why, lastError);
   };
   const expire = () => lose(`it ran out ${leaseMs} ms after its last renewal, with no renewal through since`);
@@ -135,7 +138,7 @@ export function startLeaseHeartbeat(options: LeaseHeartbeatOptions): LeaseHeartb
       renewing = false;
       if (state !== 'renewing') return true; // settled meanwhile: complete/release ended the lease on purpose
       lastError = error;
-      log.warn({ ...fields, error: describeError(error) }, `${label}: renewal failed, tried again while the lease lasts`);
+      log.warn({ ...fields, error: describeError(error) }, `${label}: renewal failed, tried again while the lease lasts`, options.logger);
       options.failed?.(error);
       if (ranOut()) expire();
       else watchExpiry();

@@ -87,7 +87,7 @@ export async function replayMany(ledger: Ledger, query: ReplayManyQuery, closing
   ledger.telemetry.replayed(filter.provider, 'bulk', replayed);
   log.info({
     provider: filter.provider, entryStatus: filter.status, replayed, durationMs: Math.round((performance.now() - started) * 10) / 10,
-  }, 'replayed in bulk');
+  }, 'replayed in bulk', ledger.logger);
   return replayed;
 }
 

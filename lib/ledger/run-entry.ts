@@ -46,6 +46,7 @@ export async function runEntry(ledger: Ledger, taken: TakenEntry, onFailure: Fai
     leaseMs: ledger.leaseMs,
     label,
     key,
+    logger: ledger.logger,
     takenAt: taken.takenAt,
     renew: () => renew(ledger, key, run, context),
     lost: (why, cause) => {
@@ -80,7 +81,7 @@ export async function runEntry(ledger: Ledger, taken: TakenEntry, onFailure: Fai
     ledger.reportError(error, { ...context, event });
     const settlement = onFailure(describeError(error), run.attempt);
     log.warn({ ...context, attempt: run.attempt, entryStatus: settlement.status, code: timedOut ? timedOut.code : 'handler_failed' },
-      settlement.status === 'dead' ? 'run failed: a dead letter now' : 'run failed');
+      settlement.status === 'dead' ? 'run failed: a dead letter now' : 'run failed', ledger.logger);
     await client.call('settle', () => client.storage.settle(key, run.owner, settlement), context).catch(() => undefined);
     ledger.runs.end(key, run);
     throw new WebhookError('handler_failed', { cause: error });

@@ -48,7 +48,7 @@ export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: Del
     const body = readBody(input, endpoint);
     // The address is read only by a check that needs it (Express's req.ip is computed on each read).
     let receivedAt = core.now();
-    const scope = await authenticate(endpoint, { method: input.method ?? 'POST', headers: input.headers, get ip() { return input.ip; }, get clientCertificate() { return input.clientCertificate; }, receivedAt }, body.raw);
+    const scope = await authenticate(endpoint, core.logger, { method: input.method ?? 'POST', headers: input.headers, get ip() { return input.ip; }, get clientCertificate() { return input.clientCertificate; }, receivedAt }, body.raw);
     const { ledger } = core;
     if (ledger.handlers.size === 0) throw noHandlers();
     if (!ledger.client.initialized) {
@@ -90,7 +90,7 @@ function acceptWithin(ledger: Ledger, ready: ReadyEvent, waitMs: number): Promis
   const { event } = ready;
   const key = { provider: event.provider, id: event.id };
   return withDeadline(ledger.dedupe.once(key, ready.fingerprint, waitMs, () => accept(ledger, ready)), waitMs, () => {
-    log.warn({ provider: key.provider, eventId: key.id, code: 'timeout' }, `passed the ${waitMs} ms deadline: answering retry-later while the run goes on`);
+    log.warn({ provider: key.provider, eventId: key.id, code: 'timeout' }, `passed the ${waitMs} ms deadline: answering retry-later while the run goes on`, ledger.logger);
     return new WebhookError('timeout');
   });
 }
@@ -106,11 +106,11 @@ async function acceptInTurn(ledger: Ledger, events: readonly ReadyEvent[], deadl
     const key = { provider: ready.event.provider, id: ready.event.id };
     const left = until - performance.now();
     if (left <= 0) {
-      log.warn({ provider: key.provider, eventId: key.id, code: 'timeout' }, `not started: the delivery passed the ${deadlineMs} ms deadline; answering retry-later`);
+      log.warn({ provider: key.provider, eventId: key.id, code: 'timeout' }, `not started: the delivery passed the ${deadlineMs} ms deadline; answering retry-later`, ledger.logger);
       throw new WebhookError('timeout');
     }
     const accepted = ledger.dedupe.knows(key, ready.fingerprint) ? KNOWN_DUPLICATE : await acceptWithin(ledger, ready, left);
-    log.debug({ provider: key.provider, eventId: key.id, duplicate: accepted.duplicate }, 'one event of the delivery accepted');
+    log.debug({ provider: key.provider, eventId: key.id, duplicate: accepted.duplicate }, 'one event of the delivery accepted', ledger.logger);
     outcomes.push({ eventId: key.id, duplicate: accepted.duplicate });
   }
   return severalOutcome(outcomes);

@@ -8,7 +8,7 @@ import { acknowledge } from './acknowledge';
 import { outcomeLabel } from './outcome';
 import type { DeliveryOutcomeLabel } from '../telemetry/telemetry';
 import type { LogLevel } from '../log';
-import { logger, withLogger } from '../log';
+import { logger } from '../log';
 
 const log = logger('receive');
 
@@ -29,14 +29,14 @@ function labelOf(outcome: DeliveryOutcome): { outcome: DeliveryOutcomeLabel; cod
 /**
  * One delivery as telemetry sees it, whatever the transport: a span around it (its steps' spans are children),
  * then the answer counted and timed by provider, outcome and code, logged (one record per delivery), and a refusal
- * handed to `onRefused`. Everything it runs logs to the receiver's logger.
+ * handed to `onRefused`.
  */
 export function observeDelivery(
   core: DeliveryCore, endpoint: Endpoint, run: () => Promise<DeliveryOutcome>,
 ): Promise<{ readonly outcome: DeliveryOutcome; readonly response: DeliveryResponse }> {
   const provider = endpoint.provider.name;
   const started = performance.now();
-  return withLogger(core.logger, () => core.telemetry.span('ntw.delivery', { 'ntw.provider': provider }, async (span) => {
+  return core.telemetry.span('ntw.delivery', { 'ntw.provider': provider }, async (span) => {
     const outcome = await run();
     const response = acknowledge(endpoint, outcome);
     const label = labelOf(outcome);
@@ -48,10 +48,10 @@ export function observeDelivery(
     log[LEVELS[label.outcome]]({
       provider, ...(outcome.ok && outcome.eventId ? { eventId: outcome.eventId } : {}), code: label.code, status: response.status,
       durationMs: Math.round(durationMs * 10) / 10, outcome: label.outcome,
-    }, MESSAGES[label.outcome]);
+    }, MESSAGES[label.outcome], core.logger);
     if (label.outcome === 'refused' && !outcome.ok) {
       core.refused({ provider, status: response.status, code: outcome.error.code, message: outcome.error.message, at: core.now() });
     }
     return { outcome, response };
-  }));
+  });
 }
