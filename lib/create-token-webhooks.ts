@@ -14,7 +14,7 @@ import { replay } from './pipeline/replay';
 import { replayMany } from './ledger/replay-many';
 import { attachLogger } from './log';
 import { cardReferences } from './pipeline/card-reference';
-import { deliver, noHandlers } from './pipeline/deliver';
+import { noHandlers, runPipeline } from './pipeline/deliver';
 import { observeDelivery } from './pipeline/observe-delivery';
 import { Telemetry } from './telemetry/telemetry';
 import { nodeMiddleware } from './middleware/node';
@@ -79,7 +79,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
   const receiver = (provider: AnyProvider | string, providerOptions?: ProviderOptions): Receiver => {
     const resolved = mount(providerOf(provider), providerOptions);
     return async (input) => {
-      const { outcome, response } = await observeDelivery(core, resolved, () => deliver(resolved, core, input));
+      const { outcome, response } = await observeDelivery(core, resolved, () => runPipeline(resolved, core, input));
       return { ...response, outcome };
     };
   };
@@ -140,7 +140,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
         if (probed) throw probed;
         if (handlers.size === 0) throw noHandlers();
       }
-      await client.ready();
+      await client.initialize();
       startLedger(ledger);
     },
     health: () => checkHealth(ledger, { handlers: handlers.size, closing, slots: settings.inbox.concurrency }),

@@ -19,6 +19,7 @@ export const DELIVERY_ERRORS = {
   schema_violation: { status: 400, retryable: false, message: 'Request body does not match the provider schema.' },
   unstorable_id: { status: 400, retryable: false, message: 'The notification id or token reference holds characters no provider sends (control characters, unpaired surrogates) or is too long.' },
   unauthorized: { status: 401, retryable: false, message: 'Authentication failed.' },
+  decryption_failed: { status: 400, retryable: false, message: 'The encrypted payload does not decrypt with the key it names.' },
   method_not_allowed: { status: 405, retryable: false, message: 'Only POST delivers events.' },
   in_progress: { status: 409, retryable: true, message: 'This event is being processed; retry later.' },
   handler_failed: { status: 500, retryable: true, message: 'The event could not be processed; retry later.' },

@@ -108,6 +108,3 @@ export type UpdateEvent<P extends string = string, R = unknown> = TokenEvent<P, 
 export function stateEventType<S extends TokenState>(state: S): `token.${Lowercase<S>}` {
   return `token.${state.toLowerCase()}` as `token.${Lowercase<S>}`;
 }
-
-/** A normalized event before the token-state projection has said whether it is stale. */
-export type UnprojectedEvent = Omit<TokenEvent, 'stale' | 'staleReason' | 'repeated'>;

@@ -1,4 +1,4 @@
-import type { TokenChange, TokenEvent } from './events';
+import type { ActiveEvent, DeletedEvent, SuspendedEvent, TokenEvent, UpdateEvent } from './events';
 import type { ErrorContext, HandlerErrorContext, ReceiverErrorContext } from './errors';
 import type { NtwError } from './ntw-error';
 import type { OptionsOf, Provider, ProviderOptions, RawOf } from './providers/provider';
@@ -27,10 +27,14 @@ export type BuiltinTokenEvent = {
   [K in keyof BuiltinProviders]: TokenEvent<K, RawOf<BuiltinProviders[K]>>
 }[keyof BuiltinProviders];
 
-export type ActiveEventOf<E> = Extract<E, { readonly type: 'token.active' }>;
-export type SuspendedEventOf<E> = Extract<E, { readonly type: 'token.suspended' }>;
-export type DeletedEventOf<E> = Extract<E, { readonly type: 'token.deleted' }>;
-export type UpdateEventOf<E> = E & { readonly changes: readonly [TokenChange, ...TokenChange[]] };
+/** @deprecated Since 0.4: `E & ActiveEvent` (`Extract<E, ActiveEvent>`), the one family of event types. Removed in 0.5. */
+export type ActiveEventOf<E> = Extract<E, ActiveEvent>;
+/** @deprecated Since 0.4: `E & SuspendedEvent` (`Extract<E, SuspendedEvent>`), the one family of event types. Removed in 0.5. */
+export type SuspendedEventOf<E> = Extract<E, SuspendedEvent>;
+/** @deprecated Since 0.4: `E & DeletedEvent` (`Extract<E, DeletedEvent>`), the one family of event types. Removed in 0.5. */
+export type DeletedEventOf<E> = Extract<E, DeletedEvent>;
+/** @deprecated Since 0.4: `E & UpdateEvent`, the one family of event types. Removed in 0.5. */
+export type UpdateEventOf<E> = E & Pick<UpdateEvent, 'changes'>;
 
 export type EventHandler<E> = (event: E, context: HandlerContext) => unknown;
 /**
@@ -201,11 +205,21 @@ export type Mounters = {
 };
 
 export interface TokenWebhooks<E extends TokenEvent = BuiltinTokenEvent> extends Mounters {
-  onActive(handler: EventHandler<ActiveEventOf<E>>): this;
-  onSuspended(handler: EventHandler<SuspendedEventOf<E>>): this;
-  onDeleted(handler: EventHandler<DeletedEventOf<E>>): this;
-  /** Every event that carries an update (`changes` non-empty), including state events that also update. */
-  onUpdated(handler: EventHandler<UpdateEventOf<E>>): this;
+  /**
+   * `token.active` events that change the token's state (or make it first known). The handler gets `E`'s
+   * `ActiveEvent`s: a handler declared apart takes an `ActiveEvent` (any provider's), an `ActiveEvent<'tokenex', TokenExPayload>`,
+   * or a `BuiltinTokenEvent & ActiveEvent` (`raw` narrowed by `provider`).
+   */
+  onActive(handler: EventHandler<Extract<E, ActiveEvent>>): this;
+  /** `token.suspended` events that change the token's state: `E`'s `SuspendedEvent`s. */
+  onSuspended(handler: EventHandler<Extract<E, SuspendedEvent>>): this;
+  /** `token.deleted` events that change the token's state: `E`'s `DeletedEvent`s. */
+  onDeleted(handler: EventHandler<Extract<E, DeletedEvent>>): this;
+  /**
+   * Every event that carries an update (`changes` non-empty), including state events that also update: `E`'s events
+   * that are an `UpdateEvent` (`E & UpdateEvent`).
+   */
+  onUpdated(handler: EventHandler<E & Pick<UpdateEvent, 'changes'>>): this;
   /** Every event, stale ones included. */
   onEvent(handler: EventHandler<E>): this;
   /**

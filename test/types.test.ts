@@ -1,9 +1,14 @@
 import { expect } from 'chai';
 import { builtinProviders, ConfigurationError, createTokenWebhooks, isNtwError, ReportedError, StorageError } from '../lib';
 import type {
-  BuiltinTokenEvent, HandlerContext, HandlerErrorContext, HealthReport, InactiveEvent, NtwError, ReceiverErrorContext, SuspendedEvent,
-  TokenEvent, TokenExPayload, TokenState, TokenStateEvent,
+  ActiveEvent, ActiveEventOf, BuiltinTokenEvent, CybersourcePayload, DeletedEvent, DeletedEventOf, HandlerContext, HandlerErrorContext, HealthReport,
+  InactiveEvent, NtwError, ReceiverErrorContext, SuspendedEvent, SuspendedEventOf, TokenChange, TokenEvent, TokenExPayload, TokenState,
+  TokenStateEvent, UpdateEvent, UpdateEventOf,
 } from '../lib';
+
+/** `true` when `A` and `B` are the same type (each assignable to the other, exactly). */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
+const same = <A, B>(check: Same<A, B>) => check;
 
 /** Compile-time checks of the public types: this file must type-check (npm test runs tsc first). */
 describe('public types', () => {
@@ -176,15 +181,15 @@ describe('public types: what a first hour runs into', () => {
   it('getTokenState takes the providers the receiver is typed for', async () => {
     const webhooks = createTokenWebhooks({ pruneIntervalMs: false });
     expect(await webhooks.getTokenState('tokenex', 'tok-1')).to.equal(undefined);
-    // @ts-expect-error: no stripe provider here
-    expect(await webhooks.getTokenState('stripe', 'tok-1')).to.equal(undefined);
+    // @ts-expect-error: no otherpay provider here
+    expect(await webhooks.getTokenState('otherpay', 'tok-1')).to.equal(undefined);
     const custom = createTokenWebhooks<BuiltinTokenEvent | TokenEvent<'acme'>>({ pruneIntervalMs: false });
     expect(await custom.getTokenState('acme', 'tok-1')).to.equal(undefined);
     expect(await custom.getTokenState('ni', 'tok-1')).to.equal(undefined);
     // @ts-expect-error: nor in this one
-    expect(await custom.getTokenState('stripe', 'tok-1')).to.equal(undefined);
+    expect(await custom.getTokenState('otherpay', 'tok-1')).to.equal(undefined);
     const open = createTokenWebhooks<TokenEvent>({ pruneIntervalMs: false });
-    expect(await open.getTokenState('stripe', 'tok-1')).to.equal(undefined);
+    expect(await open.getTokenState('otherpay', 'tok-1')).to.equal(undefined);
     await Promise.all([webhooks.close(), custom.close(), open.close()]);
   });
 
@@ -220,5 +225,48 @@ describe('public types: what a first hour runs into', () => {
     void receiverReport; void handlerReport; void unnamed;
     expect(isNtwError(new ReportedError('ERR_NTW_X', 'x'))).to.equal(true);
     expect(isNtwError(new Error('x'))).to.equal(false);
+  });
+});
+
+/** One family of event types: what handlers receive is written with the names of lib/events.ts, and so are handlers declared apart. */
+describe('public types: one family of event types', () => {
+  it('a handler declared apart takes the event type of any provider, of one, or of the built-in ones narrowed by provider', () => {
+    const webhooks = createTokenWebhooks({ pruneIntervalMs: false });
+    const anyProvider = (event: SuspendedEvent): 'SUSPENDED' => event.state;
+    const oneProvider = (event: ActiveEvent<'tokenex', TokenExPayload>): TokenExPayload => event.raw;
+    const builtin = (event: BuiltinTokenEvent & DeletedEvent): string | undefined => {
+      if (event.provider === 'cybersource') {
+        const raw: CybersourcePayload = event.raw;
+        return raw.eventType;
+      }
+      return undefined;
+    };
+    const updates = (event: BuiltinTokenEvent & UpdateEvent): TokenChange => event.changes[0];
+    const anyUpdate = (event: UpdateEvent): TokenChange => event.changes[0];
+    webhooks.onSuspended(anyProvider).onDeleted(builtin).onUpdated(updates).onUpdated(anyUpdate);
+    // @ts-expect-error: onActive hands every built-in provider's events, not only TokenEx's
+    webhooks.onActive(oneProvider);
+    // @ts-expect-error: nor suspended ones
+    webhooks.onActive(anyProvider);
+    const custom = createTokenWebhooks<TokenEvent<'tokenex', TokenExPayload>>({ pruneIntervalMs: false });
+    custom.onActive(oneProvider);
+    // What onDeleted hands, and `BuiltinTokenEvent & DeletedEvent`, are each assignable to the other.
+    type Handed = Parameters<Parameters<typeof webhooks.onDeleted>[0]>[0];
+    const both = (handed: Handed, written: BuiltinTokenEvent & DeletedEvent): [BuiltinTokenEvent & DeletedEvent, Handed] => [handed, written];
+    expect(typeof both).to.equal('function');
+  });
+
+  it('the names of 0.3 (ActiveEventOf, …) still compile, deprecated, and mean the same', () => {
+    const checks: true[] = [
+      same<ActiveEventOf<BuiltinTokenEvent>, Extract<BuiltinTokenEvent, ActiveEvent>>(true),
+      same<SuspendedEventOf<BuiltinTokenEvent>, Extract<BuiltinTokenEvent, SuspendedEvent>>(true),
+      same<DeletedEventOf<BuiltinTokenEvent>, Extract<BuiltinTokenEvent, DeletedEvent>>(true),
+      same<ActiveEventOf<BuiltinTokenEvent>, Extract<BuiltinTokenEvent, { readonly type: 'token.active' }>>(true),
+    ];
+    const webhooks = createTokenWebhooks({ pruneIntervalMs: false });
+    const active = (event: ActiveEventOf<BuiltinTokenEvent>): 'ACTIVE' => event.state;
+    const updated = (event: UpdateEventOf<BuiltinTokenEvent>): TokenChange => event.changes[0];
+    webhooks.onActive(active).onUpdated(updated);
+    expect(checks).to.have.length(4);
   });
 });

@@ -12,7 +12,7 @@ import { describeError } from '../shared/describe-error';
 const log = logger('console');
 
 /** Why a request was refused: the status and the short text shown. */
-export interface Refusal {
+export interface AccessDenial {
   readonly status: 401 | 403 | 429;
   readonly message: string;
   readonly headers?: Readonly<Record<string, string>>;
@@ -39,7 +39,7 @@ export class ConsoleAccess {
   }
 
   /** `undefined` when the request may go on. */
-  async check(req: IncomingMessage): Promise<Refusal | undefined> {
+  async check(req: IncomingMessage): Promise<AccessDenial | undefined> {
     if (this.credentials && this.throttle) {
       const given = basicOf(req);
       // as Express resolves it (honouring `trust proxy`), else the socket's

@@ -2,29 +2,29 @@ import { ReportedError, WebhookError } from '../errors';
 import type { Admission, EventKey } from '../storage/storage';
 import type { Ledger } from './ledger';
 import type { Accepted } from './dedupe';
-import type { ReadyEvent } from './record';
+import type { NormalizedEvent } from './record';
 import { record } from './record';
 import { awaitProviderRetry, runEntry } from './run-entry';
 
 /**
- * An event the pipeline made ready, into the ledger, once per event in this process (the caller holds its
+ * An event the pipeline normalized, into the ledger, once per event in this process (the caller holds its
  * dedupe slot): recorded, then, in sync mode, projected, its handlers run and its completion stored; in inbox
  * mode queued for the worker. Answers whether it was a duplicate.
  */
-export async function accept(ledger: Ledger, ready: ReadyEvent): Promise<Accepted> {
-  const { event } = ready;
+export async function accept(ledger: Ledger, normalized: NormalizedEvent): Promise<Accepted> {
+  const { event } = normalized;
   const key: EventKey = { provider: event.provider, id: event.id };
   const { inbox } = ledger;
   if (inbox) {
-    const admission = await record(ledger, ready, { as: 'pending' });
+    const admission = await record(ledger, normalized, { as: 'pending' });
     if (!admission.admitted) return existing(ledger, key, admission, true);
-    ledger.dedupe.finish(key, ready.fingerprint);
+    ledger.dedupe.finish(key, normalized.fingerprint);
     inbox.wake();
     return NEW;
   }
   const owner = ledger.owner();
   const takenAt = performance.now();
-  const admission = await record(ledger, ready, { as: 'running', owner, leaseMs: ledger.leaseMs });
+  const admission = await record(ledger, normalized, { as: 'running', owner, leaseMs: ledger.leaseMs });
   if (!admission.admitted) return existing(ledger, key, admission, false);
   // This process runs it already (a replay; its lease looked expired to the storage): that run keeps the new lease.
   if (ledger.runs.retake(key, owner, admission.entry.attempts, takenAt)) throw new WebhookError('in_progress');

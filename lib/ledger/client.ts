@@ -81,7 +81,7 @@ export class LedgerClient {
    * within its own deadline. A refusal of the data found (a schema too new, Redis' eviction policy) keeps its own
    * `ConfigurationError`; any other failure is a `StorageError` of `init`.
    */
-  ready(): Promise<void> {
+  initialize(): Promise<void> {
     this.initializing ??= Promise.resolve().then(() => this.storage.init?.()).then(() => this.readClock()).then(() => {
       this.initializedNow = true;
       if (!this.closed) this.clock.every(() => { this.call('clock', () => this.readClock(), EVERY_PROVIDER).catch(() => undefined); });
@@ -92,7 +92,7 @@ export class LedgerClient {
     return this.initializing;
   }
 
-  /** `ready()` as a call, within the deadline: the first delivery's, which is dated by the storage's clock once it is read. */
+  /** `initialize()` as a call, within the deadline: the first delivery's, which is dated by the storage's clock once it is read. */
   init(context: ReceiverErrorContext): Promise<void> {
     return this.call('init', NOTHING, context);
   }
@@ -108,7 +108,7 @@ export class LedgerClient {
   private bounded<T>(operation: string, call: () => Awaitable<T>, context: ReceiverErrorContext | undefined): Promise<T> {
     let result: Awaitable<T>;
     try {
-      result = this.initializedNow ? call() : this.ready().then(call);
+      result = this.initializedNow ? call() : this.initialize().then(call);
     } catch (error) {
       return Promise.reject(this.failed(operation, error, context));
     }

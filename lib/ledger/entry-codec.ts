@@ -1,4 +1,4 @@
-import type { UnprojectedEvent } from '../events';
+import type { UnprojectedEvent } from './event-for-handlers';
 import type { SecretBox } from './secret-box';
 
 interface EncodedEvent {

@@ -1,4 +1,4 @@
-import type { UnprojectedEvent } from '../events';
+import type { UnprojectedEvent } from './event-for-handlers';
 import type { Admission, Admit, EntryRecord, EventKey } from '../storage/storage';
 import type { Ledger } from './ledger';
 
@@ -8,8 +8,8 @@ export interface StoredPayload {
   readonly json?: string;
 }
 
-/** An event ready for the ledger: normalized, fingerprinted, with the payload to keep (secrets redacted). */
-export interface ReadyEvent {
+/** A delivery's event, normalized for the ledger: fingerprinted, with the payload to keep (secrets redacted). */
+export interface NormalizedEvent {
   readonly event: UnprojectedEvent;
   readonly fingerprint: string;
   /** The payload to keep, redacted when first asked: a duplicate answered before anything is recorded never needs it. */
@@ -18,14 +18,14 @@ export interface ReadyEvent {
   readonly secretFields: readonly string[];
 }
 
-function encodedBody(ledger: Ledger, ready: ReadyEvent): string {
-  const stored = ready.stored();
-  return ledger.codec.encode(ready.event, stored.payload, ready.secretFields, stored.json);
+function encodedBody(ledger: Ledger, normalized: NormalizedEvent): string {
+  const stored = normalized.stored();
+  return ledger.codec.encode(normalized.event, stored.payload, normalized.secretFields, stored.json);
 }
 
 /** Record the event in the ledger, as `admit` says: taken to run now, or queued. One storage call. */
-export function record(ledger: Ledger, ready: ReadyEvent, admit: Admit): Promise<Admission> {
-  const { event } = ready;
+export function record(ledger: Ledger, normalized: NormalizedEvent, admit: Admit): Promise<Admission> {
+  const { event } = normalized;
   const entry: EntryRecord = {
     provider: event.provider,
     id: event.id,
@@ -34,8 +34,8 @@ export function record(ledger: Ledger, ready: ReadyEvent, admit: Admit): Promise
     ...(event.state ? { state: event.state } : {}),
     occurredAt: event.occurredAt,
     receivedAt: event.receivedAt,
-    fingerprint: ready.fingerprint,
-    body: encodedBody(ledger, ready),
+    fingerprint: normalized.fingerprint,
+    body: encodedBody(ledger, normalized),
   };
   const { client } = ledger;
   return client.call('admit', () => client.storage.admit(entry, admit), { provider: event.provider, eventId: event.id });

@@ -1,4 +1,4 @@
-import type { TokenEvent, UnprojectedEvent } from '../events';
+import type { TokenEvent } from '../events';
 import { ReportedError, WebhookError } from '../errors';
 import type { ReceiverErrorContext } from '../errors';
 import type { Entry, EventKey, Settlement } from '../storage/storage';
@@ -8,7 +8,8 @@ import { logger } from '../log';
 import { startLeaseHeartbeat } from './lease-heartbeat';
 import type { Ledger } from './ledger';
 import type { ActiveRun } from './active-runs';
-import { project } from './project';
+import { eventForHandlers } from './event-for-handlers';
+import type { UnprojectedEvent } from './event-for-handlers';
 
 const log = logger('run');
 
@@ -29,14 +30,14 @@ export interface TakenEntry {
 }
 
 /**
- * Run one entry the ledger gave us (taken by a delivery, or leased by the worker): project → run handlers
+ * Run one entry the ledger gave us (taken by a delivery, or leased by the worker): stale or repeated → run handlers
  * (the lease renewed meanwhile) → complete. A handler failure, or handlers
  * past `handlerTimeoutMs` (then abandoned), is recorded by `onFailure` and thrown as `handler_failed`. When
  * completion cannot be stored, the run is marked failed if the storage allows, so the next copy runs it again,
  * else its lease is left to expire; either way it throws the `StorageError`.
  */
 export async function runEntry(ledger: Ledger, taken: TakenEntry, onFailure: FailurePolicy): Promise<TokenEvent> {
-  const event = project(taken.event, taken.entry);
+  const event = eventForHandlers(taken.event, taken.entry);
   const key: EventKey = { provider: event.provider, id: event.id };
   const context = { provider: key.provider, eventId: key.id };
   const label = `${key.provider} ${key.id}`;

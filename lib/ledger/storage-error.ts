@@ -13,7 +13,7 @@ export class StorageTimeoutError extends StorageError {
   }
 }
 
-const describe = (error: unknown) => (error instanceof Error ? error.message : String(error)) || 'unknown error';
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error)) || 'unknown error';
 
 /** ` (PostgreSQL at db:5432/app)`: drivers' own messages often name no host (`Connection is closed.`). */
 function where(storage: Described | undefined): string {
@@ -28,5 +28,5 @@ function where(storage: Described | undefined): string {
 /** `error` as a `StorageError` of `operation`: itself if it is one, else `ERR_NTW_STORAGE_UNAVAILABLE` with it as the cause. */
 export function storageError(operation: string, error: unknown, storage?: Described): StorageError {
   if (error instanceof StorageError) return error;
-  return new StorageError('ERR_NTW_STORAGE_UNAVAILABLE', operation, `storage ${operation}${where(storage)} failed: ${describe(error)}`, { cause: error });
+  return new StorageError('ERR_NTW_STORAGE_UNAVAILABLE', operation, `storage ${operation}${where(storage)} failed: ${messageOf(error)}`, { cause: error });
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WebhookError } from '../errors';
 import type { DeliveryCore } from '../pipeline/core';
 import type { Endpoint } from '../pipeline/endpoint';
-import { deliver } from '../pipeline/deliver';
+import { runPipeline } from '../pipeline/deliver';
 import { isHealthCheck } from '../pipeline/health-check';
 import type { DeliveryOutcome } from '../providers/provider';
 import type { MaybeParsedRequest, ReadLimits } from './read-request';
@@ -52,16 +52,16 @@ interface ExpressRequest extends IncomingMessage {
 async function receive(endpoint: Endpoint, core: DeliveryCore, req: IncomingMessage, limits: ReadLimits): Promise<DeliveryOutcome> {
   try {
     const method = req.method ?? '';
-    if (isHealthCheck(endpoint.provider, { method, headers: req.headers })) return await deliver(endpoint, core, { method, headers: req.headers });
+    if (isHealthCheck(endpoint.provider, { method, headers: req.headers })) return await runPipeline(endpoint, core, { method, headers: req.headers });
     if (method !== 'POST') throw new WebhookError('method_not_allowed');
-    return await deliver(endpoint, core, await readRequest(req as MaybeParsedRequest, limits));
+    return await runPipeline(endpoint, core, await readRequest(req as MaybeParsedRequest, limits));
   } catch (error) {
     if (error instanceof WebhookError) return { ok: false, error, payload: undefined };
     throw error;
   }
 }
 
-/** The Node/Express adapter around `deliver`: read the request, run the pipeline, write the answer. */
+/** The Node/Express adapter around `runPipeline`: read the request, run the pipeline, write the answer. */
 export function nodeMiddleware(endpoint: Endpoint, core: DeliveryCore): WebhookMiddleware {
   const limits: ReadLimits = { limit: endpoint.limit, bodyTimeoutMs: endpoint.bodyTimeoutMs };
   const middleware: WebhookMiddleware = function webhookEndpoint(req: ExpressRequest, res, next) {

@@ -5,7 +5,7 @@ import { logger } from '../log';
 import { describeError } from '../shared/describe-error';
 import { isNtwError } from '../ntw-error';
 import type { Accepted } from '../ledger/dedupe';
-import type { ReadyEvent } from '../ledger/record';
+import type { NormalizedEvent } from '../ledger/record';
 import { accept } from '../ledger/accept';
 import type { DeliveryCore } from './core';
 import type { Ledger } from '../ledger/ledger';
@@ -15,6 +15,7 @@ import { readBody } from './read-body';
 import { isHealthCheck } from './health-check';
 import { authenticate } from './authenticate';
 import { checkJson, parseJsonText } from './parse-json';
+import { decrypted } from './decrypt';
 import type { SeveralEvents } from './events-of';
 import { eventsOf, isSeveral, severalOutcome } from './events-of';
 import { quarantine } from './quarantine';
@@ -35,11 +36,11 @@ const unexpected = (error: unknown) => new ReportedError('ERR_NTW_UNEXPECTED',
   `a delivery failed unexpectedly: ${describeError(error)}`, { cause: error });
 
 /**
- * One delivery through the pipeline (raw body → authenticity → JSON → schema → normalize → ledger → handlers →
+ * One delivery through the pipeline (raw body → authenticity → JSON → decryption → schema → normalize → ledger → handlers →
  * answer), top to bottom; each step is one call in a file named for it. Transport-free: the Express middleware is
  * a thin adapter around this, and so can any other be.
  */
-export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: DeliveryInput): Promise<DeliveryOutcome> {
+export async function runPipeline(endpoint: Endpoint, core: DeliveryCore, input: DeliveryInput): Promise<DeliveryOutcome> {
   let payload: unknown;
   try {
     if (isHealthCheck(endpoint.provider, input)) return { ok: true, eventId: '', duplicate: false, payload: undefined, healthCheck: true };
@@ -59,18 +60,20 @@ export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: Del
     let payloadJson: string | undefined;
     if (body.parsed === undefined) ({ value: payload, text: payloadJson } = parseJsonText(body.raw));
     else payload = checkJson(body.parsed);
-    let ready: ReadyEvent | SeveralEvents;
+    // The text received is ciphertext then: what is kept is the decrypted payload, serialized again.
+    if (endpoint.decrypt) [payload, payloadJson] = [decrypted(endpoint, payload, core.logger), undefined];
+    let normalized: NormalizedEvent | SeveralEvents;
     try {
       const issues = endpoint.validate(payload);
       if (issues) throw new WebhookError('schema_violation', { issues });
-      ready = eventsOf(endpoint, core, payload, body.raw, receivedAt, scope, payloadJson, input.headers);
+      normalized = eventsOf(endpoint, core, payload, body.raw, receivedAt, scope, payloadJson, input.headers);
     } catch (error) {
       if (!endpoint.options.quarantine || !(error instanceof WebhookError) || error.code !== 'schema_violation') throw error;
       return { ok: true, ...await quarantine(endpoint, core, payload, error), payload, quarantined: true };
     }
-    if (isSeveral(ready)) return { ok: true, ...await acceptInTurn(ledger, ready.several, core.deadlineMs), payload };
-    const key = { provider: ready.event.provider, id: ready.event.id };
-    const accepted = ledger.dedupe.knows(key, ready.fingerprint) ? KNOWN_DUPLICATE : await acceptWithin(ledger, ready, core.deadlineMs);
+    if (isSeveral(normalized)) return { ok: true, ...await acceptInTurn(ledger, normalized.several, core.deadlineMs), payload };
+    const key = { provider: normalized.event.provider, id: normalized.event.id };
+    const accepted = ledger.dedupe.knows(key, normalized.fingerprint) ? KNOWN_DUPLICATE : await acceptWithin(ledger, normalized, core.deadlineMs);
     return { ok: true, eventId: key.id, duplicate: accepted.duplicate, payload };
   } catch (thrown) {
     // Our faults and the host's misconfiguration reach onError; the sender's bad input does not, nor a failed
@@ -86,10 +89,10 @@ export async function deliver(endpoint: Endpoint, core: DeliveryCore, input: Del
 }
 
 /** Record and run one event (or wait for its copy in flight) within `waitMs`; past it, `timeout` while the work goes on. */
-function acceptWithin(ledger: Ledger, ready: ReadyEvent, waitMs: number): Promise<Accepted> {
-  const { event } = ready;
+function acceptWithin(ledger: Ledger, normalized: NormalizedEvent, waitMs: number): Promise<Accepted> {
+  const { event } = normalized;
   const key = { provider: event.provider, id: event.id };
-  return withDeadline(ledger.dedupe.once(key, ready.fingerprint, waitMs, () => accept(ledger, ready)), waitMs, () => {
+  return withDeadline(ledger.dedupe.once(key, normalized.fingerprint, waitMs, () => accept(ledger, normalized)), waitMs, () => {
     log.warn({ provider: key.provider, eventId: key.id, code: 'timeout' }, `passed the ${waitMs} ms deadline: answering retry-later while the run goes on`, ledger.logger);
     return new WebhookError('timeout');
   });
@@ -99,17 +102,17 @@ function acceptWithin(ledger: Ledger, ready: ReadyEvent, waitMs: number): Promis
  * A delivery of several events: each deduped and run on its own, in the order sent, all within the delivery's
  * deadline (one not yet started when it passes is left to the provider's retry, which finds the others duplicates).
  */
-async function acceptInTurn(ledger: Ledger, events: readonly ReadyEvent[], deadlineMs: number): Promise<ReturnType<typeof severalOutcome>> {
+async function acceptInTurn(ledger: Ledger, events: readonly NormalizedEvent[], deadlineMs: number): Promise<ReturnType<typeof severalOutcome>> {
   const until = performance.now() + deadlineMs;
   const outcomes: EventOutcome[] = [];
-  for (const ready of events) {
-    const key = { provider: ready.event.provider, id: ready.event.id };
+  for (const normalized of events) {
+    const key = { provider: normalized.event.provider, id: normalized.event.id };
     const left = until - performance.now();
     if (left <= 0) {
       log.warn({ provider: key.provider, eventId: key.id, code: 'timeout' }, `not started: the delivery passed the ${deadlineMs} ms deadline; answering retry-later`, ledger.logger);
       throw new WebhookError('timeout');
     }
-    const accepted = ledger.dedupe.knows(key, ready.fingerprint) ? KNOWN_DUPLICATE : await acceptWithin(ledger, ready, left);
+    const accepted = ledger.dedupe.knows(key, normalized.fingerprint) ? KNOWN_DUPLICATE : await acceptWithin(ledger, normalized, left);
     log.debug({ provider: key.provider, eventId: key.id, duplicate: accepted.duplicate }, 'one event of the delivery accepted', ledger.logger);
     outcomes.push({ eventId: key.id, duplicate: accepted.duplicate });
   }

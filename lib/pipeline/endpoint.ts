@@ -11,7 +11,7 @@ import { compileValidator } from './validate';
 const DEFAULT_LIMIT = 64 * 1024;
 const DEFAULT_BODY_TIMEOUT = 5000;
 
-/** One provider's endpoint, resolved once at mount: everything `deliver` needs besides the shared core. */
+/** One provider's endpoint, resolved once at mount: everything `runPipeline` needs besides the shared core. */
 export interface Endpoint {
   readonly provider: Provider<string, unknown, ProviderOptions>;
   readonly options: ProviderOptions;
@@ -26,6 +26,8 @@ export interface Endpoint {
   /** A payload with its secrets, card numbers and emails redacted (the payload itself when it has none): what the ledger keeps. */
   readonly redact: (payload: unknown) => unknown;
   readonly acknowledge: (outcome: DeliveryOutcome) => Acknowledgement;
+  /** The provider's decryption of a payload that arrives encrypted (`Provider.decrypter`), with the endpoint's keys. */
+  readonly decrypt: ((payload: unknown) => unknown) | undefined;
 }
 
 function redactorOf(provider: Provider<string, unknown, ProviderOptions>): (payload: unknown) => unknown {
@@ -60,6 +62,7 @@ export function resolveEndpoint<Raw, O extends ProviderOptions>(provider: Provid
     bodyTimeoutMs: options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT,
     requireRaw: authenticator?.requiresRawBody ?? false,
     redact: redactorOf(provider as unknown as Provider<string, unknown, ProviderOptions>),
-    acknowledge: provider.acknowledge ?? jsonAcknowledgement,
+    acknowledge: provider.acknowledge ? (outcome) => provider.acknowledge!(outcome, options) : jsonAcknowledgement,
+    decrypt: provider.decrypter?.(options),
   };
 }

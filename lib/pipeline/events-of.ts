@@ -7,16 +7,16 @@ import { describeError } from '../shared/describe-error';
 import type { DeliveryCore } from './core';
 import type { Endpoint } from './endpoint';
 import { DeliveryContext, normalizeIn } from './normalize';
-import type { ReadyEvent } from '../ledger/record';
+import type { NormalizedEvent } from '../ledger/record';
 
 const log = logger('normalize');
 
 /** A delivery of several events (`Provider.split`): each normalized, in the order the provider sent them. */
 export interface SeveralEvents {
-  readonly several: readonly ReadyEvent[];
+  readonly several: readonly NormalizedEvent[];
 }
 
-export const isSeveral = (events: ReadyEvent | SeveralEvents): events is SeveralEvents => 'several' in events;
+export const isSeveral = (events: NormalizedEvent | SeveralEvents): events is SeveralEvents => 'several' in events;
 
 const unreadable = () => new WebhookError('schema_violation', { issues: [{ path: '/', message: 'payload cannot be normalized' }] });
 
@@ -41,7 +41,7 @@ function partsOf(endpoint: Endpoint, payload: unknown, context: DeliveryContext,
  * the whole delivery, as a single event would.
  */
 export function eventsOf(endpoint: Endpoint, core: Pick<DeliveryCore, 'clockSkewMs' | 'cardReference'> & Partial<Pick<DeliveryCore, 'logger'>>, payload: unknown, rawBody: Buffer,
-  receivedAt: Date, scope: string | undefined, payloadJson?: string, headers?: IncomingHttpHeaders): ReadyEvent | SeveralEvents {
+  receivedAt: Date, scope: string | undefined, payloadJson?: string, headers?: IncomingHttpHeaders): NormalizedEvent | SeveralEvents {
   const context = new DeliveryContext(scope, core.cardReference, headers);
   const parts = endpoint.provider.split ? partsOf(endpoint, payload, context, core.logger) : undefined;
   if (parts === undefined) return normalizeIn(context, endpoint, core, payload, rawBody, receivedAt, payloadJson);

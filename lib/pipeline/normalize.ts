@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { UnprojectedEvent } from '../events';
+import type { UnprojectedEvent } from '../ledger/event-for-handlers';
 import { ConfigurationError, WebhookError } from '../errors';
 import type { NormalizeContext, NormalizedFields } from '../providers/provider';
 import { namesCardNumber, redactValue } from '../redact';
@@ -8,7 +8,7 @@ import { logger } from '../log';
 import { describeError } from '../shared/describe-error';
 import type { DeliveryCore } from './core';
 import type { Endpoint } from './endpoint';
-import type { ReadyEvent, StoredPayload } from '../ledger/record';
+import type { NormalizedEvent, StoredPayload } from '../ledger/record';
 
 const log = logger('normalize');
 
@@ -74,13 +74,13 @@ export class DeliveryContext implements NormalizeContext {
  * wrong or forged date can never pin a token's state.
  */
 export function normalize(endpoint: Endpoint, core: Pick<DeliveryCore, 'clockSkewMs' | 'cardReference'> & Partial<Pick<DeliveryCore, 'logger'>>, payload: unknown,
-  rawBody: Buffer, receivedAt: Date, scope: string | undefined, payloadJson?: string, headers?: IncomingHttpHeaders): ReadyEvent {
+  rawBody: Buffer, receivedAt: Date, scope: string | undefined, payloadJson?: string, headers?: IncomingHttpHeaders): NormalizedEvent {
   return normalizeIn(new DeliveryContext(scope, core.cardReference, headers), endpoint, core, payload, rawBody, receivedAt, payloadJson);
 }
 
 /** `normalize` in a delivery's context (one for all the events it carries). */
 export function normalizeIn(context: DeliveryContext, endpoint: Endpoint, core: Pick<DeliveryCore, 'clockSkewMs'> & Partial<Pick<DeliveryCore, 'logger'>>, payload: unknown,
-  rawBody: Buffer, receivedAt: Date, payloadJson?: string): ReadyEvent {
+  rawBody: Buffer, receivedAt: Date, payloadJson?: string): NormalizedEvent {
   const { provider, options } = endpoint;
   // The event is built on one copy of what the provider normalized: a few copies of it per delivery add up.
   let event: { -readonly [K in keyof NormalizedFields]: NormalizedFields[K] } & Record<string, unknown>;

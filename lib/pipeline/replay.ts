@@ -4,7 +4,7 @@ import { closeUnreadable, findUnreadable } from '../ledger/record';
 import { replayEntries } from '../ledger/replay';
 import type { DeliveryCore } from './core';
 import type { Endpoint } from './endpoint';
-import type { ReadyEvent } from '../ledger/record';
+import type { NormalizedEvent } from '../ledger/record';
 import { eventsOf, isSeveral } from './events-of';
 import { QUARANTINE_PREFIX } from './quarantine';
 
@@ -33,7 +33,7 @@ async function replayQuarantined(endpoint: Endpoint, core: DeliveryCore, eventId
   const found = await findUnreadable(ledger, key);
   if (!found || endpoint.validate(found.payload)) return false;
   const { payload } = found;
-  let events: readonly ReadyEvent[];
+  let events: readonly NormalizedEvent[];
   try {
     const read = eventsOf(endpoint, core, payload, Buffer.from(JSON.stringify(payload)), core.now(), undefined);
     events = isSeveral(read) ? read.several : [read];
@@ -42,8 +42,8 @@ async function replayQuarantined(endpoint: Endpoint, core: DeliveryCore, eventId
     throw error;
   }
   // As a delivery's run: one at a time per event in this process, and waited for by close().
-  for (const ready of events) {
-    await ledger.dedupe.once({ provider: ready.event.provider, id: ready.event.id }, ready.fingerprint, core.deadlineMs, () => accept(ledger, ready));
+  for (const normalized of events) {
+    await ledger.dedupe.once({ provider: normalized.event.provider, id: normalized.event.id }, normalized.fingerprint, core.deadlineMs, () => accept(ledger, normalized));
   }
   await closeUnreadable(ledger, key);
   return true;

@@ -138,8 +138,17 @@ export interface Provider<Name extends string = string, Raw = unknown, Options e
   /** The notification id: the dedupe key. Must be the same on every retry of one notification. */
   eventId(raw: Raw, rawBody: Buffer, options: Options, context: NormalizeContext): string;
   normalize(raw: Raw, options: Options, context: NormalizeContext): NormalizedFields;
-  /** The response the provider expects. Default: `jsonAcknowledgement`. */
-  acknowledge?(outcome: DeliveryOutcome): Acknowledgement;
+  /**
+   * For a payload that arrives encrypted (Mastercard MDES): called once when the endpoint is mounted, validates the
+   * keys of the options (throw `ConfigurationError`) and returns the function that decrypts each delivery's payload.
+   * It runs after authentication and before the schema; what it returns is what the schema, `split`, `eventId` and
+   * `normalize` read, and what is kept (redacted) instead of the ciphertext, so that a quarantined delivery is
+   * replayed without decrypting again. It throws a `WebhookError` to refuse the delivery with that code, and a
+   * `ConfigurationError` when the receiver holds no key for it (reported to `onError`, answered retry-later).
+   */
+  decrypter?(options: Options): (payload: unknown) => unknown;
+  /** The response the provider expects, given the endpoint's options (a host name it answers with). Default: `jsonAcknowledgement`. */
+  acknowledge?(outcome: DeliveryOutcome, options: Options): Acknowledgement;
   /**
    * Its notifications as it sends them, how it authenticates them (with a `Secret` of its own, such as a signing
    * key) and how its answers read: for `network-token-webhooks/testing`, the sender CLI and the demo.
@@ -171,8 +180,10 @@ export function defineProvider<Name extends string, Raw, Options extends Provide
       throw new ConfigurationError('ERR_NTW_PROVIDER_INTERFACE', `Provider "${provider.name}" must implement ${fn}()`);
     }
   }
-  if (provider.split !== undefined && typeof provider.split !== 'function') {
-    throw new ConfigurationError('ERR_NTW_PROVIDER_INTERFACE', `Provider "${provider.name}": split must be a function`);
+  for (const fn of ['split', 'decrypter'] as const) {
+    if (provider[fn] !== undefined && typeof provider[fn] !== 'function') {
+      throw new ConfigurationError('ERR_NTW_PROVIDER_INTERFACE', `Provider "${provider.name}": ${fn} must be a function`);
+    }
   }
   return provider;
 }

@@ -58,7 +58,10 @@ export function testReceiver<O extends TokenWebhooksOptions = TokenWebhooksOptio
   const recorder = recordHandlers(webhooks);
   const app = express();
   configure?.(app);
-  for (const { name } of DESCRIPTORS) app.use(`/webhooks/${name}`, webhooks.endpoint(name, optionsFor(name, TEST_CREDENTIALS) as never));
+  for (const { name, testMount } of DESCRIPTORS) {
+    if (testMount) app.use(`/webhooks/${name}`, testMount.transport);
+    app.use(`/webhooks/${name}`, webhooks.endpoint(name, (testMount?.options ?? optionsFor(name, TEST_CREDENTIALS)) as never));
+  }
   return { app, webhooks, recorder };
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { EntryCodec } from '../../lib/ledger/entry-codec';
 import { SecretBox } from '../../lib/ledger/secret-box';
-import type { UnprojectedEvent } from '../../lib/events';
+import type { UnprojectedEvent } from '../../lib/ledger/event-for-handlers';
 
 describe('the entry codec keeps the text received when nothing was redacted', function () {
   const text = '{ "id": "evt-1",\n  "data": { "n": 12, "list": [true, null, "ünï\\u2028"] } }';

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
+import type { RequestHandler } from 'express';
 import type { Response } from 'supertest';
 import type { BuiltinProviderName, TokenChange, TokenEventType, TokenState } from '../../lib';
 import type { TestCredentials } from '../../lib/testing';
@@ -56,12 +57,23 @@ export interface ProviderDescriptor {
    * test kit's options for these credentials, unless a receiver of the tests mounts it otherwise.
    */
   readonly secret?: NonNullable<Credentials[ProviderName]>;
+  /**
+   * How the test receivers mount it when its test kit's options are not how it authenticates (Mastercard: mutual TLS,
+   * which plain HTTP cannot present): its endpoint options, and a test transport in front of the endpoint that stands
+   * for what the provider's connection carries (the client certificate its credential header names).
+   */
+  readonly testMount?: { readonly options: object; readonly transport: RequestHandler };
   /** Valid credentials over `body`, computed here, apart from the provider's test kit (which the tests check against it). */
   credentials(body: string | Buffer, credentials: Credentials): Record<string, string>;
   /** Headers of forged credentials over `body`, by what each one is, which its endpoint must refuse (401) besides the forgeries every provider is tried with. */
   forgeries?(body: string, credentials: Credentials): Readonly<Record<string, Record<string, string>>>;
   /** Endpoint options that must not start, with the `ConfigurationError` code each one gets. */
   readonly misconfigured?: readonly { readonly options: object; readonly code: string }[];
+  /**
+   * The event id its receiver records for `payload`, which its test kit built with the id `id`. Default: `id`. A
+   * provider whose notifications carry no id of their own (Adyen's Balance Platform) says which id it derives.
+   */
+  builtEventId?(payload: object, id: string): string;
   /** Payloads of its shape that carry the personal data and card numbers given, which nothing may keep at rest. */
   withPersonalData?(plant: PersonalData): readonly string[];
   /** The documented code of a refusal read from the provider's answer, or `undefined` for a success. */

@@ -63,7 +63,8 @@ const SECURITY_CREDENTIALS: Credentials = {
 
 /**
  * Every built-in provider with every credential kind configured, on one injected clock: the four whose security
- * tests rotate secrets, take basic credentials or OAuth tokens as below; any other with its test kit's options.
+ * tests rotate secrets, take basic credentials or OAuth tokens as below; any other as its descriptor's `testMount`
+ * says, else with its test kit's options.
  */
 export function securityReceiver(configure?: (app: Express) => void, options: TokenWebhooksOptions = {}): SecurityReceiver {
   let clock = T0;
@@ -80,8 +81,9 @@ export function securityReceiver(configure?: (app: Express) => void, options: To
     ni: { auth: { bearer: NI_STATIC, oauth: niTokens } },
     firstoken: { auth: { bearer: SECRETS, basic: BASIC } },
   };
-  for (const { name } of DESCRIPTORS) {
-    app.use(`/webhooks/${name}`, webhooks.endpoint(name, (mounted[name] ?? optionsFor(name, SECURITY_CREDENTIALS)) as never));
+  for (const { name, testMount } of DESCRIPTORS) {
+    if (testMount) app.use(`/webhooks/${name}`, testMount.transport);
+    app.use(`/webhooks/${name}`, webhooks.endpoint(name, (mounted[name] ?? testMount?.options ?? optionsFor(name, SECURITY_CREDENTIALS)) as never));
   }
   return { app, webhooks, recorder, niTokens, setClock: (ms) => { clock = ms; } };
 }

@@ -65,7 +65,7 @@ describe('RedisStorage', function () {
   it('uses an existing client and leaves it open on close()', async function () {
     const client = new Redis(REDIS_URL);
     try {
-      const storage = new RedisStorage(client);
+      const storage = new RedisStorage({ client, keyPrefix });
       await storage.init();
       await storage.close();
       assert.equal(await client.ping(), 'PONG');

@@ -8,7 +8,7 @@ import { deliveriesChart } from '../chart';
 import { entriesTable, statusBadge } from '../entries';
 import { refusalsPanel } from '../refusals';
 
-const TOKEN_STATES: readonly TokenState[] = ['ACTIVE', 'SUSPENDED', 'DELETED'];
+const SHOWN_STATES: readonly TokenState[] = ['ACTIVE', 'SUSPENDED', 'DELETED'];
 
 /** Counts by provider (sorted), then by column. */
 function pivot<C extends string>(rows: readonly { provider: string; column: C; count: number }[]): Map<string, Map<C, number>> {
@@ -47,7 +47,7 @@ ${countsTable('Deliveries by provider and status', ENTRY_STATUSES, received, (_p
 <h2>Open entries, by provider and status</h2>
 ${countsTable('Open entries by provider and status', ENTRY_STATUSES, open, (_p, status, n) => html`${statusBadge(status)} ${n}`)}
 <h2>Tokens by state</h2>
-${countsTable('Tokens by provider and state', TOKEN_STATES, tokens, (_p, _s, n) => n)}`;
+${countsTable('Tokens by provider and state', SHOWN_STATES, tokens, (_p, _s, n) => n)}`;
 }
 
 /** Counts over the window, the chart, this process's refusals, and the newest deliveries. */
