@@ -1,8 +1,9 @@
 /**
  * `npm run bench:console`: how long the operations console takes to answer once a store holds a lot. For each
  * store: prefill processed events (bench/prefill.ts; receipts over the last six days, a token each), add a few
- * hundred dead letters, then time the overview, a token's timeline and the inbox page over HTTP. Every store is
- * removed afterwards.
+ * hundred dead letters, then time the overview, a token's timeline, the inbox, and the Events page (the newest, a page
+ * three days deep by cursor, a search by id and by token, filters by provider, status and time, and together) and an
+ * event's page over HTTP. Every store is removed afterwards.
  *
  *   BENCH_CONSOLE_EVENTS=1000000            events to prefill in SQLite, PostgreSQL and Redis
  *   BENCH_CONSOLE_MEMORY_EVENTS=10000       events in the in-memory store: its default bound (`maxEntries`)
@@ -22,6 +23,8 @@ import { freshStore, unreachable } from './services';
 import type { Store, StoreKind } from './services';
 import { storageFrom } from './servers/storage';
 import { fileStamp, writeResults } from './results';
+import { encodeCursor } from '../lib/console/search';
+import { buildLibrary } from './library';
 
 const EVENTS = Math.round(Number(process.env.BENCH_CONSOLE_EVENTS ?? 1_000_000));
 const MEMORY_EVENTS = Math.round(Number(process.env.BENCH_CONSOLE_MEMORY_EVENTS ?? MEMORY_STORAGE_BOUNDS.maxEntries));
@@ -31,6 +34,7 @@ const PREFILL_LIMIT_S = Number(process.env.BENCH_CONSOLE_PREFILL_SECONDS ?? 900)
 const DEAD_LETTERS = 300;
 const CREDENTIALS = { username: 'bench', password: 'bench-console-password' };
 const MOUNT = '/ops';
+const DAY_MS = 24 * 3600_000;
 
 interface PageTiming { readonly page: string; readonly p50: number; readonly max: number; readonly bytes: number }
 interface ConsoleResult { readonly store: StoreKind; readonly events?: number; readonly prefillSeconds?: number; readonly skipped?: string; readonly pages: PageTiming[] }
@@ -82,10 +86,23 @@ async function measurePages(storage: Storage): Promise<PageTiming[]> {
     const stats = await storage.stats?.({ since: new Date(Date.now() - 3600_000), until: new Date() });
     const sum = (rows: readonly { count: number }[] = []) => fmt(rows.reduce((a, r) => a + r.count, 0));
     if (stats) console.log(`  counts: ${sum(stats.received)} received in the last hour, ${sum(stats.open)} open, ${sum(stats.tokens)} tokens`);
+    const [deep] = await storage.listEntries({ order: 'newest', until: new Date(Date.now() - 3 * DAY_MS), limit: 1 });
+    const q = (params: Record<string, string>) => new URLSearchParams(params).toString();
+    const hour = (msAgo: number) => new Date(Date.now() - msAgo).toISOString().slice(0, 16);
     const pages = [
       { page: 'overview', url: `${base}/` },
       { page: 'timeline', url: `${base}/tokens?provider=cybersource&tokenRef=${encodeURIComponent(newest?.tokenRef ?? 'none')}` },
       { page: 'inbox', url: `${base}/inbox` },
+      { page: 'events', url: `${base}/events` },
+      { page: 'events, 3 days deep', url: `${base}/events?${q({ after: encodeCursor(deep ?? { receivedAt: new Date(), provider: 'none', id: 'none' }) })}` },
+      { page: 'search id', url: `${base}/events?${q({ id: newest?.id ?? 'none' })}` },
+      { page: 'search token', url: `${base}/events?${q({ tokenRef: newest?.tokenRef ?? 'none' })}` },
+      { page: 'provider', url: `${base}/events?${q({ provider: 'cybersource' })}` },
+      { page: 'empty provider', url: `${base}/events?${q({ provider: 'tokenex' })}` },
+      { page: 'status dead', url: `${base}/events?${q({ status: 'dead' })}` },
+      { page: 'time range', url: `${base}/events?${q({ from: hour(3 * DAY_MS), to: hour(3 * DAY_MS - 3600_000) })}` },
+      { page: 'provider, done, range', url: `${base}/events?${q({ provider: 'cybersource', status: 'done', from: hour(4 * DAY_MS), to: hour(2 * DAY_MS) })}` },
+      { page: 'event', url: `${base}/event?${q({ provider: 'cybersource', id: newest?.id ?? 'none' })}` },
     ];
     const timings: PageTiming[] = [];
     for (const { page, url } of pages) {
@@ -140,6 +157,7 @@ async function run(kind: StoreKind): Promise<ConsoleResult> {
 }
 
 async function main(): Promise<void> {
+  if (KINDS.some((kind) => kind !== 'memory')) buildLibrary(); // the stores are made from the build (bench/servers/storage.ts)
   const startedAt = new Date();
   const info = machine();
   console.log(`network-token-webhooks bench:console: ${fmt(EVENTS)} stored events (memory: ${fmt(MEMORY_EVENTS)}) + ${DEAD_LETTERS} dead letters, `
@@ -150,7 +168,7 @@ async function main(): Promise<void> {
     try {
       const result = await run(kind);
       if (result.skipped) console.log(`${kind}: skipped, ${result.skipped}`);
-      for (const p of result.pages) console.log(`${kind}: ${p.page.padEnd(8)} p50 ${p.p50.toFixed(1)} ms, max ${p.max.toFixed(1)} ms (${fmt(p.bytes)} bytes)`);
+      for (const p of result.pages) console.log(`${kind}: ${p.page.padEnd(22)} p50 ${p.p50.toFixed(1)} ms, max ${p.max.toFixed(1)} ms (${fmt(p.bytes)} bytes)`);
       results.push(result);
     } catch (error) {
       console.log(`${kind}: failed: ${(error as Error).message}`);
@@ -158,14 +176,15 @@ async function main(): Promise<void> {
     }
   }
   console.log('');
-  console.log('store     events      overview p50 / max     timeline p50 / max     inbox p50 / max   (ms)');
-  for (const r of results) {
-    if (r.skipped) { console.log(`${r.store.padEnd(9)} skipped: ${r.skipped}`); continue; }
-    const cell = (page: string) => {
+  const measured = results.filter((r) => !r.skipped);
+  for (const r of results) if (r.skipped) console.log(`${r.store}: skipped: ${r.skipped}`);
+  console.log(`${'page (p50 / max, ms)'.padEnd(24)}${measured.map((r) => `${r.store} (${fmt(r.events ?? 0)})`.padStart(22)).join('')}`);
+  for (const page of measured[0]?.pages.map((p) => p.page) ?? []) {
+    const cell = (r: ConsoleResult) => {
       const p = r.pages.find((x) => x.page === page);
-      return p ? `${p.p50.toFixed(1)} / ${p.max.toFixed(1)}`.padStart(19) : ''.padStart(19);
+      return (p ? `${p.p50.toFixed(1)} / ${p.max.toFixed(1)}` : '').padStart(22);
     };
-    console.log(`${r.store.padEnd(9)} ${fmt(r.events ?? 0).padStart(9)}  ${cell('overview')}    ${cell('timeline')}    ${cell('inbox')}`);
+    console.log(`${page.padEnd(24)}${measured.map(cell).join('')}`);
   }
   const written = writeResults(fileStamp(startedAt), {
     kind: 'bench:console', startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine: info,

@@ -172,6 +172,7 @@ async function prefillRedis(store: Store, t: Template, tag: string, events: numb
     const builders: ((id: string, token: string, at: number) => Command[])[] = [];
     const swap = (text: string, id: string, token: string) => text.replaceAll(t.id, id).replaceAll(t.token, token);
     for (const key of keys) {
+      if (key === `${prefix}schema` || key === `${prefix}schema:lock`) continue; // the schema version: the store's, not an event's
       const type = await client.type(key);
       if (type === 'hash' && swap(key, 'x', 'y') === key) {
         // a hash of counts (by status, by minute of receipt, tokens by state): each copy adds what the template added

@@ -14,17 +14,20 @@ import { replay } from './pipeline/replay';
 import { replayMany } from './ledger/replay-many';
 import { attachLogger } from './log';
 import { cardReferences } from './pipeline/card-reference';
-import { noHandlers, runPipeline } from './pipeline/deliver';
-import { observeDelivery } from './pipeline/observe-delivery';
+import { noHandlers } from './pipeline/deliver';
+import { receive } from './pipeline/receive';
+import { lowerCased } from './pipeline/request';
 import { Telemetry } from './telemetry/telemetry';
-import { nodeMiddleware } from './middleware/node';
-import { findMounts, mountProblems } from './middleware/mount-check';
-import { probeMounts } from './middleware/mount-probe';
+import { nodeMiddleware } from './transport/node/middleware';
+import { mountersOf } from './transport/node/mounters';
+import { checkMounts } from './transport/node/ready';
+import { fetchHandler } from './transport/fetch';
+import type { FetchHandler } from './transport/fetch';
 import { checkHealth } from './health';
 import { createConsole } from './console/console';
 import type { ConsoleMiddleware } from './console/console';
 import type {
-  BuiltinTokenEvent, ErrorHandler, EventHandler, EventQuery, InboxTokenWebhooks, Mounters, Receiver, TokenWebhooks, TokenWebhooksOptions,
+  BuiltinTokenEvent, ErrorHandler, EventHandler, EventQuery, InboxTokenWebhooks, Receiver, TokenWebhooks, TokenWebhooksOptions,
 } from './types';
 
 /**
@@ -50,7 +53,10 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
   const core: DeliveryCore = {
     ledger, now, telemetry,
     reportError: hooks.reportError,
-    refused: hooks.refused,
+    refused: (refusal) => {
+      hooks.refused(refusal);
+      ledger.refusals.record(refusal);
+    },
     deadlineMs: settings.deadlineMs,
     clockSkewMs: settings.clockSkewMs,
     cardReference: cardReferences(settings.referenceKey),
@@ -79,14 +85,15 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
   const receiver = (provider: AnyProvider | string, providerOptions?: ProviderOptions): Receiver => {
     const resolved = mount(providerOf(provider), providerOptions);
     return async (input) => {
-      const { outcome, response } = await observeDelivery(core, resolved, () => runPipeline(resolved, core, input));
+      const { outcome, response } = await receive(resolved, core, { ...input, headers: lowerCased(input.headers) });
       return { ...response, outcome };
     };
   };
 
-  const mounters = Object.fromEntries(
-    Object.values(builtinProviders).map((provider) => [provider.name, (o?: ProviderOptions) => endpoint(provider as AnyProvider, o)]),
-  ) as unknown as Mounters;
+  const fetchEndpoint = (provider: AnyProvider | string, providerOptions?: ProviderOptions): FetchHandler =>
+    fetchHandler(mount(providerOf(provider), providerOptions), core);
+
+  const mounters = mountersOf(endpoint);
 
   const { inbox } = ledger;
   const inboxOnly = inbox && {
@@ -112,6 +119,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     },
     endpoint: endpoint as TokenWebhooks<E>['endpoint'],
     receiver: receiver as TokenWebhooks<E>['receiver'],
+    fetchHandler: fetchEndpoint as TokenWebhooks<E>['fetchHandler'],
     getTokenState: (provider, tokenRef) => tokenState(client, provider, tokenRef),
     listEvents: (query) => listEvents(client, ledger.codec, query),
     console(consoleOptions) {
@@ -123,6 +131,8 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
         replayTimeoutMs: settings.storageTimeoutMs + settings.deadlineMs,
         providers: () => [...new Set([...endpoints.keys(), ...Object.keys(builtinProviders)])],
         refusals: () => hooks.refusals.snapshot(),
+        fleetRefusals: (since) => ledger.refusals.list(since),
+        storedPayload: (body) => ledger.codec.payload(body),
         call: (operation, call) => client.call(operation, call),
       }, consoleOptions);
       consoles.add(made);
@@ -133,11 +143,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     prune: () => ledger.retention.prune(),
     async ready(readyOptions = {}) {
       if (readyOptions.app !== undefined) {
-        const mounts = findMounts(readyOptions.app);
-        const [problem] = mountProblems(mounts);
-        if (problem) throw problem;
-        const [probed] = await probeMounts(readyOptions.app, mounts, undefined, settings.logger);
-        if (probed) throw probed;
+        await checkMounts(readyOptions.app, settings.logger);
         if (handlers.size === 0) throw noHandlers();
       }
       await client.initialize();

@@ -50,12 +50,13 @@ export { decideProjection } from './storage/kit/projection';
 export type { ProjectionDecision } from './storage/kit/projection';
 export type {
   Storage, Awaitable, EventKey, EntryStatus, EntryRecord, Entry, TokenStateRecord, StateChange, Admit, Admission, Settlement,
-  EntryQuery, StatsQuery, ReceivedCount, StatusCount, TokenStateCount, LedgerStats, PruneResult, ProjectionOutcome,
+  EntryQuery, EntryCursor, StatsQuery, ReceivedCount, StatusCount, TokenStateCount, LedgerStats, PruneResult, ProjectionOutcome,
+  Attempt, AttemptOutcome, EntryCopy, EntryHistory, RefusalMinute,
 } from './storage/storage';
-export type { WebhookMiddleware } from './middleware/node';
+export type { WebhookMiddleware } from './transport/node/middleware';
 export type { ConsoleMiddleware } from './console/console';
 export type { ConsoleOptions, ConsoleAccessOptions, ConsoleSettingsOptions, ConsoleAuthorize } from './console/options';
-export type { DeliveryInput } from './pipeline/read-body';
+export type { DeliveryInput } from './pipeline/request';
 export type { DeliveryResponse } from './pipeline/acknowledge';
 export type { EncryptionKey } from './ledger/secret-box';
 export type { RenewalSchedule } from './ledger/lease-heartbeat';
@@ -65,3 +66,8 @@ export type { TelemetryOptions } from './telemetry/telemetry';
 export type { Logger, LogMethod, LogRecord, LogFields } from './log';
 export type { ReplayManyQuery, ReplayManyStatus } from './ledger/replay-many';
 export type { Refusal, RefusalHandler } from './telemetry/refusal';
+
+// The transport seam: the request any adapter hands the pipeline, the fetch handler's types, the Express mounters.
+export type { RequestHeaders, BodyStream } from './pipeline/request';
+export type { FetchHandler, FetchClient } from './transport/fetch';
+export type { Mounters } from './transport/node/mounters';

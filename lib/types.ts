@@ -4,8 +4,11 @@ import type { NtwError } from './ntw-error';
 import type { OptionsOf, Provider, ProviderOptions, RawOf } from './providers/provider';
 import type { BuiltinProviders } from './providers/builtin';
 import type { EntryQuery, Storage } from './storage/storage';
-import type { WebhookMiddleware } from './middleware/node';
-import type { DeliveryInput } from './pipeline/read-body';
+import type { WebhookMiddleware } from './transport/node/middleware';
+import type { Mounters } from './transport/node/mounters';
+import type { ReadyOptions } from './transport/node/ready';
+import type { FetchHandler } from './transport/fetch';
+import type { DeliveryInput } from './pipeline/request';
 import type { DeliveryResponse } from './pipeline/acknowledge';
 import type { DeliveryOutcome } from './providers/provider';
 import type { EncryptionKey } from './ledger/secret-box';
@@ -141,17 +144,7 @@ export interface InboxOptions {
   readonly random?: () => number;
 }
 
-export interface ReadyOptions {
-  /**
-   * Your Express app (or router): mount mistakes throw `ConfigurationError` (`ERR_NTW_MOUNT_METHOD`: mounted
-   * with `app.get`; `ERR_NTW_MOUNT_PATH`: `app.use()` without a path; `ERR_NTW_MOUNT_DUPLICATE`: two endpoints of
-   * one provider on one path; `ERR_NTW_MOUNT_BODY_PARSED`: a body parser before an endpoint that verifies the raw
-   * bytes; `ERR_NTW_MOUNT_HEALTH_CHECK`: Cybersource's GET health check does not reach its endpoint), and so does a
-   * receiver with no handler (`ERR_NTW_NO_HANDLERS`). The last two are found by a request sent through the app in
-   * memory, which the endpoints answer without counting it as a delivery.
-   */
-  readonly app?: object;
-}
+export type { ReadyOptions };
 
 /** What `health()` found. */
 export interface HealthReport {
@@ -200,9 +193,7 @@ export type Receiver = (input: DeliveryInput) => Promise<DeliveryResponse & { re
  */
 export type OptionsArgument<O> = {} extends O ? [options?: O] : [options: O];
 
-export type Mounters = {
-  readonly [K in keyof BuiltinProviders]: (options: OptionsOf<BuiltinProviders[K]>) => WebhookMiddleware;
-};
+export type { Mounters };
 
 export interface TokenWebhooks<E extends TokenEvent = BuiltinTokenEvent> extends Mounters {
   /**
@@ -237,9 +228,19 @@ export interface TokenWebhooks<E extends TokenEvent = BuiltinTokenEvent> extends
   /** Mount any provider, yours included, as an Express endpoint; a built-in one also by its name (`endpoint('tokenex', { auth })`). */
   endpoint<N extends keyof BuiltinProviders>(provider: N, options: OptionsOf<BuiltinProviders[N]>): WebhookMiddleware;
   endpoint<Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, ...options: OptionsArgument<O>): WebhookMiddleware;
-  /** The same endpoint without HTTP: for a queue consumer, a serverless function or another framework. */
+  /**
+   * The same endpoint without HTTP: for a queue consumer, a serverless function or another framework. Give it the
+   * request's stream (`stream`) and it reads the body with the endpoint's size limit and body deadline.
+   */
   receiver<N extends keyof BuiltinProviders>(provider: N, options: OptionsOf<BuiltinProviders[N]>): Receiver;
   receiver<Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, ...options: OptionsArgument<O>): Receiver;
+  /**
+   * The same endpoint as a WHATWG fetch handler, `(request: Request) => Promise<Response>`: for Next.js route
+   * handlers, Hono, Bun, Deno and other Web-standard servers. The body is read from `request.body` with the
+   * endpoint's size limit and body deadline.
+   */
+  fetchHandler<N extends keyof BuiltinProviders>(provider: N, options: OptionsOf<BuiltinProviders[N]>): FetchHandler;
+  fetchHandler<Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, ...options: OptionsArgument<O>): FetchHandler;
   /**
    * The token's state as its events set it. `provider` is one of the receiver's event type (`E`): the built-in
    * four by default; declare yours in `E` (`createTokenWebhooks<BuiltinTokenEvent | TokenEvent<'acme'>>()`).

@@ -83,6 +83,7 @@ describe('the README and docs/', function () {
             'network-token-webhooks/testing': lib('testing/index.ts'),
             'network-token-webhooks/testing/storage': lib('testing/storage-conformance.ts'),
             'network-token-webhooks/storage-kit': lib('storage/kit/index.ts'),
+            'network-token-webhooks/fastify': lib('transport/fastify.ts'),
           },
         },
         include: ['*.ts'],

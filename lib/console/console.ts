@@ -20,6 +20,7 @@ import { runAgainPage } from './pages/run-again';
 import type { Action } from './actions';
 import { bulkReplayAction, replayAction } from './actions';
 import { FlashCookies } from './flash';
+import { eventsPage } from './pages/events';
 import { StorageError } from '../errors';
 import { describeError } from '../shared/describe-error';
 import { logger } from '../log';
@@ -54,6 +55,7 @@ type Page = (ctx: PageContext) => Promise<PageResult>;
 const PAGES: Readonly<Record<string, { page: Page; section?: Section; refresh?: true }>> = {
   '/': { page: overviewPage, section: 'overview', refresh: true },
   '/tokens': { page: timelinePage, section: 'tokens' },
+  '/events': { page: eventsPage, section: 'events' },
   '/inbox': { page: inboxPage, section: 'inbox', refresh: true },
   '/event': { page: eventPage, refresh: true },
   '/bulk-replay': { page: bulkReplayPage, section: 'inbox' },

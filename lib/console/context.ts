@@ -1,5 +1,5 @@
 import type { DeliveryMode } from '../shared/mode';
-import type { Storage } from '../storage/storage';
+import type { RefusalMinute, Storage } from '../storage/storage';
 import type { RefusalSnapshot } from '../telemetry/refusal-tally';
 import type { Logger } from '../log';
 import type { ReplayManyQuery } from '../ledger/replay-many';
@@ -17,8 +17,12 @@ export interface ConsoleSource {
   /** The providers a token may belong to: the built-in ones and those mounted. */
   providers(): readonly string[];
   now(): Date;
-  /** The deliveries this process refused since it started (they never reach storage). */
+  /** The deliveries this process refused since it started (they are never stored as entries). */
   refusals(): RefusalSnapshot;
+  /** Every instance's refused deliveries by minute from `since` on, bounded by `storageTimeoutMs`; `undefined` when the storage keeps none. */
+  fleetRefusals(since: Date): Promise<RefusalMinute[] | undefined>;
+  /** The payload an entry's body keeps, redacted as stored (never the sealed clear copy); throws for a body it cannot read. */
+  storedPayload(body: string): unknown;
   /** A storage call, bounded by `storageTimeoutMs` (a `StorageError` past it, or when it fails). */
   call<T>(operation: string, call: () => T | Promise<T>): Promise<T>;
   /** Where the console's log records go: the receiver's `logger` option. */

@@ -1,7 +1,7 @@
 import type { Html } from './html';
 import { href, html } from './html';
 
-export type Section = 'overview' | 'tokens' | 'inbox';
+export type Section = 'overview' | 'events' | 'tokens' | 'inbox';
 
 /**
  * The frame of every page: title, navigation, the token search, and the stylesheet served by the console itself.
@@ -21,7 +21,7 @@ ${refreshSeconds === undefined ? '' : html`<meta http-equiv="refresh" content="$
 <body>
 <header>
 <strong>token webhooks</strong>
-<nav>${nav('overview', '', 'Overview')} ${nav('tokens', 'tokens', 'Token timeline')} ${nav('inbox', 'inbox', 'Inbox and dead letters')}</nav>
+<nav>${nav('overview', '', 'Overview')} ${nav('events', 'events', 'Events')} ${nav('tokens', 'tokens', 'Token timeline')} ${nav('inbox', 'inbox', 'Inbox and dead letters')}</nav>
 </header>
 <main>
 <h1>${title}</h1>

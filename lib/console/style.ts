@@ -49,6 +49,8 @@ svg.chart line { stroke: var(--line); }
 .legend .key-failed { background: var(--failed); } .legend .key-dead { background: var(--dead); } .legend .key-quarantined { background: var(--quarantined); }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; background: #fff; border: 1px solid var(--line); padding: .75rem 1rem; }
 dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; min-width: 0; }
+pre.payload { background: #fff; border: 1px solid var(--line); padding: .75rem 1rem; overflow: auto; max-height: 40rem; font-size: 12.5px; }
+nav.pager { margin: .75rem 0; }
 /* A phone held upright: tables scroll sideways inside themselves, not the page; facts stack, label above value. */
 @media (max-width: 720px) {
   header { gap: .25rem 1rem; padding: .6rem 1rem; }

@@ -15,6 +15,8 @@ import { Dedupe } from './dedupe';
 import { ActiveRuns } from './active-runs';
 import { InFlight } from './in-flight';
 import { Retention } from './retention';
+import { FleetRefusals } from './refusals';
+import { withDeadline } from '../shared/deadline';
 import type { Ledger } from './ledger';
 import { LedgerWorker } from './worker';
 import type { WorkerOptions } from './worker';
@@ -57,6 +59,7 @@ export function createLedger(settings: LedgerSettings, hooks: { readonly telemet
     runs: new ActiveRuns(),
     background: new InFlight(),
     retention: new Retention(client, settings.retentionMs, settings.logger),
+    refusals: new FleetRefusals(client, undefined, settings.logger),
     telemetry,
     reportError,
     owner: () => `${instance}:${++sequence}`,
@@ -91,6 +94,7 @@ export async function closeLedger(ledger: Ledger, timeoutMs: number): Promise<vo
     ledger.inbox ? ledger.inbox.stop(timeoutMs) : ledger.background.drain(timeoutMs),
   ]);
   if (!drained || !stopped) log.warn({ durationMs: timeoutMs }, 'close: handlers still running after shutdownTimeoutMs; their leases will expire', ledger.logger);
+  await withDeadline(ledger.refusals.stop().catch(() => undefined), Math.max(deadline - Date.now(), 1), () => undefined);
   const closed = await ledger.client.close(Math.max(deadline - Date.now(), 1));
   if (!closed) log.warn({ durationMs: timeoutMs }, 'close: the storage did not close within shutdownTimeoutMs', ledger.logger);
 }

@@ -9,6 +9,7 @@ import type { ActiveRuns } from './active-runs';
 import type { InFlight } from './in-flight';
 import type { Retention } from './retention';
 import type { Logger } from '../log';
+import type { FleetRefusals } from './refusals';
 
 /** Runs stored entries in the background (inbox mode): woken when a delivery queued one. */
 export interface Inbox {
@@ -36,6 +37,8 @@ export interface Ledger {
   /** Runs of stored entries under way outside a delivery (the worker's, sync-mode replays'). */
   readonly background: InFlight;
   readonly retention: Retention;
+  /** Refused deliveries, added to the storage's counts for the whole fleet. */
+  readonly refusals: FleetRefusals;
   readonly telemetry: Telemetry;
   readonly reportError: (...report: ErrorReport) => void;
   /** A new lease owner id, unique across instances. */

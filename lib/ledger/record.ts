@@ -1,6 +1,7 @@
 import type { UnprojectedEvent } from './event-for-handlers';
 import type { Admission, Admit, EntryRecord, EventKey } from '../storage/storage';
 import type { Ledger } from './ledger';
+import { settle } from './settle';
 
 export interface StoredPayload {
   readonly payload: unknown;
@@ -63,5 +64,5 @@ export async function findUnreadable(ledger: Ledger, key: EventKey): Promise<{ r
 /** A quarantined delivery replayed as the event it now reads as: its entry is closed (`done`). */
 export function closeUnreadable(ledger: Ledger, key: EventKey): Promise<boolean> {
   const { client } = ledger;
-  return client.call('settle', () => client.storage.settle(key, '', { status: 'done' }), { provider: key.provider, eventId: key.id });
+  return settle(client, key, '', { status: 'done' }, { provider: key.provider, eventId: key.id });
 }

@@ -10,6 +10,7 @@ import type { Ledger } from './ledger';
 import type { ActiveRun } from './active-runs';
 import { eventForHandlers } from './event-for-handlers';
 import type { UnprojectedEvent } from './event-for-handlers';
+import { settle } from './settle';
 
 const log = logger('run');
 
@@ -83,14 +84,14 @@ export async function runEntry(ledger: Ledger, taken: TakenEntry, onFailure: Fai
     const settlement = onFailure(describeError(error), run.attempt);
     log.warn({ ...context, attempt: run.attempt, entryStatus: settlement.status, code: timedOut ? timedOut.code : 'handler_failed' },
       settlement.status === 'dead' ? 'run failed: a dead letter now' : 'run failed', ledger.logger);
-    await client.call('settle', () => client.storage.settle(key, run.owner, settlement), context).catch(() => undefined);
+    await settle(client, key, run.owner, settlement, context).catch(() => undefined);
     ledger.runs.end(key, run);
     throw new WebhookError('handler_failed', { cause: error });
   }
   try {
-    await client.call('settle', () => client.storage.settle(key, run.owner, DONE), context);
+    await settle(client, key, run.owner, DONE, context);
   } catch (error) {
-    await client.call('settle', () => client.storage.settle(key, run.owner, UNSTORED), context).catch(() => undefined);
+    await settle(client, key, run.owner, UNSTORED, context).catch(() => undefined);
     throw error;
   } finally {
     ledger.runs.end(key, run);

@@ -5,6 +5,7 @@ import { logger } from '../log';
 import type { Ledger } from './ledger';
 import type { FailurePolicy } from './run-entry';
 import { runEntry } from './run-entry';
+import { settle } from './settle';
 
 const log = logger('worker');
 
@@ -94,8 +95,7 @@ async function run(ledger: Ledger, { entry, owner, takenAt }: Leased, policy: Ru
 }
 
 function settleDead(ledger: Ledger, key: EventKey, owner: string, error: string): Promise<boolean> {
-  const { client } = ledger;
-  return client.call('settle', () => client.storage.settle(key, owner, { status: 'dead', error }), { provider: key.provider, eventId: key.id })
+  return settle(ledger.client, key, owner, { status: 'dead', error }, { provider: key.provider, eventId: key.id })
     .catch(() => false);
 }
 

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { ConfigurationError, ReportedError, StorageError, WebhookError } from '../errors';
 import type { DeliveryOutcome, EventOutcome } from '../providers/provider';
 import { withDeadline } from '../shared/deadline';
@@ -10,7 +11,7 @@ import { accept } from '../ledger/accept';
 import type { DeliveryCore } from './core';
 import type { Ledger } from '../ledger/ledger';
 import type { Endpoint } from './endpoint';
-import type { DeliveryInput } from './read-body';
+import type { DeliveryInput } from './request';
 import { readBody } from './read-body';
 import { isHealthCheck } from './health-check';
 import { authenticate } from './authenticate';
@@ -23,6 +24,7 @@ import { quarantine } from './quarantine';
 const log = logger('receive');
 
 const KNOWN_DUPLICATE: Accepted = { duplicate: true };
+const HEALTHY: DeliveryOutcome = { ok: true, eventId: '', duplicate: false, payload: undefined, healthCheck: true };
 
 /** Acknowledged with no handler to run, an event would be consumed unseen: the provider retries it later instead. */
 export const noHandlers = () => new ConfigurationError('ERR_NTW_NO_HANDLERS',
@@ -36,20 +38,25 @@ const unexpected = (error: unknown) => new ReportedError('ERR_NTW_UNEXPECTED',
   `a delivery failed unexpectedly: ${describeError(error)}`, { cause: error });
 
 /**
- * One delivery through the pipeline (raw body → authenticity → JSON → decryption → schema → normalize → ledger → handlers →
- * answer), top to bottom; each step is one call in a file named for it. Transport-free: the Express middleware is
- * a thin adapter around this, and so can any other be.
+ * One request through the pipeline (health check → method → body: content type, size limit, deadline, coding →
+ * authenticity → JSON → decryption → schema → normalize → ledger → handlers), top to bottom; each step is one call in a file
+ * named for it. Transport-free, and the only place any of it is judged: the adapters (Node/Express, Fastify,
+ * fetch) only translate their request into a `DeliveryInput` and write the answer back.
  */
 export async function runPipeline(endpoint: Endpoint, core: DeliveryCore, input: DeliveryInput): Promise<DeliveryOutcome> {
   let payload: unknown;
   try {
-    if (isHealthCheck(endpoint.provider, input)) return { ok: true, eventId: '', duplicate: false, payload: undefined, healthCheck: true };
-    if ((input.method ?? 'POST') !== 'POST') throw new WebhookError('method_not_allowed');
+    if (isHealthCheck(endpoint.provider, input)) return HEALTHY;
+    const method = input.method ?? 'POST';
+    if (method !== 'POST') throw new WebhookError('method_not_allowed');
+    const body = await readBody(input, endpoint);
+    if (body === undefined) return HEALTHY; // an empty POST, found empty once read
     if (core.closing()) throw new WebhookError('shutting_down');
-    const body = readBody(input, endpoint);
-    // The address is read only by a check that needs it (Express's req.ip is computed on each read).
     let receivedAt = core.now();
-    const scope = await authenticate(endpoint, core.logger, { method: input.method ?? 'POST', headers: input.headers, get ip() { return input.ip; }, get clientCertificate() { return input.clientCertificate; }, receivedAt }, body.raw);
+    // Authenticators are typed on Node's headers: what every transport gives is that, a plain record by lower-cased name.
+    const headers = input.headers as IncomingHttpHeaders;
+    // The address is read only by a check that needs it (Express's req.ip is computed on each read).
+    const scope = await authenticate(endpoint, core.logger, { method, headers, get ip() { return input.ip; }, get clientCertificate() { return input.clientCertificate; }, receivedAt }, body.raw);
     const { ledger } = core;
     if (ledger.handlers.size === 0) throw noHandlers();
     if (!ledger.client.initialized) {

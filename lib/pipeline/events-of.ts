@@ -1,4 +1,3 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import { ConfigurationError, WebhookError } from '../errors';
 import type { EventOutcome } from '../providers/provider';
 import { logger } from '../log';
@@ -8,6 +7,7 @@ import type { DeliveryCore } from './core';
 import type { Endpoint } from './endpoint';
 import { DeliveryContext, normalizeIn } from './normalize';
 import type { NormalizedEvent } from '../ledger/record';
+import type { RequestHeaders } from './request';
 
 const log = logger('normalize');
 
@@ -41,7 +41,7 @@ function partsOf(endpoint: Endpoint, payload: unknown, context: DeliveryContext,
  * the whole delivery, as a single event would.
  */
 export function eventsOf(endpoint: Endpoint, core: Pick<DeliveryCore, 'clockSkewMs' | 'cardReference'> & Partial<Pick<DeliveryCore, 'logger'>>, payload: unknown, rawBody: Buffer,
-  receivedAt: Date, scope: string | undefined, payloadJson?: string, headers?: IncomingHttpHeaders): NormalizedEvent | SeveralEvents {
+  receivedAt: Date, scope: string | undefined, payloadJson?: string, headers?: RequestHeaders): NormalizedEvent | SeveralEvents {
   const context = new DeliveryContext(scope, core.cardReference, headers);
   const parts = endpoint.provider.split ? partsOf(endpoint, payload, context, core.logger) : undefined;
   if (parts === undefined) return normalizeIn(context, endpoint, core, payload, rawBody, receivedAt, payloadJson);

@@ -1,5 +1,4 @@
 import { hash } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
 import type { UnprojectedEvent } from '../ledger/event-for-handlers';
 import { ConfigurationError, WebhookError } from '../errors';
 import type { NormalizeContext, NormalizedFields } from '../providers/provider';
@@ -9,6 +8,7 @@ import { describeError } from '../shared/describe-error';
 import type { DeliveryCore } from './core';
 import type { Endpoint } from './endpoint';
 import type { NormalizedEvent, StoredPayload } from '../ledger/record';
+import type { RequestHeaders } from './request';
 
 const log = logger('normalize');
 
@@ -60,7 +60,7 @@ function storedPayloadOf(endpoint: Endpoint, payload: unknown, payloadJson: stri
 /** What a provider's `split`, `eventId` and `normalize` may use besides the payload: one object per delivery, its methods shared. */
 export class DeliveryContext implements NormalizeContext {
   constructor(readonly scope: string | undefined, readonly cardReference: (cardNumber: string) => string,
-    private readonly headers: IncomingHttpHeaders | undefined) {}
+    private readonly headers: RequestHeaders | undefined) {}
 
   header(name: string): string | undefined {
     const value = this.headers?.[name.toLowerCase()];
@@ -74,7 +74,7 @@ export class DeliveryContext implements NormalizeContext {
  * wrong or forged date can never pin a token's state.
  */
 export function normalize(endpoint: Endpoint, core: Pick<DeliveryCore, 'clockSkewMs' | 'cardReference'> & Partial<Pick<DeliveryCore, 'logger'>>, payload: unknown,
-  rawBody: Buffer, receivedAt: Date, scope: string | undefined, payloadJson?: string, headers?: IncomingHttpHeaders): NormalizedEvent {
+  rawBody: Buffer, receivedAt: Date, scope: string | undefined, payloadJson?: string, headers?: RequestHeaders): NormalizedEvent {
   return normalizeIn(new DeliveryContext(scope, core.cardReference, headers), endpoint, core, payload, rawBody, receivedAt, payloadJson);
 }
 

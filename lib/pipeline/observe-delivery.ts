@@ -4,7 +4,6 @@ import type { DeliveryOutcome } from '../providers/provider';
 import type { DeliveryCore } from './core';
 import type { Endpoint } from './endpoint';
 import type { DeliveryResponse } from './acknowledge';
-import { acknowledge } from './acknowledge';
 import { outcomeLabel } from './outcome';
 import type { DeliveryOutcomeLabel } from '../telemetry/telemetry';
 import type { LogLevel } from '../log';
@@ -26,19 +25,23 @@ function labelOf(outcome: DeliveryOutcome): { outcome: DeliveryOutcomeLabel; cod
   return { outcome: label, code: outcome.ok ? label : outcome.error.code };
 }
 
+/** A delivery's outcome, and the answer that says it. */
+export interface Received {
+  readonly outcome: DeliveryOutcome;
+  readonly response: DeliveryResponse;
+}
+
 /**
  * One delivery as telemetry sees it, whatever the transport: a span around it (its steps' spans are children),
- * then the answer counted and timed by provider, outcome and code, logged (one record per delivery), and a refusal
- * handed to `onRefused`.
+ * then the answer `run` made counted and timed by provider, outcome and code, logged (one record per delivery), and a
+ * refusal handed to `onRefused`.
  */
-export function observeDelivery(
-  core: DeliveryCore, endpoint: Endpoint, run: () => Promise<DeliveryOutcome>,
-): Promise<{ readonly outcome: DeliveryOutcome; readonly response: DeliveryResponse }> {
+export function observeDelivery(core: DeliveryCore, endpoint: Endpoint, run: () => Promise<Received>): Promise<Received> {
   const provider = endpoint.provider.name;
   const started = performance.now();
   return core.telemetry.span('ntw.delivery', { 'ntw.provider': provider }, async (span) => {
-    const outcome = await run();
-    const response = acknowledge(endpoint, outcome);
+    const received = await run();
+    const { outcome, response } = received;
     const label = labelOf(outcome);
     span.setAttributes({ 'ntw.outcome': label.outcome, 'ntw.code': label.code, 'http.response.status_code': response.status });
     if (outcome.ok && outcome.eventId) span.setAttributes({ 'ntw.event.id': outcome.eventId, 'ntw.duplicate': outcome.duplicate });
@@ -52,6 +55,6 @@ export function observeDelivery(
     if (label.outcome === 'refused' && !outcome.ok) {
       core.refused({ provider, status: response.status, code: outcome.error.code, message: outcome.error.message, at: core.now() });
     }
-    return { outcome, response };
+    return received;
   });
 }

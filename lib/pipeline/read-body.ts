@@ -1,23 +1,11 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import type { ClientCertificate } from '../auth/authenticator';
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import { parse as parseContentType } from 'content-type';
 import { WebhookError } from '../errors';
-
-/** One delivery as any transport hands it to the pipeline. */
-export interface DeliveryInput {
-  /** Default `POST`. */
-  readonly method?: string;
-  readonly headers: IncomingHttpHeaders;
-  /** The exact bytes received. Give these whenever you have them: signatures are verified over them. */
-  readonly rawBody?: Buffer | string;
-  /** The body an earlier parser already turned into JSON, when no bytes were kept. */
-  readonly parsedBody?: unknown;
-  /** The client address (for IP allow-lists). */
-  readonly ip?: string;
-  /** The TLS client certificate presented (mutual TLS), when the connection was TLS and asked for one. */
-  readonly clientCertificate?: ClientCertificate;
-}
+import type { Endpoint } from './endpoint';
+import type { DeliveryInput } from './request';
+import { headerOf } from './request';
+import { readStream } from './read-stream';
+import { mayBeEmptyPost } from './health-check';
 
 export interface ReceivedBody {
   /** The bytes to authenticate, hash and parse. */
@@ -75,16 +63,31 @@ export function decodeBody(raw: Buffer, encoding: string | string[] | undefined,
   }
 }
 
+/** The bytes as a Buffer, sharing their memory. */
+const bufferOf = (bytes: Buffer | Uint8Array): Buffer => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+
 /**
- * Step 1: the body as the pipeline uses it. JSON content type; the size limit applies to the bytes,
- * or to the JSON of a body parsed earlier. A signature check (`requireRaw`) never runs on a re-serialized body.
+ * Step 1: the body as the pipeline uses it. JSON content type; the bytes given, or those of the stream read here
+ * (size limit, body deadline), decoded from their content coding; the size limit applies to the decoded bytes
+ * too, or to the JSON of a body parsed earlier. A signature check (`requireRaw`) never runs on a re-serialized
+ * body. `undefined`: a streamed `POST` found empty, to an endpoint whose provider pings (a health check).
  */
-export function readBody(input: DeliveryInput, options: { limit: number; requireRaw: boolean }): ReceivedBody {
-  checkContentType(input.headers['content-type']);
-  if (Buffer.isBuffer(input.rawBody)) return { raw: withinLimit(decodeBody(input.rawBody, input.headers['content-encoding'], options.limit), options.limit) };
-  if (typeof input.rawBody === 'string') return { raw: withinLimit(Buffer.from(input.rawBody, 'utf8'), options.limit) };
+export async function readBody(input: DeliveryInput, endpoint: Pick<Endpoint, 'provider' | 'limit' | 'bodyTimeoutMs' | 'requireRaw'>): Promise<ReceivedBody | undefined> {
+  const { rawBody, headers } = input;
+  // A stream no header announces may be an empty health check: it is read before its content type is judged.
+  const unannounced = mayBeEmptyPost(endpoint.provider, input);
+  if (!unannounced) checkContentType(headers['content-type']);
+  if (typeof rawBody === 'string') return { raw: withinLimit(Buffer.from(rawBody, 'utf8'), endpoint.limit) };
+  const coding = headers['content-encoding'];
+  if (rawBody !== undefined) return { raw: withinLimit(decodeBody(bufferOf(rawBody), coding, endpoint.limit), endpoint.limit) };
+  if (input.stream !== undefined) {
+    const read = await readStream(input.stream, { limit: endpoint.limit, bodyTimeoutMs: endpoint.bodyTimeoutMs, length: headerOf(headers, 'content-length') });
+    if (read.length === 0 && endpoint.provider.healthCheck) return undefined;
+    if (unannounced) checkContentType(headers['content-type']);
+    return { raw: withinLimit(decodeBody(read, coding, endpoint.limit), endpoint.limit) };
+  }
   if (input.parsedBody === undefined || input.parsedBody === null) throw new WebhookError('empty_body');
-  if (options.requireRaw) throw new WebhookError('raw_body_unavailable');
+  if (endpoint.requireRaw) throw new WebhookError('raw_body_unavailable');
   // No signature over the bytes: the parsed object is as good, and its JSON stands in for hashing.
-  return { raw: withinLimit(Buffer.from(JSON.stringify(input.parsedBody), 'utf8'), options.limit), parsed: input.parsedBody };
+  return { raw: withinLimit(Buffer.from(JSON.stringify(input.parsedBody), 'utf8'), endpoint.limit), parsed: input.parsedBody };
 }

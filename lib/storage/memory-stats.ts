@@ -1,22 +1,5 @@
-import type { Entry, EntryQuery, LedgerStats, ReceivedCount, StatsQuery, StatusCount, TokenStateCount, TokenStateRecord } from './storage';
+import type { Entry, LedgerStats, ReceivedCount, StatsQuery, StatusCount, TokenStateCount, TokenStateRecord } from './storage';
 import { STATS_BUCKET_MS, statsWindow } from './storage';
-
-/** Whether `entry` is selected by `query` (every field but `limit` and `order`). */
-export function matchesQuery(entry: Entry, query: EntryQuery): boolean {
-  const at = entry.receivedAt.getTime();
-  return (query.provider === undefined || entry.provider === query.provider)
-    && (query.tokenRef === undefined || entry.tokenRef === query.tokenRef)
-    && (query.status === undefined || entry.status === query.status)
-    && (query.conflicted !== true || entry.conflicts > 0)
-    && (query.since === undefined || at >= query.since.getTime())
-    && (query.until === undefined || at < query.until.getTime());
-}
-
-/** `found` in the query's order, cut to its limit. */
-export function orderedPage<T extends Entry>(found: T[], query: EntryQuery): T[] {
-  const sign = query.order === 'newest' ? -1 : 1;
-  return found.sort((a, b) => sign * (a.receivedAt.getTime() - b.receivedAt.getTime())).slice(0, query.limit ?? 100);
-}
 
 /** Count into `counts` under `key`, keeping the first row seen for it. */
 function tally<R extends { count: number }>(counts: Map<string, R>, key: string, row: () => R): void {

@@ -1,11 +1,17 @@
 import { LRUCache } from 'lru-cache';
-import type { Admission, Admit, Entry, EntryQuery, EntryRecord, EventKey, LedgerStats, PruneResult, Settlement, StatsQuery, Storage, TokenStateRecord } from './storage';
+import type {
+  Admission, Admit, Entry, EntryHistory, EntryQuery, EntryRecord, EventKey, LedgerStats, PruneResult, RefusalMinute, Settlement, StatsQuery, Storage,
+  TokenStateRecord,
+} from './storage';
+import { REFUSALS_KEPT_MS } from './storage';
 import type { Held } from './kit/ledger-rules';
 import { admissionOf, isDue, publicEntry, maySettle, project, settledEntry, takenEntry } from './kit/ledger-rules';
 import { ConfigurationError } from '../errors';
 import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';
-import { matchesQuery, orderedPage, statsOf } from './memory-stats';
+import { statsOf } from './memory-stats';
+import { matchesQuery, orderedPage } from './entry-query';
+import { NO_HISTORY, appendBounded, mergeRefusals, requeuedAttempt, settledAttempt } from './kit/history';
 
 const keyOf = (provider: string, id: string) => `${provider}\u0000${id}`;
 
@@ -44,6 +50,10 @@ export class MemoryStorage implements Storage {
   /** Keys of the `done` entries, by how recently they finished or were seen again: the least recent is forgotten first. */
   private readonly finished: LRUCache<string, true> | undefined;
   private readonly now: () => number;
+  /** Attempt logs and copies, by entry: forgotten with their entry. */
+  private readonly histories = new Map<string, { -readonly [K in keyof EntryHistory]: EntryHistory[K] }>();
+  /** Refusal counts by minute, provider, status and code: the last `REFUSALS_KEPT_MS`. */
+  private refusals: RefusalMinute[] = [];
 
   constructor(options: MemoryStorageOptions = {}) {
     checkOptionNames('MemoryStorage', options, { now: true, maxEntries: true, maxTokenStates: true } satisfies NamesOf<MemoryStorageOptions>);
@@ -52,7 +62,11 @@ export class MemoryStorage implements Storage {
     const maxTokenStates = bound('maxTokenStates', options.maxTokenStates, MEMORY_STORAGE_BOUNDS.maxTokenStates);
     this.finished = maxEntries === Infinity ? undefined : new LRUCache<string, true>({
       max: maxEntries,
-      dispose: (_value, k, reason) => { if (reason === 'evict') this.entries.delete(k); },
+      dispose: (_value, k, reason) => {
+        if (reason !== 'evict') return;
+        this.entries.delete(k);
+        this.histories.delete(k);
+      },
     });
     this.states = maxTokenStates === Infinity ? new Map() : new LRUCache<string, TokenStateRecord>({ max: maxTokenStates });
   }
@@ -62,6 +76,7 @@ export class MemoryStorage implements Storage {
     const now = this.now();
     const existing = this.entries.get(k);
     const decision = admissionOf(existing, record, admit, now);
+    if (existing) this.recordCopy(k, now, record.fingerprint);
     if (!decision.admitted) {
       if (decision.write) this.write(k, decision.write);
       else if (existing?.status === 'done') this.touchFinished(k);
@@ -98,7 +113,9 @@ export class MemoryStorage implements Storage {
     const k = keyOf(key.provider, key.id);
     const entry = this.entries.get(k);
     if (!entry || !maySettle(entry, owner, settlement)) return false;
-    this.write(k, settledEntry(entry, settlement, this.now()));
+    const now = this.now();
+    this.write(k, settledEntry(entry, settlement, now));
+    this.recordAttempt(k, settledAttempt(entry, settlement, now));
     return true;
   }
 
@@ -110,6 +127,7 @@ export class MemoryStorage implements Storage {
       if (entry.status !== 'failed' && entry.status !== 'dead' && entry.status !== 'done') continue;
       const { owner: _owner, lastError: _error, ...rest } = entry;
       this.write(k, { ...rest, status: 'pending', attempts: 0, dueAt: new Date(now) });
+      this.recordAttempt(k, requeuedAttempt(entry, now));
       keys.push({ provider: entry.provider, id: entry.id });
     }
     return keys;
@@ -126,6 +144,21 @@ export class MemoryStorage implements Storage {
     return orderedPage(found, query).map(publicEntry);
   }
 
+  getHistory(key: EventKey): EntryHistory {
+    const history = this.histories.get(keyOf(key.provider, key.id));
+    return history ? { attempts: [...history.attempts], copies: [...history.copies] } : NO_HISTORY;
+  }
+
+  addRefusals(counts: readonly RefusalMinute[]): void {
+    const oldest = this.now() - REFUSALS_KEPT_MS;
+    this.refusals = mergeRefusals([...this.refusals, ...counts]).filter((c) => c.minute.getTime() >= oldest - (oldest % 60_000));
+  }
+
+  listRefusals(since: Date): RefusalMinute[] {
+    const from = since.getTime() - (since.getTime() % 60_000);
+    return this.refusals.filter((c) => c.minute.getTime() >= from);
+  }
+
   stats(query: StatsQuery): LedgerStats {
     return statsOf(this.entries.values(), this.states.values(), query);
   }
@@ -139,6 +172,7 @@ export class MemoryStorage implements Storage {
     for (const [k, e] of this.entries) {
       if (e.status === 'done' && e.receivedAt < olderThan) {
         this.entries.delete(k);
+        this.histories.delete(k);
         this.finished?.delete(k);
         entries++;
       }
@@ -154,6 +188,18 @@ export class MemoryStorage implements Storage {
     this.entries.set(k, Object.freeze(entry));
     if (entry.status === 'done') this.finished?.set(k, true);
     else this.finished?.delete(k);
+  }
+
+  private recordCopy(k: string, now: number, fingerprint: string): void {
+    const history = this.histories.get(k) ?? { attempts: [], copies: [] };
+    history.copies = appendBounded(history.copies, { at: new Date(now), fingerprint });
+    this.histories.set(k, history);
+  }
+
+  private recordAttempt(k: string, attempt: EntryHistory['attempts'][number]): void {
+    const history = this.histories.get(k) ?? { attempts: [], copies: [] };
+    history.attempts = appendBounded(history.attempts, attempt);
+    this.histories.set(k, history);
   }
 
   /** A finished entry seen again (a duplicate) is forgotten last. */

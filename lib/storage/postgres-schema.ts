@@ -15,6 +15,8 @@ export interface PostgresNames {
   readonly countToken: string;
   /** The numbered steps applied to this schema. */
   readonly migrations: string;
+  /** The fleet's refused deliveries, by minute. */
+  readonly refusals: string;
 }
 
 export function postgresNames(schema: string): PostgresNames {
@@ -24,7 +26,7 @@ export function postgresNames(schema: string): PostgresNames {
   const q = `"${schema}"`;
   return {
     schema, ledger: `${q}.ntw_ledger`, states: `${q}.ntw_token_states`, admit: `${q}.ntw_admit_v2`, admitWholeRow: `${q}.ntw_admit`, lease: `${q}.ntw_lease`, project: `${q}.ntw_project`,
-    tokenCounts: `${q}.ntw_token_counts`, countToken: `${q}.ntw_count_token`, migrations: `${q}.ntw_migrations`,
+    tokenCounts: `${q}.ntw_token_counts`, countToken: `${q}.ntw_count_token`, migrations: `${q}.ntw_migrations`, refusals: `${q}.ntw_refusals`,
   };
 }
 

@@ -8,11 +8,13 @@ import { ConfigurationError } from '../errors';
 import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';
 import type {
-  Admission, Admit, Entry, EntryQuery, EntryRecord, EventKey, LedgerStats, PruneResult, Settlement, StatsQuery, StatusCount, Storage,
-  TokenStateCount, TokenStateRecord,
+  Admission, Admit, Entry, EntryHistory, EntryQuery, EntryRecord, EventKey, LedgerStats, PruneResult, RefusalMinute, Settlement, StatsQuery,
+  StatusCount, Storage, TokenStateCount, TokenStateRecord,
 } from './storage';
 import type { EntryStatus } from './storage';
-import { STATS_BUCKET_MS, statsWindow } from './storage';
+import { REFUSALS_KEPT_MS, STATS_BUCKET_MS, statsWindow } from './storage';
+import { NO_HISTORY, historyFromJson, mergeRefusals, minuteOf } from './kit/history';
+import { NOW_MS, appendedSql } from './kit/migrations/postgres/003-history-search-refusals';
 import { loadDriver } from './driver';
 import { admittedEntry } from './kit/ledger-rules';
 import { closeWithin, timeoutMsOption } from './kit/options';
@@ -97,6 +99,14 @@ const iso = (date: Date) => date.toISOString();
 /** The columns `entryFromRow` reads, of a ledger row named `e`, times as epoch ms. */
 const ENTRY_E = ENTRY_COLUMNS.map((c) => (TIME_COLUMNS.has(c) ? `${ms(`e.${c}`)} AS ${c}` : `e.${c}`)).join(', ');
 const PRUNE_BATCH = 1000;
+
+/** An attempt appended to the row's log: its attempts as they were, the outcome `$o` and the error `$e` (parameter numbers). */
+const attempt = (o: number, e: number) => `attempt_log = ${appendedSql('attempt_log',
+  `jsonb_strip_nulls(jsonb_build_object('at', ${NOW_MS}, 'attempt', attempts, 'outcome', $${o}::text, 'error', $${e}::text))`)}`;
+
+/** The providers stored, each found by one seek of the primary key (PostgreSQL has no skip scan). */
+const providersCte = (ledger: string) => `WITH RECURSIVE providers(p) AS (SELECT (SELECT min(provider) FROM ${ledger})
+  UNION ALL SELECT (SELECT min(provider) FROM ${ledger} WHERE provider > p) FROM providers WHERE p IS NOT NULL)`;
 
 /**
  * Storage in PostgreSQL (`pg`), for several app instances sharing one database. Leases are judged by the
@@ -294,10 +304,10 @@ export class PostgresStorage implements Storage {
 
   async settle(key: EventKey, owner: string, settlement: Settlement): Promise<boolean> {
     const result = settlement.status === 'done'
-      ? await this.prepared.query(`UPDATE ${this.names.ledger} SET status = 'done', owner = NULL, due_at = now()
-        WHERE provider = $1 AND id = $2`, [key.provider, key.id])
+      ? await this.prepared.query(`UPDATE ${this.names.ledger} SET status = 'done', owner = NULL, due_at = now(), ${attempt(3, 4)}
+        WHERE provider = $1 AND id = $2`, [key.provider, key.id, 'done', null])
       : await this.prepared.query(`UPDATE ${this.names.ledger} SET status = $4, owner = NULL, last_error = $5,
-          due_at = now() + $6 * interval '1 millisecond'
+          due_at = now() + $6 * interval '1 millisecond', ${attempt(4, 5)}
         WHERE provider = $1 AND id = $2 AND status = 'running' AND owner = $3`,
       [key.provider, key.id, owner, settlement.status, settlement.error, settlement.status === 'failed' ? settlement.retryInMs : 0]);
     return result.rowCount === 1;
@@ -305,9 +315,9 @@ export class PostgresStorage implements Storage {
 
   async requeue(id: string, provider?: string): Promise<EventKey[]> {
     const result = await this.pool.query<EventKey>(`UPDATE ${this.names.ledger} SET status = 'pending', attempts = 0, owner = NULL,
-        due_at = now(), last_error = NULL
+        due_at = now(), last_error = NULL, ${attempt(3, 4)}
       WHERE id = $1 AND ($2::text IS NULL OR provider = $2) AND status IN ('failed', 'dead', 'done')
-      RETURNING provider, id`, [id, provider ?? null]);
+      RETURNING provider, id`, [id, provider ?? null, 'requeued', null]);
     return result.rows.map((row) => ({ provider: row.provider, id: row.id }));
   }
 
@@ -324,15 +334,26 @@ export class PostgresStorage implements Storage {
       params.push(value);
       where.push(condition(`$${params.length}`));
     };
+    // A token without a provider: one lookup of the token index per provider stored (an id has an index of its own).
+    const anyProvider = query.provider === undefined && query.tokenRef !== undefined && query.id === undefined;
     if (query.provider !== undefined) add((n) => `provider = ${n}`, query.provider);
+    if (anyProvider) where.push('provider IN (SELECT p FROM providers)');
+    if (query.id !== undefined) add((n) => `id = ${n}`, query.id);
     if (query.tokenRef !== undefined) add((n) => `token_ref = ${n}`, query.tokenRef);
     if (query.status !== undefined) add((n) => `status = ${n}`, query.status);
     if (query.since !== undefined) add((n) => `received_at >= ${n}::timestamptz`, iso(query.since));
     if (query.until !== undefined) add((n) => `received_at < ${n}::timestamptz`, iso(query.until));
     if (query.conflicted === true) where.push('conflicts > 0');
+    const newest = query.order === 'newest';
+    if (query.after !== undefined) {
+      const { receivedAt, provider, id } = query.after;
+      params.push(iso(receivedAt), provider, id);
+      const [t, p, i] = [params.length - 2, params.length - 1, params.length].map((n) => `$${n}`);
+      where.push(`received_at ${newest ? '<=' : '>='} ${t}::timestamptz AND (received_at, provider, id) ${newest ? '<' : '>'} (${t}::timestamptz, ${p}, ${i})`);
+    }
     params.push(query.limit ?? 100);
-    const direction = query.order === 'newest' ? 'DESC' : 'ASC';
-    const result = await this.pool.query<EntryRow>(`SELECT ${ENTRY_E} FROM ${this.names.ledger} e
+    const direction = newest ? 'DESC' : 'ASC';
+    const result = await this.pool.query<EntryRow>(`${anyProvider ? providersCte(this.names.ledger) : ''} SELECT ${ENTRY_E} FROM ${this.names.ledger} e
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY e.received_at ${direction}, e.provider ${direction}, e.id ${direction} LIMIT $${params.length}`, params);
     return result.rows.map(entryFromRow);
   }
@@ -361,6 +382,34 @@ export class PostgresStorage implements Storage {
       received: received.rows.map((r) => ({ ...r, minute: new Date(Number(r.minute)) })),
       open: open.rows, tokens: tokens.rows, conflicted: conflicted.rows[0]!.count,
     };
+  }
+
+  async getHistory(key: EventKey): Promise<EntryHistory> {
+    const result = await this.pool.query<{ attempt_log: unknown; copy_log: unknown }>(
+      `SELECT attempt_log, copy_log FROM ${this.names.ledger} WHERE provider = $1 AND id = $2`, [key.provider, key.id]);
+    const row = result.rows[0];
+    return row ? historyFromJson(row.attempt_log, row.copy_log) : NO_HISTORY;
+  }
+
+  /** Added in one statement (the counts of one minute and kind merged first), the minutes past `REFUSALS_KEPT_MS` deleted in it. */
+  async addRefusals(counts: readonly RefusalMinute[]): Promise<void> {
+    const rows = mergeRefusals(counts.map((c) => ({ ...c, minute: new Date(minuteOf(c.minute)) })));
+    await this.pool.query(`WITH forgotten AS (DELETE FROM ${this.names.refusals} WHERE minute < date_trunc('minute', now()) - $7 * interval '1 millisecond')
+      INSERT INTO ${this.names.refusals} AS r (minute, provider, status, code, count, last_at)
+        SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::integer[], $4::text[], $5::bigint[], $6::timestamptz[])
+      ON CONFLICT (minute, provider, status, code) DO UPDATE SET count = r.count + excluded.count, last_at = greatest(r.last_at, excluded.last_at)`, [
+      rows.map((r) => iso(r.minute)), rows.map((r) => r.provider), rows.map((r) => r.status), rows.map((r) => r.code), rows.map((r) => r.count),
+      rows.map((r) => iso(r.last)), REFUSALS_KEPT_MS,
+    ]);
+  }
+
+  async listRefusals(since: Date): Promise<RefusalMinute[]> {
+    const result = await this.pool.query<{ minute: number; provider: string; status: number; code: string; count: string; last_at: number }>(
+      `SELECT ${ms('minute')} AS minute, provider, status, code, count, ${ms('last_at')} AS last_at FROM ${this.names.refusals} WHERE minute >= $1::timestamptz`,
+      [iso(new Date(minuteOf(since)))]);
+    return result.rows.map((r) => ({
+      minute: new Date(Number(r.minute)), provider: r.provider, status: r.status, code: r.code, count: Number(r.count), last: new Date(Number(r.last_at)),
+    }));
   }
 
   async getTokenState(provider: string, tokenRef: string): Promise<TokenStateRecord | undefined> {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
+import { HISTORY_MAX } from './storage';
 
 /** A Lua script, run by EVALSHA and loaded by EVAL when the server does not know it yet. */
 export interface LuaScript {
@@ -83,6 +84,17 @@ local function project(key, state, occurred_at, event_id, now, counts)
   recount_token(counts, key, cur[1], state)
   return 'changed', '', cur[1], state
 end
+-- An entry's history field (a JSON array of the newest ${HISTORY_MAX}) with item (a table) appended. Times are text
+-- (cjson writes numbers with 14 digits).
+local function append_history(entry, field, item)
+  local text = redis.call('HGET', entry, field)
+  local list = {}
+  if text and text ~= '' then list = cjson.decode(text) end
+  table.insert(list, item)
+  while #list > ${HISTORY_MAX} do table.remove(list, 1) end
+  redis.call('HSET', entry, field, cjson.encode(list))
+end
+local function ms_text(ms) return string.format('%d', ms) end
 -- Take an entry for owner until now + lease_ms; on a single server (token_key given) apply its state too.
 local function take(entry, due, prefix, member, status, owner, lease_ms, token_key, now, counts)
   local at = now + tonumber(lease_ms)
@@ -108,7 +120,18 @@ end
 export const ADMIT = script(`${PRELUDE}
 local entry, due, recv = KEYS[1], KEYS[2], KEYS[3]
 local now = now_ms()
-local function reply(admitted, conflict) return {admitted, conflict, redis.call('HGETALL', entry), 0} end
+-- the entry without its history, which only getHistory reads
+local function reply(admitted, conflict)
+  local fields = redis.call('HGETALL', entry)
+  local kept = {}
+  for i = 1, #fields, 2 do
+    if fields[i] ~= 'attemptLog' and fields[i] ~= 'copyLog' then
+      kept[#kept + 1] = fields[i]
+      kept[#kept + 1] = fields[i + 1]
+    end
+  end
+  return {admitted, conflict, kept, 0}
+end
 local status = redis.call('HGET', entry, 'status')
 if not status then
   local as, member, received_at = ARGV[3], ARGV[2], ARGV[14]
@@ -125,11 +148,13 @@ if not status then
     'tokenRef', ARGV[11], 'state', ARGV[12], 'occurredAt', ARGV[13], 'receivedAt', received_at, 'body', ARGV[15],
     'tokenKey', ARGV[17], unpack(own))
   redis.call('ZADD', recv, received_at, member)
+  redis.call('ZADD', shard_of(ARGV[1]) .. 'byprovider:' .. string.match(member, '^[^:]*'), received_at, member)
   if KEYS[5] then redis.call('ZADD', KEYS[5], received_at, ARGV[16]) end
   if as ~= 'quarantined' then redis.call('ZADD', due, due_at, member) end
   move_status(ARGV[1], member, false, as, received_at)
   return {1, 0, own, 1}
 end
+append_history(entry, 'copyLog', {at = ms_text(now), fingerprint = ARGV[7]})
 local fingerprint = redis.call('HGET', entry, 'fingerprint')
 -- an entry carried over from 0.1 has no fingerprint (0.1 kept none): any copy of it is a duplicate
 if fingerprint ~= ARGV[7] and fingerprint ~= '' then
@@ -211,6 +236,9 @@ if to ~= 'done' and (status ~= 'running' or e[2] ~= ARGV[3]) then return 0 end
 local now = now_ms()
 local at = now
 if to == 'failed' then at = now + tonumber(ARGV[6]) end
+local attempt = {at = ms_text(now), attempt = tonumber(redis.call('HGET', entry, 'attempts')), outcome = to}
+if to ~= 'done' then attempt.error = ARGV[5] end
+append_history(entry, 'attemptLog', attempt)
 redis.call('HSET', entry, 'status', to, 'owner', '', 'dueAt', at)
 if to ~= 'done' then redis.call('HSET', entry, 'lastError', ARGV[5]) end
 if to == 'failed' then redis.call('ZADD', due, at, ARGV[2]) else redis.call('ZREM', due, ARGV[2]) end
@@ -222,6 +250,7 @@ export const REQUEUE = script(`${PRELUDE}
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= 'failed' and status ~= 'dead' and status ~= 'done' then return 0 end
 local now = now_ms()
+append_history(KEYS[1], 'attemptLog', {at = ms_text(now), attempt = tonumber(redis.call('HGET', KEYS[1], 'attempts')), outcome = 'requeued'})
 redis.call('HSET', KEYS[1], 'status', 'pending', 'attempts', 0, 'owner', '', 'dueAt', now, 'lastError', '')
 redis.call('ZADD', KEYS[2], now, ARGV[2])
 move_status(ARGV[1], ARGV[2], status, 'pending', redis.call('HGET', KEYS[1], 'receivedAt'))
@@ -247,6 +276,7 @@ for _, m in ipairs(members) do
     end
   end
   redis.call('DEL', ARGV[3] .. m)
+  redis.call('ZREM', shard .. 'byprovider:' .. provider, m)
   redis.call('ZREM', KEYS[1], m)
   redis.call('ZREM', KEYS[2], m)
   redis.call('ZREM', KEYS[3], m)
@@ -281,3 +311,29 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'occurredAt', ARGV[2], 'eventId', ARGV[3], 'updatedAt', ARGV[4])
 recount_token(KEYS[2], KEYS[1], false, ARGV[1])
 return 1`);
+
+
+/**
+ * KEYS: one minute's refusal counts (a hash: `<provider>|<status>|<code>` the count, and the same with `|last` the
+ * latest time, in ms). ARGV: when the key expires (ms), then per kind: its field, count, latest time.
+ */
+export const ADD_REFUSALS = script(`
+for i = 2, #ARGV, 3 do
+  redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
+  local last = redis.call('HGET', KEYS[1], ARGV[i] .. '|last')
+  if not last or tonumber(last) < tonumber(ARGV[i + 2]) then redis.call('HSET', KEYS[1], ARGV[i] .. '|last', ARGV[i + 2]) end
+end
+redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+return 1`);
+
+/**
+ * KEYS: a shard's receipt index. ARGV: the shard's key prefix (`<prefix>{s<n>}:`), the first rank, how many. Adds that
+ * range of the receipt index to each provider's receipt index of the shard (a member starts with its encoded
+ * provider); returns how many it read.
+ */
+export const INDEX_BY_PROVIDER = script(`
+local members = redis.call('ZRANGE', KEYS[1], ARGV[2], tonumber(ARGV[2]) + tonumber(ARGV[3]) - 1, 'WITHSCORES')
+for i = 1, #members, 2 do
+  redis.call('ZADD', ARGV[1] .. 'byprovider:' .. string.match(members[i], '^[^:]*'), members[i + 1], members[i])
+end
+return #members / 2`);

@@ -7,10 +7,12 @@ import { crc32 } from 'node:zlib';
 import type { Socket } from 'node:net';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type {
-  Admission, Admit, Entry, EntryQuery, EntryRecord, EntryStatus, EventKey, LedgerStats, ProjectionOutcome, PruneResult, ReceivedCount, Settlement,
-  StatsQuery, StatusCount, Storage, TokenStateCount, TokenStateRecord,
+  Admission, Admit, Entry, EntryHistory, EntryQuery, EntryRecord, EntryStatus, EventKey, LedgerStats, ProjectionOutcome, PruneResult, ReceivedCount,
+  RefusalMinute, Settlement, StatsQuery, StatusCount, Storage, TokenStateCount, TokenStateRecord,
 } from './storage';
-import { STATS_BUCKET_MS, statsWindow } from './storage';
+import { REFUSALS_KEPT_MS, STATS_BUCKET_MS, statsWindow } from './storage';
+import { compareEntries, matchesQuery } from './entry-query';
+import { NO_HISTORY, historyFromJson, mergeRefusals, minuteOf } from './kit/history';
 import type { StaleReason, TokenState } from '../events';
 import { ConfigurationError } from '../errors';
 import { checkOptionNames } from '../option-names';
@@ -18,7 +20,7 @@ import type { NamesOf } from '../option-names';
 import { loadDriver } from './driver';
 import { admittedEntry } from './kit/ledger-rules';
 import { closeWithin, timeoutMsOption } from './kit/options';
-import { ADMIT, EXTEND, LEASE, PROJECT, PRUNE, REQUEUE, SETTLE, runScript } from './redis-scripts';
+import { ADD_REFUSALS, ADMIT, EXTEND, LEASE, PROJECT, PRUNE, REQUEUE, SETTLE, runScript } from './redis-scripts';
 import { logger, loggerOf } from '../log';
 import { migrateRedis } from './kit/migrations/redis';
 import type { RedisLayout } from './redis-layout';
@@ -190,7 +192,8 @@ export class RedisStorage implements Storage {
   /** Where this storage keeps what, for the migrations. */
   private layout(): RedisLayout {
     return {
-      client: this.client, keyPrefix: this.keyPrefix, cluster: this.cluster, where: this.describe(),
+      client: this.client, keyPrefix: this.keyPrefix, cluster: this.cluster, where: this.describe(), shards: this.shards,
+      shardKey: (shard, suffix) => this.k(shard, suffix),
       entry: (key) => {
         const s = this.shardOf(key);
         const member = this.member(key);
@@ -301,7 +304,7 @@ export class RedisStorage implements Storage {
   }
 
   async requeue(id: string, provider?: string): Promise<EventKey[]> {
-    const candidates: EventKey[] = provider !== undefined ? [{ provider, id }] : await this.findById(id);
+    const candidates: EventKey[] = (provider !== undefined ? [provider] : await this.providers()).map((p) => ({ provider: p, id }));
     const requeued: EventKey[] = [];
     for (const key of candidates) {
       const s = this.shardOf(key);
@@ -318,25 +321,87 @@ export class RedisStorage implements Storage {
     return entryFromHash(await this.client.hgetall(this.entryKey(s, this.member(key))));
   }
 
+  /**
+   * From the most selective index: an id's own keys (one per provider stored), the token's timeline (per provider),
+   * the conflicted or a status index (`done` with a provider: the provider's), the provider's receipt index, or the
+   * receipt index, of every shard; each read in its order from the cursor on, entries fetched only for the members
+   * that may match. Providers stored are the fields of the shards' counts.
+   */
   async listEntries(query: EntryQuery = {}): Promise<Entry[]> {
     const limit = query.limit ?? 100;
     if (limit <= 0) return [];
-    const range = {
-      min: query.since === undefined ? '-inf' : String(query.since.getTime()),
-      max: query.until === undefined ? '+inf' : `(${query.until.getTime()}`,
-      newest: query.order === 'newest',
-    };
-    const matches = (e: Entry) => (query.provider === undefined || e.provider === query.provider)
-      && (query.tokenRef === undefined || e.tokenRef === query.tokenRef) && (query.status === undefined || e.status === query.status)
-      && (query.conflicted !== true || e.conflicts > 0);
-    // The most selective index: the token's own, else the conflicted, a status or the receipt index of every shard.
-    const shardIndex = query.conflicted === true ? 'conflicted' : query.status === undefined ? 'recv' : `status:${query.status}`;
-    const sources = query.tokenRef !== undefined && query.provider !== undefined
-      ? [{ index: this.timelineKey(query.provider, query.tokenRef), entry: (m: string) => this.timelineEntryKey(m) }]
-      : Array.from({ length: this.shards }, (_, s) => ({ index: this.k(s, shardIndex), entry: (m: string) => this.entryKey(s, m) }));
-    const perSource = await Promise.all(sources.map((source) => this.scanIndex(source.index, source.entry, range, limit, matches)));
-    const sign = range.newest ? -1 : 1;
-    return perSource.flat().sort((a, b) => sign * (a.receivedAt.getTime() - b.receivedAt.getTime())).slice(0, limit);
+    const newest = query.order === 'newest';
+    const sign = newest ? -1 : 1;
+    const after = query.after;
+    let min = query.since === undefined ? '-inf' : String(query.since.getTime());
+    let max = query.until === undefined ? '+inf' : `(${query.until.getTime()}`;
+    if (after && newest && (max === '+inf' || after.receivedAt.getTime() < Number(max.slice(1)))) max = String(after.receivedAt.getTime());
+    if (after && !newest && (min === '-inf' || after.receivedAt.getTime() > Number(min))) min = String(after.receivedAt.getTime());
+    const range = { min, max, newest };
+    const matches = (e: Entry) => matchesQuery(e, query);
+    const page = (found: Entry[]) => found.filter(matches).sort((a, b) => sign * compareEntries(a, b)).slice(0, limit);
+
+    const providers = query.provider !== undefined ? [query.provider] : query.id !== undefined || query.tokenRef !== undefined ? await this.providers() : [];
+    if (query.id !== undefined) {
+      const found = await Promise.all(providers.map((provider) => this.getEntry({ provider, id: query.id! })));
+      return page(found.filter((e): e is Entry => e !== undefined));
+    }
+    let sources: { index: string; entry: (member: string) => string; member?: (member: string) => boolean }[];
+    if (query.tokenRef !== undefined) {
+      sources = providers.map((provider) => ({ index: this.timelineKey(provider, query.tokenRef!), entry: (m: string) => this.timelineEntryKey(m) }));
+    } else {
+      const ofProvider = query.provider === undefined ? undefined : `${enc(query.provider)}:`;
+      const byProvider = ofProvider !== undefined && (query.status === undefined || query.status === 'done') && query.conflicted !== true;
+      const index = byProvider ? `byprovider:${enc(query.provider!)}`
+        : query.conflicted === true ? 'conflicted' : query.status === undefined ? 'recv' : `status:${query.status}`;
+      // a member starts with its encoded provider: one of another provider is passed over without reading its entry
+      const member = ofProvider === undefined || byProvider ? undefined : (m: string) => m.startsWith(ofProvider);
+      sources = Array.from({ length: this.shards }, (_, s) => ({ index: this.k(s, index), entry: (m: string) => this.entryKey(s, m), ...(member ? { member } : {}) }));
+    }
+    const perSource = await Promise.all(sources.map((source) => this.scanIndex(source, range, limit, matches)));
+    return page(perSource.flat());
+  }
+
+  async getHistory(key: EventKey): Promise<EntryHistory> {
+    const [attempts, copies] = await this.client.hmget(this.entryKey(this.shardOf(key), this.member(key)), 'attemptLog', 'copyLog');
+    return attempts === null && copies === null ? NO_HISTORY : historyFromJson(attempts, copies);
+  }
+
+  /**
+   * A hash per minute (`refusals:<minute ms>`, on no shard's hash tag), each kind's count and latest time as fields,
+   * expiring `REFUSALS_KEPT_MS` after its minute: one script call per minute added.
+   */
+  async addRefusals(counts: readonly RefusalMinute[]): Promise<void> {
+    const byMinute = new Map<number, RefusalMinute[]>();
+    for (const c of mergeRefusals(counts.map((r) => ({ ...r, minute: new Date(minuteOf(r.minute)) })))) {
+      const minute = c.minute.getTime();
+      byMinute.set(minute, [...(byMinute.get(minute) ?? []), c]);
+    }
+    await Promise.all([...byMinute].map(([minute, rows]) => runScript(this.client, ADD_REFUSALS, [this.refusalKey(minute)], [
+      minute + REFUSALS_KEPT_MS + STATS_BUCKET_MS, ...rows.flatMap((r) => [`${enc(r.provider)}|${r.status}|${enc(r.code)}`, r.count, r.last.getTime()]),
+    ])));
+  }
+
+  /** The minutes from `since` to the Redis clock's, read together (at most `REFUSALS_KEPT_MS` of them). */
+  async listRefusals(since: Date): Promise<RefusalMinute[]> {
+    const now = (await this.clock()).getTime();
+    const first = Math.max(minuteOf(since), minuteOf(new Date(now - REFUSALS_KEPT_MS)));
+    const minutes: number[] = [];
+    for (let m = first; m <= now; m += STATS_BUCKET_MS) minutes.push(m);
+    const hashes = await this.hashes(minutes.map((m) => this.refusalKey(m)));
+    const rows: RefusalMinute[] = [];
+    minutes.forEach((minute, i) => {
+      const hash = hashes[i]!;
+      for (const [field, count] of Object.entries(hash)) {
+        const parts = field.split('|');
+        if (parts.length !== 3) continue;
+        rows.push({
+          minute: new Date(minute), provider: decodeURIComponent(parts[0]!), status: Number(parts[1]), code: decodeURIComponent(parts[2]!),
+          count: Number(count), last: new Date(Number(hash[`${field}|last`] ?? minute)),
+        });
+      }
+    });
+    return rows;
   }
 
   /**
@@ -415,44 +480,48 @@ export class RedisStorage implements Storage {
     });
   }
 
-  /** Entries of `index` (scored by receipt) in `range`, in its order, that `matches`, at most `limit`. */
-  private async scanIndex(index: string, entryKey: (member: string) => string, range: { min: string; max: string; newest: boolean }, limit: number,
-    matches: (entry: Entry) => boolean): Promise<Entry[]> {
+  /**
+   * Entries of an index (scored by receipt) in `range`, in its order, that `matches` (and whose member passes `member`,
+   * before its entry is read), at least `limit` of them when there are: with every entry of the last receipt time
+   * reached, so that the caller's order (by receipt, then provider and id) cuts the page right.
+   */
+  private async scanIndex(source: { index: string; entry: (member: string) => string; member?: (member: string) => boolean },
+    range: { min: string; max: string; newest: boolean }, limit: number, matches: (entry: Entry) => boolean): Promise<Entry[]> {
     const found: Entry[] = [];
-    for (let offset = 0; found.length < limit; offset += SCAN_BATCH) {
-      const members = range.newest
-        ? await this.client.zrevrangebyscore(index, range.max, range.min, 'LIMIT', offset, SCAN_BATCH)
-        : await this.client.zrangebyscore(index, range.min, range.max, 'LIMIT', offset, SCAN_BATCH);
-      const hashes = await Promise.all(members.map((m) => this.client.hgetall(entryKey(m))));
-      for (const hash of hashes) {
-        const entry = entryFromHash(hash); // undefined: pruned meanwhile
-        if (entry && matches(entry)) found.push(entry);
-        if (found.length === limit) break;
+    let lastAt: number | undefined;
+    for (let offset = 0; ; offset += SCAN_BATCH) {
+      const reply = range.newest
+        ? await this.client.zrevrangebyscore(source.index, range.max, range.min, 'WITHSCORES', 'LIMIT', offset, SCAN_BATCH)
+        : await this.client.zrangebyscore(source.index, range.min, range.max, 'WITHSCORES', 'LIMIT', offset, SCAN_BATCH);
+      const members: { member: string; at: number }[] = [];
+      for (let i = 0; i < reply.length; i += 2) {
+        if (!source.member || source.member(reply[i]!)) members.push({ member: reply[i]!, at: Number(reply[i + 1]) });
       }
-      if (members.length < SCAN_BATCH) break;
+      // In chunks of about what the page still lacks: no more entries read than it takes.
+      for (let i = 0; i < members.length;) {
+        const chunk = members.slice(i, i + Math.min(SCAN_BATCH, Math.max(limit - found.length, 10)));
+        i += chunk.length;
+        const hashes = await Promise.all(chunk.map((m) => this.client.hgetall(source.entry(m.member))));
+        for (const [j, hash] of hashes.entries()) {
+          if (lastAt !== undefined && chunk[j]!.at !== lastAt) return found; // past the last receipt time of a full page
+          const entry = entryFromHash(hash); // undefined: pruned meanwhile
+          if (!entry || !matches(entry)) continue;
+          found.push(entry);
+          if (found.length >= limit) lastAt ??= chunk[j]!.at;
+        }
+      }
+      if (reply.length < SCAN_BATCH * 2) return found;
     }
-    return found;
   }
 
-  /** Entries with this id under any provider: the done, failed and dead indexes of every shard. */
-  private async findById(id: string): Promise<EventKey[]> {
-    const suffix = `:${enc(id)}`;
-    const keys: EventKey[] = [];
-    for (let s = 0; s < this.shards; s++) {
-      for (const status of ['failed', 'dead', 'done']) {
-        let cursor = '0';
-        do {
-          const [next, found] = await this.client.zscan(this.k(s, `status:${status}`), cursor, 'MATCH', `*${suffix.replace(/[*?[\]\\]/g, '\\$&')}`, 'COUNT', SCAN_BATCH);
-          cursor = next;
-          for (let i = 0; i < found.length; i += 2) {
-            const member = found[i]!;
-            if (!member.endsWith(suffix)) continue;
-            keys.push({ provider: decodeURIComponent(member.slice(0, member.length - suffix.length)), id });
-          }
-        } while (cursor !== '0');
-      }
-    }
-    return keys;
+  /** The providers with entries stored: the fields of every shard's counts (`<provider>|<status>`). */
+  private async providers(): Promise<string[]> {
+    const fields = await Promise.all(Array.from({ length: this.shards }, (_, s) => this.client.hkeys(this.k(s, 'counts'))));
+    return [...new Set(fields.flat().map((field) => decodeURIComponent(field.slice(0, field.lastIndexOf('|')))))];
+  }
+
+  private refusalKey(minute: number): string {
+    return `${this.keyPrefix}refusals:${minute}`;
   }
 
   /** Shards in turn, starting after the one the last lease began with, so no shard waits behind another. */

@@ -7,10 +7,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type {
-  Admission, Admit, Entry, EntryQuery, EntryRecord, EventKey, LedgerStats, PruneResult, ReceivedCount, Settlement, StatsQuery, StatusCount, Storage,
-  TokenStateCount, TokenStateRecord,
+  Admission, Admit, Entry, EntryHistory, EntryQuery, EntryRecord, EventKey, LedgerStats, PruneResult, ReceivedCount, RefusalMinute, Settlement,
+  StatsQuery, StatusCount, Storage, TokenStateCount, TokenStateRecord,
 } from './storage';
-import { STATS_BUCKET_MS, statsWindow } from './storage';
+import { HISTORY_MAX, REFUSALS_KEPT_MS, STATS_BUCKET_MS, statsWindow } from './storage';
+import { NO_HISTORY, historyFromJson, minuteOf } from './kit/history';
 import { ConfigurationError } from '../errors';
 import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';
@@ -58,6 +59,33 @@ export const SQLITE_TIMEOUT_MS = 4000;
 
 const COLUMNS = LEDGER_COLUMNS.join(', ');
 
+/** `column` (a JSON array of the newest `HISTORY_MAX`, or `NULL`) with `item` (a JSON expression) appended, the oldest dropped. */
+const appended = (column: string, item: string) => `json_insert(CASE WHEN json_array_length(coalesce(${column}, '[]')) >= ${HISTORY_MAX}
+  THEN json_remove(${column}, '$[0]') ELSE coalesce(${column}, '[]') END, '$[#]', ${item})`;
+
+/** An attempt of the row being updated (its attempts as they were): bound as the time, the outcome and the error. */
+const ATTEMPT = appended('attempt_log', "json_object('at', ?, 'attempt', attempts, 'outcome', ?, 'error', ?)");
+
+/**
+ * The providers stored, each found by one seek of the primary key: a search by id or token reference without a
+ * provider becomes one index lookup per provider (a few), where a search by either alone would scan the table.
+ */
+/**
+ * The index a listing reads, named: without statistics (no `ANALYZE`), SQLite prefers an index that spares it a sort,
+ * and would read every entry of a provider to find one token's. An open status is a few entries; `done` is most of them.
+ */
+function indexFor(query: EntryQuery): string {
+  if (query.id !== undefined) return ''; // the primary key, (provider, id)
+  if (query.tokenRef !== undefined) return 'INDEXED BY ntw_ledger_token';
+  if (query.conflicted === true) return 'INDEXED BY ntw_ledger_conflicted';
+  if (query.status !== undefined && (query.status !== 'done' || query.provider === undefined)) return 'INDEXED BY ntw_ledger_status';
+  if (query.provider !== undefined) return 'INDEXED BY ntw_ledger_provider';
+  return '';
+}
+
+const PROVIDERS = `WITH RECURSIVE providers(p) AS (SELECT (SELECT min(provider) FROM ntw_ledger)
+  UNION ALL SELECT (SELECT min(provider) FROM ntw_ledger WHERE provider > p) FROM providers WHERE p IS NOT NULL)`;
+
 type HeldRow = EntryRow & { readonly owner: string | null };
 
 interface Waiting {
@@ -87,8 +115,14 @@ class Statements {
   readonly writeState: BetterSqlite3.Statement;
   readonly countToken: BetterSqlite3.Statement;
   readonly requeueable: BetterSqlite3.Statement;
+  readonly requeueableAnywhere: BetterSqlite3.Statement;
   readonly requeue: BetterSqlite3.Statement;
   readonly prune: BetterSqlite3.Statement;
+  readonly recordCopy: BetterSqlite3.Statement;
+  readonly history: BetterSqlite3.Statement;
+  readonly addRefusal: BetterSqlite3.Statement;
+  readonly forgetRefusals: BetterSqlite3.Statement;
+  readonly refusals: BetterSqlite3.Statement;
 
   constructor(db: BetterSqlite3.Database) {
     const placeholders = LEDGER_COLUMNS.map(() => '?').join(', ');
@@ -100,19 +134,28 @@ class Statements {
     this.nextDue = db.prepare(`SELECT ${COLUMNS} FROM ntw_ledger WHERE status IN ('pending', 'failed', 'running') AND due_at <= ?
       ORDER BY due_at LIMIT 1`);
     this.extend = db.prepare(`UPDATE ntw_ledger SET due_at = ? WHERE provider = ? AND id = ? AND status = 'running' AND owner = ? AND due_at > ?`);
-    this.settleDone = db.prepare(`UPDATE ntw_ledger SET status = 'done', owner = NULL, due_at = ? WHERE provider = ? AND id = ?`);
-    this.settleRun = db.prepare(`UPDATE ntw_ledger SET status = ?, owner = NULL, last_error = ?, due_at = ?
+    this.settleDone = db.prepare(`UPDATE ntw_ledger SET status = 'done', owner = NULL, due_at = ?, attempt_log = ${ATTEMPT}
+      WHERE provider = ? AND id = ?`);
+    this.settleRun = db.prepare(`UPDATE ntw_ledger SET status = ?, owner = NULL, last_error = ?, due_at = ?, attempt_log = ${ATTEMPT}
       WHERE provider = ? AND id = ? AND status = 'running' AND owner = ?`);
     this.state = db.prepare('SELECT * FROM ntw_token_states WHERE provider = ? AND token_ref = ?');
     this.writeState = db.prepare(`INSERT OR REPLACE INTO ntw_token_states (provider, token_ref, state, occurred_at, event_id, updated_at)
       VALUES (?, ?, ?, ?, ?, ?)`);
     this.countToken = db.prepare(`INSERT INTO ntw_token_counts (provider, state, count) VALUES (?, ?, ?)
       ON CONFLICT (provider, state) DO UPDATE SET count = count + excluded.count`);
-    this.requeueable = db.prepare(`SELECT provider, id FROM ntw_ledger WHERE id = ? AND (? IS NULL OR provider = ?)
-      AND status IN ('failed', 'dead', 'done')`);
-    this.requeue = db.prepare(`UPDATE ntw_ledger SET status = 'pending', attempts = 0, owner = NULL, due_at = ?, last_error = NULL
-      WHERE provider = ? AND id = ?`);
+    this.requeueable = db.prepare(`SELECT provider, id FROM ntw_ledger WHERE provider = ? AND id = ? AND status IN ('failed', 'dead', 'done')`);
+    this.requeueableAnywhere = db.prepare(`${PROVIDERS} SELECT provider, id FROM ntw_ledger
+      WHERE provider IN (SELECT p FROM providers) AND id = ? AND status IN ('failed', 'dead', 'done')`);
+    this.requeue = db.prepare(`UPDATE ntw_ledger SET status = 'pending', attempts = 0, owner = NULL, due_at = ?, last_error = NULL,
+      attempt_log = ${ATTEMPT} WHERE provider = ? AND id = ?`);
     this.prune = db.prepare(`DELETE FROM ntw_ledger WHERE status = 'done' AND received_at < ?`);
+    this.recordCopy = db.prepare(`UPDATE ntw_ledger SET copy_log = ${appended('copy_log', "json_object('at', ?, 'fingerprint', ?)")}
+      WHERE provider = ? AND id = ?`);
+    this.history = db.prepare('SELECT attempt_log, copy_log FROM ntw_ledger WHERE provider = ? AND id = ?');
+    this.addRefusal = db.prepare(`INSERT INTO ntw_refusals (minute, provider, status, code, count, last_at) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (minute, provider, status, code) DO UPDATE SET count = count + excluded.count, last_at = max(last_at, excluded.last_at)`);
+    this.forgetRefusals = db.prepare('DELETE FROM ntw_refusals WHERE minute < ?');
+    this.refusals = db.prepare('SELECT minute, provider, status, code, count, last_at FROM ntw_refusals WHERE minute >= ?');
   }
 }
 
@@ -291,6 +334,7 @@ export class SqliteStorage implements Storage {
       const now = this.now();
       const existing = sql.get.get(record.provider, record.id) as HeldRow | undefined;
       const decision = admissionOf(existing && held(existing), record, admit, now);
+      if (existing) sql.recordCopy.run(now, record.fingerprint, record.provider, record.id);
       if (!decision.admitted) {
         if (decision.write) sql.write.run(...rowValues(decision.write));
         return { admitted: false, entry: publicEntry(decision.entry), conflict: decision.conflict };
@@ -323,18 +367,19 @@ export class SqliteStorage implements Storage {
   /** `maySettle` and `settledEntry` in one statement, as PostgreSQL runs them: the entry's other columns are not rewritten. */
   private settleNow(key: EventKey, owner: string, settlement: Settlement): boolean {
     const now = this.now();
-    if (settlement.status === 'done') return this.sql.settleDone.run(now, key.provider, key.id).changes === 1;
+    if (settlement.status === 'done') return this.sql.settleDone.run(now, now, 'done', null, key.provider, key.id).changes === 1;
     const dueAt = settlement.status === 'failed' ? now + settlement.retryInMs : now;
-    return this.sql.settleRun.run(settlement.status, settlement.error, dueAt, key.provider, key.id, owner).changes === 1;
+    return this.sql.settleRun.run(settlement.status, settlement.error, dueAt, now, settlement.status, settlement.error, key.provider, key.id, owner)
+      .changes === 1;
   }
 
   requeue(id: string, provider?: string): EventKey[] {
     const db = this.writable();
     const sql = this.sql;
     return db.transaction((): EventKey[] => {
-      const keys = sql.requeueable.all(id, provider ?? null, provider ?? null) as EventKey[];
+      const keys = (provider === undefined ? sql.requeueableAnywhere.all(id) : sql.requeueable.all(provider, id)) as EventKey[];
       const now = this.now();
-      for (const key of keys) sql.requeue.run(now, key.provider, key.id);
+      for (const key of keys) sql.requeue.run(now, now, 'requeued', null, key.provider, key.id);
       return keys.map((k) => ({ provider: k.provider, id: k.id }));
     }).immediate();
   }
@@ -344,20 +389,53 @@ export class SqliteStorage implements Storage {
     return row && publicEntry(held(row));
   }
 
+  /**
+   * One statement per shape of query, from the indexes: by provider (`ntw_ledger_provider`), status, token, time,
+   * or, for an id or a token without a provider, one primary-key or token-index lookup per provider stored.
+   */
   listEntries(query: EntryQuery = {}): Entry[] {
     const where: string[] = [];
     const params: (string | number)[] = [];
+    const anyProvider = query.provider === undefined && (query.id !== undefined || query.tokenRef !== undefined);
     if (query.provider !== undefined) { where.push('provider = ?'); params.push(query.provider); }
+    if (anyProvider) where.push('provider IN (SELECT p FROM providers)');
+    if (query.id !== undefined) { where.push('id = ?'); params.push(query.id); }
     if (query.tokenRef !== undefined) { where.push('token_ref = ?'); params.push(query.tokenRef); }
     if (query.status !== undefined) { where.push('status = ?'); params.push(query.status); }
     if (query.since !== undefined) { where.push('received_at >= ?'); params.push(query.since.getTime()); }
     if (query.until !== undefined) { where.push('received_at < ?'); params.push(query.until.getTime()); }
     if (query.conflicted === true) where.push('conflicts > 0');
+    const newest = query.order === 'newest';
+    if (query.after !== undefined) {
+      const { receivedAt, provider, id } = query.after;
+      where.push(newest ? 'received_at <= ? AND (received_at, provider, id) < (?, ?, ?)' : 'received_at >= ? AND (received_at, provider, id) > (?, ?, ?)');
+      params.push(receivedAt.getTime(), receivedAt.getTime(), provider, id);
+    }
     params.push(query.limit ?? 100);
-    const direction = query.order === 'newest' ? 'DESC' : 'ASC';
-    const rows = this.db.prepare(`SELECT ${COLUMNS} FROM ntw_ledger ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY received_at ${direction}, rowid ${direction} LIMIT ?`).all(...params) as HeldRow[];
+    const direction = newest ? 'DESC' : 'ASC';
+    const rows = this.db.prepare(`${anyProvider ? PROVIDERS : ''} SELECT ${COLUMNS} FROM ntw_ledger ${indexFor(query)} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY received_at ${direction}, provider ${direction}, id ${direction} LIMIT ?`).all(...params) as HeldRow[];
     return rows.map((row) => publicEntry(held(row)));
+  }
+
+  getHistory(key: EventKey): EntryHistory {
+    const row = this.sql.history.get(key.provider, key.id) as { attempt_log: string | null; copy_log: string | null } | undefined;
+    return row ? historyFromJson(row.attempt_log, row.copy_log) : NO_HISTORY;
+  }
+
+  /** Added and the minutes past `REFUSALS_KEPT_MS` forgotten in one transaction, its own commit (no group commit: a few a minute). */
+  addRefusals(counts: readonly RefusalMinute[]): void {
+    const db = this.writable();
+    const sql = this.sql;
+    db.transaction(() => {
+      for (const c of counts) sql.addRefusal.run(minuteOf(c.minute), c.provider, c.status, c.code, c.count, c.last.getTime());
+      sql.forgetRefusals.run(minuteOf(new Date(this.now() - REFUSALS_KEPT_MS)));
+    }).immediate();
+  }
+
+  listRefusals(since: Date): RefusalMinute[] {
+    const rows = this.sql.refusals.all(minuteOf(since)) as { minute: number; provider: string; status: number; code: string; count: number; last_at: number }[];
+    return rows.map((r) => ({ minute: new Date(r.minute), provider: r.provider, status: r.status, code: r.code, count: r.count, last: new Date(r.last_at) }));
   }
 
   /**

@@ -109,8 +109,24 @@ export type Settlement =
   | { readonly status: 'failed'; readonly error: string; readonly retryInMs: number }
   | { readonly status: 'dead'; readonly error: string };
 
+/**
+ * Where a page of a listing ended: the last entry it showed. `EntryQuery.after` asks for the entries that follow it in
+ * the query's order (keyset paging: a page costs the same however deep it is, and entries received meanwhile shift nothing).
+ */
+export interface EntryCursor {
+  readonly receivedAt: Date;
+  readonly provider: string;
+  readonly id: string;
+}
+
+/** The cursor of an entry: the page after it starts past it. */
+export const cursorOf = (entry: EntryCursor): EntryCursor => ({ receivedAt: entry.receivedAt, provider: entry.provider, id: entry.id });
+
 export interface EntryQuery {
   readonly provider?: string;
+  /** Exactly this event id (of every provider unless `provider` is given). */
+  readonly id?: string;
+  /** Exactly this token reference (of every provider unless `provider` is given). */
   readonly tokenRef?: string;
   readonly status?: EntryStatus;
   /** Inclusive lower bound on `receivedAt`. */
@@ -119,11 +135,63 @@ export interface EntryQuery {
   readonly until?: Date;
   /** Only entries that counted a copy with another meaning (`conflicts > 0`). */
   readonly conflicted?: true;
-  /** Ordered by `receivedAt`: `'oldest'` first (default) or `'newest'` first; `limit` keeps the first ones of that order. */
+  /**
+   * Ordered by `receivedAt`, then (for entries received in the same millisecond) by provider and id: `'oldest'` first
+   * (default) or `'newest'` first; `limit` keeps the first ones of that order.
+   */
   readonly order?: 'oldest' | 'newest';
+  /** Only the entries past this one in the query's order (the last entry of the previous page). */
+  readonly after?: EntryCursor;
   /** Default 100. */
   readonly limit?: number;
 }
+
+/** How an entry's run ended, as its attempt log keeps it; `requeued`: it was made pending again (a replay) after its runs. */
+export type AttemptOutcome = 'done' | 'failed' | 'dead' | 'requeued';
+
+/** One line of an entry's attempt log: a run's outcome, or a replay. */
+export interface Attempt {
+  /** When it was recorded, by the storage's clock. */
+  readonly at: Date;
+  /** The entry's `attempts` then: which run it was (counted from 1 again after a replay), or how many ran before a replay. */
+  readonly attempt: number;
+  readonly outcome: AttemptOutcome;
+  /** `failed` and `dead`: the error, as the settlement gave it. */
+  readonly error?: string;
+}
+
+/** A copy of an entry's id that reached storage after the first delivery: a duplicate, a provider's retry, or a conflicting copy. */
+export interface EntryCopy {
+  /** When it arrived, by the storage's clock. */
+  readonly at: Date;
+  /** Its fingerprint: another than the entry's means another meaning (a conflict). */
+  readonly fingerprint: string;
+}
+
+/** What an entry went through, each list oldest first and bounded: the newest `HISTORY_MAX` of each are kept. */
+export interface EntryHistory {
+  /** Its runs' outcomes and its replays, kept across replays. */
+  readonly attempts: readonly Attempt[];
+  /** Copies of its id that reached storage (a copy a process answered from its cache of finished events did not). */
+  readonly copies: readonly EntryCopy[];
+}
+
+/** How many attempts and copies `getHistory` keeps per entry: the newest. */
+export const HISTORY_MAX = 20;
+
+/** Deliveries refused in one minute (UTC, `minute` is its start) for one provider, HTTP status and code. */
+export interface RefusalMinute {
+  readonly minute: Date;
+  readonly provider: string;
+  readonly status: number;
+  readonly code: string;
+  readonly count: number;
+  /** The latest refusal of the minute. */
+  readonly last: Date;
+}
+
+/** How long `addRefusals` keeps a minute's counts, by the storage's clock. */
+export const REFUSALS_KEPT_MS = 24 * 60 * 60_000;
 
 /**
  * What `stats` counts: entries received in the window, in whole minutes (the minute holding `since` up to the
@@ -223,6 +291,10 @@ export interface Storage {
   /** Make `failed`, `dead` and `done` entries with this id (of `provider`, or any) `pending` again, 0 attempts, due now. Answers their keys. */
   requeue(id: string, provider?: string): Awaitable<EventKey[]>;
   getEntry(key: EventKey): Awaitable<Entry | undefined>;
+  /**
+   * The entries `query` selects, in its order, at most its limit. An operations view pages through millions with it
+   * (`after`, every filter alone or together, `tokenRef` and `id` with or without `provider`): answer from indexes.
+   */
   listEntries(query?: EntryQuery): Awaitable<Entry[]>;
   getTokenState(provider: string, tokenRef: string): Awaitable<TokenStateRecord | undefined>;
   /** Remove `done` entries received before `olderThan`. Token states and unfinished entries are kept. */
@@ -232,4 +304,16 @@ export interface Storage {
    * Optional: an adapter that has it also honours `EntryQuery.order` and `EntryQuery.conflicted`.
    */
   stats?(query: StatsQuery): Awaitable<LedgerStats>;
+  /**
+   * The entry's attempt log and the copies of its id that arrived, as `settle`, `requeue` and `admit` record them
+   * (empty lists for an entry without any, or no such entry). Optional: an adapter that has it records them.
+   */
+  getHistory?(key: EventKey): Awaitable<EntryHistory>;
+  /**
+   * Add refusals counted by one instance (to the counts of the same minute, provider, status and code; `last` the later),
+   * and forget the minutes older than `REFUSALS_KEPT_MS`. Optional, with `listRefusals`: the fleet's refusals.
+   */
+  addRefusals?(counts: readonly RefusalMinute[]): Awaitable<void>;
+  /** The refusals counted in minutes from the one holding `since` on, in no particular order. */
+  listRefusals?(since: Date): Awaitable<RefusalMinute[]>;
 }

@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import express from 'express';
 import type { BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
+import { buildPayload } from '../../lib/testing';
 import { MOUNT, OPS, consoleApp } from './support';
 import type { ConsoleApp } from './support';
 import { chromiumMissing, chromiumPath } from './chromium';
@@ -146,6 +147,39 @@ describe('operations console in a real browser (headless Chromium)', function ()
     }
     await shot(page, 'replayed');
     expect((await c.storage.getEntry({ provider: 'tokenex', id: deadId }))?.status).to.equal('done');
+    expect(violations).to.deep.equal([], 'no Content-Security-Policy violation');
+  });
+
+  it('searches a token, opens its event and reads every attempt, its deliveries and its payload', async function () {
+    const id = await deadLetter('TOK-SEARCHED');
+    await c.post(JSON.stringify(buildPayload('tokenex', 'active', { tokenRef: 'TOK-SEARCHED', id }))); // a copy dated otherwise: another meaning
+    const page = await open(OPS);
+    const violations: string[] = [];
+    page.on('console', (message) => { if (/Content Security Policy/i.test(message.text())) violations.push(message.text()); });
+    await page.goto(`${base}/`);
+    await page.getByRole('link', { name: 'Events' }).click();
+    const search = page.getByRole('search', { name: 'Search events' });
+    await search.getByRole('textbox', { name: 'Token reference' }).fill('TOK-SEARCHED');
+    await search.getByRole('combobox', { name: 'Status' }).selectOption('dead');
+    await search.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/\/events\?.*tokenRef=TOK-SEARCHED/);
+    const results = page.locator('tbody tr');
+    expect(await results.count()).to.equal(1);
+    expect(await results.first().innerText()).to.include('dead').and.include('handler failed: downstream 503');
+    await shot(page, 'search');
+
+    await page.getByRole('link', { name: id }).click();
+    await page.getByRole('heading', { name: 'Attempts' }).waitFor();
+    const attempts = page.getByRole('table', { name: 'Attempts' }).locator('tbody tr');
+    expect(await attempts.count()).to.equal(1);
+    expect(await attempts.first().innerText()).to.match(/\t1\t/).and.include('dead letter').and.include('handler failed: downstream 503');
+    const deliveries = page.getByRole('table', { name: 'Deliveries of this id' }).locator('tbody tr');
+    expect(await deliveries.count()).to.equal(2);
+    expect(await deliveries.nth(1).innerText()).to.include('conflicting copy');
+    expect(await page.getByLabel('Payload').innerText()).to.include('TOK-SEARCHED');
+    type Styled = { getComputedStyle(element: unknown): { overflowX: string } };
+    expect(await page.locator('pre.payload').evaluate((el) => (globalThis as unknown as Styled).getComputedStyle(el).overflowX)).to.equal('auto', 'the stylesheet applies');
+    await shot(page, 'event-attempts');
     expect(violations).to.deep.equal([], 'no Content-Security-Policy violation');
   });
 

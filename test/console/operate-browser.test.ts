@@ -117,7 +117,7 @@ describe('operations console in a real browser: bulk replay, run again, a phone\
     const page = await sessions.open({ credentials: OPS, viewport: { width: 390, height: 844 } });
     const violations = cspViolations(page);
     const pages: [string, string][] = [
-      ['overview', '/'], ['timeline', '/tokens?provider=tokenex&tokenRef=TOK-NARROW-DONE'], ['inbox', '/inbox'],
+      ['overview', '/'], ['events', '/events?status=dead&provider=tokenex'], ['timeline', '/tokens?provider=tokenex&tokenRef=TOK-NARROW-DONE'], ['inbox', '/inbox'],
       ['event', `/event?provider=tokenex&id=${dead}`], ['bulk-replay', '/bulk-replay?status=dead'], ['run-again', `/run-again?provider=tokenex&id=${done}`],
     ];
     for (const [name, path] of pages) {

@@ -125,9 +125,10 @@ describe('the published package', () => {
       const needs = Object.fromEntries(Object.entries(MANIFEST.exports).filter(([, target]) => typeof target !== 'string').map(([subpath, target]) => [
         subpath, [...declarationImports(files, (target as { types: string }).types.replace(/^\.\//, ''))].filter((s) => !s.startsWith('node:') && !own.has(s)).sort(),
       ]));
-      // The README's Install section lists these: @types/pg for ./postgres; ioredis has its own types.
+      // The README's Install section lists these: @types/pg for ./postgres; ioredis and fastify have their own types.
       expect(needs).to.deep.equal({
         '.': [], './sqlite': [], './postgres': ['pg'], './redis': ['ioredis'], './testing': [], './testing/storage': [], './storage-kit': [],
+        './fastify': ['fastify'],
       });
     });
   });
@@ -214,12 +215,15 @@ describe('the published package', () => {
         sqlite: ['SQLITE_TIMEOUT_MS', 'SqliteStorage'], postgres: ['POSTGRES_TIMEOUT_MS', 'PostgresStorage'], redis: ['REDIS_TIMEOUT_MS', 'RedisStorage'],
         testing: ['authHeaders', 'buildPayload', 'cybersourceSignature', 'deliver', 'firstokenSignature', 'niAccessToken', 'readJsonAcknowledgement', 'receive', 'sharedSecretHeaders', 'signDelivery'],
         storageKit: [
-          'ENTRY_COLUMNS', 'ENTRY_STATUSES', 'LEDGER_COLUMNS', 'OPEN_STATUSES_SQL', 'STATE_COLUMNS', 'STATS_BUCKET_MS', 'TIME_COLUMNS',
-          'admissionOf', 'admitConformance', 'admittedEntry', 'changeOf', 'checkOptionNames', 'closeWithin', 'decideProjection', 'entryFromRow',
-          'extendConformance', 'idsConformance', 'isDue', 'latestVersion', 'leaseConformance', 'listingConformance', 'maySettle',
-          'pendingSteps', 'persistenceConformance', 'probeConformance', 'project', 'publicEntry', 'requeueConformance', 'retentionConformance',
-          'runStorageConformance', 'schemaBehind', 'schemaNewer', 'settleConformance', 'settledEntry', 'stateFromRow', 'statsConformance',
-          'statsWindow', 'takenEntry', 'timeoutMsOption', 'tokenStateConformance',
+          'ENTRY_COLUMNS', 'ENTRY_STATUSES', 'HISTORY_COLUMNS', 'HISTORY_MAX', 'LEDGER_COLUMNS', 'OPEN_STATUSES_SQL', 'REFUSALS_KEPT_MS',
+          'STATE_COLUMNS', 'STATS_BUCKET_MS', 'TIME_COLUMNS',
+          'admissionOf', 'admitConformance', 'admittedEntry', 'appendBounded', 'changeOf', 'checkOptionNames', 'closeWithin', 'cursorOf',
+          'decideProjection', 'entryFromRow', 'extendConformance', 'historyConformance', 'historyFromJson', 'idsConformance', 'isDue',
+          'latestVersion', 'leaseConformance', 'listingConformance', 'maySettle', 'mergeRefusals', 'minuteOf', 'pendingSteps',
+          'persistenceConformance', 'probeConformance', 'project', 'publicEntry', 'refusalsConformance', 'requeueConformance',
+          'requeuedAttempt', 'retentionConformance', 'runStorageConformance', 'schemaBehind', 'schemaNewer', 'searchConformance',
+          'settleConformance', 'settledAttempt', 'settledEntry', 'stateFromRow', 'statsConformance', 'statsWindow', 'takenEntry',
+          'timeoutMsOption', 'tokenStateConformance',
         ],
       });
       expect(cjs.withoutDrivers).to.deep.equal({
@@ -254,14 +258,14 @@ describe('the published package', () => {
 
     it('runs the storage conformance suite under the project\'s own mocha, by its first name and from the storage kit', async () => {
       const { stats } = report<{ stats: { tests: number; passes: number; failures: number; pending: number } }>(checks.conformance);
-      expect(stats).to.deep.include({ tests: 64, passes: 64, failures: 0, pending: 0 });
+      expect(stats).to.deep.include({ tests: 88, passes: 88, failures: 0, pending: 0 });
     });
 
     it('runs the storage kit\'s conformance suite under node:test, with nothing but the package installed', () => {
       const finished = checks.nodeTest;
       expect(finished.code, printed(finished)).to.equal(0);
       const count = (name: string) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(finished.stdout)?.[1]);
-      expect({ tests: count('tests'), pass: count('pass'), fail: count('fail') }).to.deep.equal({ tests: 32, pass: 32, fail: 0 });
+      expect({ tests: count('tests'), pass: count('pass'), fail: count('fail') }).to.deep.equal({ tests: 44, pass: 44, fail: 0 });
     });
 
     it('installs the bin: it prints its usage, and signs a body as the receiver verifies it', async () => {

@@ -13,8 +13,8 @@ import { authHeaders, buildPayload } from '../../lib/testing';
 import { BEARER } from '../helpers/app';
 import { CYBERSOURCE_KEYS, cybersourceSignature } from '../helpers/cybersource';
 import { fixture } from '../helpers/fixtures';
-import { findMounts } from '../../lib/middleware/mount-check';
-import { probeMounts } from '../../lib/middleware/mount-probe';
+import { findMounts } from '../../lib/transport/node/mount-check';
+import { probeMounts } from '../../lib/transport/node/mount-probe';
 import { captureDebug } from '../helpers/debug-capture';
 
 /** The `ConfigurationError` code `fn` throws (synchronously or not). */

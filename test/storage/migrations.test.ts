@@ -108,7 +108,7 @@ describe('storage: schema versions', function () {
       storage.init();
       storage.close();
       const db = new BetterSqlite3(path);
-      assert.equal(db.pragma('user_version', { simple: true }), 2);
+      assert.equal(db.pragma('user_version', { simple: true }), 3);
       db.pragma('user_version = 99');
       db.close();
       const webhooks = createTokenWebhooks({ storage: new SqliteStorage({ path }) });
@@ -128,7 +128,7 @@ describe('storage: schema versions', function () {
       try {
         const storage = new RedisStorage({ url: REDIS_URL, keyPrefix: `${prefix}:` });
         await storage.init();
-        assert.equal(await probe.hget(`${prefix}:schema`, 'version'), '2');
+        assert.equal(await probe.hget(`${prefix}:schema`, 'version'), '3');
         await probe.hset(`${prefix}:schema`, 'version', 99);
         assert.equal(await code(storage.init()), 'ERR_NTW_SCHEMA_NEWER');
         await storage.close();

@@ -21,9 +21,9 @@ describe('PostgresStorage', function () {
       await Promise.all(instances.map((s) => s.init()));
       const tables = await instances[0]!['pool'].query<{ table_name: string }>(
         'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [fresh]);
-      assert.deepEqual(tables.rows.map((r) => r.table_name), ['ntw_ledger', 'ntw_migrations', 'ntw_token_counts', 'ntw_token_states']);
+      assert.deepEqual(tables.rows.map((r) => r.table_name), ['ntw_ledger', 'ntw_migrations', 'ntw_refusals', 'ntw_token_counts', 'ntw_token_states']);
       const steps = await instances[0]!['pool'].query<{ version: number }>(`SELECT version FROM "${fresh}".ntw_migrations ORDER BY version`);
-      assert.deepEqual(steps.rows.map((r) => r.version), [1, 2], 'each step applied once');
+      assert.deepEqual(steps.rows.map((r) => r.version), [1, 2, 3], 'each step applied once');
     } finally {
       await Promise.all(instances.map((s) => s.close()));
       await dropSchema(fresh);
@@ -59,14 +59,16 @@ describe('PostgresStorage', function () {
     try {
       await storage.init();
       const record = { provider: 'cybersource', id: 'e1', type: 'token.suspended', tokenRef: 't1', state: 'SUSPENDED' as const, occurredAt: new Date(1000), receivedAt: new Date(2000), fingerprint: 'f', body: '{}' };
-      const admissions = await Promise.all(Array.from({ length: 8 }, () => storage.admit(record, { as: 'running', owner: 'o', leaseMs: 60_000 })));
-      assert.equal(admissions.filter((a) => a.admitted).length, 1);
-      assert.equal(admissions.find((a) => a.admitted)?.entry.projection, 'changed');
+      assert.equal((await storage.admit(record, { as: 'running', owner: 'o', leaseMs: 60_000 })).entry.projection, 'changed');
       // one row version: the first tuple of the table's first page (an update would have written (0,2))
       const rows = await storage['pool'].query<{ ctid: string; projection: string }>(`SELECT ctid::text, projection FROM "${fresh}".ntw_ledger`);
       assert.deepEqual(rows.rows, [{ ctid: '(0,1)', projection: 'changed' }]);
       const counted = await storage['pool'].query<{ n: string }>(`SELECT sum(count)::text AS n FROM "${fresh}".ntw_token_counts WHERE state = 'SUSPENDED'`);
       assert.equal(counted.rows[0]?.n, '1');
+      const other = { ...record, id: 'e2', tokenRef: 't2' };
+      const admissions = await Promise.all(Array.from({ length: 8 }, () => storage.admit(other, { as: 'running', owner: 'o', leaseMs: 60_000 })));
+      assert.equal(admissions.filter((a) => a.admitted).length, 1);
+      assert.equal((await storage.getHistory({ provider: other.provider, id: other.id })).copies.length, 7, 'each later copy recorded');
     } finally {
       await storage.close();
       await dropSchema(fresh);

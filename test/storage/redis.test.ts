@@ -29,7 +29,7 @@ describe('RedisStorage', function () {
       await storage.admit(entry, { as: 'running', owner: 'o', leaseMs: 60_000 });
       await storage.settle(entry, 'o', { status: 'done' });
       assert.deepEqual((await probe.keys(`${prefix}*`)).sort(), [
-        'schema', 'token-counts', '{s0}:counts', '{s0}:e:a%3Ab:x%20y', '{s0}:minute:1577836800000', '{s0}:recv', '{s0}:status:done',
+        'schema', 'token-counts', '{s0}:byprovider:a%3Ab', '{s0}:counts', '{s0}:e:a%3Ab:x%20y', '{s0}:minute:1577836800000', '{s0}:recv', '{s0}:status:done',
         '{t:a%3Ab:t%3A1}', '{t:a%3Ab:t%3A1}:events',
       ].map((k) => prefix + k));
       assert.deepEqual(await storage.prune(new Date(Date.now() + 60_000)), { entries: 1 });

@@ -11,6 +11,7 @@ const ROOT = resolve(__dirname, '..', '..');
 export const RELEASES = {
   '0.1.0': 'd955e0d6c22aa6cec1f15862ac52ca5990c7f186',
   '0.2.0': '847018029b0888a9e534372720a5aefc71e68b18',
+  '0.3.0': '34a4407697952d25e7d7b9899deb3d1ada12766c',
 } as const;
 
 export type ReleaseName = keyof typeof RELEASES;

@@ -6,7 +6,7 @@ import { href, html } from '../html';
 import type { PageContext } from '../context';
 import { deliveriesChart } from '../chart';
 import { entriesTable, statusBadge } from '../entries';
-import { refusalsPanel } from '../refusals';
+import { fleetRefusalsPanel, refusalsPanel } from '../refusals';
 
 const SHOWN_STATES: readonly TokenState[] = ['ACTIVE', 'SUSPENDED', 'DELETED'];
 
@@ -50,23 +50,25 @@ ${countsTable('Open entries by provider and status', ENTRY_STATUSES, open, (_p, 
 ${countsTable('Tokens by provider and state', SHOWN_STATES, tokens, (_p, _s, n) => n)}`;
 }
 
-/** Counts over the window, the chart, this process's refusals, and the newest deliveries. */
+/** Counts over the window, the chart, the fleet's refusals, and the newest deliveries. */
 export async function overviewPage(ctx: PageContext): Promise<{ title: string; body: Html }> {
   const { storage } = ctx.source;
   const now = ctx.source.now().getTime();
   const until = now - (now % STATS_BUCKET_MS) + STATS_BUCKET_MS;
   const since = until - ctx.windowMinutes * STATS_BUCKET_MS;
-  const [stats, recent] = await Promise.all([
+  const [stats, recent, refused] = await Promise.all([
     storage.stats ? ctx.source.call('stats', () => storage.stats!({ since: new Date(since), until: new Date(until) })) : undefined,
     ctx.source.call('listEntries', () => storage.listEntries({ order: 'newest', limit: ctx.pageSize })),
+    ctx.source.fleetRefusals(new Date(since)),
   ]);
+  const tally = ctx.source.refusals();
   const counts = stats
     ? statsSections(ctx, stats, since)
     : html`<p class="notice">This storage adapter does not count (it has no <code>stats()</code>): only the newest deliveries are shown.</p>`;
   return {
     title: 'Overview',
     body: html`${counts}
-${refusalsPanel(ctx.source.refusals())}
+${refused ? fleetRefusalsPanel(refused, ctx.windowMinutes, tally) : refusalsPanel(tally)}
 <h2>Newest deliveries</h2>
 ${entriesTable(ctx, recent, { empty: 'Nothing received yet.' })}`,
   };

@@ -9,16 +9,21 @@
  */
 export type {
   Storage, Awaitable, EventKey, EntryStatus, EntryRecord, Entry, TokenStateRecord, StateChange, Admit, Admission, Settlement,
-  EntryQuery, StatsQuery, ReceivedCount, StatusCount, TokenStateCount, LedgerStats, PruneResult, ProjectionOutcome,
+  EntryQuery, EntryCursor, StatsQuery, ReceivedCount, StatusCount, TokenStateCount, LedgerStats, PruneResult, ProjectionOutcome,
+  Attempt, AttemptOutcome, EntryCopy, EntryHistory, RefusalMinute,
 } from '../storage';
-export { ENTRY_STATUSES, STATS_BUCKET_MS, statsWindow } from '../storage';
+export { ENTRY_STATUSES, HISTORY_MAX, REFUSALS_KEPT_MS, STATS_BUCKET_MS, cursorOf, statsWindow } from '../storage';
 
 export { admissionOf, admittedEntry, isDue, maySettle, project, publicEntry, settledEntry, takenEntry } from './ledger-rules';
 export type { AdmissionDecision, Held } from './ledger-rules';
 export { changeOf, decideProjection } from './projection';
+export {
+  appendBounded, historyFromJson, mergeRefusals, minuteOf, requeuedAttempt, settledAttempt,
+} from './history';
+export type { AttemptJson, CopyJson } from './history';
 export type { ProjectionDecision } from './projection';
 
-export { ENTRY_COLUMNS, LEDGER_COLUMNS, OPEN_STATUSES_SQL, STATE_COLUMNS, TIME_COLUMNS, entryFromRow, stateFromRow } from './row';
+export { ENTRY_COLUMNS, HISTORY_COLUMNS, LEDGER_COLUMNS, OPEN_STATUSES_SQL, STATE_COLUMNS, TIME_COLUMNS, entryFromRow, stateFromRow } from './row';
 export type { EntryRow, StateRow } from './row';
 
 export { closeWithin, timeoutMsOption } from './options';
@@ -31,6 +36,7 @@ export { schemaBehind, schemaNewer } from './migrations/schema-version';
 
 export {
   runStorageConformance, admitConformance, leaseConformance, extendConformance, settleConformance, tokenStateConformance,
-  requeueConformance, listingConformance, statsConformance, retentionConformance, idsConformance, probeConformance, persistenceConformance,
+  requeueConformance, listingConformance, searchConformance, statsConformance, historyConformance, refusalsConformance, retentionConformance,
+  idsConformance, probeConformance, persistenceConformance,
 } from './conformance';
 export type { ConformanceGroup, ConformanceOptions, StorageFactory, TestFunctions } from './conformance';

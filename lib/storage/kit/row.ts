@@ -39,6 +39,12 @@ export const LEDGER_COLUMNS = [
   'occurred_at', 'received_at', 'projection', 'stale_reason', 'body',
 ] as const satisfies readonly (keyof EntryRow | 'owner')[];
 
+/**
+ * The ledger table's last columns, which hold an entry's history (`Storage.getHistory`) as JSON arrays: read only by
+ * `getHistory`, each written by the one statement that appends to it (`settle` and `requeue` the attempt log, `admit` the copies).
+ */
+export const HISTORY_COLUMNS = ['attempt_log', 'copy_log'] as const;
+
 /** The columns an `EntryRow` reads, in the table's order. */
 export const ENTRY_COLUMNS: readonly (keyof EntryRow)[] = LEDGER_COLUMNS.filter((column): column is Exclude<typeof column, 'owner'> => column !== 'owner');
 

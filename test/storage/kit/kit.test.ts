@@ -6,7 +6,7 @@ import { ConfigurationError } from '../../../lib';
 import type { EntryRecord } from '../../../lib';
 import { ROOT } from '../../helpers/markdown';
 import {
-  ENTRY_COLUMNS, LEDGER_COLUMNS, STATE_COLUMNS, admissionOf, closeWithin, latestVersion, maySettle, pendingSteps, project, publicEntry,
+  ENTRY_COLUMNS, HISTORY_COLUMNS, LEDGER_COLUMNS, STATE_COLUMNS, admissionOf, closeWithin, latestVersion, maySettle, pendingSteps, project, publicEntry,
   settledEntry, timeoutMsOption,
 } from '../../../lib/storage/kit';
 import type { MigrationStep } from '../../../lib/storage/kit';
@@ -59,7 +59,7 @@ describe('storage kit', function () {
     try {
       migrateSqlite(db, NOW, ':memory:');
       const columns = (table: string) => (db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name);
-      assert.deepEqual(columns('ntw_ledger'), [...LEDGER_COLUMNS]);
+      assert.deepEqual(columns('ntw_ledger'), [...LEDGER_COLUMNS, ...HISTORY_COLUMNS]);
       assert.deepEqual(columns('ntw_token_states'), [...STATE_COLUMNS]);
       assert.deepEqual(ENTRY_COLUMNS, LEDGER_COLUMNS.filter((c) => c !== 'owner'));
     } finally {
@@ -104,7 +104,7 @@ describe('storage kit', function () {
 
     it('latestVersion: the last step\'s, and the steps must be numbered 1, 2, 3, …', function () {
       assert.equal(latestVersion(steps), 2);
-      assert.equal(latestVersion(SQLITE_MIGRATIONS), 2);
+      assert.equal(latestVersion(SQLITE_MIGRATIONS), 3);
       assert.match(code(() => latestVersion([steps[0]!, { ...steps[1]!, version: 3 }])), /"second" is numbered 3; expected 2/);
     });
 
@@ -112,7 +112,7 @@ describe('storage kit', function () {
       const dir = join(ROOT, 'lib', 'storage', 'kit', 'migrations');
       for (const store of ['postgres', 'sqlite', 'redis']) {
         const files = readdirSync(join(dir, store)).filter((f) => /^\d{3}-/.test(f)).sort();
-        assert.deepEqual(files.map((f) => Number(f.slice(0, 3))), [1, 2], store);
+        assert.deepEqual(files.map((f) => Number(f.slice(0, 3))), [1, 2, 3], store);
         const ledger = readFileSync(join(dir, store, files[0]!), 'utf8');
         assert.doesNotMatch(ledger, /\b0\.\d\b|rolling upgrade|earlier version/, `${store}: ${files[0]}`);
       }

@@ -12,6 +12,9 @@ import { RETENTION } from './retention';
 import { IDS } from './ids';
 import { PROBE } from './probe';
 import { PERSISTENCE } from './persistence';
+import { SEARCH } from './search';
+import { HISTORY } from './history';
+import { REFUSALS } from './refusals';
 
 export type { ConformanceGroup, ConformanceOptions, StorageFactory, TestFunctions } from './harness';
 export { admitConformance } from './admit';
@@ -26,9 +29,12 @@ export { retentionConformance } from './retention';
 export { idsConformance } from './ids';
 export { probeConformance } from './probe';
 export { persistenceConformance } from './persistence';
+export { searchConformance } from './search';
+export { historyConformance } from './history';
+export { refusalsConformance } from './refusals';
 
 /** Every group but persistence, in the order they run. */
-const GROUPS: readonly GroupSpec[] = [ADMIT, LEASE, EXTEND, SETTLE, TOKEN_STATE, REQUEUE, LISTING, STATS, RETENTION, IDS, PROBE];
+const GROUPS: readonly GroupSpec[] = [ADMIT, LEASE, EXTEND, SETTLE, TOKEN_STATE, REQUEUE, LISTING, SEARCH, STATS, HISTORY, REFUSALS, RETENTION, IDS, PROBE];
 
 /**
  * Register the storage contract as tests of your runner: every adapter, yours included, runs the same suite. Each

@@ -4,12 +4,13 @@ import type { PostgresMigration } from './step';
 import { SCHEMA_NEWER } from './codes';
 import { ledger } from './001-ledger';
 import { carryForward01 } from './002-carry-forward';
+import { historySearchRefusals } from './003-history-search-refusals';
 
 export { OLDER_VERSION_ACTIVE, SCHEMA_NEWER } from './codes';
 export type { PostgresMigration } from './step';
 
 /** PostgreSQL's steps, in order: each applied once and recorded in `ntw_migrations`. */
-export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [ledger, carryForward01];
+export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [ledger, carryForward01, historySearchRefusals];
 
 /** The schema version this release writes and reads. */
 export const POSTGRES_SCHEMA_VERSION = latestVersion(POSTGRES_MIGRATIONS);

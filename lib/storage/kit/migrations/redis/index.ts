@@ -5,6 +5,7 @@ import type { RedisMigration } from './step';
 import { WAIT_MS, pause, redisNow } from './waiting';
 import { ledger } from './001-ledger';
 import { carryForward01 } from './002-carry-forward';
+import { historySearchRefusals } from './003-history-search-refusals';
 
 export type { RedisMigration } from './step';
 
@@ -12,7 +13,7 @@ export type { RedisMigration } from './step';
 const LOCK_MS = 300_000;
 
 /** Redis's steps, in order. */
-export const REDIS_MIGRATIONS: readonly RedisMigration[] = [ledger, carryForward01];
+export const REDIS_MIGRATIONS: readonly RedisMigration[] = [ledger, carryForward01, historySearchRefusals];
 
 /** The schema version this release writes and reads: `version` of the hash `<prefix>schema`. */
 export const REDIS_SCHEMA_VERSION = latestVersion(REDIS_MIGRATIONS);

@@ -3,11 +3,12 @@ import { latestVersion, pendingSteps } from '../steps';
 import type { SqliteMigration } from './step';
 import { ledger } from './001-ledger';
 import { carryForward01 } from './002-carry-forward';
+import { historySearchRefusals } from './003-history-search-refusals';
 
 export type { SqliteMigration } from './step';
 
 /** SQLite's steps, in order. */
-export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [ledger, carryForward01];
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [ledger, carryForward01, historySearchRefusals];
 
 /** The schema version this release writes and reads: the file's `user_version`. */
 export const SQLITE_SCHEMA_VERSION = latestVersion(SQLITE_MIGRATIONS);

@@ -1,4 +1,4 @@
-import { ConfigurationError } from '../errors';
+import { ConfigurationError } from '../../errors';
 
 /** Marks an endpoint's middleware, so that a host app's router can be searched for it (across copies of this package). */
 export const ENDPOINT_MARK = Symbol.for('network-token-webhooks.endpoint');

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { ClientCertificate } from '../auth/authenticator';
+import type { ClientCertificate } from '../../auth/authenticator';
 
 /**
  * The client certificate of a request that came over TLS with one (a server created with `requestCert: true`);

@@ -2,9 +2,9 @@ import { createServer, request } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { duplexPair } from 'node:stream';
-import { ConfigurationError } from '../errors';
-import { logger } from '../log';
-import type { Logger } from '../log';
+import { ConfigurationError } from '../../errors';
+import { logger } from '../../log';
+import type { Logger } from '../../log';
 import type { Mount } from './mount-check';
 
 const log = logger('mount');
