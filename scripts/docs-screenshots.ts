@@ -38,6 +38,13 @@ const credentials: TestCredentials = {
   now: () => clock,
 };
 
+/** A payload's random UUIDs (a conversation id, a request id) replaced by ones of a fixed sequence: the same pictures on every run. */
+const uuids = sequence(11);
+const fixedIds = (text: string) => text.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, () => {
+  const hex = Array.from({ length: 32 }, () => Math.floor(uuids() * 16).toString(16)).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20)}`;
+});
+
 /** A fixed sequence of numbers in [0, 1): the same traffic on every run. */
 function sequence(seed: number): () => number {
   let state = seed;
@@ -82,7 +89,7 @@ async function traffic(webhooks: InboxTokenWebhooks<TokenEvent>, origin: string,
   let n = 0;
   const send = (provider: BuiltinProviderName, kind: PayloadKind, tokenRef: string, options: { id?: string; at?: number } = {}) => {
     const id = options.id ?? `evt-${String(++n).padStart(4, '0')}-${provider.slice(0, 2)}`;
-    const payload = buildPayload(provider, kind, { id, tokenRef, occurredAt: new Date(options.at ?? clock - 2000) });
+    const payload = fixedIds(JSON.stringify(buildPayload(provider, kind, { id, tokenRef, occurredAt: new Date(options.at ?? clock - 2000) })));
     return deliver(origin, provider, payload, { credentials }).then((answer) => ({ id, answer }));
   };
 
@@ -147,6 +154,7 @@ async function photograph(storage: MemoryStorage, base: string): Promise<void> {
     await shoot(wide, '/', 'overview');
     await shoot(wide, '/inbox', 'inbox');
     await shoot(wide, `/event?provider=${dead.provider}&id=${encodeURIComponent(dead.id)}`, 'event');
+    await shoot(wide, '/events?status=dead&provider=tokenex', 'events');
     await shoot(wide, '/tokens?provider=tokenex&tokenRef=tok_4f2a_9c1e', 'timeline');
     await shoot(wide, '/bulk-replay?status=dead&provider=tokenex', 'bulk-replay');
     await shoot(wide, `/run-again?provider=${done.provider}&id=${encodeURIComponent(done.id)}`, 'run-again');

@@ -35,6 +35,21 @@ describe('operations console: bulk replay', () => {
     }
   });
 
+  it('a search of dead or failing events offers the bulk replay of everything it matches, its provider and window carried over', async () => {
+    const { c, ids, agent } = await withDeadLetters(2);
+    try {
+      const page = await get(agent, '/events?status=dead&provider=tokenex&from=2020-01-02T03:04');
+      expect(page.text).to.include('<form class="inline bulk" method="get" action="/ops/token-webhooks/bulk-replay"><input type="hidden" name="status" value="dead">'
+        + '<input type="hidden" name="provider" value="tokenex"><input type="hidden" name="since" value="2020-01-02T03:04">');
+      expect((await get(agent, '/bulk-replay?status=dead&provider=tokenex&since=2020-01-02T03:04')).text)
+        .to.include('2 dead letters of tokenex, received from 2020-01-02 03:04:00Z.');
+      expect((await get(agent, `/events?status=dead&id=${ids[0]}`)).text).to.not.include('in bulk', 'not for a search by id');
+      expect((await get(agent, '/events?status=done')).text).to.not.include('in bulk', 'not for done events');
+    } finally {
+      await c.webhooks.close();
+    }
+  });
+
   it('counts what matches (status, provider, window), shows the oldest, and asks to confirm with a POST', async () => {
     const { c, ids, agent } = await withDeadLetters(3);
     try {
