@@ -29,7 +29,7 @@ export type LogMethod = (record: LogRecord, message: string) => void;
 
 /**
  * Where the receiver's log records go (the `logger` option): any object with pino's level methods, a pino logger
- * itself (or bunyan's, or a child of either). Without one, records go to `debug` under `network-token-webhooks:*`.
+ * itself or a child of one. Without one, records go to `debug` under `network-token-webhooks:*`.
  */
 export interface Logger {
   error: LogMethod;
