@@ -11,6 +11,8 @@ import type { DeliveryCore } from './pipeline/core';
 import { resolveEndpoint } from './pipeline/endpoint';
 import type { Endpoint } from './pipeline/endpoint';
 import { replay } from './pipeline/replay';
+import { replayMany } from './ledger/replay-many';
+import { attachLogger } from './log';
 import { cardReferences } from './pipeline/card-reference';
 import { noHandlers } from './pipeline/deliver';
 import { receive } from './pipeline/receive';
@@ -39,7 +41,9 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
 export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(options: TokenWebhooksOptions = {}): TokenWebhooks<E> | InboxTokenWebhooks<E> {
   const settings = resolveOptions(options);
   const { storage } = settings;
-  const hooks = new HostHooks(settings.now());
+  const hooks = new HostHooks(settings.now(), settings.logger);
+  // The storage adapter logs what it does (opening, migrating, a dropped connection) to the same logger.
+  attachLogger(storage, settings.logger);
   // The gauges read the storage's counts through the ledger's client, made just below (they are read at a metrics collection).
   const telemetry = new Telemetry(settings.telemetry, storage.stats ? () => readCounts(ledger.client) : undefined);
   const ledger = createLedger(settings, { telemetry, reportError: hooks.reportError });
@@ -57,6 +61,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     clockSkewMs: settings.clockSkewMs,
     cardReference: cardReferences(settings.referenceKey),
     closing: () => closing,
+    logger: settings.logger,
   };
 
   const on = (kind: HandlerKind) => (handler: EventHandler<never>) => {
@@ -67,7 +72,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
   /** The endpoints mounted, by provider (the latest of each): a quarantined delivery is replayed through its provider's. */
   const endpoints = new Map<string, Endpoint>();
   const mount = <Name extends string, Raw, O extends ProviderOptions>(provider: Provider<Name, Raw, O>, providerOptions?: O): Endpoint => {
-    const resolved = resolveEndpoint(provider, providerOptions ?? ({} as O));
+    const resolved = resolveEndpoint(provider, providerOptions ?? ({} as O), settings.logger);
     endpoints.set(provider.name, resolved);
     startLedger(ledger);
     telemetry.start();
@@ -121,6 +126,8 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
       const made = createConsole({
         storage, mode: settings.mode, now,
         replay: (eventId, provider) => webhooks.replay(eventId, provider),
+        replayMany: (query) => webhooks.replayMany(query),
+        logger: settings.logger,
         replayTimeoutMs: settings.storageTimeoutMs + settings.deadlineMs,
         providers: () => [...new Set([...endpoints.keys(), ...Object.keys(builtinProviders)])],
         refusals: () => hooks.refusals.snapshot(),
@@ -132,10 +139,11 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
       return made;
     },
     replay: (eventId, provider) => replay(core, endpoints, eventId, provider),
+    replayMany: async (query) => ({ replayed: await replayMany(ledger, query, () => closing) }),
     prune: () => ledger.retention.prune(),
     async ready(readyOptions = {}) {
       if (readyOptions.app !== undefined) {
-        await checkMounts(readyOptions.app);
+        await checkMounts(readyOptions.app, settings.logger);
         if (handlers.size === 0) throw noHandlers();
       }
       await client.initialize();

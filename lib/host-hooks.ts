@@ -1,12 +1,21 @@
-import { ConfigurationError } from './errors';
+import { ConfigurationError, StorageError } from './errors';
 import type { ErrorReport } from './ntw-error';
+import { isNtwError } from './ntw-error';
 import { describeError } from './shared/describe-error';
 import { logger } from './log';
+import type { Logger } from './log';
 import type { Refusal, RefusalHandler } from './telemetry/refusal';
 import { RefusalTally } from './telemetry/refusal-tally';
 import type { ErrorHandler } from './types';
 
 const log = logger('webhooks');
+
+/** The message of a report's log record, by its code (its description is the record's `error`). */
+const REPORTS: Readonly<Record<string, string>> = {
+  ERR_NTW_LEASE_LOST: 'lease lost', ERR_NTW_CRASH_LOOP: 'crash loop: the event is a dead letter', ERR_NTW_CLOCK_SKEW: 'clock skew',
+  ERR_NTW_QUARANTINED: 'delivery quarantined', ERR_NTW_UNEXPECTED: 'unexpected failure', ERR_NTW_CONFLICTING_DUPLICATE: 'conflicting duplicate',
+  ERR_NTW_REFERENCE_KEY: 'a card number names the token, and no referenceKey is set',
+};
 
 /** The host's own hooks must not turn an answer into a crash, whatever they throw or reject with. */
 function callSafely<A extends unknown[]>(hooks: ReadonlyArray<(...args: A) => unknown>, ...args: A): void {
@@ -30,7 +39,7 @@ export class HostHooks {
   /** What the console shows of refused deliveries, which never reach storage: this process's, since `since`. */
   readonly refusals: RefusalTally;
 
-  constructor(since: Date) {
+  constructor(since: Date, private readonly logTo?: Logger) {
     this.refusals = new RefusalTally(since);
   }
 
@@ -44,9 +53,12 @@ export class HostHooks {
     this.refusalHandlers.push(handler);
   }
 
-  /** A failure for `onError` (logged under `DEBUG` too). */
+  /** A failure for `onError`, logged too (as an error: each one is something to look at). */
   readonly reportError = (...[error, context]: ErrorReport): void => {
-    log('error %s %s: %s', context.provider, context.eventId ?? '', describeError(error));
+    log.error({
+      provider: context.provider, eventId: context.eventId, code: isNtwError(error) ? error.code : 'handler_failed',
+      ...(error instanceof StorageError ? { operation: error.operation } : {}), error: describeError(error),
+    }, context.event ? 'handlers failed' : error instanceof StorageError ? 'storage call failed' : (isNtwError(error) && REPORTS[error.code]) || 'reported to onError', this.logTo);
     callSafely(this.errorHandlers, error, context);
   };
 

@@ -63,6 +63,8 @@ export type { RenewalSchedule } from './ledger/lease-heartbeat';
 export type { RunsReport } from './ledger/active-runs';
 export { redactText, isCardNumber } from './redact';
 export type { TelemetryOptions } from './telemetry/telemetry';
+export type { Logger, LogMethod, LogRecord, LogFields } from './log';
+export type { ReplayManyQuery, ReplayManyStatus } from './ledger/replay-many';
 export type { Refusal, RefusalHandler } from './telemetry/refusal';
 
 // The transport seam: the request any adapter hands the pipeline, the fetch handler's types, the Express mounters.

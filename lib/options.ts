@@ -9,6 +9,7 @@ import type { BackoffOptions } from './ledger/backoff';
 import type { RenewalSchedule } from './ledger/lease-heartbeat';
 import type { EncryptionKey } from './ledger/secret-box';
 import type { ReferenceKey } from './pipeline/card-reference';
+import type { Logger } from './log';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -30,6 +31,7 @@ export interface ResolvedOptions {
   readonly now: () => Date;
   readonly renewalSchedule: RenewalSchedule | undefined;
   readonly telemetry: TelemetryOptions | false | undefined;
+  readonly logger: Logger | undefined;
   readonly inbox: {
     readonly maxAttempts: number;
     readonly concurrency: number;
@@ -87,6 +89,18 @@ function checkStorage(storage: unknown): Storage {
   return storage as Storage;
 }
 
+const LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+
+/** A logger is checked by shape at start-up: a missing level would fail at the first record of that level. */
+function checkLogger(logger: unknown): Logger | undefined {
+  if (logger === undefined) return undefined;
+  const missing = LEVELS.filter((level) => typeof (logger as Record<string, unknown> | null)?.[level] !== 'function');
+  if (logger === null || (typeof logger !== 'object' && typeof logger !== 'function') || missing.length > 0) {
+    throw new ConfigurationError('ERR_NTW_OPTION', `logger must have pino's level methods error, warn, info and debug (missing: ${missing.join(', ')})`);
+  }
+  return logger as Logger;
+}
+
 const INBOX_NAMES = {
   maxAttempts: true, backoffBaseMs: true, backoffMaxMs: true, concurrency: true, pollIntervalMs: true, random: true,
 } as const satisfies NamesOf<InboxOptions>;
@@ -96,6 +110,7 @@ const OPTION_NAMES = {
   handlerTimeoutMs: true, storageTimeoutMs: true, shutdownTimeoutMs: true, encryptionKey: true, referenceKey: true, clockSkewMs: true,
   inbox: INBOX_NAMES, now: true, renewalSchedule: true,
   telemetry: { tracerProvider: true, meterProvider: true } satisfies NamesOf<TelemetryOptions>,
+  logger: true,
 } as const satisfies NamesOf<TokenWebhooksOptions>;
 
 export function resolveOptions(options: TokenWebhooksOptions): ResolvedOptions {
@@ -122,6 +137,7 @@ export function resolveOptions(options: TokenWebhooksOptions): ResolvedOptions {
     now: options.now ?? (() => new Date()),
     renewalSchedule: options.renewalSchedule,
     telemetry: options.telemetry,
+    logger: checkLogger(options.logger),
     inbox: {
       maxAttempts: integer('inbox.maxAttempts', inbox.maxAttempts, 8),
       concurrency: integer('inbox.concurrency', inbox.concurrency, 4),

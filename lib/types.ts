@@ -22,6 +22,8 @@ import type { ConsoleMiddleware } from './console/console';
 import type { RunsReport } from './ledger/active-runs';
 import type { HandlerContext } from './ledger/handlers';
 import type { StoredEvent, TokenStateView } from './ledger/reads';
+import type { Logger } from './log';
+import type { ReplayManyQuery } from './ledger/replay-many';
 
 /** The event of any built-in provider, with its `raw` payload typed: narrow on `provider`. */
 export type BuiltinTokenEvent = {
@@ -118,6 +120,13 @@ export interface TokenWebhooksOptions {
    * which record nothing until the app installs an OpenTelemetry SDK. `false`: none at all.
    */
   readonly telemetry?: TelemetryOptions | false;
+  /**
+   * Where log records go: a pino logger (or any object with its `error`, `warn`, `info` and `debug` methods), called
+   * with an object first (`component`, and as known `provider`, `eventId`, `code`, `status`, `durationMs`) and the
+   * message second. Records name providers, ids, codes and times, never a payload or a secret, and every string in
+   * them is scrubbed of card numbers, emails and phone numbers. Default: `debug`, under `network-token-webhooks:*`.
+   */
+  readonly logger?: Logger;
 }
 
 export interface InboxOptions {
@@ -247,6 +256,13 @@ export interface TokenWebhooks<E extends TokenEvent = BuiltinTokenEvent> extends
   console(options: ConsoleOptions): ConsoleMiddleware;
   /** Make a failed, dead or done event pending again and run it (sync mode: now; inbox mode: by the worker). Answers how many. */
   replay(eventId: string, provider?: string): Promise<number>;
+  /**
+   * Replay every `dead` (or every `failed`) event that matches, oldest first, up to `limit` (default 1,000, at most
+   * 10,000): each is made pending again, then run by the worker (inbox mode) or, one at a time, in the background
+   * (sync mode; `close()` waits for them). Answers how many were replayed once they are pending. A second call right
+   * after answers 0: what it replayed is no longer dead or failed. Past `limit`, call it again for the next ones.
+   */
+  replayMany(query: ReplayManyQuery): Promise<{ readonly replayed: number }>;
   /** Remove finished (`done`) entries older than the retention. */
   prune(): Promise<{ readonly entries: number }>;
   /**

@@ -180,13 +180,13 @@ export function oauthTokenEndpoint(options: OAuthClientCredentialsOptions, audie
   const endpoint = ((req: TokenRequest, res: ServerResponse) => {
     issue(req).then(
       (token) => {
-        log('%s access token issued', audience);
+        log.debug({ provider: audience, status: 200 }, `${audience} access token issued`);
         send(res, 200, token);
       },
       (thrown: unknown) => {
-        if (!(thrown instanceof TokenRequestError)) log('%s token could not be issued: %s', audience, describeError(thrown));
+        if (!(thrown instanceof TokenRequestError)) log.error({ provider: audience, error: describeError(thrown) }, `${audience} token could not be issued`);
         const error = thrown instanceof TokenRequestError ? thrown : fail('server_error', 500, 'The token could not be issued.');
-        log('%s token request refused: %s %s', audience, error.status, error.error);
+        log.info({ provider: audience, status: error.status, code: error.error }, `${audience} token request refused: ${error.status} ${error.error}`);
         const headers: Record<string, string> = {};
         if (error.status === 401) headers['WWW-Authenticate'] = 'Basic realm="network-token-webhooks", charset="UTF-8"';
         if (error.status === 405) headers.Allow = 'POST';

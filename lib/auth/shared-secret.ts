@@ -3,7 +3,7 @@ import { ConfigurationError } from '../errors';
 import type { NamesOf } from '../option-names';
 import { matchesAny } from './constant-time';
 import { ipAllowList } from './ip-allow-list';
-import { logger } from '../log';
+import { logger, loggerOf } from '../log';
 
 const log = logger('auth');
 
@@ -26,9 +26,9 @@ export interface SharedSecretAuth {
 /** The names of a shared-secret `auth` object, for the start-up check of option names. */
 export const SHARED_SECRET_NAMES = { bearer: true, basic: true, allowIps: true } as const satisfies NamesOf<SharedSecretAuth>;
 
-/** Logs why a delivery was refused (under DEBUG only: the sender learns nothing but 401). */
-function refused(what: string, reason: string): false {
-  log('%s refused: %s', what, reason);
+/** Logs why a delivery was refused (the sender learns nothing but 401). */
+function refused(req: DeliveryRequest, what: string, reason: string): false {
+  log.info({ provider: what.replace(/\(\)$/, ''), code: 'unauthorized' }, `${what} refused: ${reason}`, loggerOf(req));
   return false;
 }
 
@@ -85,19 +85,19 @@ export function sharedSecretAuthenticator(auth: SharedSecretAuth, what: string, 
   return {
     requiresRawBody: false,
     authenticate(req) {
-      if (allowed && !allowed(req.ip)) return refused(what, 'the source address is not in allowIps');
+      if (allowed && !allowed(req.ip)) return refused(req, what, 'the source address is not in allowIps');
       if (!needsCredentials) return true;
       const value = header(req, 'authorization');
       const given = parseAuthorization(value);
-      if (!given) return refused(what, value === undefined ? 'no Authorization header' : 'an Authorization header that is not "<scheme> <token68>"');
+      if (!given) return refused(req, what, value === undefined ? 'no Authorization header' : 'an Authorization header that is not "<scheme> <token68>"');
       if (given.scheme === 'bearer') {
         const staticMatch = matchesAny(given.credentials, bearers);
-        if (!verifyBearer) return staticMatch || refused(what, 'the bearer token matches no secret and no issued token');
+        if (!verifyBearer) return staticMatch || refused(req, what, 'the bearer token matches no secret and no issued token');
         return verifyBearer(given.credentials).then((issued) => // always run: time does not say which matched
-          staticMatch || issued === true || refused(what, `the bearer token matches no secret and no issued token (${issued})`));
+          staticMatch || issued === true || refused(req, what, `the bearer token matches no secret and no issued token (${issued})`));
       }
-      if (given.scheme === 'basic') return matchesAny(given.credentials, basics) || refused(what, 'the basic credentials match none configured');
-      return refused(what, `the Authorization scheme "${given.scheme}" is not accepted`);
+      if (given.scheme === 'basic') return matchesAny(given.credentials, basics) || refused(req, what, 'the basic credentials match none configured');
+      return refused(req, what, `the Authorization scheme "${given.scheme}" is not accepted`);
     },
   };
 }

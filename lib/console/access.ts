@@ -6,6 +6,8 @@ import { FailureThrottle } from '../auth/failure-throttle';
 import type { ThrottleOptions } from '../auth/failure-throttle';
 import type { ConsoleAuthorize } from './options';
 import { logger } from '../log';
+import type { Logger } from '../log';
+import { describeError } from '../shared/describe-error';
 
 const log = logger('console');
 
@@ -30,7 +32,8 @@ function basicOf(req: IncomingMessage): { username: string; password: string } |
 export class ConsoleAccess {
   private readonly throttle: FailureThrottle | undefined;
 
-  constructor(private readonly authorize: ConsoleAuthorize | undefined, private readonly credentials: BasicCredentials | undefined, throttle?: ThrottleOptions) {
+  constructor(private readonly authorize: ConsoleAuthorize | undefined, private readonly credentials: BasicCredentials | undefined, throttle?: ThrottleOptions,
+    private readonly logTo?: Logger) {
     this.throttle = credentials
       ? new FailureThrottle(throttle, 'console', (username) => username === credentials.username, 'ERR_NTW_OPTION') : undefined;
   }
@@ -57,7 +60,7 @@ export class ConsoleAccess {
       try {
         allowed = (await this.authorize(req)) === true;
       } catch (error) {
-        log('authorize threw: %s', (error as Error)?.message);
+        log.error({ error: describeError(error) }, 'authorize threw: the request is refused', this.logTo);
       }
       if (!allowed) return { status: 403, message: 'You are not allowed to see this console.' };
     }

@@ -3,10 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import getRawBody from 'raw-body';
 import type { ConsoleOptions } from './options';
 import { resolveConsoleOptions } from './options';
-import type { ConsoleSource, PageContext } from './context';
+import type { ConsoleSource, PageContext, PageResult } from './context';
 import { ConsoleAccess } from './access';
 import { CsrfGuard } from './csrf';
-import { html, href } from './html';
+import { html } from './html';
 import type { Html } from './html';
 import type { Section } from './layout';
 import { layout } from './layout';
@@ -15,10 +15,13 @@ import { overviewPage } from './pages/overview';
 import { timelinePage } from './pages/timeline';
 import { inboxPage } from './pages/inbox';
 import { eventPage } from './pages/event';
+import { bulkReplayPage } from './pages/bulk-replay';
+import { runAgainPage } from './pages/run-again';
+import type { Action } from './actions';
+import { bulkReplayAction, replayAction } from './actions';
+import { FlashCookies } from './flash';
 import { eventsPage } from './pages/events';
 import { StorageError } from '../errors';
-import { StorageTimeoutError, storageError } from '../ledger/storage-error';
-import { withDeadline } from '../shared/deadline';
 import { describeError } from '../shared/describe-error';
 import { logger } from '../log';
 
@@ -47,16 +50,25 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-store',
 };
 
-type Page = (ctx: PageContext) => Promise<{ title: string; body: Html; status?: number }>;
-const PAGES: Readonly<Record<string, { page: Page; section?: Section }>> = {
-  '/': { page: overviewPage, section: 'overview' },
+type Page = (ctx: PageContext) => Promise<PageResult>;
+/** Each page, its section of the navigation, and whether the `refreshSeconds` option reloads it (pages without a form to fill). */
+const PAGES: Readonly<Record<string, { page: Page; section?: Section; refresh?: true }>> = {
+  '/': { page: overviewPage, section: 'overview', refresh: true },
   '/tokens': { page: timelinePage, section: 'tokens' },
   '/events': { page: eventsPage, section: 'events' },
-  '/inbox': { page: inboxPage, section: 'inbox' },
-  '/event': { page: eventPage },
+  '/inbox': { page: inboxPage, section: 'inbox', refresh: true },
+  '/event': { page: eventPage, refresh: true },
+  '/bulk-replay': { page: bulkReplayPage, section: 'inbox' },
+  '/run-again': { page: runAgainPage },
 };
 
-/** The largest replay form accepted: a provider name, an id of 512 characters, a token. */
+/** The forms' POSTs, each guarded against forgery before it runs. */
+const ACTIONS: Readonly<Record<string, Action>> = {
+  '/replay': replayAction,
+  '/bulk-replay': bulkReplayAction,
+};
+
+/** The largest form accepted: a provider name, an id of 512 characters, a token, a window. */
 const FORM_LIMIT = 8 * 1024;
 
 interface ExpressLike extends IncomingMessage {
@@ -68,7 +80,7 @@ interface ExpressLike extends IncomingMessage {
 /** Where the console is mounted, without a trailing slash and with one leading slash: links and the replay redirect never become protocol-relative (`//host/…`). */
 const baseOf = (req: ExpressLike) => (req.baseUrl ?? '').replace(/\/+$/, '').replace(/^\/+/, '/');
 
-function send(res: ServerResponse, status: number, type: string, body: string, headers: Readonly<Record<string, string>> = {}): void {
+function send(res: ServerResponse, status: number, type: string, body: string, headers: Readonly<Record<string, string | string[]>> = {}): void {
   res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': type, 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);
 }
@@ -87,17 +99,10 @@ async function formOf(req: ExpressLike): Promise<URLSearchParams> {
   return new URLSearchParams(await getRawBody(req, { limit: FORM_LIMIT, encoding: 'utf8' }));
 }
 
-/** `source.replay`, its failure or a wait past `replayTimeoutMs` a `StorageError`: the console's page for it says so. */
-function replayWithin(source: ConsoleSource, id: string, provider: string): Promise<number> {
-  const ms = source.replayTimeoutMs;
-  return withDeadline(source.replay(id, provider), ms, () => new StorageTimeoutError('replay', ms, source.storage))
-    .catch((error: unknown) => { throw storageError('replay', error, source.storage); });
-}
-
 /** Build the console of one receiver. Options are checked here, at start-up. */
 export function createConsole(source: ConsoleSource, options: ConsoleOptions): ConsoleMiddleware {
   const settings = resolveConsoleOptions(options, () => randomBytes(32));
-  const access = new ConsoleAccess(settings.authorize, settings.credentials, options.throttle);
+  const access = new ConsoleAccess(settings.authorize, settings.credentials, options.throttle, source.logger);
   const csrf = new CsrfGuard(settings.secret);
 
   const handle = async (req: ExpressLike, res: ServerResponse): Promise<void> => {
@@ -114,11 +119,14 @@ export function createConsole(source: ConsoleSource, options: ConsoleOptions): C
     }
     const secure = req.secure ?? Boolean((req.socket as { encrypted?: boolean }).encrypted);
     const session = csrf.session(req, base || '/', secure);
-    const cookie: Record<string, string> = session.setCookie ? { 'set-cookie': session.setCookie } : {};
-    const render = (status: number, section: Section | undefined, title: string, body: Html) =>
-      send(res, status, 'text/html; charset=utf-8', layout(base, section, title, body), cookie);
+    const flashes = new FlashCookies(base || '/', secure);
+    const cookies: string[] = session.setCookie ? [session.setCookie] : [];
+    const render = (status: number, section: Section | undefined, title: string, body: Html, refresh?: number) =>
+      send(res, status, 'text/html; charset=utf-8', layout(base, section, title, body, refresh), cookies.length ? { 'set-cookie': cookies } : {});
 
-    if (url.pathname === '/replay') {
+    const action = ACTIONS[url.pathname];
+    const route = PAGES[url.pathname];
+    if (action && (req.method === 'POST' || !route)) {
       if (req.method !== 'POST') return send(res, 405, 'text/plain; charset=utf-8', 'Replay is a POST from the console\'s own form.\n', { allow: 'POST' });
       let form: URLSearchParams;
       try {
@@ -128,26 +136,26 @@ export function createConsole(source: ConsoleSource, options: ConsoleOptions): C
       }
       const why = csrf.refusal(req, form.get('csrf') ?? undefined);
       if (why) {
-        log('replay refused: %s', why);
+        log.warn({ code: 'forbidden', reason: why }, 'replay refused', source.logger);
         return render(403, undefined, 'Refused', html`<p class="notice bad">Replay refused: ${why}.</p>`);
       }
-      const provider = form.get('provider') ?? '';
-      const id = form.get('id') ?? '';
-      if (!provider || !id || provider.length > 512 || id.length > 512) return render(400, undefined, 'Refused', html`<p class="notice bad">A replay needs a provider and an event id.</p>`);
-      const replayed = await replayWithin(source, id, provider);
-      log('replayed %s %s: %d', provider, id, replayed);
-      res.writeHead(303, { ...SECURITY_HEADERS, ...cookie, location: href(base, 'event', { provider, id, replayed: String(replayed) }), 'content-length': 0 });
+      const done = await action({ form, base, source, flash: flashes });
+      if ('status' in done) return render(done.status, undefined, done.title, done.body);
+      if (done.setCookie) cookies.push(done.setCookie);
+      res.writeHead(303, { ...SECURITY_HEADERS, ...(cookies.length ? { 'set-cookie': cookies } : {}), location: done.redirect, 'content-length': 0 });
       res.end();
       return;
     }
-    const route = PAGES[url.pathname];
     if (!route) return render(404, undefined, 'Not found', html`<p class="notice bad">No such page.</p>`);
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain; charset=utf-8', 'Method not allowed\n', { allow: 'GET, HEAD' });
+    const shown = flashes.take(req, url.searchParams.get('flash'));
+    if (shown.clear) cookies.push(shown.clear);
     const ctx: PageContext = {
       base, source, query: url.searchParams, csrf: csrf.token(session.value), windowMinutes: settings.windowMinutes, pageSize: settings.pageSize,
+      flash: shown.flash,
     };
     const page = await route.page(ctx);
-    render(page.status ?? 200, route.section, page.title, page.body);
+    render(page.status ?? 200, route.section, page.title, page.body, route.refresh && page.status === undefined ? settings.refreshSeconds : undefined);
   };
 
   const middleware = ((req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => {
@@ -162,7 +170,7 @@ export function createConsole(source: ConsoleSource, options: ConsoleOptions): C
         send(res, 503, 'text/html; charset=utf-8', layout(baseOf(req), undefined, 'Storage unavailable', body), { 'retry-after': '5' });
         return;
       }
-      log('console error: %s', describeError(error));
+      log.error({ error: describeError(error) }, 'console error', source.logger);
       next(error);
     });
   }) as ConsoleMiddleware;

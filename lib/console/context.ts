@@ -1,12 +1,17 @@
 import type { DeliveryMode } from '../shared/mode';
 import type { RefusalMinute, Storage } from '../storage/storage';
 import type { RefusalSnapshot } from '../telemetry/refusal-tally';
+import type { Logger } from '../log';
+import type { ReplayManyQuery } from '../ledger/replay-many';
+import type { Flash } from './flash';
+import type { Html } from './html';
 
 /** What the console reads and does through the receiver it belongs to. */
 export interface ConsoleSource {
   readonly storage: Storage;
   readonly mode: DeliveryMode;
   replay(eventId: string, provider?: string): Promise<number>;
+  replayMany(query: ReplayManyQuery): Promise<{ readonly replayed: number }>;
   /** How long the console waits for a replay before it answers that the storage did not (a sync replay runs handlers). */
   readonly replayTimeoutMs: number;
   /** The providers a token may belong to: the built-in ones and those mounted. */
@@ -20,6 +25,15 @@ export interface ConsoleSource {
   storedPayload(body: string): unknown;
   /** A storage call, bounded by `storageTimeoutMs` (a `StorageError` past it, or when it fails). */
   call<T>(operation: string, call: () => T | Promise<T>): Promise<T>;
+  /** Where the console's log records go: the receiver's `logger` option. */
+  readonly logger: Logger | undefined;
+}
+
+/** A page as a page function renders it: its title, its body, and a status other than 200. */
+export interface PageResult {
+  readonly title: string;
+  readonly body: Html;
+  readonly status?: number;
 }
 
 /** One page request, as a page renders it. */
@@ -32,4 +46,6 @@ export interface PageContext {
   readonly csrf: string;
   readonly windowMinutes: number;
   readonly pageSize: number;
+  /** What the form just posted did, shown once: a reload does not show it again. */
+  readonly flash: Flash | undefined;
 }

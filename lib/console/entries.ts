@@ -15,9 +15,17 @@ export function flags(entry: Entry): Html {
     entry.conflicts > 0 ? html`<span class="flag flag-conflict">${entry.conflicts} conflicting ${entry.conflicts === 1 ? 'copy' : 'copies'}</span>` : ''}`;
 }
 
-export function replayForm(ctx: PageContext, entry: Entry, label = 'Replay'): Html {
+/**
+ * The replay action of an entry. A done one's leads to its confirmation page first (a GET), unless this is that
+ * page's own form (`confirmed`).
+ */
+export function replayForm(ctx: PageContext, entry: Entry, label = 'Replay', confirmed = false): Html {
+  const key = html`<input type="hidden" name="provider" value="${entry.provider}"><input type="hidden" name="id" value="${entry.id}">`;
+  if (entry.status === 'done' && !confirmed) {
+    return html`<form class="inline" method="get" action="${href(ctx.base, 'run-again')}">${key}<button type="submit">${label}…</button></form>`;
+  }
   return html`<form class="inline" method="post" action="${href(ctx.base, 'replay')}">
-<input type="hidden" name="csrf" value="${ctx.csrf}"><input type="hidden" name="provider" value="${entry.provider}"><input type="hidden" name="id" value="${entry.id}">
+<input type="hidden" name="csrf" value="${ctx.csrf}">${key}${confirmed ? html`<input type="hidden" name="confirm" value="yes">` : ''}
 <button type="submit">${label}</button></form>`;
 }
 

@@ -3,8 +3,11 @@ import { href, html } from './html';
 
 export type Section = 'overview' | 'events' | 'tokens' | 'inbox';
 
-/** The frame of every page: title, navigation, the token search, and the stylesheet served by the console itself. */
-export function layout(base: string, section: Section | undefined, title: string, body: Html): string {
+/**
+ * The frame of every page: title, navigation, the token search, and the stylesheet served by the console itself.
+ * With `refreshSeconds`, the browser reloads the page that often (a meta refresh: no script).
+ */
+export function layout(base: string, section: Section | undefined, title: string, body: Html, refreshSeconds?: number): string {
   const nav = (name: Section, page: string, label: string) =>
     html`<a href="${href(base, page)}"${name === section ? html` aria-current="page"` : ''}>${label}</a>`;
   return `<!doctype html>${html`<html lang="en">
@@ -12,7 +15,7 @@ export function layout(base: string, section: Section | undefined, title: string
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin">
-<title>${title} · token webhooks</title>
+${refreshSeconds === undefined ? '' : html`<meta http-equiv="refresh" content="${refreshSeconds}">\n`}<title>${title} · token webhooks</title>
 <link rel="stylesheet" href="${href(base, 'console.css')}">
 </head>
 <body>

@@ -20,6 +20,11 @@ export interface ConsoleSettingsOptions {
   /** Rows per list (1–500). Default 50. */
   readonly pageSize?: number;
   /**
+   * Reload the overview, the inbox and an event's page every this many seconds (5–3600), with
+   * `<meta http-equiv="refresh">` (no script). Default: no reload.
+   */
+  readonly refreshSeconds?: number;
+  /**
    * Limits on failed basic-auth attempts: default 10 per username from one address, 50 per address, in 15 minutes
    * (`perClient` is per username). Wrong passwords from one address never refuse another the right one (see `ThrottleOptions`).
    */
@@ -39,7 +44,7 @@ export type ConsoleAccessOptions =
 export type ConsoleOptions = ConsoleSettingsOptions & ConsoleAccessOptions;
 
 const NAMES = {
-  authorize: true, credentials: { username: true, password: true }, secret: true, windowMinutes: true, pageSize: true,
+  authorize: true, credentials: { username: true, password: true }, secret: true, windowMinutes: true, pageSize: true, refreshSeconds: true,
   throttle: { windowMs: true, perClient: true, perAddress: true, maxKeys: true, store: true },
 } satisfies NamesOf<ConsoleOptions>;
 
@@ -49,11 +54,12 @@ export interface ConsoleSettings {
   readonly secret: Buffer;
   readonly windowMinutes: number;
   readonly pageSize: number;
+  readonly refreshSeconds: number | undefined;
 }
 
-function bounded(name: string, value: number | undefined, fallback: number, max: number): number {
+function bounded<F extends number | undefined>(name: string, value: number | undefined, fallback: F, max: number, min = 1): number | F {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1 || value > max) throw new ConfigurationError('ERR_NTW_OPTION', `console() ${name} must be an integer from 1 to ${max}`);
+  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigurationError('ERR_NTW_OPTION', `console() ${name} must be an integer from ${min} to ${max}`);
   return value;
 }
 
@@ -90,5 +96,6 @@ export function resolveConsoleOptions(options: ConsoleOptions | undefined, rando
     secret,
     windowMinutes: bounded('windowMinutes', options.windowMinutes, 60, 1440),
     pageSize: bounded('pageSize', options.pageSize, 50, 500),
+    refreshSeconds: bounded('refreshSeconds', options.refreshSeconds, undefined, 3600, 5),
   };
 }

@@ -7,6 +7,7 @@ import { withDeadline } from '../shared/deadline';
 import { FleetClock } from './fleet-clock';
 import { StorageFailures } from './storage-failures';
 import { StorageTimeoutError, storageError } from './storage-error';
+import type { Logger } from '../log';
 
 export interface LedgerClientOptions {
   readonly storage: Storage;
@@ -19,6 +20,8 @@ export interface LedgerClientOptions {
   /** Each call is a span and a timing of `ntw.storage.duration`. */
   readonly telemetry: Telemetry;
   readonly reportError: (...report: ErrorReport) => void;
+  /** Where the clock's readings are logged. */
+  readonly logger?: Logger | undefined;
 }
 
 /** The context of a report that concerns no one event: the storage's clock, pruning. */
@@ -64,7 +67,7 @@ export class LedgerClient {
     this.clockSkewMs = options.clockSkewMs;
     this.telemetry = options.telemetry;
     this.reportError = options.reportError;
-    this.clock = new FleetClock(options.now, storage.clock ? () => storage.clock!() : undefined);
+    this.clock = new FleetClock(options.now, storage.clock ? () => storage.clock!() : undefined, options.logger);
     this.failures = new StorageFailures(() => this.clock.now());
   }
 

@@ -4,6 +4,7 @@ import type { DeliveryMode } from '../shared/mode';
 import type { Storage } from '../storage/storage';
 import type { Telemetry } from '../telemetry/telemetry';
 import { logger } from '../log';
+import type { Logger } from '../log';
 import { LedgerClient } from './client';
 import { EntryCodec } from './entry-codec';
 import { SecretBox } from './secret-box';
@@ -38,6 +39,7 @@ export interface LedgerSettings {
   readonly retentionMs: number;
   readonly pruneIntervalMs: number | false;
   readonly inbox: WorkerOptions;
+  readonly logger: Logger | undefined;
 }
 
 /** The ledger of one receiver, its pruning started; in inbox mode with its worker, which `startLedger` starts. */
@@ -45,6 +47,7 @@ export function createLedger(settings: LedgerSettings, hooks: { readonly telemet
   const { telemetry, reportError } = hooks;
   const client = new LedgerClient({
     storage: settings.storage, storageTimeoutMs: settings.storageTimeoutMs, now: settings.now, clockSkewMs: settings.clockSkewMs, telemetry, reportError,
+    logger: settings.logger,
   });
   const instance = randomUUID();
   let sequence = 0;
@@ -55,8 +58,8 @@ export function createLedger(settings: LedgerSettings, hooks: { readonly telemet
     dedupe: new Dedupe(settings.cacheMax),
     runs: new ActiveRuns(),
     background: new InFlight(),
-    retention: new Retention(client, settings.retentionMs),
-    refusals: new FleetRefusals(client),
+    retention: new Retention(client, settings.retentionMs, settings.logger),
+    refusals: new FleetRefusals(client, undefined, settings.logger),
     telemetry,
     reportError,
     owner: () => `${instance}:${++sequence}`,
@@ -64,6 +67,7 @@ export function createLedger(settings: LedgerSettings, hooks: { readonly telemet
     handlerTimeoutMs: settings.handlerTimeoutMs,
     renewalSchedule: settings.renewalSchedule,
     inbox: undefined,
+    logger: settings.logger,
   };
   if (settings.mode === 'inbox') ledger.inbox = new LedgerWorker(ledger, settings.inbox);
   ledger.retention.every(settings.pruneIntervalMs);
@@ -89,8 +93,8 @@ export async function closeLedger(ledger: Ledger, timeoutMs: number): Promise<vo
     ledger.dedupe.drain(timeoutMs),
     ledger.inbox ? ledger.inbox.stop(timeoutMs) : ledger.background.drain(timeoutMs),
   ]);
-  if (!drained || !stopped) log('close: handlers still running after %dms; their leases will expire', timeoutMs);
+  if (!drained || !stopped) log.warn({ durationMs: timeoutMs }, 'close: handlers still running after shutdownTimeoutMs; their leases will expire', ledger.logger);
   await withDeadline(ledger.refusals.stop().catch(() => undefined), Math.max(deadline - Date.now(), 1), () => undefined);
   const closed = await ledger.client.close(Math.max(deadline - Date.now(), 1));
-  if (!closed) log('close: the storage did not close within %dms', timeoutMs);
+  if (!closed) log.warn({ durationMs: timeoutMs }, 'close: the storage did not close within shutdownTimeoutMs', ledger.logger);
 }

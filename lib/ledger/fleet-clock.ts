@@ -1,4 +1,5 @@
 import { logger } from '../log';
+import type { Logger } from '../log';
 
 const log = logger('clock');
 
@@ -19,7 +20,7 @@ export class FleetClock {
   private base: { readonly at: number; readonly mono: number } | undefined;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly local: () => Date, private readonly source: (() => Date | Promise<Date>) | undefined) {}
+  constructor(private readonly local: () => Date, private readonly source: (() => Date | Promise<Date>) | undefined, private readonly logTo?: Logger) {}
 
   now(): Date {
     const base = this.base;
@@ -39,7 +40,7 @@ export class FleetClock {
     const answered = performance.now();
     if (!Number.isFinite(at)) throw new Error('the storage clock answered no time');
     this.base = { at, mono: (sent + answered) / 2 };
-    log('storage clock read: %dms ahead of this instance (round trip %dms)', Math.round(this.offsetMs()), Math.round(answered - sent));
+    log.debug({ offsetMs: Math.round(this.offsetMs()), durationMs: Math.round(answered - sent) }, 'storage clock read: offsetMs ahead of this instance', this.logTo);
   }
 
   /** Run `tick` (a reading) every `intervalMs`, unref'd, until `stop()`. */

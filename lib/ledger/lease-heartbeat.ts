@@ -1,4 +1,6 @@
 import { logger } from '../log';
+import type { Logger } from '../log';
+import { describeError } from '../shared/describe-error';
 
 const log = logger('lease');
 
@@ -58,6 +60,10 @@ export interface LeaseHeartbeatOptions {
   readonly lost: (why: string, cause?: unknown) => void;
   /** What the log names the lease by, e.g. `tokenex evt-1`. */
   readonly label: string;
+  /** The leased entry, for the log's `provider` and `eventId`. */
+  readonly key?: { readonly provider: string; readonly id: string };
+  /** Where the renewals' failures and a loss are logged (the receiver's logger); `debug` without one. */
+  readonly logger?: Logger | undefined;
   readonly schedule?: RenewalSchedule;
   /** When the lease was taken (when the call that took it was sent), by `clock`. Default: now. */
   readonly takenAt?: number;
@@ -84,6 +90,7 @@ const monotonic = () => performance.now();
  */
 export function startLeaseHeartbeat(options: LeaseHeartbeatOptions): LeaseHeartbeat {
   const { leaseMs, label } = options;
+  const fields = options.key ? { provider: options.key.provider, eventId: options.key.id } : {};
   const clock = options.clock ?? monotonic;
   // Judged lost a little before the storage would: its clock may run a little fast, and the run should hear of it first.
   const margin = Math.min(1000, leaseMs / 10);
@@ -106,7 +113,7 @@ export function startLeaseHeartbeat(options: LeaseHeartbeatOptions): LeaseHeartb
     state = 'lost';
     cancel();
     unwatch();
-    log('%s: lease lost (%s), renewal stopped', label, why);
+    log.warn({ ...fields, code: 'ERR_NTW_LEASE_LOST' }, `${label}: lease lost (${why}), renewal stopped`, options.logger);
     options.lost(why, lastError);
   };
   const expire = () => lose(`it ran out ${leaseMs} ms after its last renewal, with no renewal through since`);
@@ -131,7 +138,7 @@ export function startLeaseHeartbeat(options: LeaseHeartbeatOptions): LeaseHeartb
       renewing = false;
       if (state !== 'renewing') return true; // settled meanwhile: complete/release ended the lease on purpose
       lastError = error;
-      log('%s: renewal failed, tried again while the lease lasts: %s', label, (error as Error)?.message ?? error);
+      log.warn({ ...fields, error: describeError(error) }, `${label}: renewal failed, tried again while the lease lasts`, options.logger);
       options.failed?.(error);
       if (ranOut()) expire();
       else watchExpiry();

@@ -8,6 +8,7 @@ import type { Dedupe } from './dedupe';
 import type { ActiveRuns } from './active-runs';
 import type { InFlight } from './in-flight';
 import type { Retention } from './retention';
+import type { Logger } from '../log';
 import type { FleetRefusals } from './refusals';
 
 /** Runs stored entries in the background (inbox mode): woken when a delivery queued one. */
@@ -48,4 +49,6 @@ export interface Ledger {
   readonly renewalSchedule: RenewalSchedule | undefined;
   /** Inbox mode: deliveries are queued and this worker runs them. Absent in sync mode, where nothing polls. */
   readonly inbox: Inbox | undefined;
+  /** Where the ledger's log records go (the `logger` option); `debug` without one. */
+  readonly logger: Logger | undefined;
 }

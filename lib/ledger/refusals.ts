@@ -1,10 +1,12 @@
 import type { ReceiverErrorContext } from '../errors';
 import { logger } from '../log';
+import type { Logger } from '../log';
 import type { RefusalMinute } from '../storage/storage';
 import { mergeRefusals, minuteOf } from '../storage/kit/history';
 import type { Refusal } from '../telemetry/refusal';
 import { REFUSAL_ROWS_MAX } from '../telemetry/refusal-tally';
 import type { LedgerClient } from './client';
+import { describeError } from '../shared/describe-error';
 
 const log = logger('webhooks');
 
@@ -25,7 +27,7 @@ export class FleetRefusals {
   private flushing: Promise<void> | undefined;
   private stopped = false;
 
-  constructor(private readonly client: LedgerClient, private readonly flushMs = REFUSALS_FLUSH_MS) {}
+  constructor(private readonly client: LedgerClient, private readonly flushMs = REFUSALS_FLUSH_MS, private readonly logTo?: Logger) {}
 
   /** Whether the storage keeps the fleet's refusals. */
   get kept(): boolean {
@@ -84,7 +86,7 @@ export class FleetRefusals {
         if (seen) this.pending.set(key, mergeRefusals([seen, c])[0]!);
         else if (this.pending.size < REFUSAL_ROWS_MAX) this.pending.set(key, c);
       }
-      log('refusals not stored (kept for the next try): %s', (error as Error).message);
+      log.warn({ error: describeError(error) }, 'refusals not stored (kept for the next try)', this.logTo);
       if (!this.stopped && !this.timer) {
         this.timer = setTimeout(() => {
           this.timer = undefined;

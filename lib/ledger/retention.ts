@@ -1,5 +1,6 @@
 import type { ReceiverErrorContext } from '../errors';
 import { logger } from '../log';
+import type { Logger } from '../log';
 import type { PruneResult } from '../storage/storage';
 import type { LedgerClient } from './client';
 
@@ -11,7 +12,7 @@ const PRUNING: ReceiverErrorContext = { provider: '*' };
 export class Retention {
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly client: LedgerClient, private readonly retentionMs: number) {}
+  constructor(private readonly client: LedgerClient, private readonly retentionMs: number, private readonly logTo?: Logger) {}
 
   /** Remove the finished entries older than the retention. With `context`, a failure is also reported to `onError`. */
   prune(context?: ReceiverErrorContext): Promise<PruneResult> {
@@ -24,7 +25,7 @@ export class Retention {
   every(intervalMs: number | false): void {
     if (intervalMs === false || this.timer) return;
     this.timer = setInterval(() => {
-      this.prune(PRUNING).then((r) => log('pruned %d entries', r.entries), () => undefined);
+      this.prune(PRUNING).then((r) => log.info({ entries: r.entries }, 'pruned', this.logTo), () => undefined);
     }, intervalMs);
     this.timer.unref();
   }

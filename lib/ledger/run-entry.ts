@@ -47,6 +47,8 @@ export async function runEntry(ledger: Ledger, taken: TakenEntry, onFailure: Fai
   const heartbeat = startLeaseHeartbeat({
     leaseMs: ledger.leaseMs,
     label,
+    key,
+    logger: ledger.logger,
     takenAt: taken.takenAt,
     renew: () => renew(ledger, key, run, context),
     lost: (why, cause) => {
@@ -80,7 +82,8 @@ export async function runEntry(ledger: Ledger, taken: TakenEntry, onFailure: Fai
     }
     ledger.reportError(error, { ...context, event });
     const settlement = onFailure(describeError(error), run.attempt);
-    log('%s attempt %d failed: %s', label, run.attempt, settlement.status);
+    log.warn({ ...context, attempt: run.attempt, entryStatus: settlement.status, code: timedOut ? timedOut.code : 'handler_failed' },
+      settlement.status === 'dead' ? 'run failed: a dead letter now' : 'run failed', ledger.logger);
     await settle(client, key, run.owner, settlement, context).catch(() => undefined);
     ledger.runs.end(key, run);
     throw new WebhookError('handler_failed', { cause: error });

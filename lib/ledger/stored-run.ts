@@ -46,8 +46,8 @@ export async function lease(ledger: Ledger, key?: EventKey): Promise<Leased | ty
   }
   if (!entry) return undefined;
   if (ledger.runs.retake(entry, owner, entry.attempts, takenAt)) {
-    log('%s %s leased again while this process runs it (its lease looked expired to the storage: a stepped clock?); the running run keeps it',
-      entry.provider, entry.id);
+    log.warn({ provider: entry.provider, eventId: entry.id },
+      'leased again while this process runs it (its lease looked expired to the storage: a stepped clock?); the running run keeps it', ledger.logger);
     return KEPT;
   }
   return { entry, owner, takenAt };
@@ -88,7 +88,7 @@ async function run(ledger: Ledger, { entry, owner, takenAt }: Leased, policy: Ru
   }
   try {
     await runEntry(ledger, { event, entry, owner, takenAt }, policy.onFailure);
-    log('%s %s done after %d attempt(s)', key.provider, key.id, entry.attempts);
+    log.info({ provider: key.provider, eventId: key.id, attempt: entry.attempts, durationMs: Math.round((performance.now() - takenAt) * 10) / 10 }, 'run done', ledger.logger);
   } catch {
     // recorded by runEntry: a handler failure as failed or dead, a storage failure left to the lease
   }
@@ -104,7 +104,7 @@ async function crashLoop(ledger: Ledger, entry: Entry, owner: string, maxAttempt
   const key: EventKey = { provider: entry.provider, id: entry.id };
   const message = `${entry.provider} ${entry.id} was leased ${entry.attempts} times, more than inbox.maxAttempts (${maxAttempts}), `
     + 'without finishing: its runs ended with no outcome stored, as when the process dies in them (a crash loop?). It is a dead letter, not run again';
-  log('%s', message);
+  log.warn({ provider: key.provider, eventId: key.id, code: 'ERR_NTW_CRASH_LOOP' }, message, ledger.logger);
   if (await settleDead(ledger, key, owner, message)) {
     ledger.reportError(new ReportedError('ERR_NTW_CRASH_LOOP', message), { provider: key.provider, eventId: key.id });
   }

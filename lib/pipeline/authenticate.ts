@@ -2,7 +2,8 @@ import type { Authenticator, Provider, ProviderOptions } from '../providers/prov
 import type { DeliveryRequest, Verified } from '../auth/authenticator';
 import { ConfigurationError, WebhookError } from '../errors';
 import { describeError } from '../shared/describe-error';
-import { logger } from '../log';
+import { attachLogger, logger } from '../log';
+import type { Logger } from '../log';
 
 const log = logger('config');
 
@@ -11,10 +12,10 @@ const log = logger('config');
  * Secure by default: an endpoint with neither refuses to start, unless `auth: 'none'` says so
  * explicitly (then it warns: anyone who finds the URL can post events).
  */
-export function resolveAuthenticator<O extends ProviderOptions>(provider: Provider<string, never, O>, options: O): Authenticator | undefined {
+export function resolveAuthenticator<O extends ProviderOptions>(provider: Provider<string, never, O>, options: O, logTo?: Logger): Authenticator | undefined {
   if (options.authenticate) return { requiresRawBody: true, authenticate: options.authenticate };
   if ((options as { auth?: unknown }).auth === 'none') {
-    log("WARNING: %s endpoint accepts unauthenticated deliveries (auth: 'none')", provider.name);
+    log.warn({ provider: provider.name }, "the endpoint accepts unauthenticated deliveries (auth: 'none')", logTo);
     process.emitWarning(`network-token-webhooks: the ${provider.name} endpoint accepts unauthenticated deliveries (auth: 'none')`, 'NetworkTokenWebhooksWarning');
     return undefined;
   }
@@ -28,16 +29,18 @@ export function resolveAuthenticator<O extends ProviderOptions>(provider: Provid
 
 /**
  * Step 2: the delivery is authentic, or `unauthorized`. A check that throws counts as a refusal. Answers the
- * scope the check verified when it is narrower than the whole body (`Verified.scope`).
+ * scope the check verified when it is narrower than the whole body (`Verified.scope`). Why a check refused it is
+ * logged to the receiver's logger (`loggerOf(request)` in the check).
  */
 export async function authenticate(endpoint: { readonly provider: { readonly name: string }; readonly authenticator: Authenticator | undefined },
-  request: DeliveryRequest, rawBody: Buffer): Promise<string | undefined> {
+  logTo: Logger | undefined, request: DeliveryRequest, rawBody: Buffer): Promise<string | undefined> {
   if (!endpoint.authenticator) return undefined;
+  attachLogger(request, logTo);
   let verdict: boolean | Verified;
   try {
     verdict = await endpoint.authenticator.authenticate(request, rawBody);
   } catch (error) {
-    log('%s authenticate threw: %s', endpoint.provider.name, describeError(error));
+    log.error({ provider: endpoint.provider.name, code: 'unauthorized', error: describeError(error) }, 'authenticate threw: the delivery is refused', logTo);
     verdict = false;
   }
   if (verdict === true) return undefined;

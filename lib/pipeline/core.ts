@@ -2,6 +2,7 @@ import type { ErrorReport } from '../ntw-error';
 import type { Ledger } from '../ledger/ledger';
 import type { Telemetry } from '../telemetry/telemetry';
 import type { Refusal } from '../telemetry/refusal';
+import type { Logger } from '../log';
 
 /** What every endpoint shares: the ledger, and the settings of one `createTokenWebhooks` a delivery runs by. */
 export interface DeliveryCore {
@@ -21,4 +22,6 @@ export interface DeliveryCore {
   readonly telemetry: Telemetry;
   /** Deliveries get `shutting_down` once this returns true. */
   readonly closing: () => boolean;
+  /** Where a delivery's log records go (the `logger` option); `debug` without one. */
+  readonly logger: Logger | undefined;
 }

@@ -56,7 +56,7 @@ export async function runPipeline(endpoint: Endpoint, core: DeliveryCore, input:
     // Authenticators are typed on Node's headers: what every transport gives is that, a plain record by lower-cased name.
     const headers = input.headers as IncomingHttpHeaders;
     // The address is read only by a check that needs it (Express's req.ip is computed on each read).
-    const scope = await authenticate(endpoint, { method, headers, get ip() { return input.ip; }, get clientCertificate() { return input.clientCertificate; }, receivedAt }, body.raw);
+    const scope = await authenticate(endpoint, core.logger, { method, headers, get ip() { return input.ip; }, get clientCertificate() { return input.clientCertificate; }, receivedAt }, body.raw);
     const { ledger } = core;
     if (ledger.handlers.size === 0) throw noHandlers();
     if (!ledger.client.initialized) {
@@ -68,7 +68,7 @@ export async function runPipeline(endpoint: Endpoint, core: DeliveryCore, input:
     if (body.parsed === undefined) ({ value: payload, text: payloadJson } = parseJsonText(body.raw));
     else payload = checkJson(body.parsed);
     // The text received is ciphertext then: what is kept is the decrypted payload, serialized again.
-    if (endpoint.decrypt) [payload, payloadJson] = [decrypted(endpoint, payload), undefined];
+    if (endpoint.decrypt) [payload, payloadJson] = [decrypted(endpoint, payload, core.logger), undefined];
     let normalized: NormalizedEvent | SeveralEvents;
     try {
       const issues = endpoint.validate(payload);
@@ -81,7 +81,6 @@ export async function runPipeline(endpoint: Endpoint, core: DeliveryCore, input:
     if (isSeveral(normalized)) return { ok: true, ...await acceptInTurn(ledger, normalized.several, core.deadlineMs), payload };
     const key = { provider: normalized.event.provider, id: normalized.event.id };
     const accepted = ledger.dedupe.knows(key, normalized.fingerprint) ? KNOWN_DUPLICATE : await acceptWithin(ledger, normalized, core.deadlineMs);
-    log('%s %s accepted%s', key.provider, key.id, accepted.duplicate ? ' (duplicate)' : '');
     return { ok: true, eventId: key.id, duplicate: accepted.duplicate, payload };
   } catch (thrown) {
     // Our faults and the host's misconfiguration reach onError; the sender's bad input does not, nor a failed
@@ -92,7 +91,6 @@ export async function runPipeline(endpoint: Endpoint, core: DeliveryCore, input:
       : thrown instanceof StorageError ? new WebhookError('storage_unavailable', { cause: thrown })
         : thrown instanceof ConfigurationError ? new WebhookError('not_configured', { cause: thrown })
           : new WebhookError('handler_failed', { cause: thrown });
-    log('%s rejected: %s %s', endpoint.provider.name, error.status, error.code);
     return { ok: false, error, payload };
   }
 }
@@ -102,7 +100,7 @@ function acceptWithin(ledger: Ledger, normalized: NormalizedEvent, waitMs: numbe
   const { event } = normalized;
   const key = { provider: event.provider, id: event.id };
   return withDeadline(ledger.dedupe.once(key, normalized.fingerprint, waitMs, () => accept(ledger, normalized)), waitMs, () => {
-    log('%s %s passed the %dms deadline; answering retry-later', key.provider, key.id, waitMs);
+    log.warn({ provider: key.provider, eventId: key.id, code: 'timeout' }, `passed the ${waitMs} ms deadline: answering retry-later while the run goes on`, ledger.logger);
     return new WebhookError('timeout');
   });
 }
@@ -118,11 +116,11 @@ async function acceptInTurn(ledger: Ledger, events: readonly NormalizedEvent[], 
     const key = { provider: normalized.event.provider, id: normalized.event.id };
     const left = until - performance.now();
     if (left <= 0) {
-      log('%s %s not started: the delivery passed the %dms deadline; answering retry-later', key.provider, key.id, deadlineMs);
+      log.warn({ provider: key.provider, eventId: key.id, code: 'timeout' }, `not started: the delivery passed the ${deadlineMs} ms deadline; answering retry-later`, ledger.logger);
       throw new WebhookError('timeout');
     }
     const accepted = ledger.dedupe.knows(key, normalized.fingerprint) ? KNOWN_DUPLICATE : await acceptWithin(ledger, normalized, left);
-    log('%s %s accepted%s', key.provider, key.id, accepted.duplicate ? ' (duplicate)' : '');
+    log.debug({ provider: key.provider, eventId: key.id, duplicate: accepted.duplicate }, 'one event of the delivery accepted', ledger.logger);
     outcomes.push({ eventId: key.id, duplicate: accepted.duplicate });
   }
   return severalOutcome(outcomes);

@@ -4,6 +4,7 @@ import { payloadRedactor } from '../redact';
 import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';
 import { resolveAuthenticator } from './authenticate';
+import type { Logger } from '../log';
 import type { Validator } from './validate';
 import { compileValidator } from './validate';
 
@@ -49,9 +50,9 @@ const PROVIDER_OPTION_NAMES = {
   authenticate: true, limit: true, bodyTimeoutMs: true, schema: true, quarantine: true,
 } as const satisfies NamesOf<ProviderOptions>;
 
-export function resolveEndpoint<Raw, O extends ProviderOptions>(provider: Provider<string, Raw, O>, options: O): Endpoint {
+export function resolveEndpoint<Raw, O extends ProviderOptions>(provider: Provider<string, Raw, O>, options: O, logTo?: Logger): Endpoint {
   if (provider.optionNames) checkOptionNames(`${provider.name}()`, options, { ...PROVIDER_OPTION_NAMES, ...provider.optionNames });
-  const authenticator = resolveAuthenticator(provider as Provider<string, never, O>, options);
+  const authenticator = resolveAuthenticator(provider as Provider<string, never, O>, options, logTo);
   return {
     provider: provider as unknown as Provider<string, unknown, ProviderOptions>,
     options,

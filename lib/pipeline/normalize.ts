@@ -75,13 +75,13 @@ export class DeliveryContext implements NormalizeContext {
  * An event time further ahead than the clock-skew allowance is clamped to the time of receipt, so that a
  * wrong or forged date can never pin a token's state.
  */
-export function normalize(endpoint: Endpoint, core: Pick<DeliveryCore, 'clockSkewMs' | 'cardReference'>, payload: unknown,
+export function normalize(endpoint: Endpoint, core: Pick<DeliveryCore, 'clockSkewMs' | 'cardReference'> & Partial<Pick<DeliveryCore, 'logger'>>, payload: unknown,
   rawBody: Buffer, receivedAt: Date, scope: string | undefined, payloadJson?: string, headers?: RequestHeaders): NormalizedEvent {
   return normalizeIn(new DeliveryContext(scope, core.cardReference, headers), endpoint, core, payload, rawBody, receivedAt, payloadJson);
 }
 
 /** `normalize` in a delivery's context (one for all the events it carries). */
-export function normalizeIn(context: DeliveryContext, endpoint: Endpoint, core: Pick<DeliveryCore, 'clockSkewMs'>, payload: unknown,
+export function normalizeIn(context: DeliveryContext, endpoint: Endpoint, core: Pick<DeliveryCore, 'clockSkewMs'> & Partial<Pick<DeliveryCore, 'logger'>>, payload: unknown,
   rawBody: Buffer, receivedAt: Date, payloadJson?: string): NormalizedEvent {
   const { provider, options } = endpoint;
   // The event is built on one copy of what the provider normalized: a few copies of it per delivery add up.
@@ -99,13 +99,13 @@ export function normalizeIn(context: DeliveryContext, endpoint: Endpoint, core: 
   } catch (error) {
     if (error instanceof ConfigurationError) throw error;
     // The schema let through something the provider module cannot read: still the sender's payload at fault.
-    log('%s normalize failed: %s', provider.name, describeError(error));
+    log.warn({ provider: provider.name, code: 'schema_violation', error: describeError(error) }, 'normalize failed', core.logger);
     throw new WebhookError('schema_violation', { issues: [{ path: '/', message: 'payload cannot be normalized' }] });
   }
   if (!storable(id, false) || !storable(event.tokenRef, true)) throw new WebhookError('unstorable_id');
   let given = event.occurredAt && !Number.isNaN(event.occurredAt.getTime()) ? event.occurredAt : undefined;
   if (given && given.getTime() > receivedAt.getTime() + core.clockSkewMs) {
-    log('%s %s dated %s, ahead of the clock-skew allowance: clamped to its receipt', provider.name, id, given.toISOString());
+    log.info({ provider: provider.name, eventId: id, occurredAt: given.toISOString() }, 'dated ahead of the clock-skew allowance: clamped to its receipt', core.logger);
     given = undefined;
   }
   const fingerprint = fingerprintOf(event, given);

@@ -22,7 +22,7 @@ export async function quarantine(endpoint: Endpoint, core: DeliveryCore, payload
   const reason = `${error.code}: ${(error.issues ?? []).map((i) => `${i.path} ${i.message}`).join('; ')}`.slice(0, 500);
   const admission = await recordUnreadable(core.ledger, { provider, id, payload, redacted: endpoint.redact(payload), receivedAt: core.now(), reason });
   if (admission.admitted) {
-    log('%s %s quarantined: %s', provider, id, reason);
+    log.warn({ provider, eventId: id, code: error.code, reason }, 'quarantined', core.logger);
     core.reportError(new ReportedError('ERR_NTW_QUARANTINED',
       `an authentic ${provider} delivery could not be read and was quarantined as ${id} (${reason}); fix the schema or mapping, then replay it`),
     { provider, eventId: id });

@@ -4,9 +4,10 @@ import type { BasicCredentials } from '../auth/shared-secret';
 import { sharedSecretAuthenticator } from '../auth/shared-secret';
 import { ConfigurationError } from '../errors';
 import type { NamesOf } from '../option-names';
-import { logger } from '../log';
+import { logger, loggerOf } from '../log';
 
 const log = logger('adyen');
+const REFUSED = { provider: 'adyen', code: 'unauthorized' } as const;
 
 /**
  * How Adyen's webhooks are authenticated: the HMAC signature of the webhook's HMAC key (`HmacSignature` header,
@@ -64,12 +65,12 @@ export function adyenAuthenticator(auth: AdyenAuth): Authenticator {
       if (keys.length === 0) return true;
       const signature = parseHmacSignature(req.headers.hmacsignature);
       if (!signature) {
-        log('refused: HmacSignature missing or not the base64 of 32 bytes');
+        log.info(REFUSED, 'refused: HmacSignature missing or not the base64 of 32 bytes', loggerOf(req));
         return false;
       }
       let signed = false;
       for (const key of keys) signed = timingSafeEqual(createHmac('sha256', key).update(rawBody).digest(), signature) || signed; // every key compared
-      if (!signed) log('refused: HmacSignature does not match');
+      if (!signed) log.info(REFUSED, 'refused: HmacSignature does not match', loggerOf(req));
       return signed;
     },
   };

@@ -3,9 +3,10 @@ import type { Authenticator, DeliveryRequest } from '../auth/authenticator';
 import { matchesAny } from '../auth/constant-time';
 import { ConfigurationError } from '../errors';
 import type { NamesOf } from '../option-names';
-import { logger } from '../log';
+import { logger, loggerOf } from '../log';
 
 const log = logger('checkout');
+const REFUSED = { provider: 'checkout', code: 'unauthorized' } as const;
 
 /**
  * How Checkout.com's webhook deliveries are authenticated: `Cko-Signature`, the hex HMAC-SHA256 of the raw body
@@ -57,19 +58,19 @@ export function checkoutSignatureAuthenticator(auth: CheckoutAuth): Authenticato
     authenticate(req, rawBody) {
       const signature = parseCkoSignature(req.headers['cko-signature']);
       if (!signature) {
-        log('refused: Cko-Signature missing or not 64 hex digits');
+        log.info(REFUSED, 'refused: Cko-Signature missing or not 64 hex digits', loggerOf(req));
         return false;
       }
       let signed = false;
       for (const key of keys) signed = timingSafeEqual(createHmac('sha256', key).update(rawBody).digest(), signature) || signed; // every key compared
       if (!signed) {
-        log('refused: Cko-Signature does not match');
+        log.info(REFUSED, 'refused: Cko-Signature does not match', loggerOf(req));
         return false;
       }
       if (authorizations.length > 0) {
         const given = header(req, 'authorization');
         if (given === undefined || !matchesAny(given, authorizations)) {
-          log('refused: the Authorization header is %s', given === undefined ? 'missing' : 'not the configured value');
+          log.info(REFUSED, `refused: the Authorization header is ${given === undefined ? 'missing' : 'not the configured value'}`, loggerOf(req));
           return false;
         }
       }

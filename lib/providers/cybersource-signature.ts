@@ -2,9 +2,10 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Authenticator, DeliveryRequest, Verified } from '../auth/authenticator';
 import { ConfigurationError } from '../errors';
 import { looksHex } from '../key-encoding';
-import { logger } from '../log';
+import { logger, loggerOf } from '../log';
 
 const log = logger('cybersource');
+const REFUSED = { provider: 'cybersource', code: 'unauthorized' } as const;
 
 export interface CybersourceSignatureOptions {
   /** Shared secrets by `keyId`, base64-encoded as Cybersource issues them. Several while you rotate. */
@@ -133,23 +134,23 @@ export function cybersourceSignatureAuthenticator(options: CybersourceSignatureO
     authenticate(req: DeliveryRequest, rawBody: Buffer): boolean | Verified {
       const header = parseSignatureHeader(req.headers['v-c-signature']);
       if (!header) {
-        log('refused: v-c-signature missing or malformed');
+        log.info(REFUSED, 'refused: v-c-signature missing or malformed', loggerOf(req));
         return false;
       }
       const age = (options.now?.() ?? req.receivedAt?.getTime() ?? Date.now()) - Number(header.t);
       if (age > past || -age > future) {
-        log('refused: t is %s the window (%d ms old)', age > 0 ? 'older than' : 'ahead of', age);
+        log.info(REFUSED, `refused: t is ${age > 0 ? 'older than' : 'ahead of'} the window (${age} ms old)`, loggerOf(req));
         return false;
       }
       const key = keys.get(header.keyId);
       if (!key) {
-        log('refused: unknown keyId');
+        log.info(REFUSED, 'refused: unknown keyId', loggerOf(req));
         return false;
       }
       if (matches(key, header.t, rawBody, header.sig)) return true;
       const alternative = payloadJson(rawBody);
       if (alternative !== undefined && matches(key, header.t, alternative, header.sig)) return { scope: 'payload' };
-      log('refused: signature does not match');
+      log.info(REFUSED, 'refused: signature does not match', loggerOf(req));
       return false;
     },
   };

@@ -1,11 +1,12 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Authenticator } from '../auth/authenticator';
 import { ConfigurationError } from '../errors';
-import { logger } from '../log';
+import { logger, loggerOf } from '../log';
 import { parseTimestampedSignatures } from '../auth/timestamped-signatures';
 import type { TimestampedSignatures } from '../auth/timestamped-signatures';
 
 const log = logger('firstoken');
+const REFUSED = { provider: 'firstoken', code: 'unauthorized' } as const;
 
 /**
  * Firstoken's webhook signature, `Firstoken-Signature: t=<unix seconds>,s=<hex>`. Firstoken's page gives the
@@ -45,13 +46,13 @@ export function firstokenSignatureAuthenticator(options: FirstokenSignatureOptio
     authenticate(req, rawBody) {
       const header = parseFirstokenSignature(req.headers['firstoken-signature']);
       if (!header) {
-        log('refused: Firstoken-Signature missing or malformed');
+        log.info(REFUSED, 'refused: Firstoken-Signature missing or malformed', loggerOf(req));
         return false;
       }
       // Unix seconds, as Firstoken documents; 13 digits are read as milliseconds.
       const at = header.t.length >= 13 ? Number(header.t) : Number(header.t) * 1000;
       if (Math.abs((options.now?.() ?? req.receivedAt?.getTime() ?? Date.now()) - at) > tolerance) {
-        log('refused: t outside the %d ms window', tolerance);
+        log.info(REFUSED, `refused: t outside the ${tolerance} ms window`, loggerOf(req));
         return false;
       }
       const signed = message(header.t, rawBody);
@@ -60,7 +61,7 @@ export function firstokenSignatureAuthenticator(options: FirstokenSignatureOptio
         const expected = createHmac('sha256', key).update(signed).digest();
         for (const s of header.signatures) found = timingSafeEqual(expected, s) || found; // every pair compared
       }
-      if (!found) log('refused: signature does not match');
+      if (!found) log.info(REFUSED, 'refused: signature does not match', loggerOf(req));
       return found;
     },
   };

@@ -3,7 +3,7 @@ import type { Authenticator, DeliveryRequest } from '../auth/authenticator';
 import { constantTimeEqual } from '../auth/constant-time';
 import { ConfigurationError } from '../errors';
 import type { NamesOf } from '../option-names';
-import { logger } from '../log';
+import { logger, loggerOf } from '../log';
 
 const log = logger('lithic');
 
@@ -49,8 +49,8 @@ const header = (req: DeliveryRequest, name: string) => {
   return Array.isArray(value) ? value[0] : value;
 };
 
-function refused(reason: string): false {
-  log('refused: %s', reason);
+function refused(req: DeliveryRequest, reason: string): false {
+  log.info({ provider: 'lithic', code: 'unauthorized' }, `refused: ${reason}`, loggerOf(req));
   return false;
 }
 
@@ -77,18 +77,18 @@ export function lithicSignatureAuthenticator(auth: LithicAuth): Authenticator {
       const id = header(req, 'webhook-id');
       const timestamp = header(req, 'webhook-timestamp');
       const signatures = header(req, 'webhook-signature');
-      if (id === undefined || timestamp === undefined || signatures === undefined) return refused('a webhook-id, webhook-timestamp or webhook-signature header is missing');
-      if (!MESSAGE_ID.test(id)) return refused('webhook-id is not a message id');
-      if (!TIMESTAMP.test(timestamp)) return refused('webhook-timestamp is not unix seconds');
+      if (id === undefined || timestamp === undefined || signatures === undefined) return refused(req, 'a webhook-id, webhook-timestamp or webhook-signature header is missing');
+      if (!MESSAGE_ID.test(id)) return refused(req, 'webhook-id is not a message id');
+      if (!TIMESTAMP.test(timestamp)) return refused(req, 'webhook-timestamp is not unix seconds');
       const at = Number(timestamp) * 1000;
-      if (Math.abs((req.receivedAt?.getTime() ?? Date.now()) - at) > tolerance) return refused(`webhook-timestamp outside the ${tolerance} ms window`);
+      if (Math.abs((req.receivedAt?.getTime() ?? Date.now()) - at) > tolerance) return refused(req, `webhook-timestamp outside the ${tolerance} ms window`);
       const given = signatures.length > 4096 ? [] : signatures.split(' ').filter((s) => s.startsWith('v1,'));
       let found = false;
       for (const webhook of signers) {
         const expected = webhook.sign(id, new Date(at), rawBody);
         for (const signature of given) found = constantTimeEqual(signature, expected) || found;
       }
-      return found || refused('no webhook-signature entry matches');
+      return found || refused(req, 'no webhook-signature entry matches');
     },
   };
 }

@@ -1,9 +1,10 @@
 import type { Authenticator, ClientCertificate } from '../auth/authenticator';
 import { ConfigurationError } from '../errors';
 import type { NamesOf } from '../option-names';
-import { logger } from '../log';
+import { logger, loggerOf } from '../log';
 
 const log = logger('mastercard');
+const REFUSED = { provider: 'mastercard', code: 'unauthorized' } as const;
 
 /**
  * How MDES's calls are authenticated: mutual TLS. Mastercard presents a client certificate that identifies as
@@ -48,15 +49,15 @@ export function mastercardCertificateAuthenticator(auth: MastercardAuth): Authen
     authenticate(req) {
       const certificate = req.clientCertificate;
       if (!certificate) {
-        log('refused: no client certificate (plain HTTP, or a TLS server without requestCert)');
+        log.info(REFUSED, 'refused: no client certificate (plain HTTP, or a TLS server without requestCert)', loggerOf(req));
         return false;
       }
       if (!certificate.authorized) {
-        log('refused: the client certificate does not chain to a CA the server trusts');
+        log.info(REFUSED, 'refused: the client certificate does not chain to a CA the server trusts', loggerOf(req));
         return false;
       }
       if (!certificateNames(certificate).some((name) => names.includes(name))) {
-        log('refused: the client certificate names none of %s', names.join(', '));
+        log.info(REFUSED, `refused: the client certificate names none of ${names.join(', ')}`, loggerOf(req));
         return false;
       }
       return true;

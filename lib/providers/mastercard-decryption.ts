@@ -2,7 +2,7 @@ import { X509Certificate, constants, createCipheriv, createDecipheriv, createHas
 import type { KeyObject } from 'node:crypto';
 import { ConfigurationError, WebhookError } from '../errors';
 import type { SchemaIssue } from '../errors';
-import { logger } from '../log';
+import { logger, loggerOf } from '../log';
 import { parseJson } from '../shared/parse-json';
 
 const log = logger('mastercard');
@@ -118,7 +118,7 @@ function sealedOf(payload: unknown, keys: readonly HeldKey[]): Sealed | undefine
   const { encryptedData, encryptedKey, iv, publicKeyFingerprint, oaepHashingAlgorithm } = sealed;
   if (isObject(encryptedData) && Array.isArray(encryptedData.tokens)) {
     if (keys.length === 0) return undefined;
-    log('refused: encryptedPayload.encryptedData arrived in clear, not encrypted to a key of the receiver');
+    log.info({ provider: 'mastercard', code: 'unauthorized' }, 'refused: encryptedPayload.encryptedData arrived in clear, not encrypted to a key of the receiver', loggerOf(payload));
     throw new WebhookError('unauthorized');
   }
   if (encryptedData === undefined) throw malformed('/encryptedPayload', "must have required property 'encryptedData'");
@@ -187,13 +187,13 @@ export function decryptNotification(payload: unknown, keys: readonly HeldKey[]):
   }
   if (!plain) {
     if (named.length > 0 || fingerprint === undefined) {
-      log('refused: encryptedPayload does not decrypt with %s', named.length > 0 ? 'the key its publicKeyFingerprint names' : 'any key held');
+      log.info({ provider: 'mastercard', code: 'decryption_failed' }, `refused: encryptedPayload does not decrypt with ${named.length > 0 ? 'the key its publicKeyFingerprint names' : 'any key held'}`, loggerOf(payload as object));
       throw new WebhookError('decryption_failed');
     }
     throw new ConfigurationError('ERR_NTW_MASTERCARD_KEY_UNKNOWN',
       `mastercard: a notification is encrypted to a key this receiver does not hold (publicKeyFingerprint ${fingerprint}); add its private key to decryption (answered retry-later until then)`);
   }
-  if (named.length === 0 && fingerprint !== undefined) log('publicKeyFingerprint %s names no key held; decrypted with one of them', fingerprint);
+  if (named.length === 0 && fingerprint !== undefined) log.warn({ provider: 'mastercard', fingerprint }, 'publicKeyFingerprint names no key held; decrypted with one of them', loggerOf(payload as object));
   let decrypted: unknown;
   try {
     // Nested two levels down: the limits of the whole notification still hold.
@@ -201,7 +201,7 @@ export function decryptNotification(payload: unknown, keys: readonly HeldKey[]):
   } catch {
     // One answer for every way the ciphertext can be wrong, its padding or what it decrypts to: an answer that told
     // them apart would be a padding oracle, decrypting a captured notification a byte at a time.
-    log('refused: encryptedPayload decrypts to no JSON this receiver reads');
+    log.info({ provider: 'mastercard', code: 'decryption_failed' }, 'refused: encryptedPayload decrypts to no JSON this receiver reads', loggerOf(payload as object));
     throw new WebhookError('decryption_failed');
   }
   const opened: Record<string, unknown> = {};

@@ -2,9 +2,10 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Authenticator } from '../auth/authenticator';
 import { ConfigurationError } from '../errors';
 import type { NamesOf } from '../option-names';
-import { logger } from '../log';
+import { logger, loggerOf } from '../log';
 
 const log = logger('razorpay');
+const REFUSED = { provider: 'razorpay', code: 'unauthorized' } as const;
 
 /**
  * How Razorpay signs a webhook delivery: `X-Razorpay-Signature`, the hex HMAC-SHA256 of the raw body keyed by the
@@ -47,12 +48,12 @@ export function razorpaySignatureAuthenticator(auth: RazorpayAuth): Authenticato
     authenticate(req, rawBody) {
       const signature = parseRazorpaySignature(req.headers['x-razorpay-signature']);
       if (!signature) {
-        log('refused: X-Razorpay-Signature missing or not 64 hex digits');
+        log.info(REFUSED, 'refused: X-Razorpay-Signature missing or not 64 hex digits', loggerOf(req));
         return false;
       }
       let signed = false;
       for (const secret of secrets) signed = timingSafeEqual(createHmac('sha256', secret).update(rawBody).digest(), signature) || signed; // every secret compared
-      if (!signed) log('refused: X-Razorpay-Signature does not match');
+      if (!signed) log.info(REFUSED, 'refused: X-Razorpay-Signature does not match', loggerOf(req));
       return signed;
     },
   };

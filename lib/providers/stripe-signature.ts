@@ -2,10 +2,11 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Authenticator } from '../auth/authenticator';
 import { ConfigurationError } from '../errors';
 import type { NamesOf } from '../option-names';
-import { logger } from '../log';
+import { logger, loggerOf } from '../log';
 import { parseTimestampedSignatures } from '../auth/timestamped-signatures';
 
 const log = logger('stripe');
+const REFUSED = { provider: 'stripe', code: 'unauthorized' } as const;
 
 /**
  * How Stripe signs a webhook delivery: `Stripe-Signature: t=<unix seconds>,v1=<hex>[,v1=<hex>…]`, each `v1` the
@@ -66,13 +67,13 @@ export function stripeSignatureAuthenticator(auth: StripeAuth): Authenticator {
     authenticate(req, rawBody) {
       const header = parseStripeSignature(req.headers['stripe-signature']);
       if (!header) {
-        log('refused: Stripe-Signature missing, malformed or without a v1 signature');
+        log.info(REFUSED, 'refused: Stripe-Signature missing, malformed or without a v1 signature', loggerOf(req));
         return false;
       }
       // stripe-node bounds only the age; a t far ahead is refused too, by the same window.
       const age = (req.receivedAt?.getTime() ?? Date.now()) - header.t * 1000;
       if (Math.abs(age) > tolerance) {
-        log('refused: t is %s the %d ms window', age > 0 ? 'older than' : 'ahead of', tolerance);
+        log.info(REFUSED, `refused: t is ${age > 0 ? 'older than' : 'ahead of'} the ${tolerance} ms window`, loggerOf(req));
         return false;
       }
       let found = false;
@@ -80,7 +81,7 @@ export function stripeSignatureAuthenticator(auth: StripeAuth): Authenticator {
         const expected = createHmac('sha256', secret).update(`${header.t}.`).update(rawBody).digest();
         for (const signature of header.signatures) found = timingSafeEqual(expected, signature) || found; // every pair compared
       }
-      if (!found) log('refused: no v1 signature matches');
+      if (!found) log.info(REFUSED, 'refused: no v1 signature matches', loggerOf(req));
       return found;
     },
   };

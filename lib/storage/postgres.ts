@@ -27,7 +27,7 @@ import {
 import { olderVersionActive, schemaNewer } from './kit/migrations/schema-version';
 import { pendingSteps } from './kit/migrations/steps';
 import type { PostgresNames } from './postgres-schema';
-import { logger } from '../log';
+import { logger, loggerOf } from '../log';
 import { PreparedQueries } from './prepared-queries';
 
 const log = logger('storage:postgres');
@@ -156,13 +156,13 @@ export class PostgresStorage implements Storage {
         connectionString: opts.connectionString ?? opts.poolConfig?.connectionString,
       });
       // An idle connection that breaks (database restart) must not crash the app: the next query reconnects.
-      this.pool.on('error', (error) => log('idle connection error: %s', error.message));
+      this.pool.on('error', (error) => log.warn({ error: error.message }, 'idle connection error', loggerOf(this)));
       this.pool.on('connect', (client) => { this.clients.add(client); });
       this.pool.on('remove', (client) => { this.clients.delete(client); });
       this.ownsPool = true;
     }
     this.prepared = new PreparedQueries(this.pool, opts.preparedStatements ?? true, (error) => {
-      log('the server does not keep prepared statements (%s): unnamed queries from now on', error.message);
+      log.warn({ error: error.message }, 'the server does not keep prepared statements: unnamed queries from now on', loggerOf(this));
     });
   }
 
@@ -212,7 +212,7 @@ export class PostgresStorage implements Storage {
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     }
-    log('schema %s migrated from version %d to %d', this.names.schema, version, POSTGRES_SCHEMA_VERSION);
+    log.info({ schema: this.names.schema, from: version, to: POSTGRES_SCHEMA_VERSION }, 'schema migrated', loggerOf(this));
   }
 
   /** Run `work` in a transaction on one connection of the pool; a connection whose rollback failed is discarded. */
@@ -250,7 +250,7 @@ export class PostgresStorage implements Storage {
     this.closed = true;
     const ended = this.pool.end().then(() => this.allRemoved());
     const done = await closeWithin(ended, this.timeoutMs + 1000);
-    if (!done) log('close: %d connection(s) still open after %dms; destroying them', this.clients.size, this.timeoutMs + 1000);
+    if (!done) log.warn({ connections: this.clients.size, durationMs: this.timeoutMs + 1000 }, 'close: connections still open; destroying them', loggerOf(this));
     for (const client of this.clients) client.connection.stream.destroy();
     this.clients.clear();
   }

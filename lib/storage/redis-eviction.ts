@@ -1,6 +1,6 @@
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { ConfigurationError } from '../errors';
-import { logger } from '../log';
+import { logger, loggerOf } from '../log';
 
 const log = logger('storage:redis');
 
@@ -42,15 +42,16 @@ export class EvictionGuard {
   /** How the policy was read at start-up; `undefined` when nothing answered (then it is not checked). */
   private source: Source | undefined;
 
-  constructor(private readonly allowEviction: boolean) {}
+  /** `owner`: the storage whose logger (`attachLogger`) hears what is not checked, or accepted. */
+  constructor(private readonly allowEviction: boolean, private readonly owner: object = {}) {}
 
   /** At start-up: read each server's policy (every master of a cluster) and refuse one that may evict. */
   async check(client: Redis | Cluster, where: string): Promise<void> {
     const servers = nodes(client, where);
-    if (servers.length === 0) log('%s: no master known yet: maxmemory-policy not checked', where);
+    if (servers.length === 0) log.warn({}, `${where}: no master known yet: maxmemory-policy not checked`, loggerOf(this.owner));
     for (const { node, where: at } of servers) {
       const policy = await this.read(node);
-      if (policy === undefined) log('%s: its maxmemory-policy could not be read (CONFIG GET and INFO memory refused): not checked', at);
+      if (policy === undefined) log.warn({}, `${at}: its maxmemory-policy could not be read (CONFIG GET and INFO memory refused): not checked`, loggerOf(this.owner));
       else this.judge(policy, at);
     }
   }
@@ -95,7 +96,7 @@ export class EvictionGuard {
         }
       } catch (error) {
         if (!refused(error)) throw error;
-        log('%s of maxmemory-policy refused: %s', source === 'config' ? 'CONFIG GET' : 'INFO memory', (error as Error).message);
+        log.debug({ error: (error as Error).message }, `${source === 'config' ? 'CONFIG GET' : 'INFO memory'} of maxmemory-policy refused`, loggerOf(this.owner));
       }
     }
     return undefined;
@@ -104,7 +105,7 @@ export class EvictionGuard {
   private judge(policy: string, where: string): void {
     if (!evictionRisk(policy)) return;
     if (this.allowEviction) {
-      log('%s has maxmemory-policy %s, which may evict the ledger\'s keys: accepted (allowEviction)', where, policy);
+      log.warn({ policy }, `${where} has maxmemory-policy ${policy}, which may evict the ledger's keys: accepted (allowEviction)`, loggerOf(this.owner));
       return;
     }
     throw new ConfigurationError('ERR_NTW_REDIS_EVICTION', `${where} has maxmemory-policy ${policy}, which may evict the ledger's keys: `

@@ -21,7 +21,7 @@ import { loadDriver } from './driver';
 import { admittedEntry } from './kit/ledger-rules';
 import { closeWithin, timeoutMsOption } from './kit/options';
 import { ADD_REFUSALS, ADMIT, EXTEND, LEASE, PROJECT, PRUNE, REQUEUE, SETTLE, runScript } from './redis-scripts';
-import { logger } from '../log';
+import { logger, loggerOf } from '../log';
 import { migrateRedis } from './kit/migrations/redis';
 import type { RedisLayout } from './redis-layout';
 import { EvictionGuard } from './redis-eviction';
@@ -133,7 +133,7 @@ export class RedisStorage implements Storage {
     if (opts.allowEviction !== undefined && typeof opts.allowEviction !== 'boolean') {
       throw new ConfigurationError('ERR_NTW_OPTION', 'RedisStorage allowEviction must be true or false');
     }
-    this.eviction = new EvictionGuard(opts.allowEviction === true);
+    this.eviction = new EvictionGuard(opts.allowEviction === true, this);
     this.keyPrefix = opts.keyPrefix ?? 'ntw:';
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
     this.timeoutMs = timeoutMsOption('RedisStorage', opts.timeoutMs, REDIS_TIMEOUT_MS);
@@ -153,8 +153,8 @@ export class RedisStorage implements Storage {
         ...opts.redisOptions, keyPrefix: '',
       };
       const client = opts.url ? new IORedis(opts.url, settings) : new IORedis(settings);
-      client.on('error', (error: Error) => log('connection error: %s', error.message));
-      this.stopWatchdog = replaceSilentConnections(client, t);
+      client.on('error', (error: Error) => log.warn({ error: error.message }, 'connection error', loggerOf(this)));
+      this.stopWatchdog = replaceSilentConnections(client, t, this);
       this.client = client;
       this.ownsClient = true;
     }
@@ -583,7 +583,7 @@ export class RedisStorage implements Storage {
  * written to forever, every command timing out. Judged every quarter of `timeoutMs` from the socket's bytes written
  * since its last answer, so it covers the connection's handshake too, on every ioredis 5.x. Returns `stop`.
  */
-function replaceSilentConnections(client: Redis, timeoutMs: number): () => void {
+function replaceSilentConnections(client: Redis, timeoutMs: number, owner: object): () => void {
   let watched: Socket | undefined;
   let answered = 0; // bytes written when the last answer arrived
   let waitingSince: number | undefined;
@@ -606,7 +606,7 @@ function replaceSilentConnections(client: Redis, timeoutMs: number): () => void 
     if (socket.bytesWritten <= answered) return; // idle: nothing asked since the last answer
     waitingSince ??= Date.now();
     if (Date.now() - waitingSince < timeoutMs) return;
-    log('no answer on the connection for %dms: replacing it', timeoutMs);
+    log.warn({ durationMs: timeoutMs }, 'no answer on the connection: replacing it', loggerOf(owner));
     socket.destroy();
   };
   const timer = setInterval(check, Math.max(10, Math.floor(timeoutMs / 4)));

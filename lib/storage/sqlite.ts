@@ -21,7 +21,7 @@ import { loadDriver } from './driver';
 import { timeoutMsOption } from './kit/options';
 import { LEDGER_COLUMNS, OPEN_STATUSES_SQL, entryFromRow, stateFromRow } from './kit/row';
 import type { EntryRow, StateRow } from './kit/row';
-import { logger } from '../log';
+import { logger, loggerOf } from '../log';
 import { migrateSqlite } from './kit/migrations/sqlite';
 import { OpenedFiles } from './sqlite-files';
 
@@ -221,7 +221,7 @@ export class SqliteStorage implements Storage {
     // A step refused (0.1 instances still running, a newer schema) is tried again on the next call, on this connection.
     migrateSqlite(db, this.now(), `SQLite at ${this.options.path}`);
     this.statements = new Statements(db);
-    log('opened %s', this.options.path);
+    log.info({ path: this.options.path }, 'opened', loggerOf(this));
     this.database = db;
     this.opened = undefined;
     this.files = OpenedFiles.of(this.options.path);

@@ -39,6 +39,7 @@ interface Instruments {
   readonly events: Counter;
   readonly storageDuration: Histogram;
   readonly leaseLost: Counter;
+  readonly replayed: Counter;
 }
 
 const seconds = (ms: number) => ms / 1000;
@@ -134,6 +135,9 @@ export class Telemetry {
       leaseLost: meter.createCounter('ntw.lease.lost', {
         description: 'Runs that lost their lease (a renewal refused, or none through before it ran out): another instance may take the event over', unit: '{run}',
       }),
+      replayed: meter.createCounter('ntw.replayed', {
+        description: 'Events made pending again by a replay, one at a time (replay) or in bulk (replayMany)', unit: '{event}',
+      }),
     };
   }
 
@@ -206,6 +210,11 @@ export class Telemetry {
 
   leaseLost(provider: string): void {
     if (this.measuring) this.instruments.leaseLost.add(1, { 'ntw.provider': provider });
+  }
+
+  /** Events replayed, by the provider asked for (`*`: any) and how: one at a time or in bulk. */
+  replayed(provider: string | undefined, kind: 'one' | 'bulk', count: number): void {
+    if (this.measuring && count > 0) this.instruments.replayed.add(count, { 'ntw.provider': provider ?? '*', 'ntw.replay.kind': kind });
   }
 
   /** Make the observable gauges exist now, so a collection sees them before the first delivery. */

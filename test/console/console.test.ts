@@ -278,11 +278,9 @@ describe('operations console', () => {
         const res = await agent.post(`${MOUNT}/replay`).auth(OPS.username, OPS.password).type('form')
           .set({ 'sec-fetch-site': 'same-origin' }).send(form(csrf, id));
         expect(res.status).to.equal(303);
-        expect(res.headers.location).to.equal(`${MOUNT}/event?provider=tokenex&id=${id}&replayed=1`);
+        expect(res.headers.location).to.match(new RegExp(`^${MOUNT}/event\\?provider=tokenex&id=${id}&flash=[\\w-]{22}$`));
         const page = await agent.get(res.headers.location as string).auth(OPS.username, OPS.password);
         expect(page.text).to.include('Replayed the event. It is now done.');
-        const none = await agent.get(`${MOUNT}/event?provider=tokenex&id=${id}&replayed=0`).auth(OPS.username, OPS.password);
-        expect(none.text).to.include('Nothing was replayed');
         expect((await c.storage.getEntry({ provider: 'tokenex', id }))?.status).to.equal('done');
       } finally {
         await c.webhooks.close();

@@ -432,7 +432,7 @@ describe('start-up: every option and mount mistake of a first hour, with a code'
         capture.restore();
       }
       expect(new Set(answers).size).to.equal(1);
-      const reasons = capture.lines.filter((l) => /refused/.test(l)).map((l) => l.replace(/^.*?refused/, 'refused').replace(/\(\d+ ms old\)/, ''));
+      const reasons = capture.lines.filter((l) => /refused:/.test(l)).map((l) => l.replace(/^.*?refused/, 'refused').replace(/\(\d+ ms old\)/, ''));
       expect(reasons).to.have.length(7);
       expect(new Set(reasons).size).to.equal(7);
     });

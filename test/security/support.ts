@@ -4,7 +4,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 import type { Response } from 'supertest';
 import { createTokenWebhooks, niTokenEndpoint } from '../../lib';
-import type { OAuthTokenEndpoint, TokenEvent, TokenWebhooks } from '../../lib';
+import type { OAuthTokenEndpoint, TokenEvent, TokenWebhooks, TokenWebhooksOptions } from '../../lib';
 import { recordHandlers } from '../helpers/app';
 import { optionsFor } from '../../lib/testing/credentials';
 import { DESCRIPTORS, descriptor } from '../providers/descriptors';
@@ -66,10 +66,10 @@ const SECURITY_CREDENTIALS: Credentials = {
  * tests rotate secrets, take basic credentials or OAuth tokens as below; any other as its descriptor's `testMount`
  * says, else with its test kit's options.
  */
-export function securityReceiver(configure?: (app: Express) => void): SecurityReceiver {
+export function securityReceiver(configure?: (app: Express) => void, options: TokenWebhooksOptions = {}): SecurityReceiver {
   let clock = T0;
   const now = () => clock;
-  const webhooks = createTokenWebhooks<TokenEvent>({ pruneIntervalMs: false, now: () => new Date(clock) });
+  const webhooks = createTokenWebhooks<TokenEvent>({ pruneIntervalMs: false, now: () => new Date(clock), ...options });
   const recorder = recordHandlers(webhooks);
   const niTokens = niTokenEndpoint({ clients: NI_CLIENTS, ttl: NI_TTL, now });
   const app = express();

@@ -217,6 +217,25 @@ describe('telemetry (OpenTelemetry)', () => {
     }
   });
 
+  it('a bulk replay is a span with its storage calls as children, and what it replayed is counted, as single replays are', async () => {
+    const { app, webhooks } = testReceiver({ telemetry: t.options, mode: 'inbox', inbox: { maxAttempts: 1, pollIntervalMs: false } });
+    let failing = true;
+    webhooks.onEvent(() => { if (failing) throw new Error('downstream 503'); });
+    for (const tokenRef of ['tok-replay-1', 'tok-replay-2', 'tok-replay-3']) await deliver(app, 'tokenex', payload('active', tokenRef)).expect(200);
+    await webhooks.processInbox();
+    failing = false;
+    const [one] = await webhooks.listEvents({ status: 'dead', limit: 1 });
+    expect(await webhooks.replay(one!.id, 'tokenex')).to.equal(1);
+    expect(await webhooks.replayMany({ status: 'dead', provider: 'tokenex' })).to.deep.equal({ replayed: 2 });
+    const bulk = t.span('ntw.replay_many');
+    expect(bulk.attributes).to.include({ 'ntw.provider': 'tokenex', 'ntw.entry.status': 'dead', 'ntw.replayed': 2 });
+    expect(childrenOf(t.spans(), bulk).map((s) => s.name)).to.include.members(['ntw.storage.listEntries', 'ntw.storage.getEntry', 'ntw.storage.requeue']);
+    const replayed = await t.points('ntw.replayed');
+    expect(valueOf(replayed, { 'ntw.replay.kind': 'bulk', 'ntw.provider': 'tokenex' })).to.deep.equal([2]);
+    expect(valueOf(replayed, { 'ntw.replay.kind': 'one', 'ntw.provider': 'tokenex' })).to.deep.equal([1]);
+    await webhooks.close();
+  });
+
   it('a misspelled telemetry option fails at start-up', () => {
     expect(() => testReceiver({ telemetry: { tracerProvide: t.options.tracerProvider } as never })).to.throw(/tracerProvide/).with.property('code', 'ERR_NTW_UNKNOWN_OPTION');
   });

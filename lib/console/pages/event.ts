@@ -34,7 +34,7 @@ export async function eventPage(ctx: PageContext): Promise<{ title: string; body
     ctx.source.call('listEntries', () => storage.listEntries({ id, limit: 20 })),
   ]);
   const others = sameId.filter((e) => e.id === id && e.provider !== provider);
-  const replayed = ctx.query.get('replayed');
+  const replayed = ctx.flash?.kind === 'replay' ? String(ctx.flash.replayed) : null;
   const notice = replayed === null ? '' : replayed === '0'
     ? html`<p class="notice bad" role="status">Nothing was replayed: the event is running or pending, or its provider's endpoint is not mounted here. It is ${entry.status}.</p>`
     : html`<p class="notice" role="status">Replayed ${replayed === '1' ? 'the event' : `${replayed} events`}${ctx.source.mode === 'inbox' ? ' (the worker runs it)' : ''}. It is now ${entry.status}.</p>`;

@@ -7,6 +7,7 @@ import type { PageContext } from '../context';
 import { entriesTable } from '../entries';
 import type { Place, Search } from '../search';
 import { MAX_INPUT, encodeCursor, queryOf, readSearch, searchParams } from '../search';
+import { bulkReplayLink } from '../bulk-replay';
 
 function searchForm(ctx: PageContext, search: Search): Html {
   const providers = [...new Set([...ctx.source.providers(), ...(search.provider ? [search.provider] : [])])].sort();
@@ -56,10 +57,13 @@ export async function eventsPage(ctx: PageContext): Promise<{ title: string; bod
   const shown = backwards ? page.reverse() : page;
   const more = backwards ? { newer: beyond, older: true } : { newer: 'after' in place, older: beyond };
   const filtered = Object.keys(searchParams(search)).length > 0;
+  // Dead or failing events of a provider and a window: all of them (not this page only) may be replayed together.
+  const bulk = (search.status === 'dead' || search.status === 'failed') && !search.id && !search.tokenRef && shown.length > 0
+    ? bulkReplayLink(ctx, search.status, { provider: search.provider, since: search.from, until: search.to }) : '';
   return {
     title: 'Events',
     body: html`${searchForm(ctx, search)}
-${entriesTable(ctx, shown, { errors: true, empty: emptyText(filtered, place) })}
+${bulk}${entriesTable(ctx, shown, { errors: true, empty: emptyText(filtered, place) })}
 ${pager(ctx, search, shown, more)}`,
   };
 }

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { duplexPair } from 'node:stream';
 import { ConfigurationError } from '../../errors';
 import { logger } from '../../log';
+import type { Logger } from '../../log';
 import type { Mount } from './mount-check';
 
 const log = logger('mount');
@@ -113,16 +114,16 @@ const answered = (r: ProbeResult) => r.failure ?? (r.fellThrough ? 'no route ans
  * - `ERR_NTW_MOUNT_HEALTH_CHECK`: a sender's GET health check does not reach the endpoint (`app.post(path, …)`).
  * A probe is answered by the endpoint without touching storage, handlers, telemetry or `onRefused`. When host
  * middleware answers it instead (authentication, a rate limiter) and that is no sign of either mistake, the
- * endpoint is not checked: logged under debug, never a failure, so a correct app always starts.
+ * endpoint is not checked: logged (a warning), never a failure, so a correct app always starts.
  */
-export async function probeMounts(app: unknown, mounts: readonly Mount[], timeoutMs = 2000): Promise<ConfigurationError[]> {
+export async function probeMounts(app: unknown, mounts: readonly Mount[], timeoutMs = 2000, logTo?: Logger): Promise<ConfigurationError[]> {
   if (typeof app !== 'function') return [];
   const handler = app as Handler;
   const problems: ConfigurationError[] = [];
   for (const m of mounts) {
     if (!m.needs || (!m.needs.rawBody && !m.needs.healthCheck)) continue;
     if (!LITERAL_PATH.test(m.path)) {
-      log('mount check: %s is not a literal path; its body parser and health check are not checked', where(m));
+      log.warn({ provider: m.provider }, `mount check: ${where(m)} is not a literal path; its body parser and health check are not checked`, logTo);
       continue;
     }
     if (m.needs.rawBody) {
@@ -135,7 +136,7 @@ export async function probeMounts(app: unknown, mounts: readonly Mount[], timeou
             + `the parser, or keep the bytes: express.json({ verify: (req, res, buf) => { req.rawBody = buf } })`));
         }
       } else {
-        log('mount check: a POST to %s did not reach it (%s); its body parser is not checked', where(m), answered(r));
+        log.warn({ provider: m.provider }, `mount check: a POST to ${where(m)} did not reach it (${answered(r)}); its body parser is not checked`, logTo);
       }
     }
     if (m.needs.healthCheck) {
@@ -148,7 +149,7 @@ export async function probeMounts(app: unknown, mounts: readonly Mount[], timeou
           `${where(m)} does not get GET requests (${answered(r)}): ${m.provider} checks the webhook URL's health with a GET, and its `
           + `subscription would turn unhealthy. Mount it with app.use(path, …) or app.all(path, …)`));
       } else {
-        log('mount check: a GET to %s did not reach it (%s); its health check is not checked', where(m), answered(r));
+        log.warn({ provider: m.provider }, `mount check: a GET to ${where(m)} did not reach it (${answered(r)}); its health check is not checked`, logTo);
       }
     }
   }

@@ -1,5 +1,6 @@
 import { findMounts, mountProblems } from './mount-check';
 import { probeMounts } from './mount-probe';
+import type { Logger } from '../../log';
 
 /** What `webhooks.ready()` checks besides the storage. */
 export interface ReadyOptions {
@@ -15,11 +16,14 @@ export interface ReadyOptions {
   readonly app?: object;
 }
 
-/** The first mount mistake of `app`, read from its router, then found by sending requests through it in memory. */
-export async function checkMounts(app: object): Promise<void> {
+/**
+ * The first mount mistake of `app`, read from its router, then found by sending requests through it in memory; an
+ * endpoint the probe could not reach is logged to `logTo` (a warning).
+ */
+export async function checkMounts(app: object, logTo?: Logger): Promise<void> {
   const mounts = findMounts(app);
   const [problem] = mountProblems(mounts);
   if (problem) throw problem;
-  const [probed] = await probeMounts(app, mounts);
+  const [probed] = await probeMounts(app, mounts, undefined, logTo);
   if (probed) throw probed;
 }

@@ -100,7 +100,7 @@ async function apply(layout: RedisLayout): Promise<void> {
       try {
         event = (JSON.parse(h.body) as { event: typeof event }).event;
       } catch {
-        log('carry forward: 0.1 inbox entry %s %s has a body it did not write; left as it is', h.provider, h.id);
+        log.warn({ provider: h.provider, eventId: h.id }, 'carry forward: a 0.1 inbox entry has a body it did not write; left as it is');
         continue;
       }
       const attempts = Number(h.attempts ?? 0);
@@ -151,7 +151,7 @@ async function apply(layout: RedisLayout): Promise<void> {
       states++;
     }
   }
-  log('carried forward from 0.1: %d entries, %d token states', entries, states);
+  log.info({ entries, states }, 'carried forward from 0.1');
 }
 
 export const carryForward01: RedisMigration = { version: 2, name: 'carry forward 0.1', apply };
