@@ -48,6 +48,8 @@ const METHODS: readonly Method[] = [
   { name: 'replay (sync mode)', mode: 'sync', call: (w) => w.replay('evt-silent', 'tokenex'), expect: { timeoutOf: 'requeue' } },
   { name: 'replay (inbox mode)', mode: 'inbox', call: (w) => w.replay('evt-silent', 'tokenex'), expect: { timeoutOf: 'requeue' } },
   { name: 'replay of a quarantined delivery', mode: 'sync', call: (w) => w.replay(`quarantine:${'0'.repeat(43)}`, 'tokenex'), expect: { timeoutOf: 'getEntry' } },
+  { name: 'replayMany (sync mode)', mode: 'sync', call: (w) => w.replayMany({ status: 'failed' }), expect: { timeoutOf: 'listEntries' } },
+  { name: 'replayMany (inbox mode)', mode: 'inbox', call: (w) => w.replayMany({ status: 'dead', provider: 'tokenex' }), expect: { timeoutOf: 'listEntries' } },
   { name: 'prune', mode: 'sync', call: (w) => w.prune(), expect: { timeoutOf: 'prune' } },
   { name: 'listDeadLetters', mode: 'inbox', call: (w) => inbox(w).listDeadLetters(), expect: { timeoutOf: 'listEntries' } },
   {
