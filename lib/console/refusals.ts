@@ -1,17 +1,9 @@
 import type { RefusalMinute } from '../storage/storage';
-import type { RefusalSnapshot } from '../telemetry/refusal-tally';
+import type { RefusalCount, RefusalRow, RefusalSnapshot } from '../telemetry/refusal-tally';
 import type { Html } from './html';
 import { html, time } from './html';
 
-interface Row {
-  readonly provider: string;
-  readonly status: number;
-  readonly code: string;
-  count: number;
-  last: Date;
-}
-
-const table = (rows: readonly { provider: string; status: number; code: string; count: number; last: Date }[]) => html`<table aria-label="Refused by provider and code"><thead><tr><th>Provider</th><th class="num">HTTP status</th><th>Code</th><th class="num">Refused</th><th>Last</th></tr></thead>
+const table = (rows: readonly RefusalCount[]) => html`<table aria-label="Refused by provider and code"><thead><tr><th>Provider</th><th class="num">HTTP status</th><th>Code</th><th class="num">Refused</th><th>Last</th></tr></thead>
 <tbody>${rows.map((row) => html`<tr><td>${row.provider}</td><td class="num">${row.status}</td><td><code>${row.code}</code></td><td class="num">${row.count}</td><td>${time(row.last)}</td></tr>`)}</tbody></table>`;
 
 /**
@@ -19,7 +11,7 @@ const table = (rows: readonly { provider: string; status: number; code: string; 
  * and code: refused deliveries are never stored as entries, so each instance adds its counts by minute to the storage's.
  */
 export function fleetRefusalsPanel(minutes: readonly RefusalMinute[], windowMinutes: number, tally: RefusalSnapshot): Html {
-  const rows = new Map<string, Row>();
+  const rows = new Map<string, RefusalRow>();
   for (const m of minutes) {
     const key = `${m.provider}\u0000${m.status}\u0000${m.code}`;
     const row = rows.get(key);

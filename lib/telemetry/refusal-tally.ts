@@ -20,20 +20,15 @@ export interface RefusalSnapshot {
 /** Providers × codes is a few dozen rows; the cap only matters if a custom provider's names misbehave. */
 export const REFUSAL_ROWS_MAX = 200;
 
-interface Row {
-  readonly provider: string;
-  readonly status: number;
-  readonly code: string;
-  count: number;
-  last: Date;
-}
+/** A row being counted: a `RefusalCount` whose count and time still move. */
+export type RefusalRow = { -readonly [K in keyof RefusalCount]: RefusalCount[K] };
 
 /**
  * Counts the deliveries this process refused, by provider, status and code, with the time of the last one:
  * O(1) per refusal, at most `maxRows` rows. It keeps nothing of the request, not even the message.
  */
 export class RefusalTally {
-  private readonly rows = new Map<string, Row>();
+  private readonly rows = new Map<string, RefusalRow>();
   private untallied = 0;
 
   constructor(readonly since: Date, private readonly maxRows = REFUSAL_ROWS_MAX) {}
