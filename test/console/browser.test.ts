@@ -10,7 +10,7 @@ import { chromium } from 'playwright-core';
 import { buildPayload } from '../../lib/testing';
 import { MOUNT, OPS, consoleApp } from './support';
 import type { ConsoleApp } from './support';
-import { chromiumMissing, chromiumPath } from './chromium';
+import { needChromium, chromiumPath } from './chromium';
 
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run',
   '--disable-component-update', '--disable-sync'];
@@ -45,12 +45,7 @@ describe('operations console in a real browser (headless Chromium)', function ()
   const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `console-${name}.png`), fullPage: true });
 
   before(async function () {
-    const missing = chromiumMissing();
-    if (missing?.fail) throw new Error(`the browser tests must run under CI=true: ${missing.reason}`);
-    if (missing) {
-      console.log(`      skipping the browser tests: ${missing.reason}`);
-      this.skip();
-    }
+    needChromium(this);
     mkdirSync(ARTIFACTS, { recursive: true });
     c = consoleApp({ mode: 'inbox', inbox: { maxAttempts: 1, pollIntervalMs: 200 } });
     await c.webhooks.ready();

@@ -24,3 +24,13 @@ export function chromiumMissing(env: NodeJS.ProcessEnv = process.env): { readonl
   const hint = "install Debian's chromium package (apt-get install -y chromium) or set CHROMIUM to the path of a Chromium or Chrome";
   return { reason: `the browser ${path} ${problem}: ${hint}`, fail: env.CI === 'true' };
 }
+
+/** In a suite's `before`: fails it under `CI=true` without a browser, skips it elsewhere (saying why). */
+export function needChromium(context: Mocha.Context): void {
+  const missing = chromiumMissing();
+  if (missing?.fail) throw new Error(`the browser tests must run under CI=true: ${missing.reason}`);
+  if (missing) {
+    console.log(`      skipping the browser tests: ${missing.reason}`);
+    context.skip();
+  }
+}

@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core';
 import type { InboxTokenWebhooks, TokenEvent } from '../../lib';
 import { MOUNT, OPS, consoleApp } from './support';
 import type { ConsoleApp } from './support';
-import { chromiumMissing } from './chromium';
+import { needChromium } from './chromium';
 import { BrowserSessions, cspViolations, listen, overflowOf, portOf } from './browser-session';
 
 const ARTIFACTS = join(__dirname, '..', 'artifacts');
@@ -23,12 +23,7 @@ describe('operations console in a real browser: bulk replay, run again, a phone\
   const sessions = new BrowserSessions();
 
   before(async function () {
-    const missing = chromiumMissing();
-    if (missing?.fail) throw new Error(`the browser tests must run under CI=true: ${missing.reason}`);
-    if (missing) {
-      console.log(`      skipping the browser tests: ${missing.reason}`);
-      this.skip();
-    }
+    needChromium(this);
     mkdirSync(ARTIFACTS, { recursive: true });
     c = consoleApp({ mode: 'inbox', inbox: { maxAttempts: 1, pollIntervalMs: false } });
     c.webhooks.onEvent(() => {
