@@ -75,7 +75,7 @@ export async function replayMany(ledger: Ledger, query: ReplayManyQuery, closing
         const key = { provider: entry.provider, id: entry.id };
         const current = await client.call('getEntry', () => client.storage.getEntry(key));
         if (current?.status !== filter.status) return;
-        requeued[index] = await client.call('requeue', () => client.storage.requeue(key.id, key.provider));
+        requeued[index] = await client.call('requeue', () => client.storage.requeue(key.id, key.provider, [filter.status]));
       });
     } finally {
       runRequeued(ledger, requeued.flat(), closing);

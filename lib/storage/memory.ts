@@ -3,7 +3,8 @@ import type {
   Admission, Admit, Entry, EntryHistory, EntryQuery, EntryRecord, EventKey, LedgerStats, PruneResult, RefusalMinute, Settlement, StatsQuery, Storage,
   TokenStateRecord,
 } from './storage';
-import { REFUSALS_KEPT_MS } from './storage';
+import { REFUSALS_KEPT_MS, REQUEUEABLE_STATUSES } from './storage';
+import type { RequeueableStatus } from './storage';
 import type { Held } from './kit/ledger-rules';
 import { admissionOf, isDue, publicEntry, maySettle, project, settledEntry, takenEntry } from './kit/ledger-rules';
 import { ConfigurationError } from '../errors';
@@ -119,12 +120,12 @@ export class MemoryStorage implements Storage {
     return true;
   }
 
-  requeue(id: string, provider?: string): EventKey[] {
+  requeue(id: string, provider?: string, from: readonly RequeueableStatus[] = REQUEUEABLE_STATUSES): EventKey[] {
     const keys: EventKey[] = [];
     const now = this.now();
     for (const [k, entry] of this.entries) {
       if (entry.id !== id || (provider !== undefined && entry.provider !== provider)) continue;
-      if (entry.status !== 'failed' && entry.status !== 'dead' && entry.status !== 'done') continue;
+      if (!(from as readonly string[]).includes(entry.status)) continue;
       const { owner: _owner, lastError: _error, ...rest } = entry;
       this.write(k, { ...rest, status: 'pending', attempts: 0, dueAt: new Date(now) });
       this.recordAttempt(k, requeuedAttempt(entry, now));

@@ -11,7 +11,8 @@ import type {
   Admission, Admit, Entry, EntryHistory, EntryQuery, EntryRecord, EventKey, LedgerStats, PruneResult, RefusalMinute, Settlement, StatsQuery,
   StatusCount, Storage, TokenStateCount, TokenStateRecord,
 } from './storage';
-import type { EntryStatus } from './storage';
+import type { EntryStatus, RequeueableStatus } from './storage';
+import { REQUEUEABLE_STATUSES } from './storage';
 import { REFUSALS_KEPT_MS, STATS_BUCKET_MS, statsWindow } from './storage';
 import { NO_HISTORY, historyFromJson, mergeRefusals, minuteOf } from './kit/history';
 import { NOW_MS, appendedSql } from './kit/migrations/postgres/003-history-search-refusals';
@@ -313,11 +314,11 @@ export class PostgresStorage implements Storage {
     return result.rowCount === 1;
   }
 
-  async requeue(id: string, provider?: string): Promise<EventKey[]> {
+  async requeue(id: string, provider?: string, from: readonly RequeueableStatus[] = REQUEUEABLE_STATUSES): Promise<EventKey[]> {
     const result = await this.pool.query<EventKey>(`UPDATE ${this.names.ledger} SET status = 'pending', attempts = 0, owner = NULL,
         due_at = now(), last_error = NULL, ${attempt(3, 4)}
-      WHERE id = $1 AND ($2::text IS NULL OR provider = $2) AND status IN ('failed', 'dead', 'done')
-      RETURNING provider, id`, [id, provider ?? null, 'requeued', null]);
+      WHERE id = $1 AND ($2::text IS NULL OR provider = $2) AND status IN ('failed', 'dead', 'done') AND status = ANY($5::text[])
+      RETURNING provider, id`, [id, provider ?? null, 'requeued', null, from]);
     return result.rows.map((row) => ({ provider: row.provider, id: row.id }));
   }
 

@@ -245,10 +245,11 @@ if to == 'failed' then redis.call('ZADD', due, at, ARGV[2]) else redis.call('ZRE
 move_status(ARGV[1], ARGV[2], status, to, e[3])
 return 1`);
 
-/** KEYS: entry, due. ARGV: status prefix, member. Makes a failed, dead or done entry pending again. */
+/** KEYS: entry, due. ARGV: status prefix, member, the statuses it may have (comma-separated). Makes a failed, dead or done entry pending again. */
 export const REQUEUE = script(`${PRELUDE}
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= 'failed' and status ~= 'dead' and status ~= 'done' then return 0 end
+if not string.find(',' .. ARGV[3] .. ',', ',' .. status .. ',', 1, true) then return 0 end
 local now = now_ms()
 append_history(KEYS[1], 'attemptLog', {at = ms_text(now), attempt = tonumber(redis.call('HGET', KEYS[1], 'attempts')), outcome = 'requeued'})
 redis.call('HSET', KEYS[1], 'status', 'pending', 'attempts', 0, 'owner', '', 'dueAt', now, 'lastError', '')

@@ -10,7 +10,8 @@ import type {
   Admission, Admit, Entry, EntryHistory, EntryQuery, EntryRecord, EntryStatus, EventKey, LedgerStats, ProjectionOutcome, PruneResult, ReceivedCount,
   RefusalMinute, Settlement, StatsQuery, StatusCount, Storage, TokenStateCount, TokenStateRecord,
 } from './storage';
-import { REFUSALS_KEPT_MS, STATS_BUCKET_MS, statsWindow } from './storage';
+import { REFUSALS_KEPT_MS, REQUEUEABLE_STATUSES, STATS_BUCKET_MS, statsWindow } from './storage';
+import type { RequeueableStatus } from './storage';
 import { compareEntries, matchesQuery } from './entry-query';
 import { NO_HISTORY, historyFromJson, mergeRefusals, minuteOf } from './kit/history';
 import type { StaleReason, TokenState } from '../events';
@@ -303,13 +304,13 @@ export class RedisStorage implements Storage {
     return { ...entry, projection: outcome, ...(reason ? { staleReason: reason as StaleReason } : {}) };
   }
 
-  async requeue(id: string, provider?: string): Promise<EventKey[]> {
+  async requeue(id: string, provider?: string, from: readonly RequeueableStatus[] = REQUEUEABLE_STATUSES): Promise<EventKey[]> {
     const candidates: EventKey[] = (provider !== undefined ? [provider] : await this.providers()).map((p) => ({ provider: p, id }));
     const requeued: EventKey[] = [];
     for (const key of candidates) {
       const s = this.shardOf(key);
       const member = this.member(key);
-      if ((await runScript(this.client, REQUEUE, [this.entryKey(s, member), this.k(s, 'due')], [this.k(s, 'status:'), member])) === 1) {
+      if ((await runScript(this.client, REQUEUE, [this.entryKey(s, member), this.k(s, 'due')], [this.k(s, 'status:'), member, from.join(',')])) === 1) {
         requeued.push(key);
       }
     }

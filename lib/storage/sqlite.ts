@@ -10,7 +10,8 @@ import type {
   Admission, Admit, Entry, EntryHistory, EntryQuery, EntryRecord, EventKey, LedgerStats, PruneResult, ReceivedCount, RefusalMinute, Settlement,
   StatsQuery, StatusCount, Storage, TokenStateCount, TokenStateRecord,
 } from './storage';
-import { HISTORY_MAX, REFUSALS_KEPT_MS, STATS_BUCKET_MS, statsWindow } from './storage';
+import { HISTORY_MAX, REFUSALS_KEPT_MS, REQUEUEABLE_STATUSES, STATS_BUCKET_MS, statsWindow } from './storage';
+import type { RequeueableStatus } from './storage';
 import { NO_HISTORY, historyFromJson, minuteOf } from './kit/history';
 import { ConfigurationError } from '../errors';
 import { checkOptionNames } from '../option-names';
@@ -143,8 +144,8 @@ class Statements {
       VALUES (?, ?, ?, ?, ?, ?)`);
     this.countToken = db.prepare(`INSERT INTO ntw_token_counts (provider, state, count) VALUES (?, ?, ?)
       ON CONFLICT (provider, state) DO UPDATE SET count = count + excluded.count`);
-    this.requeueable = db.prepare(`SELECT provider, id FROM ntw_ledger WHERE provider = ? AND id = ? AND status IN ('failed', 'dead', 'done')`);
-    this.requeueableAnywhere = db.prepare(`${PROVIDERS} SELECT provider, id FROM ntw_ledger
+    this.requeueable = db.prepare(`SELECT provider, id, status FROM ntw_ledger WHERE provider = ? AND id = ? AND status IN ('failed', 'dead', 'done')`);
+    this.requeueableAnywhere = db.prepare(`${PROVIDERS} SELECT provider, id, status FROM ntw_ledger
       WHERE provider IN (SELECT p FROM providers) AND id = ? AND status IN ('failed', 'dead', 'done')`);
     this.requeue = db.prepare(`UPDATE ntw_ledger SET status = 'pending', attempts = 0, owner = NULL, due_at = ?, last_error = NULL,
       attempt_log = ${ATTEMPT} WHERE provider = ? AND id = ?`);
@@ -373,11 +374,12 @@ export class SqliteStorage implements Storage {
       .changes === 1;
   }
 
-  requeue(id: string, provider?: string): EventKey[] {
+  requeue(id: string, provider?: string, from: readonly RequeueableStatus[] = REQUEUEABLE_STATUSES): EventKey[] {
     const db = this.writable();
     const sql = this.sql;
     return db.transaction((): EventKey[] => {
-      const keys = (provider === undefined ? sql.requeueableAnywhere.all(id) : sql.requeueable.all(provider, id)) as EventKey[];
+      const found = (provider === undefined ? sql.requeueableAnywhere.all(id) : sql.requeueable.all(provider, id)) as (EventKey & { status: string })[];
+      const keys = found.filter((row) => (from as readonly string[]).includes(row.status));
       const now = this.now();
       for (const key of keys) sql.requeue.run(now, now, 'requeued', null, key.provider, key.id);
       return keys.map((k) => ({ provider: k.provider, id: k.id }));

@@ -29,6 +29,10 @@ export type EntryStatus = 'pending' | 'running' | 'done' | 'failed' | 'dead' | '
 
 export const ENTRY_STATUSES: readonly EntryStatus[] = ['pending', 'running', 'done', 'failed', 'dead', 'quarantined'];
 
+/** The statuses `requeue` makes pending again. */
+export type RequeueableStatus = 'failed' | 'dead' | 'done';
+export const REQUEUEABLE_STATUSES: readonly RequeueableStatus[] = ['failed', 'dead', 'done'];
+
 /** What the delivery core records for one notification. Storage indexes the fields and keeps `body` as it is. */
 export interface EntryRecord extends EventKey {
   /** The normalized event type (`token.active`, …), or `unreadable` for a quarantined delivery. */
@@ -288,8 +292,12 @@ export interface Storage {
   extend(key: EventKey, owner: string, leaseMs: number): Awaitable<boolean>;
   /** Record how a run ended; `false` when it was not recorded (`failed`/`dead` by an owner that lost the lease, or no such entry). */
   settle(key: EventKey, owner: string, settlement: Settlement): Awaitable<boolean>;
-  /** Make `failed`, `dead` and `done` entries with this id (of `provider`, or any) `pending` again, 0 attempts, due now. Answers their keys. */
-  requeue(id: string, provider?: string): Awaitable<EventKey[]>;
+  /**
+   * Make `failed`, `dead` and `done` entries with this id (of `provider`, or any) `pending` again, 0 attempts, due now.
+   * Answers their keys. With `from`, only entries in one of those statuses, checked in the same step as the change
+   * (a bulk replay of dead letters must not run an event someone else just replayed and finished).
+   */
+  requeue(id: string, provider?: string, from?: readonly RequeueableStatus[]): Awaitable<EventKey[]>;
   getEntry(key: EventKey): Awaitable<Entry | undefined>;
   /**
    * The entries `query` selects, in its order, at most its limit. An operations view pages through millions with it

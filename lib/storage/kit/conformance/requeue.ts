@@ -23,6 +23,18 @@ export const REQUEUE: GroupSpec = {
       assert.equal((await s.storage.lease('w', LONG, keyOf(b)))?.attempts, 1);
       assert.deepEqual(await s.storage.requeue(randomUUID()), []);
     });
+
+    s.test('with `from`, requeues only entries in those statuses, checked in the same step', async () => {
+      const id = randomUUID();
+      const [dead, done] = [record({ id }), record({ id })];
+      for (const r of [dead, done]) taken(await s.storage.admit(r, run('o')));
+      await s.storage.settle(keyOf(dead), 'o', { status: 'dead', error: 'x' });
+      await s.storage.settle(keyOf(done), 'o', { status: 'done' });
+      assert.deepEqual(await s.storage.requeue(id, done.provider, ['dead']), [], 'a done entry is not a dead letter');
+      assert.equal((await s.storage.getEntry(keyOf(done)))?.status, 'done');
+      assert.deepEqual(await s.storage.requeue(id, undefined, ['dead']), [keyOf(dead)]);
+      assert.deepEqual(await s.storage.requeue(id, dead.provider, ['dead']), [], 'pending now: a second bulk replay finds nothing');
+    });
   },
 };
 
