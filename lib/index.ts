@@ -49,7 +49,7 @@ export type { MemoryStorageOptions } from './storage/memory';
 export { decideProjection } from './storage/kit/projection';
 export type { ProjectionDecision } from './storage/kit/projection';
 export type {
-  Storage, Awaitable, EventKey, EntryStatus, EntryRecord, Entry, TokenStateRecord, StateChange, Admit, Admission, Settlement,
+  Storage, Awaitable, EventKey, EntryStatus, RequeueableStatus, EntryRecord, Entry, TokenStateRecord, StateChange, Admit, Admission, Settlement,
   EntryQuery, EntryCursor, StatsQuery, ReceivedCount, StatusCount, TokenStateCount, LedgerStats, PruneResult, ProjectionOutcome,
   Attempt, AttemptOutcome, EntryCopy, EntryHistory, RefusalMinute,
 } from './storage/storage';

@@ -33,7 +33,7 @@ const RUNTIME: Record<string, readonly string[]> = {
   './testing/storage': ['runStorageConformance'],
   './storage-kit': [
     'ENTRY_COLUMNS', 'ENTRY_STATUSES', 'HISTORY_COLUMNS', 'HISTORY_MAX', 'LEDGER_COLUMNS', 'OPEN_STATUSES_SQL', 'REFUSALS_KEPT_MS', 'STATE_COLUMNS',
-    'STATS_BUCKET_MS', 'TIME_COLUMNS', 'admissionOf', 'admitConformance', 'admittedEntry', 'appendBounded', 'changeOf', 'checkOptionNames',
+    'REQUEUEABLE_STATUSES', 'STATS_BUCKET_MS', 'TIME_COLUMNS', 'admissionOf', 'admitConformance', 'admittedEntry', 'appendBounded', 'changeOf', 'checkOptionNames',
     'closeWithin', 'cursorOf', 'decideProjection', 'entryFromRow', 'extendConformance', 'historyConformance', 'historyFromJson', 'idsConformance',
     'isDue', 'latestVersion', 'leaseConformance', 'listingConformance', 'maySettle', 'mergeRefusals', 'minuteOf', 'pendingSteps',
     'persistenceConformance', 'probeConformance', 'project', 'publicEntry', 'refusalsConformance', 'requeueConformance', 'requeuedAttempt',
@@ -59,7 +59,7 @@ const TYPES: Record<string, readonly string[]> = {
     'OAuthClientCredentialsOptions', 'OAuthTokenEndpoint', 'OAuthTokenVerifier', 'OptionNames', 'OptionsArgument', 'OptionsOf', 'PayloadKind',
     'PayloadOverrides', 'ProjectionDecision', 'ProjectionOutcome', 'Provider', 'ProviderCli', 'ProviderOptions', 'ProviderTestKit', 'PruneResult',
     'RawOf', 'ReadyOptions', 'ReceivedCount', 'Receiver', 'ReceiverErrorContext', 'ReferenceKey', 'Refusal', 'RefusalHandler', 'RefusalMinute',
-    'RenewalSchedule', 'ReplayManyQuery', 'ReplayManyStatus', 'RequestHeaders', 'RunsReport', 'SchemaIssue', 'SecretOf', 'Settlement', 'SharedCredentials', 'SharedSecretAuth',
+    'RenewalSchedule', 'ReplayManyQuery', 'ReplayManyStatus', 'RequestHeaders', 'RequeueableStatus', 'RunsReport', 'SchemaIssue', 'SecretOf', 'Settlement', 'SharedCredentials', 'SharedSecretAuth',
     'SharedSecretExtras', 'SignedDelivery', 'StaleReason', 'StateChange', 'StatsQuery', 'StatusCount', 'Storage', 'StoredEvent', 'SuspendedEvent',
     'SuspendedEventOf', 'TelemetryOptions', 'ThrottleCount', 'ThrottleOptions', 'ThrottleStore', 'TokenActivationCodeEvent', 'TokenChange',
     'TokenEvent', 'TokenEventType', 'TokenState', 'TokenStateCount', 'TokenStateEvent', 'TokenStateRecord', 'TokenStateView', 'TokenUpdatedEvent',
@@ -77,7 +77,7 @@ const TYPES: Record<string, readonly string[]> = {
   './storage-kit': [
     'Admission', 'AdmissionDecision', 'Admit', 'Attempt', 'AttemptJson', 'AttemptOutcome', 'Awaitable', 'ConformanceGroup', 'ConformanceOptions',
     'CopyJson', 'Entry', 'EntryCopy', 'EntryCursor', 'EntryHistory', 'EntryQuery', 'EntryRecord', 'EntryRow', 'EntryStatus', 'EventKey', 'Held',
-    'LedgerStats', 'MigrationStep', 'OptionNames', 'ProjectionDecision', 'ProjectionOutcome', 'PruneResult', 'ReceivedCount', 'RefusalMinute',
+    'LedgerStats', 'MigrationStep', 'OptionNames', 'ProjectionDecision', 'ProjectionOutcome', 'PruneResult', 'ReceivedCount', 'RefusalMinute', 'RequeueableStatus',
     'Settlement', 'StateChange', 'StateRow', 'StatsQuery', 'StatusCount', 'Storage', 'StorageFactory', 'TestFunctions', 'TokenStateCount',
     'TokenStateRecord',
   ],

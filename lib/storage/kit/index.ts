@@ -8,11 +8,11 @@
  * @module network-token-webhooks/storage-kit
  */
 export type {
-  Storage, Awaitable, EventKey, EntryStatus, EntryRecord, Entry, TokenStateRecord, StateChange, Admit, Admission, Settlement,
+  Storage, Awaitable, EventKey, EntryStatus, RequeueableStatus, EntryRecord, Entry, TokenStateRecord, StateChange, Admit, Admission, Settlement,
   EntryQuery, EntryCursor, StatsQuery, ReceivedCount, StatusCount, TokenStateCount, LedgerStats, PruneResult, ProjectionOutcome,
   Attempt, AttemptOutcome, EntryCopy, EntryHistory, RefusalMinute,
 } from '../storage';
-export { ENTRY_STATUSES, HISTORY_MAX, REFUSALS_KEPT_MS, STATS_BUCKET_MS, cursorOf, statsWindow } from '../storage';
+export { ENTRY_STATUSES, HISTORY_MAX, REFUSALS_KEPT_MS, REQUEUEABLE_STATUSES, STATS_BUCKET_MS, cursorOf, statsWindow } from '../storage';
 
 export { admissionOf, admittedEntry, isDue, maySettle, project, publicEntry, settledEntry, takenEntry } from './ledger-rules';
 export type { AdmissionDecision, Held } from './ledger-rules';
