@@ -30,6 +30,9 @@ import { pendingSteps } from './kit/migrations/steps';
 import type { PostgresNames } from './postgres-schema';
 import { logger, loggerOf } from '../log';
 import { PreparedQueries } from './prepared-queries';
+import { Coalescer } from './kit/coalesce';
+import { admitBatchSql, admitColumns, admitValues, doneBatchSql, isOneItemFailure } from './postgres-batch';
+import type { AdmitItem } from './postgres-batch';
 
 const log = logger('storage:postgres');
 
@@ -73,6 +76,13 @@ export interface PostgresStorageOptions {
    * `npx network-token-webhooks migrate postgres --print` (docs/upgrading.md).
    */
   readonly migrations?: 'apply' | 'verify';
+  /**
+   * Deliveries arriving together share one statement and one commit: while earlier admits (or `done` settles) are
+   * still out, the calls that arrive wait and leave together, each answered only once that statement has committed,
+   * as a call on its own is. A call that finds the storage idle is sent at once, alone. Default `true`; `false`
+   * sends every call on its own.
+   */
+  readonly groupCommit?: boolean;
 }
 
 /** The default of `timeoutMs`. */
@@ -83,6 +93,10 @@ const CLIENT_GRACE_MS = 500;
 const MIGRATION_TIMEOUT_MS = 600_000;
 /** How long `init()` waits for instances of 0.1 to finish the events they run before it refuses. */
 const OLDER_VERSION_WAIT_MS = 15_000;
+/** Batches of admits (and of `done` settles) out at once: past it, concurrent calls wait and leave together. */
+const BATCHES_IN_FLIGHT = 2;
+/** The most calls one batch takes. */
+const BATCH_MAX = 64;
 /** `lock_not_available`: the migration's lock_timeout passed while 0.1 instances held its tables. */
 const LOCK_NOT_AVAILABLE = '55P03';
 
@@ -97,6 +111,7 @@ type AdmitJson =
 type CreatedRow = Pick<EntryRow, 'status' | 'attempts' | 'due_at' | 'last_error' | 'projection' | 'stale_reason'>;
 
 const iso = (date: Date) => date.toISOString();
+const keyOf = (key: EventKey) => `${key.provider}\u0000${key.id}`;
 /** The columns `entryFromRow` reads, of a ledger row named `e`, times as epoch ms. */
 const ENTRY_E = ENTRY_COLUMNS.map((c) => (TIME_COLUMNS.has(c) ? `${ms(`e.${c}`)} AS ${c}` : `e.${c}`)).join(', ');
 const PRUNE_BATCH = 1000;
@@ -125,13 +140,18 @@ export class PostgresStorage implements Storage {
   private closed = false;
   private readonly prepared: PreparedQueries;
   private readonly migrations: 'apply' | 'verify';
+  private readonly admits: Coalescer<AdmitItem, AdmitJson> | undefined;
+  private readonly dones: Coalescer<EventKey, boolean> | undefined;
+  private readonly batchSql: { readonly admit: string; readonly done: string };
 
   constructor(options: string | Pool | PostgresStorageOptions) {
     const opts: PostgresStorageOptions = typeof options === 'string' ? { connectionString: options } : isPool(options) ? { pool: options } : options;
     checkOptionNames('PostgresStorage', opts, {
       connectionString: true, pool: true, poolConfig: true, schema: true, timeoutMs: true, preparedStatements: true, migrations: true,
+      groupCommit: true,
     } satisfies NamesOf<PostgresStorageOptions>);
     this.names = postgresNames(opts.schema ?? 'public');
+    this.batchSql = { admit: admitBatchSql(this.names), done: doneBatchSql(this.names) };
     this.timeoutMs = timeoutMsOption('PostgresStorage', opts.timeoutMs, POSTGRES_TIMEOUT_MS);
     this.migrations = opts.migrations ?? 'apply';
     if (this.migrations !== 'apply' && this.migrations !== 'verify') {
@@ -139,6 +159,9 @@ export class PostgresStorage implements Storage {
     }
     if (opts.preparedStatements !== undefined && typeof opts.preparedStatements !== 'boolean') {
       throw new ConfigurationError('ERR_NTW_OPTION', 'PostgresStorage preparedStatements must be true or false');
+    }
+    if (opts.groupCommit !== undefined && typeof opts.groupCommit !== 'boolean') {
+      throw new ConfigurationError('ERR_NTW_OPTION', 'PostgresStorage groupCommit must be true or false');
     }
     if (opts.pool) {
       this.pool = opts.pool;
@@ -165,6 +188,11 @@ export class PostgresStorage implements Storage {
     this.prepared = new PreparedQueries(this.pool, opts.preparedStatements ?? true, (error) => {
       log.warn({ error: error.message }, 'the server does not keep prepared statements: unnamed queries from now on', loggerOf(this));
     });
+    if (opts.groupCommit ?? true) {
+      const batches = { inFlight: BATCHES_IN_FLIGHT, maxBatch: BATCH_MAX, isolate: isOneItemFailure };
+      this.admits = new Coalescer({ ...batches, one: (item) => this.admitOne(item), many: (items) => this.admitMany(items) });
+      this.dones = new Coalescer({ ...batches, one: (key) => this.doneOne(key), many: (keys) => this.doneMany(keys) });
+    }
   }
 
   describe(): string {
@@ -275,13 +303,26 @@ export class PostgresStorage implements Storage {
     return new Date(Number(result.rows[0]!.now));
   }
 
+  /** Resolves once the entry is committed; concurrent admits share one statement and one commit (`groupCommit`). */
   async admit(record: EntryRecord, admit: Admit): Promise<Admission> {
-    const result = await this.prepared.query<{ r: AdmitJson }>(`SELECT ${this.names.admit}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) AS r`, [
-      record.provider, record.id, record.type, record.tokenRef, record.state ?? null, iso(record.occurredAt), iso(record.receivedAt),
-      record.fingerprint, record.body, admit.as, admit.as === 'running' ? admit.owner : null, admit.as === 'running' ? admit.leaseMs : null,
-      admit.as === 'quarantined' ? admit.error : null,
-    ]);
-    const reply = result.rows[0]!.r;
+    const item = { record, admit };
+    return this.admission(record, await (this.admits ? this.admits.call(item) : this.admitOne(item)));
+  }
+
+  private async admitOne(item: AdmitItem): Promise<AdmitJson> {
+    const result = await this.prepared.query<{ r: AdmitJson }>(`SELECT ${this.names.admit}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) AS r`,
+      admitValues(item));
+    return result.rows[0]!.r;
+  }
+
+  private async admitMany(items: readonly AdmitItem[]): Promise<AdmitJson[]> {
+    const result = await this.prepared.query<{ i: number; r: AdmitJson }>(this.batchSql.admit, admitColumns(items));
+    const replies = new Array<AdmitJson>(items.length);
+    for (const row of result.rows) replies[row.i - 1] = row.r;
+    return replies;
+  }
+
+  private admission(record: EntryRecord, reply: AdmitJson): Admission {
     if ('created' in reply) {
       const { status, attempts, due_at: dueAt, last_error: lastError, projection, stale_reason: staleReason } = reply.created;
       return { admitted: true, entry: admittedEntry(record, { status, attempts, dueAt, lastError, projection, staleReason }) };
@@ -303,15 +344,33 @@ export class PostgresStorage implements Storage {
     return result.rowCount === 1;
   }
 
+  /** A run's outcome, resolving once committed; concurrent `done` settles share one statement and one commit (`groupCommit`). */
   async settle(key: EventKey, owner: string, settlement: Settlement): Promise<boolean> {
-    const result = settlement.status === 'done'
-      ? await this.prepared.query(`UPDATE ${this.names.ledger} SET status = 'done', owner = NULL, due_at = now(), ${attempt(3, 4)}
-        WHERE provider = $1 AND id = $2`, [key.provider, key.id, 'done', null])
-      : await this.prepared.query(`UPDATE ${this.names.ledger} SET status = $4, owner = NULL, last_error = $5,
+    if (settlement.status === 'done') return this.dones ? this.dones.call(key) : this.doneOne(key);
+    const result = await this.prepared.query(`UPDATE ${this.names.ledger} SET status = $4, owner = NULL, last_error = $5,
           due_at = now() + $6 * interval '1 millisecond', ${attempt(4, 5)}
         WHERE provider = $1 AND id = $2 AND status = 'running' AND owner = $3`,
-      [key.provider, key.id, owner, settlement.status, settlement.error, settlement.status === 'failed' ? settlement.retryInMs : 0]);
+    [key.provider, key.id, owner, settlement.status, settlement.error, settlement.status === 'failed' ? settlement.retryInMs : 0]);
     return result.rowCount === 1;
+  }
+
+  private async doneOne(key: EventKey): Promise<boolean> {
+    const result = await this.prepared.query(`UPDATE ${this.names.ledger} SET status = 'done', owner = NULL, due_at = now(), ${attempt(3, 4)}
+        WHERE provider = $1 AND id = $2`, [key.provider, key.id, 'done', null]);
+    return result.rowCount === 1;
+  }
+
+  /** One `UPDATE` for distinct keys; a key settled twice in one batch (never on the delivery path) is settled twice, in turn. */
+  private async doneMany(keys: readonly EventKey[]): Promise<boolean[]> {
+    const distinct = new Set(keys.map(keyOf));
+    if (distinct.size < keys.length) {
+      const settled: boolean[] = [];
+      for (const key of keys) settled.push(await this.doneOne(key));
+      return settled;
+    }
+    const result = await this.prepared.query<EventKey>(this.batchSql.done, [keys.map((k) => k.provider), keys.map((k) => k.id)]);
+    const updated = new Set(result.rows.map(keyOf));
+    return keys.map((k) => updated.has(keyOf(k)));
   }
 
   async requeue(id: string, provider?: string, from: readonly RequeueableStatus[] = REQUEUEABLE_STATUSES): Promise<EventKey[]> {

@@ -1,0 +1,98 @@
+/**
+ * The calls of concurrent deliveries to one kind of write (admit, settle), sent as batches: one statement and one
+ * commit for all the calls that arrived while the store was busy. No timer: a call is sent at once, alone, while
+ * fewer than `inFlight` batches are out, so an idle store answers as fast as without it; otherwise it waits, and
+ * the next batch to leave takes every call waiting (up to `maxBatch`). Each caller's promise settles with its own
+ * result once the batch it went in has been answered, that is committed.
+ */
+export interface CoalesceOptions<I, O> {
+  /** One item on its own: a call that found a batch slot free, or an item of a batch that failed for one item's sake. */
+  readonly one: (item: I) => Promise<O>;
+  /** Two or more items in one statement and one commit: one result per item, in the order given. */
+  readonly many: (items: readonly I[]) => Promise<readonly O[]>;
+  /**
+   * Whether a failed batch may have failed for one item's sake (its data, a deadlock with another transaction):
+   * its items are then sent again each on its own, so that one bad item never fails the others. Any other failure
+   * (a lost connection, a timeout) fails every caller of the batch.
+   */
+  readonly isolate: (error: unknown) => boolean;
+  /** Batches out at once; past it calls wait for the next batch. */
+  readonly inFlight: number;
+  /** The most items one batch takes. */
+  readonly maxBatch: number;
+}
+
+interface Waiting<I, O> {
+  readonly item: I;
+  readonly resolve: (value: O) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+export class Coalescer<I, O> {
+  private readonly options: CoalesceOptions<I, O>;
+  private waiting: Waiting<I, O>[] = [];
+  private out = 0;
+
+  constructor(options: CoalesceOptions<I, O>) {
+    if (!(options.inFlight >= 1) || !(options.maxBatch >= 1)) throw new RangeError('inFlight and maxBatch must be at least 1');
+    this.options = options;
+  }
+
+  /** Batches out now (for tests and diagnostics). */
+  get inFlight(): number {
+    return this.out;
+  }
+
+  /** Calls waiting for a batch. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  call(item: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.waiting.push({ item, resolve, reject });
+      this.drain();
+    });
+  }
+
+  private drain(): void {
+    while (this.out < this.options.inFlight && this.waiting.length > 0) {
+      const batch = this.waiting.length <= this.options.maxBatch ? this.waiting : this.waiting.slice(0, this.options.maxBatch);
+      this.waiting = batch === this.waiting ? [] : this.waiting.slice(batch.length);
+      this.out++;
+      void this.send(batch).finally(() => {
+        this.out--;
+        this.drain();
+      });
+    }
+  }
+
+  private async send(batch: readonly Waiting<I, O>[]): Promise<void> {
+    if (batch.length === 1) return this.sendOne(batch[0]!);
+    let results: readonly O[];
+    try {
+      results = await this.options.many(batch.map((w) => w.item));
+    } catch (error) {
+      if (this.options.isolate(error)) {
+        await Promise.all(batch.map((w) => this.sendOne(w)));
+        return;
+      }
+      for (const w of batch) w.reject(error);
+      return;
+    }
+    if (results.length !== batch.length) {
+      const error = new Error(`a batch of ${batch.length} answered ${results.length} results`);
+      for (const w of batch) w.reject(error);
+      return;
+    }
+    batch.forEach((w, i) => w.resolve(results[i]!));
+  }
+
+  private async sendOne(w: Waiting<I, O>): Promise<void> {
+    try {
+      w.resolve(await this.options.one(w.item));
+    } catch (error) {
+      w.reject(error);
+    }
+  }
+}
