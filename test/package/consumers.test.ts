@@ -215,7 +215,7 @@ describe('the published package', () => {
         sqlite: ['SQLITE_TIMEOUT_MS', 'SqliteStorage'], postgres: ['POSTGRES_TIMEOUT_MS', 'PostgresStorage'], redis: ['REDIS_TIMEOUT_MS', 'RedisStorage'],
         testing: ['authHeaders', 'buildPayload', 'cybersourceSignature', 'deliver', 'firstokenSignature', 'niAccessToken', 'readJsonAcknowledgement', 'receive', 'sharedSecretHeaders', 'signDelivery'],
         storageKit: [
-          'ENTRY_COLUMNS', 'ENTRY_STATUSES', 'HISTORY_COLUMNS', 'HISTORY_MAX', 'LEDGER_COLUMNS', 'OPEN_STATUSES_SQL', 'REFUSALS_KEPT_MS', 'REQUEUEABLE_STATUSES',
+          'Coalescer', 'ENTRY_COLUMNS', 'ENTRY_STATUSES', 'HISTORY_COLUMNS', 'HISTORY_MAX', 'LEDGER_COLUMNS', 'OPEN_STATUSES_SQL', 'REFUSALS_KEPT_MS', 'REQUEUEABLE_STATUSES',
           'STATE_COLUMNS', 'STATS_BUCKET_MS', 'TIME_COLUMNS',
           'admissionOf', 'admitConformance', 'admittedEntry', 'appendBounded', 'changeOf', 'checkOptionNames', 'closeWithin', 'cursorOf',
           'decideProjection', 'entryFromRow', 'extendConformance', 'historyConformance', 'historyFromJson', 'idsConformance', 'isDue',

@@ -32,7 +32,7 @@ const RUNTIME: Record<string, readonly string[]> = {
   ],
   './testing/storage': ['runStorageConformance'],
   './storage-kit': [
-    'ENTRY_COLUMNS', 'ENTRY_STATUSES', 'HISTORY_COLUMNS', 'HISTORY_MAX', 'LEDGER_COLUMNS', 'OPEN_STATUSES_SQL', 'REFUSALS_KEPT_MS', 'STATE_COLUMNS',
+    'Coalescer', 'ENTRY_COLUMNS', 'ENTRY_STATUSES', 'HISTORY_COLUMNS', 'HISTORY_MAX', 'LEDGER_COLUMNS', 'OPEN_STATUSES_SQL', 'REFUSALS_KEPT_MS', 'STATE_COLUMNS',
     'REQUEUEABLE_STATUSES', 'STATS_BUCKET_MS', 'TIME_COLUMNS', 'admissionOf', 'admitConformance', 'admittedEntry', 'appendBounded', 'changeOf', 'checkOptionNames',
     'closeWithin', 'cursorOf', 'decideProjection', 'entryFromRow', 'extendConformance', 'historyConformance', 'historyFromJson', 'idsConformance',
     'isDue', 'latestVersion', 'leaseConformance', 'listingConformance', 'maySettle', 'mergeRefusals', 'minuteOf', 'pendingSteps',
@@ -75,7 +75,7 @@ const TYPES: Record<string, readonly string[]> = {
   ],
   './testing/storage': ['ConformanceOptions'],
   './storage-kit': [
-    'Admission', 'AdmissionDecision', 'Admit', 'Attempt', 'AttemptJson', 'AttemptOutcome', 'Awaitable', 'ConformanceGroup', 'ConformanceOptions',
+    'Admission', 'AdmissionDecision', 'Admit', 'Attempt', 'AttemptJson', 'AttemptOutcome', 'Awaitable', 'CoalesceOptions', 'ConformanceGroup', 'ConformanceOptions',
     'CopyJson', 'Entry', 'EntryCopy', 'EntryCursor', 'EntryHistory', 'EntryQuery', 'EntryRecord', 'EntryRow', 'EntryStatus', 'EventKey', 'Held',
     'LedgerStats', 'MigrationStep', 'OptionNames', 'ProjectionDecision', 'ProjectionOutcome', 'PruneResult', 'ReceivedCount', 'RefusalMinute', 'RequeueableStatus',
     'Settlement', 'StateChange', 'StateRow', 'StatsQuery', 'StatusCount', 'Storage', 'StorageFactory', 'TestFunctions', 'TokenStateCount',

@@ -27,6 +27,8 @@ export { ENTRY_COLUMNS, HISTORY_COLUMNS, LEDGER_COLUMNS, OPEN_STATUSES_SQL, STAT
 export type { EntryRow, StateRow } from './row';
 
 export { closeWithin, timeoutMsOption } from './options';
+export { Coalescer } from './coalesce';
+export type { CoalesceOptions } from './coalesce';
 export { checkOptionNames } from '../../option-names';
 export type { OptionNames } from '../../option-names';
 

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { Pool } from 'pg';
+import { ConfigurationError } from '../../lib';
+import type { EntryRecord } from '../../lib';
+import { PostgresStorage } from '../../lib/storage/postgres';
+import { DATABASE_URL, dropSchema, needsService, probePostgres, uniqueName } from './services';
+
+const record = (id: string, tokenRef = `tok-${id}`, body = '{}'): EntryRecord => ({
+  provider: 'cybersource', id, type: 'token.active', tokenRef, state: 'ACTIVE', occurredAt: new Date(1000), receivedAt: new Date(2000),
+  fingerprint: 'f', body,
+});
+const running = { as: 'running', owner: 'o', leaseMs: 60_000 } as const;
+
+/** A storage on a pool whose statements are recorded: their text, and whether each failed. */
+function recorded(schema: string, groupCommit?: boolean) {
+  const pool = new Pool({ connectionString: DATABASE_URL, max: 8 });
+  const statements: { text: string; failed?: string }[] = [];
+  const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+  (pool as unknown as { query: unknown }).query = (config: unknown, ...rest: unknown[]) => {
+    const statement: { text: string; failed?: string } = { text: typeof config === 'string' ? config : (config as { text: string }).text };
+    statements.push(statement);
+    return query(config, ...rest).catch((error: { code?: string }) => {
+      statement.failed = error.code ?? 'unknown';
+      throw error;
+    });
+  };
+  const storage = new PostgresStorage({ pool, schema, ...(groupCommit === undefined ? {} : { groupCommit }) });
+  return { storage, statements, close: async () => { await pool.end(); await dropSchema(schema); } };
+}
+
+const batches = (statements: readonly { text: string }[]) => statements.filter((s) => s.text.includes('unnest(')).length;
+
+describe('PostgresStorage group commit (concurrent admits and settles share one statement and one commit)', function () {
+  needsService('PostgreSQL', probePostgres, `Tried DATABASE_URL=${DATABASE_URL}.`);
+
+  it('admits many concurrent copies of many ids: exactly one admitted per id, each caller answered for its own event', async function () {
+    const { storage, statements, close } = recorded(uniqueName('ntw_group_'));
+    try {
+      await storage.init();
+      // 40 ids, 5 copies each, interleaved; tokens shared by several ids
+      const ids = Array.from({ length: 200 }, (_, n) => `e${n % 40}`);
+      const admissions = await Promise.all(ids.map((id, n) => storage.admit(record(id, `tok-${n % 40 % 7}`), running)));
+      admissions.forEach((admission, n) => assert.equal(admission.entry.id, ids[n], 'each caller gets its own event'));
+      const admitted = new Map<string, number>();
+      for (const [n, admission] of admissions.entries()) if (admission.admitted) admitted.set(ids[n]!, (admitted.get(ids[n]!) ?? 0) + 1);
+      assert.equal(admitted.size, 40);
+      assert.deepEqual([...new Set(admitted.values())], [1], 'one admission per id');
+      assert.ok(batches(statements) > 0, 'admits went in batches');
+      for (const id of ['e0', 'e17', 'e39']) {
+        assert.equal((await storage.getHistory({ provider: 'cybersource', id })).copies.length, 4, 'each later copy recorded');
+      }
+      const counts = await storage.stats({ since: new Date(0), until: new Date(1) });
+      assert.equal(counts.tokens.reduce((sum, t) => sum + t.count, 0), 7, 'each token counted once');
+
+      const settled = await Promise.all([...Array.from({ length: 40 }, (_, n) => `e${n}`), 'missing'].map((id) => storage.settle({ provider: 'cybersource', id }, 'o', { status: 'done' })));
+      assert.deepEqual(settled, [...Array.from({ length: 40 }, () => true), false], 'each settle answered for its own entry');
+      assert.ok(statements.some((s) => s.text.startsWith('UPDATE') && s.text.includes('unnest(')), 'settles went in batches');
+      for (const id of ['e0', 'e39']) {
+        assert.equal((await storage.getEntry({ provider: 'cybersource', id }))?.status, 'done');
+        assert.deepEqual((await storage.getHistory({ provider: 'cybersource', id })).attempts.map((a) => [a.attempt, a.outcome]), [[1, 'done']]);
+      }
+    } finally {
+      await storage.close();
+      await close();
+    }
+  });
+
+  it('a batch holding an item the database refuses: that caller alone fails, the others are admitted', async function () {
+    const { storage, statements, close } = recorded(uniqueName('ntw_group_'));
+    try {
+      await storage.init();
+      const ids = Array.from({ length: 24 }, (_, n) => `p${n}`);
+      // text may not hold NUL: PostgreSQL refuses it (22021), in a batch the whole statement
+      const outcomes = await Promise.all(ids.map((id, n) => storage.admit(record(id, `tok-${id}`, n === 12 ? '{"a":"\u0000"}' : '{}'), running)
+        .then((a) => a.admitted, (error: { code?: string }) => error.code)));
+      assert.deepEqual(outcomes, ids.map((_, n) => (n === 12 ? '22021' : true)));
+      assert.ok(statements.some((s) => s.text.includes('unnest(') && s.failed === '22021'), 'a batch failed for it and was sent again item by item');
+      const stored = await storage.listEntries({ limit: 100 });
+      assert.deepEqual(stored.map((e) => e.id).sort(), ids.filter((_, n) => n !== 12).sort());
+    } finally {
+      await storage.close();
+      await close();
+    }
+  });
+
+  it('groupCommit: false sends every call on its own; a value that is not a boolean is refused', async function () {
+    const { storage, statements, close } = recorded(uniqueName('ntw_group_'), false);
+    try {
+      await storage.init();
+      const admissions = await Promise.all(Array.from({ length: 20 }, (_, n) => storage.admit(record(`s${n}`), running)));
+      assert.equal(admissions.filter((a) => a.admitted).length, 20);
+      assert.equal(batches(statements), 0);
+    } finally {
+      await storage.close();
+      await close();
+    }
+    assert.throws(() => new PostgresStorage({ connectionString: DATABASE_URL, groupCommit: 'yes' as unknown as boolean }),
+      (error: unknown) => error instanceof ConfigurationError && error.code === 'ERR_NTW_OPTION');
+  });
+});
