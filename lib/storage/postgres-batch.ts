@@ -39,8 +39,10 @@ export function admitColumns(items: readonly AdmitItem[]): unknown[][] {
 
 /**
  * The admit function once per item, in one statement, answering each item's reply with its position (`i`, from 1).
- * The items are taken in the order their locks are (the token's state row and its count slot, then the id), so that
- * batches of several instances running at once lock rows in one order rather than deadlock. Two copies of one id
+ * The items are taken in the order of the rows they lock: the count of tokens by provider, slot (as the count function
+ * computes it) and state, then the token's state row, then the id. So batches running at once (of this instance or
+ * of others) lock the rows they share, above all those few counts, in one order rather than deadlock; a deadlock
+ * left (a token changing from one state to another in each) fails the batch, and its items run again one by one. Two copies of one id
  * are taken one after the other in the order given: the second finds the first's row (a function declared
  * volatile, as this one, sees what the statement calling it wrote before).
  */
@@ -49,7 +51,7 @@ export const admitBatchSql = (n: PostgresNames) => {
   const arrays = ADMIT_PARAMETERS.map(([, type], p) => `$${p + 1}::${type}[]`).join(', ');
   return `SELECT b.i::integer AS i, ${n.admit}(${columns.map((c) => `b.${c}`).join(', ')}) AS r
     FROM (SELECT * FROM unnest(${arrays}) WITH ORDINALITY AS t(${columns.join(', ')}, i)
-      ORDER BY provider, hashtext(token_ref) & 15, token_ref, id, i) b`;
+      ORDER BY provider, hashtext(token_ref) & 15, state, token_ref, id, i) b`;
 };
 
 /**
