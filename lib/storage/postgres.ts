@@ -129,6 +129,7 @@ const providersCte = (ledger: string) => `WITH RECURSIVE providers(p) AS (SELECT
  * database clock (`now()`). Every transition is one round trip: admitting and leasing (each applying the
  * taken entry's state to its token) are functions, settling one `UPDATE`. Leasing uses `FOR UPDATE SKIP
  * LOCKED`, so workers on any number of instances each take a different entry without waiting on each other.
+ * Admits and `done` settles of concurrent deliveries share one statement and one commit (`groupCommit`).
  */
 export class PostgresStorage implements Storage {
   readonly names: PostgresNames;
@@ -317,6 +318,7 @@ export class PostgresStorage implements Storage {
 
   private async admitMany(items: readonly AdmitItem[]): Promise<AdmitJson[]> {
     const result = await this.prepared.query<{ i: number; r: AdmitJson }>(this.batchSql.admit, admitColumns(items));
+    if (result.rows.length !== items.length) throw new Error(`a batch of ${items.length} admits answered ${result.rows.length} rows`);
     const replies = new Array<AdmitJson>(items.length);
     for (const row of result.rows) replies[row.i - 1] = row.r;
     return replies;
