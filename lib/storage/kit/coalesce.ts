@@ -1,10 +1,4 @@
-/**
- * The calls of concurrent deliveries to one kind of write (admit, settle), sent as batches: one statement and one
- * commit for all the calls that arrived while the store was busy. No timer: a call is sent at once, alone, while
- * fewer than `inFlight` batches are out, so an idle store answers as fast as without it; otherwise it waits, and
- * the next batch to leave takes every call waiting (up to `maxBatch`). Each caller's promise settles with its own
- * result once the batch it went in has been answered, that is committed.
- */
+/** How a `Coalescer` sends its items: alone, together, and which failures of a batch are worth sending again one by one. */
 export interface CoalesceOptions<I, O> {
   /** One item on its own: a call that found a batch slot free, or an item of a batch that failed for one item's sake. */
   readonly one: (item: I) => Promise<O>;
@@ -28,6 +22,13 @@ interface Waiting<I, O> {
   readonly reject: (error: unknown) => void;
 }
 
+/**
+ * The calls of concurrent deliveries to one kind of write (admit, settle), sent as batches: one statement and one
+ * commit for all the calls that arrived while the store was busy. No timer: a call is sent at once, alone, while
+ * fewer than `inFlight` batches are out, so an idle store answers as fast as without it; otherwise it waits, and
+ * the next batch to leave takes every call waiting (up to `maxBatch`). Each caller's promise settles with its own
+ * result once the batch it went in has been answered: `many` resolves only after its commit.
+ */
 export class Coalescer<I, O> {
   private readonly options: CoalesceOptions<I, O>;
   private waiting: Waiting<I, O>[] = [];
@@ -48,6 +49,7 @@ export class Coalescer<I, O> {
     return this.waiting.length;
   }
 
+  /** Send `item`, alone or with the calls waiting beside it; resolves with its own result, or rejects with its own failure. */
   call(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
