@@ -190,7 +190,8 @@ export class PostgresStorage implements Storage {
       log.warn({ error: error.message }, 'the server does not keep prepared statements: unnamed queries from now on', loggerOf(this));
     });
     if (opts.groupCommit ?? true) {
-      const batches = { inFlight: BATCHES_IN_FLIGHT, maxBatch: BATCH_MAX, isolate: isOneItemFailure };
+      // a call waits for a batch at most as long as the pool lets a query wait for a connection
+      const batches = { inFlight: BATCHES_IN_FLIGHT, maxBatch: BATCH_MAX, maxWaitMs: this.timeoutMs, isolate: isOneItemFailure };
       this.admits = new Coalescer({ ...batches, one: (item) => this.admitOne(item), many: (items) => this.admitMany(items) });
       this.dones = new Coalescer({ ...batches, one: (key) => this.doneOne(key), many: (keys) => this.doneMany(keys) });
     }

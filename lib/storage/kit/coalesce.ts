@@ -14,10 +14,20 @@ export interface CoalesceOptions<I, O> {
   readonly inFlight: number;
   /** The most items one batch takes. */
   readonly maxBatch: number;
+  /**
+   * The longest a call waits for a batch to take it, in ms (unbounded when left out). A call past it when the next
+   * batch leaves is failed instead of sent, as a pool fails a query that waited too long for a connection: while
+   * the store does not answer, the calls arriving do not pile up for ever, nor reach it long after their callers
+   * gave up.
+   */
+  readonly maxWaitMs?: number;
+  /** The clock `maxWaitMs` is judged by, in ms. Default `performance.now`. */
+  readonly now?: () => number;
 }
 
 interface Waiting<I, O> {
   readonly item: I;
+  readonly since: number;
   readonly resolve: (value: O) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -33,10 +43,13 @@ export class Coalescer<I, O> {
   private readonly options: CoalesceOptions<I, O>;
   private waiting: Waiting<I, O>[] = [];
   private out = 0;
+  private readonly now: () => number;
 
   constructor(options: CoalesceOptions<I, O>) {
     if (!(options.inFlight >= 1) || !(options.maxBatch >= 1)) throw new RangeError('inFlight and maxBatch must be at least 1');
+    if (options.maxWaitMs !== undefined && !(options.maxWaitMs > 0)) throw new RangeError('maxWaitMs must be above 0');
     this.options = options;
+    this.now = options.now ?? (() => performance.now());
   }
 
   /** Batches out now (for tests and diagnostics). */
@@ -52,12 +65,13 @@ export class Coalescer<I, O> {
   /** Send `item`, alone or with the calls waiting beside it; resolves with its own result, or rejects with its own failure. */
   call(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
-      this.waiting.push({ item, resolve, reject });
+      this.waiting.push({ item, since: this.now(), resolve, reject });
       this.drain();
     });
   }
 
   private drain(): void {
+    if (this.out < this.options.inFlight) this.expire();
     while (this.out < this.options.inFlight && this.waiting.length > 0) {
       const batch = this.waiting.length <= this.options.maxBatch ? this.waiting : this.waiting.slice(0, this.options.maxBatch);
       this.waiting = batch === this.waiting ? [] : this.waiting.slice(batch.length);
@@ -67,6 +81,18 @@ export class Coalescer<I, O> {
         this.drain();
       });
     }
+  }
+
+  /** Fail the calls that waited past `maxWaitMs` (the oldest first in the queue). */
+  private expire(): void {
+    const { maxWaitMs } = this.options;
+    if (maxWaitMs === undefined || this.waiting.length === 0 || this.now() - this.waiting[0]!.since <= maxWaitMs) return;
+    const oldest = this.now() - maxWaitMs;
+    const expired = this.waiting.findIndex((w) => w.since >= oldest);
+    const late = expired === -1 ? this.waiting : this.waiting.slice(0, expired);
+    this.waiting = expired === -1 ? [] : this.waiting.slice(expired);
+    const error = new Error(`waited over ${maxWaitMs} ms for the storage to take the call`);
+    for (const w of late) w.reject(error);
   }
 
   private async send(batch: readonly Waiting<I, O>[]): Promise<void> {

@@ -18,6 +18,7 @@ function heldStore(options: { inFlight: number; maxBatch?: number; isolate?: (er
 
 const settled = <T>(promise: Promise<T>) => promise.then((value) => ({ value }), (error: Error) => ({ error: error.message }));
 const tick = () => new Promise((resolve) => setImmediate(resolve));
+const coalescerBase = { one: async () => 1, many: async () => [1], isolate: () => false };
 
 describe('Coalescer (the batches of concurrent storage writes)', function () {
   it('sends a call at once, alone, while fewer batches than inFlight are out', async function () {
@@ -114,9 +115,32 @@ describe('Coalescer (the batches of concurrent storage writes)', function () {
     assert.equal(calls, 2);
   });
 
+  it('fails, without sending them, the calls that waited past maxWaitMs when the next batch leaves', async function () {
+    let clock = 0;
+    const sent: number[][] = [];
+    const answers: ((results: readonly string[]) => void)[] = [];
+    const coalescer = new Coalescer<number, string>({
+      inFlight: 1, maxBatch: 10, maxWaitMs: 100, now: () => clock, isolate: () => false,
+      one: (item) => new Promise<readonly string[]>((resolve) => { sent.push([item]); answers.push(resolve); }).then((r) => r[0]!),
+      many: (items) => new Promise<readonly string[]>((resolve) => { sent.push([...items]); answers.push(resolve); }),
+    });
+    const first = coalescer.call(0); // out, unanswered (a silent connection)
+    const late = [1, 2].map((n) => settled(coalescer.call(n)));
+    clock = 150;
+    const inTime = coalescer.call(3);
+    clock = 200;
+    answers[0]!(['r0']);
+    assert.equal(await first, 'r0');
+    for (const outcome of await Promise.all(late)) assert.match((outcome as { error: string }).error, /waited over 100 ms/);
+    await tick();
+    assert.deepEqual(sent, [[0], [3]], 'the late calls never sent');
+    answers[1]!(['r3']);
+    assert.equal(await inTime, 'r3');
+    assert.throws(() => new Coalescer({ ...coalescerBase, inFlight: 1, maxBatch: 1, maxWaitMs: 0 }), RangeError);
+  });
+
   it('refuses an inFlight or maxBatch below 1', function () {
-    const base = { one: async () => 1, many: async () => [1], isolate: () => false };
-    assert.throws(() => new Coalescer({ ...base, inFlight: 0, maxBatch: 1 }), RangeError);
-    assert.throws(() => new Coalescer({ ...base, inFlight: 1, maxBatch: 0 }), RangeError);
+    assert.throws(() => new Coalescer({ ...coalescerBase, inFlight: 0, maxBatch: 1 }), RangeError);
+    assert.throws(() => new Coalescer({ ...coalescerBase, inFlight: 1, maxBatch: 0 }), RangeError);
   });
 });
