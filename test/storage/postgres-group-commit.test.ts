@@ -65,6 +65,31 @@ describe('PostgresStorage group commit (concurrent admits and settles share one 
     }
   });
 
+  it('two instances admitting copies of the same ids at once, states changing on shared tokens: each id admitted once, every token counted once', async function () {
+    const schema = uniqueName('ntw_group_');
+    const a = recorded(schema);
+    const b = recorded(schema);
+    const states = ['ACTIVE', 'SUSPENDED', 'DELETED', 'INACTIVE'] as const;
+    try {
+      await a.storage.init();
+      await b.storage.init();
+      const ids = Array.from({ length: 120 }, (_, n) => `m${n}`);
+      const copy = (id: string, n: number) => ({ ...record(id, `tok-${n % 9}`), state: states[n % 4]!, occurredAt: new Date(1000 + n) });
+      const admissions = await Promise.all([a.storage, b.storage].flatMap((storage) => ids.map((id, n) => storage.admit(copy(id, n), running))));
+      const admitted = new Map<string, number>();
+      for (const admission of admissions) if (admission.admitted) admitted.set(admission.entry.id, (admitted.get(admission.entry.id) ?? 0) + 1);
+      assert.equal(admitted.size, ids.length);
+      assert.deepEqual([...new Set(admitted.values())], [1], 'one admission per id across both instances');
+      const tokens = (await a.storage.stats({ since: new Date(0), until: new Date(1) })).tokens;
+      assert.equal(tokens.reduce((sum, t) => sum + t.count, 0), 9, 'each token counted once, in one state');
+    } finally {
+      await a.storage.close();
+      await b.storage.close();
+      await a.close();
+      await b.close().catch(() => undefined); // the schema is dropped once
+    }
+  });
+
   it('a batch holding an item the database refuses: that caller alone fails, the others are admitted', async function () {
     const { storage, statements, close } = recorded(uniqueName('ntw_group_'));
     try {
