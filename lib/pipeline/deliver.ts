@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { ConfigurationError, ReportedError, StorageError, WebhookError } from '../errors';
 import type { DeliveryOutcome, EventOutcome } from '../providers/provider';
 import { withDeadline } from '../shared/deadline';
+import { isThenable } from '../shared/thenable';
 import { logger } from '../log';
 import { describeError } from '../shared/describe-error';
 import { isNtwError } from '../ntw-error';
@@ -95,12 +96,17 @@ export async function runPipeline(endpoint: Endpoint, core: DeliveryCore, input:
   }
 }
 
-/** Record and run one event (or wait for its copy in flight) within `waitMs`; past it, `timeout` while the work goes on. */
-function acceptWithin(ledger: Ledger, normalized: NormalizedEvent, waitMs: number): Promise<Accepted> {
+/**
+ * Record and run one event (or wait for its copy in flight) within `waitMs`; past it, `timeout` while the work goes
+ * on. Work that ended at once (an in-process store, handlers that returned at once) is answered as it is: no deadline
+ * could pass.
+ */
+function acceptWithin(ledger: Ledger, normalized: NormalizedEvent, waitMs: number): Accepted | Promise<Accepted> {
   const { event } = normalized;
-  const key = { provider: event.provider, id: event.id };
-  return withDeadline(ledger.dedupe.once(key, normalized.fingerprint, waitMs, () => accept(ledger, normalized)), waitMs, () => {
-    log.warn({ provider: key.provider, eventId: key.id, code: 'timeout' }, `passed the ${waitMs} ms deadline: answering retry-later while the run goes on`, ledger.logger);
+  const accepted = ledger.dedupe.once(event, normalized.fingerprint, waitMs, () => accept(ledger, normalized));
+  if (!isThenable(accepted)) return accepted;
+  return withDeadline(accepted, waitMs, () => {
+    log.warn({ provider: event.provider, eventId: event.id, code: 'timeout' }, `passed the ${waitMs} ms deadline: answering retry-later while the run goes on`, ledger.logger);
     return new WebhookError('timeout');
   });
 }
