@@ -10,7 +10,7 @@ import type { LeaseHeartbeat, LeaseHeartbeatOptions, RenewalSchedule } from './l
 import type { Logger } from '../log';
 import { isThenable } from '../shared/thenable';
 import type { Ledger } from './ledger';
-import type { ActiveRun } from './active-runs';
+import { ActiveRun } from './active-runs';
 import { eventForHandlers } from './event-for-handlers';
 import type { UnprojectedEvent } from './event-for-handlers';
 import { settle, settleNow } from './settle';
@@ -63,13 +63,31 @@ class EntryRun {
   readonly key: EventKey;
   readonly context: { readonly provider: string; readonly eventId: string };
   readonly active: ActiveRun;
+  /**
+   * Whether the run is among the runs of this process (`Ledger.runs`), and renews its lease: once its handlers did
+   * not return at once. A run that ends at once is over before anything else could look for it.
+   */
+  registered = false;
   heartbeat: LeaseHeartbeat | undefined;
 
   constructor(readonly ledger: Ledger, readonly taken: TakenEntry) {
     this.event = eventForHandlers(taken.event, taken.entry);
     this.key = { provider: this.event.provider, id: this.event.id };
     this.context = { provider: this.key.provider, eventId: this.key.id };
-    this.active = ledger.runs.start(this.key, taken.owner, taken.entry.attempts);
+    this.active = new ActiveRun(taken.owner, taken.entry.attempts);
+  }
+
+  /** The run is among those of this process now, its lease renewed while its handlers run. */
+  register(): void {
+    this.registered = true;
+    this.ledger.runs.add(this.key, this.active);
+    this.heartbeat = startLeaseHeartbeat(new RunLease(this));
+    this.active.heartbeat = this.heartbeat;
+  }
+
+  /** The run is over: no longer among those of this process. */
+  end(): void {
+    if (this.registered) this.ledger.runs.end(this.key, this.active);
   }
 
   /** What the log names the run by. */
@@ -120,8 +138,7 @@ class RunLease implements LeaseHeartbeatOptions {
 /** Handlers still running: the lease renewed until they settle, within `handlerTimeoutMs`. */
 async function awaitHandlers(run: EntryRun, handlers: Promise<void>, onFailure: FailurePolicy): Promise<TokenEvent> {
   const { ledger } = run;
-  run.heartbeat = startLeaseHeartbeat(new RunLease(run));
-  run.active.heartbeat = run.heartbeat;
+  run.register();
   let timedOut: ReportedError | undefined;
   try {
     await withDeadline(handlers, ledger.handlerTimeoutMs, () => (timedOut = handlerTimeout(run.label, ledger.handlerTimeoutMs)), true);
@@ -147,7 +164,7 @@ async function failed(run: EntryRun, error: unknown, timedOut: { error: Reported
   log.warn({ ...context, attempt: active.attempt, entryStatus: settlement.status, code: timedOut ? timedOut.error.code : 'handler_failed' },
     settlement.status === 'dead' ? 'run failed: a dead letter now' : 'run failed', ledger.logger);
   await settle(ledger.client, key, active.owner, settlement, context).catch(() => undefined);
-  ledger.runs.end(key, active);
+  run.end();
   throw new WebhookError('handler_failed', { cause: error });
 }
 
@@ -168,7 +185,7 @@ function completed(run: EntryRun): TokenEvent | Promise<TokenEvent> {
 }
 
 function finished(run: EntryRun): TokenEvent {
-  run.ledger.runs.end(run.key, run.active);
+  run.end();
   run.ledger.dedupe.finish(run.key, run.taken.entry.fingerprint);
   return run.event;
 }
@@ -179,7 +196,7 @@ async function unstored(run: EntryRun, error: unknown): Promise<never> {
   try {
     await settle(ledger.client, key, active.owner, UNSTORED, context).catch(() => undefined);
   } finally {
-    ledger.runs.end(key, active);
+    run.end();
   }
   throw error;
 }

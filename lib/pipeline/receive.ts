@@ -14,10 +14,5 @@ export type { Received } from './observe-delivery';
  * (`acknowledge`); telemetry watches around both.
  */
 export function receive(endpoint: Endpoint, core: DeliveryCore, input: DeliveryInput): Promise<Received> {
-  return observeDelivery(core, endpoint, () => answer(endpoint, core, input));
-}
-
-async function answer(endpoint: Endpoint, core: DeliveryCore, input: DeliveryInput): Promise<Received> {
-  const outcome = await runPipeline(endpoint, core, input);
-  return { outcome, response: acknowledge(endpoint, outcome) };
+  return observeDelivery(core, endpoint, () => runPipeline(endpoint, core, input).then((outcome) => ({ outcome, response: acknowledge(endpoint, outcome) })));
 }
