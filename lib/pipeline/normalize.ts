@@ -6,6 +6,7 @@ import { namesCardNumber, redactValue } from '../redact';
 import { logger } from '../log';
 import { describeError } from '../shared/describe-error';
 import { writesLongNumber } from '../shared/parse-json';
+import { extensibleCopy } from '../shared/copy';
 import type { DeliveryCore } from './core';
 import type { Endpoint } from './endpoint';
 import type { NormalizedEvent, StoredPayload } from '../ledger/record';
@@ -84,17 +85,12 @@ export function normalize(endpoint: Endpoint, core: Pick<DeliveryCore, 'clockSke
 export function normalizeIn(context: DeliveryContext, endpoint: Endpoint, core: Pick<DeliveryCore, 'clockSkewMs'> & Partial<Pick<DeliveryCore, 'logger'>>, payload: unknown,
   rawBody: Buffer, receivedAt: Date, payloadJson?: string): NormalizedEvent {
   const { provider, options } = endpoint;
-  // The event is built on one copy of what the provider normalized: a few copies of it per delivery add up.
-  let event: { -readonly [K in keyof NormalizedFields]: NormalizedFields[K] } & Record<string, unknown>;
+  let fields: NormalizedFields;
+  let tokenRef: string;
   let id: string;
   try {
-    const normalized = provider.normalize(payload, options, context);
-    event = { ...normalized };
-    event.tokenRef = withoutCardNumber(normalized.tokenRef, context);
-    // Free text taken from the payload is kept with the event: no card number or email in it.
-    if (normalized.reason !== undefined) event.reason = redactValue(normalized.reason);
-    if (normalized.reasonCode !== undefined) event.reasonCode = redactValue(normalized.reasonCode);
-    if (normalized.kind !== undefined) event.kind = redactValue(normalized.kind);
+    fields = provider.normalize(payload, options, context);
+    tokenRef = withoutCardNumber(fields.tokenRef, context);
     id = withoutCardNumber(provider.eventId(payload, rawBody, options, context), context);
   } catch (error) {
     if (error instanceof ConfigurationError) throw error;
@@ -102,14 +98,21 @@ export function normalizeIn(context: DeliveryContext, endpoint: Endpoint, core: 
     log.warn({ provider: provider.name, code: 'schema_violation', error: describeError(error) }, 'normalize failed', core.logger);
     throw new WebhookError('schema_violation', { issues: [{ path: '/', message: 'payload cannot be normalized' }] });
   }
-  if (!storable(id, false) || !storable(event.tokenRef, true)) throw new WebhookError('unstorable_id');
-  let given = event.occurredAt && !Number.isNaN(event.occurredAt.getTime()) ? event.occurredAt : undefined;
+  if (!storable(id, false) || !storable(tokenRef, true)) throw new WebhookError('unstorable_id');
+  let given = fields.occurredAt && !Number.isNaN(fields.occurredAt.getTime()) ? fields.occurredAt : undefined;
   if (given && given.getTime() > receivedAt.getTime() + core.clockSkewMs) {
     log.info({ provider: provider.name, eventId: id, occurredAt: given.toISOString() }, 'dated ahead of the clock-skew allowance: clamped to its receipt', core.logger);
     given = undefined;
   }
+  // The event is built on one copy of what the provider normalized: a few copies of it per delivery add up.
+  const event: Record<string, unknown> & { -readonly [K in keyof NormalizedFields]: NormalizedFields[K] } = extensibleCopy(fields) as NormalizedFields & Record<string, unknown>;
+  event.tokenRef = tokenRef;
+  // Free text taken from the payload is kept with the event: no card number or email in it.
+  if (fields.reason !== undefined) event.reason = redactValue(fields.reason);
+  if (fields.reasonCode !== undefined) event.reasonCode = redactValue(fields.reasonCode);
+  if (fields.kind !== undefined) event.kind = redactValue(fields.kind);
   const fingerprint = fingerprintOf(event, given);
-  event.changes = event.changes ?? [];
+  event.changes = fields.changes ?? [];
   event.id = id;
   event.provider = provider.name;
   event.occurredAt = given ?? receivedAt;
