@@ -106,6 +106,26 @@ export function redactText(text: string): string {
     .replace(PHONE, REDACTED);
 }
 
+/** What the text check cannot vouch for: an escape (it may hide a character), an `@` (an email), a character past ASCII. */
+const NOT_PLAIN_TEXT = /[\\@]|[^\x00-\x7f]/;
+/** A JSON number with an exponent (`4111111111e6`): it may be a card number however few characters it takes. Strings may match too: then the payload is walked. */
+const EXPONENT_NUMBER = /(?:^|[:,[])\s*-?[0-9][0-9.+-]*[eE]/;
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * A function telling, from a JSON text alone, that `payloadRedactor(extraKeys)` would change nothing in the value
+ * it parses to: no key named as a secret one, no card number, no email, no number that may be a card. It answers
+ * `false` whenever it cannot tell (an escape, a character past ASCII, an exponent anywhere it may be a number's,
+ * an `@`), and the payload is walked then. A few scans of the text cost much less than a walk of the payload.
+ * Numbers of 13 characters or more are the caller's to rule out (the parser found them: `writesLongNumber`).
+ */
+export function cleanJsonText(extraKeys: readonly string[] = []): (json: string) => boolean {
+  const names = [...new Set([...DEFAULT_SECRET_KEYS, ...extraKeys].map((k) => k.trim().toLowerCase()))].filter(Boolean).map(escapeRegExp);
+  // A key is the string before a `:`; with no escape in the text, no string holds a quote, so only keys match.
+  const secretKey = new RegExp(`"\\s*(?:${names.join('|')})\\s*"\\s*:`, 'i');
+  return (json) => !NOT_PLAIN_TEXT.test(json) && !EXPONENT_NUMBER.test(json) && !secretKey.test(json) && !holdsCardNumber(json);
+}
+
 /**
  * A function making a payload fit to keep: the values of secret keys replaced (non-empty ones), and card numbers
  * and emails removed from every other string, keys included, whatever their name, and from numbers. Copy on write: an object or

@@ -53,11 +53,14 @@ const LONG_NUMBER = /(?:^|[:,[])\s*-?[0-9][0-9.eE+-]{12}/;
 /**
  * The payload to keep: redacted. Nothing redacted, the text received is its JSON already; not when that text
  * holds a long number (`LONG_NUMBER`, or what the parser found of it): then the payload is serialized again.
+ * Whether anything is to be redacted is told from the text when it can be (`Endpoint.cleanText`, a few scans of
+ * it), else by walking the payload.
  */
 function storedPayloadOf(endpoint: Endpoint, payload: unknown, payloadJson: string | undefined): StoredPayload {
+  const keepable = payloadJson !== undefined && !(writesLongNumber(payloadJson) ?? LONG_NUMBER.test(payloadJson));
+  if (keepable && endpoint.cleanText?.(payloadJson)) return { payload, json: payloadJson };
   const redacted = endpoint.redact(payload);
-  return redacted === payload && payloadJson !== undefined && !(writesLongNumber(payloadJson) ?? LONG_NUMBER.test(payloadJson))
-    ? { payload, json: payloadJson } : { payload: redacted };
+  return redacted === payload && keepable ? { payload, json: payloadJson } : { payload: redacted };
 }
 
 /** What a provider's `split`, `eventId` and `normalize` may use besides the payload: one object per delivery, its methods shared. */
