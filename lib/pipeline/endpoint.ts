@@ -1,6 +1,7 @@
 import type { Acknowledgement, Authenticator, DeliveryOutcome, Provider, ProviderOptions } from '../providers/provider';
 import { jsonAcknowledgement } from '../providers/provider';
 import { cleanJsonText, payloadRedactor } from '../redact';
+import type { KnownOfText } from '../redact';
 import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';
 import { resolveAuthenticator } from './authenticate';
@@ -29,7 +30,7 @@ export interface Endpoint {
    * Whether `redact` would change nothing in the payload a JSON text parses to, judged on the text alone
    * (`cleanJsonText`; `false` when it cannot tell). Absent for a provider that redacts its payloads its own way.
    */
-  readonly cleanText: ((json: string) => boolean) | undefined;
+  readonly cleanText: ((json: string, known?: KnownOfText) => boolean) | undefined;
   readonly acknowledge: (outcome: DeliveryOutcome) => Acknowledgement;
   /** The provider's decryption of a payload that arrives encrypted (`Provider.decrypter`), with the endpoint's keys. */
   readonly decrypt: ((payload: unknown) => unknown) | undefined;

@@ -5,7 +5,7 @@ import type { NormalizeContext, NormalizedFields } from '../providers/provider';
 import { namesCardNumber, redactValue } from '../redact';
 import { logger } from '../log';
 import { describeError } from '../shared/describe-error';
-import { writesLongNumber } from '../shared/parse-json';
+import { factsOf } from '../shared/parse-json';
 import { extensibleCopy } from '../shared/copy';
 import type { DeliveryCore } from './core';
 import type { Endpoint } from './endpoint';
@@ -70,8 +70,9 @@ const LONG_NUMBER = /(?:^|[:,[])\s*-?[0-9][0-9.eE+-]{12}/;
  * it), else by walking the payload.
  */
 function storedPayloadOf(endpoint: Endpoint, payload: unknown, payloadJson: string | undefined): StoredPayload {
-  const keepable = payloadJson !== undefined && !(writesLongNumber(payloadJson) ?? LONG_NUMBER.test(payloadJson));
-  if (keepable && endpoint.cleanText?.(payloadJson)) return { payload, json: payloadJson };
+  const facts = payloadJson === undefined ? undefined : factsOf(payloadJson);
+  const keepable = payloadJson !== undefined && !(facts ? facts.longNumber : LONG_NUMBER.test(payloadJson));
+  if (keepable && endpoint.cleanText?.(payloadJson, facts)) return { payload, json: payloadJson };
   const redacted = endpoint.redact(payload);
   return redacted === payload && keepable ? { payload, json: payloadJson } : { payload: redacted };
 }

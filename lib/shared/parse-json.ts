@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { WebhookError } from '../errors';
-import { hasDuplicateKey, keyCounts, startsLikeAnIndex } from './duplicate-keys';
+import { NumbersWritten, hasDuplicateKey, keyCounts, startsLikeAnIndex } from './duplicate-keys';
 
 export interface JsonLimits {
   /** Deepest nesting accepted. Default 32. */
@@ -107,17 +107,32 @@ function walked(node: unknown, depth: number, limits: JsonLimits): Walked {
 }
 
 /**
- * The text last parsed, when it writes no number of 13 characters or more. One slot, no map: the delivery that
- * parsed it asks right after, and a later parse in between only costs the regex.
+ * What the parser's scan found of the text last parsed. One slot, no map: the delivery that parsed it asks right
+ * after, and a later parse in between only costs the caller the checks it would make without it.
  */
-let lastShortNumbered: string | undefined;
+let lastParsed: { readonly text: string; readonly facts: TextFacts } | undefined;
+
+/** What the parser's scan of a text found: its numbers (outside strings), and whether every character is ASCII. */
+export interface TextFacts {
+  /** A number of 13 characters or more, whose digits `JSON.parse` may have rounded or reshaped. */
+  readonly longNumber: boolean;
+  /** A number with an exponent. */
+  readonly exponent: boolean;
+  /** Every character is ASCII (the bytes were one per character). */
+  readonly ascii: boolean;
+}
+
+/** What the parser found of `text`, when it is the text last parsed (and its checks passed); else `undefined`. */
+export function factsOf(text: string): TextFacts | undefined {
+  return text === lastParsed?.text ? lastParsed.facts : undefined;
+}
 
 /**
  * Whether `text`, a JSON text the parser took, writes a number of 13 characters or more, whose digits `JSON.parse`
  * may have rounded or reshaped: `false` when the parser's scan found none in it, else `undefined` (not known).
  */
 export function writesLongNumber(text: string): false | undefined {
-  return text === lastShortNumbered ? false : undefined;
+  return factsOf(text)?.longNumber === false ? false : undefined;
 }
 
 /**
@@ -142,14 +157,21 @@ export function parseJsonText(raw: Buffer, limits: JsonLimits = DEFAULT_LIMITS):
     throw new WebhookError('invalid_json');
   }
   const counts = keyCountsOfText;
-  const longNumber = keyCounts(text, counts);
+  const numbers = keyCounts(text, counts);
   let walked: Walked;
   try {
     walked = walkOnce(counts, value, limits);
   } finally {
     counts.length = 0;
   }
-  lastShortNumbered = walked === Walked.Passed && !longNumber ? text : undefined;
+  lastParsed = walked !== Walked.Passed ? undefined : {
+    text,
+    facts: {
+      longNumber: (numbers & NumbersWritten.Long) !== 0,
+      exponent: (numbers & NumbersWritten.Exponent) !== 0,
+      ascii: raw.length - bom === text.length,
+    },
+  };
   if (walked === Walked.RepeatedKey) throw new WebhookError('duplicate_json_key');
   if (walked === Walked.Undecided) {
     if (hasDuplicateKey(text, value)) throw new WebhookError('duplicate_json_key');

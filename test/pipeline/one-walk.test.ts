@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { REDACTED, cleanJsonText, payloadRedactor } from '../../lib/redact';
+import { REDACTED, cleanJsonText, maskCardNumbers, payloadRedactor } from '../../lib/redact';
 import { fixture } from '../helpers/fixtures';
 import { builtinProviders } from '../../lib';
-import { parseJsonText, writesLongNumber } from '../../lib/shared/parse-json';
+import { factsOf, parseJsonText, writesLongNumber } from '../../lib/shared/parse-json';
 
 /** The body as parsed by the pipeline (checked and, when it holds nothing to redact, marked so in its one walk). */
 const parsed = (text: string) => parseJsonText(Buffer.from(text)).value;
@@ -102,13 +102,37 @@ describe('the parser\'s one walk of a payload, and the redaction after it', () =
             return;
           }
           if (vouched(text)) expect(redact(value)).to.equal(value);
+          // With what the parser's scan found of the text: the same verdict on what it vouches for.
+          let facts;
+          try {
+            parsed(text);
+            facts = factsOf(text);
+          } catch {
+            facts = undefined;
+          }
+          if (facts && !facts.longNumber && clean(text, facts)) expect(redact(value)).to.equal(value);
         }), { numRuns: 1000 });
+    });
+
+    it('finds a card number in a string wherever the masking finds one, grouped or not', () => {
+      const chars = fc.constantFrom('4', '1', '5', '2', '0', '9', '3', '6', '7', '8', ' ', '-', '.', '_', '/', 'a');
+      fc.assert(fc.property(fc.array(chars, { maxLength: 40 }), (list) => {
+        const value = list.join('');
+        if (maskCardNumbers(value) !== value) expect(clean(JSON.stringify({ a: value })), value).to.equal(false);
+      }), { numRuns: 3000 });
     });
 
     it('cannot vouch for a secret key in any case or spacing, a card number, an email, an exponent, an escape or a character past ASCII', () => {
       for (const text of ['{"PAN":"x"}', '{" cvv ":"1"}', '{"secretfield":"x"}', '{"a":"4111 1111 1111 1111"}', '{"4111111111111111":1}',
-        '{"a":"a@b.co"}', '{"a":41111111e8}', '{"a":[1,4.1e15]}', '{"a":"\\u0034"}', '{"a":"é"}']) {
+        '{"a":"a@b.co"}', '{"a":41111111e8}', '{"a":[1,4.1e15]}', '{"a":"\\u0034"}', '{"a":"é"}', '{"a":"4111-1111-1111-1111"}',
+        '{"a":"x 5555555555554444."}', '{"\\tPAN\\n":"x"}']) {
         expect(clean(text), text).to.equal(false);
+        parsed(text);
+        const facts = factsOf(text);
+        if (facts) expect(clean(text, facts), `${text}, with the parser's facts`).to.equal(false);
+      }
+      for (const text of ['{"id":"7030010000056432345","company":"pan am","n":-12.5}', '{"a":"4111111111111112"}']) {
+        expect(clean(text), text).to.equal(true);
       }
     });
 
