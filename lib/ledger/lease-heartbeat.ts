@@ -10,12 +10,17 @@ const log = logger('lease');
  */
 export type RenewalSchedule = (beat: () => Promise<void>, intervalMs: number) => () => void;
 
-/** What a shared timer beats: a heartbeat of the default schedule, or a beat some caller handed `intervalSchedule`. */
+/** What a shared timer beats: a heartbeat on the default schedule. */
 interface Beating {
   beat(): Promise<void>;
 }
 
-/** One shared timer per interval: runs come and go by the thousand a second, and most end before their first beat. */
+/**
+ * The default schedule: every lease of one length beats on one shared, unref'd `setInterval` (it never keeps the
+ * process alive), one timer per interval: runs come and go by the thousand a second, and most end before their
+ * first beat. A run's first beat comes within `intervalMs` of its start, possibly sooner (renewing early is
+ * harmless), and the next ones every `intervalMs`. A timer left with no run stops at its next tick.
+ */
 const tickers = new Map<number, Set<Beating>>();
 
 /** `beating` beats every `intervalMs` on the shared timer of that interval (made on first use) until removed from the set. */
@@ -37,19 +42,6 @@ function tickerOf(intervalMs: number): Set<Beating> {
   }
   return beats;
 }
-
-/**
- * The default schedule: every lease of one length beats on one shared, unref'd `setInterval` (it never keeps the
- * process alive). A run's first beat comes within `intervalMs` of its start, possibly sooner (renewing early is
- * harmless), and the next ones every `intervalMs`. A timer left with no run stops at its next tick.
- */
-export const intervalSchedule: RenewalSchedule = (beat, intervalMs) => {
-  const beats = tickerOf(intervalMs);
-  // An object of its own, so that one beat registered twice is cancelled once each.
-  const own: Beating = { beat };
-  beats.add(own);
-  return () => { beats.delete(own); };
-};
 
 export interface LeaseHeartbeatOptions {
   /** The lease's length: it is renewed every third of it. */
