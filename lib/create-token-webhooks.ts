@@ -84,9 +84,10 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
 
   const receiver = (provider: AnyProvider | string, providerOptions?: ProviderOptions): Receiver => {
     const resolved = mount(providerOf(provider), providerOptions);
-    return async (input) => {
-      const { outcome, response } = await receive(resolved, core, { ...input, headers: lowerCased(input.headers) });
-      return { ...response, outcome };
+    return (input) => {
+      const headers = lowerCased(input.headers);
+      return receive(resolved, core, headers === input.headers ? input : { ...input, headers })
+        .then(({ outcome, response }) => ({ status: response.status, headers: response.headers, body: response.body, outcome }));
     };
   };
 

@@ -104,7 +104,11 @@ export type TokenEvent<P extends string = string, R = unknown> =
 /** Any event that carries an update: `token.updated`, or a state event that also updated the token (Cybersource `TOKEN_UPDATED`). */
 export type UpdateEvent<P extends string = string, R = unknown> = TokenEvent<P, R> & { readonly changes: readonly [TokenChange, ...TokenChange[]] };
 
+const STATE_EVENT_TYPES: Readonly<Record<string, string>> = {
+  ACTIVE: 'token.active', SUSPENDED: 'token.suspended', DELETED: 'token.deleted', INACTIVE: 'token.inactive',
+};
+
 /** The event type that sets a state. */
 export function stateEventType<S extends TokenState>(state: S): `token.${Lowercase<S>}` {
-  return `token.${state.toLowerCase()}` as `token.${Lowercase<S>}`;
+  return (STATE_EVENT_TYPES[state] ?? `token.${state.toLowerCase()}`) as `token.${Lowercase<S>}`;
 }

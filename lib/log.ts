@@ -44,7 +44,10 @@ export type LogLevel = keyof Logger;
  * The log of one part of the library: a level method each, as `Logger`'s, taking the fields without `component`,
  * the message, and the logger of the receiver the record is about (the part's caller knows it); without one, `debug`.
  */
-export type Log = { readonly [L in LogLevel]: (fields: LogFields, message: string, to?: Logger) => void };
+export type Log = { readonly [L in LogLevel]: (fields: LogFields, message: string, to?: Logger) => void } & {
+  /** Whether a record would be written anywhere: to `to`, else to `debug` when it is enabled. Build a costly record only then. */
+  readonly writes: (to?: Logger) => boolean;
+};
 
 /** The loggers of what a receiver hands code that does not know the receiver: its storage, a delivery's request. */
 const attached = new WeakMap<object, Logger>();
@@ -95,5 +98,8 @@ export function logger(component: string): Log {
       // a logger's failure is its own: the delivery goes on
     }
   };
-  return { error: write('error'), warn: write('warn'), info: write('info'), debug: write('debug') };
+  return {
+    error: write('error'), warn: write('warn'), info: write('info'), debug: write('debug'),
+    writes: (to) => to !== undefined || debug.enabled,
+  };
 }

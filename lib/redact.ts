@@ -106,6 +106,55 @@ export function redactText(text: string): string {
     .replace(PHONE, REDACTED);
 }
 
+/** A character past ASCII: the text check, which compares names as ASCII, cannot vouch for a text holding one. */
+const NOT_ASCII = /[^\x00-\x7f]/;
+/** A JSON number with an exponent (`4111111111e6`): it may be a card number however few characters it takes. Strings may match too: then the payload is walked. */
+const EXPONENT_NUMBER = /(?:^|[:,[])\s*-?[0-9][0-9.+-]*[eE]/;
+
+/** The whitespace `String.prototype.trim` removes, within ASCII. */
+const isAsciiSpace = (c: number) => c === 0x20 || (c >= 0x09 && c <= 0x0d);
+
+/**
+ * Whether `lower` (a text in lower case, ASCII) names `name` between quotes, spaces around it allowed: as a key
+ * (`"pan":`, `" PAN "`), or as a value equal to it, which is not told apart here.
+ */
+function quotes(lower: string, name: string): boolean {
+  for (let at = lower.indexOf(name); at >= 0; at = lower.indexOf(name, at + 1)) {
+    let before = at - 1;
+    while (before >= 0 && isAsciiSpace(lower.charCodeAt(before))) before--;
+    let after = at + name.length;
+    while (after < lower.length && isAsciiSpace(lower.charCodeAt(after))) after++;
+    if (lower.charCodeAt(before) === 0x22 && lower.charCodeAt(after) === 0x22) return true;
+  }
+  return false;
+}
+
+/** What the parser's scan already knows of a text: numbers with an exponent, characters past ASCII (`TextFacts`). */
+export interface KnownOfText {
+  readonly exponent: boolean;
+  readonly ascii: boolean;
+}
+
+/**
+ * A function telling, from a JSON text alone, that `payloadRedactor(extraKeys)` would change nothing in the value
+ * it parses to: no key named as a secret one, no card number, no email, no number that may be a card. It answers
+ * `false` whenever it cannot tell (an escape, a character past ASCII, a number with an exponent, an `@`, a secret
+ * name between quotes even as a value), and the payload is walked then. A few searches of the text cost less than
+ * a walk of the payload. What the parser's scan found (`known`) spares two of them.
+ * Numbers of 13 characters or more are the caller's to rule out (the parser found them: `writesLongNumber`).
+ */
+export function cleanJsonText(extraKeys: readonly string[] = []): (json: string, known?: KnownOfText) => boolean {
+  const names = [...new Set([...DEFAULT_SECRET_KEYS, ...extraKeys].map((k) => k.trim().toLowerCase()))].filter(Boolean);
+  return (json, known) => {
+    if (known ? known.exponent || !known.ascii : EXPONENT_NUMBER.test(json) || NOT_ASCII.test(json)) return false;
+    if (json.includes('\\') || json.includes('@')) return false;
+    // ASCII only: lower case keeps every character where it was.
+    const lower = json.toLowerCase();
+    for (const name of names) if (quotes(lower, name)) return false;
+    return !holdsCardNumber(json);
+  };
+}
+
 /**
  * A function making a payload fit to keep: the values of secret keys replaced (non-empty ones), and card numbers
  * and emails removed from every other string, keys included, whatever their name, and from numbers. Copy on write: an object or

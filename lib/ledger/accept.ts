@@ -1,6 +1,7 @@
 import { ReportedError, WebhookError } from '../errors';
 import type { Admission, EventKey } from '../storage/storage';
-import type { Ledger } from './ledger';
+import type { Inbox, Ledger } from './ledger';
+import { isThenable } from '../shared/thenable';
 import type { Accepted } from './dedupe';
 import type { NormalizedEvent } from './record';
 import { record } from './record';
@@ -9,27 +10,37 @@ import { awaitProviderRetry, runEntry } from './run-entry';
 /**
  * An event the pipeline normalized, into the ledger, once per event in this process (the caller holds its
  * dedupe slot): recorded, then, in sync mode, projected, its handlers run and its completion stored; in inbox
- * mode queued for the worker. Answers whether it was a duplicate.
+ * mode queued for the worker. Answers whether it was a duplicate: at once, not a promise, when the storage and the
+ * handlers answered at once (`runEntry`).
  */
-export async function accept(ledger: Ledger, normalized: NormalizedEvent): Promise<Accepted> {
-  const { event } = normalized;
-  const key: EventKey = { provider: event.provider, id: event.id };
-  const { inbox } = ledger;
-  if (inbox) {
-    const admission = await record(ledger, normalized, { as: 'pending' });
-    if (!admission.admitted) return existing(ledger, key, admission, true);
-    ledger.dedupe.finish(key, normalized.fingerprint);
-    inbox.wake();
-    return NEW;
-  }
+export function accept(ledger: Ledger, normalized: NormalizedEvent): Accepted | Promise<Accepted> {
+  if (ledger.inbox) return queue(ledger, ledger.inbox, normalized);
   const owner = ledger.owner();
   const takenAt = performance.now();
-  const admission = await record(ledger, normalized, { as: 'running', owner, leaseMs: ledger.leaseMs });
-  if (!admission.admitted) return existing(ledger, key, admission, false);
-  // This process runs it already (a replay; its lease looked expired to the storage): that run keeps the new lease.
-  if (ledger.runs.retake(key, owner, admission.entry.attempts, takenAt)) throw new WebhookError('in_progress');
-  await runEntry(ledger, { event, entry: admission.entry, owner, takenAt }, awaitProviderRetry);
+  const admission = record(ledger, normalized, { as: 'running', owner, leaseMs: ledger.leaseMs });
+  return isThenable(admission)
+    ? admission.then((admitted) => run(ledger, normalized, admitted, owner, takenAt))
+    : run(ledger, normalized, admission, owner, takenAt);
+}
+
+/** Inbox mode: the event stored for the worker, which is woken. */
+async function queue(ledger: Ledger, inbox: Inbox, normalized: NormalizedEvent): Promise<Accepted> {
+  const { event } = normalized;
+  const admission = await record(ledger, normalized, { as: 'pending' });
+  if (!admission.admitted) return existing(ledger, { provider: event.provider, id: event.id }, admission, true);
+  ledger.dedupe.finish(event, normalized.fingerprint);
+  inbox.wake();
   return NEW;
+}
+
+/** Sync mode: the event taken to run by this delivery (`admission`), run now. */
+function run(ledger: Ledger, normalized: NormalizedEvent, admission: Admission, owner: string, takenAt: number): Accepted | Promise<Accepted> {
+  const { event } = normalized;
+  if (!admission.admitted) return existing(ledger, { provider: event.provider, id: event.id }, admission, false);
+  // This process runs it already (a replay; its lease looked expired to the storage): that run keeps the new lease.
+  if (ledger.runs.retake(event, owner, admission.entry.attempts, takenAt)) throw new WebhookError('in_progress');
+  const ran = runEntry(ledger, { event, entry: admission.entry, owner, takenAt }, awaitProviderRetry);
+  return isThenable(ran) ? ran.then(() => NEW) : NEW;
 }
 
 const NEW: Accepted = { duplicate: false };

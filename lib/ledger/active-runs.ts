@@ -17,13 +17,7 @@ export class ActiveRun {
    * @param attempt the entry's `attempts` as last taken
    */
   constructor(public owner: string, public attempt: number) {
-    const run = this;
-    const first = attempt;
-    this.context = {
-      // Made when a handler first reads it: most handlers never do, and an AbortController is not free.
-      get signal() { return run.signal; },
-      attempt: first,
-    };
+    this.context = new RunContext(this, attempt);
   }
 
   get signal(): AbortSignal {
@@ -49,6 +43,19 @@ export class ActiveRun {
   }
 }
 
+/** What a run's handlers are given: its signal, made when a handler first reads it (most never do, and an AbortController is not free). */
+class RunContext implements HandlerContext {
+  readonly #run: ActiveRun;
+
+  constructor(run: ActiveRun, readonly attempt: number) {
+    this.#run = run;
+  }
+
+  get signal(): AbortSignal {
+    return this.#run.signal;
+  }
+}
+
 /** What `health()` says of the runs of this process. */
 export interface RunsReport {
   /** Entries whose handlers run now. */
@@ -70,8 +77,13 @@ export class ActiveRuns {
 
   start(key: EventKey, owner: string, attempt: number): ActiveRun {
     const run = new ActiveRun(owner, attempt);
-    this.runs.set(runKey(key), run);
+    this.add(key, run);
     return run;
+  }
+
+  /** `run`, made before, runs `key` now (a run whose handlers turned out to take a while). */
+  add(key: EventKey, run: ActiveRun): void {
+    this.runs.set(runKey(key), run);
   }
 
   /** If this process runs `key` now, that run keeps the lease just taken for it (sent at `at`, monotonic): answers whether it did. */

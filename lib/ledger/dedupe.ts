@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { WebhookError } from '../errors';
 import type { EventKey } from '../storage/storage';
 import { withDeadline } from '../shared/deadline';
+import { isThenable } from '../shared/thenable';
 
 export interface Accepted {
   readonly duplicate: boolean;
@@ -38,17 +39,13 @@ export class Dedupe {
    * Run `work` for `key` (one this process does not `know`), unless it runs it now: then wait for that run,
    * at most `waitMs`. Never a success answer before the first copy's outcome is durable.
    */
-  async once(key: EventKey, fingerprint: string, waitMs: number, work: () => Promise<Accepted>): Promise<Accepted> {
+  once(key: EventKey, fingerprint: string, waitMs: number, work: () => Accepted | Promise<Accepted>): Accepted | Promise<Accepted> {
     const k = cacheKey(key);
     const running = this.inFlight.get(k);
-    if (running) {
-      const succeeded = await withDeadline(running.settled, waitMs, () => new WebhookError('in_progress'));
-      if (!succeeded) throw new WebhookError('in_progress');
-      // A copy that means something else is taken to storage, which answers it as a duplicate and reports the conflict.
-      if (running.fingerprint === fingerprint) return { duplicate: true };
-      return work();
-    }
+    if (running) return this.after(running, fingerprint, waitMs, work);
     const attempt = work();
+    // Work that ended at once (an in-process store, handlers that returned at once) had no copy to race.
+    if (!isThenable(attempt)) return attempt;
     const ended = (succeeded: boolean) => {
       if (this.inFlight.get(k) === run) this.inFlight.delete(k);
       return succeeded;
@@ -56,6 +53,16 @@ export class Dedupe {
     const run = { settled: attempt.then(() => ended(true), () => ended(false)), fingerprint };
     this.inFlight.set(k, run);
     return attempt;
+  }
+
+  /** A copy of an event whose run is in flight: its outcome awaited, at most `waitMs`. */
+  private async after(running: { readonly settled: Promise<boolean>; readonly fingerprint: string }, fingerprint: string, waitMs: number,
+    work: () => Accepted | Promise<Accepted>): Promise<Accepted> {
+    const succeeded = await withDeadline(running.settled, waitMs, () => new WebhookError('in_progress'));
+    if (!succeeded) throw new WebhookError('in_progress');
+    // A copy that means something else is taken to storage, which answers it as a duplicate and reports the conflict.
+    if (running.fingerprint === fingerprint) return { duplicate: true };
+    return work();
   }
 
   /** Resolves `true` once every run in flight settled, or `false` after `timeoutMs`. */

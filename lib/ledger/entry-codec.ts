@@ -1,5 +1,6 @@
 import type { UnprojectedEvent } from './event-for-handlers';
 import type { SecretBox } from './secret-box';
+import { extensibleCopy } from '../shared/copy';
 
 interface EncodedEvent {
   readonly event: Record<string, unknown> & { readonly id: string; readonly occurredAt: string; readonly receivedAt: string };
@@ -42,12 +43,11 @@ export class EntryCodec {
     const secrets = decoded.sealed !== undefined && this.box
       ? JSON.parse(this.box.open(decoded.sealed)) as Record<string, unknown>
       : { raw: decoded.payload };
-    return {
-      ...decoded.event,
-      occurredAt: new Date(decoded.event.occurredAt),
-      receivedAt: new Date(decoded.event.receivedAt),
-      ...secrets,
-    } as unknown as UnprojectedEvent;
+    const event = extensibleCopy(decoded.event) as Record<string, unknown>;
+    event.occurredAt = new Date(decoded.event.occurredAt);
+    event.receivedAt = new Date(decoded.event.receivedAt);
+    for (const name of Object.keys(secrets)) if (name !== '__proto__') event[name] = secrets[name];
+    return event as unknown as UnprojectedEvent;
   }
 
   /** The text of a quarantined delivery: no event, its redacted payload, and the clear one sealed when a key is set. */

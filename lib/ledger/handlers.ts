@@ -1,5 +1,6 @@
 import type { TokenEvent } from '../events';
 import { ConfigurationError } from '../errors';
+import { isThenable } from '../shared/thenable';
 
 /** What a handler gets besides the event (a second argument it may ignore). */
 export interface HandlerContext {
@@ -54,16 +55,55 @@ export class HandlerRegistry {
     return this.count;
   }
 
-  /** Resolves when every handler settled; rejects with the one error, or an `AggregateError` of several. */
-  async run(event: TokenEvent, context: HandlerContext): Promise<void> {
-    const selected = kindsFor(event).flatMap((kind) => this.handlers.get(kind) ?? []) as Handler<TokenEvent>[];
-    if (selected.length === 1) {
-      await selected[0]!(event, context);
-      return;
+  /**
+   * Run the handlers `event` fires, together. `undefined` when every one returned at once and none threw: nothing to
+   * wait for. When every one returned at once and some threw, throws the one error, or an `AggregateError` of several.
+   * Otherwise a promise, settled once every handler settled, rejecting as the throw would.
+   */
+  run(event: TokenEvent, context: HandlerContext): Promise<void> | undefined {
+    const kinds = kindsFor(event);
+    let count = 0;
+    let only: Handler<TokenEvent> | undefined;
+    for (const kind of kinds) {
+      const list = this.handlers.get(kind) as Handler<TokenEvent>[] | undefined;
+      if (!list) continue;
+      count += list.length;
+      only = list[0];
     }
-    const results = await Promise.allSettled(selected.map(async (handler) => handler(event, context)));
-    const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
-    if (errors.length === 1) throw errors[0];
-    if (errors.length > 1) throw new AggregateError(errors, `${errors.length} handlers failed`);
+    if (count === 1) {
+      // Most events fire one handler: no list of results to gather.
+      const result = only!(event, context);
+      return isThenable(result) ? Promise.resolve(result).then(NOTHING) : undefined;
+    }
+    const results: unknown[] = [];
+    let waiting = false;
+    for (const kind of kinds) {
+      for (const handler of (this.handlers.get(kind) ?? []) as Handler<TokenEvent>[]) {
+        try {
+          const result = handler(event, context);
+          waiting ||= isThenable(result);
+          results.push(result);
+        } catch (error) {
+          results.push(new Threw(error));
+        }
+      }
+    }
+    if (!waiting) return failIf(results.flatMap((r) => (r instanceof Threw ? [r.error] : [])));
+    return Promise.allSettled(results.map((r) => (r instanceof Threw ? Promise.reject(r.error) : r)))
+      .then((settled) => failIf(settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []))));
   }
+}
+
+const NOTHING = (): undefined => undefined;
+
+/** A handler's synchronous throw, kept in its place among the others' results. */
+class Threw {
+  constructor(readonly error: unknown) {}
+}
+
+/** Throws the one error, or an `AggregateError` of several; nothing when there are none. */
+function failIf(errors: readonly unknown[]): undefined {
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new AggregateError(errors, `${errors.length} handlers failed`);
+  return undefined;
 }

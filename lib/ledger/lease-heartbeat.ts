@@ -10,41 +10,38 @@ const log = logger('lease');
  */
 export type RenewalSchedule = (beat: () => Promise<void>, intervalMs: number) => () => void;
 
-interface Ticker {
-  readonly beats: Set<() => Promise<void>>;
-  readonly timer: NodeJS.Timeout;
+/** What a shared timer beats: a heartbeat on the default schedule. */
+interface Beating {
+  beat(): Promise<void>;
 }
-
-/** One shared timer per interval: runs come and go by the thousand a second, and most end before their first beat. */
-const tickers = new Map<number, Ticker>();
 
 /**
  * The default schedule: every lease of one length beats on one shared, unref'd `setInterval` (it never keeps the
- * process alive). A run's first beat comes within `intervalMs` of its start, possibly sooner (renewing early is
+ * process alive), one timer per interval: runs come and go by the thousand a second, and most end before their
+ * first beat. A run's first beat comes within `intervalMs` of its start, possibly sooner (renewing early is
  * harmless), and the next ones every `intervalMs`. A timer left with no run stops at its next tick.
  */
-export const intervalSchedule: RenewalSchedule = (beat, intervalMs) => {
-  let ticker = tickers.get(intervalMs);
-  if (!ticker) {
-    const beats = new Set<() => Promise<void>>();
+const tickers = new Map<number, Set<Beating>>();
+
+/** `beating` beats every `intervalMs` on the shared timer of that interval (made on first use) until removed from the set. */
+function tickerOf(intervalMs: number): Set<Beating> {
+  let beats = tickers.get(intervalMs);
+  if (!beats) {
+    const each = new Set<Beating>();
     const timer = setInterval(() => {
-      if (beats.size === 0) {
+      if (each.size === 0) {
         clearInterval(timer);
         tickers.delete(intervalMs);
         return;
       }
-      for (const each of beats) void each();
+      for (const beating of each) void beating.beat();
     }, intervalMs);
     timer.unref();
-    ticker = { beats, timer };
-    tickers.set(intervalMs, ticker);
+    tickers.set(intervalMs, each);
+    beats = each;
   }
-  const { beats } = ticker;
-  // A function object of its own, so that one beat registered twice is cancelled once each.
-  const own = () => beat();
-  beats.add(own);
-  return () => { beats.delete(own); };
-};
+  return beats;
+}
 
 export interface LeaseHeartbeatOptions {
   /** The lease's length: it is renewed every third of it. */
@@ -89,101 +86,144 @@ const monotonic = () => performance.now();
  * one is under way is skipped. The work itself is never interrupted here.
  */
 export function startLeaseHeartbeat(options: LeaseHeartbeatOptions): LeaseHeartbeat {
-  const { leaseMs, label } = options;
-  const fields = options.key ? { provider: options.key.provider, eventId: options.key.id } : {};
-  const clock = options.clock ?? monotonic;
-  // Judged lost a little before the storage would: its clock may run a little fast, and the run should hear of it first.
-  const margin = Math.min(1000, leaseMs / 10);
-  const intervalMs = Math.max(1, Math.floor(leaseMs / 3));
-  const schedule = options.schedule ?? intervalSchedule;
-  let validUntil = (options.takenAt ?? clock()) + leaseMs;
-  let state: 'renewing' | 'lost' | 'stopped' = 'renewing';
-  let renewing = false;
-  let lastError: unknown;
-  let cancel = () => {};
-  let watch: NodeJS.Timeout | undefined;
+  return new Heartbeat(options);
+}
 
-  const ranOut = () => clock() >= validUntil - margin;
-  const unwatch = () => {
-    if (watch) clearTimeout(watch);
-    watch = undefined;
-  };
-  const lose = (why: string) => {
-    if (state !== 'renewing') return;
-    state = 'lost';
-    cancel();
-    unwatch();
-    log.warn({ ...fields, code: 'ERR_NTW_LEASE_LOST' }, `${label}: lease lost (${why}), renewal stopped`, options.logger);
-    options.lost(why, lastError);
-  };
-  const expire = () => lose(`it ran out ${leaseMs} ms after its last renewal, with no renewal through since`);
-  // After a failed renewal, the loss is noticed when the lease runs out, not at the next beat, up to a third of it later.
-  const watchExpiry = () => {
-    if (watch) return;
-    watch = setTimeout(() => {
-      watch = undefined;
-      if (state !== 'renewing') return;
-      if (ranOut()) expire();
-      else watchExpiry(); // a timer may fire a little early, or the lease was renewed meanwhile
-    }, Math.max(1, validUntil - margin - clock()));
-    watch.unref();
-  };
-  const attempt = async (): Promise<boolean> => {
-    const sentAt = clock();
-    renewing = true;
+/**
+ * `startLeaseHeartbeat`'s heartbeat: one object per run, its steps methods rather than closures (a run that ends
+ * before its first beat, as most do, costs this object and its place in the shared timer's set).
+ */
+class Heartbeat implements LeaseHeartbeat, Beating {
+  private readonly clock: () => number;
+  /** Judged lost a little before the storage would: its clock may run a little fast, and the run should hear of it first. */
+  private readonly margin: number;
+  private readonly intervalMs: number;
+  private validUntil: number;
+  private state: 'renewing' | 'lost' | 'stopped' = 'renewing';
+  private renewing = false;
+  private lastError: unknown;
+  /** Ends the beats: this heartbeat's removal from the shared timer, or the cancel a custom schedule gave. */
+  private cancel: (() => void) | undefined;
+  private watch: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: LeaseHeartbeatOptions) {
+    const { leaseMs } = options;
+    this.clock = options.clock ?? monotonic;
+    this.margin = Math.min(1000, leaseMs / 10);
+    this.intervalMs = Math.max(1, Math.floor(leaseMs / 3));
+    this.validUntil = (options.takenAt ?? this.clock()) + leaseMs;
+    this.start();
+  }
+
+  stop(): void {
+    if (this.state === 'stopped') return;
+    const wasRenewing = this.state === 'renewing';
+    this.state = 'stopped';
+    this.unwatch();
+    if (wasRenewing) this.end();
+  }
+
+  retaken(at: number): void {
+    if (this.state === 'stopped') return;
+    this.validUntil = Math.max(this.validUntil, at + this.options.leaseMs);
+    this.lastError = undefined;
+    this.unwatch();
+    if (this.state === 'lost') {
+      this.state = 'renewing';
+      this.start();
+    }
+  }
+
+  async beat(): Promise<void> {
+    if (this.state !== 'renewing') return;
+    if (this.ranOut()) return this.expire();
+    if (this.renewing) return;
+    // A renewal that failed is tried again at once: it may have waited its whole deadline for a connection gone silent.
+    if (!(await this.attempt()) && this.state === 'renewing' && !this.renewing) await this.attempt();
+  }
+
+  private start(): void {
+    const { schedule } = this.options;
+    if (schedule) {
+      this.cancel = schedule(() => this.beat(), this.intervalMs);
+    } else {
+      tickerOf(this.intervalMs).add(this);
+      this.cancel = undefined;
+    }
+    if (this.state !== 'renewing') this.end();
+  }
+
+  private end(): void {
+    if (this.cancel) this.cancel();
+    else tickers.get(this.intervalMs)?.delete(this);
+  }
+
+  private ranOut(): boolean {
+    return this.clock() >= this.validUntil - this.margin;
+  }
+
+  private unwatch(): void {
+    if (this.watch) clearTimeout(this.watch);
+    this.watch = undefined;
+  }
+
+  /** The log's fields: the leased entry's provider and event id. */
+  private fields(): { provider?: string; eventId?: string } {
+    const { key } = this.options;
+    return key ? { provider: key.provider, eventId: key.id } : {};
+  }
+
+  private lose(why: string): void {
+    if (this.state !== 'renewing') return;
+    this.state = 'lost';
+    this.end();
+    this.unwatch();
+    log.warn({ ...this.fields(), code: 'ERR_NTW_LEASE_LOST' }, `${this.options.label}: lease lost (${why}), renewal stopped`, this.options.logger);
+    this.options.lost(why, this.lastError);
+  }
+
+  private expire(): void {
+    this.lose(`it ran out ${this.options.leaseMs} ms after its last renewal, with no renewal through since`);
+  }
+
+  /** After a failed renewal, the loss is noticed when the lease runs out, not at the next beat, up to a third of it later. */
+  private watchExpiry(): void {
+    if (this.watch) return;
+    this.watch = setTimeout(() => {
+      this.watch = undefined;
+      if (this.state !== 'renewing') return;
+      if (this.ranOut()) this.expire();
+      else this.watchExpiry(); // a timer may fire a little early, or the lease was renewed meanwhile
+    }, Math.max(1, this.validUntil - this.margin - this.clock()));
+    this.watch.unref();
+  }
+
+  private async attempt(): Promise<boolean> {
+    const { options } = this;
+    const sentAt = this.clock();
+    this.renewing = true;
     let ours: boolean;
     try {
       ours = await options.renew();
     } catch (error) {
-      renewing = false;
-      if (state !== 'renewing') return true; // settled meanwhile: complete/release ended the lease on purpose
-      lastError = error;
-      log.warn({ ...fields, error: describeError(error) }, `${label}: renewal failed, tried again while the lease lasts`, options.logger);
+      this.renewing = false;
+      if (this.state !== 'renewing') return true; // settled meanwhile: complete/release ended the lease on purpose
+      this.lastError = error;
+      log.warn({ ...this.fields(), error: describeError(error) }, `${options.label}: renewal failed, tried again while the lease lasts`, options.logger);
       options.failed?.(error);
-      if (ranOut()) expire();
-      else watchExpiry();
+      if (this.ranOut()) this.expire();
+      else this.watchExpiry();
       return false;
     }
-    renewing = false;
-    if (state !== 'renewing') return true;
+    this.renewing = false;
+    if (this.state !== 'renewing') return true;
     if (!ours) {
-      lose('the storage answered that it no longer holds it: it expired there, or another run took it');
+      this.lose('the storage answered that it no longer holds it: it expired there, or another run took it');
       return true;
     }
-    validUntil = Math.max(validUntil, sentAt + leaseMs);
-    lastError = undefined;
-    unwatch();
+    this.validUntil = Math.max(this.validUntil, sentAt + options.leaseMs);
+    this.lastError = undefined;
+    this.unwatch();
     return true;
-  };
-  const beat = async (): Promise<void> => {
-    if (state !== 'renewing') return;
-    if (ranOut()) return expire();
-    if (renewing) return;
-    // A renewal that failed is tried again at once: it may have waited its whole deadline for a connection gone silent.
-    if (!(await attempt()) && state === 'renewing' && !renewing) await attempt();
-  };
-  const start = () => {
-    cancel = schedule(beat, intervalMs);
-    if (state !== 'renewing') cancel();
-  };
-  start();
-  return {
-    stop() {
-      if (state === 'stopped') return;
-      const wasRenewing = state === 'renewing';
-      state = 'stopped';
-      unwatch();
-      if (wasRenewing) cancel();
-    },
-    retaken(at) {
-      if (state === 'stopped') return;
-      validUntil = Math.max(validUntil, at + leaseMs);
-      lastError = undefined;
-      unwatch();
-      if (state === 'lost') {
-        state = 'renewing';
-        start();
-      }
-    },
-  };
+  }
 }

@@ -24,8 +24,8 @@ function encodedBody(ledger: Ledger, normalized: NormalizedEvent): string {
   return ledger.codec.encode(normalized.event, stored.payload, normalized.secretFields, stored.json);
 }
 
-/** Record the event in the ledger, as `admit` says: taken to run now, or queued. One storage call. */
-export function record(ledger: Ledger, normalized: NormalizedEvent, admit: Admit): Promise<Admission> {
+/** Record the event in the ledger, as `admit` says: taken to run now, or queued. One storage call, answered at once by an in-process store. */
+export function record(ledger: Ledger, normalized: NormalizedEvent, admit: Admit): Admission | Promise<Admission> {
   const { event } = normalized;
   const entry: EntryRecord = {
     provider: event.provider,
@@ -39,7 +39,7 @@ export function record(ledger: Ledger, normalized: NormalizedEvent, admit: Admit
     body: encodedBody(ledger, normalized),
   };
   const { client } = ledger;
-  return client.call('admit', () => client.storage.admit(entry, admit), { provider: event.provider, eventId: event.id });
+  return client.callNow('admit', () => client.storage.admit(entry, admit), { provider: event.provider, eventId: event.id });
 }
 
 /** Record a delivery that cannot be read, under its content id, as quarantined with `reason`. One storage call. */

@@ -6,11 +6,14 @@ import { withDeadline } from '../shared/deadline';
 import { describeError } from '../shared/describe-error';
 import { logger } from '../log';
 import { startLeaseHeartbeat } from './lease-heartbeat';
+import type { LeaseHeartbeat, LeaseHeartbeatOptions, RenewalSchedule } from './lease-heartbeat';
+import type { Logger } from '../log';
+import { isThenable } from '../shared/thenable';
 import type { Ledger } from './ledger';
-import type { ActiveRun } from './active-runs';
+import { ActiveRun } from './active-runs';
 import { eventForHandlers } from './event-for-handlers';
 import type { UnprojectedEvent } from './event-for-handlers';
-import { settle } from './settle';
+import { settle, settleNow } from './settle';
 
 const log = logger('run');
 
@@ -36,68 +39,166 @@ export interface TakenEntry {
  * past `handlerTimeoutMs` (then abandoned), is recorded by `onFailure` and thrown as `handler_failed`. When
  * completion cannot be stored, the run is marked failed if the storage allows, so the next copy runs it again,
  * else its lease is left to expire; either way it throws the `StorageError`.
+ *
+ * Handlers that return at once and an in-process store make a run that ends at once: the event itself is answered,
+ * not a promise of it, with no heartbeat and no timer (nothing else can run meanwhile, so no lease needs renewing
+ * and no deadline can pass). Handlers still running start the heartbeat and the handlers' deadline.
  */
-export async function runEntry(ledger: Ledger, taken: TakenEntry, onFailure: FailurePolicy): Promise<TokenEvent> {
-  const event = eventForHandlers(taken.event, taken.entry);
-  const key: EventKey = { provider: event.provider, id: event.id };
-  const context = { provider: key.provider, eventId: key.id };
-  const label = `${key.provider} ${key.id}`;
-  const run = ledger.runs.start(key, taken.owner, taken.entry.attempts);
-  // A renewal that fails is reported by the client, as every failed storage call is, and tried again while the lease lasts.
-  const heartbeat = startLeaseHeartbeat({
-    leaseMs: ledger.leaseMs,
-    label,
-    key,
-    logger: ledger.logger,
-    takenAt: taken.takenAt,
-    renew: () => renew(ledger, key, run, context),
-    lost: (why, cause) => {
-      const error = new ReportedError('ERR_NTW_LEASE_LOST',
-        `lease of ${label} was lost while its handlers ran: ${why}. Another instance may run it; the handlers' signal was aborted`,
-        cause === undefined ? {} : { cause });
-      run.abort(error);
-      ledger.telemetry.leaseLost(key.provider);
-      ledger.reportError(error, context);
-    },
-    ...(ledger.renewalSchedule ? { schedule: ledger.renewalSchedule } : {}),
-  });
-  run.heartbeat = heartbeat;
-  const handlers = ledger.telemetry.handlers(taken.entry, () => ledger.handlers.run(event, run.context));
+export function runEntry(ledger: Ledger, taken: TakenEntry, onFailure: FailurePolicy): TokenEvent | Promise<TokenEvent> {
+  const run = new EntryRun(ledger, taken);
+  let pending: Promise<void> | undefined;
+  try {
+    pending = ledger.telemetry.observing
+      ? ledger.telemetry.handlers(taken.entry, () => ledger.handlers.run(run.event, run.active.context) ?? Promise.resolve())
+      : ledger.handlers.run(run.event, run.active.context);
+  } catch (error) {
+    return failed(run, error, undefined, onFailure);
+  }
+  return pending ? awaitHandlers(run, pending, onFailure) : completed(run);
+}
+
+/** One run of an entry: the event as its handlers see it, its key, and its place among the runs of this process. */
+class EntryRun {
+  readonly event: TokenEvent;
+  readonly key: EventKey;
+  readonly context: { readonly provider: string; readonly eventId: string };
+  readonly active: ActiveRun;
+  /**
+   * Whether the run is among the runs of this process (`Ledger.runs`), and renews its lease: once its handlers did
+   * not return at once. A run that ends at once is over before anything else could look for it.
+   */
+  registered = false;
+  heartbeat: LeaseHeartbeat | undefined;
+
+  constructor(readonly ledger: Ledger, readonly taken: TakenEntry) {
+    this.event = eventForHandlers(taken.event, taken.entry);
+    this.key = { provider: this.event.provider, id: this.event.id };
+    this.context = { provider: this.key.provider, eventId: this.key.id };
+    this.active = new ActiveRun(taken.owner, taken.entry.attempts);
+  }
+
+  /** The run is among those of this process now, its lease renewed while its handlers run. */
+  register(): void {
+    this.registered = true;
+    this.ledger.runs.add(this.key, this.active);
+    this.heartbeat = startLeaseHeartbeat(new RunLease(this));
+    this.active.heartbeat = this.heartbeat;
+  }
+
+  /** The run is over: no longer among those of this process. */
+  end(): void {
+    if (this.registered) this.ledger.runs.end(this.key, this.active);
+  }
+
+  /** What the log names the run by. */
+  get label(): string {
+    return `${this.key.provider} ${this.key.id}`;
+  }
+}
+
+/**
+ * The lease of a run whose handlers are still running, as its heartbeat renews it (`LeaseHeartbeatOptions`): a
+ * renewal that fails is reported by the client, as every failed storage call is, and tried again while the lease lasts.
+ */
+class RunLease implements LeaseHeartbeatOptions {
+  readonly leaseMs: number;
+  readonly key: EventKey;
+  readonly logger: Logger | undefined;
+  readonly takenAt: number;
+  readonly schedule: RenewalSchedule | undefined;
+
+  constructor(private readonly run: EntryRun) {
+    const { ledger } = run;
+    this.leaseMs = ledger.leaseMs;
+    this.key = run.key;
+    this.logger = ledger.logger;
+    this.takenAt = run.taken.takenAt;
+    this.schedule = ledger.renewalSchedule;
+  }
+
+  get label(): string {
+    return this.run.label;
+  }
+
+  renew(): Promise<boolean> {
+    return renew(this.run.ledger, this.key, this.run.active, this.run.context);
+  }
+
+  lost(why: string, cause?: unknown): void {
+    const { ledger, active, context } = this.run;
+    const error = new ReportedError('ERR_NTW_LEASE_LOST',
+      `lease of ${this.label} was lost while its handlers ran: ${why}. Another instance may run it; the handlers' signal was aborted`,
+      cause === undefined ? {} : { cause });
+    active.abort(error);
+    ledger.telemetry.leaseLost(this.key.provider);
+    ledger.reportError(error, context);
+  }
+}
+
+/** Handlers still running: the lease renewed until they settle, within `handlerTimeoutMs`. */
+async function awaitHandlers(run: EntryRun, handlers: Promise<void>, onFailure: FailurePolicy): Promise<TokenEvent> {
+  const { ledger } = run;
+  run.register();
   let timedOut: ReportedError | undefined;
-  let failure: { error: unknown } | undefined;
   try {
-    await withDeadline(handlers, ledger.handlerTimeoutMs, () => (timedOut = handlerTimeout(label, ledger.handlerTimeoutMs)), true);
+    await withDeadline(handlers, ledger.handlerTimeoutMs, () => (timedOut = handlerTimeout(run.label, ledger.handlerTimeoutMs)), true);
   } catch (error) {
-    failure = { error };
+    return failed(run, error, timedOut && { error: timedOut, handlers }, onFailure);
   }
-  // The lease outlasts the settle: renewed on time, it has a third of leaseMs left at least, and so at least
-  // storageTimeoutMs (leaseMs ≥ 3 × storageTimeoutMs), the settle's deadline.
-  heartbeat.stop();
-  const { client } = ledger;
-  if (failure) {
-    const { error } = failure;
-    if (timedOut) {
-      run.abort(timedOut);
-      ledger.runs.abandon(key, run, handlers);
-    }
-    ledger.reportError(error, { ...context, event });
-    const settlement = onFailure(describeError(error), run.attempt);
-    log.warn({ ...context, attempt: run.attempt, entryStatus: settlement.status, code: timedOut ? timedOut.code : 'handler_failed' },
-      settlement.status === 'dead' ? 'run failed: a dead letter now' : 'run failed', ledger.logger);
-    await settle(client, key, run.owner, settlement, context).catch(() => undefined);
-    ledger.runs.end(key, run);
-    throw new WebhookError('handler_failed', { cause: error });
+  return completed(run);
+}
+
+/**
+ * The handlers failed (or passed their deadline: `timedOut`, the handlers then abandoned): the failure recorded as
+ * `onFailure` says, then thrown as `handler_failed`.
+ */
+async function failed(run: EntryRun, error: unknown, timedOut: { error: ReportedError; handlers: Promise<void> } | undefined, onFailure: FailurePolicy): Promise<never> {
+  const { ledger, key, context, active } = run;
+  run.heartbeat?.stop();
+  if (timedOut) {
+    active.abort(timedOut.error);
+    ledger.runs.abandon(key, active, timedOut.handlers);
   }
+  ledger.reportError(error, { ...context, event: run.event });
+  const settlement = onFailure(describeError(error), active.attempt);
+  log.warn({ ...context, attempt: active.attempt, entryStatus: settlement.status, code: timedOut ? timedOut.error.code : 'handler_failed' },
+    settlement.status === 'dead' ? 'run failed: a dead letter now' : 'run failed', ledger.logger);
+  await settle(ledger.client, key, active.owner, settlement, context).catch(() => undefined);
+  run.end();
+  throw new WebhookError('handler_failed', { cause: error });
+}
+
+/**
+ * The handlers completed: the completion stored. The lease outlasts the settle: renewed on time, it has a third of
+ * leaseMs left at least, and so at least storageTimeoutMs (leaseMs ≥ 3 × storageTimeoutMs), the settle's deadline.
+ */
+function completed(run: EntryRun): TokenEvent | Promise<TokenEvent> {
+  const { ledger, key, context, active } = run;
+  run.heartbeat?.stop();
+  let stored: boolean | Promise<boolean>;
   try {
-    await settle(client, key, run.owner, DONE, context);
+    stored = settleNow(ledger.client, key, active.owner, DONE, context);
   } catch (error) {
-    await settle(client, key, run.owner, UNSTORED, context).catch(() => undefined);
-    throw error;
+    return unstored(run, error);
+  }
+  return isThenable(stored) ? stored.then(() => finished(run), (error: unknown) => unstored(run, error)) : finished(run);
+}
+
+function finished(run: EntryRun): TokenEvent {
+  run.end();
+  run.ledger.dedupe.finish(run.key, run.taken.entry.fingerprint);
+  return run.event;
+}
+
+/** The completion could not be stored: the run marked failed if the storage allows, so the next copy runs it again. */
+async function unstored(run: EntryRun, error: unknown): Promise<never> {
+  const { ledger, key, context, active } = run;
+  try {
+    await settle(ledger.client, key, active.owner, UNSTORED, context).catch(() => undefined);
   } finally {
-    ledger.runs.end(key, run);
+    run.end();
   }
-  ledger.dedupe.finish(key, taken.entry.fingerprint);
-  return event;
+  throw error;
 }
 
 const DONE: Settlement = { status: 'done' };

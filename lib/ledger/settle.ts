@@ -12,6 +12,15 @@ const MAX_ERROR = 500;
  * decoding failure), so no card number, email or phone number is stored with it.
  */
 export function settle(client: LedgerClient, key: EventKey, owner: string, settlement: Settlement, context?: ReceiverErrorContext): Promise<boolean> {
-  const stored: Settlement = settlement.status === 'done' ? settlement : { ...settlement, error: redactText(settlement.error).slice(0, MAX_ERROR) };
+  const stored = storedSettlement(settlement);
   return client.call('settle', () => client.storage.settle(key, owner, stored), context);
 }
+
+/** `settle`, answered at once by an in-process store (`LedgerClient.callNow`): a failure is thrown then, not rejected. */
+export function settleNow(client: LedgerClient, key: EventKey, owner: string, settlement: Settlement, context?: ReceiverErrorContext): boolean | Promise<boolean> {
+  const stored = storedSettlement(settlement);
+  return client.callNow('settle', () => client.storage.settle(key, owner, stored), context);
+}
+
+const storedSettlement = (settlement: Settlement): Settlement =>
+  (settlement.status === 'done' ? settlement : { ...settlement, error: redactText(settlement.error).slice(0, MAX_ERROR) });

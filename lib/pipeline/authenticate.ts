@@ -3,6 +3,7 @@ import type { DeliveryRequest, Verified } from '../auth/authenticator';
 import { ConfigurationError, WebhookError } from '../errors';
 import { describeError } from '../shared/describe-error';
 import { attachLogger, logger } from '../log';
+import { isThenable } from '../shared/thenable';
 import type { Logger } from '../log';
 
 const log = logger('config');
@@ -29,20 +30,30 @@ export function resolveAuthenticator<O extends ProviderOptions>(provider: Provid
 
 /**
  * Step 2: the delivery is authentic, or `unauthorized`. A check that throws counts as a refusal. Answers the
- * scope the check verified when it is narrower than the whole body (`Verified.scope`). Why a check refused it is
- * logged to the receiver's logger (`loggerOf(request)` in the check).
+ * scope the check verified when it is narrower than the whole body (`Verified.scope`): at once for a check that
+ * answers at once, as most do. Why a check refused it is logged to the receiver's logger (`loggerOf(request)` in the check).
  */
-export async function authenticate(endpoint: { readonly provider: { readonly name: string }; readonly authenticator: Authenticator | undefined },
-  logTo: Logger | undefined, request: DeliveryRequest, rawBody: Buffer): Promise<string | undefined> {
+export function authenticate(endpoint: { readonly provider: { readonly name: string }; readonly authenticator: Authenticator | undefined },
+  logTo: Logger | undefined, request: DeliveryRequest, rawBody: Buffer): string | undefined | Promise<string | undefined> {
   if (!endpoint.authenticator) return undefined;
   attachLogger(request, logTo);
-  let verdict: boolean | Verified;
+  let verdict: boolean | Verified | Promise<boolean | Verified>;
   try {
-    verdict = await endpoint.authenticator.authenticate(request, rawBody);
+    verdict = endpoint.authenticator.authenticate(request, rawBody);
   } catch (error) {
-    log.error({ provider: endpoint.provider.name, code: 'unauthorized', error: describeError(error) }, 'authenticate threw: the delivery is refused', logTo);
-    verdict = false;
+    return scopeOf(threw(endpoint, error, logTo));
   }
+  if (isThenable(verdict)) return verdict.then(scopeOf, (error: unknown) => scopeOf(threw(endpoint, error, logTo)));
+  return scopeOf(verdict);
+}
+
+function threw(endpoint: { readonly provider: { readonly name: string } }, error: unknown, logTo: Logger | undefined): false {
+  log.error({ provider: endpoint.provider.name, code: 'unauthorized', error: describeError(error) }, 'authenticate threw: the delivery is refused', logTo);
+  return false;
+}
+
+/** The scope a verdict names (`undefined`: the whole body), or `unauthorized`. */
+function scopeOf(verdict: boolean | Verified): string | undefined {
   if (verdict === true) return undefined;
   if (verdict && typeof verdict === 'object' && typeof verdict.scope === 'string') return verdict.scope;
   throw new WebhookError('unauthorized');

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { ConfigurationError, ReportedError, StorageError, WebhookError } from '../errors';
 import type { DeliveryOutcome, EventOutcome } from '../providers/provider';
 import { withDeadline } from '../shared/deadline';
+import { isThenable } from '../shared/thenable';
 import { logger } from '../log';
 import { describeError } from '../shared/describe-error';
 import { isNtwError } from '../ntw-error';
@@ -12,6 +13,7 @@ import type { DeliveryCore } from './core';
 import type { Ledger } from '../ledger/ledger';
 import type { Endpoint } from './endpoint';
 import type { DeliveryInput } from './request';
+import type { ClientCertificate, DeliveryRequest } from '../auth/authenticator';
 import { readBody } from './read-body';
 import { isHealthCheck } from './health-check';
 import { authenticate } from './authenticate';
@@ -49,14 +51,14 @@ export async function runPipeline(endpoint: Endpoint, core: DeliveryCore, input:
     if (isHealthCheck(endpoint.provider, input)) return HEALTHY;
     const method = input.method ?? 'POST';
     if (method !== 'POST') throw new WebhookError('method_not_allowed');
-    const body = await readBody(input, endpoint);
+    // A step that answers at once (bytes given, a synchronous check, an in-process store) is not awaited.
+    const read = readBody(input, endpoint);
+    const body = isThenable(read) ? await read : read;
     if (body === undefined) return HEALTHY; // an empty POST, found empty once read
     if (core.closing()) throw new WebhookError('shutting_down');
     let receivedAt = core.now();
-    // Authenticators are typed on Node's headers: what every transport gives is that, a plain record by lower-cased name.
-    const headers = input.headers as IncomingHttpHeaders;
-    // The address is read only by a check that needs it (Express's req.ip is computed on each read).
-    const scope = await authenticate(endpoint, core.logger, { method, headers, get ip() { return input.ip; }, get clientCertificate() { return input.clientCertificate; }, receivedAt }, body.raw);
+    const verdict = authenticate(endpoint, core.logger, new RequestToCheck(method, input, receivedAt), body.raw);
+    const scope = isThenable(verdict) ? await verdict : verdict;
     const { ledger } = core;
     if (ledger.handlers.size === 0) throw noHandlers();
     if (!ledger.client.initialized) {
@@ -79,9 +81,10 @@ export async function runPipeline(endpoint: Endpoint, core: DeliveryCore, input:
       return { ok: true, ...await quarantine(endpoint, core, payload, error), payload, quarantined: true };
     }
     if (isSeveral(normalized)) return { ok: true, ...await acceptInTurn(ledger, normalized.several, core.deadlineMs), payload };
-    const key = { provider: normalized.event.provider, id: normalized.event.id };
-    const accepted = ledger.dedupe.knows(key, normalized.fingerprint) ? KNOWN_DUPLICATE : await acceptWithin(ledger, normalized, core.deadlineMs);
-    return { ok: true, eventId: key.id, duplicate: accepted.duplicate, payload };
+    const { event } = normalized;
+    let accepted = ledger.dedupe.knows(event, normalized.fingerprint) ? KNOWN_DUPLICATE : acceptWithin(ledger, normalized, core.deadlineMs);
+    if (isThenable(accepted)) accepted = await accepted;
+    return { ok: true, eventId: event.id, duplicate: accepted.duplicate, payload };
   } catch (thrown) {
     // Our faults and the host's misconfiguration reach onError; the sender's bad input does not, nor a failed
     // storage call, which the ledger's client reported already.
@@ -95,12 +98,38 @@ export async function runPipeline(endpoint: Endpoint, core: DeliveryCore, input:
   }
 }
 
-/** Record and run one event (or wait for its copy in flight) within `waitMs`; past it, `timeout` while the work goes on. */
-function acceptWithin(ledger: Ledger, normalized: NormalizedEvent, waitMs: number): Promise<Accepted> {
+/**
+ * The request as an authenticator sees it (`DeliveryRequest`). Authenticators are typed on Node's headers: what every
+ * transport gives is that, a plain record by lower-cased name. The address is read only by a check that needs it
+ * (Express's `req.ip` is computed on each read).
+ */
+class RequestToCheck implements DeliveryRequest {
+  readonly headers: IncomingHttpHeaders;
+
+  constructor(readonly method: string, private readonly input: DeliveryInput, readonly receivedAt: Date) {
+    this.headers = input.headers as IncomingHttpHeaders;
+  }
+
+  get ip(): string | undefined {
+    return this.input.ip;
+  }
+
+  get clientCertificate(): ClientCertificate | undefined {
+    return this.input.clientCertificate;
+  }
+}
+
+/**
+ * Record and run one event (or wait for its copy in flight) within `waitMs`; past it, `timeout` while the work goes
+ * on. Work that ended at once (an in-process store, handlers that returned at once) is answered as it is: no deadline
+ * could pass.
+ */
+function acceptWithin(ledger: Ledger, normalized: NormalizedEvent, waitMs: number): Accepted | Promise<Accepted> {
   const { event } = normalized;
-  const key = { provider: event.provider, id: event.id };
-  return withDeadline(ledger.dedupe.once(key, normalized.fingerprint, waitMs, () => accept(ledger, normalized)), waitMs, () => {
-    log.warn({ provider: key.provider, eventId: key.id, code: 'timeout' }, `passed the ${waitMs} ms deadline: answering retry-later while the run goes on`, ledger.logger);
+  const accepted = ledger.dedupe.once(event, normalized.fingerprint, waitMs, () => accept(ledger, normalized));
+  if (!isThenable(accepted)) return accepted;
+  return withDeadline(accepted, waitMs, () => {
+    log.warn({ provider: event.provider, eventId: event.id, code: 'timeout' }, `passed the ${waitMs} ms deadline: answering retry-later while the run goes on`, ledger.logger);
     return new WebhookError('timeout');
   });
 }

@@ -1,6 +1,7 @@
 import type { Acknowledgement, Authenticator, DeliveryOutcome, Provider, ProviderOptions } from '../providers/provider';
 import { jsonAcknowledgement } from '../providers/provider';
-import { payloadRedactor } from '../redact';
+import { cleanJsonText, payloadRedactor } from '../redact';
+import type { KnownOfText } from '../redact';
 import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';
 import { resolveAuthenticator } from './authenticate';
@@ -25,6 +26,11 @@ export interface Endpoint {
   readonly requireRaw: boolean;
   /** A payload with its secrets, card numbers and emails redacted (the payload itself when it has none): what the ledger keeps. */
   readonly redact: (payload: unknown) => unknown;
+  /**
+   * Whether `redact` would change nothing in the payload a JSON text parses to, judged on the text alone
+   * (`cleanJsonText`; `false` when it cannot tell). Absent for a provider that redacts its payloads its own way.
+   */
+  readonly cleanText: ((json: string, known?: KnownOfText) => boolean) | undefined;
   readonly acknowledge: (outcome: DeliveryOutcome) => Acknowledgement;
   /** The provider's decryption of a payload that arrives encrypted (`Provider.decrypter`), with the endpoint's keys. */
   readonly decrypt: ((payload: unknown) => unknown) | undefined;
@@ -62,6 +68,7 @@ export function resolveEndpoint<Raw, O extends ProviderOptions>(provider: Provid
     bodyTimeoutMs: options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT,
     requireRaw: authenticator?.requiresRawBody ?? false,
     redact: redactorOf(provider as unknown as Provider<string, unknown, ProviderOptions>),
+    cleanText: provider.redactPayload ? undefined : cleanJsonText(provider.secretKeys),
     acknowledge: provider.acknowledge ? (outcome) => provider.acknowledge!(outcome, options) : jsonAcknowledgement,
     decrypt: provider.decrypter?.(options),
   };

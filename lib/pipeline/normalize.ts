@@ -5,7 +5,8 @@ import type { NormalizeContext, NormalizedFields } from '../providers/provider';
 import { namesCardNumber, redactValue } from '../redact';
 import { logger } from '../log';
 import { describeError } from '../shared/describe-error';
-import { writesLongNumber } from '../shared/parse-json';
+import { factsOf } from '../shared/parse-json';
+import { extensibleCopy } from '../shared/copy';
 import type { DeliveryCore } from './core';
 import type { Endpoint } from './endpoint';
 import type { NormalizedEvent, StoredPayload } from '../ledger/record';
@@ -19,10 +20,23 @@ const log = logger('normalize');
  * changes on every retry.
  */
 function fingerprintOf(fields: NormalizedFields, occurredAt: Date | undefined): string {
-  const meaning = [fields.type, fields.tokenRef, fields.state ?? null, occurredAt?.getTime() ?? null,
-    fields.reason ?? null, fields.reasonCode ?? null, fields.changes ?? []];
-  return hash('sha256', JSON.stringify(meaning), 'base64url');
+  const meaning = JSON.stringify([fields.type, fields.tokenRef, fields.state ?? null, occurredAt?.getTime() ?? null,
+    fields.reason ?? null, fields.reasonCode ?? null, fields.changes ?? []]);
+  let fingerprint = recentFingerprints.get(meaning);
+  if (fingerprint === undefined) {
+    fingerprint = hash('sha256', meaning, 'base64url');
+    if (recentFingerprints.size >= RECENT_FINGERPRINTS) recentFingerprints.clear();
+    recentFingerprints.set(meaning, fingerprint);
+  }
+  return fingerprint;
 }
+
+/**
+ * The fingerprints of the meanings last hashed: a copy of an event (most of what a provider retries) means what
+ * its first delivery meant, and finding its hash here costs a fraction of hashing it again. Emptied when full.
+ */
+const recentFingerprints = new Map<string, string>();
+const RECENT_FINGERPRINTS = 1024;
 
 const MAX_KEY_LENGTH = 512;
 // C0 controls (NUL among them, which PostgreSQL cannot store), DEL, and unpaired surrogates.
@@ -52,11 +66,15 @@ const LONG_NUMBER = /(?:^|[:,[])\s*-?[0-9][0-9.eE+-]{12}/;
 /**
  * The payload to keep: redacted. Nothing redacted, the text received is its JSON already; not when that text
  * holds a long number (`LONG_NUMBER`, or what the parser found of it): then the payload is serialized again.
+ * Whether anything is to be redacted is told from the text when it can be (`Endpoint.cleanText`, a few scans of
+ * it), else by walking the payload.
  */
 function storedPayloadOf(endpoint: Endpoint, payload: unknown, payloadJson: string | undefined): StoredPayload {
+  const facts = payloadJson === undefined ? undefined : factsOf(payloadJson);
+  const keepable = payloadJson !== undefined && !(facts ? facts.longNumber : LONG_NUMBER.test(payloadJson));
+  if (keepable && endpoint.cleanText?.(payloadJson, facts)) return { payload, json: payloadJson };
   const redacted = endpoint.redact(payload);
-  return redacted === payload && payloadJson !== undefined && !(writesLongNumber(payloadJson) ?? LONG_NUMBER.test(payloadJson))
-    ? { payload, json: payloadJson } : { payload: redacted };
+  return redacted === payload && keepable ? { payload, json: payloadJson } : { payload: redacted };
 }
 
 /** What a provider's `split`, `eventId` and `normalize` may use besides the payload: one object per delivery, its methods shared. */
@@ -84,17 +102,12 @@ export function normalize(endpoint: Endpoint, core: Pick<DeliveryCore, 'clockSke
 export function normalizeIn(context: DeliveryContext, endpoint: Endpoint, core: Pick<DeliveryCore, 'clockSkewMs'> & Partial<Pick<DeliveryCore, 'logger'>>, payload: unknown,
   rawBody: Buffer, receivedAt: Date, payloadJson?: string): NormalizedEvent {
   const { provider, options } = endpoint;
-  // The event is built on one copy of what the provider normalized: a few copies of it per delivery add up.
-  let event: { -readonly [K in keyof NormalizedFields]: NormalizedFields[K] } & Record<string, unknown>;
+  let fields: NormalizedFields;
+  let tokenRef: string;
   let id: string;
   try {
-    const normalized = provider.normalize(payload, options, context);
-    event = { ...normalized };
-    event.tokenRef = withoutCardNumber(normalized.tokenRef, context);
-    // Free text taken from the payload is kept with the event: no card number or email in it.
-    if (normalized.reason !== undefined) event.reason = redactValue(normalized.reason);
-    if (normalized.reasonCode !== undefined) event.reasonCode = redactValue(normalized.reasonCode);
-    if (normalized.kind !== undefined) event.kind = redactValue(normalized.kind);
+    fields = provider.normalize(payload, options, context);
+    tokenRef = withoutCardNumber(fields.tokenRef, context);
     id = withoutCardNumber(provider.eventId(payload, rawBody, options, context), context);
   } catch (error) {
     if (error instanceof ConfigurationError) throw error;
@@ -102,14 +115,21 @@ export function normalizeIn(context: DeliveryContext, endpoint: Endpoint, core: 
     log.warn({ provider: provider.name, code: 'schema_violation', error: describeError(error) }, 'normalize failed', core.logger);
     throw new WebhookError('schema_violation', { issues: [{ path: '/', message: 'payload cannot be normalized' }] });
   }
-  if (!storable(id, false) || !storable(event.tokenRef, true)) throw new WebhookError('unstorable_id');
-  let given = event.occurredAt && !Number.isNaN(event.occurredAt.getTime()) ? event.occurredAt : undefined;
+  if (!storable(id, false) || !storable(tokenRef, true)) throw new WebhookError('unstorable_id');
+  let given = fields.occurredAt && !Number.isNaN(fields.occurredAt.getTime()) ? fields.occurredAt : undefined;
   if (given && given.getTime() > receivedAt.getTime() + core.clockSkewMs) {
     log.info({ provider: provider.name, eventId: id, occurredAt: given.toISOString() }, 'dated ahead of the clock-skew allowance: clamped to its receipt', core.logger);
     given = undefined;
   }
+  // The event is built on one copy of what the provider normalized: a few copies of it per delivery add up.
+  const event: Record<string, unknown> & { -readonly [K in keyof NormalizedFields]: NormalizedFields[K] } = extensibleCopy(fields) as NormalizedFields & Record<string, unknown>;
+  event.tokenRef = tokenRef;
+  // Free text taken from the payload is kept with the event: no card number or email in it.
+  if (fields.reason !== undefined) event.reason = redactValue(fields.reason);
+  if (fields.reasonCode !== undefined) event.reasonCode = redactValue(fields.reasonCode);
+  if (fields.kind !== undefined) event.kind = redactValue(fields.kind);
   const fingerprint = fingerprintOf(event, given);
-  event.changes = event.changes ?? [];
+  event.changes = fields.changes ?? [];
   event.id = id;
   event.provider = provider.name;
   event.occurredAt = given ?? receivedAt;

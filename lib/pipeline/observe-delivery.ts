@@ -1,4 +1,5 @@
 import { SpanStatusCode } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
 import type { DeliveryOutcome } from '../providers/provider';
 import type { DeliveryCore } from './core';
@@ -20,11 +21,6 @@ const MESSAGES: Readonly<Record<DeliveryOutcomeLabel, string>> = {
   quarantined: 'delivery quarantined', refused: 'delivery refused', retry_later: 'delivery answered retry-later',
 };
 
-function labelOf(outcome: DeliveryOutcome): { outcome: DeliveryOutcomeLabel; code: string } {
-  const label = outcomeLabel(outcome);
-  return { outcome: label, code: outcome.ok ? label : outcome.error.code };
-}
-
 /** A delivery's outcome, and the answer that says it. */
 export interface Received {
   readonly outcome: DeliveryOutcome;
@@ -34,27 +30,37 @@ export interface Received {
 /**
  * One delivery as telemetry sees it, whatever the transport: a span around it (its steps' spans are children),
  * then the answer `run` made counted and timed by provider, outcome and code, logged (one record per delivery), and a
- * refusal handed to `onRefused`.
+ * refusal handed to `onRefused`. With no OpenTelemetry SDK installed, no span is made at all.
  */
 export function observeDelivery(core: DeliveryCore, endpoint: Endpoint, run: () => Promise<Received>): Promise<Received> {
-  const provider = endpoint.provider.name;
   const started = performance.now();
-  return core.telemetry.span('ntw.delivery', { 'ntw.provider': provider }, async (span) => {
-    const received = await run();
-    const { outcome, response } = received;
-    const label = labelOf(outcome);
-    span.setAttributes({ 'ntw.outcome': label.outcome, 'ntw.code': label.code, 'http.response.status_code': response.status });
-    if (outcome.ok && outcome.eventId) span.setAttributes({ 'ntw.event.id': outcome.eventId, 'ntw.duplicate': outcome.duplicate });
-    if (label.outcome === 'retry_later') span.setStatus({ code: SpanStatusCode.ERROR, message: label.code });
-    const durationMs = performance.now() - started;
-    core.telemetry.delivered(provider, label.outcome, label.code, response.status, durationMs);
-    log[LEVELS[label.outcome]]({
-      provider, ...(outcome.ok && outcome.eventId ? { eventId: outcome.eventId } : {}), code: label.code, status: response.status,
-      durationMs: Math.round(durationMs * 10) / 10, outcome: label.outcome,
-    }, MESSAGES[label.outcome], core.logger);
-    if (label.outcome === 'refused' && !outcome.ok) {
-      core.refused({ provider, status: response.status, code: outcome.error.code, message: outcome.error.message, at: core.now() });
-    }
-    return received;
-  });
+  if (!core.telemetry.tracing) return run().then((received) => observed(core, endpoint, started, received, undefined));
+  return core.telemetry.span('ntw.delivery', { 'ntw.provider': endpoint.provider.name },
+    (span) => run().then((received) => observed(core, endpoint, started, received, span)));
+}
+
+/** What is said of a delivery once answered: its span's attributes, the metrics, the log record and a refusal. */
+function observed(core: DeliveryCore, endpoint: Endpoint, started: number, received: Received, span: Span | undefined): Received {
+  const provider = endpoint.provider.name;
+  const { outcome, response } = received;
+  const label = outcomeLabel(outcome);
+  const code = outcome.ok ? label : outcome.error.code;
+  const eventId = outcome.ok && outcome.eventId ? outcome.eventId : undefined;
+  if (span) {
+    span.setAttributes({ 'ntw.outcome': label, 'ntw.code': code, 'http.response.status_code': response.status });
+    if (eventId !== undefined && outcome.ok) span.setAttributes({ 'ntw.event.id': eventId, 'ntw.duplicate': outcome.duplicate });
+    if (label === 'retry_later') span.setStatus({ code: SpanStatusCode.ERROR, message: code });
+  }
+  const durationMs = performance.now() - started;
+  core.telemetry.delivered(provider, label, code, response.status, durationMs);
+  if (log.writes(core.logger)) {
+    log[LEVELS[label]]({
+      provider, ...(eventId !== undefined ? { eventId } : {}), code, status: response.status,
+      durationMs: Math.round(durationMs * 10) / 10, outcome: label,
+    }, MESSAGES[label], core.logger);
+  }
+  if (label === 'refused' && !outcome.ok) {
+    core.refused({ provider, status: response.status, code: outcome.error.code, message: outcome.error.message, at: core.now() });
+  }
+  return received;
 }

@@ -2,7 +2,7 @@ import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'n
 import { parse as parseContentType } from 'content-type';
 import { WebhookError } from '../errors';
 import type { Endpoint } from './endpoint';
-import type { DeliveryInput } from './request';
+import type { BodyStream, DeliveryInput } from './request';
 import { headerOf } from './request';
 import { readStream } from './read-stream';
 import { mayBeEmptyPost } from './health-check';
@@ -72,22 +72,26 @@ const bufferOf = (bytes: Buffer | Uint8Array): Buffer => (Buffer.isBuffer(bytes)
  * too, or to the JSON of a body parsed earlier. A signature check (`requireRaw`) never runs on a re-serialized
  * body. `undefined`: a streamed `POST` found empty, to an endpoint whose provider pings (a health check).
  */
-export async function readBody(input: DeliveryInput, endpoint: Pick<Endpoint, 'provider' | 'limit' | 'bodyTimeoutMs' | 'requireRaw'>): Promise<ReceivedBody | undefined> {
+export function readBody(input: DeliveryInput, endpoint: Pick<Endpoint, 'provider' | 'limit' | 'bodyTimeoutMs' | 'requireRaw'>): ReceivedBody | undefined | Promise<ReceivedBody | undefined> {
   const { rawBody, headers } = input;
   // A stream no header announces may be an empty health check: it is read before its content type is judged.
   const unannounced = mayBeEmptyPost(endpoint.provider, input);
   if (!unannounced) checkContentType(headers['content-type']);
   if (typeof rawBody === 'string') return { raw: withinLimit(Buffer.from(rawBody, 'utf8'), endpoint.limit) };
-  const coding = headers['content-encoding'];
-  if (rawBody !== undefined) return { raw: withinLimit(decodeBody(bufferOf(rawBody), coding, endpoint.limit), endpoint.limit) };
-  if (input.stream !== undefined) {
-    const read = await readStream(input.stream, { limit: endpoint.limit, bodyTimeoutMs: endpoint.bodyTimeoutMs, length: headerOf(headers, 'content-length') });
-    if (read.length === 0 && endpoint.provider.healthCheck) return undefined;
-    if (unannounced) checkContentType(headers['content-type']);
-    return { raw: withinLimit(decodeBody(read, coding, endpoint.limit), endpoint.limit) };
-  }
+  if (rawBody !== undefined) return { raw: withinLimit(decodeBody(bufferOf(rawBody), headers['content-encoding'], endpoint.limit), endpoint.limit) };
+  if (input.stream !== undefined) return readBodyStream(input.stream, input, endpoint, unannounced);
   if (input.parsedBody === undefined || input.parsedBody === null) throw new WebhookError('empty_body');
   if (endpoint.requireRaw) throw new WebhookError('raw_body_unavailable');
   // No signature over the bytes: the parsed object is as good, and its JSON stands in for hashing.
   return { raw: withinLimit(Buffer.from(JSON.stringify(input.parsedBody), 'utf8'), endpoint.limit), parsed: input.parsedBody };
+}
+
+/** The body still to be read: read here (the size limit, the body deadline), then judged as given bytes are. */
+async function readBodyStream(stream: BodyStream, input: DeliveryInput, endpoint: Pick<Endpoint, 'provider' | 'limit' | 'bodyTimeoutMs'>,
+  unannounced: boolean): Promise<ReceivedBody | undefined> {
+  const { headers } = input;
+  const read = await readStream(stream, { limit: endpoint.limit, bodyTimeoutMs: endpoint.bodyTimeoutMs, length: headerOf(headers, 'content-length') });
+  if (read.length === 0 && endpoint.provider.healthCheck) return undefined;
+  if (unannounced) checkContentType(headers['content-type']);
+  return { raw: withinLimit(decodeBody(read, headers['content-encoding'], endpoint.limit), endpoint.limit) };
 }

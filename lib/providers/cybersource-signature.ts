@@ -29,6 +29,8 @@ interface SignatureHeader {
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/** `t=<ms>;keyId=<id>;sig=<base64>` with nothing around the parts: what Cybersource sends. */
+const PLAIN_HEADER = /^t=(\d{1,16});keyId=([^;="\s]+);sig=([A-Za-z0-9+/]+={0,2})$/;
 /** The signed payload's JSON is parsed only for bodies of a sane shape: the limits of the pipeline's own parser. */
 const MAX_DEPTH = 32;
 
@@ -38,6 +40,9 @@ const MAX_DEPTH = 32;
  */
 export function parseSignatureHeader(value: string | string[] | undefined): SignatureHeader | undefined {
   if (typeof value !== 'string' || value.length > 1024) return undefined;
+  // The header as Cybersource sends it, read in one match; anything else (spaces, quotes, another order) part by part.
+  const plain = PLAIN_HEADER.exec(value);
+  if (plain) return { t: plain[1]!, keyId: plain[2]!, sig: Buffer.from(plain[3]!, 'base64') };
   const text = value.includes('"') ? value.replace(/"/g, '') : value;
   let t: string | undefined;
   let keyId: string | undefined;

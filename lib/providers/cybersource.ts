@@ -77,14 +77,14 @@ const LIFECYCLE: ReadonlySet<string> = new Set(['tms.networktoken.provisioned', 
 
 /** What each reason changed. `TOKEN_UPDATED` is a status and expiry change together. */
 const CHANGES: Readonly<Record<string, readonly TokenChange[]>> = {
-  PROVISIONED: [],
-  TOKEN_STATUS_UPDATED: [],
-  TOKEN_UPDATED: ['status', 'expiry'],
-  CARD_UPDATED: ['card'],
-  TOKEN_EXPIRY_UPDATED: ['expiry'],
-  METADATA_UPDATED: ['metadata'],
-  REDIGITALIZATION: ['redigitalization'],
-  REDIGITILIZATION: ['redigitalization'],
+  PROVISIONED: Object.freeze([]),
+  TOKEN_STATUS_UPDATED: Object.freeze([]),
+  TOKEN_UPDATED: Object.freeze(['status', 'expiry']),
+  CARD_UPDATED: Object.freeze(['card']),
+  TOKEN_EXPIRY_UPDATED: Object.freeze(['expiry']),
+  METADATA_UPDATED: Object.freeze(['metadata']),
+  REDIGITALIZATION: Object.freeze(['redigitalization']),
+  REDIGITILIZATION: Object.freeze(['redigitalization']),
 };
 
 /**
@@ -92,15 +92,23 @@ const CHANGES: Readonly<Record<string, readonly TokenChange[]>> = {
  * date", not chargeable, not final: a later update can revive it) is `SUSPENDED`; `UNPROVISIONED` (provisioning
  * failed) is `INACTIVE`. Both keep the provider's word as `reasonCode`. An unknown state changes nothing.
  */
-function stateOf(linkState: string | undefined): { state?: TokenState; reasonCode?: string } {
+function stateOf(linkState: string | undefined): { readonly state?: TokenState; readonly reasonCode?: string } {
   switch (linkState) {
-    case 'ACTIVE': case 'SUSPENDED': case 'DELETED': case 'INACTIVE': return { state: linkState };
-    case 'EXPIRED': return { state: 'SUSPENDED', reasonCode: 'EXPIRED' };
-    case 'UNPROVISIONED': return { state: 'INACTIVE', reasonCode: 'UNPROVISIONED' };
-    case undefined: return {};
+    case 'ACTIVE': case 'SUSPENDED': case 'DELETED': case 'INACTIVE': return LINK_STATES[linkState];
+    case 'EXPIRED': return EXPIRED;
+    case 'UNPROVISIONED': return UNPROVISIONED;
+    case undefined: return NO_STATE;
     default: return { reasonCode: linkState };
   }
 }
+
+// The answers of `stateOf` that do not depend on an unknown word: made once.
+const LINK_STATES = {
+  ACTIVE: { state: 'ACTIVE' }, SUSPENDED: { state: 'SUSPENDED' }, DELETED: { state: 'DELETED' }, INACTIVE: { state: 'INACTIVE' },
+} as const;
+const EXPIRED = { state: 'SUSPENDED', reasonCode: 'EXPIRED' } as const;
+const UNPROVISIONED = { state: 'INACTIVE', reasonCode: 'UNPROVISIONED' } as const;
+const NO_STATE = {} as const;
 
 /** The notification of a payload that is one event: its `payload`, or the only element of the older form's array. */
 function notificationOf(raw: CybersourcePayload): CybersourceNotification | undefined {
@@ -130,11 +138,11 @@ function tokenRefOf(links: NonNullable<CybersourceNotification['data']['_links']
 function normalize(raw: CybersourcePayload, context: NormalizeContext): NormalizedFields {
   const envelopeSigned = context.scope !== 'payload';
   const occurredAt = envelopeSigned && raw.eventDate ? parseProviderTime(raw.eventDate) : undefined;
-  const dated = occurredAt ? { occurredAt } : {};
+  const dated = () => (occurredAt ? { occurredAt } : {});
   const notification = notificationOf(raw);
   if (!notification) {
     const test = raw.payloads?.testPayload !== undefined;
-    return { type: 'notification', kind: test ? 'test' : raw.eventType, tokenRef: '', changes: [], ...(test ? { reason: 'Test webhook' } : {}), ...dated };
+    return { type: 'notification', kind: test ? 'test' : raw.eventType, tokenRef: '', changes: [], ...(test ? { reason: 'Test webhook' } : {}), ...dated() };
   }
   const { data } = notification;
   const links = data._links ?? {};
@@ -143,27 +151,33 @@ function normalize(raw: CybersourcePayload, context: NormalizeContext): Normaliz
     ? LIFECYCLE.has(raw.eventType)
     : data.reason !== undefined || links['tokenized-cards'] !== undefined || /^tokenizedCard/.test(data.type ?? '');
   if (!lifecycle) {
-    return { type: 'notification', kind: envelopeSigned ? raw.eventType : (data.type ?? 'unknown'), tokenRef, changes: [], ...(data.reason ? { reason: data.reason } : {}), ...dated };
+    return { type: 'notification', kind: envelopeSigned ? raw.eventType : (data.type ?? 'unknown'), tokenRef, changes: [], ...(data.reason ? { reason: data.reason } : {}), ...dated() };
   }
   const card = links['tokenized-cards']?.[0];
   const reason = data.reason ?? (envelopeSigned && raw.eventType === 'tms.networktoken.provisioned' ? 'PROVISIONED' : undefined);
   const linked = stateOf(card?.state);
   const state = linked.state ?? (reason === 'PROVISIONED' && card ? 'ACTIVE' : undefined);
-  const common = {
-    tokenRef,
-    ...(reason ? { reason } : {}),
-    ...(linked.reasonCode ? { reasonCode: linked.reasonCode } : {}),
-    ...dated,
-  };
-  const changes = (reason && CHANGES[reason]) || [];
+  const changes = (reason && CHANGES[reason]) || NO_CHANGES;
   // A state reported with any reason is the token's state: its handler fires when it changes (or is first known).
-  if (state) return { ...common, type: stateEventType(state), state, changes };
   // Without a state: a status update says to fetch the token; so does a notification naming only an instrument
   // (a token provisioned or updated for it, the Webhooks guide's example and the older form).
-  const unstated: readonly TokenChange[] = reason === 'TOKEN_STATUS_UPDATED' ? ['status']
-    : !card && (reason === 'PROVISIONED' || reason === undefined) ? ['token'] : changes;
-  return { ...common, type: 'token.updated', changes: unstated };
+  const fields: { -readonly [K in keyof NormalizedFields]: NormalizedFields[K] } = state
+    ? { type: stateEventType(state), tokenRef, state, changes }
+    : {
+      type: 'token.updated',
+      tokenRef,
+      changes: reason === 'TOKEN_STATUS_UPDATED' ? STATUS_CHANGED : !card && (reason === 'PROVISIONED' || reason === undefined) ? TOKEN_CHANGED : changes,
+    };
+  if (reason) fields.reason = reason;
+  if (linked.reasonCode) fields.reasonCode = linked.reasonCode;
+  if (occurredAt) fields.occurredAt = occurredAt;
+  return fields;
 }
+
+// Shared by the events that carry them, frozen like the events themselves.
+const NO_CHANGES: readonly TokenChange[] = Object.freeze([]);
+const STATUS_CHANGED: readonly TokenChange[] = Object.freeze(['status']);
+const TOKEN_CHANGED: readonly TokenChange[] = Object.freeze(['token']);
 
 /** A key of `cybersource({ keys })` to sign test deliveries with: its id and its base64 secret. */
 export interface CybersourceTestKey {

@@ -50,18 +50,28 @@ export function startsLikeAnIndex(key: string): boolean {
   return first >= 0x30 && first <= 0x39;
 }
 
+/** What `keyCounts` found of the numbers a text writes (outside strings), as bits. */
+export const enum NumbersWritten {
+  /** Only numbers of fewer than 13 characters, none with an exponent. */
+  Short = 0,
+  /** A number of 13 characters or more (a leading minus sign not counted): digits `JSON.parse` may have rounded or reshaped. */
+  Long = 1,
+  /** A number with an exponent (`4111111111e6`): however few its characters, its value may be large. */
+  Exponent = 2,
+}
+
 /**
  * Fills `counts` (emptied first) with how many keys each object of `text` names, objects in the order they open (the
- * order of a pre-order walk), and answers whether a number in `text` is written with 13 characters or more
- * (`0.41111111111111111`, `4111111111111111.0`, a leading minus sign not counted): digits that JSON.parse may
- * have rounded or reshaped. `text` must be valid JSON.
+ * order of a pre-order walk), and answers what the numbers outside strings are (`NumbersWritten`, as bits):
+ * written with 13 characters or more (`0.41111111111111111`, `4111111111111111.0`), or with an exponent. `text`
+ * must be valid JSON.
  */
-export function keyCounts(text: string, counts: number[]): boolean {
+export function keyCounts(text: string, counts: number[]): number {
   counts.length = 0;
   const open = openContainers;
   open.length = 0;
   let expectKey = false;
-  let longNumber = false;
+  let numbers: number = NumbersWritten.Short;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
@@ -85,13 +95,15 @@ export function keyCounts(text: string, counts: number[]): boolean {
     } else if ((c >= 0x30 && c <= 0x39) || c === 0x2d /* - */) {
       const start = c === 0x2d ? i + 1 : i;
       let end = i + 1;
-      while (end < text.length && isNumberCharacter(text.charCodeAt(end))) end++;
-      if (end - start >= 13) longNumber = true;
+      for (let n = text.charCodeAt(end); end < text.length && isNumberCharacter(n); n = text.charCodeAt(++end)) {
+        if (n === 0x65 /* e */ || n === 0x45 /* E */) numbers |= NumbersWritten.Exponent;
+      }
+      if (end - start >= 13) numbers |= NumbersWritten.Long;
       i = end - 1;
     }
   }
   open.length = 0;
-  return longNumber;
+  return numbers;
 }
 
 /** The characters of a JSON number after its first: digits, `.`, `e`, `E`, `+`, `-`. */

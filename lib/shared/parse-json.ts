@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { WebhookError } from '../errors';
-import { hasDuplicateKey, keyCounts, startsLikeAnIndex } from './duplicate-keys';
+import { NumbersWritten, hasDuplicateKey, keyCounts, startsLikeAnIndex } from './duplicate-keys';
 
 export interface JsonLimits {
   /** Deepest nesting accepted. Default 32. */
@@ -47,70 +47,92 @@ export function checkJson(value: unknown, limits: JsonLimits = DEFAULT_LIMITS): 
 const forbidden = (key: string, child: unknown) =>
   key === '__proto__' || (key === 'constructor' && child !== null && typeof child === 'object' && 'prototype' in child);
 
-// The one walk's state, shared by every parse: the walk is synchronous, and emptied when it ends.
-const keyCountsOfText: number[] = [];
-const walkValues: unknown[] = [];
-const walkDepths: number[] = [];
-
 /** What the one walk found: the checks passed; a repeated key; or something the separate checks must rule on. */
 const enum Walked { Passed, RepeatedKey, Undecided }
+
+/** The deepest nesting the one walk recurses into; deeper limits are left to the separate, iterative checks. */
+const MAX_WALK_DEPTH = 64;
+
+// The one walk's state: the keys each object names in the text, and the next object's place among them. The walk is
+// synchronous; `counted` is emptied when it ends.
+let counted: readonly number[] = [];
+let nextObject = 0;
+/** Filled by `keyCounts` for the walk, shared by every parse. */
+const keyCountsOfText: number[] = [];
 
 /**
  * The checks of `parseJsonText` in one pre-order walk of the parsed value: the repeated-key check (the keys each
  * object names in the text against those it has parsed, see `hasDuplicateKey`) and the forbidden-key, depth and
- * array-length limits. Anything out of the ordinary (a limit passed, an integer-like key) is left `Undecided`, for
- * the separate checks to rule on as they always did. The redaction is not part of it: a duplicate, most of what a
- * provider retries, is answered without it.
+ * array-length limits. Anything out of the ordinary (a limit passed, an integer-like key, more keys than the text
+ * names) is left `Undecided`, for the separate checks to rule on as they always did. Recursive, within the depth
+ * limit, so that nothing is allocated: no stack, no list of keys. The redaction is not part of it: a duplicate,
+ * most of what a provider retries, is answered without it.
  */
 function walkOnce(counts: readonly number[], value: unknown, limits: JsonLimits): Walked {
-  const values = walkValues;
-  const depths = walkDepths;
-  values.push(value);
-  depths.push(0);
-  let next = 0;
+  if (limits.maxDepth > MAX_WALK_DEPTH) return Walked.Undecided;
+  counted = counts;
+  nextObject = 0;
   try {
-    while (values.length > 0) {
-      const node = values.pop();
-      const depth = depths.pop()!;
-      if (node === null || typeof node !== 'object') continue;
-      if (depth >= limits.maxDepth) return Walked.Undecided;
-      if (Array.isArray(node)) {
-        if (node.length > limits.maxArrayLength) return Walked.Undecided;
-        for (let i = node.length - 1; i >= 0; i--) {
-          values.push(node[i]);
-          depths.push(depth + 1);
-        }
-        continue;
-      }
-      const keys = Object.keys(node);
-      if (keys.length !== counts[next++]) return Walked.RepeatedKey;
-      for (let i = keys.length - 1; i >= 0; i--) {
-        const key = keys[i]!;
-        const child = (node as Record<string, unknown>)[key];
-        if (startsLikeAnIndex(key) || forbidden(key, child)) return Walked.Undecided;
-        values.push(child);
-        depths.push(depth + 1);
-      }
-    }
-    return Walked.Passed;
+    return walked(value, 0, limits);
   } finally {
-    values.length = 0;
-    depths.length = 0;
+    counted = [];
   }
 }
 
+function walked(node: unknown, depth: number, limits: JsonLimits): Walked {
+  if (node === null || typeof node !== 'object') return Walked.Passed;
+  if (depth >= limits.maxDepth) return Walked.Undecided;
+  if (Array.isArray(node)) {
+    if (node.length > limits.maxArrayLength) return Walked.Undecided;
+    for (let i = 0; i < node.length; i++) {
+      const found = walked(node[i], depth + 1, limits);
+      if (found !== Walked.Passed) return found;
+    }
+    return Walked.Passed;
+  }
+  const object = node as Record<string, unknown>;
+  let keys = 0;
+  // for…in, not Object.keys: no array made per object. Own keys only, unless something made Object.prototype's enumerable.
+  for (const _ in object) keys++;
+  const written = counted[nextObject++];
+  if (keys !== written) return written !== undefined && keys < written ? Walked.RepeatedKey : Walked.Undecided;
+  for (const key in object) {
+    const child = object[key];
+    // Integer-like keys come first: an object JSON.parse reordered is left to the separate checks before anything in it is walked.
+    if (startsLikeAnIndex(key) || forbidden(key, child)) return Walked.Undecided;
+    const found = walked(child, depth + 1, limits);
+    if (found !== Walked.Passed) return found;
+  }
+  return Walked.Passed;
+}
+
 /**
- * The text last parsed, when it writes no number of 13 characters or more. One slot, no map: the delivery that
- * parsed it asks right after, and a later parse in between only costs the regex.
+ * What the parser's scan found of the text last parsed. One slot, no map: the delivery that parsed it asks right
+ * after, and a later parse in between only costs the caller the checks it would make without it.
  */
-let lastShortNumbered: string | undefined;
+let lastParsed: { readonly text: string; readonly facts: TextFacts } | undefined;
+
+/** What the parser's scan of a text found: its numbers (outside strings), and whether every character is ASCII. */
+export interface TextFacts {
+  /** A number of 13 characters or more, whose digits `JSON.parse` may have rounded or reshaped. */
+  readonly longNumber: boolean;
+  /** A number with an exponent. */
+  readonly exponent: boolean;
+  /** Every character is ASCII (the bytes were one per character). */
+  readonly ascii: boolean;
+}
+
+/** What the parser found of `text`, when it is the text last parsed (and its checks passed); else `undefined`. */
+export function factsOf(text: string): TextFacts | undefined {
+  return text === lastParsed?.text ? lastParsed.facts : undefined;
+}
 
 /**
  * Whether `text`, a JSON text the parser took, writes a number of 13 characters or more, whose digits `JSON.parse`
  * may have rounded or reshaped: `false` when the parser's scan found none in it, else `undefined` (not known).
  */
 export function writesLongNumber(text: string): false | undefined {
-  return text === lastShortNumbered ? false : undefined;
+  return factsOf(text)?.longNumber === false ? false : undefined;
 }
 
 /**
@@ -135,14 +157,21 @@ export function parseJsonText(raw: Buffer, limits: JsonLimits = DEFAULT_LIMITS):
     throw new WebhookError('invalid_json');
   }
   const counts = keyCountsOfText;
-  const longNumber = keyCounts(text, counts);
+  const numbers = keyCounts(text, counts);
   let walked: Walked;
   try {
     walked = walkOnce(counts, value, limits);
   } finally {
     counts.length = 0;
   }
-  lastShortNumbered = walked === Walked.Passed && !longNumber ? text : undefined;
+  lastParsed = walked !== Walked.Passed ? undefined : {
+    text,
+    facts: {
+      longNumber: (numbers & NumbersWritten.Long) !== 0,
+      exponent: (numbers & NumbersWritten.Exponent) !== 0,
+      ascii: raw.length - bom === text.length,
+    },
+  };
   if (walked === Walked.RepeatedKey) throw new WebhookError('duplicate_json_key');
   if (walked === Walked.Undecided) {
     if (hasDuplicateKey(text, value)) throw new WebhookError('duplicate_json_key');

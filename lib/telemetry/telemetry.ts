@@ -77,7 +77,7 @@ export class Telemetry {
    * since registering an SDK only gives that same provider a delegate). Then no span is made at all: a delivery
    * pays nothing for tracing until an SDK is installed.
    */
-  private get tracing(): boolean {
+  get tracing(): boolean {
     if (!this.enabled) return false;
     const provider = this.options.tracerProvider ?? trace.getTracerProvider();
     return !(provider instanceof ProxyTracerProvider && provider.getDelegate() === NO_SDK_TRACING);
@@ -98,8 +98,17 @@ export class Telemetry {
   }
 
   /** Whether metrics are recorded: not with the API's no-op meter (no SDK installed), whose instruments drop everything. */
-  private get measuring(): boolean {
+  get measuring(): boolean {
     return this.enabled && this.meter.recording;
+  }
+
+  /**
+   * Whether anything is recorded: spans or metrics. When not, a caller skips the work of observing (the span's
+   * closures, the attributes, the timings) and runs the thing itself: a delivery pays next to nothing for telemetry
+   * until an SDK is installed.
+   */
+  get observing(): boolean {
+    return this.tracing || this.measuring;
   }
 
   private makeInstruments(meter: Meter): Instruments {
@@ -168,7 +177,7 @@ export class Telemetry {
 
   /** The handlers of one event, in a child span, timed; an event whose handlers completed is counted by the state it left. */
   handlers(event: HandledEvent, run: () => Promise<void>): Promise<void> {
-    return !this.tracing && !this.measuring ? run() : this.observedHandlers(event, run);
+    return this.observing ? this.observedHandlers(event, run) : run();
   }
 
   private async observedHandlers(event: HandledEvent, run: () => Promise<void>): Promise<void> {
@@ -188,7 +197,7 @@ export class Telemetry {
 
   /** One storage call, in a child span, timed by operation and outcome. */
   storageCall<T>(operation: string, call: () => Promise<T>): Promise<T> {
-    if (!this.tracing && !this.measuring) return call();
+    if (!this.observing) return call();
     const attributes = { 'ntw.storage.operation': operation };
     return this.timedSpan(`ntw.storage.${operation}`, attributes, call, (duration, ok) => {
       this.instruments.storageDuration.record(duration, { ...attributes, 'ntw.outcome': ok ? 'ok' : 'error' });

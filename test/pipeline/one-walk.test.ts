@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { REDACTED, payloadRedactor } from '../../lib/redact';
-import { parseJsonText, writesLongNumber } from '../../lib/shared/parse-json';
+import { REDACTED, cleanJsonText, maskCardNumbers, payloadRedactor } from '../../lib/redact';
+import { fixture } from '../helpers/fixtures';
+import { builtinProviders } from '../../lib';
+import { factsOf, parseJsonText, writesLongNumber } from '../../lib/shared/parse-json';
 
 /** The body as parsed by the pipeline (checked and, when it holds nothing to redact, marked so in its one walk). */
 const parsed = (text: string) => parseJsonText(Buffer.from(text)).value;
@@ -80,5 +82,67 @@ describe('the parser\'s one walk of a payload, and the redaction after it', () =
     expect(code(`{"d":${'['.repeat(40)}${']'.repeat(40)},"a":1,"a":2}`)).to.equal('duplicate_json_key');
     expect(code('{"1":1,"1":2}')).to.equal('duplicate_json_key');
     expect(code('{"1":1,"2":{"a":1}}')).to.equal(undefined);
+  });
+
+  describe('the text check that stands in for the redaction walk', () => {
+    const clean = cleanJsonText(['secretField']);
+    /** A text the check vouches for (no number of 13 characters or more either: the caller rules those out) parses to what the redaction keeps as it is. */
+    const vouched = (text: string) => clean(text) && !/(?:^|[:,[])\s*-?[0-9][0-9.eE+-]{12}/.test(text);
+
+    it('vouches only for a text whose payload the redaction leaves as it is', () => {
+      const spelled = fc.constantFrom((k: string) => k, (k: string) => k.toUpperCase(), (k: string) => ` ${k} `, (k: string) => `${k}x`);
+      fc.assert(fc.property(fc.dictionary(keys, payloads, { maxKeys: 6 }), fc.boolean(), spelled, fc.constantFrom('', ' '),
+        (payload, escape, spell, space) => {
+          let text = JSON.stringify(payload, null, space ? 1 : 0).replace(/"([^"\\]*)":/g, (_, k: string) => `"${spell(k)}":`);
+          if (escape) text = text.replace(/4111/g, '\\u0034111').replace(/@/g, '\\u0040');
+          let value: unknown;
+          try {
+            value = JSON.parse(text);
+          } catch {
+            return;
+          }
+          if (vouched(text)) expect(redact(value)).to.equal(value);
+          // With what the parser's scan found of the text: the same verdict on what it vouches for.
+          let facts;
+          try {
+            parsed(text);
+            facts = factsOf(text);
+          } catch {
+            facts = undefined;
+          }
+          if (facts && !facts.longNumber && clean(text, facts)) expect(redact(value)).to.equal(value);
+        }), { numRuns: 1000 });
+    });
+
+    it('finds a card number in a string wherever the masking finds one, grouped or not', () => {
+      const chars = fc.constantFrom('4', '1', '5', '2', '0', '9', '3', '6', '7', '8', ' ', '-', '.', '_', '/', 'a');
+      fc.assert(fc.property(fc.array(chars, { maxLength: 40 }), (list) => {
+        const value = list.join('');
+        if (maskCardNumbers(value) !== value) expect(clean(JSON.stringify({ a: value })), value).to.equal(false);
+      }), { numRuns: 3000 });
+    });
+
+    it('cannot vouch for a secret key in any case or spacing, a card number, an email, an exponent, an escape or a character past ASCII', () => {
+      for (const text of ['{"PAN":"x"}', '{" cvv ":"1"}', '{"secretfield":"x"}', '{"a":"4111 1111 1111 1111"}', '{"4111111111111111":1}',
+        '{"a":"a@b.co"}', '{"a":41111111e8}', '{"a":[1,4.1e15]}', '{"a":"\\u0034"}', '{"a":"é"}', '{"a":"4111-1111-1111-1111"}',
+        '{"a":"x 5555555555554444."}', '{"\\tPAN\\n":"x"}']) {
+        expect(clean(text), text).to.equal(false);
+        parsed(text);
+        const facts = factsOf(text);
+        if (facts) expect(clean(text, facts), `${text}, with the parser's facts`).to.equal(false);
+      }
+      for (const text of ['{"id":"7030010000056432345","company":"pan am","n":-12.5}', '{"a":"4111111111111112"}']) {
+        expect(clean(text), text).to.equal(true);
+      }
+    });
+
+    it('vouches for a provider\'s usual payload: ids, long instrument numbers, dates', () => {
+      const kit = builtinProviders.cybersource.testKit!;
+      for (const text of [fixture('cybersource', 'network-token-suspended').text, JSON.stringify(kit.payload('suspended', {}))]) {
+        expect(cleanJsonText([])(text), text).to.equal(true);
+        expect(redact(JSON.parse(text))).to.deep.equal(JSON.parse(text));
+      }
+      expect(JSON.stringify(kit.payload('suspended', {}))).to.match(/"\d{19}"/);
+    });
   });
 });

@@ -93,7 +93,10 @@ export function project(entry: Held, current: TokenStateRecord | undefined, now:
   }
   return {
     entry: entryFrom(entry, entry.status, entry.attempts, entry.dueAt, entry.owner, { lastError, projection: decision.outcome }),
-    state: { provider: entry.provider, tokenRef: entry.tokenRef, ...decision.next, updatedAt: new Date(now) },
+    state: {
+      provider: entry.provider, tokenRef: entry.tokenRef, state: decision.next.state, occurredAt: decision.next.occurredAt, eventId: decision.next.eventId,
+      updatedAt: new Date(now),
+    },
   };
 }
 

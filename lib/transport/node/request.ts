@@ -51,13 +51,35 @@ export function deliveryInput(req: MaybeParsedRequest): DeliveryInput {
   return input(req, req.headers, { stream: req });
 }
 
-/** The delivery as the pipeline takes it; the client address and certificate are looked up only if a check reads them. */
+/** The delivery as the pipeline takes it. */
 function input(req: MaybeParsedRequest, headers: IncomingMessage['headers'], body: Pick<DeliveryInput, 'rawBody' | 'parsedBody' | 'stream'>): DeliveryInput {
-  return {
-    method: req.method ?? '',
-    headers,
-    ...body,
-    get ip() { return req.ip ?? req.socket?.remoteAddress; },
-    get clientCertificate() { return clientCertificateOf(req); },
-  };
+  return new NodeDelivery(req, headers, body);
+}
+
+/**
+ * A Node request as a `DeliveryInput`: the client address and certificate are looked up only if a check reads
+ * them. A class, its getters shared, rather than a literal of accessors made per request.
+ */
+class NodeDelivery implements DeliveryInput {
+  readonly method: string;
+  readonly rawBody: DeliveryInput['rawBody'];
+  readonly parsedBody: unknown;
+  readonly stream: DeliveryInput['stream'];
+  readonly #req: MaybeParsedRequest;
+
+  constructor(req: MaybeParsedRequest, readonly headers: IncomingMessage['headers'], body: Pick<DeliveryInput, 'rawBody' | 'parsedBody' | 'stream'>) {
+    this.#req = req;
+    this.method = req.method ?? '';
+    this.rawBody = body.rawBody;
+    this.parsedBody = body.parsedBody;
+    this.stream = body.stream;
+  }
+
+  get ip(): string | undefined {
+    return this.#req.ip ?? this.#req.socket?.remoteAddress;
+  }
+
+  get clientCertificate(): DeliveryInput['clientCertificate'] {
+    return clientCertificateOf(this.#req);
+  }
 }
