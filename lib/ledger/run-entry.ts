@@ -11,6 +11,7 @@ import type { ActiveRun } from './active-runs';
 import { eventForHandlers } from './event-for-handlers';
 import type { UnprojectedEvent } from './event-for-handlers';
 import { settle } from './settle';
+import type { SettleFn } from './settle';
 
 const log = logger('run');
 
@@ -28,6 +29,10 @@ export interface TakenEntry {
   readonly owner: string;
   /** When the call that took it was sent, by `performance.now()`: its lease lasts `leaseMs` from then at least. */
   readonly takenAt: number;
+  /** Called once the handlers returned, threw or were abandoned, before the outcome is stored (the worker frees a slot then). */
+  readonly handled?: () => void;
+  /** How the completion is stored: `settle` unless given (the worker batches its runs' completions). */
+  readonly complete?: SettleFn;
 }
 
 /**
@@ -70,6 +75,7 @@ export async function runEntry(ledger: Ledger, taken: TakenEntry, onFailure: Fai
   } catch (error) {
     failure = { error };
   }
+  taken.handled?.();
   // The lease outlasts the settle: renewed on time, it has a third of leaseMs left at least, and so at least
   // storageTimeoutMs (leaseMs ≥ 3 × storageTimeoutMs), the settle's deadline.
   heartbeat.stop();
@@ -89,7 +95,7 @@ export async function runEntry(ledger: Ledger, taken: TakenEntry, onFailure: Fai
     throw new WebhookError('handler_failed', { cause: error });
   }
   try {
-    await settle(client, key, run.owner, DONE, context);
+    await (taken.complete ? taken.complete(key, run.owner, DONE, context) : settle(client, key, run.owner, DONE, context));
   } catch (error) {
     await settle(client, key, run.owner, UNSTORED, context).catch(() => undefined);
     throw error;

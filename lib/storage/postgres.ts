@@ -8,7 +8,7 @@ import { ConfigurationError } from '../errors';
 import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';
 import type {
-  Admission, Admit, Entry, EntryHistory, EntryQuery, EntryRecord, EventKey, LedgerStats, PruneResult, RefusalMinute, Settlement, StatsQuery,
+  Admission, Admit, Entry, EntryHistory, EntryQuery, EntryRecord, EventKey, LedgerStats, OwnedSettlement, PruneResult, RefusalMinute, Settlement, StatsQuery,
   StatusCount, Storage, TokenStateCount, TokenStateRecord,
 } from './storage';
 import type { EntryStatus, RequeueableStatus } from './storage';
@@ -112,7 +112,7 @@ const providersCte = (ledger: string) => `WITH RECURSIVE providers(p) AS (SELECT
 /**
  * Storage in PostgreSQL (`pg`), for several app instances sharing one database. Leases are judged by the
  * database clock (`now()`). Every transition is one round trip: admitting and leasing (each applying the
- * taken entry's state to its token) are functions, settling one `UPDATE`. Leasing uses `FOR UPDATE SKIP
+ * taken entry's state to its token) are functions, settling one `UPDATE`; `leaseMany` takes a batch in one. Leasing uses `FOR UPDATE SKIP
  * LOCKED`, so workers on any number of instances each take a different entry without waiting on each other.
  */
 export class PostgresStorage implements Storage {
@@ -297,6 +297,12 @@ export class PostgresStorage implements Storage {
     return row ? entryFromRow(row) : undefined;
   }
 
+  /** One call of the batch function (schema step 4): the entries `FOR UPDATE SKIP LOCKED`, one commit for all. */
+  async leaseMany(owner: string, leaseMs: number, limit: number): Promise<Entry[]> {
+    const result = await this.prepared.query<{ r: EntryRow }>(`SELECT r FROM ${this.names.leaseMany}($1, $2, $3) AS r`, [owner, leaseMs, limit]);
+    return result.rows.map((row) => entryFromRow(row.r));
+  }
+
   async extend(key: EventKey, owner: string, leaseMs: number): Promise<boolean> {
     const result = await this.prepared.query(`UPDATE ${this.names.ledger} SET due_at = now() + $4 * interval '1 millisecond'
       WHERE provider = $1 AND id = $2 AND status = 'running' AND owner = $3 AND due_at > now()`, [key.provider, key.id, owner, leaseMs]);
@@ -312,6 +318,31 @@ export class PostgresStorage implements Storage {
         WHERE provider = $1 AND id = $2 AND status = 'running' AND owner = $3`,
       [key.provider, key.id, owner, settlement.status, settlement.error, settlement.status === 'failed' ? settlement.retryInMs : 0]);
     return result.rowCount === 1;
+  }
+
+  /**
+   * One `UPDATE` of every row, as `settle` updates one (`done` for anyone, `failed` and `dead` for the lease holder),
+   * its rows locked in key order first: two such batches that share rows never wait on each other in a circle.
+   */
+  async settleMany(settlements: readonly OwnedSettlement[]): Promise<boolean[]> {
+    if (settlements.length === 0) return [];
+    const { ledger } = this.names;
+    const result = await this.prepared.query<EventKey>(`WITH s AS MATERIALIZED (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[]) AS s(provider, id, owner, status, error, retry_ms)),
+      locked AS MATERIALIZED (SELECT l.provider, l.id FROM ${ledger} l JOIN s ON l.provider = s.provider AND l.id = s.id
+        WHERE s.status = 'done' OR (l.status = 'running' AND l.owner = s.owner) ORDER BY l.provider, l.id FOR UPDATE OF l)
+      UPDATE ${ledger} AS l SET status = s.status, owner = NULL, last_error = CASE WHEN s.status = 'done' THEN l.last_error ELSE s.error END,
+        due_at = now() + s.retry_ms * interval '1 millisecond', attempt_log = ${appendedSql('l.attempt_log',
+    `jsonb_strip_nulls(jsonb_build_object('at', ${NOW_MS}, 'attempt', l.attempts, 'outcome', s.status, 'error', s.error))`)}
+      FROM s, locked WHERE locked.provider = l.provider AND locked.id = l.id AND s.provider = l.provider AND s.id = l.id
+        AND (s.status = 'done' OR (l.status = 'running' AND l.owner = s.owner))
+      RETURNING l.provider, l.id`, [
+      settlements.map((s) => s.key.provider), settlements.map((s) => s.key.id), settlements.map((s) => s.owner),
+      settlements.map((s) => s.settlement.status), settlements.map((s) => (s.settlement.status === 'done' ? null : s.settlement.error)),
+      settlements.map((s) => (s.settlement.status === 'failed' ? s.settlement.retryInMs : 0)),
+    ]);
+    const settled = new Set(result.rows.map((row) => `${row.provider}\u0000${row.id}`));
+    return settlements.map((s) => settled.has(`${s.key.provider}\u0000${s.key.id}`));
   }
 
   async requeue(id: string, provider?: string, from: readonly RequeueableStatus[] = REQUEUEABLE_STATUSES): Promise<EventKey[]> {
