@@ -86,24 +86,6 @@ export async function leaseMany(ledger: Ledger, limit: number): Promise<{ readon
 }
 
 /**
- * A leased entry that waited for a slot long enough for its lease to need renewing before its run starts: renewed now,
- * as its owner (the run's heartbeat then counts from this call); `undefined` when it is no longer ours or the storage
- * failed (reported by the client): it is left to its lease, and to whoever takes it next.
- */
-export async function renewLeased(ledger: Ledger, leased: Leased): Promise<Leased | undefined> {
-  const { entry, owner } = leased;
-  const { client } = ledger;
-  const key: EventKey = { provider: entry.provider, id: entry.id };
-  const sentAt = performance.now();
-  try {
-    const ours = await client.call('extend', () => client.storage.extend(key, owner, ledger.leaseMs), { provider: key.provider, eventId: key.id });
-    return ours ? { entry, owner, takenAt: sentAt } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
  * Run an entry leased from storage, in its span, through the same `runEntry` as a delivery's: decoded (one that
  * cannot be is a dead letter), its failure settled by `policy`. Never rejects: a failure is recorded, or left to the lease.
  */

@@ -1,12 +1,15 @@
 import { withDeadline } from '../shared/deadline';
 import type { BackoffOptions } from './backoff';
 import { backoffDelay } from './backoff';
+import type { EventKey } from '../storage/storage';
 import type { Inbox, Ledger } from './ledger';
 import { RunPace } from './run-pace';
 import { CompletionBatch } from './completion-batch';
 import type { RunHooks } from './stored-run';
 import type { Leased, RunPolicy } from './stored-run';
-import { KEPT, lease, leaseMany, renewLeased, runLeased } from './stored-run';
+import { KEPT, lease, leaseMany, runLeased } from './stored-run';
+import { startLeaseHeartbeat } from './lease-heartbeat';
+import type { LeaseHeartbeat } from './lease-heartbeat';
 
 export interface WorkerOptions {
   /** Attempts before an entry becomes a dead letter. */
@@ -32,7 +35,8 @@ const MAX_SETTLING = 2 * MAX_BATCH;
  * A slot is held while a run's handlers run: storing the outcome goes on after the slot is free, so cheap handlers
  * are not held to one lease and one settle round trip each per slot. With a storage that has `leaseMany`, one call
  * leases for every free slot, and, while handlers end faster than a lease call answers, for as many more as the
- * slots will finish meanwhile (`RunPace`): those wait for a slot in `ready`, about one lease call each.
+ * slots will finish meanwhile (`RunPace`): those wait for a slot in `ready`, about one lease call each, their leases
+ * kept alive meanwhile by the same heartbeat as a run's. Completions go through `settleMany` where the storage has it.
  */
 export class LedgerWorker implements Inbox {
   private handled = 0;
@@ -44,7 +48,7 @@ export class LedgerWorker implements Inbox {
   private timer: NodeJS.Timeout | undefined;
   private readonly policy: RunPolicy;
   /** Leased, waiting for a slot, oldest first. */
-  private readonly ready: Leased[] = [];
+  private readonly ready: Waiting[] = [];
   /** Runs whose handlers have not returned yet: at most `concurrency`. */
   private running = 0;
   private readonly pace = new RunPace();
@@ -130,8 +134,9 @@ export class LedgerWorker implements Inbox {
         const sent = performance.now();
         const { leased, exhausted } = this.ledger.client.storage.leaseMany ? await this.takeMany(want) : await this.takeOneByOne(want);
         this.pace.leased(performance.now() - sent);
-        this.ready.push(...leased);
+        for (const one of leased) this.ready.push({ leased: one, heartbeat: undefined, lost: false });
         this.startReady();
+        this.keepWaitingLeases();
         if (exhausted) break; // fewer entries due than asked for: none left for now
       }
     } while (this.again && !this.stopped);
@@ -166,9 +171,47 @@ export class LedgerWorker implements Inbox {
     return { leased, exhausted: false };
   }
 
-  /** Start the leased entries waiting, while slots are free (also once stopped: they are leased to this process). */
+  /**
+   * Start the leased entries waiting, while slots are free (also once stopped: they are leased to this process). One
+   * whose lease was lost while it waited (a renewal refused, or none through in time) is not run: whoever takes it
+   * next runs it.
+   */
   private startReady(): void {
-    while (this.running < this.options.concurrency && this.ready.length > 0) this.begin(this.ready.shift()!);
+    while (this.running < this.options.concurrency && this.ready.length > 0) {
+      const waiting = this.ready.shift()!;
+      waiting.heartbeat?.stop();
+      if (!waiting.lost) this.begin(waiting.leased);
+    }
+  }
+
+  /**
+   * The entries left waiting for a slot keep their leases as a run does, by the same heartbeat: renewed every third of
+   * the lease while they wait (which, as a rule, ends long before the first renewal). A run then counts its lease
+   * from the last renewal.
+   */
+  private keepWaitingLeases(): void {
+    const { ledger } = this;
+    const { client } = ledger;
+    for (const waiting of this.ready) {
+      if (waiting.heartbeat) continue;
+      const { entry, owner } = waiting.leased;
+      const key: EventKey = { provider: entry.provider, id: entry.id };
+      waiting.heartbeat = startLeaseHeartbeat({
+        leaseMs: ledger.leaseMs,
+        label: `${key.provider} ${key.id}`,
+        key,
+        logger: ledger.logger,
+        takenAt: waiting.leased.takenAt,
+        renew: async () => {
+          const sentAt = performance.now();
+          const ours = await client.call('extend', () => client.storage.extend(key, owner, ledger.leaseMs), { provider: key.provider, eventId: key.id });
+          if (ours) waiting.leased = { entry, owner, takenAt: sentAt };
+          return ours;
+        },
+        lost: () => { waiting.lost = true; },
+        ...(ledger.renewalSchedule ? { schedule: ledger.renewalSchedule } : {}),
+      });
+    }
   }
 
   private begin(leased: Leased): void {
@@ -188,12 +231,15 @@ export class LedgerWorker implements Inbox {
     this.ledger.background.track(run, () => this.wake());
   }
 
-  /** A leased entry that waited a third of its lease for its slot has it renewed first: its heartbeat counts from then. */
-  private async run(leased: Leased, freeSlot: () => void): Promise<void> {
-    let taken: Leased | undefined = leased;
-    if (performance.now() - leased.takenAt > this.ledger.leaseMs / 3) taken = await renewLeased(this.ledger, leased);
-    if (!taken) return;
+  private run(leased: Leased, freeSlot: () => void): Promise<void> {
     const hooks: RunHooks = this.completions ? { handled: freeSlot, complete: this.completions.settle } : { handled: freeSlot };
-    await runLeased(this.ledger, taken, this.policy, hooks);
+    return runLeased(this.ledger, leased, this.policy, hooks);
   }
+}
+
+/** A leased entry waiting for a slot, its lease kept by its heartbeat meanwhile (`leased.takenAt`: its last renewal). */
+interface Waiting {
+  leased: Leased;
+  heartbeat: LeaseHeartbeat | undefined;
+  lost: boolean;
 }
