@@ -1,5 +1,6 @@
 import type { ReceiverErrorContext } from '../errors';
 import type { EventKey, OwnedSettlement, Settlement } from '../storage/storage';
+import type { Telemetry } from '../telemetry/telemetry';
 import type { LedgerClient } from './client';
 import { storedSettlement } from './settle';
 
@@ -25,7 +26,7 @@ export class CompletionBatch {
   private waiting: Waiting[] = [];
   private sending = false;
 
-  constructor(private readonly client: LedgerClient) {}
+  constructor(private readonly client: LedgerClient, private readonly telemetry: Telemetry) {}
 
   /** A `SettleFn` for a storage with `settleMany`. */
   readonly settle = (key: EventKey, owner: string, settlement: Settlement): Promise<boolean> =>
@@ -41,7 +42,9 @@ export class CompletionBatch {
       this.waiting = this.waiting.length <= MAX_BATCH ? [] : this.waiting.slice(MAX_BATCH);
       const { storage } = this.client;
       try {
-        const recorded = await this.client.call('settleMany', () => storage.settleMany!(batch.map((w) => w.settlement)), EVERY_PROVIDER);
+        // Its span is a root: the call stores the runs of several events, not of the one that happened to send it.
+        const recorded = await this.telemetry.detached(() =>
+          this.client.call('settleMany', () => storage.settleMany!(batch.map((w) => w.settlement)), EVERY_PROVIDER));
         batch.forEach((w, i) => w.resolve(recorded[i] === true));
       } catch (error) {
         for (const w of batch) w.reject(error);

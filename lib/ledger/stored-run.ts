@@ -66,10 +66,11 @@ export async function leaseMany(ledger: Ledger, limit: number): Promise<{ readon
   let takenAt = 0;
   let entries: Entry[];
   try {
-    entries = await client.call('leaseMany', () => {
+    // A span of its own: the call takes entries for several runs, whichever delivery or run woke the worker.
+    entries = await ledger.telemetry.detached(() => client.call('leaseMany', () => {
       takenAt = performance.now();
       return client.storage.leaseMany!(owner, ledger.leaseMs, limit);
-    }, { provider: '*' });
+    }, { provider: '*' }));
   } catch {
     return { leased: [], found: 0 };
   }

@@ -62,7 +62,7 @@ export class LedgerWorker implements Inbox {
         ? { status: 'dead', error }
         : { status: 'failed', error, retryInMs: backoffDelay(attempts, options.backoff) },
     };
-    this.completions = ledger.client.storage.settleMany ? new CompletionBatch(ledger.client) : undefined;
+    this.completions = ledger.client.storage.settleMany ? new CompletionBatch(ledger.client, ledger.telemetry) : undefined;
   }
 
   /** Start polling (when `pollIntervalMs` is a number) and look for due entries now. */
