@@ -87,7 +87,10 @@ export class LedgerWorker implements Inbox {
     }
   }
 
-  /** Stop leasing and wait for running entries, up to `timeoutMs`. Resolves `true` when all settled. */
+  /**
+   * Stop leasing and wait for running entries, up to `timeoutMs`. Resolves `true` when all settled. Entries still
+   * waiting for a slot then are left to their leases (no longer renewed), for whoever takes them next.
+   */
   async stop(timeoutMs: number): Promise<boolean> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
@@ -97,7 +100,9 @@ export class LedgerWorker implements Inbox {
       while (await this.settledOnce());
       return true;
     })();
-    return withDeadline(all, timeoutMs, () => false);
+    const settled = await withDeadline(all, timeoutMs, () => false);
+    for (const waiting of this.ready.splice(0)) waiting.heartbeat?.stop();
+    return settled;
   }
 
   /** Start what waits for a slot, then wait for the work under way now: `false` when there was none. */
