@@ -77,7 +77,8 @@ export async function runEntry(ledger: Ledger, taken: TakenEntry, onFailure: Fai
   }
   taken.handled?.();
   // The lease outlasts the settle: renewed on time, it has a third of leaseMs left at least, and so at least
-  // storageTimeoutMs (leaseMs ≥ 3 × storageTimeoutMs), the settle's deadline.
+  // storageTimeoutMs (leaseMs ≥ 3 × storageTimeoutMs), the settle's deadline. (A completion in the worker's batch may
+  // first wait for the call before it: `done` is recorded whoever holds the lease by then.)
   heartbeat.stop();
   const { client } = ledger;
   if (failure) {
