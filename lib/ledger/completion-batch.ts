@@ -5,7 +5,7 @@ import type { LedgerClient } from './client';
 import { storedSettlement } from './settle';
 
 /** The most settlements one `settleMany` call carries. */
-const MAX_BATCH = 200;
+const MAX_BATCH = 500;
 
 /** The context of a report about a batch: it concerns the runs of several events. */
 const EVERY_PROVIDER: ReceiverErrorContext = { provider: '*' };

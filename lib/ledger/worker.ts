@@ -22,7 +22,7 @@ export interface WorkerOptions {
 }
 
 /** The most entries one `leaseMany` call asks for. */
-const MAX_BATCH = 100;
+const MAX_BATCH = 500;
 /** Runs whose handlers are through but whose outcome is still being stored, past which the worker leases no more. */
 const MAX_SETTLING = 2 * MAX_BATCH;
 

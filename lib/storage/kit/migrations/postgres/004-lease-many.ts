@@ -1,8 +1,6 @@
 import type { PostgresNames } from '../../../postgres-schema';
+import { ms } from '../../../postgres-schema';
 import type { PostgresMigration } from './step';
-
-/** A ledger row as the functions answer it: without its history, which only `getHistory` reads. */
-const rowJson = (e: string) => `(to_jsonb(${e}) - 'attempt_log' - 'copy_log')::json`;
 
 /**
  * Step 4: `leaseMany`, a batch of due entries leased in one call and one commit, where `lease` takes one.
@@ -53,10 +51,14 @@ $fn$;
 
 -- The due entries in due order from their index, whatever the statistics say: planned on a table whose statistics
 -- were taken when it held few due entries (or none: a new table), the query read every due entry and sorted them all.
-CREATE OR REPLACE FUNCTION ${n.leaseMany}(p_owner text, p_lease_ms float8, p_limit integer)
+-- p_from: only entries due from then on (NULL: all). Every lease leaves a dead row version at the front of the due
+-- index, which a scan must step over until a vacuum removes it: a caller that knows where the live entries begin
+-- starts there. Each row answered carries due_was, when it was due before this lease (epoch ms).
+CREATE OR REPLACE FUNCTION ${n.leaseMany}(p_owner text, p_lease_ms float8, p_limit integer, p_from timestamptz)
 RETURNS SETOF json LANGUAGE plpgsql SET enable_seqscan = off SET enable_bitmapscan = off SET jit = off AS $fn$
 DECLARE
   e ${n.ledger}%ROWTYPE;
+  v_due_was float8;
   p record;
   v_providers text[] := '{}';
   v_states text[] := '{}';
@@ -66,7 +68,7 @@ DECLARE
 BEGIN
   FOR e IN
     SELECT * FROM (SELECT * FROM ${n.ledger} WHERE status IN ('pending', 'failed', 'running') AND due_at <= now()
-      ORDER BY due_at LIMIT p_limit FOR UPDATE SKIP LOCKED) d
+      AND due_at >= coalesce(p_from, '-infinity') ORDER BY due_at LIMIT p_limit FOR UPDATE SKIP LOCKED) d
     ORDER BY d.provider, d.token_ref, d.due_at
   LOOP
     SELECT * INTO p FROM ${n.projectUncounted}(e.provider, e.id, e.token_ref, e.state, e.occurred_at);
@@ -79,11 +81,12 @@ BEGIN
         v_providers := v_providers || e.provider; v_states := v_states || p.to_state; v_slots := v_slots || v_slot; v_deltas := v_deltas || 1;
       END IF;
     END IF;
+    v_due_was := ${ms('e.due_at')};
     UPDATE ${n.ledger} SET status = 'running', owner = p_owner, attempts = attempts + 1,
         due_at = now() + p_lease_ms * interval '1 millisecond',
         projection = split_part(p.outcome, ':', 1), stale_reason = nullif(split_part(p.outcome, ':', 2), '')
       WHERE provider = e.provider AND id = e.id RETURNING * INTO e;
-    RETURN NEXT ${rowJson('e')};
+    RETURN NEXT ((to_jsonb(e) - 'attempt_log' - 'copy_log') || jsonb_build_object('due_was', v_due_was))::json;
   END LOOP;
   -- count rows in key order, as ${n.countToken} takes its two (same provider and slot, states in order)
   INSERT INTO ${n.tokenCounts} AS c (provider, state, slot, count)
