@@ -1,5 +1,7 @@
 /** The weight of the newest sample in each moving average. */
 const WEIGHT = 0.1;
+/** How long a lease call should take at most, by the recent calls' time per entry. */
+const LEASE_CALL_BUDGET_MS = 500;
 
 /**
  * How fast the worker's runs go, as moving averages of two durations: a run's handlers (from its start until they
@@ -14,8 +16,24 @@ export class RunPace {
     this.handlersMs = this.handlersMs === undefined ? ms : this.handlersMs + WEIGHT * (ms - this.handlersMs);
   }
 
-  leased(ms: number): void {
+  private perEntryMs: number | undefined;
+
+  /** A lease call took `ms` and answered `entries`. */
+  leased(ms: number, entries: number): void {
     this.leaseMs = this.leaseMs === undefined ? ms : this.leaseMs + WEIGHT * (ms - this.leaseMs);
+    if (entries === 0) return;
+    const each = ms / entries;
+    this.perEntryMs = this.perEntryMs === undefined ? each : this.perEntryMs + WEIGHT * (each - this.perEntryMs);
+  }
+
+  /**
+   * The most entries one lease call should ask for, at most `max`: as many as the recent calls took
+   * `LEASE_CALL_BUDGET_MS` for, so that a database that slows down (dead row versions piling up, a busy server) is
+   * asked for smaller batches rather than ones that run into its statement timeout.
+   */
+  batchLimit(min: number, max: number): number {
+    if (this.perEntryMs === undefined) return max;
+    return Math.max(min, Math.min(max, Math.floor(LEASE_CALL_BUDGET_MS / this.perEntryMs)));
   }
 
   /**

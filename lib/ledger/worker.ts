@@ -127,8 +127,9 @@ export class LedgerWorker implements Inbox {
   private wanted(): number {
     if (this.stopped || this.ledger.background.size - this.running >= MAX_SETTLING) return 0;
     const { concurrency } = this.options;
-    const ahead = this.ledger.client.storage.leaseMany ? this.pace.ahead(concurrency, MAX_BATCH - concurrency) : 0;
-    return Math.min(MAX_BATCH, concurrency + ahead - this.running - this.ready.length);
+    if (!this.ledger.client.storage.leaseMany) return concurrency - this.running - this.ready.length;
+    const ahead = this.pace.ahead(concurrency, MAX_BATCH - concurrency);
+    return Math.min(this.pace.batchLimit(concurrency, MAX_BATCH), concurrency + ahead - this.running - this.ready.length);
   }
 
   private async leaseWhileRoom(): Promise<void> {
@@ -138,7 +139,7 @@ export class LedgerWorker implements Inbox {
       for (let want = this.wanted(); want > 0; want = this.wanted()) {
         const sent = performance.now();
         const { leased, exhausted } = this.ledger.client.storage.leaseMany ? await this.takeMany(want) : await this.takeOneByOne(want);
-        this.pace.leased(performance.now() - sent);
+        this.pace.leased(performance.now() - sent, leased.length);
         for (const one of leased) this.ready.push({ leased: one, heartbeat: undefined, lost: false });
         this.startReady();
         this.keepWaitingLeases();
