@@ -51,7 +51,7 @@ export type { ProjectionDecision } from './storage/kit/projection';
 export type {
   Storage, Awaitable, EventKey, EntryStatus, RequeueableStatus, EntryRecord, Entry, TokenStateRecord, StateChange, Admit, Admission, Settlement,
   EntryQuery, EntryCursor, StatsQuery, ReceivedCount, StatusCount, TokenStateCount, LedgerStats, PruneResult, ProjectionOutcome,
-  Attempt, AttemptOutcome, EntryCopy, EntryHistory, RefusalMinute,
+  Attempt, AttemptOutcome, EntryCopy, EntryHistory, RefusalMinute, OwnedSettlement,
 } from './storage/storage';
 export type { WebhookMiddleware } from './transport/node/middleware';
 export type { ConsoleMiddleware } from './console/console';

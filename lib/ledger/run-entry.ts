@@ -14,6 +14,7 @@ import { ActiveRun } from './active-runs';
 import { eventForHandlers } from './event-for-handlers';
 import type { UnprojectedEvent } from './event-for-handlers';
 import { settle, settleNow } from './settle';
+import type { SettleFn } from './settle';
 
 const log = logger('run');
 
@@ -31,6 +32,10 @@ export interface TakenEntry {
   readonly owner: string;
   /** When the call that took it was sent, by `performance.now()`: its lease lasts `leaseMs` from then at least. */
   readonly takenAt: number;
+  /** Called once the handlers returned, threw or were abandoned, before the outcome is stored (the worker frees a slot then). */
+  readonly handled?: () => void;
+  /** How the completion is stored: `settle` unless given (the worker batches its runs' completions). */
+  readonly complete?: SettleFn;
 }
 
 /**
@@ -154,6 +159,7 @@ async function awaitHandlers(run: EntryRun, handlers: Promise<void>, onFailure: 
  */
 async function failed(run: EntryRun, error: unknown, timedOut: { error: ReportedError; handlers: Promise<void> } | undefined, onFailure: FailurePolicy): Promise<never> {
   const { ledger, key, context, active } = run;
+  run.taken.handled?.();
   run.heartbeat?.stop();
   if (timedOut) {
     active.abort(timedOut.error);
@@ -174,10 +180,11 @@ async function failed(run: EntryRun, error: unknown, timedOut: { error: Reported
  */
 function completed(run: EntryRun): TokenEvent | Promise<TokenEvent> {
   const { ledger, key, context, active } = run;
+  run.taken.handled?.();
   run.heartbeat?.stop();
   let stored: boolean | Promise<boolean>;
   try {
-    stored = settleNow(ledger.client, key, active.owner, DONE, context);
+    stored = run.taken.complete ? run.taken.complete(key, active.owner, DONE, context) : settleNow(ledger.client, key, active.owner, DONE, context);
   } catch (error) {
     return unstored(run, error);
   }

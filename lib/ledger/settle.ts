@@ -6,11 +6,19 @@ import type { LedgerClient } from './client';
 /** The longest error text kept with an entry (its last error and its attempt log). */
 const MAX_ERROR = 500;
 
+/** How a run's outcome reaches storage: `settle` below, or the worker's `CompletionBatch` for completed runs. */
+export type SettleFn = (key: EventKey, owner: string, settlement: Settlement, context: ReceiverErrorContext) => Promise<boolean>;
+
 /**
- * Record how a run ended: the one way a settlement reaches storage. Its error text, kept as the entry's last error and
- * in its attempt log, passes through `redactText` here whatever made it (a handler's message, a crash-loop notice, a
- * decoding failure), so no card number, email or phone number is stored with it.
+ * A settlement as it is stored: its error text, kept as the entry's last error and in its attempt log, passes
+ * through `redactText` here whatever made it (a handler's message, a crash-loop notice, a decoding failure), so no
+ * card number, email or phone number is stored with it.
  */
+export function storedSettlement(settlement: Settlement): Settlement {
+  return settlement.status === 'done' ? settlement : { ...settlement, error: redactText(settlement.error).slice(0, MAX_ERROR) };
+}
+
+/** Record how a run ended: every settlement reaches storage as `storedSettlement` makes it, by this call or in a batch. */
 export function settle(client: LedgerClient, key: EventKey, owner: string, settlement: Settlement, context?: ReceiverErrorContext): Promise<boolean> {
   const stored = storedSettlement(settlement);
   return client.call('settle', () => client.storage.settle(key, owner, stored), context);
@@ -21,6 +29,3 @@ export function settleNow(client: LedgerClient, key: EventKey, owner: string, se
   const stored = storedSettlement(settlement);
   return client.callNow('settle', () => client.storage.settle(key, owner, stored), context);
 }
-
-const storedSettlement = (settlement: Settlement): Settlement =>
-  (settlement.status === 'done' ? settlement : { ...settlement, error: redactText(settlement.error).slice(0, MAX_ERROR) });

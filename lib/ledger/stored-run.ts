@@ -3,7 +3,7 @@ import type { Entry, EventKey } from '../storage/storage';
 import { describeError } from '../shared/describe-error';
 import { logger } from '../log';
 import type { Ledger } from './ledger';
-import type { FailurePolicy } from './run-entry';
+import type { FailurePolicy, TakenEntry } from './run-entry';
 import { runEntry } from './run-entry';
 import { settle } from './settle';
 
@@ -54,15 +54,51 @@ export async function lease(ledger: Ledger, key?: EventKey): Promise<Leased | ty
 }
 
 /**
+ * Lease up to `limit` due entries in one call of the storage's `leaseMany`, for one owner (each entry's lease is still
+ * its own: renewed and settled by its key and that owner). Entries this process runs already are kept by their runs,
+ * not answered; `found` counts them too, so that the caller knows whether the storage had fewer than `limit` due.
+ * A storage failure answers none (the client reported it). Only for a storage that has `leaseMany`.
+ */
+export async function leaseMany(ledger: Ledger, limit: number): Promise<{ readonly leased: Leased[]; readonly found: number }> {
+  const { client } = ledger;
+  if (ledger.handlers.size === 0 || !client.storage.leaseMany) return { leased: [], found: 0 };
+  const owner = ledger.owner();
+  let takenAt = 0;
+  let entries: Entry[];
+  try {
+    // A span of its own: the call takes entries for several runs, whichever delivery or run woke the worker.
+    entries = await ledger.telemetry.detached(() => client.call('leaseMany', () => {
+      takenAt = performance.now();
+      return client.storage.leaseMany!(owner, ledger.leaseMs, limit);
+    }, { provider: '*' }));
+  } catch {
+    return { leased: [], found: 0 };
+  }
+  const leased: Leased[] = [];
+  for (const entry of entries) {
+    if (ledger.runs.retake(entry, owner, entry.attempts, takenAt)) {
+      log.warn({ provider: entry.provider, eventId: entry.id },
+        'leased again while this process runs it (its lease looked expired to the storage: a stepped clock?); the running run keeps it', ledger.logger);
+    } else {
+      leased.push({ entry, owner, takenAt });
+    }
+  }
+  return { leased, found: entries.length };
+}
+
+/**
  * Run an entry leased from storage, in its span, through the same `runEntry` as a delivery's: decoded (one that
  * cannot be is a dead letter), its failure settled by `policy`. Never rejects: a failure is recorded, or left to the lease.
  */
-export function runLeased(ledger: Ledger, leased: Leased, policy: RunPolicy): Promise<void> {
+export function runLeased(ledger: Ledger, leased: Leased, policy: RunPolicy, hooks: RunHooks = {}): Promise<void> {
   const { entry } = leased;
   return ledger.telemetry.span('ntw.inbox.run', {
     'ntw.provider': entry.provider, 'ntw.event.id': entry.id, 'ntw.event.type': entry.type, 'ntw.attempt': entry.attempts,
-  }, () => run(ledger, leased, policy));
+  }, () => run(ledger, leased, policy, hooks));
 }
+
+/** The worker's part in a run: told when the handlers are through (`handled`, once), storing the completion its way (`complete`). */
+export type RunHooks = Pick<TakenEntry, 'handled' | 'complete'>;
 
 /** Lease the entry `key` now if it is due, and run it (counted in `background` until it settles); answers whether it ran. */
 export function runStored(ledger: Ledger, key: EventKey, policy: RunPolicy): Promise<boolean> {
@@ -76,18 +112,24 @@ export function runStored(ledger: Ledger, key: EventKey, policy: RunPolicy): Pro
   return job;
 }
 
-async function run(ledger: Ledger, { entry, owner, takenAt }: Leased, policy: RunPolicy): Promise<void> {
+/** `hooks.handled` is called when the handlers are through, or when none will run (a crash loop, an undecodable entry). */
+async function run(ledger: Ledger, { entry, owner, takenAt }: Leased, policy: RunPolicy, hooks: RunHooks): Promise<void> {
+  const { handled } = hooks;
   const key: EventKey = { provider: entry.provider, id: entry.id };
-  if (entry.attempts > policy.maxAttempts) return crashLoop(ledger, entry, owner, policy.maxAttempts);
+  if (entry.attempts > policy.maxAttempts) {
+    handled?.();
+    return crashLoop(ledger, entry, owner, policy.maxAttempts);
+  }
   let event;
   try {
     event = ledger.codec.decode(entry.body);
   } catch (error) {
+    handled?.();
     await settleDead(ledger, key, owner, `undecodable entry: ${describeError(error)}`);
     return;
   }
   try {
-    await runEntry(ledger, { event, entry, owner, takenAt }, policy.onFailure);
+    await runEntry(ledger, { event, entry, owner, takenAt, ...hooks }, policy.onFailure);
     log.info({ provider: key.provider, eventId: key.id, attempt: entry.attempts, durationMs: Math.round((performance.now() - takenAt) * 10) / 10 }, 'run done', ledger.logger);
   } catch {
     // recorded by runEntry: a handler failure as failed or dead, a storage failure left to the lease

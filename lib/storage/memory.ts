@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type {
-  Admission, Admit, Entry, EntryHistory, EntryQuery, EntryRecord, EventKey, LedgerStats, PruneResult, RefusalMinute, Settlement, StatsQuery, Storage,
-  TokenStateRecord,
+  Admission, Admit, Entry, EntryHistory, EntryQuery, EntryRecord, EventKey, LedgerStats, OwnedSettlement, PruneResult, RefusalMinute, Settlement,
+  StatsQuery, Storage, TokenStateRecord,
 } from './storage';
 import { REFUSALS_KEPT_MS, REQUEUEABLE_STATUSES } from './storage';
 import type { RequeueableStatus } from './storage';
@@ -101,6 +101,18 @@ export class MemoryStorage implements Storage {
     return publicEntry(leased);
   }
 
+  leaseMany(owner: string, leaseMs: number, limit: number): Entry[] {
+    const now = this.now();
+    const due: Held[] = [];
+    for (const entry of this.entries.values()) if (isDue(entry, now)) due.push(entry);
+    due.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
+    return due.slice(0, Math.max(0, limit)).map((entry) => {
+      const leased = this.project(takenEntry(entry, owner, leaseMs, now), now);
+      this.write(keyOf(entry.provider, entry.id), leased);
+      return publicEntry(leased);
+    });
+  }
+
   extend(key: EventKey, owner: string, leaseMs: number): boolean {
     const k = keyOf(key.provider, key.id);
     const entry = this.entries.get(k);
@@ -118,6 +130,10 @@ export class MemoryStorage implements Storage {
     this.write(k, settledEntry(entry, settlement, now));
     this.recordAttempt(k, settledAttempt(entry, settlement, now));
     return true;
+  }
+
+  settleMany(settlements: readonly OwnedSettlement[]): boolean[] {
+    return settlements.map(({ key, owner, settlement }) => this.settle(key, owner, settlement));
   }
 
   requeue(id: string, provider?: string, from: readonly RequeueableStatus[] = REQUEUEABLE_STATUSES): EventKey[] {

@@ -10,6 +10,10 @@ export interface PostgresNames {
   /** The admit of earlier versions (the whole row in every answer), kept for their instances during a rolling upgrade. */
   readonly admitWholeRow: string;
   readonly lease: string;
+  /** Leases a batch of due entries (step 4). */
+  readonly leaseMany: string;
+  /** A state applied to its token without counting it (step 4): `leaseMany` counts its batch's changes at once. */
+  readonly projectUncounted: string;
   readonly project: string;
   readonly tokenCounts: string;
   readonly countToken: string;
@@ -25,7 +29,8 @@ export function postgresNames(schema: string): PostgresNames {
   }
   const q = `"${schema}"`;
   return {
-    schema, ledger: `${q}.ntw_ledger`, states: `${q}.ntw_token_states`, admit: `${q}.ntw_admit_v2`, admitWholeRow: `${q}.ntw_admit`, lease: `${q}.ntw_lease`, project: `${q}.ntw_project`,
+    schema, ledger: `${q}.ntw_ledger`, states: `${q}.ntw_token_states`, admit: `${q}.ntw_admit_v2`, admitWholeRow: `${q}.ntw_admit`, lease: `${q}.ntw_lease`, leaseMany: `${q}.ntw_lease_many`,
+    projectUncounted: `${q}.ntw_project_uncounted`, project: `${q}.ntw_project`,
     tokenCounts: `${q}.ntw_token_counts`, countToken: `${q}.ntw_count_token`, migrations: `${q}.ntw_migrations`, refusals: `${q}.ntw_refusals`,
   };
 }

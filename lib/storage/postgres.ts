@@ -8,7 +8,7 @@ import { ConfigurationError } from '../errors';
 import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';
 import type {
-  Admission, Admit, Entry, EntryHistory, EntryQuery, EntryRecord, EventKey, LedgerStats, PruneResult, RefusalMinute, Settlement, StatsQuery,
+  Admission, Admit, Entry, EntryHistory, EntryQuery, EntryRecord, EventKey, LedgerStats, OwnedSettlement, PruneResult, RefusalMinute, Settlement, StatsQuery,
   StatusCount, Storage, TokenStateCount, TokenStateRecord,
 } from './storage';
 import type { EntryStatus, RequeueableStatus } from './storage';
@@ -115,6 +115,10 @@ const keyOf = (key: EventKey) => `${key.provider}\u0000${key.id}`;
 /** The columns `entryFromRow` reads, of a ledger row named `e`, times as epoch ms. */
 const ENTRY_E = ENTRY_COLUMNS.map((c) => (TIME_COLUMNS.has(c) ? `${ms(`e.${c}`)} AS ${c}` : `e.${c}`)).join(', ');
 const PRUNE_BATCH = 1000;
+/** How far before the last full batch's due times `leaseMany` starts its next scan. */
+const LEASE_FROM_SLACK_MS = 100;
+/** `leaseMany` scans the due index from its front at least this often. */
+const FULL_LEASE_EVERY_MS = 1000;
 
 /** An attempt appended to the row's log: its attempts as they were, the outcome `$o` and the error `$e` (parameter numbers). */
 const attempt = (o: number, e: number) => `attempt_log = ${appendedSql('attempt_log',
@@ -127,7 +131,7 @@ const providersCte = (ledger: string) => `WITH RECURSIVE providers(p) AS (SELECT
 /**
  * Storage in PostgreSQL (`pg`), for several app instances sharing one database. Leases are judged by the
  * database clock (`now()`). Every transition is one round trip: admitting and leasing (each applying the
- * taken entry's state to its token) are functions, settling one `UPDATE`. Leasing uses `FOR UPDATE SKIP
+ * taken entry's state to its token) are functions, settling one `UPDATE`; `leaseMany` takes a batch in one. Leasing uses `FOR UPDATE SKIP
  * LOCKED`, so workers on any number of instances each take a different entry without waiting on each other.
  * Admits and `done` settles of concurrent deliveries share one statement and one commit (`groupCommit`).
  */
@@ -144,6 +148,10 @@ export class PostgresStorage implements Storage {
   private readonly admits: Coalescer<AdmitItem, AdmitJson> | undefined;
   private readonly dones: Coalescer<EventKey, boolean> | undefined;
   private readonly batchSql: { readonly admit: string; readonly done: string };
+  /** Where `leaseMany`'s last full batch was due to (epoch ms, the database's clock): the next starts there. */
+  private leaseFrom: number | undefined;
+  /** When `leaseMany` last scanned the due index from its front (`performance.now()`). */
+  private lastFullLease = -Infinity;
 
   constructor(options: string | Pool | PostgresStorageOptions) {
     const opts: PostgresStorageOptions = typeof options === 'string' ? { connectionString: options } : isPool(options) ? { pool: options } : options;
@@ -341,6 +349,29 @@ export class PostgresStorage implements Storage {
     return row ? entryFromRow(row) : undefined;
   }
 
+  /**
+   * One call of the batch function (schema step 4): the entries `FOR UPDATE SKIP LOCKED`, one commit for all.
+   *
+   * Each lease leaves a dead row version at the front of the due index until a vacuum removes it (later, when a
+   * long transaction anywhere in the database holds the cleanup back), and a scan from the front steps over every
+   * one: measured once a burst of 50,000 events had ended, about 190 ms a call for 50 entries, against 16 ms for
+   * calls that start where the previous batch ended. So
+   * while the batches come back full, the next call starts where the last one's entries were due (less
+   * `LEASE_FROM_SLACK_MS`, for an admit that committed after a later one); one that comes back short, and one call
+   * a second at least, scans from the front, for what a later start would miss (a lease that expired).
+   */
+  async leaseMany(owner: string, leaseMs: number, limit: number): Promise<Entry[]> {
+    const now = performance.now();
+    const from = this.leaseFrom !== undefined && now - this.lastFullLease < FULL_LEASE_EVERY_MS ? new Date(this.leaseFrom - LEASE_FROM_SLACK_MS) : null;
+    if (from === null) this.lastFullLease = now;
+    const result = await this.prepared.query<{ r: EntryRow & { due_was: number } }>(`SELECT r FROM ${this.names.leaseMany}($1, $2, $3, $4::timestamptz) AS r`,
+      [owner, leaseMs, limit, from && iso(from)]);
+    let last = -Infinity;
+    for (const { r } of result.rows) last = Math.max(last, Number(r.due_was));
+    this.leaseFrom = result.rows.length === limit ? last : undefined;
+    return result.rows.map((row) => entryFromRow(row.r));
+  }
+
   async extend(key: EventKey, owner: string, leaseMs: number): Promise<boolean> {
     const result = await this.prepared.query(`UPDATE ${this.names.ledger} SET due_at = now() + $4 * interval '1 millisecond'
       WHERE provider = $1 AND id = $2 AND status = 'running' AND owner = $3 AND due_at > now()`, [key.provider, key.id, owner, leaseMs]);
@@ -374,6 +405,31 @@ export class PostgresStorage implements Storage {
     const result = await this.prepared.query<EventKey>(this.batchSql.done, [keys.map((k) => k.provider), keys.map((k) => k.id)]);
     const updated = new Set(result.rows.map(keyOf));
     return keys.map((k) => updated.has(keyOf(k)));
+  }
+
+  /**
+   * One `UPDATE` of every row, as `settle` updates one (`done` for anyone, `failed` and `dead` for the lease holder),
+   * its rows locked in key order first: two such batches that share rows never wait on each other in a circle.
+   */
+  async settleMany(settlements: readonly OwnedSettlement[]): Promise<boolean[]> {
+    if (settlements.length === 0) return [];
+    const { ledger } = this.names;
+    const result = await this.prepared.query<EventKey>(`WITH s AS MATERIALIZED (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[]) AS s(provider, id, owner, status, error, retry_ms)),
+      locked AS MATERIALIZED (SELECT l.provider, l.id FROM ${ledger} l JOIN s ON l.provider = s.provider AND l.id = s.id
+        WHERE s.status = 'done' OR (l.status = 'running' AND l.owner = s.owner) ORDER BY l.provider, l.id FOR UPDATE OF l)
+      UPDATE ${ledger} AS l SET status = s.status, owner = NULL, last_error = CASE WHEN s.status = 'done' THEN l.last_error ELSE s.error END,
+        due_at = now() + s.retry_ms * interval '1 millisecond', attempt_log = ${appendedSql('l.attempt_log',
+    `jsonb_strip_nulls(jsonb_build_object('at', ${NOW_MS}, 'attempt', l.attempts, 'outcome', s.status, 'error', s.error))`)}
+      FROM s, locked WHERE locked.provider = l.provider AND locked.id = l.id AND s.provider = l.provider AND s.id = l.id
+        AND (s.status = 'done' OR (l.status = 'running' AND l.owner = s.owner))
+      RETURNING l.provider, l.id`, [
+      settlements.map((s) => s.key.provider), settlements.map((s) => s.key.id), settlements.map((s) => s.owner),
+      settlements.map((s) => s.settlement.status), settlements.map((s) => (s.settlement.status === 'done' ? null : s.settlement.error)),
+      settlements.map((s) => (s.settlement.status === 'failed' ? s.settlement.retryInMs : 0)),
+    ]);
+    const settled = new Set(result.rows.map((row) => `${row.provider}\u0000${row.id}`));
+    return settlements.map((s) => settled.has(`${s.key.provider}\u0000${s.key.id}`));
   }
 
   async requeue(id: string, provider?: string, from: readonly RequeueableStatus[] = REQUEUEABLE_STATUSES): Promise<EventKey[]> {

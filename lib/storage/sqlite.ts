@@ -7,7 +7,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type {
-  Admission, Admit, Entry, EntryHistory, EntryQuery, EntryRecord, EventKey, LedgerStats, PruneResult, ReceivedCount, RefusalMinute, Settlement,
+  Admission, Admit, Entry, EntryHistory, EntryQuery, EntryRecord, EventKey, LedgerStats, OwnedSettlement, PruneResult, ReceivedCount, RefusalMinute,
+  Settlement,
   StatsQuery, StatusCount, Storage, TokenStateCount, TokenStateRecord,
 } from './storage';
 import { HISTORY_MAX, REFUSALS_KEPT_MS, REQUEUEABLE_STATUSES, STATS_BUCKET_MS, statsWindow } from './storage';
@@ -284,6 +285,11 @@ export class SqliteStorage implements Storage {
     return this.commit(() => this.settleNow(key, owner, settlement));
   }
 
+  /** One step of the group commit for all of them. */
+  settleMany(settlements: readonly OwnedSettlement[]): Promise<boolean[]> {
+    return this.commit(() => settlements.map(({ key, owner, settlement }) => this.settleNow(key, owner, settlement)));
+  }
+
   /**
    * Run `step` in a transaction of its own, or, while other steps wait for the disk, with them: each in a
    * savepoint of its own (a step that throws undoes only its own writes), all under one `BEGIN IMMEDIATE` and
@@ -356,6 +362,24 @@ export class SqliteStorage implements Storage {
       const leased = this.project(takenEntry(held(row), owner, leaseMs, now), now);
       sql.write.run(...rowValues(leased));
       return publicEntry(leased);
+    }).immediate();
+  }
+
+  /** One IMMEDIATE transaction, one commit: the next due entry taken until `limit` are or none is left. */
+  leaseMany(owner: string, leaseMs: number, limit: number): Entry[] {
+    const db = this.writable();
+    const sql = this.sql;
+    return db.transaction((): Entry[] => {
+      const now = this.now();
+      const leased: Entry[] = [];
+      while (leased.length < limit) {
+        const row = sql.nextDue.get(now) as HeldRow | undefined;
+        if (!row || !isDue(held(row), now)) break;
+        const taken = this.project(takenEntry(held(row), owner, leaseMs, now), now);
+        sql.write.run(...rowValues(taken));
+        leased.push(publicEntry(taken));
+      }
+      return leased;
     }).immediate();
   }
 

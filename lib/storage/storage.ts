@@ -113,6 +113,13 @@ export type Settlement =
   | { readonly status: 'failed'; readonly error: string; readonly retryInMs: number }
   | { readonly status: 'dead'; readonly error: string };
 
+/** One run's outcome, as `settleMany` records it: the `settle` of `key` by `owner`. */
+export interface OwnedSettlement {
+  readonly key: EventKey;
+  readonly owner: string;
+  readonly settlement: Settlement;
+}
+
 /**
  * Where a page of a listing ended: the last entry it showed. `EntryQuery.after` asks for the entries that follow it in
  * the query's order (keyset paging: a page costs the same however deep it is, and entries received meanwhile shift nothing).
@@ -288,10 +295,24 @@ export interface Storage {
    * and applies its state as `admit` does. Exactly one concurrent caller gets a given entry, across processes.
    */
   lease(owner: string, leaseMs: number, key?: EventKey): Awaitable<Entry | undefined>;
+  /**
+   * Lease up to `limit` due entries to `owner` for `leaseMs` in one step, each as `lease` without `key` would (oldest
+   * `dueAt` first; attempts counted, states applied in that order for entries of one token): fewer, or none, when
+   * fewer are due. Exactly one concurrent caller gets a given entry, across processes. Optional: without it the
+   * worker sends `lease` calls side by side, one per entry it takes; with it, one round trip (and one commit) takes
+   * a batch, which is what lets a worker keep up with a burst.
+   */
+  leaseMany?(owner: string, leaseMs: number, limit: number): Awaitable<Entry[]>;
   /** Renew `owner`'s unexpired lease to now + `leaseMs`; `false` when it holds none (expired, taken, settled). */
   extend(key: EventKey, owner: string, leaseMs: number): Awaitable<boolean>;
   /** Record how a run ended; `false` when it was not recorded (`failed`/`dead` by an owner that lost the lease, or no such entry). */
   settle(key: EventKey, owner: string, settlement: Settlement): Awaitable<boolean>;
+  /**
+   * Record how several runs ended in one step, each as `settle` would (its key, its owner, its settlement): answers,
+   * in the same order, whether each was recorded. Each key appears once. Optional: the inbox worker stores its runs'
+   * completions with it, many in one round trip and one commit, and calls `settle` one by one without it.
+   */
+  settleMany?(settlements: readonly OwnedSettlement[]): Awaitable<boolean[]>;
   /**
    * Make `failed`, `dead` and `done` entries with this id (of `provider`, or any) `pending` again, 0 attempts, due now.
    * Answers their keys. With `from`, only entries in one of those statuses, checked in the same step as the change

@@ -1,4 +1,4 @@
-import { ProxyTracerProvider, SpanKind, SpanStatusCode, createNoopMeter, metrics, trace } from '@opentelemetry/api';
+import { ProxyTracerProvider, ROOT_CONTEXT, SpanKind, SpanStatusCode, context, createNoopMeter, metrics, trace } from '@opentelemetry/api';
 import type { Attributes, Counter, Histogram, Meter, MeterProvider, Span, Tracer, TracerProvider } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
 import { PACKAGE_VERSION } from './version';
@@ -196,6 +196,11 @@ export class Telemetry {
   }
 
   /** One storage call, in a child span, timed by operation and outcome. */
+  /** Run `work` outside the active span: a call made for several runs at once (a batch of completions) is none's child. */
+  detached<T>(work: () => T): T {
+    return context.with(ROOT_CONTEXT, work);
+  }
+
   storageCall<T>(operation: string, call: () => Promise<T>): Promise<T> {
     if (!this.observing) return call();
     const attributes = { 'ntw.storage.operation': operation };

@@ -21,7 +21,9 @@ function stepSuite(name: string, makeStorage: (now: () => number) => Storage): v
     const time = wallClock();
     let leasesAnsweredNone = 0;
     const storage = instrumented(makeStorage(time.ms), {
-      after: (method, _args, result) => { if (method === 'lease' && result === undefined) leasesAnsweredNone++; },
+      after: (method, _args, result) => {
+        if ((method === 'lease' && result === undefined) || (method === 'leaseMany' && (result as unknown[]).length === 0)) leasesAnsweredNone++;
+      },
     });
     const { schedule, renewals } = manualSchedule();
     const { app, webhooks } = testReceiver({

@@ -6,6 +6,11 @@ import { testReceiver } from '../helpers/app';
 import { fixture } from '../helpers/fixtures';
 import { Latch, eventually, instrumented, post, tokenexBody, turns } from './support';
 
+/** A store as one without the batch methods (`leaseMany`, `settleMany`) sees the worker: one lease, one settle per entry. */
+const withoutBatches = <S extends object>(storage: S): S => new Proxy(storage, {
+  get: (target, property) => (property === 'leaseMany' || property === 'settleMany' ? undefined : Reflect.get(target, property, target) as unknown),
+});
+
 const T0 = Date.UTC(2025, 0, 1);
 
 /** A clock the test moves by hand: the storage judges leases and due times by it, the receiver dates events by it. */
@@ -227,11 +232,11 @@ describe('delivery: inbox mode', () => {
     await rotated.webhooks.close();
   });
 
-  it('leases several due entries at once, not one after another, each to one run', async () => {
+  it('a store without leaseMany: leases several due entries at once, not one after another, each to one run', async () => {
     let leasing = 0;
     let most = 0;
     let leases = 0;
-    const storage = instrumented(new MemoryStorage(), {
+    const storage = instrumented(withoutBatches(new MemoryStorage()), {
       before: async (m) => {
         if (m !== 'lease') return;
         leases++;
@@ -251,6 +256,72 @@ describe('delivery: inbox mode', () => {
     leases = 0;
     assert.equal(await webhooks.processInbox(), 0);
     assert.equal(leases, 1, 'nothing due: one lease, not one per slot');
+  });
+
+  it('a store with leaseMany: one call leases for the free slots and more, each entry to one run, never more handlers at once than concurrency', async () => {
+    const calls: Record<string, number> = {};
+    const storage = instrumented(new MemoryStorage(), {
+      before: async (m) => {
+        calls[m] = (calls[m] ?? 0) + 1;
+        if (m === 'leaseMany') await turns(3); // a lease that takes a while, as behind a busy pool
+      },
+    });
+    const { app, webhooks } = inboxReceiver({ storage, inbox: { concurrency: 4 } });
+    const seen: string[] = [];
+    let running = 0;
+    let most = 0;
+    webhooks.onEvent(async (e) => {
+      most = Math.max(most, ++running);
+      await turns(1);
+      running--;
+      seen.push(e.id);
+    });
+    for (let i = 0; i < 40; i++) assert.equal((await post(app, 'tokenex', tokenexBody({ id: `evt-many-${i}` }))).status, 200);
+
+    assert.equal(await webhooks.processInbox(), 40);
+    assert.deepEqual([...seen].sort(), Array.from({ length: 40 }, (_, i) => `evt-many-${i}`).sort());
+    assert.ok(most <= 4, `handlers at once: ${most}`);
+    assert.equal(calls.lease, undefined, 'no single leases');
+    assert.equal(calls.settle, undefined, 'completions stored through settleMany');
+    assert.ok(calls.leaseMany! < 40, `${calls.leaseMany} leaseMany calls for 40 entries`);
+    for (let i = 0; i < 40; i += 13) assert.equal((await storage.getEntry({ provider: 'tokenex', id: `evt-many-${i}` }))?.status, 'done');
+    calls.leaseMany = 0;
+    assert.equal(await webhooks.processInbox(), 0);
+    assert.equal(calls.leaseMany, 1, 'nothing due: one call');
+  });
+
+  it('an entry leased ahead keeps its lease while it waits for a slot (renewed as a run is), and runs once', async function () {
+    this.timeout(30_000);
+    const LEASE = 300;
+    const leasedAt = new Map<string, number>();
+    const extendedAt = new Map<string, number>();
+    const storage = instrumented(new MemoryStorage(), {
+      before: async (m, args) => {
+        if (m === 'leaseMany') await new Promise((resolve) => setTimeout(resolve, 50)); // a lease much slower than the handlers
+        if (m === 'extend') extendedAt.set((args[0] as { id: string }).id, Date.now());
+      },
+      after: (m, _args, result) => {
+        if (m === 'leaseMany') for (const e of result as { id: string }[]) leasedAt.set(e.id, Date.now());
+      },
+    });
+    const { app, webhooks } = inboxReceiver({ storage, leaseMs: LEASE, storageTimeoutMs: 100, inbox: { concurrency: 1 } });
+    const startedAt = new Map<string, number>();
+    webhooks.onEvent(async (e) => {
+      startedAt.set(e.id, Date.now());
+      const entry = await storage.getEntry({ provider: 'tokenex', id: e.id });
+      assert.ok(entry!.dueAt.getTime() > Date.now(), `${e.id} runs under a live lease`);
+      if (e.id === 'evt-slow') await new Promise((resolve) => setTimeout(resolve, 2 * LEASE));
+    });
+    // Fast runs first: the worker learns that its handlers end long before a lease call answers.
+    for (let i = 0; i < 20; i++) assert.equal((await post(app, 'tokenex', tokenexBody({ id: `evt-fast-${i}` }))).status, 200);
+    assert.equal(await webhooks.processInbox(), 20);
+    assert.equal((await post(app, 'tokenex', tokenexBody({ id: 'evt-slow' }))).status, 200);
+    for (let i = 0; i < 5; i++) assert.equal((await post(app, 'tokenex', tokenexBody({ id: `evt-after-${i}` }))).status, 200);
+    assert.equal(await webhooks.processInbox(), 6);
+    const waited = Array.from({ length: 5 }, (_, i) => `evt-after-${i}`).filter((id) => startedAt.get(id)! - leasedAt.get(id)! > LEASE / 2);
+    assert.ok(waited.length > 0, 'entries leased with the slow one waited for its slot');
+    for (const id of waited) assert.ok((extendedAt.get(id) ?? 0) >= leasedAt.get(id)!, `${id} renewed while it waited`);
+    for (let i = 0; i < 5; i++) assert.equal((await storage.getEntry({ provider: 'tokenex', id: `evt-after-${i}` }))?.attempts, 1);
   });
 
   it('refuses an encryption key that is not 32 bytes', () => {

@@ -48,8 +48,8 @@ describe('delivery: graceful shutdown', () => {
     const leasing = new Latch();
     const gate = new Latch();
     const { calls, storage } = recordedStorage(async (method) => {
-      if (method === 'settle') await turns(50); // a completion that takes a while to store
-      if (method !== 'lease' || gate.opened) return;
+      if (method === 'settle' || method === 'settleMany') await turns(50); // a completion that takes a while to store
+      if ((method !== 'lease' && method !== 'leaseMany') || gate.opened) return;
       leasing.open();
       await gate.promise;
     });
@@ -62,7 +62,7 @@ describe('delivery: graceful shutdown', () => {
     await leasing.promise;
     await closeWhileHeld(webhooks, gate, 'a lease was in flight');
     assert.deepEqual(seen, ['evt-leasing'], 'the leased entry ran before close() resolved');
-    storedBeforeClose(calls, calls.indexOf('settle'));
+    storedBeforeClose(calls, calls.indexOf('settleMany'));
     await processing;
   });
 

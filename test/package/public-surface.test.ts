@@ -56,7 +56,7 @@ const TYPES: Record<string, readonly string[]> = {
     'EntryStatus', 'ErrorContext', 'ErrorHandler', 'EventHandler', 'EventKey', 'EventOutcome', 'EventQuery', 'FetchClient', 'FetchHandler',
     'HandlerContext', 'HandlerErrorContext', 'HealthReport', 'InactiveEvent', 'InboxOptions', 'InboxTokenWebhooks', 'JsonSchema', 'KitCredentials',
     'LedgerStats', 'LogFields', 'LogMethod', 'LogRecord', 'Logger', 'MemoryStorageOptions', 'Mounters', 'NormalizeContext', 'NormalizedFields', 'NotificationEvent', 'NtwError', 'OAuthClient',
-    'OAuthClientCredentialsOptions', 'OAuthTokenEndpoint', 'OAuthTokenVerifier', 'OptionNames', 'OptionsArgument', 'OptionsOf', 'PayloadKind',
+    'OAuthClientCredentialsOptions', 'OAuthTokenEndpoint', 'OAuthTokenVerifier', 'OptionNames', 'OptionsArgument', 'OptionsOf', 'OwnedSettlement', 'PayloadKind',
     'PayloadOverrides', 'ProjectionDecision', 'ProjectionOutcome', 'Provider', 'ProviderCli', 'ProviderOptions', 'ProviderTestKit', 'PruneResult',
     'RawOf', 'ReadyOptions', 'ReceivedCount', 'Receiver', 'ReceiverErrorContext', 'ReferenceKey', 'Refusal', 'RefusalHandler', 'RefusalMinute',
     'RenewalSchedule', 'ReplayManyQuery', 'ReplayManyStatus', 'RequestHeaders', 'RequeueableStatus', 'RunsReport', 'SchemaIssue', 'SecretOf', 'Settlement', 'SharedCredentials', 'SharedSecretAuth',
@@ -77,7 +77,7 @@ const TYPES: Record<string, readonly string[]> = {
   './storage-kit': [
     'Admission', 'AdmissionDecision', 'Admit', 'Attempt', 'AttemptJson', 'AttemptOutcome', 'Awaitable', 'CoalesceOptions', 'ConformanceGroup', 'ConformanceOptions',
     'CopyJson', 'Entry', 'EntryCopy', 'EntryCursor', 'EntryHistory', 'EntryQuery', 'EntryRecord', 'EntryRow', 'EntryStatus', 'EventKey', 'Held',
-    'LedgerStats', 'MigrationStep', 'OptionNames', 'ProjectionDecision', 'ProjectionOutcome', 'PruneResult', 'ReceivedCount', 'RefusalMinute', 'RequeueableStatus',
+    'LedgerStats', 'MigrationStep', 'OptionNames', 'OwnedSettlement', 'ProjectionDecision', 'ProjectionOutcome', 'PruneResult', 'ReceivedCount', 'RefusalMinute', 'RequeueableStatus',
     'Settlement', 'StateChange', 'StateRow', 'StatsQuery', 'StatusCount', 'Storage', 'StorageFactory', 'TestFunctions', 'TokenStateCount',
     'TokenStateRecord',
   ],

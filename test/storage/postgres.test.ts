@@ -23,7 +23,7 @@ describe('PostgresStorage', function () {
         'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [fresh]);
       assert.deepEqual(tables.rows.map((r) => r.table_name), ['ntw_ledger', 'ntw_migrations', 'ntw_refusals', 'ntw_token_counts', 'ntw_token_states']);
       const steps = await instances[0]!['pool'].query<{ version: number }>(`SELECT version FROM "${fresh}".ntw_migrations ORDER BY version`);
-      assert.deepEqual(steps.rows.map((r) => r.version), [1, 2, 3], 'each step applied once');
+      assert.deepEqual(steps.rows.map((r) => r.version), [1, 2, 3, 4], 'each step applied once');
     } finally {
       await Promise.all(instances.map((s) => s.close()));
       await dropSchema(fresh);

@@ -20,7 +20,7 @@ interface Counted {
   close(): Promise<void>;
 }
 
-const STORAGE_METHODS = new Set(['admit', 'lease', 'extend', 'settle', 'requeue', 'getEntry', 'listEntries', 'getTokenState', 'prune']);
+const STORAGE_METHODS = new Set(['admit', 'lease', 'leaseMany', 'extend', 'settle', 'settleMany', 'requeue', 'getEntry', 'listEntries', 'getTokenState', 'prune']);
 
 /** Every method call of an in-process store is one transaction: count calls. */
 function countedCalls(storage: Storage): Counted {

@@ -82,5 +82,24 @@ describe('upgrade: from 0.3.0, its data and its instances beside this release', 
       assert.equal((await send(current, alone)).body.duplicate, true);
       assert.equal(runsOf(previous, current).get('after-migration'), 1);
     });
+
+    it("0.3.0 inbox workers beside this release's, which leases and completes many at once: 60 queued events, each run once", async function () {
+      const release = built.release!;
+      const inbox = { mode: 'inbox', inbox: { pollIntervalMs: false } };
+      const previous = keep(release.instance(store, options(), inbox));
+      await previous.webhooks.ready();
+      const current = keep(currentInstance(store.current(options()), { mode: 'inbox', inbox: { pollIntervalMs: false } }));
+      await current.webhooks.ready();
+      const start = Date.now() - 120_000;
+      const bodies = Array.from({ length: 60 }, (_, i) => tokenexBody({ id: `queued-${i}`, tokenRef: `tok-b${i % 7}`, state: i % 2 ? 'ACTIVE' : 'SUSPENDED', at: start + i * 1000 }));
+      for (const [i, body] of bodies.entries()) assert.equal((await send(i % 2 ? previous : current, body)).status, 200);
+      await Promise.all([previous.webhooks.processInbox!(), current.webhooks.processInbox!(), previous.webhooks.processInbox!()]);
+      const runs = runsOf(previous, current);
+      assert.equal(runs.size, 60);
+      assert.deepEqual([...runs.values()], Array(60).fill(1));
+      // Whoever ran them, in whatever order: each token ends at the state of its newest event.
+      assert.equal((await current.webhooks.getTokenState('tokenex', 'tok-b0'))?.state, 'SUSPENDED');
+      assert.equal((await current.webhooks.getTokenState('tokenex', 'tok-b1'))?.state, 'ACTIVE');
+    });
   });
 });

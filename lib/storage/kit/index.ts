@@ -10,7 +10,7 @@
 export type {
   Storage, Awaitable, EventKey, EntryStatus, RequeueableStatus, EntryRecord, Entry, TokenStateRecord, StateChange, Admit, Admission, Settlement,
   EntryQuery, EntryCursor, StatsQuery, ReceivedCount, StatusCount, TokenStateCount, LedgerStats, PruneResult, ProjectionOutcome,
-  Attempt, AttemptOutcome, EntryCopy, EntryHistory, RefusalMinute,
+  Attempt, AttemptOutcome, EntryCopy, EntryHistory, RefusalMinute, OwnedSettlement,
 } from '../storage';
 export { ENTRY_STATUSES, HISTORY_MAX, REFUSALS_KEPT_MS, REQUEUEABLE_STATUSES, STATS_BUCKET_MS, cursorOf, statsWindow } from '../storage';
 

@@ -63,9 +63,9 @@ describe('storage kit: the conformance suite', function () {
         (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` }));
     });
     const count = (name: string) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(output)?.[1]);
-    // 45 tests for MemoryStorage, 47 for SQLite (persistence too), and the operations group's 6 for the store without stats.
+    // 49 tests for MemoryStorage, 51 for SQLite (persistence too), and the operations group's 6 for the store without stats.
     assert.deepEqual({ code, tests: count('tests'), pass: count('pass'), fail: count('fail'), skipped: count('skipped') },
-      { code: 0, tests: 98, pass: 92, fail: 0, skipped: 6 }, output);
+      { code: 0, tests: 106, pass: 100, fail: 0, skipped: 6 }, output);
     assert.equal(output.match(/# SKIP the store has no stats\(\)/g)?.length, 6, output);
   });
 
@@ -75,7 +75,7 @@ describe('storage kit: the conformance suite', function () {
     runStorageConformance('counted', factory, runner.fns);
     await runner.run();
     assert.deepEqual(runner.outcomes.filter((o) => !o.startsWith('passed')), []);
-    assert.equal(runner.outcomes.length, 45);
+    assert.equal(runner.outcomes.length, 49);
     assert.deepEqual(counts, { made: 1, initialized: 1, closed: 1 });
   });
 

@@ -5,12 +5,13 @@ import { SCHEMA_NEWER } from './codes';
 import { ledger } from './001-ledger';
 import { carryForward01 } from './002-carry-forward';
 import { historySearchRefusals } from './003-history-search-refusals';
+import { leaseMany } from './004-lease-many';
 
 export { OLDER_VERSION_ACTIVE, SCHEMA_NEWER } from './codes';
 export type { PostgresMigration } from './step';
 
 /** PostgreSQL's steps, in order: each applied once and recorded in `ntw_migrations`. */
-export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [ledger, carryForward01, historySearchRefusals];
+export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [ledger, carryForward01, historySearchRefusals, leaseMany];
 
 /** The schema version this release writes and reads. */
 export const POSTGRES_SCHEMA_VERSION = latestVersion(POSTGRES_MIGRATIONS);
