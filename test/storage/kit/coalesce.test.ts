@@ -18,6 +18,16 @@ function heldStore(options: { inFlight: number; maxBatch?: number; isolate?: (er
 
 const settled = <T>(promise: Promise<T>) => promise.then((value) => ({ value }), (error: Error) => ({ error: error.message }));
 const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+/** Calls 1 and 2 made while call 0 is out alone, which is then answered: 1 and 2 leave together as the next batch. */
+async function batchBehindFirst(coalescer: ReturnType<typeof heldStore>['coalescer'], sent: ReturnType<typeof heldStore>['sent']) {
+  const first = coalescer.call(0);
+  const batch = [1, 2].map((n) => settled(coalescer.call(n)));
+  sent[0]!.answer(['r0']);
+  await first;
+  await tick();
+  return batch;
+}
 const coalescerBase = { one: async () => 1, many: async () => [1], isolate: () => false };
 
 describe('Coalescer (the batches of concurrent storage writes)', function () {
@@ -78,11 +88,7 @@ describe('Coalescer (the batches of concurrent storage writes)', function () {
 
   it('any other failure of a batch (a lost connection, a timeout) fails each of its callers, once, and the next batch still leaves', async function () {
     const { coalescer, sent } = heldStore({ inFlight: 1 });
-    const first = coalescer.call(0);
-    const batch = [1, 2].map((n) => settled(coalescer.call(n)));
-    sent[0]!.answer(['r0']);
-    await first;
-    await tick();
+    const batch = await batchBehindFirst(coalescer, sent);
     const after = coalescer.call(3);
     sent[1]!.answer(new Error('Connection terminated'));
     assert.deepEqual(await Promise.all(batch), [{ error: 'Connection terminated' }, { error: 'Connection terminated' }]);
@@ -94,11 +100,7 @@ describe('Coalescer (the batches of concurrent storage writes)', function () {
 
   it('a batch answered with the wrong number of results fails its callers rather than answer one with another\'s', async function () {
     const { coalescer, sent } = heldStore({ inFlight: 1 });
-    const first = coalescer.call(0);
-    const batch = [1, 2].map((n) => settled(coalescer.call(n)));
-    sent[0]!.answer(['r0']);
-    await first;
-    await tick();
+    const batch = await batchBehindFirst(coalescer, sent);
     sent[1]!.answer(['only one']);
     for (const outcome of await Promise.all(batch)) assert.match((outcome as { error: string }).error, /a batch of 2 answered 1 results/);
   });
