@@ -39,6 +39,10 @@ export function admitColumns(items: readonly AdmitItem[]): unknown[][] {
 
 /**
  * The admit function once per item, in one statement, answering each item's reply with its position (`i`, from 1).
+ * First the batch takes every item's id lock (the admit function's advisory lock, which it then takes again at no
+ * cost), in the order of the locks' keys, before it locks any row: a batch never waits for an id lock while holding
+ * a row that a single admit holding that id lock (an instance sending one admit, or a release without batches) needs
+ * next, the deadlock copies of one event sent to two instances at once otherwise meet.
  * The items are taken in the order of the rows they lock: the count of tokens by provider, slot (as the count function
  * computes it) and state, then the token's state row, then the id. So batches running at once (of this instance or
  * of others) lock the rows they share, above all those few counts, in one order rather than deadlock; a deadlock
@@ -49,8 +53,11 @@ export function admitColumns(items: readonly AdmitItem[]): unknown[][] {
 export const admitBatchSql = (n: PostgresNames) => {
   const columns = ADMIT_PARAMETERS.map(([name]) => name);
   const arrays = ADMIT_PARAMETERS.map(([, type], p) => `$${p + 1}::${type}[]`).join(', ');
-  return `SELECT b.i::integer AS i, ${n.admit}(${columns.map((c) => `b.${c}`).join(', ')}) AS r
-    FROM (SELECT * FROM unnest(${arrays}) WITH ORDINALITY AS t(${columns.join(', ')}, i)
+  return `WITH t AS MATERIALIZED (SELECT * FROM unnest(${arrays}) WITH ORDINALITY AS t(${columns.join(', ')}, i)),
+    locked AS MATERIALIZED (SELECT count(*) AS n FROM (SELECT pg_advisory_xact_lock(hashtext('${n.ledger}'), k)
+      FROM (SELECT DISTINCT hashtext(provider || ':' || id) AS k FROM t ORDER BY k) keys) l)
+    SELECT b.i::integer AS i, ${n.admit}(${columns.map((c) => `b.${c}`).join(', ')}) AS r
+    FROM (SELECT t.* FROM t, locked WHERE locked.n >= 0
       ORDER BY provider, hashtext(token_ref) & 15, state, token_ref, id, i) b`;
 };
 
