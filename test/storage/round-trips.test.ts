@@ -18,11 +18,16 @@ interface Counted {
   readonly storage: Storage;
   count(): number;
   close(): Promise<void>;
+  /** Whether a lease that finds nothing due is counted (on the wire it is a round trip; in process it is left out). */
+  readonly countsIdleLeases: boolean;
 }
 
 const STORAGE_METHODS = new Set(['admit', 'lease', 'leaseMany', 'extend', 'settle', 'settleMany', 'requeue', 'getEntry', 'listEntries', 'getTokenState', 'prune']);
 
-/** Every method call of an in-process store is one transaction: count calls. */
+/** A lease's answer of nothing due: how often the worker looks again once it has run what was due depends on timing. */
+const foundNothing = (result: unknown) => result === undefined || (Array.isArray(result) && result.length === 0);
+
+/** Every method call of an in-process store is one transaction: count calls, but for leases that found nothing. */
 function countedCalls(storage: Storage): Counted {
   let calls = 0;
   const proxy = new Proxy(storage, {
@@ -30,10 +35,16 @@ function countedCalls(storage: Storage): Counted {
       const value = Reflect.get(target, property, target) as unknown;
       if (typeof value !== 'function') return value;
       if (!STORAGE_METHODS.has(String(property))) return (value as (...a: unknown[]) => unknown).bind(target);
-      return (...args: unknown[]) => { calls++; return (value as (...a: unknown[]) => unknown).apply(target, args); };
+      return (...args: unknown[]) => {
+        const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (!String(property).startsWith('lease')) calls++;
+        else if (result instanceof Promise) void result.then((found) => { if (!foundNothing(found)) calls++; }, () => undefined);
+        else if (!foundNothing(result)) calls++;
+        return result;
+      };
     },
   });
-  return { storage: proxy, count: () => calls, close: async () => { await storage.close?.(); } };
+  return { storage: proxy, count: () => calls, countsIdleLeases: false, close: async () => { await storage.close?.(); } };
 }
 
 function countedPostgres(schema: string): Counted {
@@ -42,7 +53,7 @@ function countedPostgres(schema: string): Counted {
   const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
   (pool as unknown as { query: unknown }).query = (...args: unknown[]) => { queries++; return query(...args); };
   const storage = new PostgresStorage({ pool, schema });
-  return { storage, count: () => queries, close: async () => { await pool.end(); await dropSchema(schema); } };
+  return { storage, count: () => queries, countsIdleLeases: true, close: async () => { await pool.end(); await dropSchema(schema); } };
 }
 
 function countedRedis(prefix: string): Counted {
@@ -54,7 +65,7 @@ function countedRedis(prefix: string): Counted {
     return send(command, stream);
   }) as Redis['sendCommand'];
   const storage = new RedisStorage({ client, keyPrefix: prefix });
-  return { storage, count: () => commands, close: async () => { client.disconnect(); await deleteKeys(prefix); } };
+  return { storage, count: () => commands, countsIdleLeases: true, close: async () => { client.disconnect(); await deleteKeys(prefix); } };
 }
 
 /** The round trips of one delivery: new, then a duplicate the cache knows, then one it does not. */
@@ -73,7 +84,7 @@ async function measure(counted: Counted, mode: 'sync' | 'inbox') {
   if (mode === 'inbox') {
     const start = counted.count();
     assert.equal(await (webhooks as InboxTokenWebhooks).processInbox(), 1);
-    ran = counted.count() - start - 1; // less the lease that then finds nothing more to run
+    ran = counted.count() - start - (counted.countsIdleLeases ? 1 : 0); // less the lease that then finds nothing more to run
   }
   const cached = counted.count();
   assert.equal((await deliver(app, 'tokenex', body)).body.duplicate, true);
