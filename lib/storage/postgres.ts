@@ -33,6 +33,7 @@ import { PreparedQueries } from './prepared-queries';
 import { Coalescer } from './kit/coalesce';
 import { admitBatchSql, admitColumns, admitValues, doneBatchSql, isOneItemFailure } from './postgres-batch';
 import type { AdmitItem } from './postgres-batch';
+import { LedgerStatistics } from './postgres-statistics';
 
 const log = logger('storage:postgres');
 
@@ -152,6 +153,7 @@ export class PostgresStorage implements Storage {
   private leaseFrom: number | undefined;
   /** When `leaseMany` last scanned the due index from its front (`performance.now()`). */
   private lastFullLease = -Infinity;
+  private readonly statistics: LedgerStatistics;
 
   constructor(options: string | Pool | PostgresStorageOptions) {
     const opts: PostgresStorageOptions = typeof options === 'string' ? { connectionString: options } : isPool(options) ? { pool: options } : options;
@@ -197,6 +199,11 @@ export class PostgresStorage implements Storage {
     this.prepared = new PreparedQueries(this.pool, opts.preparedStatements ?? true, (error) => {
       log.warn({ error: error.message }, 'the server does not keep prepared statements: unnamed queries from now on', loggerOf(this));
     });
+    this.statistics = new LedgerStatistics(this.names, {
+      row: async (sql) => (await this.pool.query<Record<string, unknown>>(sql)).rows[0],
+      run: async (sql) => { await this.pool.query(sql); },
+      failed: (error) => this.closed || log.warn({ error: error.message }, 'could not gather the ledger\'s statistics', loggerOf(this)),
+    });
     if (opts.groupCommit ?? true) {
       // a call waits for a batch at most as long as the pool lets a query wait for a connection
       const batches = { inFlight: BATCHES_IN_FLIGHT, maxBatch: BATCH_MAX, maxWaitMs: this.timeoutMs, isolate: isOneItemFailure };
@@ -229,6 +236,11 @@ export class PostgresStorage implements Storage {
    * 0.1 still run events in it.
    */
   async init(): Promise<void> {
+    await this.migrate();
+    void this.statistics.start();
+  }
+
+  private async migrate(): Promise<void> {
     const version = await postgresSchemaVersion((sql) => this.pool.query<{ version: number | null }>(sql), this.names);
     const verify = this.migrations === 'verify' ? { howToApply: 'npx network-token-webhooks migrate postgres --print' } : undefined;
     if (pendingSteps(POSTGRES_MIGRATIONS, version, this.names.schema, verify).length === 0) return;
@@ -335,6 +347,7 @@ export class PostgresStorage implements Storage {
 
   private admission(record: EntryRecord, reply: AdmitJson): Admission {
     if ('created' in reply) {
+      this.statistics.created();
       const { status, attempts, due_at: dueAt, last_error: lastError, projection, stale_reason: staleReason } = reply.created;
       return { admitted: true, entry: admittedEntry(record, { status, attempts, dueAt, lastError, projection, staleReason }) };
     }
