@@ -33,8 +33,11 @@ export function peakRssOf(pid: number): number | undefined {
   }
 }
 
+/** `BENCH_CPU_PROFILE=<dir>`: every server writes a V8 CPU profile there when it stops (`--cpu-prof`). */
+const profileArgs = () => (process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : []);
+
 export function startServer(script: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, '--require', 'tsx/cjs', join(__dirname, script)], {
+  const child = spawn(process.execPath, [...profileArgs(), ...nodeArgs, '--require', 'tsx/cjs', join(__dirname, script)], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, ...env },
   });
   let errText = '';
