@@ -1,5 +1,5 @@
 import type { ReceiverErrorContext } from '../errors';
-import type { EventKey, Settlement } from '../storage/storage';
+import type { Awaitable, EventKey, Settlement } from '../storage/storage';
 import { redactText } from '../redact';
 import type { LedgerClient } from './client';
 
@@ -18,14 +18,18 @@ export function storedSettlement(settlement: Settlement): Settlement {
   return settlement.status === 'done' ? settlement : { ...settlement, error: redactText(settlement.error).slice(0, MAX_ERROR) };
 }
 
+/** The storage call of a settlement on its own, as `storedSettlement` makes it: `settle` and `settleNow` differ only in how it is made. */
+function settleCall(client: LedgerClient, key: EventKey, owner: string, settlement: Settlement): () => Awaitable<boolean> {
+  const stored = storedSettlement(settlement);
+  return () => client.storage.settle(key, owner, stored);
+}
+
 /** Record how a run ended: every settlement reaches storage as `storedSettlement` makes it, by this call or in a batch. */
 export function settle(client: LedgerClient, key: EventKey, owner: string, settlement: Settlement, context?: ReceiverErrorContext): Promise<boolean> {
-  const stored = storedSettlement(settlement);
-  return client.call('settle', () => client.storage.settle(key, owner, stored), context);
+  return client.call('settle', settleCall(client, key, owner, settlement), context);
 }
 
 /** `settle`, answered at once by an in-process store (`LedgerClient.callNow`): a failure is thrown then, not rejected. */
 export function settleNow(client: LedgerClient, key: EventKey, owner: string, settlement: Settlement, context?: ReceiverErrorContext): boolean | Promise<boolean> {
-  const stored = storedSettlement(settlement);
-  return client.callNow('settle', () => client.storage.settle(key, owner, stored), context);
+  return client.callNow('settle', settleCall(client, key, owner, settlement), context);
 }

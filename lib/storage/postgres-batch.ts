@@ -1,9 +1,9 @@
 /**
- * The statements that write the deliveries of several concurrent calls at once (`groupCommit`): the admits in one
- * statement calling the admit function once per item, the `done` settles in one `UPDATE`. One round trip and one
- * commit for the batch, each item answered as the single statement answers it.
+ * The statements that write several calls at once: the admits of concurrent deliveries (`groupCommit`) in one
+ * statement calling the admit function once per item; settles (the deliveries' `done`, the worker's completions) in
+ * one `UPDATE`. One round trip and one commit for the batch, each item answered as the single statement answers it.
  */
-import type { Admit, EntryRecord } from './storage';
+import type { Admit, EntryRecord, OwnedSettlement } from './storage';
 import { NOW_MS, appendedSql } from './kit/migrations/postgres/003-history-search-refusals';
 import type { PostgresNames } from './postgres-schema';
 
@@ -62,15 +62,38 @@ export const admitBatchSql = (n: PostgresNames) => {
 };
 
 /**
- * `settle(..., { status: 'done' })` for several entries: the same change and the same condition per row as the single
- * `UPDATE` (the entry, whatever its status), answering the keys it updated. Rows in key order, as above.
+ * `settle` for several entries (`settleColumns`), each key once: each row changed as the single `UPDATE` changes it
+ * (`done` whoever the owner, `failed` and `dead` only for the lease holder), answering the keys it updated. The rows
+ * are locked in key order before any is changed: batches sharing rows (the deliveries' `done` settles, the worker's
+ * completions, of this instance or of others) never wait on each other in a circle.
  */
-export const doneBatchSql = (n: PostgresNames) => `UPDATE ${n.ledger} AS l SET status = 'done', owner = NULL, due_at = now(),
-    attempt_log = ${appendedSql('l.attempt_log',
-      `jsonb_strip_nulls(jsonb_build_object('at', ${NOW_MS}, 'attempt', l.attempts, 'outcome', 'done'::text, 'error', NULL::text))`)}
-  FROM (SELECT * FROM unnest($1::text[], $2::text[]) AS u(provider, id) ORDER BY provider, id) u
-  WHERE l.provider = u.provider AND l.id = u.id
+export const settleBatchSql = (n: PostgresNames) => `WITH s AS MATERIALIZED (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[]) AS s(provider, id, owner, status, error, retry_ms)),
+  locked AS MATERIALIZED (SELECT l.provider, l.id FROM ${n.ledger} l JOIN s ON l.provider = s.provider AND l.id = s.id
+    WHERE s.status = 'done' OR (l.status = 'running' AND l.owner = s.owner) ORDER BY l.provider, l.id FOR UPDATE OF l)
+  UPDATE ${n.ledger} AS l SET status = s.status, owner = NULL, last_error = CASE WHEN s.status = 'done' THEN l.last_error ELSE s.error END,
+    due_at = now() + s.retry_ms * interval '1 millisecond', attempt_log = ${appendedSql('l.attempt_log',
+    `jsonb_strip_nulls(jsonb_build_object('at', ${NOW_MS}, 'attempt', l.attempts, 'outcome', s.status, 'error', s.error))`)}
+  FROM s, locked WHERE locked.provider = l.provider AND locked.id = l.id AND s.provider = l.provider AND s.id = l.id
+    AND (s.status = 'done' OR (l.status = 'running' AND l.owner = s.owner))
   RETURNING l.provider, l.id`;
+
+/** `settleBatchSql`'s values: provider, id, owner, status, error and retry delay, one array each, settlement `k` at index `k`. */
+export function settleColumns(settlements: readonly OwnedSettlement[]): unknown[][] {
+  const n = settlements.length;
+  const [providers, ids, owners, statuses] = [new Array<string>(n), new Array<string>(n), new Array<string>(n), new Array<string>(n)];
+  const errors = new Array<string | null>(n);
+  const retries = new Array<number>(n);
+  settlements.forEach(({ key, owner, settlement }, k) => {
+    providers[k] = key.provider;
+    ids[k] = key.id;
+    owners[k] = owner;
+    statuses[k] = settlement.status;
+    errors[k] = settlement.status === 'done' ? null : settlement.error;
+    retries[k] = settlement.status === 'failed' ? settlement.retryInMs : 0;
+  });
+  return [providers, ids, owners, statuses, errors, retries];
+}
 
 /**
  * Whether a batch may have failed for one item's sake, so that its items are worth sending again one by one: a value

@@ -31,7 +31,7 @@ import type { PostgresNames } from './postgres-schema';
 import { logger, loggerOf } from '../log';
 import { PreparedQueries } from './prepared-queries';
 import { Coalescer } from './kit/coalesce';
-import { admitBatchSql, admitColumns, admitValues, doneBatchSql, isOneItemFailure } from './postgres-batch';
+import { admitBatchSql, admitColumns, admitValues, isOneItemFailure, settleBatchSql, settleColumns } from './postgres-batch';
 import type { AdmitItem } from './postgres-batch';
 import { LedgerStatistics } from './postgres-statistics';
 
@@ -147,8 +147,8 @@ export class PostgresStorage implements Storage {
   private readonly prepared: PreparedQueries;
   private readonly migrations: 'apply' | 'verify';
   private readonly admits: Coalescer<AdmitItem, AdmitJson> | undefined;
-  private readonly dones: Coalescer<EventKey, boolean> | undefined;
-  private readonly batchSql: { readonly admit: string; readonly done: string };
+  private readonly dones: Coalescer<OwnedSettlement, boolean> | undefined;
+  private readonly batchSql: { readonly admit: string; readonly settle: string };
   /** Where `leaseMany`'s last full batch was due to (epoch ms, the database's clock): the next starts there. */
   private leaseFrom: number | undefined;
   /** When `leaseMany` last scanned the due index from its front (`performance.now()`). */
@@ -162,7 +162,7 @@ export class PostgresStorage implements Storage {
       groupCommit: true,
     } satisfies NamesOf<PostgresStorageOptions>);
     this.names = postgresNames(opts.schema ?? 'public');
-    this.batchSql = { admit: admitBatchSql(this.names), done: doneBatchSql(this.names) };
+    this.batchSql = { admit: admitBatchSql(this.names), settle: settleBatchSql(this.names) };
     this.timeoutMs = timeoutMsOption('PostgresStorage', opts.timeoutMs, POSTGRES_TIMEOUT_MS);
     this.migrations = opts.migrations ?? 'apply';
     if (this.migrations !== 'apply' && this.migrations !== 'verify') {
@@ -208,7 +208,7 @@ export class PostgresStorage implements Storage {
       // a call waits for a batch at most as long as the pool lets a query wait for a connection
       const batches = { inFlight: BATCHES_IN_FLIGHT, maxBatch: BATCH_MAX, maxWaitMs: this.timeoutMs, isolate: isOneItemFailure };
       this.admits = new Coalescer({ ...batches, one: (item) => this.admitOne(item), many: (items) => this.admitMany(items) });
-      this.dones = new Coalescer({ ...batches, one: (key) => this.doneOne(key), many: (keys) => this.doneMany(keys) });
+      this.dones = new Coalescer({ ...batches, one: (s) => this.settleOne(s.key, s.owner, s.settlement), many: (items) => this.settleMany(items) });
     }
   }
 
@@ -393,7 +393,15 @@ export class PostgresStorage implements Storage {
 
   /** A run's outcome, resolving once committed; concurrent `done` settles share one statement and one commit (`groupCommit`). */
   async settle(key: EventKey, owner: string, settlement: Settlement): Promise<boolean> {
-    if (settlement.status === 'done') return this.dones ? this.dones.call(key) : this.doneOne(key);
+    return settlement.status === 'done' && this.dones ? this.dones.call({ key, owner, settlement }) : this.settleOne(key, owner, settlement);
+  }
+
+  private async settleOne(key: EventKey, owner: string, settlement: Settlement): Promise<boolean> {
+    if (settlement.status === 'done') {
+      const result = await this.prepared.query(`UPDATE ${this.names.ledger} SET status = 'done', owner = NULL, due_at = now(), ${attempt(3, 4)}
+          WHERE provider = $1 AND id = $2`, [key.provider, key.id, 'done', null]);
+      return result.rowCount === 1;
+    }
     const result = await this.prepared.query(`UPDATE ${this.names.ledger} SET status = $4, owner = NULL, last_error = $5,
           due_at = now() + $6 * interval '1 millisecond', ${attempt(4, 5)}
         WHERE provider = $1 AND id = $2 AND status = 'running' AND owner = $3`,
@@ -401,48 +409,22 @@ export class PostgresStorage implements Storage {
     return result.rowCount === 1;
   }
 
-  private async doneOne(key: EventKey): Promise<boolean> {
-    const result = await this.prepared.query(`UPDATE ${this.names.ledger} SET status = 'done', owner = NULL, due_at = now(), ${attempt(3, 4)}
-        WHERE provider = $1 AND id = $2`, [key.provider, key.id, 'done', null]);
-    return result.rowCount === 1;
-  }
-
-  /** One `UPDATE` for distinct keys; a key settled twice in one batch (never on the delivery path) is settled twice, in turn. */
-  private async doneMany(keys: readonly EventKey[]): Promise<boolean[]> {
-    const distinct = new Set(keys.map(keyOf));
-    if (distinct.size < keys.length) {
-      const settled: boolean[] = [];
-      for (const key of keys) settled.push(await this.doneOne(key));
-      return settled;
-    }
-    const result = await this.prepared.query<EventKey>(this.batchSql.done, [keys.map((k) => k.provider), keys.map((k) => k.id)]);
-    const updated = new Set(result.rows.map(keyOf));
-    return keys.map((k) => updated.has(keyOf(k)));
-  }
-
   /**
-   * One `UPDATE` of every row, as `settle` updates one (`done` for anyone, `failed` and `dead` for the lease holder),
-   * its rows locked in key order first: two such batches that share rows never wait on each other in a circle.
+   * One `UPDATE` of every row (`settleBatchSql`), as `settle` updates one, its rows locked in key order first; the
+   * `done` settles of concurrent deliveries go this way too (`groupCommit`). A key given twice (never by the worker
+   * nor on the delivery path) is settled twice, in turn, one statement each.
    */
   async settleMany(settlements: readonly OwnedSettlement[]): Promise<boolean[]> {
     if (settlements.length === 0) return [];
-    const { ledger } = this.names;
-    const result = await this.prepared.query<EventKey>(`WITH s AS MATERIALIZED (
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[]) AS s(provider, id, owner, status, error, retry_ms)),
-      locked AS MATERIALIZED (SELECT l.provider, l.id FROM ${ledger} l JOIN s ON l.provider = s.provider AND l.id = s.id
-        WHERE s.status = 'done' OR (l.status = 'running' AND l.owner = s.owner) ORDER BY l.provider, l.id FOR UPDATE OF l)
-      UPDATE ${ledger} AS l SET status = s.status, owner = NULL, last_error = CASE WHEN s.status = 'done' THEN l.last_error ELSE s.error END,
-        due_at = now() + s.retry_ms * interval '1 millisecond', attempt_log = ${appendedSql('l.attempt_log',
-    `jsonb_strip_nulls(jsonb_build_object('at', ${NOW_MS}, 'attempt', l.attempts, 'outcome', s.status, 'error', s.error))`)}
-      FROM s, locked WHERE locked.provider = l.provider AND locked.id = l.id AND s.provider = l.provider AND s.id = l.id
-        AND (s.status = 'done' OR (l.status = 'running' AND l.owner = s.owner))
-      RETURNING l.provider, l.id`, [
-      settlements.map((s) => s.key.provider), settlements.map((s) => s.key.id), settlements.map((s) => s.owner),
-      settlements.map((s) => s.settlement.status), settlements.map((s) => (s.settlement.status === 'done' ? null : s.settlement.error)),
-      settlements.map((s) => (s.settlement.status === 'failed' ? s.settlement.retryInMs : 0)),
-    ]);
-    const settled = new Set(result.rows.map((row) => `${row.provider}\u0000${row.id}`));
-    return settlements.map((s) => settled.has(`${s.key.provider}\u0000${s.key.id}`));
+    const keys = settlements.map((s) => keyOf(s.key));
+    if (new Set(keys).size < keys.length) {
+      const settled: boolean[] = [];
+      for (const s of settlements) settled.push(await this.settleOne(s.key, s.owner, s.settlement));
+      return settled;
+    }
+    const result = await this.prepared.query<EventKey>(this.batchSql.settle, settleColumns(settlements));
+    const settled = new Set(result.rows.map(keyOf));
+    return keys.map((k) => settled.has(k));
   }
 
   async requeue(id: string, provider?: string, from: readonly RequeueableStatus[] = REQUEUEABLE_STATUSES): Promise<EventKey[]> {

@@ -54,11 +54,15 @@ describe('PostgresStorage group commit (concurrent admits and settles share one 
 
       const settled = await Promise.all([...Array.from({ length: 40 }, (_, n) => `e${n}`), 'missing'].map((id) => storage.settle({ provider: 'cybersource', id }, 'o', { status: 'done' })));
       assert.deepEqual(settled, [...Array.from({ length: 40 }, () => true), false], 'each settle answered for its own entry');
-      assert.ok(statements.some((s) => s.text.startsWith('UPDATE') && s.text.includes('unnest(')), 'settles went in batches');
+      const settleBatches = new Set(statements.filter((s) => s.text.includes('unnest(') && !s.text.includes('_admit')).map((s) => s.text));
+      assert.equal(settleBatches.size, 1, 'settles went in batches, of one statement');
       for (const id of ['e0', 'e39']) {
         assert.equal((await storage.getEntry({ provider: 'cybersource', id }))?.status, 'done');
         assert.deepEqual((await storage.getHistory({ provider: 'cybersource', id })).attempts.map((a) => [a.attempt, a.outcome]), [[1, 'done']]);
       }
+      const before = statements.length;
+      assert.deepEqual(await storage.settleMany([{ key: { provider: 'cybersource', id: 'e1' }, owner: 'x', settlement: { status: 'done' } }]), [true]);
+      assert.deepEqual(statements.slice(before).map((s) => s.text), [...settleBatches], 'the same statement as settleMany');
     } finally {
       await storage.close();
       await close();
@@ -87,6 +91,26 @@ describe('PostgresStorage group commit (concurrent admits and settles share one 
       await b.storage.close();
       await a.close();
       await b.close().catch(() => undefined); // the schema is dropped once
+    }
+  });
+
+  it('a key settled twice in one batch of done settles is settled twice, in turn; each caller answered', async function () {
+    const { storage, statements, close } = recorded(uniqueName('ntw_group_'));
+    try {
+      await storage.init();
+      const ids = ['d0', 'd1', 'd2', 'd3'];
+      for (const id of ids) await storage.admit(record(id), running);
+      const done = (id: string) => storage.settle({ provider: 'cybersource', id }, 'o', { status: 'done' });
+      const before = statements.length;
+      // the first two take both batch slots at once; the rest wait and leave together
+      const settled = await Promise.all([done('d0'), done('d1'), done('d2'), done('d3'), done('d2'), done('missing')]);
+      assert.deepEqual(settled, [true, true, true, true, true, false]);
+      assert.equal(statements.slice(before).filter((s) => s.text.includes('unnest(')).length, 0, 'no batch statement for a batch with a key twice');
+      assert.deepEqual((await storage.getHistory({ provider: 'cybersource', id: 'd2' })).attempts.map((a) => [a.attempt, a.outcome]), [[1, 'done'], [1, 'done']]);
+      assert.deepEqual((await storage.getHistory({ provider: 'cybersource', id: 'd3' })).attempts.map((a) => [a.attempt, a.outcome]), [[1, 'done']]);
+    } finally {
+      await storage.close();
+      await close();
     }
   });
 
