@@ -108,6 +108,10 @@ local function take(entry, due, prefix, member, status, owner, lease_ms, token_k
     redis.call('HSET', entry, 'projection', outcome, 'staleReason', reason)
   end
 end
+`;
+
+/** Lua of LEASE and LEASE_MANY, after PRELUDE. */
+const LEASING = `
 -- Take member of a shard's due index for owner if it is due, as lease does: true when taken. Otherwise false, and
 -- its index member dropped (it is not waiting to run) or moved to its due time. Applies its state when apply is true.
 local function lease_member(due, entry_prefix, status_prefix, member, owner, lease_ms, apply, counts, now)
@@ -127,6 +131,10 @@ local function lease_member(due, entry_prefix, status_prefix, member, owner, lea
   take(entry, due, status_prefix, member, status, owner, lease_ms, token_key, now, apply and counts)
   return true
 end
+`;
+
+/** Lua of the scripts that answer an entry, after PRELUDE. */
+const ENTRY_FIELDS = `
 -- The entry's fields without its history, which only getHistory reads.
 local function entry_fields(entry)
   local fields = redis.call('HGETALL', entry)
@@ -139,6 +147,10 @@ local function entry_fields(entry)
   end
   return kept
 end
+`;
+
+/** Lua of SETTLE and SETTLE_MANY, after PRELUDE. */
+const SETTLING = `
 -- Record how a run ended, as settle does: 1 when recorded ('done' by anyone, 'failed' and 'dead' by the lease holder).
 local function settle_entry(entry, due, status_prefix, member, owner, to, err, retry_ms)
   local e = redis.call('HMGET', entry, 'status', 'owner', 'receivedAt')
@@ -166,7 +178,7 @@ end
  * Returns { admitted, conflict, fields, new }: for a new entry, only the fields the caller did not send
  * (status, attempts, owner, dueAt, lastError, projection, staleReason), written by one HSET; else all of them.
  */
-export const ADMIT = script(`${PRELUDE}
+export const ADMIT = script(`${PRELUDE}${ENTRY_FIELDS}
 local entry, due, recv = KEYS[1], KEYS[2], KEYS[3]
 local now = now_ms()
 local function reply(admitted, conflict) return {admitted, conflict, entry_fields(entry), 0} end
@@ -218,7 +230,7 @@ return reply(0, 0)`);
  * Takes the due entry with the oldest due time (or the given member when it is due). Returns its fields, 0
  * when an index member was stale (look again), or false when nothing is due.
  */
-export const LEASE = script(`${PRELUDE}
+export const LEASE = script(`${PRELUDE}${LEASING}
 local due = KEYS[1]
 local now = now_ms()
 local member = ARGV[7]
@@ -239,7 +251,7 @@ return 0`);
  * the order LEASE takes them), applying states in that order. Returns, per entry taken, its fields (without its
  * history) and the due time it had.
  */
-export const LEASE_MANY = script(`${PRELUDE}
+export const LEASE_MANY = script(`${PRELUDE}${LEASING}${ENTRY_FIELDS}
 local now = now_ms()
 local owner, lease_ms, apply, counts, limit = ARGV[1], ARGV[2], ARGV[3] == '1', ARGV[4], tonumber(ARGV[5])
 local heads, seen, taken = {}, {}, {}
@@ -292,14 +304,14 @@ redis.call('ZADD', KEYS[2], at, ARGV[1])
 return 1`);
 
 /** KEYS: entry, due. ARGV: status prefix, member, owner, status, error, retryMs. Returns 1 when settled. */
-export const SETTLE = script(`${PRELUDE}
+export const SETTLE = script(`${PRELUDE}${SETTLING}
 return settle_entry(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])`);
 
 /**
  * SETTLE for several entries: KEYS: per entry, its key and its shard's due index. ARGV: per entry, SETTLE's six.
  * Returns per entry 1 when settled, else 0.
  */
-export const SETTLE_MANY = script(`${PRELUDE}
+export const SETTLE_MANY = script(`${PRELUDE}${SETTLING}
 local settled = {}
 for i = 1, #KEYS / 2 do
   local a = (i - 1) * 6
