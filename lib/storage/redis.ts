@@ -272,17 +272,24 @@ export class RedisStorage implements Storage {
 
   /**
    * One script call takes the batch on a single server, oldest due first across every shard, applying states as it
-   * goes. On a cluster, where one call reaches one shard: first the due times of every shard (one call each, at once),
-   * which say how many of the oldest due the batch takes from each shard; then one call per shard that has some (at
-   * once), each taking its shard's oldest due; then the taken entries' states, as `lease` applies them there, those of
-   * one token in due order.
+   * goes. On a cluster, see `leaseOnCluster`.
    */
   async leaseMany(owner: string, leaseMs: number, limit: number): Promise<Entry[]> {
     const wanted = Math.floor(limit);
     if (!(wanted > 0)) return [];
-    if (!this.cluster) {
-      return (await this.leaseFromShards(Array.from({ length: this.shards }, (_, s) => s), owner, leaseMs, wanted)).map((e) => e.entry);
-    }
+    if (this.cluster) return this.leaseOnCluster(owner, leaseMs, wanted);
+    return (await this.leaseFromShards(Array.from({ length: this.shards }, (_, s) => s), owner, leaseMs, wanted)).map((e) => e.entry);
+  }
+
+  /**
+   * Where one call reaches one shard: first the due times of every shard (one call each, at once), which say how many
+   * of the oldest due the batch takes from each shard; then one call per shard that has some (at once), each taking its
+   * shard's oldest due; then the taken entries' states, as `lease` applies them there, those of one token in due order.
+   * The shards' calls are not one step: should some fail, the entries the others took are answered (those that failed
+   * are due again when their leases run out, as after a failed `lease`); only when none is taken does the call fail.
+   * An entry whose state could not be applied is left the same way, with its token's later entries of the batch.
+   */
+  private async leaseOnCluster(owner: string, leaseMs: number, wanted: number): Promise<Entry[]> {
     const perShard = new Map<number, number>();
     if (this.shards === 1) perShard.set(0, wanted);
     else {
@@ -290,18 +297,41 @@ export class RedisStorage implements Storage {
         (await runScript(this.client, DUE_TIMES, [this.k(s, 'due')], [wanted]) as string[]).map((at) => ({ s, at: Number(at) }))));
       for (const { s } of times.flat().sort((a, b) => a.at - b.at).slice(0, wanted)) perShard.set(s, (perShard.get(s) ?? 0) + 1);
     }
-    const batches = await Promise.all([...perShard].map(([s, n]) => this.leaseFromShards([s], owner, leaseMs, n)));
-    const entries = batches.flat().sort((a, b) => a.wasDue - b.wasDue);
-    const byToken = new Map<string, typeof entries>();
-    for (const e of entries) {
+    const errors: unknown[] = [];
+    const batches = await Promise.allSettled([...perShard].map(([s, n]) => this.leaseFromShards([s], owner, leaseMs, n)));
+    const taken: { entry: Entry; wasDue: number }[] = [];
+    for (const batch of batches) {
+      if (batch.status === 'fulfilled') taken.push(...batch.value);
+      else errors.push(batch.reason);
+    }
+    taken.sort((a, b) => a.wasDue - b.wasDue);
+    const byToken = new Map<string, { entry: Entry; wasDue: number }[]>();
+    for (const e of taken) {
       if (!e.entry.state) continue;
       const token = this.tokenKey(e.entry.provider, e.entry.tokenRef);
-      byToken.set(token, [...(byToken.get(token) ?? []), e]);
+      const ofToken = byToken.get(token);
+      if (ofToken) ofToken.push(e);
+      else byToken.set(token, [e]);
     }
+    const unapplied = new Set<{ entry: Entry; wasDue: number }>();
     await Promise.all([...byToken.values()].map(async (ofToken) => {
-      for (const e of ofToken) e.entry = await this.projectOnCluster(e.entry);
+      for (const [i, e] of ofToken.entries()) {
+        try {
+          e.entry = await this.projectOnCluster(e.entry);
+        } catch (error) {
+          errors.push(error);
+          for (const left of ofToken.slice(i)) unapplied.add(left);
+          return;
+        }
+      }
     }));
-    return entries.map((e) => e.entry);
+    const leased = taken.filter((e) => !unapplied.has(e)).map((e) => e.entry);
+    if (errors.length > 0) {
+      if (leased.length === 0) throw errors[0];
+      log.warn({ error: String((errors[0] as Error).message ?? errors[0]), entries: taken.length - leased.length },
+        'leaseMany: part of the batch failed; its entries are due again when their leases run out', loggerOf(this));
+    }
+    return leased;
   }
 
   /** LEASE_MANY over `shards` (one on a cluster): the entries taken, in the order taken, each with the due time it had. */
@@ -334,7 +364,9 @@ export class RedisStorage implements Storage {
     const groups = new Map<number, number[]>();
     settlements.forEach(({ key }, i) => {
       const group = this.cluster ? this.shardOf(key) : 0;
-      groups.set(group, [...(groups.get(group) ?? []), i]);
+      const items = groups.get(group);
+      if (items) items.push(i);
+      else groups.set(group, [i]);
     });
     const settled: boolean[] = new Array<boolean>(settlements.length).fill(false);
     await Promise.all([...groups.values()].map(async (items) => {

@@ -83,6 +83,25 @@ describe('RedisStorage on a Redis Cluster', function () {
     assert.deepEqual(stats.tokens.map((t) => [t.state, t.count]).sort(), [['ACTIVE', 10], ['SUSPENDED', 1]]);
   });
 
+  it('leaseMany answers the entries whose states it applied; one whose state it could not apply is left to its lease, and with none applied it fails', async function () {
+    const client = cluster!.client();
+    clients.push(client);
+    const prefix = 'ntw-cluster-unapplied:';
+    const s = new RedisStorage({ client, keyPrefix: prefix });
+    await s.init();
+    const entry = (id: string, tokenRef: string) => ({
+      provider: 'p', id, type: 'token.active', tokenRef, state: 'ACTIVE' as const, occurredAt: new Date(), receivedAt: new Date(), fingerprint: id, body: '{}',
+    });
+    await client.set(`${prefix}{t:p:broken}`, 'not a hash'); // the token's state cannot be read: applying it fails
+    await s.admit(entry('fine', 'ok'), { as: 'pending' });
+    await s.admit(entry('stuck', 'broken'), { as: 'pending' });
+    assert.deepEqual((await s.leaseMany('w', 60_000, 10)).map((e) => [e.id, e.projection]), [['fine', 'changed']]);
+    assert.deepEqual([(await s.getEntry({ provider: 'p', id: 'stuck' }))?.status, await s.lease('v', 60_000, { provider: 'p', id: 'stuck' })],
+      ['running', undefined], 'leased, not answered: due again when its lease runs out');
+    await s.admit(entry('alone', 'broken'), { as: 'pending' });
+    await assert.rejects(s.leaseMany('w', 60_000, 10), /WRONGTYPE/);
+  });
+
   it('health() probes every shard\'s master; a master whose maxmemory-policy may evict is refused, by name', async function () {
     const { webhooks } = testReceiver({ storage: storage() });
     const client = clients.at(-1)!;
