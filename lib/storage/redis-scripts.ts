@@ -110,18 +110,33 @@ local function take(entry, due, prefix, member, status, owner, lease_ms, token_k
 end
 `;
 
-/**
- * KEYS: entry, due, recv[, token state, token timeline, token counts (single server only)].
- * ARGV: status prefix, member, as, owner, leaseMs, error, fingerprint, provider, id, type, tokenRef, state,
- * occurredAt, receivedAt, body, timeline member, token key.
- * Returns { admitted, conflict, fields, new }: for a new entry, only the fields the caller did not send
- * (status, attempts, owner, dueAt, lastError, projection, staleReason), written by one HSET; else all of them.
- */
-export const ADMIT = script(`${PRELUDE}
-local entry, due, recv = KEYS[1], KEYS[2], KEYS[3]
-local now = now_ms()
--- the entry without its history, which only getHistory reads
-local function reply(admitted, conflict)
+/** Lua of LEASE and LEASE_MANY, after PRELUDE. */
+const LEASING = `
+-- Take member of a shard's due index for owner if it is due, as lease does: true when taken. Otherwise false, and
+-- its index member dropped (it is not waiting to run) or moved to its due time. Applies its state when apply is true.
+local function lease_member(due, entry_prefix, status_prefix, member, owner, lease_ms, apply, counts, now)
+  local entry = entry_prefix .. member
+  local e = redis.call('HMGET', entry, 'status', 'dueAt', 'tokenKey')
+  local status = e[1]
+  if status ~= 'pending' and status ~= 'failed' and status ~= 'running' then
+    redis.call('ZREM', due, member)
+    return false
+  end
+  if tonumber(e[2]) > now then
+    redis.call('ZADD', due, e[2], member)
+    return false
+  end
+  local token_key = false
+  if apply then token_key = e[3] end
+  take(entry, due, status_prefix, member, status, owner, lease_ms, token_key, now, apply and counts)
+  return true
+end
+`;
+
+/** Lua of the scripts that answer an entry, after PRELUDE. */
+const ENTRY_FIELDS = `
+-- The entry's fields without its history, which only getHistory reads.
+local function entry_fields(entry)
   local fields = redis.call('HGETALL', entry)
   local kept = {}
   for i = 1, #fields, 2 do
@@ -130,8 +145,43 @@ local function reply(admitted, conflict)
       kept[#kept + 1] = fields[i + 1]
     end
   end
-  return {admitted, conflict, kept, 0}
+  return kept
 end
+`;
+
+/** Lua of SETTLE and SETTLE_MANY, after PRELUDE. */
+const SETTLING = `
+-- Record how a run ended, as settle does: 1 when recorded ('done' by anyone, 'failed' and 'dead' by the lease holder).
+local function settle_entry(entry, due, status_prefix, member, owner, to, err, retry_ms)
+  local e = redis.call('HMGET', entry, 'status', 'owner', 'receivedAt')
+  local status = e[1]
+  if not status then return 0 end
+  if to ~= 'done' and (status ~= 'running' or e[2] ~= owner) then return 0 end
+  local now = now_ms()
+  local at = now
+  if to == 'failed' then at = now + tonumber(retry_ms) end
+  local attempt = {at = ms_text(now), attempt = tonumber(redis.call('HGET', entry, 'attempts')), outcome = to}
+  if to ~= 'done' then attempt.error = err end
+  append_history(entry, 'attemptLog', attempt)
+  redis.call('HSET', entry, 'status', to, 'owner', '', 'dueAt', at)
+  if to ~= 'done' then redis.call('HSET', entry, 'lastError', err) end
+  if to == 'failed' then redis.call('ZADD', due, at, member) else redis.call('ZREM', due, member) end
+  move_status(status_prefix, member, status, to, e[3])
+  return 1
+end
+`;
+
+/**
+ * KEYS: entry, due, recv[, token state, token timeline, token counts (single server only)].
+ * ARGV: status prefix, member, as, owner, leaseMs, error, fingerprint, provider, id, type, tokenRef, state,
+ * occurredAt, receivedAt, body, timeline member, token key.
+ * Returns { admitted, conflict, fields, new }: for a new entry, only the fields the caller did not send
+ * (status, attempts, owner, dueAt, lastError, projection, staleReason), written by one HSET; else all of them.
+ */
+export const ADMIT = script(`${PRELUDE}${ENTRY_FIELDS}
+local entry, due, recv = KEYS[1], KEYS[2], KEYS[3]
+local now = now_ms()
+local function reply(admitted, conflict) return {admitted, conflict, entry_fields(entry), 0} end
 local status = redis.call('HGET', entry, 'status')
 if not status then
   local as, member, received_at = ARGV[3], ARGV[2], ARGV[14]
@@ -180,32 +230,60 @@ return reply(0, 0)`);
  * Takes the due entry with the oldest due time (or the given member when it is due). Returns its fields, 0
  * when an index member was stale (look again), or false when nothing is due.
  */
-export const LEASE = script(`${PRELUDE}
+export const LEASE = script(`${PRELUDE}${LEASING}
 local due = KEYS[1]
 local now = now_ms()
 local member = ARGV[7]
 if not member then
-  local found = redis.call('ZRANGEBYSCORE', due, '-inf', now, 'LIMIT', 0, 1)
-  member = found[1]
+  member = redis.call('ZRANGEBYSCORE', due, '-inf', now, 'LIMIT', 0, 1)[1]
   if not member then return false end
 end
-local entry = ARGV[2] .. member
-local e = redis.call('HMGET', entry, 'status', 'dueAt', 'tokenKey')
-local status = e[1]
-if status ~= 'pending' and status ~= 'failed' and status ~= 'running' then
-  redis.call('ZREM', due, member)
-  if ARGV[7] then return false end
-  return 0
+if lease_member(due, ARGV[2], ARGV[1], member, ARGV[3], ARGV[4], ARGV[5] == '1', ARGV[6], now) then
+  return redis.call('HGETALL', ARGV[2] .. member)
 end
-if tonumber(e[2]) > now then
-  redis.call('ZADD', due, e[2], member)
-  if ARGV[7] then return false end
-  return 0
+if ARGV[7] then return false end
+return 0`);
+
+/**
+ * KEYS: the due index of each shard it takes from. ARGV: owner, leaseMs, apply states here ('1' on a single server),
+ * token counts key (single server), limit, then per shard: its status prefix and entry key prefix.
+ * Takes up to limit due entries, each as LEASE would, oldest due time first across the shards (within a shard, in
+ * the order LEASE takes them), applying states in that order. Returns, per entry taken, its fields (without its
+ * history) and the due time it had.
+ */
+export const LEASE_MANY = script(`${PRELUDE}${LEASING}${ENTRY_FIELDS}
+local now = now_ms()
+local owner, lease_ms, apply, counts, limit = ARGV[1], ARGV[2], ARGV[3] == '1', ARGV[4], tonumber(ARGV[5])
+local heads, seen, taken = {}, {}, {}
+-- A shard's next due member and its score; false when none. A member taken already (due again at once: a lease of
+-- 0 ms) ends the shard's turn, so no entry is taken twice.
+local function head(i)
+  local found = redis.call('ZRANGEBYSCORE', KEYS[i], '-inf', now, 'WITHSCORES', 'LIMIT', 0, 1)
+  if found[1] and not seen[i .. '|' .. found[1]] then heads[i] = {found[1], found[2]} else heads[i] = false end
 end
-local token_key, counts = false, false
-if ARGV[5] == '1' then token_key, counts = e[3], ARGV[6] end
-take(entry, due, ARGV[1], member, status, ARGV[3], ARGV[4], token_key, now, counts)
-return redis.call('HGETALL', entry)`);
+for i = 1, #KEYS do head(i) end
+while #taken < limit do
+  local best = false
+  for i = 1, #KEYS do
+    if heads[i] and (not best or tonumber(heads[i][2]) < tonumber(heads[best][2])) then best = i end
+  end
+  if not best then break end
+  local member, was = heads[best][1], heads[best][2]
+  local entry_prefix = ARGV[5 + 2 * best]
+  if lease_member(KEYS[best], entry_prefix, ARGV[4 + 2 * best], member, owner, lease_ms, apply, counts, now) then
+    seen[best .. '|' .. member] = true
+    taken[#taken + 1] = {entry_fields(entry_prefix .. member), was}
+  end
+  head(best)
+end
+return taken`);
+
+/** KEYS: a shard's due index. ARGV: limit. Returns the due times (by the Redis clock) of up to limit due entries, oldest first. */
+export const DUE_TIMES = script(`${PRELUDE}
+local found = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now_ms(), 'WITHSCORES', 'LIMIT', 0, ARGV[1])
+local times = {}
+for i = 2, #found, 2 do times[#times + 1] = found[i] end
+return times`);
 
 /**
  * A cluster's token slot: KEYS: token state. ARGV: state, occurredAt, eventId. Returns { outcome, staleReason,
@@ -226,24 +304,20 @@ redis.call('ZADD', KEYS[2], at, ARGV[1])
 return 1`);
 
 /** KEYS: entry, due. ARGV: status prefix, member, owner, status, error, retryMs. Returns 1 when settled. */
-export const SETTLE = script(`${PRELUDE}
-local entry, due = KEYS[1], KEYS[2]
-local e = redis.call('HMGET', entry, 'status', 'owner', 'receivedAt')
-local status = e[1]
-if not status then return 0 end
-local to = ARGV[4]
-if to ~= 'done' and (status ~= 'running' or e[2] ~= ARGV[3]) then return 0 end
-local now = now_ms()
-local at = now
-if to == 'failed' then at = now + tonumber(ARGV[6]) end
-local attempt = {at = ms_text(now), attempt = tonumber(redis.call('HGET', entry, 'attempts')), outcome = to}
-if to ~= 'done' then attempt.error = ARGV[5] end
-append_history(entry, 'attemptLog', attempt)
-redis.call('HSET', entry, 'status', to, 'owner', '', 'dueAt', at)
-if to ~= 'done' then redis.call('HSET', entry, 'lastError', ARGV[5]) end
-if to == 'failed' then redis.call('ZADD', due, at, ARGV[2]) else redis.call('ZREM', due, ARGV[2]) end
-move_status(ARGV[1], ARGV[2], status, to, e[3])
-return 1`);
+export const SETTLE = script(`${PRELUDE}${SETTLING}
+return settle_entry(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])`);
+
+/**
+ * SETTLE for several entries: KEYS: per entry, its key and its shard's due index. ARGV: per entry, SETTLE's six.
+ * Returns per entry 1 when settled, else 0.
+ */
+export const SETTLE_MANY = script(`${PRELUDE}${SETTLING}
+local settled = {}
+for i = 1, #KEYS / 2 do
+  local a = (i - 1) * 6
+  settled[i] = settle_entry(KEYS[2 * i - 1], KEYS[2 * i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6])
+end
+return settled`);
 
 /** KEYS: entry, due. ARGV: status prefix, member, the statuses it may have (comma-separated). Makes a failed, dead or done entry pending again. */
 export const REQUEUE = script(`${PRELUDE}

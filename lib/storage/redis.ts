@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type {
   Admission, Admit, Entry, EntryHistory, EntryQuery, EntryRecord, EntryStatus, EventKey, LedgerStats, ProjectionOutcome, PruneResult, ReceivedCount,
-  RefusalMinute, Settlement, StatsQuery, StatusCount, Storage, TokenStateCount, TokenStateRecord,
+  OwnedSettlement, RefusalMinute, Settlement, StatsQuery, StatusCount, Storage, TokenStateCount, TokenStateRecord,
 } from './storage';
 import { REFUSALS_KEPT_MS, REQUEUEABLE_STATUSES, STATS_BUCKET_MS, statsWindow } from './storage';
 import type { RequeueableStatus } from './storage';
@@ -21,7 +21,7 @@ import type { NamesOf } from '../option-names';
 import { loadDriver } from './driver';
 import { admittedEntry } from './kit/ledger-rules';
 import { closeWithin, timeoutMsOption } from './kit/options';
-import { ADD_REFUSALS, ADMIT, EXTEND, LEASE, PROJECT, PRUNE, REQUEUE, SETTLE, runScript } from './redis-scripts';
+import { ADD_REFUSALS, ADMIT, DUE_TIMES, EXTEND, LEASE, LEASE_MANY, PROJECT, PRUNE, REQUEUE, SETTLE, SETTLE_MANY, runScript } from './redis-scripts';
 import { logger, loggerOf } from '../log';
 import { migrateRedis } from './kit/migrations/redis';
 import type { RedisLayout } from './redis-layout';
@@ -270,6 +270,78 @@ export class RedisStorage implements Storage {
     return undefined;
   }
 
+  /**
+   * One script call takes the batch on a single server, oldest due first across every shard, applying states as it
+   * goes. On a cluster, see `leaseOnCluster`.
+   */
+  async leaseMany(owner: string, leaseMs: number, limit: number): Promise<Entry[]> {
+    const wanted = Math.floor(limit);
+    if (!(wanted > 0)) return [];
+    if (this.cluster) return this.leaseOnCluster(owner, leaseMs, wanted);
+    return (await this.leaseFromShards(Array.from({ length: this.shards }, (_, s) => s), owner, leaseMs, wanted)).map((e) => e.entry);
+  }
+
+  /**
+   * Where one call reaches one shard: first the due times of every shard (one call each, at once), which say how many
+   * of the oldest due the batch takes from each shard; then one call per shard that has some (at once), each taking its
+   * shard's oldest due; then the taken entries' states, as `lease` applies them there, those of one token in due order.
+   * The shards' calls are not one step: should some fail, the entries the others took are answered (those that failed
+   * are due again when their leases run out, as after a failed `lease`); only when none is taken does the call fail.
+   * An entry whose state could not be applied is left the same way, with its token's later entries of the batch.
+   */
+  private async leaseOnCluster(owner: string, leaseMs: number, wanted: number): Promise<Entry[]> {
+    const perShard = new Map<number, number>();
+    if (this.shards === 1) perShard.set(0, wanted);
+    else {
+      const times = await Promise.all(Array.from({ length: this.shards }, async (_, s) =>
+        (await runScript(this.client, DUE_TIMES, [this.k(s, 'due')], [wanted]) as string[]).map((at) => ({ s, at: Number(at) }))));
+      for (const { s } of times.flat().sort((a, b) => a.at - b.at).slice(0, wanted)) perShard.set(s, (perShard.get(s) ?? 0) + 1);
+    }
+    const errors: unknown[] = [];
+    const batches = await Promise.allSettled([...perShard].map(([s, n]) => this.leaseFromShards([s], owner, leaseMs, n)));
+    const taken: { entry: Entry; wasDue: number }[] = [];
+    for (const batch of batches) {
+      if (batch.status === 'fulfilled') taken.push(...batch.value);
+      else errors.push(batch.reason);
+    }
+    taken.sort((a, b) => a.wasDue - b.wasDue);
+    const byToken = new Map<string, { entry: Entry; wasDue: number }[]>();
+    for (const e of taken) {
+      if (!e.entry.state) continue;
+      const token = this.tokenKey(e.entry.provider, e.entry.tokenRef);
+      const ofToken = byToken.get(token);
+      if (ofToken) ofToken.push(e);
+      else byToken.set(token, [e]);
+    }
+    const unapplied = new Set<{ entry: Entry; wasDue: number }>();
+    await Promise.all([...byToken.values()].map(async (ofToken) => {
+      for (const [i, e] of ofToken.entries()) {
+        try {
+          e.entry = await this.projectOnCluster(e.entry);
+        } catch (error) {
+          errors.push(error);
+          for (const left of ofToken.slice(i)) unapplied.add(left);
+          return;
+        }
+      }
+    }));
+    const leased = taken.filter((e) => !unapplied.has(e)).map((e) => e.entry);
+    if (errors.length > 0) {
+      if (leased.length === 0) throw errors[0];
+      log.warn({ error: String((errors[0] as Error).message ?? errors[0]), entries: taken.length - leased.length },
+        'leaseMany: part of the batch failed; its entries are due again when their leases run out', loggerOf(this));
+    }
+    return leased;
+  }
+
+  /** LEASE_MANY over `shards` (one on a cluster): the entries taken, in the order taken, each with the due time it had. */
+  private async leaseFromShards(shards: readonly number[], owner: string, leaseMs: number, limit: number): Promise<{ entry: Entry; wasDue: number }[]> {
+    const reply = await runScript(this.client, LEASE_MANY, shards.map((s) => this.k(s, 'due')), [
+      owner, leaseMs, this.cluster ? '0' : '1', this.tokenCountsKey(), limit, ...shards.flatMap((s) => [this.k(s, 'status:'), this.k(s, 'e:')]),
+    ]) as [(string | number)[], string][];
+    return reply.map(([fields, was]) => ({ entry: entryFromHash(hashFromReply(fields))!, wasDue: Number(was) }));
+  }
+
   async extend(key: EventKey, owner: string, leaseMs: number): Promise<boolean> {
     const s = this.shardOf(key);
     const member = this.member(key);
@@ -279,11 +351,44 @@ export class RedisStorage implements Storage {
   async settle(key: EventKey, owner: string, settlement: Settlement): Promise<boolean> {
     const s = this.shardOf(key);
     const member = this.member(key);
-    const settled = await runScript(this.client, SETTLE, [this.entryKey(s, member), this.k(s, 'due')], [
-      this.k(s, 'status:'), member, owner, settlement.status, settlement.status === 'done' ? '' : settlement.error,
-      settlement.status === 'failed' ? settlement.retryInMs : 0,
-    ]);
+    const settled = await runScript(this.client, SETTLE, [this.entryKey(s, member), this.k(s, 'due')], this.settleArgs(s, member, owner, settlement));
     return settled === 1;
+  }
+
+  /**
+   * One script call on a single server; on a cluster, one per shard with entries in the batch (at once), the keys of
+   * one call being those of one shard.
+   */
+  async settleMany(settlements: readonly OwnedSettlement[]): Promise<boolean[]> {
+    if (settlements.length === 0) return [];
+    const groups = new Map<number, number[]>();
+    settlements.forEach(({ key }, i) => {
+      const group = this.cluster ? this.shardOf(key) : 0;
+      const items = groups.get(group);
+      if (items) items.push(i);
+      else groups.set(group, [i]);
+    });
+    const settled: boolean[] = new Array<boolean>(settlements.length).fill(false);
+    await Promise.all([...groups.values()].map(async (items) => {
+      const keys: string[] = [];
+      const args: (string | number)[] = [];
+      for (const i of items) {
+        const { key, owner, settlement } = settlements[i]!;
+        const s = this.shardOf(key);
+        const member = this.member(key);
+        keys.push(this.entryKey(s, member), this.k(s, 'due'));
+        args.push(...this.settleArgs(s, member, owner, settlement));
+      }
+      const reply = await runScript(this.client, SETTLE_MANY, keys, args) as number[];
+      items.forEach((i, j) => { settled[i] = reply[j] === 1; });
+    }));
+    return settled;
+  }
+
+  /** SETTLE's arguments for one entry. */
+  private settleArgs(shard: number, member: string, owner: string, settlement: Settlement): (string | number)[] {
+    return [this.k(shard, 'status:'), member, owner, settlement.status, settlement.status === 'done' ? '' : settlement.error,
+      settlement.status === 'failed' ? settlement.retryInMs : 0];
   }
 
   /**

@@ -62,6 +62,46 @@ describe('RedisStorage', function () {
     }
   });
 
+  it('leases a batch over every shard in one command, oldest due first, and settles a batch in one command', async function () {
+    const prefix = `${uniqueName('ntw-test:')}:`;
+    const client = new Redis(REDIS_URL);
+    let commands = 0;
+    const send = client.sendCommand.bind(client);
+    client.sendCommand = ((command: Parameters<Redis['sendCommand']>[0], stream?: Parameters<Redis['sendCommand']>[1]) => {
+      commands++;
+      return send(command, stream);
+    }) as Redis['sendCommand'];
+    const storage = new RedisStorage({ client, keyPrefix: prefix, shards: 4 });
+    try {
+      await storage.init();
+      // loads the scripts: nothing due, nothing to settle
+      assert.deepEqual(await storage.leaseMany('w', 60_000, 10), []);
+      assert.deepEqual(await storage.settleMany([{ key: { provider: 'a:b', id: 'missing' }, owner: 'w', settlement: { status: 'done' } }]), [false]);
+      const ids = Array.from({ length: 12 }, (_, i) => `batch-${i}`);
+      for (const id of ids) {
+        await storage.admit(record(id, new Date()), { as: 'pending' });
+        await new Promise((resolve) => setTimeout(resolve, 2)); // each due a millisecond later than the one before, by any clock
+      }
+      const shardsUsed = new Set((await client.keys(`${prefix}{s*}:e:*`)).map((key) => key.slice(prefix.length, key.indexOf('}'))));
+      assert.ok(shardsUsed.size > 1, `entries on ${[...shardsUsed].join(', ')}`);
+      commands = 0;
+      assert.deepEqual(await storage.leaseMany('w', 60_000, 0), []);
+      assert.equal(commands, 0, 'none asked: no command');
+      const batch = await storage.leaseMany('w', 60_000, 10);
+      assert.equal(commands, 1);
+      assert.deepEqual(batch.map((e) => e.id), ids.slice(0, 10), 'the ten due first, in due order');
+      assert.deepEqual(batch.map((e) => [e.status, e.attempts, e.projection]), [['running', 1, 'changed'], ...Array(9).fill(['running', 1, 'repeated'])]);
+      commands = 0;
+      assert.deepEqual(await storage.settleMany(batch.map((e) => ({ key: e, owner: 'w', settlement: { status: 'done' } }))), Array(10).fill(true));
+      assert.equal(commands, 1);
+      assert.deepEqual((await storage.leaseMany('w', 60_000, 10)).map((e) => e.id), ids.slice(10));
+      assert.deepEqual(await storage.leaseMany('w', 60_000, 10), []);
+    } finally {
+      client.disconnect();
+      await deleteKeys(prefix);
+    }
+  });
+
   it('uses an existing client and leaves it open on close()', async function () {
     const client = new Redis(REDIS_URL);
     try {
