@@ -12,6 +12,7 @@ import { SqliteStorage } from '../../lib/storage/sqlite';
 import { deliver, testReceiver } from '../helpers/app';
 import { tokenexBody } from '../delivery/support';
 import { DATABASE_URL, REDIS_URL, deleteKeys, dropSchema, needsService, probePostgres, probeRedis, uniqueName } from './services';
+import { countCommands } from './count-commands';
 
 /** A storage and a counter of what crossed to the database: queries, commands, or (in-process stores) calls. */
 interface Counted {
@@ -58,14 +59,9 @@ function countedPostgres(schema: string): Counted {
 
 function countedRedis(prefix: string): Counted {
   const client = new Redis(REDIS_URL);
-  let commands = 0;
-  const send = client.sendCommand.bind(client);
-  client.sendCommand = ((command: Parameters<Redis['sendCommand']>[0], stream?: Parameters<Redis['sendCommand']>[1]) => {
-    commands++;
-    return send(command, stream);
-  }) as Redis['sendCommand'];
+  const count = countCommands(client);
   const storage = new RedisStorage({ client, keyPrefix: prefix });
-  return { storage, count: () => commands, countsIdleLeases: true, close: async () => { client.disconnect(); await deleteKeys(prefix); } };
+  return { storage, count, countsIdleLeases: true, close: async () => { client.disconnect(); await deleteKeys(prefix); } };
 }
 
 /** The round trips of one delivery: new, then a duplicate the cache knows, then one it does not. */
