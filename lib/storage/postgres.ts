@@ -92,6 +92,8 @@ export const POSTGRES_TIMEOUT_MS = 4000;
 const CLIENT_GRACE_MS = 500;
 /** The longest a migration may run: carrying a large 0.1 database forward takes longer than any delivery's query. */
 const MIGRATION_TIMEOUT_MS = 600_000;
+/** The longest the ledger's `ANALYZE` may run (`postgres-statistics.ts`): it samples 30,000 rows of a large ledger. */
+const ANALYZE_TIMEOUT_MS = 60_000;
 /** How long `init()` waits for instances of 0.1 to finish the events they run before it refuses. */
 const OLDER_VERSION_WAIT_MS = 15_000;
 /**
@@ -206,7 +208,11 @@ export class PostgresStorage implements Storage {
     });
     this.statistics = new LedgerStatistics(this.names, {
       row: async (sql) => (await this.pool.query<Record<string, unknown>>(sql)).rows[0],
-      run: async (sql) => { await this.pool.query(sql); },
+      // A large ledger takes longer to sample than a delivery's query may run; it runs apart from them.
+      run: (sql) => this.transaction(async (client) => {
+        await client.query(`SET LOCAL statement_timeout = ${ANALYZE_TIMEOUT_MS}`);
+        await client.query({ text: sql, query_timeout: ANALYZE_TIMEOUT_MS + CLIENT_GRACE_MS } as QueryConfig);
+      }),
       failed: (error) => this.closed || log.warn({ error: error.message }, 'could not gather the ledger\'s statistics', loggerOf(this)),
     });
     if (opts.groupCommit ?? true) {

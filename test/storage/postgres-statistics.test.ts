@@ -16,12 +16,15 @@ const statisticsOf = (storage: PostgresStorage) => (storage as unknown as { stat
 /** The storage and, on a pool of its own, what PostgreSQL knows of its ledger and how it plans a lookup by key. */
 function fixture(schema: string) {
   const pool = new Pool({ connectionString: DATABASE_URL, max: 4 });
+  // every statement, whichever way it is sent (the pool's query, or a connection checked out for a transaction)
   const statements: string[] = [];
-  const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
-  (pool as unknown as { query: unknown }).query = (config: unknown, ...rest: unknown[]) => {
-    statements.push(typeof config === 'string' ? config : (config as { text: string }).text);
-    return query(config, ...rest);
-  };
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: unknown }).query = (config: unknown, ...rest: unknown[]) => {
+      statements.push(typeof config === 'string' ? config : (config as { text: string }).text);
+      return query(config, ...rest);
+    };
+  });
   const ledger = postgresNames(schema).ledger;
   const inspect = new Pool({ connectionString: DATABASE_URL, max: 1 });
   const planned = async () => Number((await inspect.query<{ n: number }>(`SELECT reltuples::float8 AS n FROM pg_class WHERE oid = '${ledger}'::regclass`)).rows[0]!.n);
@@ -66,6 +69,8 @@ describe('PostgresStorage: the ledger\'s statistics while autovacuum has not gat
       await Promise.all(Array.from({ length: ANALYZE_AFTER_ENTRIES + 10 }, (_, n) => f.storage.admit(record(`more${n}`), pending)));
       await statisticsOf(f.storage).idle();
       assert.equal(f.statements.filter((s) => s.startsWith('ANALYZE')).length, 1, 'once');
+      const analyze = f.statements.findIndex((s) => s.startsWith('ANALYZE'));
+      assert.match(f.statements[analyze - 1]!, /^SET LOCAL statement_timeout = \d+$/, 'in a transaction of its own, with a longer bound than a delivery\'s query');
     } finally {
       await f.storage.close();
       await f.close();
