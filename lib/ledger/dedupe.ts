@@ -1,8 +1,8 @@
-import { LRUCache } from 'lru-cache';
 import { WebhookError } from '../errors';
 import type { EventKey } from '../storage/storage';
 import { withDeadline } from '../shared/deadline';
 import { isThenable } from '../shared/thenable';
+import { LruMap } from '../shared/lru-map';
 
 export interface Accepted {
   readonly duplicate: boolean;
@@ -17,12 +17,12 @@ const cacheKey = (key: EventKey) => `${key.provider}\u0000${key.id}`;
  * the first copy's outcome instead of racing it. Storage (`admit`) is the other half, across processes and restarts.
  */
 export class Dedupe {
-  private readonly finished: LRUCache<string, string>;
+  private readonly finished: LruMap<string, string>;
   /** Work of this process still running, by event, including work whose delivery was already answered. */
   private readonly inFlight = new Map<string, { readonly settled: Promise<boolean>; readonly fingerprint: string }>();
 
   constructor(cacheMax: number) {
-    this.finished = new LRUCache({ max: cacheMax });
+    this.finished = new LruMap(cacheMax);
   }
 
   /** Remember that `key` needs no further run: a later copy with this `fingerprint` is a duplicate. */

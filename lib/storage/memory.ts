@@ -1,4 +1,3 @@
-import { LRUCache } from 'lru-cache';
 import type {
   Admission, Admit, Entry, EntryHistory, EntryQuery, EntryRecord, EventKey, LedgerStats, OwnedSettlement, PruneResult, RefusalMinute, Settlement,
   StatsQuery, Storage, TokenStateRecord,
@@ -11,6 +10,7 @@ import { ConfigurationError } from '../errors';
 import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';
 import { statsOf } from './memory-stats';
+import { LruMap } from '../shared/lru-map';
 import { matchesQuery, orderedPage } from './entry-query';
 import { NO_HISTORY, appendBounded, mergeRefusals, requeuedAttempt, settledAttempt } from './kit/history';
 
@@ -47,9 +47,9 @@ function bound(name: string, value: number | undefined, fallback: number): numbe
  */
 export class MemoryStorage implements Storage {
   private readonly entries = new Map<string, Held>();
-  private readonly states: Map<string, TokenStateRecord> | LRUCache<string, TokenStateRecord>;
+  private readonly states: Map<string, TokenStateRecord> | LruMap<string, TokenStateRecord>;
   /** Keys of the `done` entries, by how recently they finished or were seen again: the least recent is forgotten first. */
-  private readonly finished: LRUCache<string, true> | undefined;
+  private readonly finished: LruMap<string, true> | undefined;
   private readonly now: () => number;
   /** Attempt logs and copies, by entry: forgotten with their entry. */
   private readonly histories = new Map<string, { -readonly [K in keyof EntryHistory]: EntryHistory[K] }>();
@@ -61,15 +61,11 @@ export class MemoryStorage implements Storage {
     this.now = options.now ?? Date.now;
     const maxEntries = bound('maxEntries', options.maxEntries, MEMORY_STORAGE_BOUNDS.maxEntries);
     const maxTokenStates = bound('maxTokenStates', options.maxTokenStates, MEMORY_STORAGE_BOUNDS.maxTokenStates);
-    this.finished = maxEntries === Infinity ? undefined : new LRUCache<string, true>({
-      max: maxEntries,
-      dispose: (_value, k, reason) => {
-        if (reason !== 'evict') return;
-        this.entries.delete(k);
-        this.histories.delete(k);
-      },
+    this.finished = maxEntries === Infinity ? undefined : new LruMap<string, true>(maxEntries, (k) => {
+      this.entries.delete(k);
+      this.histories.delete(k);
     });
-    this.states = maxTokenStates === Infinity ? new Map() : new LRUCache<string, TokenStateRecord>({ max: maxTokenStates });
+    this.states = maxTokenStates === Infinity ? new Map() : new LruMap<string, TokenStateRecord>(maxTokenStates);
   }
 
   admit(record: EntryRecord, admit: Admit): Admission {
@@ -226,7 +222,7 @@ export class MemoryStorage implements Storage {
 
   /** A token's state, without counting the read as an update. */
   private stateOf(sk: string): TokenStateRecord | undefined {
-    return this.states instanceof LRUCache ? this.states.peek(sk) : this.states.get(sk);
+    return this.states instanceof LruMap ? this.states.peek(sk) : this.states.get(sk);
   }
 
   private project(entry: Held, now: number): Held {
