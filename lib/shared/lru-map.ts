@@ -59,4 +59,9 @@ export class LruMap<K, V> {
   values(): V[] {
     return [...this.map.values()].reverse();
   }
+
+  /** The entries, the most recently used first (as lru-cache iterates them). */
+  [Symbol.iterator](): Iterator<[K, V]> {
+    return [...this.map].reverse()[Symbol.iterator]();
+  }
 }

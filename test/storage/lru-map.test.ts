@@ -23,6 +23,7 @@ describe('LruMap', () => {
     expect(map.values()).to.deep.equal([2, 1]);
     map.set('c', 3);
     expect(map.values()).to.deep.equal([3, 2]);
+    expect([...map]).to.deep.equal([['c', 3], ['b', 2]]);
   });
 
   it('refuses a bound below 1 or not whole', () => {
