@@ -72,7 +72,12 @@ function renewableLease(leaseMs: number, storageTimeoutMs: number): number {
   return leaseMs;
 }
 
-const integer = (name: string, value: number | undefined, fallback: number) => Math.floor(positive(name, value, fallback));
+/** A count: a positive number, rounded down; one that rounds down to 0 (`0.5`) is refused as 0 would be. */
+function integer(name: string, value: number | undefined, fallback: number): number {
+  const whole = Math.floor(positive(name, value, fallback));
+  if (whole < 1) throw new ConfigurationError('ERR_NTW_OPTION', `${name} must be a positive number`);
+  return whole;
+}
 
 const orFalse = (name: string, value: number | false | undefined, fallback: number) =>
   value === false ? false : positive(name, value, fallback);

@@ -38,7 +38,8 @@ describe('misconfiguration is refused at start-up, with a code', () => {
   });
 
   it('bad numeric options', () => {
-    for (const options of [{ leaseMs: 0 }, { cacheMax: -1 }, { retentionMs: Number.NaN }, { pruneIntervalMs: 0 }]) {
+    for (const options of [{ leaseMs: 0 }, { cacheMax: -1 }, { cacheMax: 0.5 }, { inbox: { concurrency: 0.5 } }, { inbox: { maxAttempts: 0.9 } },
+      { retentionMs: Number.NaN }, { pruneIntervalMs: 0 }]) {
       expect(code(() => createTokenWebhooks(options))).to.equal('ERR_NTW_OPTION');
     }
   });
