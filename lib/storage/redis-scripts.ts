@@ -171,58 +171,84 @@ local function settle_entry(entry, due, status_prefix, member, owner, to, err, r
 end
 `;
 
+/** Lua of ADMIT and ADMIT_MANY, after PRELUDE and ENTRY_FIELDS. */
+const ADMITTING = `
+-- K: entry, due, recv[, token state, token timeline, token counts (single server only)].
+-- A: status prefix, member, as, owner, leaseMs, error, fingerprint, provider, id, type, tokenRef, state,
+-- occurredAt, receivedAt, body, timeline member, token key.
+-- Returns { admitted, conflict, fields, new }: for a new entry, only the fields the caller did not send
+-- (status, attempts, owner, dueAt, lastError, projection, staleReason), written by one HSET; else all of them.
+local function admit_entry(K, A)
+  local entry, due, recv = K[1], K[2], K[3]
+  local now = now_ms()
+  local function reply(admitted, conflict) return {admitted, conflict, entry_fields(entry), 0} end
+  local status = redis.call('HGET', entry, 'status')
+  if not status then
+    local as, member, received_at = A[3], A[2], A[14]
+    local attempts, owner, due_at, last_error, outcome, reason = 0, '', now, '', '', ''
+    if as == 'running' then
+      attempts, owner, due_at = 1, A[4], now + tonumber(A[5])
+      if K[4] then outcome, reason = project(K[4], A[12], A[13], A[9], now, K[6]) end
+    elseif as == 'quarantined' then
+      last_error = A[6]
+    end
+    local own = {'status', as, 'attempts', attempts, 'owner', owner, 'dueAt', due_at, 'lastError', last_error,
+      'projection', outcome, 'staleReason', reason}
+    redis.call('HSET', entry, 'provider', A[8], 'id', A[9], 'fingerprint', A[7], 'conflicts', 0, 'type', A[10],
+      'tokenRef', A[11], 'state', A[12], 'occurredAt', A[13], 'receivedAt', received_at, 'body', A[15],
+      'tokenKey', A[17], unpack(own))
+    redis.call('ZADD', recv, received_at, member)
+    redis.call('ZADD', shard_of(A[1]) .. 'byprovider:' .. string.match(member, '^[^:]*'), received_at, member)
+    if K[5] then redis.call('ZADD', K[5], received_at, A[16]) end
+    if as ~= 'quarantined' then redis.call('ZADD', due, due_at, member) end
+    move_status(A[1], member, false, as, received_at)
+    return {1, 0, own, 1}
+  end
+  append_history(entry, 'copyLog', {at = ms_text(now), fingerprint = A[7]})
+  local fingerprint = redis.call('HGET', entry, 'fingerprint')
+  -- an entry carried over from 0.1 has no fingerprint (0.1 kept none): any copy of it is a duplicate
+  if fingerprint ~= A[7] and fingerprint ~= '' then
+    if redis.call('HINCRBY', entry, 'conflicts', 1) == 1 then
+      local shard = shard_of(A[1])
+      redis.call('ZADD', shard .. 'conflicted', redis.call('HGET', entry, 'receivedAt'), A[2])
+      count(shard .. 'counts', string.match(A[2], '^[^:]*') .. '|conflicted', 1)
+    end
+    return reply(0, 1)
+  end
+  if A[3] == 'running' then
+    local expired = status == 'running' and tonumber(redis.call('HGET', entry, 'dueAt')) <= now
+    if status == 'pending' or status == 'failed' or status == 'dead' or expired then
+      take(entry, due, A[1], A[2], status, A[4], A[5], K[4], now, K[6])
+      return reply(1, 0)
+    end
+  end
+  return reply(0, 0)
+end
+`;
+
+/** The admit of one entry: KEYS and ARGV as `admit_entry`'s K and A. */
+export const ADMIT = script(`${PRELUDE}${ENTRY_FIELDS}${ADMITTING}
+return admit_entry(KEYS, ARGV)`);
+
+/** How many ARGV each entry of ADMIT_MANY takes. */
+const ADMIT_ARGS = 17;
+
 /**
- * KEYS: entry, due, recv[, token state, token timeline, token counts (single server only)].
- * ARGV: status prefix, member, as, owner, leaseMs, error, fingerprint, provider, id, type, tokenRef, state,
- * occurredAt, receivedAt, body, timeline member, token key.
- * Returns { admitted, conflict, fields, new }: for a new entry, only the fields the caller did not send
- * (status, attempts, owner, dueAt, lastError, projection, staleReason), written by one HSET; else all of them.
+ * The admits of several entries, in the order given, each as ADMIT would (an entry given twice: the second finds the
+ * first). KEYS: each entry's K in turn, ARGV[1] keys per entry; then each entry's A (`ADMIT_ARGS` each). Returns one
+ * reply per entry, ADMIT's, or { -1, message } for an entry whose admit failed (the others stand).
  */
-export const ADMIT = script(`${PRELUDE}${ENTRY_FIELDS}
-local entry, due, recv = KEYS[1], KEYS[2], KEYS[3]
-local now = now_ms()
-local function reply(admitted, conflict) return {admitted, conflict, entry_fields(entry), 0} end
-local status = redis.call('HGET', entry, 'status')
-if not status then
-  local as, member, received_at = ARGV[3], ARGV[2], ARGV[14]
-  local attempts, owner, due_at, last_error, outcome, reason = 0, '', now, '', '', ''
-  if as == 'running' then
-    attempts, owner, due_at = 1, ARGV[4], now + tonumber(ARGV[5])
-    if KEYS[4] then outcome, reason = project(KEYS[4], ARGV[12], ARGV[13], ARGV[9], now, KEYS[6]) end
-  elseif as == 'quarantined' then
-    last_error = ARGV[6]
-  end
-  local own = {'status', as, 'attempts', attempts, 'owner', owner, 'dueAt', due_at, 'lastError', last_error,
-    'projection', outcome, 'staleReason', reason}
-  redis.call('HSET', entry, 'provider', ARGV[8], 'id', ARGV[9], 'fingerprint', ARGV[7], 'conflicts', 0, 'type', ARGV[10],
-    'tokenRef', ARGV[11], 'state', ARGV[12], 'occurredAt', ARGV[13], 'receivedAt', received_at, 'body', ARGV[15],
-    'tokenKey', ARGV[17], unpack(own))
-  redis.call('ZADD', recv, received_at, member)
-  redis.call('ZADD', shard_of(ARGV[1]) .. 'byprovider:' .. string.match(member, '^[^:]*'), received_at, member)
-  if KEYS[5] then redis.call('ZADD', KEYS[5], received_at, ARGV[16]) end
-  if as ~= 'quarantined' then redis.call('ZADD', due, due_at, member) end
-  move_status(ARGV[1], member, false, as, received_at)
-  return {1, 0, own, 1}
+export const ADMIT_MANY = script(`${PRELUDE}${ENTRY_FIELDS}${ADMITTING}
+local per = tonumber(ARGV[1])
+local replies = {}
+for i = 0, #KEYS / per - 1 do
+  local ok, r = pcall(admit_entry, {unpack(KEYS, i * per + 1, (i + 1) * per)},
+    {unpack(ARGV, 2 + i * ${ADMIT_ARGS}, 1 + (i + 1) * ${ADMIT_ARGS})})
+  if ok then replies[i + 1] = r
+  elseif type(r) == 'table' then replies[i + 1] = {-1, tostring(r.err)}
+  else replies[i + 1] = {-1, tostring(r)} end
 end
-append_history(entry, 'copyLog', {at = ms_text(now), fingerprint = ARGV[7]})
-local fingerprint = redis.call('HGET', entry, 'fingerprint')
--- an entry carried over from 0.1 has no fingerprint (0.1 kept none): any copy of it is a duplicate
-if fingerprint ~= ARGV[7] and fingerprint ~= '' then
-  if redis.call('HINCRBY', entry, 'conflicts', 1) == 1 then
-    local shard = shard_of(ARGV[1])
-    redis.call('ZADD', shard .. 'conflicted', redis.call('HGET', entry, 'receivedAt'), ARGV[2])
-    count(shard .. 'counts', string.match(ARGV[2], '^[^:]*') .. '|conflicted', 1)
-  end
-  return reply(0, 1)
-end
-if ARGV[3] == 'running' then
-  local expired = status == 'running' and tonumber(redis.call('HGET', entry, 'dueAt')) <= now
-  if status == 'pending' or status == 'failed' or status == 'dead' or expired then
-    take(entry, due, ARGV[1], ARGV[2], status, ARGV[4], ARGV[5], KEYS[4], now, KEYS[6])
-    return reply(1, 0)
-  end
-end
-return reply(0, 0)`);
+return replies`);
 
 /**
  * KEYS: due. ARGV: status prefix, entry key prefix, owner, leaseMs, apply state here ('1' on a single server),

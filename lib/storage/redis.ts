@@ -21,7 +21,8 @@ import type { NamesOf } from '../option-names';
 import { loadDriver } from './driver';
 import { admittedEntry } from './kit/ledger-rules';
 import { closeWithin, timeoutMsOption } from './kit/options';
-import { ADD_REFUSALS, ADMIT, DUE_TIMES, EXTEND, LEASE, LEASE_MANY, PROJECT, PRUNE, REQUEUE, SETTLE, SETTLE_MANY, runScript } from './redis-scripts';
+import { Coalescer } from './kit/coalesce';
+import { ADD_REFUSALS, ADMIT, ADMIT_MANY, DUE_TIMES, EXTEND, LEASE, LEASE_MANY, PROJECT, PRUNE, REQUEUE, SETTLE, SETTLE_MANY, runScript } from './redis-scripts';
 import { logger, loggerOf } from '../log';
 import { migrateRedis } from './kit/migrations/redis';
 import type { RedisLayout } from './redis-layout';
@@ -67,6 +68,13 @@ export interface RedisStorageOptions {
    * keys mean events run again and deleted tokens revive. Default `false`.
    */
   readonly allowEviction?: boolean;
+  /**
+   * Admits and `done` settles of concurrent deliveries share one script call (on a cluster, one per shard): while
+   * one call is out, the next calls wait and leave together. An idle server answers a call at once, alone. Each
+   * entry is written as its own call writes it, and a failure of one entry's script fails only its delivery.
+   * Default `true`; `false` sends every call on its own.
+   */
+  readonly groupCommit?: boolean;
 }
 
 /** The default of `timeoutMs`. */
@@ -75,6 +83,18 @@ export const REDIS_TIMEOUT_MS = 4000;
 const enc = encodeURIComponent;
 const PRUNE_BATCH = 500;
 const SCAN_BATCH = 200;
+/** The most calls one shared script call takes (`groupCommit`). */
+const BATCH_MAX = 64;
+
+/** What one admit sends: the script's keys and arguments for it. */
+interface AdmitCall {
+  readonly shard: number;
+  readonly keys: readonly string[];
+  readonly args: readonly (string | number)[];
+}
+
+/** ADMIT's reply: admitted, conflict, the entry's fields (only those it set, for a new entry), new. */
+type AdmitReply = [number, number, (string | number)[], number];
 
 const isClient = (value: unknown): value is Redis | Cluster =>
   typeof value === 'object' && value !== null && typeof (value as Redis).evalsha === 'function';
@@ -125,14 +145,20 @@ export class RedisStorage implements Storage {
   private readonly stopWatchdog: (() => void) | undefined;
   private readonly eviction: EvictionGuard;
   private leaseCursor = 0;
+  private readonly admits: Coalescer<AdmitCall, AdmitReply | Error> | undefined;
+  private readonly dones: Coalescer<OwnedSettlement, boolean> | undefined;
 
   constructor(options: string | Redis | Cluster | RedisStorageOptions = {}) {
     const opts: RedisStorageOptions = typeof options === 'string' ? { url: options } : isClient(options) ? { client: options } : options;
     checkOptionNames('RedisStorage', opts, {
       url: true, client: true, redisOptions: true, keyPrefix: true, connectTimeoutMs: true, timeoutMs: true, shards: true, allowEviction: true,
+      groupCommit: true,
     } satisfies NamesOf<RedisStorageOptions>);
     if (opts.allowEviction !== undefined && typeof opts.allowEviction !== 'boolean') {
       throw new ConfigurationError('ERR_NTW_OPTION', 'RedisStorage allowEviction must be true or false');
+    }
+    if (opts.groupCommit !== undefined && typeof opts.groupCommit !== 'boolean') {
+      throw new ConfigurationError('ERR_NTW_OPTION', 'RedisStorage groupCommit must be true or false');
     }
     this.eviction = new EvictionGuard(opts.allowEviction === true, this);
     this.keyPrefix = opts.keyPrefix ?? 'ntw:';
@@ -163,6 +189,12 @@ export class RedisStorage implements Storage {
     this.shards = opts.shards ?? (this.cluster ? 16 : 1);
     if (!Number.isInteger(this.shards) || this.shards < 1 || this.shards > 1024) {
       throw new ConfigurationError('ERR_NTW_OPTION', 'RedisStorage shards must be an integer from 1 to 1024');
+    }
+    if (opts.groupCommit ?? true) {
+      // A failed call failed every entry in it (a lost connection, a timeout): an entry's own failure comes back in its reply.
+      const batches = { inFlight: 1, maxBatch: BATCH_MAX, maxWaitMs: this.timeoutMs, isolate: () => false };
+      this.admits = new Coalescer({ ...batches, one: (call) => this.admitOne(call), many: (calls) => this.admitMany(calls) });
+      this.dones = new Coalescer({ ...batches, one: (s) => this.settleOne(s.key, s.owner, s.settlement), many: (items) => this.settleMany(items) });
     }
   }
 
@@ -232,16 +264,23 @@ export class RedisStorage implements Storage {
     return new Date(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000));
   }
 
+  /** Concurrent admits share one script call (`groupCommit`). */
   async admit(record: EntryRecord, admit: Admit): Promise<Admission> {
     const s = this.shardOf(record);
     const member = this.member(record);
     const tokenKey = this.tokenKey(record.provider, record.tokenRef);
     const tokenKeys = this.cluster ? [] : [tokenKey, this.timelineKey(record.provider, record.tokenRef), this.tokenCountsKey()];
-    const reply = await runScript(this.client, ADMIT, [this.entryKey(s, member), this.k(s, 'due'), this.k(s, 'recv'), ...tokenKeys], [
-      this.k(s, 'status:'), member, admit.as, admit.as === 'running' ? admit.owner : '', admit.as === 'running' ? admit.leaseMs : 0,
-      admit.as === 'quarantined' ? admit.error : '', record.fingerprint, record.provider, record.id, record.type, record.tokenRef,
-      record.state ?? '', record.occurredAt.getTime(), record.receivedAt.getTime(), record.body, `${s}|${member}`, tokenKey,
-    ]) as [number, number, (string | number)[], number];
+    const call: AdmitCall = {
+      shard: s,
+      keys: [this.entryKey(s, member), this.k(s, 'due'), this.k(s, 'recv'), ...tokenKeys],
+      args: [
+        this.k(s, 'status:'), member, admit.as, admit.as === 'running' ? admit.owner : '', admit.as === 'running' ? admit.leaseMs : 0,
+        admit.as === 'quarantined' ? admit.error : '', record.fingerprint, record.provider, record.id, record.type, record.tokenRef,
+        record.state ?? '', record.occurredAt.getTime(), record.receivedAt.getTime(), record.body, `${s}|${member}`, tokenKey,
+      ],
+    };
+    const reply = await (this.admits ? this.admits.call(call) : this.admitOne(call));
+    if (reply instanceof Error) throw reply;
     const [admitted, conflict, fields, created] = reply;
     const hash = hashFromReply(fields);
     let entry = created === 1
@@ -253,6 +292,49 @@ export class RedisStorage implements Storage {
       if (admit.as === 'running') entry = await this.projectOnCluster(entry);
     }
     return { admitted: true, entry };
+  }
+
+  private async admitOne(call: AdmitCall): Promise<AdmitReply> {
+    return await runScript(this.client, ADMIT, call.keys, call.args) as AdmitReply;
+  }
+
+  /**
+   * One ADMIT_MANY call on a single server; on a cluster, one per shard (at once), the keys of one call being
+   * those of one shard. An entry whose admit failed in the script is answered its error alone; a call that failed
+   * (a lost connection, a timeout) the error of every entry in it, those of the other shards' calls standing.
+   */
+  private async admitMany(calls: readonly AdmitCall[]): Promise<(AdmitReply | Error)[]> {
+    const replies: (AdmitReply | Error)[] = new Array(calls.length);
+    await Promise.all([...this.groups(calls, (call) => call.shard).values()].map(async (items) => {
+      const keys: string[] = [];
+      const args: (string | number)[] = [calls[items[0]!]!.keys.length];
+      for (const i of items) {
+        keys.push(...calls[i]!.keys);
+        args.push(...calls[i]!.args);
+      }
+      try {
+        const reply = await runScript(this.client, ADMIT_MANY, keys, args) as (AdmitReply | [-1, string])[];
+        items.forEach((i, j) => {
+          const r = reply[j];
+          replies[i] = !r ? new Error('ADMIT_MANY answered fewer replies than admits') : r[0] === -1 ? new Error(String(r[1])) : r as AdmitReply;
+        });
+      } catch (error) {
+        for (const i of items) replies[i] = error instanceof Error ? error : new Error(String(error));
+      }
+    }));
+    return replies;
+  }
+
+  /** The positions of `items` by group: one group on a single server, one per shard on a cluster. */
+  private groups<T>(items: readonly T[], shard: (item: T) => number): Map<number, number[]> {
+    const groups = new Map<number, number[]>();
+    items.forEach((item, i) => {
+      const group = this.cluster ? shard(item) : 0;
+      const members = groups.get(group);
+      if (members) members.push(i);
+      else groups.set(group, [i]);
+    });
+    return groups;
   }
 
   async lease(owner: string, leaseMs: number, key?: EventKey): Promise<Entry | undefined> {
@@ -348,7 +430,12 @@ export class RedisStorage implements Storage {
     return (await runScript(this.client, EXTEND, [this.entryKey(s, member), this.k(s, 'due')], [member, owner, leaseMs])) === 1;
   }
 
+  /** Concurrent `done` settles share one script call (`groupCommit`). */
   async settle(key: EventKey, owner: string, settlement: Settlement): Promise<boolean> {
+    return settlement.status === 'done' && this.dones ? this.dones.call({ key, owner, settlement }) : this.settleOne(key, owner, settlement);
+  }
+
+  private async settleOne(key: EventKey, owner: string, settlement: Settlement): Promise<boolean> {
     const s = this.shardOf(key);
     const member = this.member(key);
     const settled = await runScript(this.client, SETTLE, [this.entryKey(s, member), this.k(s, 'due')], this.settleArgs(s, member, owner, settlement));
@@ -361,13 +448,7 @@ export class RedisStorage implements Storage {
    */
   async settleMany(settlements: readonly OwnedSettlement[]): Promise<boolean[]> {
     if (settlements.length === 0) return [];
-    const groups = new Map<number, number[]>();
-    settlements.forEach(({ key }, i) => {
-      const group = this.cluster ? this.shardOf(key) : 0;
-      const items = groups.get(group);
-      if (items) items.push(i);
-      else groups.set(group, [i]);
-    });
+    const groups = this.groups(settlements, ({ key }) => this.shardOf(key));
     const settled: boolean[] = new Array<boolean>(settlements.length).fill(false);
     await Promise.all([...groups.values()].map(async (items) => {
       const keys: string[] = [];

@@ -49,6 +49,31 @@ describe('RedisStorage on a Redis Cluster', function () {
     await webhooks.close();
   });
 
+  it('concurrent admits share one script call per shard: each id admitted once, states applied and counted once, timelines kept', async function () {
+    const client = cluster!.client();
+    clients.push(client);
+    const s = new RedisStorage({ client, keyPrefix: 'ntw-cluster-group:' });
+    await s.init();
+    const evalsha = client.evalsha.bind(client) as (...args: unknown[]) => Promise<unknown>;
+    const calls: number[] = [];
+    (client as unknown as { evalsha: unknown }).evalsha = (sha: string, keys: number, ...rest: unknown[]) => {
+      calls.push(keys);
+      return evalsha(sha, keys, ...rest);
+    };
+    const record = (id: string, n: number) => ({
+      provider: 'p', id, type: 'token.active', tokenRef: `tok-${n % 5}`, state: 'ACTIVE' as const, occurredAt: new Date(1000), receivedAt: new Date(2000 + n),
+      fingerprint: 'f', body: '{}',
+    });
+    const ids = Array.from({ length: 120 }, (_, n) => `g${n % 60}`);
+    const admissions = await Promise.all(ids.map((id, n) => s.admit(record(id, n % 60), { as: 'running', owner: 'o', leaseMs: 60_000 })));
+    admissions.forEach((admission, n) => assert.equal(admission.entry.id, ids[n]));
+    assert.equal(admissions.filter((a) => a.admitted).length, 60, 'each id admitted once');
+    assert.ok(calls.some((keys) => keys > 3), 'some script calls carried several admits');
+    const tokens = (await s.stats({ since: new Date(0), until: new Date(1) })).tokens;
+    assert.deepEqual(tokens.map((t) => [t.state, t.count]), [['ACTIVE', 5]], 'each token counted once');
+    assert.equal((await s.listEntries({ provider: 'p', tokenRef: 'tok-2', limit: 100 })).length, 12, 'every entry in its token\'s timeline');
+  });
+
   it('leaseMany takes the oldest due entries of every shard, at most its limit, states of one token in due order; settleMany settles them', async function () {
     const client = cluster!.client();
     clients.push(client);

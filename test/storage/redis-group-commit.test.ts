@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import Redis from 'ioredis';
+import { ConfigurationError } from '../../lib';
+import type { EntryRecord } from '../../lib';
+import { RedisStorage } from '../../lib/storage/redis';
+import { ADMIT, ADMIT_MANY, SETTLE, SETTLE_MANY } from '../../lib/storage/redis-scripts';
+import { REDIS_URL, deleteKeys, needsService, probeRedis, uniqueName } from './services';
+
+const record = (id: string, tokenRef = `tok-${id}`): EntryRecord => ({
+  provider: 'cybersource', id, type: 'token.active', tokenRef, state: 'ACTIVE', occurredAt: new Date(1000), receivedAt: new Date(2000),
+  fingerprint: 'f', body: '{}',
+});
+const running = { as: 'running', owner: 'o', leaseMs: 60_000 } as const;
+const NAMES = new Map([[ADMIT.sha, 'ADMIT'], [ADMIT_MANY.sha, 'ADMIT_MANY'], [SETTLE.sha, 'SETTLE'], [SETTLE_MANY.sha, 'SETTLE_MANY']]);
+
+/** A storage on a client whose script calls are recorded by name (ADMIT, ADMIT_MANY, …), with their key counts. */
+function recorded(keyPrefix: string, groupCommit?: boolean) {
+  const client = new Redis(REDIS_URL);
+  const calls: { name: string; keys: number }[] = [];
+  const evalsha = client.evalsha.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  (client as unknown as { evalsha: unknown }).evalsha = (sha: string, keys: number, ...rest: unknown[]) => {
+    calls.push({ name: NAMES.get(sha) ?? 'other', keys });
+    return evalsha(sha, keys, ...rest);
+  };
+  const storage = new RedisStorage({ client, keyPrefix, ...(groupCommit === undefined ? {} : { groupCommit }) });
+  const count = (name: string) => calls.filter((c) => c.name === name).length;
+  return { storage, client, calls, count, close: async () => { client.disconnect(); await deleteKeys(keyPrefix); } };
+}
+
+describe('RedisStorage group commit (concurrent admits and done settles share one script call)', function () {
+  needsService('Redis', probeRedis, `Tried REDIS_URL=${REDIS_URL}.`);
+
+  it('admits many concurrent copies of many ids: exactly one admitted per id, each caller answered for its own event, in few script calls', async function () {
+    const { storage, count, calls, close } = recorded(`${uniqueName('ntw-test:')}:`);
+    try {
+      await storage.init();
+      calls.length = 0;
+      // 40 ids, 5 copies each, interleaved; tokens shared by several ids
+      const ids = Array.from({ length: 200 }, (_, n) => `e${n % 40}`);
+      const admissions = await Promise.all(ids.map((id, n) => storage.admit(record(id, `tok-${n % 40 % 7}`), running)));
+      admissions.forEach((admission, n) => assert.equal(admission.entry.id, ids[n], 'each caller gets its own event'));
+      const admitted = new Map<string, number>();
+      for (const [n, admission] of admissions.entries()) if (admission.admitted) admitted.set(ids[n]!, (admitted.get(ids[n]!) ?? 0) + 1);
+      assert.equal(admitted.size, 40);
+      assert.deepEqual([...new Set(admitted.values())], [1], 'one admission per id');
+      assert.ok(count('ADMIT_MANY') > 0, 'admits went in batches');
+      assert.ok(count('ADMIT') + count('ADMIT_MANY') <= 200 / 64 + 2, `200 admits in ${count('ADMIT')} ADMIT and ${count('ADMIT_MANY')} ADMIT_MANY calls`);
+      for (const id of ['e0', 'e17', 'e39']) {
+        assert.equal((await storage.getHistory({ provider: 'cybersource', id })).copies.length, 4, 'each later copy recorded');
+        assert.equal((await storage.getEntry({ provider: 'cybersource', id }))?.attempts, 1);
+      }
+      const counts = await storage.stats({ since: new Date(0), until: new Date(1) });
+      assert.equal(counts.tokens.reduce((sum, t) => sum + t.count, 0), 7, 'each token counted once');
+
+      calls.length = 0;
+      const keys = [...Array.from({ length: 40 }, (_, n) => `e${n}`), 'missing'];
+      const settled = await Promise.all(keys.map((id) => storage.settle({ provider: 'cybersource', id }, 'o', { status: 'done' })));
+      assert.deepEqual(settled, [...Array.from({ length: 40 }, () => true), false], 'each settle answered for its own entry');
+      assert.ok(count('SETTLE_MANY') > 0 && count('SETTLE') + count('SETTLE_MANY') <= 3, `41 settles in ${calls.length} calls`);
+      for (const id of ['e0', 'e39']) {
+        assert.equal((await storage.getEntry({ provider: 'cybersource', id }))?.status, 'done');
+        assert.deepEqual((await storage.getHistory({ provider: 'cybersource', id })).attempts.map((a) => [a.attempt, a.outcome]), [[1, 'done']]);
+      }
+    } finally {
+      await storage.close();
+      await close();
+    }
+  });
+
+  it('two instances admitting copies of the same ids at once: each id admitted once, every token counted once', async function () {
+    const keyPrefix = `${uniqueName('ntw-test:')}:`;
+    const a = recorded(keyPrefix);
+    const b = recorded(keyPrefix);
+    const states = ['ACTIVE', 'SUSPENDED', 'DELETED', 'INACTIVE'] as const;
+    try {
+      await a.storage.init();
+      await b.storage.init();
+      const ids = Array.from({ length: 120 }, (_, n) => `m${n}`);
+      const copy = (id: string, n: number) => ({ ...record(id, `tok-${n % 9}`), state: states[n % 4]!, occurredAt: new Date(1000 + n) });
+      const admissions = await Promise.all([a.storage, b.storage].flatMap((storage) => ids.map((id, n) => storage.admit(copy(id, n), running))));
+      const admitted = new Map<string, number>();
+      for (const admission of admissions) if (admission.admitted) admitted.set(admission.entry.id, (admitted.get(admission.entry.id) ?? 0) + 1);
+      assert.equal(admitted.size, ids.length);
+      assert.deepEqual([...new Set(admitted.values())], [1], 'one admission per id across both instances');
+      assert.ok(a.count('ADMIT_MANY') > 0 && b.count('ADMIT_MANY') > 0);
+      const tokens = (await a.storage.stats({ since: new Date(0), until: new Date(1) })).tokens;
+      assert.equal(tokens.reduce((sum, t) => sum + t.count, 0), 9, 'each token counted once, in one state');
+    } finally {
+      await a.storage.close();
+      await b.storage.close();
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('a batch holding an entry whose script fails: that caller alone fails, the others are admitted', async function () {
+    const keyPrefix = `${uniqueName('ntw-test:')}:`;
+    const { storage, client, count, close } = recorded(keyPrefix);
+    try {
+      await storage.init();
+      // the entry's key holds a string: HGET on it fails (WRONGTYPE) inside the script, for that entry only
+      await client.set(`${keyPrefix}{s0}:e:cybersource:p12`, 'not a hash');
+      const ids = Array.from({ length: 24 }, (_, n) => `p${n}`);
+      const outcomes = await Promise.all(ids.map((id) => storage.admit(record(id), running).then((a) => a.admitted, (error: Error) => error.message)));
+      assert.equal(count('ADMIT_MANY') > 0, true, 'the admits went in batches');
+      outcomes.forEach((outcome, n) => {
+        if (n === 12) assert.match(String(outcome), /WRONGTYPE/);
+        else assert.equal(outcome, true, `p${n}`);
+      });
+      const stored = await storage.listEntries({ limit: 100 });
+      assert.deepEqual(stored.map((e) => e.id).sort(), ids.filter((_, n) => n !== 12).sort());
+    } finally {
+      await storage.close();
+      await close();
+    }
+  });
+
+  it('groupCommit: false sends every call on its own; a value that is not a boolean is refused', async function () {
+    const { storage, count, close } = recorded(`${uniqueName('ntw-test:')}:`, false);
+    try {
+      await storage.init();
+      const admissions = await Promise.all(Array.from({ length: 20 }, (_, n) => storage.admit(record(`s${n}`), running)));
+      assert.equal(admissions.filter((a) => a.admitted).length, 20);
+      assert.equal(count('ADMIT'), 20);
+      assert.equal(count('ADMIT_MANY'), 0);
+      await Promise.all(Array.from({ length: 20 }, (_, n) => storage.settle({ provider: 'cybersource', id: `s${n}` }, 'o', { status: 'done' })));
+      assert.equal(count('SETTLE'), 20);
+      assert.equal(count('SETTLE_MANY'), 0);
+    } finally {
+      await storage.close();
+      await close();
+    }
+    assert.throws(() => new RedisStorage({ url: REDIS_URL, groupCommit: 'yes' as unknown as boolean }),
+      (error: unknown) => error instanceof ConfigurationError && error.code === 'ERR_NTW_OPTION');
+  });
+});
