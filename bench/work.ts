@@ -17,9 +17,11 @@
  *   WORK_WARMUP=150                      unmeasured deliveries of each kind before either
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { splitInstructions } from './callgrind-split';
+import type { InstructionSplit } from './callgrind-split';
 import { ROOT } from './config';
 import { buildLibrary, library } from './library';
 import { describeMachine, machine } from './report';
@@ -77,13 +79,11 @@ async function pooled<T>(jobs: readonly (() => Promise<T>)[]): Promise<T[]> {
 
 const node = ['--require', 'tsx/cjs', SCRIPT];
 
-async function instructions(provider: string, kind: WorkKind | 'none', n: number, dir: string): Promise<number> {
+async function instructions(provider: string, kind: WorkKind | 'none', n: number, dir: string): Promise<InstructionSplit> {
   const file = join(dir, `callgrind.${provider}.${kind}`);
   const env = { WORK_PROVIDER: provider, WORK_KIND: kind === 'none' ? 'new' : kind, WORK_N: String(n), WORK_BUILT: String(INSTRUCTIONS_N), WORK_WARMUP: String(WARMUP) };
   await run(['valgrind', '--tool=callgrind', `--callgrind-out-file=${file}`, process.execPath, '--single-threaded', '--expose-gc', ...node], env);
-  const total = readFileSync(file, 'utf8').match(/^summary:\s*(\d+)/m)?.[1];
-  if (!total) throw new Error(`no summary in ${file}`);
-  return Number(total);
+  return splitInstructions(file);
 }
 
 async function bytes(provider: string, kind: WorkKind): Promise<number> {
@@ -94,7 +94,16 @@ async function bytes(provider: string, kind: WorkKind): Promise<number> {
   return out.bytes! / BYTES_N;
 }
 
-interface Figure { provider: string; kind: WorkKind; instructions?: number; bytes: number }
+interface Figure {
+  provider: string;
+  kind: WorkKind;
+  instructions?: number;
+  /** Of `instructions`, those of the code run: without the compilers' and the collector's (`callgrind-split.ts`). */
+  codeInstructions?: number;
+  compilerInstructions?: number;
+  collectorInstructions?: number;
+  bytes: number;
+}
 
 async function main(): Promise<void> {
   buildLibrary();
@@ -120,15 +129,21 @@ async function main(): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), 'ntw-work-'));
     try {
       const jobs = counted.flatMap((provider) => (['none', ...kinds] as const).map((kind) => async () => {
-        const total = await instructions(provider, kind, kind === 'none' ? 0 : INSTRUCTIONS_N, dir);
-        console.log(`${provider} ${kind}: ${total.toLocaleString('en-US')} instructions in all (callgrind)`);
-        return { provider, kind, total };
+        const split = await instructions(provider, kind, kind === 'none' ? 0 : INSTRUCTIONS_N, dir);
+        console.log(`${provider} ${kind}: ${split.total.toLocaleString('en-US')} instructions in all (callgrind), `
+          + `${split.code.toLocaleString('en-US')} of them running code, ${split.compiler.toLocaleString('en-US')} compiling, ${split.collector.toLocaleString('en-US')} collecting`);
+        return { provider, kind, split };
       }));
       const totals = await pooled(jobs);
       for (const f of figures) {
         if (!counted.includes(f.provider)) continue;
-        const base = totals.find((t) => t.provider === f.provider && t.kind === 'none')!.total;
-        f.instructions = (totals.find((t) => t.provider === f.provider && t.kind === f.kind)!.total - base) / INSTRUCTIONS_N;
+        const base = totals.find((t) => t.provider === f.provider && t.kind === 'none')!.split;
+        const run = totals.find((t) => t.provider === f.provider && t.kind === f.kind)!.split;
+        const per = (part: keyof InstructionSplit) => (run[part] - base[part]) / INSTRUCTIONS_N;
+        f.instructions = per('total');
+        f.codeInstructions = per('code');
+        f.compilerInstructions = per('compiler');
+        f.collectorInstructions = per('collector');
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -136,8 +151,9 @@ async function main(): Promise<void> {
   }
 
   const fmt = (n: number | undefined) => (n === undefined ? '–' : Math.round(n).toLocaleString('en-US'));
-  const header = ['provider', 'kind', 'instructions / delivery', 'heap bytes / delivery'];
-  const rows = [header, ...figures.map((f) => [f.provider, f.kind, fmt(f.instructions), fmt(f.bytes)])];
+  const header = ['provider', 'kind', 'instructions / delivery', 'running code', 'compiling', 'collecting', 'heap bytes / delivery'];
+  const rows = [header, ...figures.map((f) => [f.provider, f.kind, fmt(f.instructions), fmt(f.codeInstructions), fmt(f.compilerInstructions),
+    fmt(f.collectorInstructions), fmt(f.bytes)])];
   const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   console.log(rows.map((r) => r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n'));
   const written = writeResults(fileStamp(started), {
