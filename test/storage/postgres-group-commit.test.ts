@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
 import { Pool } from 'pg';
 import { ConfigurationError } from '../../lib';
-import type { EntryRecord } from '../../lib';
 import { PostgresStorage } from '../../lib/storage/postgres';
 import { DATABASE_URL, dropSchema, needsService, probePostgres, uniqueName } from './services';
-
-const record = (id: string, tokenRef = `tok-${id}`, body = '{}'): EntryRecord => ({
-  provider: 'cybersource', id, type: 'token.active', tokenRef, state: 'ACTIVE', occurredAt: new Date(1000), receivedAt: new Date(2000),
-  fingerprint: 'f', body,
-});
-const running = { as: 'running', owner: 'o', leaseMs: 60_000 } as const;
+import { admitConcurrentCopies, admitFromTwoInstances, record, running, settleConcurrently } from './group-commit-cases';
 
 /** A storage on a pool whose statements are recorded: their text, and whether each failed. */
 function recorded(schema: string, groupCommit?: boolean) {
@@ -37,29 +31,11 @@ describe('PostgresStorage group commit (concurrent admits and settles share one 
     const { storage, statements, close } = recorded(uniqueName('ntw_group_'));
     try {
       await storage.init();
-      // 40 ids, 5 copies each, interleaved; tokens shared by several ids
-      const ids = Array.from({ length: 200 }, (_, n) => `e${n % 40}`);
-      const admissions = await Promise.all(ids.map((id, n) => storage.admit(record(id, `tok-${n % 40 % 7}`), running)));
-      admissions.forEach((admission, n) => assert.equal(admission.entry.id, ids[n], 'each caller gets its own event'));
-      const admitted = new Map<string, number>();
-      for (const [n, admission] of admissions.entries()) if (admission.admitted) admitted.set(ids[n]!, (admitted.get(ids[n]!) ?? 0) + 1);
-      assert.equal(admitted.size, 40);
-      assert.deepEqual([...new Set(admitted.values())], [1], 'one admission per id');
+      await admitConcurrentCopies(storage);
       assert.ok(batches(statements) > 0, 'admits went in batches');
-      for (const id of ['e0', 'e17', 'e39']) {
-        assert.equal((await storage.getHistory({ provider: 'cybersource', id })).copies.length, 4, 'each later copy recorded');
-      }
-      const counts = await storage.stats({ since: new Date(0), until: new Date(1) });
-      assert.equal(counts.tokens.reduce((sum, t) => sum + t.count, 0), 7, 'each token counted once');
-
-      const settled = await Promise.all([...Array.from({ length: 40 }, (_, n) => `e${n}`), 'missing'].map((id) => storage.settle({ provider: 'cybersource', id }, 'o', { status: 'done' })));
-      assert.deepEqual(settled, [...Array.from({ length: 40 }, () => true), false], 'each settle answered for its own entry');
+      await settleConcurrently(storage);
       const settleBatches = new Set(statements.filter((s) => s.text.includes('unnest(') && !s.text.includes('_admit')).map((s) => s.text));
       assert.equal(settleBatches.size, 1, 'settles went in batches, of one statement');
-      for (const id of ['e0', 'e39']) {
-        assert.equal((await storage.getEntry({ provider: 'cybersource', id }))?.status, 'done');
-        assert.deepEqual((await storage.getHistory({ provider: 'cybersource', id })).attempts.map((a) => [a.attempt, a.outcome]), [[1, 'done']]);
-      }
       const before = statements.length;
       assert.deepEqual(await storage.settleMany([{ key: { provider: 'cybersource', id: 'e1' }, owner: 'x', settlement: { status: 'done' } }]), [true]);
       assert.deepEqual(statements.slice(before).map((s) => s.text), [...settleBatches], 'the same statement as settleMany');
@@ -73,19 +49,10 @@ describe('PostgresStorage group commit (concurrent admits and settles share one 
     const schema = uniqueName('ntw_group_');
     const a = recorded(schema);
     const b = recorded(schema);
-    const states = ['ACTIVE', 'SUSPENDED', 'DELETED', 'INACTIVE'] as const;
     try {
       await a.storage.init();
       await b.storage.init();
-      const ids = Array.from({ length: 120 }, (_, n) => `m${n}`);
-      const copy = (id: string, n: number) => ({ ...record(id, `tok-${n % 9}`), state: states[n % 4]!, occurredAt: new Date(1000 + n) });
-      const admissions = await Promise.all([a.storage, b.storage].flatMap((storage) => ids.map((id, n) => storage.admit(copy(id, n), running))));
-      const admitted = new Map<string, number>();
-      for (const admission of admissions) if (admission.admitted) admitted.set(admission.entry.id, (admitted.get(admission.entry.id) ?? 0) + 1);
-      assert.equal(admitted.size, ids.length);
-      assert.deepEqual([...new Set(admitted.values())], [1], 'one admission per id across both instances');
-      const tokens = (await a.storage.stats({ since: new Date(0), until: new Date(1) })).tokens;
-      assert.equal(tokens.reduce((sum, t) => sum + t.count, 0), 9, 'each token counted once, in one state');
+      await admitFromTwoInstances(a.storage, b.storage);
     } finally {
       await a.storage.close();
       await b.storage.close();
@@ -120,7 +87,7 @@ describe('PostgresStorage group commit (concurrent admits and settles share one 
       await storage.init();
       const ids = Array.from({ length: 24 }, (_, n) => `p${n}`);
       // text may not hold NUL: PostgreSQL refuses it (22021), in a batch the whole statement
-      const outcomes = await Promise.all(ids.map((id, n) => storage.admit(record(id, `tok-${id}`, n === 12 ? '{"a":"\u0000"}' : '{}'), running)
+      const outcomes = await Promise.all(ids.map((id, n) => storage.admit({ ...record(id), body: n === 12 ? '{"a":"\u0000"}' : '{}' }, running)
         .then((a) => a.admitted, (error: { code?: string }) => error.code)));
       assert.deepEqual(outcomes, ids.map((_, n) => (n === 12 ? '22021' : true)));
       assert.ok(statements.some((s) => s.text.includes('unnest(') && s.failed === '22021'), 'a batch failed for it and was sent again item by item');

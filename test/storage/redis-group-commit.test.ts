@@ -1,16 +1,10 @@
 import assert from 'node:assert/strict';
 import Redis from 'ioredis';
 import { ConfigurationError } from '../../lib';
-import type { EntryRecord } from '../../lib';
 import { RedisStorage } from '../../lib/storage/redis';
 import { ADMIT, ADMIT_MANY, SETTLE, SETTLE_MANY } from '../../lib/storage/redis-scripts';
 import { REDIS_URL, deleteKeys, needsService, probeRedis, uniqueName } from './services';
-
-const record = (id: string, tokenRef = `tok-${id}`): EntryRecord => ({
-  provider: 'cybersource', id, type: 'token.active', tokenRef, state: 'ACTIVE', occurredAt: new Date(1000), receivedAt: new Date(2000),
-  fingerprint: 'f', body: '{}',
-});
-const running = { as: 'running', owner: 'o', leaseMs: 60_000 } as const;
+import { admitConcurrentCopies, admitFromTwoInstances, record, running, settleConcurrently } from './group-commit-cases';
 const NAMES = new Map([[ADMIT.sha, 'ADMIT'], [ADMIT_MANY.sha, 'ADMIT_MANY'], [SETTLE.sha, 'SETTLE'], [SETTLE_MANY.sha, 'SETTLE_MANY']]);
 
 /** A storage on a client whose script calls are recorded by name (ADMIT, ADMIT_MANY, …), with their key counts. */
@@ -35,32 +29,13 @@ describe('RedisStorage group commit (concurrent admits and done settles share on
     try {
       await storage.init();
       calls.length = 0;
-      // 40 ids, 5 copies each, interleaved; tokens shared by several ids
-      const ids = Array.from({ length: 200 }, (_, n) => `e${n % 40}`);
-      const admissions = await Promise.all(ids.map((id, n) => storage.admit(record(id, `tok-${n % 40 % 7}`), running)));
-      admissions.forEach((admission, n) => assert.equal(admission.entry.id, ids[n], 'each caller gets its own event'));
-      const admitted = new Map<string, number>();
-      for (const [n, admission] of admissions.entries()) if (admission.admitted) admitted.set(ids[n]!, (admitted.get(ids[n]!) ?? 0) + 1);
-      assert.equal(admitted.size, 40);
-      assert.deepEqual([...new Set(admitted.values())], [1], 'one admission per id');
+      await admitConcurrentCopies(storage);
       assert.ok(count('ADMIT_MANY') > 0, 'admits went in batches');
       assert.ok(count('ADMIT') + count('ADMIT_MANY') <= 200 / 64 + 2, `200 admits in ${count('ADMIT')} ADMIT and ${count('ADMIT_MANY')} ADMIT_MANY calls`);
-      for (const id of ['e0', 'e17', 'e39']) {
-        assert.equal((await storage.getHistory({ provider: 'cybersource', id })).copies.length, 4, 'each later copy recorded');
-        assert.equal((await storage.getEntry({ provider: 'cybersource', id }))?.attempts, 1);
-      }
-      const counts = await storage.stats({ since: new Date(0), until: new Date(1) });
-      assert.equal(counts.tokens.reduce((sum, t) => sum + t.count, 0), 7, 'each token counted once');
-
+      assert.equal((await storage.getEntry({ provider: 'cybersource', id: 'e17' }))?.attempts, 1);
       calls.length = 0;
-      const keys = [...Array.from({ length: 40 }, (_, n) => `e${n}`), 'missing'];
-      const settled = await Promise.all(keys.map((id) => storage.settle({ provider: 'cybersource', id }, 'o', { status: 'done' })));
-      assert.deepEqual(settled, [...Array.from({ length: 40 }, () => true), false], 'each settle answered for its own entry');
-      assert.ok(count('SETTLE_MANY') > 0 && count('SETTLE') + count('SETTLE_MANY') <= 3, `41 settles in ${calls.length} calls`);
-      for (const id of ['e0', 'e39']) {
-        assert.equal((await storage.getEntry({ provider: 'cybersource', id }))?.status, 'done');
-        assert.deepEqual((await storage.getHistory({ provider: 'cybersource', id })).attempts.map((a) => [a.attempt, a.outcome]), [[1, 'done']]);
-      }
+      await settleConcurrently(storage);
+      assert.ok(count('SETTLE_MANY') > 0 && count('SETTLE') + count('SETTLE_MANY') <= 3, `41 settles in ${count('SETTLE')} SETTLE and ${count('SETTLE_MANY')} SETTLE_MANY calls`);
     } finally {
       await storage.close();
       await close();
@@ -71,20 +46,11 @@ describe('RedisStorage group commit (concurrent admits and done settles share on
     const keyPrefix = `${uniqueName('ntw-test:')}:`;
     const a = recorded(keyPrefix);
     const b = recorded(keyPrefix);
-    const states = ['ACTIVE', 'SUSPENDED', 'DELETED', 'INACTIVE'] as const;
     try {
       await a.storage.init();
       await b.storage.init();
-      const ids = Array.from({ length: 120 }, (_, n) => `m${n}`);
-      const copy = (id: string, n: number) => ({ ...record(id, `tok-${n % 9}`), state: states[n % 4]!, occurredAt: new Date(1000 + n) });
-      const admissions = await Promise.all([a.storage, b.storage].flatMap((storage) => ids.map((id, n) => storage.admit(copy(id, n), running))));
-      const admitted = new Map<string, number>();
-      for (const admission of admissions) if (admission.admitted) admitted.set(admission.entry.id, (admitted.get(admission.entry.id) ?? 0) + 1);
-      assert.equal(admitted.size, ids.length);
-      assert.deepEqual([...new Set(admitted.values())], [1], 'one admission per id across both instances');
+      await admitFromTwoInstances(a.storage, b.storage);
       assert.ok(a.count('ADMIT_MANY') > 0 && b.count('ADMIT_MANY') > 0);
-      const tokens = (await a.storage.stats({ since: new Date(0), until: new Date(1) })).tokens;
-      assert.equal(tokens.reduce((sum, t) => sum + t.count, 0), 9, 'each token counted once, in one state');
     } finally {
       await a.storage.close();
       await b.storage.close();

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import type { EntryRecord, Storage } from '../../lib';
+
+/** What the group commit tests of every adapter admit: one Cybersource event, its token `tok-<id>` unless given. */
+export const record = (id: string, tokenRef = `tok-${id}`): EntryRecord => ({
+  provider: 'cybersource', id, type: 'token.active', tokenRef, state: 'ACTIVE', occurredAt: new Date(1000), receivedAt: new Date(2000),
+  fingerprint: 'f', body: '{}',
+});
+export const running = { as: 'running', owner: 'o', leaseMs: 60_000 } as const;
+
+/**
+ * 200 concurrent admits, 5 copies each of 40 ids interleaved, tokens shared by several ids: exactly one admitted per
+ * id, each caller answered for its own event, each later copy recorded, each token counted once.
+ */
+export async function admitConcurrentCopies(storage: Storage): Promise<void> {
+  const ids = Array.from({ length: 200 }, (_, n) => `e${n % 40}`);
+  const admissions = await Promise.all(ids.map((id, n) => storage.admit(record(id, `tok-${n % 40 % 7}`), running)));
+  admissions.forEach((admission, n) => assert.equal(admission.entry.id, ids[n], 'each caller gets its own event'));
+  const admitted = new Map<string, number>();
+  for (const [n, admission] of admissions.entries()) if (admission.admitted) admitted.set(ids[n]!, (admitted.get(ids[n]!) ?? 0) + 1);
+  assert.equal(admitted.size, 40);
+  assert.deepEqual([...new Set(admitted.values())], [1], 'one admission per id');
+  for (const id of ['e0', 'e17', 'e39']) {
+    assert.equal((await storage.getHistory!({ provider: 'cybersource', id })).copies.length, 4, 'each later copy recorded');
+  }
+  const counts = await storage.stats!({ since: new Date(0), until: new Date(1) });
+  assert.equal(counts.tokens.reduce((sum, t) => sum + t.count, 0), 7, 'each token counted once');
+}
+
+/** `done` for `e0`…`e39` (admitted by `admitConcurrentCopies`) and one missing id, at once: each caller answered for its own entry. */
+export async function settleConcurrently(storage: Storage): Promise<void> {
+  const settled = await Promise.all([...Array.from({ length: 40 }, (_, n) => `e${n}`), 'missing'].map((id) => storage.settle({ provider: 'cybersource', id }, 'o', { status: 'done' })));
+  assert.deepEqual(settled, [...Array.from({ length: 40 }, () => true), false], 'each settle answered for its own entry');
+  for (const id of ['e0', 'e39']) {
+    assert.equal((await storage.getEntry({ provider: 'cybersource', id }))?.status, 'done');
+    assert.deepEqual((await storage.getHistory!({ provider: 'cybersource', id })).attempts.map((a) => [a.attempt, a.outcome]), [[1, 'done']]);
+  }
+}
+
+/**
+ * Two instances on one store admitting copies of the same 120 ids at once, states changing on 9 shared tokens: each
+ * id admitted once across both, every token counted once, in one state.
+ */
+export async function admitFromTwoInstances(a: Storage, b: Storage): Promise<void> {
+  const states = ['ACTIVE', 'SUSPENDED', 'DELETED', 'INACTIVE'] as const;
+  const ids = Array.from({ length: 120 }, (_, n) => `m${n}`);
+  const copy = (id: string, n: number) => ({ ...record(id, `tok-${n % 9}`), state: states[n % 4]!, occurredAt: new Date(1000 + n) });
+  const admissions = await Promise.all([a, b].flatMap((storage) => ids.map((id, n) => storage.admit(copy(id, n), running))));
+  const admitted = new Map<string, number>();
+  for (const admission of admissions) if (admission.admitted) admitted.set(admission.entry.id, (admitted.get(admission.entry.id) ?? 0) + 1);
+  assert.equal(admitted.size, ids.length);
+  assert.deepEqual([...new Set(admitted.values())], [1], 'one admission per id across both instances');
+  const tokens = (await a.stats!({ since: new Date(0), until: new Date(1) })).tokens;
+  assert.equal(tokens.reduce((sum, t) => sum + t.count, 0), 9, 'each token counted once, in one state');
+}
