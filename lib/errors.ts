@@ -41,7 +41,18 @@ export interface SchemaIssue {
   readonly message: string;
 }
 
-/** A failed delivery. `message` is safe to return to the sender and to log. */
+/** Whether `Error.stackTraceLimit` may be set here (not where the intrinsics are frozen). */
+const STACK_LIMIT_WRITABLE = (() => {
+  const descriptor = Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit');
+  return descriptor?.writable === true && Object.isExtensible(Error);
+})();
+
+/**
+ * A failed delivery. `message` is safe to return to the sender and to log. One the sender caused (a 4xx: a bad
+ * signature, a schema violation, a body too large) is made without a stack trace: it says what was wrong with the
+ * delivery, not where the code was, and capturing the stack cost more than the rest of refusing it (a refused
+ * delivery's profile: 7.5% in the constructor).
+ */
 export class WebhookError extends Error {
   readonly code: DeliveryErrorCode;
   readonly status: number;
@@ -50,7 +61,14 @@ export class WebhookError extends Error {
 
   constructor(code: DeliveryErrorCode, options: { issues?: readonly SchemaIssue[]; cause?: unknown; message?: string } = {}) {
     const info = DELIVERY_ERRORS[code];
-    super(options.message ?? info.message, options.cause === undefined ? undefined : { cause: options.cause });
+    const stackless = info.status < 500 && STACK_LIMIT_WRITABLE;
+    const limit = Error.stackTraceLimit;
+    if (stackless) Error.stackTraceLimit = 0;
+    try {
+      super(options.message ?? info.message, options.cause === undefined ? undefined : { cause: options.cause });
+    } finally {
+      if (stackless) Error.stackTraceLimit = limit;
+    }
     this.name = 'WebhookError';
     this.code = code;
     this.status = info.status;
