@@ -30,7 +30,7 @@ import { pendingSteps } from './kit/migrations/steps';
 import type { PostgresNames } from './postgres-schema';
 import { logger, loggerOf } from '../log';
 import { PreparedQueries } from './prepared-queries';
-import { Coalescer } from './kit/coalesce';
+import { BATCH_MAX_BYTES, Coalescer } from './kit/coalesce';
 import { admitBatchSql, admitColumns, admitValues, isOneItemFailure, settleBatchSql, settleColumns } from './postgres-batch';
 import type { AdmitItem } from './postgres-batch';
 import { LedgerStatistics } from './postgres-statistics';
@@ -218,7 +218,9 @@ export class PostgresStorage implements Storage {
     if (opts.groupCommit ?? true) {
       // a call waits for a batch at most as long as the pool lets a query wait for a connection
       const batches = { inFlight: BATCHES_IN_FLIGHT, maxBatch: BATCH_MAX, maxWaitMs: this.timeoutMs, isolate: isOneItemFailure };
-      this.admits = new Coalescer({ ...batches, one: (item) => this.admitOne(item), many: (items) => this.admitMany(items) });
+      this.admits = new Coalescer({
+        ...batches, maxBytes: BATCH_MAX_BYTES, size: (item) => item.record.body.length, one: (item) => this.admitOne(item), many: (items) => this.admitMany(items),
+      });
       this.dones = new Coalescer({ ...batches, one: (s) => this.settleOne(s.key, s.owner, s.settlement), many: (items) => this.settleMany(items) });
     }
   }

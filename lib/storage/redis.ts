@@ -21,7 +21,7 @@ import type { NamesOf } from '../option-names';
 import { loadDriver } from './driver';
 import { admittedEntry } from './kit/ledger-rules';
 import { closeWithin, timeoutMsOption } from './kit/options';
-import { Coalescer } from './kit/coalesce';
+import { BATCH_MAX_BYTES, Coalescer } from './kit/coalesce';
 import { ADD_REFUSALS, ADMIT, ADMIT_MANY, DUE_TIMES, EXTEND, LEASE, LEASE_MANY, PROJECT, PRUNE, REQUEUE, SETTLE, SETTLE_MANY, runScript } from './redis-scripts';
 import { logger, loggerOf } from '../log';
 import { migrateRedis } from './kit/migrations/redis';
@@ -89,6 +89,8 @@ const BATCH_MAX = 64;
 /** What one admit sends: the script's keys and arguments for it. */
 interface AdmitCall {
   readonly shard: number;
+  /** The body's length, for the batch's bound by bytes. */
+  readonly bytes: number;
   readonly keys: readonly string[];
   readonly args: readonly (string | number)[];
 }
@@ -193,7 +195,9 @@ export class RedisStorage implements Storage {
     if (opts.groupCommit ?? true) {
       // A failed call failed every entry in it (a lost connection, a timeout): an entry's own failure comes back in its reply.
       const batches = { inFlight: 1, maxBatch: BATCH_MAX, maxWaitMs: this.timeoutMs, isolate: () => false };
-      this.admits = new Coalescer({ ...batches, one: (call) => this.admitOne(call), many: (calls) => this.admitMany(calls) });
+      this.admits = new Coalescer({
+        ...batches, maxBytes: BATCH_MAX_BYTES, size: (call) => call.bytes, one: (call) => this.admitOne(call), many: (calls) => this.admitMany(calls),
+      });
       this.dones = new Coalescer({ ...batches, one: (s) => this.settleOne(s.key, s.owner, s.settlement), many: (items) => this.settleMany(items) });
     }
   }
@@ -272,6 +276,7 @@ export class RedisStorage implements Storage {
     const tokenKeys = this.cluster ? [] : [tokenKey, this.timelineKey(record.provider, record.tokenRef), this.tokenCountsKey()];
     const call: AdmitCall = {
       shard: s,
+      bytes: record.body.length,
       keys: [this.entryKey(s, member), this.k(s, 'due'), this.k(s, 'recv'), ...tokenKeys],
       args: [
         this.k(s, 'status:'), member, admit.as, admit.as === 'running' ? admit.owner : '', admit.as === 'running' ? admit.leaseMs : 0,

@@ -53,3 +53,19 @@ export async function admitFromTwoInstances(a: Storage, b: Storage): Promise<voi
   const tokens = (await a.stats!({ since: new Date(0), until: new Date(1) })).tokens;
   assert.equal(tokens.reduce((sum, t) => sum + t.count, 0), 9, 'each token counted once, in one state');
 }
+
+/**
+ * 30 concurrent admits of 200,000-byte bodies: each admitted, its body kept whole, and each batch (the sizes
+ * `batchSizes` answers: admits per statement or script call) carrying at most 5 of them, the most under the
+ * 1 MiB bound on the bodies a batch carries.
+ */
+export async function admitLargeBodies(storage: Storage, batchSizes: () => readonly number[]): Promise<void> {
+  const body = (n: number) => JSON.stringify({ id: `big${n}`, padding: 'x'.repeat(200_000 - 30) });
+  const admissions = await Promise.all(Array.from({ length: 30 }, (_, n) => storage.admit({ ...record(`big${n}`), body: body(n) }, running)));
+  assert.ok(admissions.every((a) => a.admitted), 'each admitted');
+  for (const n of [0, 29]) assert.equal((await storage.getEntry({ provider: 'cybersource', id: `big${n}` }))?.body, body(n));
+  const sizes = batchSizes();
+  assert.equal(sizes.reduce((sum, size) => sum + size, 0), 30, 'each admit sent once');
+  assert.ok(sizes.some((size) => size > 1), `the admits went in batches: ${sizes.join(', ')}`);
+  assert.ok(sizes.every((size) => size <= 5), `at most 5 bodies of 200,000 bytes a batch: ${sizes.join(', ')}`);
+}

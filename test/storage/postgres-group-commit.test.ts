@@ -3,15 +3,17 @@ import { Pool } from 'pg';
 import { ConfigurationError } from '../../lib';
 import { PostgresStorage } from '../../lib/storage/postgres';
 import { DATABASE_URL, dropSchema, needsService, probePostgres, uniqueName } from './services';
-import { admitConcurrentCopies, admitFromTwoInstances, record, running, settleConcurrently } from './group-commit-cases';
+import { admitConcurrentCopies, admitFromTwoInstances, admitLargeBodies, record, running, settleConcurrently } from './group-commit-cases';
 
 /** A storage on a pool whose statements are recorded: their text, and whether each failed. */
 function recorded(schema: string, groupCommit?: boolean) {
   const pool = new Pool({ connectionString: DATABASE_URL, max: 8 });
-  const statements: { text: string; failed?: string }[] = [];
+  const statements: { text: string; rows?: number; failed?: string }[] = [];
   const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
   (pool as unknown as { query: unknown }).query = (config: unknown, ...rest: unknown[]) => {
-    const statement: { text: string; failed?: string } = { text: typeof config === 'string' ? config : (config as { text: string }).text };
+    const { text, values } = typeof config === 'string' ? { text: config, values: undefined } : config as { text: string; values?: unknown[] };
+    // a batch's first parameter is an array with one element per item
+    const statement: { text: string; rows?: number; failed?: string } = { text, rows: Array.isArray(values?.[0]) ? values[0].length : 1 };
     statements.push(statement);
     return query(config, ...rest).catch((error: { code?: string }) => {
       statement.failed = error.code ?? 'unknown';
@@ -75,6 +77,18 @@ describe('PostgresStorage group commit (concurrent admits and settles share one 
       assert.equal(statements.slice(before).filter((s) => s.text.includes('unnest(')).length, 0, 'no batch statement for a batch with a key twice');
       assert.deepEqual((await storage.getHistory({ provider: 'cybersource', id: 'd2' })).attempts.map((a) => [a.attempt, a.outcome]), [[1, 'done'], [1, 'done']]);
       assert.deepEqual((await storage.getHistory({ provider: 'cybersource', id: 'd3' })).attempts.map((a) => [a.attempt, a.outcome]), [[1, 'done']]);
+    } finally {
+      await storage.close();
+      await close();
+    }
+  });
+
+  it('a batch carries at most 1 MiB of bodies: concurrent admits of 200,000-byte bodies go at most 5 a statement', async function () {
+    const { storage, statements, close } = recorded(uniqueName('ntw_group_'));
+    try {
+      await storage.init();
+      const from = statements.length;
+      await admitLargeBodies(storage, () => statements.slice(from).filter((s) => s.text.includes('ntw_admit_v2(')).map((s) => s.rows ?? 1));
     } finally {
       await storage.close();
       await close();

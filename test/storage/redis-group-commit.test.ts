@@ -4,16 +4,18 @@ import { ConfigurationError } from '../../lib';
 import { RedisStorage } from '../../lib/storage/redis';
 import { ADMIT, ADMIT_MANY, SETTLE, SETTLE_MANY } from '../../lib/storage/redis-scripts';
 import { REDIS_URL, deleteKeys, needsService, probeRedis, uniqueName } from './services';
-import { admitConcurrentCopies, admitFromTwoInstances, record, running, settleConcurrently } from './group-commit-cases';
+import { admitConcurrentCopies, admitFromTwoInstances, admitLargeBodies, record, running, settleConcurrently } from './group-commit-cases';
 const NAMES = new Map([[ADMIT.sha, 'ADMIT'], [ADMIT_MANY.sha, 'ADMIT_MANY'], [SETTLE.sha, 'SETTLE'], [SETTLE_MANY.sha, 'SETTLE_MANY']]);
 
 /** A storage on a client whose script calls are recorded by name (ADMIT, ADMIT_MANY, …), with their key counts. */
 function recorded(keyPrefix: string, groupCommit?: boolean) {
   const client = new Redis(REDIS_URL);
-  const calls: { name: string; keys: number }[] = [];
+  const calls: { name: string; keys: number; admits: number }[] = [];
   const evalsha = client.evalsha.bind(client) as (...args: unknown[]) => Promise<unknown>;
   (client as unknown as { evalsha: unknown }).evalsha = (sha: string, keys: number, ...rest: unknown[]) => {
-    calls.push({ name: NAMES.get(sha) ?? 'other', keys });
+    const name = NAMES.get(sha) ?? 'other';
+    // ADMIT_MANY's first argument is the count of keys of each admit
+    calls.push({ name, keys, admits: name === 'ADMIT_MANY' ? keys / Number(rest[keys]) : name === 'ADMIT' ? 1 : 0 });
     return evalsha(sha, keys, ...rest);
   };
   const storage = new RedisStorage({ client, keyPrefix, ...(groupCommit === undefined ? {} : { groupCommit }) });
@@ -56,6 +58,18 @@ describe('RedisStorage group commit (concurrent admits and done settles share on
       await b.storage.close();
       await a.close();
       await b.close();
+    }
+  });
+
+  it('a batch carries at most 1 MiB of bodies: concurrent admits of 200,000-byte bodies go at most 5 a script call', async function () {
+    const { storage, calls, close } = recorded(`${uniqueName('ntw-test:')}:`);
+    try {
+      await storage.init();
+      calls.length = 0;
+      await admitLargeBodies(storage, () => calls.filter((c) => c.admits > 0).map((c) => c.admits));
+    } finally {
+      await storage.close();
+      await close();
     }
   });
 

@@ -15,6 +15,14 @@ export interface CoalesceOptions<I, O> {
   /** The most items one batch takes. */
   readonly maxBatch: number;
   /**
+   * The most bytes one batch carries, as `size` counts them (unbounded when left out): the batch leaving takes the
+   * calls waiting, in order, while their sizes add up to no more, and always the first. It bounds a statement (a
+   * script call) holding many large bodies: its memory on both sides and the time it holds the store.
+   */
+  readonly maxBytes?: number;
+  /** One item's size, for `maxBytes`. */
+  readonly size?: (item: I) => number;
+  /**
    * The longest a call waits for a batch to take it, in ms (unbounded when left out). A call past it when the next
    * batch leaves is failed instead of sent, as a pool fails a query that waited too long for a connection: while
    * the store does not answer, the calls arriving do not pile up for ever, nor reach it long after their callers
@@ -24,6 +32,12 @@ export interface CoalesceOptions<I, O> {
   /** The clock `maxWaitMs` is judged by, in ms. Default `performance.now`. */
   readonly now?: () => number;
 }
+
+/**
+ * The bytes of bodies one batch of admits carries at most (`maxBytes`): 64 bodies of the default 64 KB limit would
+ * be 4 MB in one statement or script call, and a raised limit more; a batch saves round trips and commits, which a few large bodies do not need to share.
+ */
+export const BATCH_MAX_BYTES = 1 << 20;
 
 interface Waiting<I, O> {
   readonly item: I;
@@ -48,6 +62,9 @@ export class Coalescer<I, O> {
   constructor(options: CoalesceOptions<I, O>) {
     if (!(options.inFlight >= 1) || !(options.maxBatch >= 1)) throw new RangeError('inFlight and maxBatch must be at least 1');
     if (options.maxWaitMs !== undefined && !(options.maxWaitMs > 0)) throw new RangeError('maxWaitMs must be above 0');
+    if (options.maxBytes !== undefined && (!(options.maxBytes > 0) || options.size === undefined)) {
+      throw new RangeError('maxBytes must be above 0, with a size function');
+    }
     this.options = options;
     this.now = options.now ?? (() => performance.now());
   }
@@ -73,14 +90,26 @@ export class Coalescer<I, O> {
   private drain(): void {
     if (this.out < this.options.inFlight) this.expire();
     while (this.out < this.options.inFlight && this.waiting.length > 0) {
-      const batch = this.waiting.length <= this.options.maxBatch ? this.waiting : this.waiting.slice(0, this.options.maxBatch);
-      this.waiting = batch === this.waiting ? [] : this.waiting.slice(batch.length);
+      const taken = this.batchLength();
+      const batch = taken === this.waiting.length ? this.waiting : this.waiting.slice(0, taken);
+      this.waiting = batch === this.waiting ? [] : this.waiting.slice(taken);
       this.out++;
       void this.send(batch).finally(() => {
         this.out--;
         this.drain();
       });
     }
+  }
+
+  /** How many of the calls waiting the next batch takes: up to `maxBatch`, and `maxBytes` past the first. */
+  private batchLength(): number {
+    const { maxBatch, maxBytes, size } = this.options;
+    const most = Math.min(maxBatch, this.waiting.length);
+    if (maxBytes === undefined || size === undefined) return most;
+    let bytes = size(this.waiting[0]!.item);
+    let n = 1;
+    while (n < most && (bytes += size(this.waiting[n]!.item)) <= maxBytes) n++;
+    return n;
   }
 
   /** Fail the calls that waited past `maxWaitMs` (the oldest first in the queue). */

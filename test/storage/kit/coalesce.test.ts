@@ -3,13 +3,14 @@ import { Coalescer } from '../../../lib/storage/kit';
 import type { CoalesceOptions } from '../../../lib/storage/kit';
 
 /** A store whose statements the test answers by hand: every call of `one` and `many` is recorded and held. */
-function heldStore(options: { inFlight: number; maxBatch?: number; isolate?: (error: unknown) => boolean }) {
+function heldStore(options: { inFlight: number; maxBatch?: number; maxBytes?: number; isolate?: (error: unknown) => boolean }) {
   const sent: { items: readonly number[]; answer: (results: readonly string[] | Error) => void }[] = [];
   const send = (items: readonly number[]) => new Promise<readonly string[]>((resolve, reject) => {
     sent.push({ items, answer: (results) => (results instanceof Error ? reject(results) : resolve(results)) });
   });
   const coalescer = new Coalescer<number, string>({
     inFlight: options.inFlight, maxBatch: options.maxBatch ?? 100, isolate: options.isolate ?? (() => false),
+    ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes, size: (item: number) => item }),
     one: async (item) => (await send([item]))[0]!,
     many: send,
   } satisfies CoalesceOptions<number, string>);
@@ -67,6 +68,18 @@ describe('Coalescer (the batches of concurrent storage writes)', function () {
     assert.deepEqual(sent.map((s) => s.items), [[0], [1, 2, 3], [4, 5, 6], [7]]);
     assert.deepEqual(await Promise.all(calls), calls.map((_, n) => `r${n}`));
     assert.deepEqual(sent.flatMap((s) => s.items).sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6, 7], 'each item sent once');
+  });
+
+  it('takes calls while their sizes add up to at most maxBytes, and always the first even when it alone is larger', async function () {
+    // an item's size is its value: 1 + 2 + 3 fit in 6 bytes, 4 does not; 7 alone is over and still leaves
+    const { coalescer, sent } = heldStore({ inFlight: 1, maxBytes: 6 });
+    const calls = [0, 1, 2, 3, 4, 7, 1, 1].map((n) => coalescer.call(n));
+    for (let answered = 0; answered < sent.length || coalescer.queued > 0; answered++) {
+      await tick();
+      sent[answered]!.answer(sent[answered]!.items.map((n) => `r${n}`));
+    }
+    assert.deepEqual(sent.map((s) => s.items), [[0], [1, 2, 3], [4], [7], [1, 1]]);
+    assert.deepEqual(await Promise.all(calls), [0, 1, 2, 3, 4, 7, 1, 1].map((n) => `r${n}`));
   });
 
   it('a batch failed for one item\'s sake: each item sent again on its own, so only the bad one fails', async function () {
@@ -141,8 +154,10 @@ describe('Coalescer (the batches of concurrent storage writes)', function () {
     assert.throws(() => new Coalescer({ ...coalescerBase, inFlight: 1, maxBatch: 1, maxWaitMs: 0 }), RangeError);
   });
 
-  it('refuses an inFlight or maxBatch below 1', function () {
+  it('refuses an inFlight or maxBatch below 1, and a maxBytes not above 0 or without a size', function () {
     assert.throws(() => new Coalescer({ ...coalescerBase, inFlight: 0, maxBatch: 1 }), RangeError);
     assert.throws(() => new Coalescer({ ...coalescerBase, inFlight: 1, maxBatch: 0 }), RangeError);
+    assert.throws(() => new Coalescer({ ...coalescerBase, inFlight: 1, maxBatch: 1, maxBytes: 0, size: () => 1 }), RangeError);
+    assert.throws(() => new Coalescer({ ...coalescerBase, inFlight: 1, maxBatch: 1, maxBytes: 10 }), RangeError);
   });
 });
