@@ -10,6 +10,7 @@ import { runTag, traffic } from './payloads';
 import type { BenchRequest } from './payloads';
 import type { Row } from './rows';
 import { startServer } from './server-process';
+import { storeCpu, storeCpuSpent } from './process-cpu';
 
 export interface Measurement extends LoadResult {
   /** Peak resident set of the server process over its life (warm-up included), bytes. */
@@ -19,6 +20,10 @@ export interface Measurement extends LoadResult {
   readonly handled?: number;
   /** 2xx answers over its life (first delivery and warm-up included), to compare with `handled`. */
   readonly answered2xx: number;
+  /** CPU time of the server process per answer of the measured load, µs (absent in results written before 2026-12-07). */
+  readonly serverCpuPerRequest?: number;
+  /** CPU time of the store's processes (PostgreSQL, Redis) per answer of the measured load, µs; storage rows on Linux only. */
+  readonly storeCpuPerRequest?: number;
   /** What the server wrote to stderr, when anything. */
   readonly serverErrors?: string;
 }
@@ -52,12 +57,19 @@ export async function measure(row: Row, env: Record<string, string>, seconds = s
     }
     const base = { connections: settings.connections, maxRequests: settings.maxRequests, next };
     const warmup = await runLoad(server.port, requests, { ...base, seconds: settings.warmupSeconds });
+    const [cpuBefore, storeBefore] = [(await server.stats()).cpuMicros, storeCpu(row.store)];
     const result = await runLoad(server.port, requests, { ...base, seconds });
+    const storeAfter = storeCpu(row.store);
     answered2xx += ok2xx(warmup) + ok2xx(result);
     const stats = await server.stats();
     const serverErrors = server.stderr();
+    const perRequest = (micros: number) => (result.requests > 0 ? micros / result.requests : undefined);
+    const serverCpuPerRequest = perRequest(stats.cpuMicros - cpuBefore);
+    const storeCpuPerRequest = storeBefore && storeAfter ? perRequest(storeCpuSpent(storeBefore, storeAfter)) : undefined;
     return {
       ...result, peakRss: stats.peakRss, heapUsed: stats.heapUsed, answered2xx,
+      ...(serverCpuPerRequest !== undefined ? { serverCpuPerRequest } : {}),
+      ...(storeCpuPerRequest !== undefined ? { storeCpuPerRequest } : {}),
       ...(stats.handled !== undefined ? { handled: stats.handled } : {}),
       ...(serverErrors ? { serverErrors } : {}),
     };

@@ -35,6 +35,11 @@ export interface RowResult {
   readonly rounds: readonly RoundMeasurement[];
   /** The round with the median req/s (the upper middle one for an even count). */
   readonly median?: Measurement;
+  /**
+   * CPU time per answer, µs: the median over the rounds of the server's, and of the store's processes'. Less
+   * moved than req/s by a machine whose speed varies from minute to minute, and it shows which process the row spends.
+   */
+  readonly cpu?: { readonly server?: number; readonly store?: number };
   readonly ratios: Ratios;
 }
 
@@ -71,6 +76,12 @@ export function medianRound<M extends Measurement>(rounds: readonly M[]): M | un
  * within minutes of each other, so a machine that drifts between rounds moves both alike, which the ratio of the
  * two medians (each from its own round) does not cancel. Rounds pair by number (by position in older results).
  */
+/** The median of a figure over the rounds that have it. */
+function medianOf(rounds: readonly RoundMeasurement[], figure: (m: RoundMeasurement) => number | undefined): number | undefined {
+  const values = rounds.flatMap((m) => { const value = figure(m); return value === undefined ? [] : [value]; });
+  return middleBy(values, (v) => v);
+}
+
 export function pairedRatio(row: readonly RoundMeasurement[], ref: readonly RoundMeasurement[]): number | undefined {
   const refByRound = new Map(ref.map((m, i) => [m.round ?? i + 1, m.reqPerSec]));
   const ratios = row.flatMap((m, i) => {
@@ -92,10 +103,13 @@ export function summarize(rows: readonly Row[], rounds: ReadonlyMap<string, read
       ...(row.handWritten ? { toHandWritten: ratio(row.id, row.handWritten) } : {}),
     };
     const median = medians.get(row.id);
+    const server = medianOf(rounds.get(row.id) ?? [], (m) => m.serverCpuPerRequest);
+    const store = medianOf(rounds.get(row.id) ?? [], (m) => m.storeCpuPerRequest);
     return {
       id: row.id, label: row.label, group: row.group, rounds: rounds.get(row.id) ?? [], ratios,
       ...(skipped.has(row.id) ? { skipped: skipped.get(row.id)! } : {}),
       ...(median ? { median } : {}),
+      ...(server !== undefined || store !== undefined ? { cpu: { ...(server !== undefined ? { server } : {}), ...(store !== undefined ? { store } : {}) } } : {}),
     };
   });
 }
@@ -106,7 +120,7 @@ const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
 /** The one printed table: a row per benchmark row, skipped ones saying why. */
 export function table(results: readonly RowResult[]): string {
-  const header = ['#', 'row', 'req/s', 'p50 ms', 'p99 ms', 'peak RSS MB', 'non-2xx', 'errors', '× Express floor', '× express.json()', '× ours on memory'];
+  const header = ['#', 'row', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'store µs/req', 'peak RSS MB', 'non-2xx', 'errors', '× Express floor', '× express.json()', '× ours on memory'];
   const lines: string[][] = [header];
   results.forEach((r, i) => {
     const m = r.median;
@@ -116,7 +130,8 @@ export function table(results: readonly RowResult[]): string {
     }
     const vsOurs = r.ratios.toNewEvents !== undefined ? `${times(r.ratios.toNewEvents)} (vs new events)` : times(r.ratios.toOursMemory);
     lines.push([
-      String(i + 1), r.label, Math.round(m.reqPerSec).toLocaleString('en-US'), fixed(m.p50, 2), fixed(m.p99, 2), mb(m.peakRss),
+      String(i + 1), r.label, Math.round(m.reqPerSec).toLocaleString('en-US'), fixed(m.p50, 2), fixed(m.p99, 2), fixed(r.cpu?.server, 0),
+      fixed(r.cpu?.store, 0), mb(m.peakRss),
       String(m.non2xx), String(m.errors + m.timeouts), times(r.ratios.toExpressFloor), times(r.ratios.toExpressJson), r.ratios.toOursMemory === undefined && r.ratios.toNewEvents === undefined ? '' : vsOurs,
     ]);
   });
@@ -139,8 +154,10 @@ export function handWrittenTable(rows: readonly Row[], results: readonly RowResu
     const ours = byId.get(row.id)?.median;
     const hand = byId.get(row.handWritten)?.median;
     if (!ours || !hand) continue;
+    const [oursCpu, handCpu] = [byId.get(row.id)!.cpu, byId.get(row.handWritten)!.cpu];
+    const store = oursCpu?.store !== undefined || handCpu?.store !== undefined ? `; store CPU ${fixed(oursCpu?.store, 0)} vs ${fixed(handCpu?.store, 0)} µs/req` : '';
     lines.push(`${row.label} / ${byId.get(row.handWritten)!.label}: ${times(byId.get(row.id)!.ratios.toHandWritten)} req/s; `
-      + `p99 ${fixed(ours.p99, 2)} ms vs ${fixed(hand.p99, 2)} ms`);
+      + `p99 ${fixed(ours.p99, 2)} ms vs ${fixed(hand.p99, 2)} ms; server CPU ${fixed(oursCpu?.server, 0)} vs ${fixed(handCpu?.server, 0)} µs/req${store}`);
   }
   return lines.join('\n');
 }

@@ -13,6 +13,8 @@ export interface ServerStats {
   /** Peak resident set size, bytes (`getrusage` maxrss). */
   readonly maxRss: number;
   readonly heapUsed: number;
+  /** CPU time the process has used (user + system, every thread), µs. */
+  readonly cpuMicros: number;
   /** Events the handlers ran for, when the server counts them. */
   readonly handled?: number;
 }
@@ -25,8 +27,9 @@ export interface ServeOptions {
 
 export function stats(handled?: () => number): ServerStats {
   const memory = process.memoryUsage();
+  const cpu = process.cpuUsage();
   return {
-    type: 'stats', rss: memory.rss, maxRss: process.resourceUsage().maxRSS * 1024, heapUsed: memory.heapUsed,
+    type: 'stats', rss: memory.rss, maxRss: process.resourceUsage().maxRSS * 1024, heapUsed: memory.heapUsed, cpuMicros: cpu.user + cpu.system,
     ...(handled ? { handled: handled() } : {}),
   };
 }

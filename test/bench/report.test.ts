@@ -2,8 +2,9 @@ import { expect } from 'chai';
 import type { RoundMeasurement } from '../../bench/report';
 import { handWrittenTable, pairedRatio, summarize } from '../../bench/report';
 import { ROWS } from '../../bench/rows';
+import { storeCpu, storeCpuSpent } from '../../bench/process-cpu';
 
-const at = (reqPerSec: number, round?: number): RoundMeasurement => ({
+const at = (reqPerSec: number, round?: number, cpu: { serverCpuPerRequest?: number; storeCpuPerRequest?: number } = {}): RoundMeasurement => ({ ...cpu,
   seconds: 5, requests: reqPerSec * 5, reqPerSec, p50: 1, p99: 2, non2xx: 0, errors: 0, timeouts: 0, statusCodes: {},
   peakRss: 0, heapUsed: 0, answered2xx: reqPerSec * 5, ...(round === undefined ? {} : { round }),
 });
@@ -45,5 +46,31 @@ describe('bench report: ours over hand-written', function () {
     expect(lines).to.have.length(2);
     expect(lines[0]).to.include('1.20×').and.include('p99 2.00 ms vs 2.00 ms');
     expect(lines[1]).to.include('1.50×');
+  });
+});
+
+describe('bench report: CPU per answer', function () {
+  it('gives the median over the rounds of the server\'s and the store\'s CPU per answer, and prints them beside the hand-written row\'s', function () {
+    const rows = ROWS.filter((r) => ['hand-postgres', 'cybersource-postgres'].includes(r.id));
+    const rounds = new Map<string, RoundMeasurement[]>([
+      ['hand-postgres', [at(400, 1, { serverCpuPerRequest: 580, storeCpuPerRequest: 190 }), at(400, 2, { serverCpuPerRequest: 600, storeCpuPerRequest: 200 })]],
+      // the round with the median req/s is not the one with the median CPU: each figure is its own median
+      ['cybersource-postgres', [at(500, 1, { serverCpuPerRequest: 420, storeCpuPerRequest: 170 }), at(900, 2, { serverCpuPerRequest: 400 }), at(600, 3, { serverCpuPerRequest: 440, storeCpuPerRequest: 180 })]],
+    ]);
+    const results = summarize(rows, rounds, new Map());
+    expect(results.find((r) => r.id === 'cybersource-postgres')!.cpu).to.deep.equal({ server: 420, store: 180 });
+    expect(results.find((r) => r.id === 'hand-postgres')!.cpu).to.deep.equal({ server: 600, store: 200 });
+    expect(handWrittenTable(rows, results)).to.include('server CPU 420 vs 600 µs/req; store CPU 180 vs 200 µs/req');
+  });
+
+  it('has no CPU figures for rounds written before they were measured', function () {
+    const rows = ROWS.filter((r) => r.id === 'cybersource-memory');
+    expect(summarize(rows, new Map([['cybersource-memory', [at(1000, 1)]]]), new Map())[0]!.cpu).to.equal(undefined);
+  });
+
+  it('counts the store\'s CPU between two readings, a process started between them whole, and none for the memory store', function () {
+    expect(storeCpuSpent(new Map([[10, 1000], [11, 50]]), new Map([[10, 1600], [11, 50], [12, 300]]))).to.equal(900);
+    expect(storeCpu('memory')).to.equal(undefined);
+    expect(storeCpu(undefined)).to.equal(undefined);
   });
 });
