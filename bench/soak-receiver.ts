@@ -4,8 +4,9 @@
  * earlier release's build to run instead), CLOCK_OFFSET_MS (this instance's clock that far off), OUT (file of completions),
  * UNSETTLED (file of completions that could not be stored).
  * A handler run that completes appends `<event id>` to OUT, synchronously, as its last step; a kill -9 keeps what was appended.
- * When storing a completed run fails (onError: a StorageError of `settle` after the handlers completed), `<event id>` is
- * appended to UNSETTLED, once per such run: the documented window in which the handlers may run again.
+ * When storing a completed run fails (onError: a StorageError of `settle` after the handlers completed; in inbox mode,
+ * a `settleMany` call that fails or answers the entry as not recorded), `<event id>` is appended to UNSETTLED, once per
+ * such run: the documented window in which the handlers may run again.
  */
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,13 +54,32 @@ webhooks.onEvent(async (event) => {
   appendFileSync(out, `${event.id}\n`);
   completed.set(event.id, (completed.get(event.id) ?? 0) + 1);
 });
+/** Note that the completed run of `eventId` was not stored, once per run (a failed run's settle is not one). */
+function notStored(eventId: string): void {
+  const runs = completed.get(eventId) ?? 0;
+  if (runs === 0 || recordedUnsettled.get(eventId) === runs) return;
+  recordedUnsettled.set(eventId, runs);
+  appendFileSync(unsettled, `${eventId}\n`);
+}
 webhooks.onError((error, context) => {
-  if (!(error instanceof StorageError) || error.operation !== 'settle' || context.eventId === undefined) return;
-  const runs = completed.get(context.eventId) ?? 0;
-  if (runs === 0 || recordedUnsettled.get(context.eventId) === runs) return; // a failed run's settle, or this run's already recorded
-  recordedUnsettled.set(context.eventId, runs);
-  appendFileSync(unsettled, `${context.eventId}\n`);
+  if (error instanceof StorageError && error.operation === 'settle' && context.eventId !== undefined) notStored(context.eventId);
 });
+// The inbox worker stores its completions in batches (settleMany), whose failure is reported once for the batch,
+// without the events: they are read here, from the call itself (thrown, or an entry answered as not recorded).
+const settleMany = storage.settleMany?.bind(storage);
+if (settleMany) {
+  storage.settleMany = async (settlements) => {
+    const done = settlements.filter((s) => s.settlement.status === 'done');
+    try {
+      const recorded = await settleMany(settlements);
+      settlements.forEach((s, i) => { if (s.settlement.status === 'done' && recorded[i] !== true) notStored(s.key.id); });
+      return recorded;
+    } catch (error) {
+      for (const s of done) notStored(s.key.id);
+      throw error;
+    }
+  };
+}
 
 const app = express();
 app.use('/webhooks/tokenex', webhooks.tokenex({ auth: { bearer: BEARER } }));

@@ -80,7 +80,8 @@ export interface PostgresStorageOptions {
   /**
    * Deliveries arriving together share one statement and one commit: while earlier admits (or `done` settles) are
    * still out, the calls that arrive wait and leave together, each answered only once that statement has committed,
-   * as a call on its own is. A call that finds the storage idle is sent at once, alone. Default `true`; `false`
+   * as a call on its own is. A call that finds the storage idle leaves at the end of the event loop's turn, with the
+   * calls made in it (alone when there are none). Default `true`; `false`
    * sends every call on its own.
    */
   readonly groupCommit?: boolean;

@@ -70,7 +70,8 @@ export interface RedisStorageOptions {
   readonly allowEviction?: boolean;
   /**
    * Admits and `done` settles of concurrent deliveries share one script call (on a cluster, one per shard): while
-   * one call is out, the next calls wait and leave together. An idle server answers a call at once, alone. Each
+   * one call is out, the next calls wait and leave together. An idle server gets a call at the end of the event
+   * loop's turn, with the calls made in it. Each
    * entry is written as its own call writes it, and a failure of one entry's script fails only its delivery.
    * Default `true`; `false` sends every call on its own.
    */

@@ -69,3 +69,13 @@ export async function admitLargeBodies(storage: Storage, batchSizes: () => reado
   assert.ok(sizes.some((size) => size > 1), `the admits went in batches: ${sizes.join(', ')}`);
   assert.ok(sizes.every((size) => size <= 5), `at most 5 bodies of 200,000 bytes a batch: ${sizes.join(', ')}`);
 }
+
+/**
+ * 10 admits made in one turn of the event loop on an idle store (the requests read together): one batch of 10, not
+ * the first alone and the other 9 behind it. `batchSizes` answers the admits per statement or script call.
+ */
+export async function admitOneTurn(storage: Storage, batchSizes: () => readonly number[]): Promise<void> {
+  const admissions = await Promise.all(Array.from({ length: 10 }, (_, n) => storage.admit(record(`turn${n}`), running)));
+  assert.ok(admissions.every((a) => a.admitted));
+  assert.deepEqual(batchSizes(), [10]);
+}

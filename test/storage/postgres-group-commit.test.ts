@@ -3,7 +3,7 @@ import { Pool } from 'pg';
 import { ConfigurationError } from '../../lib';
 import { PostgresStorage } from '../../lib/storage/postgres';
 import { DATABASE_URL, dropSchema, needsService, probePostgres, uniqueName } from './services';
-import { admitConcurrentCopies, admitFromTwoInstances, admitLargeBodies, record, running, settleConcurrently } from './group-commit-cases';
+import { admitConcurrentCopies, admitFromTwoInstances, admitLargeBodies, admitOneTurn, record, running, settleConcurrently } from './group-commit-cases';
 
 /** A storage on a pool whose statements are recorded: their text, and whether each failed. */
 function recorded(schema: string, groupCommit?: boolean) {
@@ -77,6 +77,18 @@ describe('PostgresStorage group commit (concurrent admits and settles share one 
       assert.equal(statements.slice(before).filter((s) => s.text.includes('unnest(')).length, 0, 'no batch statement for a batch with a key twice');
       assert.deepEqual((await storage.getHistory({ provider: 'cybersource', id: 'd2' })).attempts.map((a) => [a.attempt, a.outcome]), [[1, 'done'], [1, 'done']]);
       assert.deepEqual((await storage.getHistory({ provider: 'cybersource', id: 'd3' })).attempts.map((a) => [a.attempt, a.outcome]), [[1, 'done']]);
+    } finally {
+      await storage.close();
+      await close();
+    }
+  });
+
+  it('the admits made in one turn of the event loop on an idle database leave together, in one statement', async function () {
+    const { storage, statements, close } = recorded(uniqueName('ntw_group_'));
+    try {
+      await storage.init();
+      const from = statements.length;
+      await admitOneTurn(storage, () => statements.slice(from).filter((s) => s.text.includes('ntw_admit_v2(')).map((s) => s.rows ?? 1));
     } finally {
       await storage.close();
       await close();

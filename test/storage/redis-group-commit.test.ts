@@ -4,7 +4,7 @@ import { ConfigurationError } from '../../lib';
 import { RedisStorage } from '../../lib/storage/redis';
 import { ADMIT, ADMIT_MANY, SETTLE, SETTLE_MANY } from '../../lib/storage/redis-scripts';
 import { REDIS_URL, deleteKeys, needsService, probeRedis, uniqueName } from './services';
-import { admitConcurrentCopies, admitFromTwoInstances, admitLargeBodies, record, running, settleConcurrently } from './group-commit-cases';
+import { admitConcurrentCopies, admitFromTwoInstances, admitLargeBodies, admitOneTurn, record, running, settleConcurrently } from './group-commit-cases';
 const NAMES = new Map([[ADMIT.sha, 'ADMIT'], [ADMIT_MANY.sha, 'ADMIT_MANY'], [SETTLE.sha, 'SETTLE'], [SETTLE_MANY.sha, 'SETTLE_MANY']]);
 
 /** A storage on a client whose script calls are recorded by name (ADMIT, ADMIT_MANY, …), with their key counts. */
@@ -58,6 +58,18 @@ describe('RedisStorage group commit (concurrent admits and done settles share on
       await b.storage.close();
       await a.close();
       await b.close();
+    }
+  });
+
+  it('the admits made in one turn of the event loop on an idle server leave together, in one script call', async function () {
+    const { storage, calls, close } = recorded(`${uniqueName('ntw-test:')}:`);
+    try {
+      await storage.init();
+      calls.length = 0;
+      await admitOneTurn(storage, () => calls.filter((c) => c.admits > 0).map((c) => c.admits));
+    } finally {
+      await storage.close();
+      await close();
     }
   });
 

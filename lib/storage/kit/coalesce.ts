@@ -48,10 +48,15 @@ interface Waiting<I, O> {
 
 /**
  * The calls of concurrent deliveries to one kind of write (admit, settle), sent as batches: one statement and one
- * commit for all the calls that arrived while the store was busy. No timer: a call is sent at once, alone, while
- * fewer than `inFlight` batches are out, so an idle store answers as fast as without it; otherwise it waits, and
- * the next batch to leave takes every call waiting (up to `maxBatch`). Each caller's promise settles with its own
- * result once the batch it went in has been answered: `many` resolves only after its commit.
+ * commit for all the calls that arrived while the store was busy. No timer: a call waits at most for the end of
+ * the turn of the event loop it was made in (`setImmediate`), when it leaves with every call made in that turn
+ * while fewer than `inFlight` batches are out, so an idle store answers as fast as without it; otherwise it waits,
+ * and the next batch to leave takes every call waiting (up to `maxBatch`). Each caller's promise settles with its
+ * own result once the batch it went in has been answered: `many` resolves only after its commit.
+ *
+ * Waiting for the end of the turn: the requests whose bytes arrived together are read in one turn, so their calls
+ * leave together; sent at once, the first went alone and the others waited for its round trip (a third of the
+ * PostgreSQL row's statements carried one delivery, about 4% since).
  */
 export class Coalescer<I, O> {
   private readonly options: CoalesceOptions<I, O>;
@@ -83,9 +88,19 @@ export class Coalescer<I, O> {
   call(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.waiting.push({ item, since: this.now(), resolve, reject });
-      this.drain();
+      if (!this.gathering) {
+        this.gathering = true;
+        setImmediate(this.gathered);
+      }
     });
   }
+
+  /** Whether the calls of this turn of the event loop are to be sent at its end. */
+  private gathering = false;
+  private readonly gathered = () => {
+    this.gathering = false;
+    this.drain();
+  };
 
   private drain(): void {
     if (this.out < this.options.inFlight) this.expire();

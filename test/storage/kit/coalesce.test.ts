@@ -20,9 +20,16 @@ function heldStore(options: { inFlight: number; maxBatch?: number; maxBytes?: nu
 const settled = <T>(promise: Promise<T>) => promise.then((value) => ({ value }), (error: Error) => ({ error: error.message }));
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
+/** Call 0, sent alone at the end of its turn of the event loop, not yet answered (in an object: not awaited with it). */
+async function sentAlone(coalescer: ReturnType<typeof heldStore>['coalescer']): Promise<{ first: Promise<string> }> {
+  const first = coalescer.call(0);
+  await tick();
+  return { first };
+}
+
 /** Calls 1 and 2 made while call 0 is out alone, which is then answered: 1 and 2 leave together as the next batch. */
 async function batchBehindFirst(coalescer: ReturnType<typeof heldStore>['coalescer'], sent: ReturnType<typeof heldStore>['sent']) {
-  const first = coalescer.call(0);
+  const { first } = await sentAlone(coalescer);
   const batch = [1, 2].map((n) => settled(coalescer.call(n)));
   sent[0]!.answer(['r0']);
   await first;
@@ -32,10 +39,22 @@ async function batchBehindFirst(coalescer: ReturnType<typeof heldStore>['coalesc
 const coalescerBase = { one: async () => 1, many: async () => [1], isolate: () => false };
 
 describe('Coalescer (the batches of concurrent storage writes)', function () {
-  it('sends a call at once, alone, while fewer batches than inFlight are out', async function () {
+  it('sends the calls made in one turn of the event loop together at its end, while fewer batches than inFlight are out', async function () {
+    const { coalescer, sent } = heldStore({ inFlight: 2 });
+    const together = [coalescer.call(1), coalescer.call(2), coalescer.call(3)];
+    assert.equal(sent.length, 0, 'nothing sent before the turn ends');
+    await tick();
+    assert.deepEqual(sent.map((s) => s.items), [[1, 2, 3]]);
+    sent[0]!.answer(['r1', 'r2', 'r3']);
+    assert.deepEqual(await Promise.all(together), ['r1', 'r2', 'r3']);
+  });
+
+  it('sends a call alone when it was the only one of its turn, and a second one beside it while fewer batches than inFlight are out', async function () {
     const { coalescer, sent } = heldStore({ inFlight: 2 });
     const a = coalescer.call(1);
+    await tick();
     const b = coalescer.call(2);
+    await tick();
     assert.deepEqual(sent.map((s) => s.items), [[1], [2]], 'both sent before any answer, each alone');
     sent[1]!.answer(['two']);
     sent[0]!.answer(['one']);
@@ -46,8 +65,9 @@ describe('Coalescer (the batches of concurrent storage writes)', function () {
 
   it('past inFlight, the calls waiting leave together in the next batch, each answered with its own result, in order', async function () {
     const { coalescer, sent } = heldStore({ inFlight: 1 });
-    const first = coalescer.call(0);
+    const { first } = await sentAlone(coalescer);
     const waiting = [1, 2, 3, 4].map((n) => coalescer.call(n));
+    await tick();
     assert.equal(sent.length, 1, 'nothing else sent while the first is out');
     assert.equal(coalescer.queued, 4);
     sent[0]!.answer(['r0']);
@@ -65,27 +85,27 @@ describe('Coalescer (the batches of concurrent storage writes)', function () {
       await tick();
       sent[answered]!.answer(sent[answered]!.items.map((n) => `r${n}`));
     }
-    assert.deepEqual(sent.map((s) => s.items), [[0], [1, 2, 3], [4, 5, 6], [7]]);
+    assert.deepEqual(sent.map((s) => s.items), [[0, 1, 2], [3, 4, 5], [6, 7]]);
     assert.deepEqual(await Promise.all(calls), calls.map((_, n) => `r${n}`));
     assert.deepEqual(sent.flatMap((s) => s.items).sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6, 7], 'each item sent once');
   });
 
   it('takes calls while their sizes add up to at most maxBytes, and always the first even when it alone is larger', async function () {
-    // an item's size is its value: 1 + 2 + 3 fit in 6 bytes, 4 does not; 7 alone is over and still leaves
+    // an item's size is its value: 0 + 1 + 2 + 3 fit in 6 bytes, 4 does not; 7 alone is over and still leaves
     const { coalescer, sent } = heldStore({ inFlight: 1, maxBytes: 6 });
     const calls = [0, 1, 2, 3, 4, 7, 1, 1].map((n) => coalescer.call(n));
     for (let answered = 0; answered < sent.length || coalescer.queued > 0; answered++) {
       await tick();
       sent[answered]!.answer(sent[answered]!.items.map((n) => `r${n}`));
     }
-    assert.deepEqual(sent.map((s) => s.items), [[0], [1, 2, 3], [4], [7], [1, 1]]);
+    assert.deepEqual(sent.map((s) => s.items), [[0, 1, 2, 3], [4], [7], [1, 1]]);
     assert.deepEqual(await Promise.all(calls), [0, 1, 2, 3, 4, 7, 1, 1].map((n) => `r${n}`));
   });
 
   it('a batch failed for one item\'s sake: each item sent again on its own, so only the bad one fails', async function () {
     const poison = Object.assign(new Error('invalid byte sequence'), { code: '22021' });
     const { coalescer, sent } = heldStore({ inFlight: 1, isolate: (error) => (error as { code?: string }).code?.startsWith('22') === true });
-    const first = coalescer.call(0);
+    const { first } = await sentAlone(coalescer);
     const batch = [1, 2, 3].map((n) => settled(coalescer.call(n)));
     sent[0]!.answer(['r0']);
     await first;
@@ -140,6 +160,7 @@ describe('Coalescer (the batches of concurrent storage writes)', function () {
       many: (items) => new Promise<readonly string[]>((resolve) => { sent.push([...items]); answers.push(resolve); }),
     });
     const first = coalescer.call(0); // out, unanswered (a silent connection)
+    await tick();
     const late = [1, 2].map((n) => settled(coalescer.call(n)));
     clock = 150;
     const inTime = coalescer.call(3);
