@@ -83,28 +83,25 @@ describe('PostgresStorage group commit (concurrent admits and settles share one 
     }
   });
 
-  it('the admits made in one turn of the event loop on an idle database leave together, in one statement', async function () {
+  /** `admitCase` on a storage of a new schema, given the admits each statement carried since `init()`. */
+  async function admitBatches(admitCase: (storage: PostgresStorage, batchSizes: () => readonly number[]) => Promise<void>) {
     const { storage, statements, close } = recorded(uniqueName('ntw_group_'));
     try {
       await storage.init();
       const from = statements.length;
-      await admitOneTurn(storage, () => statements.slice(from).filter((s) => s.text.includes('ntw_admit_v2(')).map((s) => s.rows ?? 1));
+      await admitCase(storage, () => statements.slice(from).filter((s) => s.text.includes('ntw_admit_v2(')).map((s) => s.rows ?? 1));
     } finally {
       await storage.close();
       await close();
     }
+  }
+
+  it('the admits made in one turn of the event loop on an idle database leave together, in one statement', async function () {
+    await admitBatches(admitOneTurn);
   });
 
   it('a batch carries at most 1 MiB of bodies: concurrent admits of 200,000-byte bodies go at most 5 a statement', async function () {
-    const { storage, statements, close } = recorded(uniqueName('ntw_group_'));
-    try {
-      await storage.init();
-      const from = statements.length;
-      await admitLargeBodies(storage, () => statements.slice(from).filter((s) => s.text.includes('ntw_admit_v2(')).map((s) => s.rows ?? 1));
-    } finally {
-      await storage.close();
-      await close();
-    }
+    await admitBatches(admitLargeBodies);
   });
 
   it('a batch holding an item the database refuses: that caller alone fails, the others are admitted', async function () {

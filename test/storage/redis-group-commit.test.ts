@@ -61,28 +61,25 @@ describe('RedisStorage group commit (concurrent admits and done settles share on
     }
   });
 
-  it('the admits made in one turn of the event loop on an idle server leave together, in one script call', async function () {
+  /** `admitCase` on a storage under a new prefix, given the admits each script call carried since `init()`. */
+  async function admitBatches(admitCase: (storage: RedisStorage, batchSizes: () => readonly number[]) => Promise<void>) {
     const { storage, calls, close } = recorded(`${uniqueName('ntw-test:')}:`);
     try {
       await storage.init();
       calls.length = 0;
-      await admitOneTurn(storage, () => calls.filter((c) => c.admits > 0).map((c) => c.admits));
+      await admitCase(storage, () => calls.filter((c) => c.admits > 0).map((c) => c.admits));
     } finally {
       await storage.close();
       await close();
     }
+  }
+
+  it('the admits made in one turn of the event loop on an idle server leave together, in one script call', async function () {
+    await admitBatches(admitOneTurn);
   });
 
   it('a batch carries at most 1 MiB of bodies: concurrent admits of 200,000-byte bodies go at most 5 a script call', async function () {
-    const { storage, calls, close } = recorded(`${uniqueName('ntw-test:')}:`);
-    try {
-      await storage.init();
-      calls.length = 0;
-      await admitLargeBodies(storage, () => calls.filter((c) => c.admits > 0).map((c) => c.admits));
-    } finally {
-      await storage.close();
-      await close();
-    }
+    await admitBatches(admitLargeBodies);
   });
 
   it('a batch holding an entry whose script fails: that caller alone fails, the others are admitted', async function () {
