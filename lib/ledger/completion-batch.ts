@@ -15,9 +15,10 @@ const EVERY_PROVIDER: ReceiverErrorContext = { provider: '*' };
  * The worker's completed runs, stored together through the storage's `settleMany`: a `Coalescer` with one call out
  * at a time. The first goes at the end of its turn of the event loop, with the runs completed in that turn, and
  * those that complete while a call is under way wait for it and then go in one call (no timer: a batch is whatever
- * arrived meanwhile, so an idle worker's run is stored as soon as it completes). Each run's promise settles when its batch is stored, or rejects with the batch's failure (reported
- * once, for the batch, and never sent again one by one: the client has classified and bounded it, and a storage
- * failing a batch would as a rule fail its items too). A run alone is a `settleMany` of one, like any batch.
+ * arrived meanwhile, so an idle worker's run is stored as soon as it completes). Each run's promise settles when
+ * its batch is stored, or rejects with the batch's failure (reported once, for the batch, and never sent again one
+ * by one: the client has classified and bounded it, and a storage failing a batch would as a rule fail its items
+ * too). A run alone is a `settleMany` of one, like any batch.
  */
 export class CompletionBatch {
   private readonly batches: Coalescer<OwnedSettlement, boolean>;

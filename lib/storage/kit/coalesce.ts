@@ -35,7 +35,8 @@ export interface CoalesceOptions<I, O> {
 
 /**
  * The bytes of bodies one batch of admits carries at most (`maxBytes`): 64 bodies of the default 64 KB limit would
- * be 4 MB in one statement or script call, and a raised limit more; a batch saves round trips and commits, which a few large bodies do not need to share.
+ * be 4 MB in one statement or script call, and a raised limit more; a batch saves round trips and commits, which a
+ * few large bodies do not need to share.
  */
 export const BATCH_MAX_BYTES = 1 << 20;
 
@@ -63,6 +64,12 @@ export class Coalescer<I, O> {
   private waiting: Waiting<I, O>[] = [];
   private out = 0;
   private readonly now: () => number;
+  /** Whether the calls of this turn of the event loop are to be sent at its end. */
+  private gathering = false;
+  private readonly gathered = () => {
+    this.gathering = false;
+    this.drain();
+  };
 
   constructor(options: CoalesceOptions<I, O>) {
     if (!(options.inFlight >= 1) || !(options.maxBatch >= 1)) throw new RangeError('inFlight and maxBatch must be at least 1');
@@ -94,13 +101,6 @@ export class Coalescer<I, O> {
       }
     });
   }
-
-  /** Whether the calls of this turn of the event loop are to be sent at its end. */
-  private gathering = false;
-  private readonly gathered = () => {
-    this.gathering = false;
-    this.drain();
-  };
 
   private drain(): void {
     if (this.out < this.options.inFlight) this.expire();
