@@ -59,7 +59,7 @@ export async function admitFromTwoInstances(a: Storage, b: Storage): Promise<voi
  * `batchSizes` answers: admits per statement or script call) carrying at most 5 of them, the most under the
  * 1 MiB bound on the bodies a batch carries.
  */
-export async function admitLargeBodies(storage: Storage, batchSizes: () => readonly number[]): Promise<void> {
+async function admitLargeBodies(storage: Storage, batchSizes: () => readonly number[]): Promise<void> {
   const body = (n: number) => JSON.stringify({ id: `big${n}`, padding: 'x'.repeat(200_000 - 30) });
   const admissions = await Promise.all(Array.from({ length: 30 }, (_, n) => storage.admit({ ...record(`big${n}`), body: body(n) }, running)));
   assert.ok(admissions.every((a) => a.admitted), 'each admitted');
@@ -74,8 +74,43 @@ export async function admitLargeBodies(storage: Storage, batchSizes: () => reado
  * 10 admits made in one turn of the event loop on an idle store (the requests read together): one batch of 10, not
  * the first alone and the other 9 behind it. `batchSizes` answers the admits per statement or script call.
  */
-export async function admitOneTurn(storage: Storage, batchSizes: () => readonly number[]): Promise<void> {
+async function admitOneTurn(storage: Storage, batchSizes: () => readonly number[]): Promise<void> {
   const admissions = await Promise.all(Array.from({ length: 10 }, (_, n) => storage.admit(record(`turn${n}`), running)));
   assert.ok(admissions.every((a) => a.admitted));
   assert.deepEqual(batchSizes(), [10]);
+}
+
+/** A storage on a recorded client, and its batches: `batchesFromNow()` answers the admits each batch carried since it was called. */
+export interface RecordedBatches {
+  readonly storage: Storage;
+  batchesFromNow(): () => readonly number[];
+  close(): Promise<void>;
+}
+
+/** The cases on the size of batches, for an adapter whose batches are `unit`s (a statement, a script call). */
+export function batchSizeCases(unit: string, open: () => RecordedBatches): void {
+  const on = async (admitCase: (storage: Storage, batchSizes: () => readonly number[]) => Promise<void>) => {
+    const recorded = open();
+    try {
+      await recorded.storage.init?.();
+      await admitCase(recorded.storage, recorded.batchesFromNow());
+    } finally {
+      await recorded.storage.close?.();
+      await recorded.close();
+    }
+  };
+  it(`the admits made in one turn of the event loop on an idle store leave together, in one ${unit}`, () => on(admitOneTurn));
+  it(`a batch carries at most 1 MiB of bodies: concurrent admits of 200,000-byte bodies go at most 5 a ${unit}`, () => on(admitLargeBodies));
+}
+
+/** The entries stored are `ids` but the one at `failed`: a batch holding an entry that failed stored the others. */
+export async function storedAllBut(storage: Storage, ids: readonly string[], failed: number): Promise<void> {
+  const stored = await storage.listEntries({ limit: 100 });
+  assert.deepEqual(stored.map((e) => e.id).sort(), ids.filter((_, n) => n !== failed).sort());
+}
+
+/** 20 concurrent admits of `s0`…`s19` (`groupCommit: false`: each its own call), each admitted. */
+export async function admitTwenty(storage: Storage): Promise<void> {
+  const admissions = await Promise.all(Array.from({ length: 20 }, (_, n) => storage.admit(record(`s${n}`), running)));
+  assert.equal(admissions.filter((a) => a.admitted).length, 20);
 }

@@ -3,7 +3,7 @@ import { Pool } from 'pg';
 import { ConfigurationError } from '../../lib';
 import { PostgresStorage } from '../../lib/storage/postgres';
 import { DATABASE_URL, dropSchema, needsService, probePostgres, uniqueName } from './services';
-import { admitConcurrentCopies, admitFromTwoInstances, admitLargeBodies, admitOneTurn, record, running, settleConcurrently } from './group-commit-cases';
+import { admitConcurrentCopies, admitFromTwoInstances, admitTwenty, batchSizeCases, record, running, settleConcurrently, storedAllBut } from './group-commit-cases';
 
 /** A storage on a pool whose statements are recorded: their text, and whether each failed. */
 function recorded(schema: string, groupCommit?: boolean) {
@@ -83,25 +83,13 @@ describe('PostgresStorage group commit (concurrent admits and settles share one 
     }
   });
 
-  /** `admitCase` on a storage of a new schema, given the admits each statement carried since `init()`. */
-  async function admitBatches(admitCase: (storage: PostgresStorage, batchSizes: () => readonly number[]) => Promise<void>) {
+  batchSizeCases('statement', () => {
     const { storage, statements, close } = recorded(uniqueName('ntw_group_'));
-    try {
-      await storage.init();
+    const batchesFromNow = () => {
       const from = statements.length;
-      await admitCase(storage, () => statements.slice(from).filter((s) => s.text.includes('ntw_admit_v2(')).map((s) => s.rows ?? 1));
-    } finally {
-      await storage.close();
-      await close();
-    }
-  }
-
-  it('the admits made in one turn of the event loop on an idle database leave together, in one statement', async function () {
-    await admitBatches(admitOneTurn);
-  });
-
-  it('a batch carries at most 1 MiB of bodies: concurrent admits of 200,000-byte bodies go at most 5 a statement', async function () {
-    await admitBatches(admitLargeBodies);
+      return () => statements.slice(from).filter((s) => s.text.includes('ntw_admit_v2(')).map((s) => s.rows ?? 1);
+    };
+    return { storage, batchesFromNow, close };
   });
 
   it('a batch holding an item the database refuses: that caller alone fails, the others are admitted', async function () {
@@ -114,8 +102,7 @@ describe('PostgresStorage group commit (concurrent admits and settles share one 
         .then((a) => a.admitted, (error: { code?: string }) => error.code)));
       assert.deepEqual(outcomes, ids.map((_, n) => (n === 12 ? '22021' : true)));
       assert.ok(statements.some((s) => s.text.includes('unnest(') && s.failed === '22021'), 'a batch failed for it and was sent again item by item');
-      const stored = await storage.listEntries({ limit: 100 });
-      assert.deepEqual(stored.map((e) => e.id).sort(), ids.filter((_, n) => n !== 12).sort());
+      await storedAllBut(storage, ids, 12);
     } finally {
       await storage.close();
       await close();
@@ -126,8 +113,7 @@ describe('PostgresStorage group commit (concurrent admits and settles share one 
     const { storage, statements, close } = recorded(uniqueName('ntw_group_'), false);
     try {
       await storage.init();
-      const admissions = await Promise.all(Array.from({ length: 20 }, (_, n) => storage.admit(record(`s${n}`), running)));
-      assert.equal(admissions.filter((a) => a.admitted).length, 20);
+      await admitTwenty(storage);
       assert.equal(batches(statements), 0);
     } finally {
       await storage.close();

@@ -4,7 +4,7 @@ import { ConfigurationError } from '../../lib';
 import { RedisStorage } from '../../lib/storage/redis';
 import { ADMIT, ADMIT_MANY, SETTLE, SETTLE_MANY } from '../../lib/storage/redis-scripts';
 import { REDIS_URL, deleteKeys, needsService, probeRedis, uniqueName } from './services';
-import { admitConcurrentCopies, admitFromTwoInstances, admitLargeBodies, admitOneTurn, record, running, settleConcurrently } from './group-commit-cases';
+import { admitConcurrentCopies, admitFromTwoInstances, admitTwenty, batchSizeCases, record, running, settleConcurrently, storedAllBut } from './group-commit-cases';
 const NAMES = new Map([[ADMIT.sha, 'ADMIT'], [ADMIT_MANY.sha, 'ADMIT_MANY'], [SETTLE.sha, 'SETTLE'], [SETTLE_MANY.sha, 'SETTLE_MANY']]);
 
 /** A storage on a client whose script calls are recorded by name (ADMIT, ADMIT_MANY, …), with their key counts. */
@@ -61,25 +61,13 @@ describe('RedisStorage group commit (concurrent admits and done settles share on
     }
   });
 
-  /** `admitCase` on a storage under a new prefix, given the admits each script call carried since `init()`. */
-  async function admitBatches(admitCase: (storage: RedisStorage, batchSizes: () => readonly number[]) => Promise<void>) {
+  batchSizeCases('script call', () => {
     const { storage, calls, close } = recorded(`${uniqueName('ntw-test:')}:`);
-    try {
-      await storage.init();
+    const batchesFromNow = () => {
       calls.length = 0;
-      await admitCase(storage, () => calls.filter((c) => c.admits > 0).map((c) => c.admits));
-    } finally {
-      await storage.close();
-      await close();
-    }
-  }
-
-  it('the admits made in one turn of the event loop on an idle server leave together, in one script call', async function () {
-    await admitBatches(admitOneTurn);
-  });
-
-  it('a batch carries at most 1 MiB of bodies: concurrent admits of 200,000-byte bodies go at most 5 a script call', async function () {
-    await admitBatches(admitLargeBodies);
+      return () => calls.filter((c) => c.admits > 0).map((c) => c.admits);
+    };
+    return { storage, batchesFromNow, close };
   });
 
   it('a batch holding an entry whose script fails: that caller alone fails, the others are admitted', async function () {
@@ -96,8 +84,7 @@ describe('RedisStorage group commit (concurrent admits and done settles share on
         if (n === 12) assert.match(String(outcome), /WRONGTYPE/);
         else assert.equal(outcome, true, `p${n}`);
       });
-      const stored = await storage.listEntries({ limit: 100 });
-      assert.deepEqual(stored.map((e) => e.id).sort(), ids.filter((_, n) => n !== 12).sort());
+      await storedAllBut(storage, ids, 12);
     } finally {
       await storage.close();
       await close();
@@ -108,8 +95,7 @@ describe('RedisStorage group commit (concurrent admits and done settles share on
     const { storage, count, close } = recorded(`${uniqueName('ntw-test:')}:`, false);
     try {
       await storage.init();
-      const admissions = await Promise.all(Array.from({ length: 20 }, (_, n) => storage.admit(record(`s${n}`), running)));
-      assert.equal(admissions.filter((a) => a.admitted).length, 20);
+      await admitTwenty(storage);
       assert.equal(count('ADMIT'), 20);
       assert.equal(count('ADMIT_MANY'), 0);
       await Promise.all(Array.from({ length: 20 }, (_, n) => storage.settle({ provider: 'cybersource', id: `s${n}` }, 'o', { status: 'done' })));
