@@ -18,7 +18,7 @@ import { NO_HISTORY, historyFromJson, mergeRefusals, minuteOf } from './kit/hist
 import { NOW_MS, appendedSql } from './kit/migrations/postgres/003-history-search-refusals';
 import { loadDriver } from './driver';
 import { admittedEntry } from './kit/ledger-rules';
-import { closeWithin, timeoutMsOption } from './kit/options';
+import { booleanOption, closeWithin, timeoutMsOption } from './kit/options';
 import { ENTRY_COLUMNS, OPEN_STATUSES_SQL, TIME_COLUMNS, entryFromRow, stateFromRow } from './kit/row';
 import type { EntryRow, StateRow } from './kit/row';
 import { ms, postgresNames } from './postgres-schema';
@@ -176,12 +176,8 @@ export class PostgresStorage implements Storage {
     if (this.migrations !== 'apply' && this.migrations !== 'verify') {
       throw new ConfigurationError('ERR_NTW_OPTION', "PostgresStorage migrations must be 'apply' or 'verify'");
     }
-    if (opts.preparedStatements !== undefined && typeof opts.preparedStatements !== 'boolean') {
-      throw new ConfigurationError('ERR_NTW_OPTION', 'PostgresStorage preparedStatements must be true or false');
-    }
-    if (opts.groupCommit !== undefined && typeof opts.groupCommit !== 'boolean') {
-      throw new ConfigurationError('ERR_NTW_OPTION', 'PostgresStorage groupCommit must be true or false');
-    }
+    const preparedStatements = booleanOption('PostgresStorage', 'preparedStatements', opts.preparedStatements, true);
+    const groupCommit = booleanOption('PostgresStorage', 'groupCommit', opts.groupCommit, true);
     if (opts.pool) {
       this.pool = opts.pool;
       this.ownsPool = false;
@@ -204,7 +200,7 @@ export class PostgresStorage implements Storage {
       this.pool.on('remove', (client) => { this.clients.delete(client); });
       this.ownsPool = true;
     }
-    this.prepared = new PreparedQueries(this.pool, opts.preparedStatements ?? true, (error) => {
+    this.prepared = new PreparedQueries(this.pool, preparedStatements, (error) => {
       log.warn({ error: error.message }, 'the server does not keep prepared statements: unnamed queries from now on', loggerOf(this));
     });
     this.statistics = new LedgerStatistics(this.names, {
@@ -216,7 +212,7 @@ export class PostgresStorage implements Storage {
       }),
       failed: (error) => this.closed || log.warn({ error: error.message }, 'could not gather the ledger\'s statistics', loggerOf(this)),
     });
-    if (opts.groupCommit ?? true) {
+    if (groupCommit) {
       // a call waits for a batch at most as long as the pool lets a query wait for a connection
       const batches = { inFlight: BATCHES_IN_FLIGHT, maxBatch: BATCH_MAX, maxWaitMs: this.timeoutMs, isolate: isOneItemFailure };
       this.admits = new Coalescer({

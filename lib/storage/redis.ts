@@ -20,7 +20,7 @@ import { checkOptionNames } from '../option-names';
 import type { NamesOf } from '../option-names';
 import { loadDriver } from './driver';
 import { admittedEntry } from './kit/ledger-rules';
-import { closeWithin, timeoutMsOption } from './kit/options';
+import { booleanOption, closeWithin, timeoutMsOption } from './kit/options';
 import { BATCH_MAX_BYTES, Coalescer } from './kit/coalesce';
 import { ADD_REFUSALS, ADMIT, ADMIT_MANY, DUE_TIMES, EXTEND, LEASE, LEASE_MANY, PROJECT, PRUNE, REQUEUE, SETTLE, SETTLE_MANY, runScript } from './redis-scripts';
 import { logger, loggerOf } from '../log';
@@ -71,8 +71,8 @@ export interface RedisStorageOptions {
   /**
    * Admits and `done` settles of concurrent deliveries share one script call (on a cluster, one per shard): while
    * one call is out, the next calls wait and leave together. An idle server gets a call at the end of the event
-   * loop's turn, with the calls made in it. Each
-   * entry is written as its own call writes it, and a failure of one entry's script fails only its delivery.
+   * loop's turn, with the calls made in it. Each entry is written as its own call writes it, and a failure of one
+   * entry's script fails only its delivery.
    * Default `true`; `false` sends every call on its own.
    */
   readonly groupCommit?: boolean;
@@ -157,13 +157,9 @@ export class RedisStorage implements Storage {
       url: true, client: true, redisOptions: true, keyPrefix: true, connectTimeoutMs: true, timeoutMs: true, shards: true, allowEviction: true,
       groupCommit: true,
     } satisfies NamesOf<RedisStorageOptions>);
-    if (opts.allowEviction !== undefined && typeof opts.allowEviction !== 'boolean') {
-      throw new ConfigurationError('ERR_NTW_OPTION', 'RedisStorage allowEviction must be true or false');
-    }
-    if (opts.groupCommit !== undefined && typeof opts.groupCommit !== 'boolean') {
-      throw new ConfigurationError('ERR_NTW_OPTION', 'RedisStorage groupCommit must be true or false');
-    }
-    this.eviction = new EvictionGuard(opts.allowEviction === true, this);
+    const allowEviction = booleanOption('RedisStorage', 'allowEviction', opts.allowEviction, false);
+    const groupCommit = booleanOption('RedisStorage', 'groupCommit', opts.groupCommit, true);
+    this.eviction = new EvictionGuard(allowEviction, this);
     this.keyPrefix = opts.keyPrefix ?? 'ntw:';
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
     this.timeoutMs = timeoutMsOption('RedisStorage', opts.timeoutMs, REDIS_TIMEOUT_MS);
@@ -193,7 +189,7 @@ export class RedisStorage implements Storage {
     if (!Number.isInteger(this.shards) || this.shards < 1 || this.shards > 1024) {
       throw new ConfigurationError('ERR_NTW_OPTION', 'RedisStorage shards must be an integer from 1 to 1024');
     }
-    if (opts.groupCommit ?? true) {
+    if (groupCommit) {
       // A failed call failed every entry in it (a lost connection, a timeout): an entry's own failure comes back in its reply.
       const batches = { inFlight: 1, maxBatch: BATCH_MAX, maxWaitMs: this.timeoutMs, isolate: () => false };
       this.admits = new Coalescer({

@@ -20,7 +20,7 @@ import type { NamesOf } from '../option-names';
 import type { Held } from './kit/ledger-rules';
 import { admissionOf, isDue, publicEntry, project, takenEntry } from './kit/ledger-rules';
 import { loadDriver } from './driver';
-import { timeoutMsOption } from './kit/options';
+import { booleanOption, timeoutMsOption } from './kit/options';
 import { LEDGER_COLUMNS, OPEN_STATUSES_SQL, entryFromRow, stateFromRow } from './kit/row';
 import type { EntryRow, StateRow } from './kit/row';
 import { logger, loggerOf } from '../log';
@@ -186,10 +186,7 @@ export class SqliteStorage implements Storage {
     checkOptionNames('SqliteStorage', this.options, {
       path: true, now: true, timeoutMs: true, busyTimeoutMs: true, synchronous: true, groupCommit: true,
     } satisfies NamesOf<SqliteStorageOptions>);
-    if (this.options.groupCommit !== undefined && typeof this.options.groupCommit !== 'boolean') {
-      throw new ConfigurationError('ERR_NTW_OPTION', 'SqliteStorage groupCommit must be true or false');
-    }
-    this.groupCommit = this.options.groupCommit ?? true;
+    this.groupCommit = booleanOption('SqliteStorage', 'groupCommit', this.options.groupCommit, true);
     const synchronous = this.options.synchronous ?? 'full';
     if (synchronous !== 'full' && synchronous !== 'normal') {
       throw new ConfigurationError('ERR_NTW_OPTION', "SqliteStorage synchronous must be 'full' or 'normal'");

@@ -21,6 +21,13 @@ export function timeoutMsOption(adapter: string, value: unknown, fallback: numbe
   return timeoutMs;
 }
 
+/** An adapter's boolean option, checked: `fallback` when it is absent; anything but `true` or `false` throws `ERR_NTW_OPTION`. */
+export function booleanOption(adapter: string, name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new ConfigurationError('ERR_NTW_OPTION', `${adapter} ${name} must be true or false`);
+  return value;
+}
+
 /**
  * Wait at most `ms` for `closing` (a pool ending, a client quitting): `true` when it resolved in time, `false` when it
  * rejected, resolved `false`, or `ms` passed first. On `false`, destroy what is left (sockets, connections) so that
