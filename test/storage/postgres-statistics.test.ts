@@ -16,12 +16,18 @@ const statisticsOf = (storage: PostgresStorage) => (storage as unknown as { stat
 /** The storage and, on a pool of its own, what PostgreSQL knows of its ledger and how it plans a lookup by key. */
 function fixture(schema: string) {
   const pool = new Pool({ connectionString: DATABASE_URL, max: 4 });
-  // every statement, whichever way it is sent (the pool's query, or a connection checked out for a transaction)
+  // every statement, whichever way it is sent (the pool's query, or a connection checked out for a transaction),
+  // and each connection's own in its order: statements on other connections interleave with a transaction's
   const statements: string[] = [];
+  const byConnection: string[][] = [];
   pool.on('connect', (client) => {
+    const own: string[] = [];
+    byConnection.push(own);
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     (client as unknown as { query: unknown }).query = (config: unknown, ...rest: unknown[]) => {
-      statements.push(typeof config === 'string' ? config : (config as { text: string }).text);
+      const text = typeof config === 'string' ? config : (config as { text: string }).text;
+      statements.push(text);
+      own.push(text);
       return query(config, ...rest);
     };
   });
@@ -42,7 +48,7 @@ function fixture(schema: string) {
     }
   };
   return {
-    storage: new PostgresStorage({ pool, schema }), pool, statements, planned, lookup,
+    storage: new PostgresStorage({ pool, schema }), pool, statements, byConnection, planned, lookup,
     close: async () => { await pool.end(); await inspect.end(); await dropSchema(schema); },
   };
 }
@@ -69,8 +75,9 @@ describe('PostgresStorage: the ledger\'s statistics while autovacuum has not gat
       await Promise.all(Array.from({ length: ANALYZE_AFTER_ENTRIES + 10 }, (_, n) => f.storage.admit(record(`more${n}`), pending)));
       await statisticsOf(f.storage).idle();
       assert.equal(f.statements.filter((s) => s.startsWith('ANALYZE')).length, 1, 'once');
-      const analyze = f.statements.findIndex((s) => s.startsWith('ANALYZE'));
-      assert.match(f.statements[analyze - 1]!, /^SET LOCAL statement_timeout = \d+$/, 'in a transaction of its own, with a longer bound than a delivery\'s query');
+      const connection = f.byConnection.find((own) => own.some((s) => s.startsWith('ANALYZE')))!;
+      const analyze = connection.findIndex((s) => s.startsWith('ANALYZE'));
+      assert.match(connection[analyze - 1]!, /^SET LOCAL statement_timeout = \d+$/, 'in a transaction of its own, with a longer bound than a delivery\'s query');
     } finally {
       await f.storage.close();
       await f.close();
