@@ -36,17 +36,23 @@ export function isCardNumber(digits: string): boolean {
  * runs a card number can be. A run of fewer digits is not even matched, so no string is made for it.
  */
 const LONG_DIGIT_RUN = /(?<![0-9])[0-9](?:[ ._/-]?[0-9]){12,}(?![0-9])/g;
+/**
+ * Of `LONG_DIGIT_RUN`'s runs, those starting with a card network's first digit (2 to 6, `isCardNumber`), and only
+ * those: a run starts where no digit, alone or before one separator, precedes it. Long ids and epoch-millisecond
+ * times (Cybersource's 19-digit instrument identifiers start with 7, times with 1) are passed over unmatched.
+ */
+const CARD_LIKE_RUN = /(?<![0-9]|[0-9][ ._/-])[2-6](?:[ ._/-]?[0-9]){12,}(?![0-9])/g;
 
 const digitsOf = (run: string) => run.replace(/\D/g, '');
 
 /** Whether `text` holds a card number as `maskCardNumbers` finds them. */
 function holdsCardNumber(text: string): boolean {
-  LONG_DIGIT_RUN.lastIndex = 0;
+  CARD_LIKE_RUN.lastIndex = 0;
   try {
-    for (let run = LONG_DIGIT_RUN.exec(text); run; run = LONG_DIGIT_RUN.exec(text)) if (isCardNumber(digitsOf(run[0]))) return true;
+    for (let run = CARD_LIKE_RUN.exec(text); run; run = CARD_LIKE_RUN.exec(text)) if (isCardNumber(digitsOf(run[0]))) return true;
     return false;
   } finally {
-    LONG_DIGIT_RUN.lastIndex = 0;
+    CARD_LIKE_RUN.lastIndex = 0;
   }
 }
 

@@ -29,14 +29,16 @@ export interface Received {
 
 /**
  * One delivery as telemetry sees it, whatever the transport: a span around it (its steps' spans are children),
- * then the answer `run` made counted and timed by provider, outcome and code, logged (one record per delivery), and a
- * refusal handed to `onRefused`. With no OpenTelemetry SDK installed, no span is made at all.
+ * then the outcome `run` came to and the answer `answer` made of it counted and timed by provider, outcome and
+ * code, logged (one record per delivery), and a refusal handed to `onRefused`. With no OpenTelemetry SDK
+ * installed, no span is made at all.
  */
-export function observeDelivery(core: DeliveryCore, endpoint: Endpoint, run: () => Promise<Received>): Promise<Received> {
+export function observeDelivery(core: DeliveryCore, endpoint: Endpoint, run: () => Promise<DeliveryOutcome>,
+  answer: (outcome: DeliveryOutcome) => DeliveryResponse): Promise<Received> {
   const started = performance.now();
-  if (!core.telemetry.tracing) return run().then((received) => observed(core, endpoint, started, received, undefined));
+  if (!core.telemetry.tracing) return run().then((outcome) => observed(core, endpoint, started, { outcome, response: answer(outcome) }, undefined));
   return core.telemetry.span('ntw.delivery', { 'ntw.provider': endpoint.provider.name },
-    (span) => run().then((received) => observed(core, endpoint, started, received, span)));
+    (span) => run().then((outcome) => observed(core, endpoint, started, { outcome, response: answer(outcome) }, span)));
 }
 
 /** What is said of a delivery once answered: its span's attributes, the metrics, the log record and a refusal. */

@@ -14,5 +14,5 @@ export type { Received } from './observe-delivery';
  * (`acknowledge`); telemetry watches around both.
  */
 export function receive(endpoint: Endpoint, core: DeliveryCore, input: DeliveryInput): Promise<Received> {
-  return observeDelivery(core, endpoint, () => runPipeline(endpoint, core, input).then((outcome) => ({ outcome, response: acknowledge(endpoint, outcome) })));
+  return observeDelivery(core, endpoint, () => runPipeline(endpoint, core, input), (outcome) => acknowledge(endpoint, outcome));
 }

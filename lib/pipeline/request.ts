@@ -40,11 +40,15 @@ export function headerOf(headers: RequestHeaders, name: string): string | undefi
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** A character `toLowerCase` may change: an ASCII capital, or anything past ASCII. A name without one is lower case already. */
+const MAY_CHANGE_CASE = /[A-Z\u0080-\uffff]/;
+
 /** `headers` with every name lower-cased (the same object when they all are already). */
 export function lowerCased(headers: RequestHeaders): RequestHeaders {
   let lower = true;
   for (const name in headers) {
-    if (name !== name.toLowerCase()) {
+    // Tested before lower-casing: `toLowerCase` makes a new string even of a name it leaves as it is.
+    if (MAY_CHANGE_CASE.test(name) && name !== name.toLowerCase()) {
       lower = false;
       break;
     }

@@ -204,13 +204,13 @@ export class MemoryStorage implements Storage {
   }
 
   private recordCopy(k: string, now: number, fingerprint: string): void {
-    const history = this.histories.get(k) ?? { attempts: [], copies: [] };
+    const history = this.histories.get(k) ?? { attempts: NO_HISTORY.attempts, copies: NO_HISTORY.copies };
     history.copies = appendBounded(history.copies, { at: new Date(now), fingerprint });
     this.histories.set(k, history);
   }
 
   private recordAttempt(k: string, attempt: EntryHistory['attempts'][number]): void {
-    const history = this.histories.get(k) ?? { attempts: [], copies: [] };
+    const history = this.histories.get(k) ?? { attempts: NO_HISTORY.attempts, copies: NO_HISTORY.copies };
     history.attempts = appendBounded(history.attempts, attempt);
     this.histories.set(k, history);
   }

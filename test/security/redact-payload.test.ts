@@ -1,13 +1,16 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { REDACTED, isCardNumber, payloadRedactor } from '../../lib/redact';
+import { REDACTED, isCardNumber, maskCardNumbers, payloadRedactor } from '../../lib/redact';
+
+/** Every digit run (digits joined by single separators) that is a card number, replaced: the reference of the masking. */
+const referenceCardMask = (text: string) =>
+  text.replace(/(?<![0-9])[0-9](?:[ ._/-]?[0-9])+(?![0-9])/g, (run) => (isCardNumber(run.replace(/\D/g, '')) ? REDACTED : run));
 
 /** The redaction as it was written before the copy-on-write walk: a deep copy, every string masked. The reference. */
 function referenceRedactor(extraKeys: readonly string[] = []): (value: unknown) => unknown {
   const keys = new Set(['activationCode', 'activation_code', 'otp', 'password', 'cvv', 'cvc', 'pan', 'cardNumber', 'card_number', ...extraKeys]
     .map((k) => k.trim().toLowerCase()));
-  const mask = (text: string) => text
-    .replace(/(?<![0-9])[0-9](?:[ ._/-]?[0-9])+(?![0-9])/g, (run) => (isCardNumber(run.replace(/\D/g, '')) ? REDACTED : run))
+  const mask = (text: string) => referenceCardMask(text)
     .replace(/(?<![^\s@"'<>(),;:])[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+\.[A-Za-z]{2,}/g, REDACTED);
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') return mask(v);
@@ -27,6 +30,18 @@ function referenceRedactor(extraKeys: readonly string[] = []): (value: unknown) 
 describe('payloadRedactor: what the ledger keeps of a payload', () => {
   const redact = payloadRedactor(['secretField']);
   const reference = referenceRedactor(['secretField']);
+
+  it('masks in a string exactly the card numbers a replace of every digit run finds, whatever digits and separators precede them', () => {
+    const chars = fc.constantFrom('4', '1', '5', '2', '0', '9', '3', '6', '7', '8', ' ', '-', '.', '_', '/', 'a', '  ');
+    const cards = fc.constantFrom('4111111111111111', '4111 1111 1111 1111', '5555-5555-5555-4444', '378282246310005', '6011000990139424');
+    fc.assert(fc.property(fc.array(fc.oneof({ weight: 8, arbitrary: chars }, { weight: 1, arbitrary: cards }), { maxLength: 30 }), (list) => {
+      const value = list.join('');
+      expect(maskCardNumbers(value), value).to.equal(referenceCardMask(value));
+    }), { numRuns: 3000 });
+    for (const value of ['7 4111111111111111', '7-4111-1111-1111-1111', '74111111111111111', '1.4111111111111111', 'x4111111111111111', '9 5555555555554444 x']) {
+      expect(maskCardNumbers(value), value).to.equal(referenceCardMask(value));
+    }
+  });
 
   it('returns a payload with nothing to redact as it is, without copying it', () => {
     const payload = { id: 'evt-1', data: { links: [{ href: '/tms/v2/tokenized-cards/7030000000', state: 'ACTIVE' }], n: 4111, ok: true, none: null } };

@@ -23,7 +23,7 @@ export interface CopyJson {
 
 /** `list` with `item` appended, the oldest dropped past `HISTORY_MAX`. */
 export function appendBounded<T>(list: readonly T[] | undefined, item: T): T[] {
-  const next = list ? [...list, item] : [item];
+  const next = list?.length ? [...list, item] : [item];
   return next.length > HISTORY_MAX ? next.slice(next.length - HISTORY_MAX) : next;
 }
 

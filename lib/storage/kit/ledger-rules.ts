@@ -82,17 +82,21 @@ export function takenEntry(entry: Held, owner: string, leaseMs: number, now: num
  * has none) under `decideProjection`, and records the outcome as its `projection` (and `staleReason`). Answers the
  * entry to write and, unless the event was stale, the token state to write, with `updatedAt` now. An entry without
  * a state answers unchanged, with no state.
+ * `entry` is one this step has just built (`admissionOf`'s `write`, `takenEntry`'s answer), stored nowhere and seen by
+ * no caller yet: the outcome is set on it, not on a copy (`takenEntry` never carries a projection over).
  */
 export function project(entry: Held, current: TokenStateRecord | undefined, now: number): { entry: Held; state?: TokenStateRecord } {
   const change = changeOf(entry);
   if (!change) return { entry };
   const decision = decideProjection(current, change);
-  const { lastError } = entry;
+  const taken = entry as { -readonly [K in keyof Held]: Held[K] };
+  taken.projection = decision.outcome;
   if (decision.outcome === 'stale') {
-    return { entry: entryFrom(entry, entry.status, entry.attempts, entry.dueAt, entry.owner, { lastError, projection: 'stale', staleReason: decision.staleReason }) };
+    taken.staleReason = decision.staleReason;
+    return { entry };
   }
   return {
-    entry: entryFrom(entry, entry.status, entry.attempts, entry.dueAt, entry.owner, { lastError, projection: decision.outcome }),
+    entry,
     state: {
       provider: entry.provider, tokenRef: entry.tokenRef, state: decision.next.state, occurredAt: decision.next.occurredAt, eventId: decision.next.eventId,
       updatedAt: new Date(now),
