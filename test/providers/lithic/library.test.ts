@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import express from 'express';
 import request from 'supertest';
 // The Standard Webhooks library (the provider's runtime dependency) signs as Lithic does; Lithic's Node SDK (devDependency) verifies.
@@ -7,6 +8,7 @@ import Lithic from 'lithic';
 import { createTokenWebhooks } from '../../../lib';
 import type { LithicAuth, TokenEvent } from '../../../lib';
 import { buildPayload, signDelivery } from '../../../lib/testing';
+import { lithicSignatureAuthenticator } from '../../../lib/providers/lithic-signature';
 import { fixtures } from '../../helpers/fixtures';
 
 const SECRET = 'whsec_zlFsbBZ8Xcodlpcu6NDTdSzZRLSdhkst'; // the form of Lithic's own SDK tests
@@ -43,6 +45,23 @@ describe("lithic: Standard Webhooks, against the standardwebhooks library and Li
       expect(new Webhook(SECRET).verify(body, headers)).to.deep.equal(JSON.parse(body));
       expect(() => sdk.webhooks.verifySignature(body, headers, OLD_SECRET)).to.throw('No matching signature found');
     }
+  });
+
+  it('verifies exactly what the library signs, for any secret, id and bytes (invalid UTF-8 too), and nothing else', () => {
+    fc.assert(fc.property(fc.uint8Array({ minLength: 16, maxLength: 48 }), fc.stringMatching(/^[\x21-\x7e]{1,40}$/),
+      fc.uint8Array({ maxLength: 300 }), fc.nat({ max: 299 }), (secretBytes, id, bytes, flip) => {
+        const secret = `whsec_${Buffer.from(secretBytes).toString('base64')}`;
+        const body = Buffer.from(bytes);
+        const at = new Date(Math.floor(T0 / 1000) * 1000);
+        const headers = { 'webhook-id': id, 'webhook-timestamp': String(at.getTime() / 1000), 'webhook-signature': new Webhook(secret).sign(id, at, body) };
+        const { authenticate } = lithicSignatureAuthenticator({ signingSecret: secret });
+        const check = (raw: Buffer) => authenticate({ headers, method: 'POST', receivedAt: new Date(T0) }, raw);
+        expect(check(body)).to.equal(true);
+        if (body.length === 0) return;
+        const changed = Buffer.from(body);
+        changed[flip % body.length] ^= 1;
+        expect(check(changed)).to.equal(false);
+      }), { numRuns: 500 });
   });
 
   it('accepts what the library signs, by the id it sends; a resend of one message is a duplicate, another message is not', async () => {
