@@ -8,6 +8,7 @@ import { OUTCOME_HEADER } from '../shared/outcome-header';
 import type { BasicCredentials } from '../auth/shared-secret';
 import type { Acknowledgement, AuthOption, DeliveryOutcome, NormalizedFields, ProviderOptions } from './provider';
 import { defineProvider, jsonAcknowledgement } from './provider';
+import type { FieldsBuilt } from './fields';
 import type { AdyenAuth } from './adyen-signature';
 import { ADYEN_AUTH_NAMES, adyenAuthenticator, adyenHmacSignature, isHmacKey } from './adyen-signature';
 import { parseProviderTime } from './time';
@@ -129,15 +130,23 @@ const STATUSES: Readonly<Record<string, { readonly state: TokenState; readonly r
   closed: { state: 'DELETED', reasonCode: 'closed' },
 };
 
-const dated = (time: string | undefined) => (time ? { occurredAt: parseProviderTime(time) } : {});
+/** `fields` with their `reason` and time, when the webhook gives them. */
+function completed(fields: FieldsBuilt, reason: string | undefined, time: string | undefined): NormalizedFields {
+  if (reason) fields.reason = reason;
+  if (time) fields.occurredAt = parseProviderTime(time);
+  return fields;
+}
 
 function normalizeNetworkToken(raw: AdyenNetworkTokenNotification): NormalizedFields {
   const { id: tokenRef, status, decision } = raw.data;
-  const common = { tokenRef, ...(decision ? { reason: decision } : {}), ...dated(raw.timestamp) };
   const mapped = status === undefined ? undefined : STATUSES[status];
   // No status, or one Adyen has not documented: the token changed in some way; fetch it to learn how.
-  if (!mapped) return { ...common, type: 'token.updated', changes: ['status'], ...(status ? { reasonCode: status } : {}) };
-  return { ...common, type: stateEventType(mapped.state), state: mapped.state, changes: [], ...(mapped.reasonCode ? { reasonCode: mapped.reasonCode } : {}) };
+  const fields: FieldsBuilt = mapped
+    ? { type: stateEventType(mapped.state), tokenRef, state: mapped.state, changes: [] }
+    : { type: 'token.updated', tokenRef, changes: ['status'] };
+  const reasonCode = mapped ? mapped.reasonCode : status;
+  if (reasonCode) fields.reasonCode = reasonCode;
+  return completed(fields, decision, raw.timestamp);
 }
 
 /**
@@ -147,19 +156,22 @@ function normalizeNetworkToken(raw: AdyenNetworkTokenNotification): NormalizedFi
  */
 function normalizeTokenization(raw: AdyenTokenizationNotification): NormalizedFields {
   const { storedPaymentMethodId: tokenRef, operation } = raw.data;
-  const common = { tokenRef, ...(operation ? { reason: operation } : {}), ...dated(raw.createdAt) };
-  switch (raw.type) {
-    case 'recurring.token.created': return { ...common, type: 'token.active', state: 'ACTIVE', changes: [] };
-    case 'recurring.token.disabled': return { ...common, type: 'token.deleted', state: 'DELETED', reasonCode: 'disabled', changes: [] };
-    case 'recurring.token.updated': return { ...common, type: 'token.updated', changes: ['card'] };
-    default: return { ...common, type: 'notification', kind: raw.type, changes: [] };
+  return completed(tokenizationFields(raw.type, tokenRef), operation, raw.createdAt);
+}
+
+function tokenizationFields(type: AdyenTokenizationEvent, tokenRef: string): FieldsBuilt {
+  switch (type) {
+    case 'recurring.token.created': return { type: 'token.active', tokenRef, state: 'ACTIVE', changes: [] };
+    case 'recurring.token.disabled': return { type: 'token.deleted', tokenRef, state: 'DELETED', reasonCode: 'disabled', changes: [] };
+    case 'recurring.token.updated': return { type: 'token.updated', tokenRef, changes: ['card'] };
+    default: return { type: 'notification', kind: type, tokenRef, changes: [] };
   }
 }
 
 function normalize(raw: AdyenPayload): NormalizedFields {
   if (isNetworkToken(raw)) return normalizeNetworkToken(raw);
   if (isTokenization(raw)) return normalizeTokenization(raw);
-  return { type: 'notification', kind: raw.type, tokenRef: '', changes: [], ...dated(raw.timestamp ?? raw.createdAt) };
+  return completed({ type: 'notification', kind: raw.type, tokenRef: '', changes: [] }, undefined, raw.timestamp ?? raw.createdAt);
 }
 
 const ACCEPTED = { notificationResponse: '[accepted]' } as const;

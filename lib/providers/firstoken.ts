@@ -13,6 +13,7 @@ import type { PayloadKind, PayloadOverrides, ProviderTestKit } from './test-kit'
 import { BEARER_FLAG, KEY_FLAG, sharedSecretHeaders, unsupportedKind } from './test-kit';
 import type { AuthOption, ProviderOptions } from './provider';
 import { defineProvider } from './provider';
+import type { FieldsBuilt } from './fields';
 import { parseProviderTime } from './time';
 
 /** The token statuses Firstoken's webhooks send (`DELETED` is final). */
@@ -140,14 +141,10 @@ export const firstoken = defineProvider<'firstoken', FirstokenPayload, Firstoken
     const map = mapping(options);
     const state = map.status(raw);
     const occurredAt = map.occurredAt(raw);
-    return {
-      type: stateEventType(state),
-      state,
-      tokenRef: map.tokenRef(raw),
-      ...(raw.message ? { reason: raw.message } : {}),
-      changes: [],
-      ...(occurredAt ? { occurredAt } : {}),
-    };
+    const fields: FieldsBuilt = { type: stateEventType(state), state, tokenRef: map.tokenRef(raw), changes: [] };
+    if (raw.message) fields.reason = raw.message;
+    if (occurredAt) fields.occurredAt = occurredAt;
+    return fields;
   },
   testKit,
 });

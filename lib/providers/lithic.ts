@@ -6,6 +6,7 @@ import type { NamesOf } from '../option-names';
 import { contentId } from '../shared/canonical-json';
 import type { AuthOption, NormalizeContext, NormalizedFields, ProviderOptions } from './provider';
 import { defineProvider } from './provider';
+import type { FieldsBuilt } from './fields';
 import type { LithicAuth } from './lithic-signature';
 import { LITHIC_AUTH_NAMES, MESSAGE_ID, lithicSignatureAuthenticator, lithicSignatureHeaders } from './lithic-signature';
 import { parseProviderTime } from './time';
@@ -111,23 +112,33 @@ const STATUSES: Readonly<Record<string, { readonly state: TokenState; readonly r
 };
 
 /** The event's time, when it gives one as text (an event type this module does not know may give anything). */
-const dated = (time: unknown) => (typeof time === 'string' && time !== '' ? { occurredAt: parseProviderTime(time) } : {});
+/** `fields` with the event's time, when it gives one as text (an event type this module does not know may give anything). */
+function dated(fields: FieldsBuilt, time: unknown): NormalizedFields {
+  if (typeof time === 'string' && time !== '') fields.occurredAt = parseProviderTime(time);
+  return fields;
+}
 
 function normalize(raw: LithicPayload): NormalizedFields {
   if (isUpdate(raw)) {
     const { token: tokenRef, status } = raw.tokenization;
-    const common = { tokenRef, ...dated(raw.created ?? raw.tokenization.updated_at) };
     const mapped = STATUSES[status];
-    if (!mapped) return { ...common, type: 'token.updated', changes: ['status'], reasonCode: status };
-    return { ...common, type: stateEventType(mapped.state), state: mapped.state, changes: [], ...(mapped.reasonCode ? { reasonCode: mapped.reasonCode } : {}) };
+    const fields: FieldsBuilt = mapped
+      ? { type: stateEventType(mapped.state), tokenRef, state: mapped.state, changes: [] }
+      : { type: 'token.updated', tokenRef, changes: ['status'], reasonCode: status };
+    if (mapped?.reasonCode) fields.reasonCode = mapped.reasonCode;
+    return dated(fields, raw.created ?? raw.tokenization.updated_at);
   }
   if (isNotice(raw)) {
     const decision = raw.issuer_decision ?? raw.tokenization_result_details?.issuer_decision;
-    const common = { tokenRef: raw.tokenization_token, changes: [], ...(decision ? { reason: decision } : {}), ...dated(raw.created) };
-    if (CODES.has(raw.event_type)) return { ...common, type: 'token.activation_code', ...(raw.authentication_code ? { activationCode: raw.authentication_code } : {}) };
-    return { ...common, type: 'notification', kind: raw.event_type };
+    const code = CODES.has(raw.event_type);
+    const fields: FieldsBuilt = code
+      ? { type: 'token.activation_code', tokenRef: raw.tokenization_token, changes: [] }
+      : { type: 'notification', kind: raw.event_type, tokenRef: raw.tokenization_token, changes: [] };
+    if (decision) fields.reason = decision;
+    if (code && raw.authentication_code) fields.activationCode = raw.authentication_code;
+    return dated(fields, raw.created);
   }
-  return { type: 'notification', kind: raw.event_type, tokenRef: '', changes: [], ...dated(raw.created) };
+  return dated({ type: 'notification', kind: raw.event_type, tokenRef: '', changes: [] }, raw.created);
 }
 
 /**

@@ -7,6 +7,7 @@ import { loadSchema } from '../schema-files';
 import type { NamesOf } from '../option-names';
 import type { Acknowledgement, AuthOption, DeliveryOutcome, NormalizedFields, ProviderOptions } from './provider';
 import { defineProvider, jsonAcknowledgement } from './provider';
+import type { FieldsBuilt } from './fields';
 import type { MastercardAuth } from './mastercard-certificate';
 import { MASTERCARD_AUTH_NAMES, mastercardCertificateAuthenticator } from './mastercard-certificate';
 import type { MastercardDecryption } from './mastercard-decryption';
@@ -148,12 +149,18 @@ function normalize(raw: MastercardPayload): NormalizedFields {
   const token = tokensOf(raw)[0];
   if (!token) return { type: 'notification', kind: 'notifyTokenUpdated', tokenRef: '', changes: [] };
   const occurredAt = token.statusTimestamp ? parseProviderTime(token.statusTimestamp) : undefined;
-  const common = { tokenRef: token.tokenUniqueReference, ...(token.eventReasonCode ? { reason: token.eventReasonCode } : {}), ...(occurredAt ? { occurredAt } : {}) };
-  const changes: TokenChange[] = [...(token.productConfig ? ['metadata' as const] : []), ...(token.tokenInfo ? ['card' as const] : [])];
-  if (token.status === undefined) return { ...common, type: 'token.updated', changes: changes.length > 0 ? changes : ['token'] };
-  const mapped = STATES[token.status];
-  if (!mapped) return { ...common, type: 'token.updated', reasonCode: token.status, changes: [...changes, 'status'] };
-  return { ...common, type: stateEventType(mapped.state), state: mapped.state, changes, ...(mapped.reasonCode ? { reasonCode: mapped.reasonCode } : {}) };
+  const tokenRef = token.tokenUniqueReference;
+  const changes: TokenChange[] = [];
+  if (token.productConfig) changes.push('metadata');
+  if (token.tokenInfo) changes.push('card');
+  const mapped = token.status === undefined ? undefined : STATES[token.status];
+  const fields: FieldsBuilt = token.status === undefined ? { type: 'token.updated', tokenRef, changes: changes.length > 0 ? changes : ['token'] }
+    : !mapped ? { type: 'token.updated', tokenRef, reasonCode: token.status, changes: [...changes, 'status'] }
+      : { type: stateEventType(mapped.state), tokenRef, state: mapped.state, changes };
+  if (mapped?.reasonCode) fields.reasonCode = mapped.reasonCode;
+  if (token.eventReasonCode) fields.reason = token.eventReasonCode;
+  if (occurredAt) fields.occurredAt = occurredAt;
+  return fields;
 }
 
 /** `{ responseHost, responseId }` (`NotifyTokenUpdatedResponseSchema`): your host name and the request's id; a refusal in the package's format. */

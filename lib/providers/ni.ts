@@ -10,6 +10,7 @@ import type { OAuthTokenEndpoint, OAuthTokenVerifier } from '../auth/oauth-token
 import { bearerCheck, oauthTokenEndpoint } from '../auth/oauth-token-endpoint';
 import type { Acknowledgement, AuthOption, DeliveryOutcome, NormalizeContext, NormalizedFields, ProviderOptions } from './provider';
 import { defineProvider } from './provider';
+import type { FieldsBuilt } from './fields';
 import { OFFSET, parseProviderTime } from './time';
 import { ConfigurationError } from '../errors';
 import { REDACTED } from '../redact';
@@ -124,25 +125,30 @@ function normalize(raw: NiPayload, options: NiOptions, context: NormalizeContext
     return { type: 'notification', kind: raw.type, tokenRef: raw.details?.card ? tokenRefOf(raw.details, context) : '', changes: [], occurredAt };
   }
   const { token } = raw.details;
-  const common = {
-    tokenRef: tokenRefOf(raw.details, context),
-    occurredAt,
-    changes: [],
-    ...(token?.tokenEventReasonCode ? { reasonCode: token.tokenEventReasonCode } : {}),
-  };
-  switch (raw.type) {
-    case 'AC':
-      return { ...common, type: 'token.activation_code', reason: 'Activation code', ...(token?.activationCode ? { activationCode: token.activationCode } : {}) };
+  const fields = tokenFields(raw.type, token, tokenRefOf(raw.details, context), occurredAt);
+  // An undocumented indicator's own code stands over the token's reason code.
+  if (token?.tokenEventReasonCode && fields.reasonCode === undefined) fields.reasonCode = token.tokenEventReasonCode;
+  return fields;
+}
+
+function tokenFields(type: string, token: NiPayload['details']['token'], tokenRef: string, occurredAt: Date): FieldsBuilt {
+  switch (type) {
+    case 'AC': {
+      const fields: FieldsBuilt = { type: 'token.activation_code', tokenRef, occurredAt, changes: [], reason: 'Activation code' };
+      if (token?.activationCode) fields.activationCode = token.activationCode;
+      return fields;
+    }
     case 'TC':
-      return { ...common, type: 'token.active', state: 'ACTIVE', reason: 'Token completion' };
+      return { type: 'token.active', tokenRef, occurredAt, changes: [], state: 'ACTIVE', reason: 'Token completion' };
     case 'TE':
-      return { ...common, type: 'token.active', state: 'ACTIVE', reason: 'Token resume' };
+      return { type: 'token.active', tokenRef, occurredAt, changes: [], state: 'ACTIVE', reason: 'Token resume' };
     default: {
       const indicator = INDICATORS[String(token?.tokenEventIndicator ?? '')];
-      if (indicator) return { ...common, type: stateEventType(indicator.state), state: indicator.state, reason: indicator.reason };
+      if (indicator) return { type: stateEventType(indicator.state), tokenRef, occurredAt, changes: [], state: indicator.state, reason: indicator.reason };
       // An indicator NI has not documented: the token changed in some way; fetch it to learn how.
-      return { ...common, type: 'token.updated', reason: 'Token event', changes: ['status'],
-        ...(token?.tokenEventIndicator !== undefined ? { reasonCode: String(token.tokenEventIndicator) } : {}) };
+      const fields: FieldsBuilt = { type: 'token.updated', tokenRef, occurredAt, changes: ['status'], reason: 'Token event' };
+      if (token?.tokenEventIndicator !== undefined) fields.reasonCode = String(token.tokenEventIndicator);
+      return fields;
     }
   }
 }

@@ -5,6 +5,7 @@ import { loadSchema } from '../schema-files';
 import type { NamesOf } from '../option-names';
 import type { AuthOption, NormalizedFields, ProviderOptions } from './provider';
 import { defineProvider } from './provider';
+import type { FieldsBuilt } from './fields';
 import type { StripeAuth } from './stripe-signature';
 import { STRIPE_AUTH_NAMES, stripeSignature, stripeSignatureAuthenticator } from './stripe-signature';
 import type { PayloadKind, PayloadOverrides, ProviderTestKit, SignedDelivery } from './test-kit';
@@ -103,11 +104,13 @@ function normalize(raw: StripePayload): NormalizedFields {
   const changes = changesOf(previous);
   const mapped = STATES[token.status];
   const before = previous && typeof previous.status === 'string' ? STATES[previous.status]?.state : undefined;
-  const common = { tokenRef: token.id, occurredAt, ...(before ? { previousState: before } : {}) };
-  if (!mapped) return { ...common, type: 'token.updated', reasonCode: token.status, changes: [...changes, 'status'] };
-  const reasonCode = mapped.reasonCode ? { reasonCode: mapped.reasonCode } : {};
-  if (previous && !('status' in previous) && changes.length > 0) return { ...common, type: 'token.updated', state: mapped.state, changes, ...reasonCode };
-  return { ...common, type: stateEventType(mapped.state), state: mapped.state, changes, ...reasonCode };
+  const tokenRef = token.id;
+  const fields: FieldsBuilt = !mapped ? { type: 'token.updated', tokenRef, occurredAt, reasonCode: token.status, changes: [...changes, 'status'] }
+    // Details changed, the status not: an update that still says the token's state.
+    : { type: previous && !('status' in previous) && changes.length > 0 ? 'token.updated' : stateEventType(mapped.state), tokenRef, occurredAt, state: mapped.state, changes };
+  if (mapped?.reasonCode) fields.reasonCode = mapped.reasonCode;
+  if (before) fields.previousState = before;
+  return fields;
 }
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';

@@ -7,6 +7,7 @@ import type { SharedSecretAuth } from '../auth/shared-secret';
 import { SHARED_SECRET_NAMES, sharedSecretAuthenticator } from '../auth/shared-secret';
 import type { AuthOption, NormalizedFields, ProviderOptions } from './provider';
 import { defineProvider } from './provider';
+import type { FieldsBuilt } from './fields';
 import type { PayloadKind, PayloadOverrides, ProviderTestKit } from './test-kit';
 import { BEARER_FLAG, unsupportedKind } from './test-kit';
 
@@ -51,16 +52,17 @@ function normalize(raw: TokenExPayload): NormalizedFields {
     const update = cardUpdateOf(raw)!;
     return { type: 'token.updated', tokenRef: update.tokenReferenceId, reason: 'Card metadata updated', changes: ['metadata'] };
   }
-  return {
+  const fields: FieldsBuilt = {
     type: stateEventType(n.currentTokenState),
     state: n.currentTokenState,
-    ...(n.previousTokenState ? { previousState: n.previousTokenState } : {}),
     tokenRef: n.tokenReferenceId,
-    ...(n.requestReason ? { reason: n.requestReason } : {}),
-    ...(n.requestReasonCode ? { reasonCode: n.requestReasonCode } : {}),
     changes: n.requestReasonCode === 'RPAN_UPDATE' ? ['pan'] : [],
     occurredAt: new Date(Number(n.tokenTimestamp)),
   };
+  if (n.previousTokenState) fields.previousState = n.previousTokenState;
+  if (n.requestReason) fields.reason = n.requestReason;
+  if (n.requestReasonCode) fields.reasonCode = n.requestReasonCode;
+  return fields;
 }
 
 const STATE = { active: 'ACTIVE', suspended: 'SUSPENDED', deleted: 'DELETED' } as const;

@@ -17,7 +17,7 @@ export function canonicalJson(value: unknown): string {
   }
   if (value !== null && typeof value === 'object') {
     const object = value as Record<string, unknown>;
-    const keys = Object.keys(object).sort();
+    const keys = sortedKeys(object);
     let text = '{';
     for (const key of keys) {
       const item = object[key];
@@ -28,6 +28,22 @@ export function canonicalJson(value: unknown): string {
     return `${text}}`;
   }
   return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * `Object.keys(object).sort()`: an object's few keys sorted in place by insertion, as `sort` orders strings (by
+ * UTF-16 code units), without the copies `sort` makes of every array it is given. Many keys go to `sort`.
+ */
+function sortedKeys(object: object): string[] {
+  const keys = Object.keys(object);
+  if (keys.length > 16) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    for (; j >= 0 && keys[j]! > key; j--) keys[j + 1] = keys[j]!;
+    keys[j + 1] = key;
+  }
+  return keys;
 }
 
 /**

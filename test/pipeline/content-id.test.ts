@@ -42,6 +42,14 @@ describe('contentId: the id of a notification that carries none', () => {
     }
   });
 
+  it('sorts objects of any number of keys as earlier releases did', () => {
+    const key = fc.oneof(fc.string({ maxLength: 4 }), fc.string({ unit: 'binary', maxLength: 3 }), fc.constantFrom('a', 'A', 'aa', '10', '9', 'é', 'Z'));
+    fc.assert(fc.property(fc.uniqueArray(key, { maxLength: 40 }), (keys) => {
+      const value = Object.fromEntries(keys.map((k, i) => [k, i % 3 === 0 ? { [k]: i } : i]));
+      expect(canonicalJson(value)).to.equal(reference(value));
+    }), { numRuns: 1000 });
+  });
+
   it('is equal for equal values whatever the order of keys', () => {
     expect(contentId(JSON.parse('{"b":1,"a":{"y":[1,{"d":2,"c":3}],"x":null}}'))).to.equal(contentId({ a: { x: null, y: [1, { c: 3, d: 2 }] }, b: 1 }));
     expect(contentId({ a: 1 })).to.match(/^sha256:[0-9a-f]{64}$/);
