@@ -3,6 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import { ConfigurationError, WebhookError } from '../errors';
 import type { SchemaIssue } from '../errors';
 import { logger, loggerOf } from '../log';
+import { LruMap } from '../shared/lru-map';
 import { parseJson } from '../shared/parse-json';
 
 const log = logger('mastercard');
@@ -26,7 +27,16 @@ export type MastercardDecryption = MastercardDecryptionKey | readonly Mastercard
 export interface HeldKey {
   readonly privateKey: KeyObject;
   readonly fingerprints: ReadonlySet<string>;
+  /**
+   * The AES keys it unwrapped last, by OAEP digest and wrapped key (`encryptedKey`, lower-case): a copy of a
+   * notification (MDES retries one until it is acknowledged) is opened without another RSA private-key operation,
+   * which costs a millisecond or more of CPU. Only keys that unwrapped are kept.
+   */
+  readonly unwrapped: LruMap<string, Buffer>;
 }
+
+/** How many unwrapped AES keys a held key keeps: the last notifications' (a few hundred kilobytes at most). */
+const UNWRAPPED_KEPT = 1024;
 
 const KEY_ERROR = 'ERR_NTW_MASTERCARD_KEY';
 const MIN_MODULUS_BITS = 2048;
@@ -82,7 +92,7 @@ export function heldKeys(decryption: unknown): readonly HeldKey[] {
     if (certificate && !certificate.publicKey.equals(publicKey)) {
       throw new ConfigurationError(KEY_ERROR, `mastercard(): ${at}.certificate is not the certificate of its privateKey`);
     }
-    return { privateKey, fingerprints: new Set(keyFingerprints(publicKey, certificate)) };
+    return { privateKey, fingerprints: new Set(keyFingerprints(publicKey, certificate)), unwrapped: new LruMap<string, Buffer>(UNWRAPPED_KEPT) };
   });
 }
 
@@ -143,22 +153,34 @@ function sealedOf(payload: unknown, keys: readonly HeldKey[]): Sealed | undefine
  * accepted: Node refuses to decrypt it (an oracle an attacker can query).
  */
 function openWith(key: HeldKey, sealed: Sealed): Buffer | undefined {
+  const secret = unwrap(key, sealed);
+  if (!secret) return undefined;
+  try {
+    const decipher = createDecipheriv(`aes-${secret.length * 8}-cbc`, secret, sealed.iv ? Buffer.from(sealed.iv, 'hex') : Buffer.alloc(16));
+    return Buffer.concat([decipher.update(Buffer.from(sealed.encryptedData, 'hex')), decipher.final()]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The AES key `encryptedKey` wraps, unwrapped with `key` (or kept from when it was: `HeldKey.unwrapped`); `undefined` when it does not unwrap to one. */
+function unwrap(key: HeldKey, sealed: Sealed): Buffer | undefined {
   const hashes = sealed.oaepHashingAlgorithm ? [OAEP_HASHES[sealed.oaepHashingAlgorithm.toUpperCase()]!] : ['sha256', 'sha512'];
-  const wrapped = Buffer.from(sealed.encryptedKey, 'hex');
+  const wrapped = sealed.encryptedKey.toLowerCase();
+  for (const oaepHash of hashes) {
+    const kept = key.unwrapped.get(`${oaepHash}:${wrapped}`);
+    if (kept) return kept;
+  }
   for (const oaepHash of hashes) {
     let secret: Buffer;
     try {
-      secret = privateDecrypt({ key: key.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash }, wrapped);
+      secret = privateDecrypt({ key: key.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash }, Buffer.from(wrapped, 'hex'));
     } catch {
       continue;
     }
     if (secret.length !== 16 && secret.length !== 24 && secret.length !== 32) return undefined;
-    try {
-      const decipher = createDecipheriv(`aes-${secret.length * 8}-cbc`, secret, sealed.iv ? Buffer.from(sealed.iv, 'hex') : Buffer.alloc(16));
-      return Buffer.concat([decipher.update(Buffer.from(sealed.encryptedData, 'hex')), decipher.final()]);
-    } catch {
-      return undefined;
-    }
+    key.unwrapped.set(`${oaepHash}:${wrapped}`, secret);
+    return secret;
   }
   return undefined;
 }

@@ -98,6 +98,36 @@ describe('mastercard: the encryptedPayload, against mastercard-client-encryption
     }
   }
 
+  it('opens a copy of a notification with the AES key its first delivery unwrapped: no private-key operation, the same checks', () => {
+    const lib = library({ fingerprint: 'certificate', digest: 'SHA-256' });
+    const sealed = libraryEncrypts(plain(), lib);
+    const [held] = heldKeys(TEST_KEY);
+    expect(decryptNotification(sealed, [held!])).to.deep.equal(plain());
+    // The same key held with another private key: only what it kept can open the copy.
+    const [other] = heldKeys({ privateKey: otherKey().privateKey });
+    const keeping = { ...held!, privateKey: other!.privateKey };
+    expect(decryptNotification(JSON.parse(JSON.stringify(sealed)), [keeping])).to.deep.equal(plain());
+    const tampered = (change: (envelope: Record<string, string>) => void) => {
+      const copy = JSON.parse(JSON.stringify(sealed)) as { encryptedPayload: Record<string, string> };
+      change(copy.encryptedPayload);
+      return copy;
+    };
+    const refused = (body: object) => {
+      try {
+        decryptNotification(body, [keeping]);
+        return 'decrypted';
+      } catch (error) {
+        return (error as { code?: string }).code;
+      }
+    };
+    // Kept under its OAEP digest: the same wrapped key labelled SHA512 is unwrapped anew, and does not unwrap.
+    expect(refused(tampered((e) => { e.oaepHashingAlgorithm = 'SHA512'; }))).to.equal('decryption_failed');
+    expect(refused(tampered((e) => { e.encryptedData = e.encryptedData!.slice(0, -32); }))).to.equal('decryption_failed');
+    // Another notification is another wrapped key: the private key held must open it.
+    expect(refused(libraryEncrypts(plain(), lib))).to.equal('decryption_failed');
+    expect(decryptNotification(libraryEncrypts(plain(), lib), [held!])).to.deep.equal(plain());
+  });
+
   it('computes the fingerprints as the library does', () => {
     const [spki, certificate] = keyFingerprints(new X509Certificate(TEST_KEY.certificate).publicKey, new X509Certificate(TEST_KEY.certificate));
     const named = (fingerprint: 'certificate' | 'publicKey') => (libraryEncrypts(plain(), library({ fingerprint, digest: 'SHA-256' })).encryptedPayload as Record<string, string>).publicKeyFingerprint;
