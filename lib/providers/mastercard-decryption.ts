@@ -28,11 +28,11 @@ export interface HeldKey {
   readonly privateKey: KeyObject;
   readonly fingerprints: ReadonlySet<string>;
   /**
-   * The AES keys it unwrapped last, by OAEP digest and wrapped key (`encryptedKey`, lower-case): a copy of a
-   * notification (MDES retries one until it is acknowledged) is opened without another RSA private-key operation,
-   * which costs a millisecond or more of CPU. Only keys that unwrapped are kept.
+   * The AES keys it unwrapped last, by wrapped key (`encryptedKey` as sent), with the OAEP digest that unwrapped
+   * each: a copy of a notification (MDES retries one until it is acknowledged) is opened without another RSA
+   * private-key operation, which costs a millisecond or more of CPU. Only keys that unwrapped are kept.
    */
-  readonly unwrapped: LruMap<string, Buffer>;
+  readonly unwrapped: LruMap<string, { readonly oaepHash: string; readonly secret: Buffer }>;
 }
 
 /** How many unwrapped AES keys a held key keeps: the last notifications' (a few hundred kilobytes at most). */
@@ -92,7 +92,7 @@ export function heldKeys(decryption: unknown): readonly HeldKey[] {
     if (certificate && !certificate.publicKey.equals(publicKey)) {
       throw new ConfigurationError(KEY_ERROR, `mastercard(): ${at}.certificate is not the certificate of its privateKey`);
     }
-    return { privateKey, fingerprints: new Set(keyFingerprints(publicKey, certificate)), unwrapped: new LruMap<string, Buffer>(UNWRAPPED_KEPT) };
+    return { privateKey, fingerprints: new Set(keyFingerprints(publicKey, certificate)), unwrapped: new LruMap(UNWRAPPED_KEPT) };
   });
 }
 
@@ -166,11 +166,10 @@ function openWith(key: HeldKey, sealed: Sealed): Buffer | undefined {
 /** The AES key `encryptedKey` wraps, unwrapped with `key` (or kept from when it was: `HeldKey.unwrapped`); `undefined` when it does not unwrap to one. */
 function unwrap(key: HeldKey, sealed: Sealed): Buffer | undefined {
   const hashes = sealed.oaepHashingAlgorithm ? [OAEP_HASHES[sealed.oaepHashingAlgorithm.toUpperCase()]!] : ['sha256', 'sha512'];
-  const wrapped = sealed.encryptedKey.toLowerCase();
-  for (const oaepHash of hashes) {
-    const kept = key.unwrapped.get(`${oaepHash}:${wrapped}`);
-    if (kept) return kept;
-  }
+  const wrapped = sealed.encryptedKey;
+  // Kept only under the digest the notification asks for: a wrapped key unwraps under one digest at most.
+  const kept = key.unwrapped.get(wrapped);
+  if (kept && hashes.includes(kept.oaepHash)) return kept.secret;
   for (const oaepHash of hashes) {
     let secret: Buffer;
     try {
@@ -179,7 +178,7 @@ function unwrap(key: HeldKey, sealed: Sealed): Buffer | undefined {
       continue;
     }
     if (secret.length !== 16 && secret.length !== 24 && secret.length !== 32) return undefined;
-    key.unwrapped.set(`${oaepHash}:${wrapped}`, secret);
+    key.unwrapped.set(wrapped, { oaepHash, secret });
     return secret;
   }
   return undefined;
