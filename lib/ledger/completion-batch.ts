@@ -13,11 +13,9 @@ const EVERY_PROVIDER: ReceiverErrorContext = { provider: '*' };
 
 /**
  * The worker's completed runs, stored together through the storage's `settleMany`: a `Coalescer` with one call out
- * at a time. The first goes at once, alone, and those that complete while a call is under way wait for it and then
- * go in one call (no timer: a batch is whatever arrived meanwhile, so an idle worker's run is stored as soon as it
- * completes). Not at the end of the turn, as admits go: a handler that kills its process (a poison event) does so
- * in the turn the other runs completed in, and a completion held for that turn would be lost, its run counted as
- * a crash, and after `maxAttempts` such crashes an event that did nothing wrong would be a dead letter. Each run's promise settles when
+ * at a time. The first goes at the end of its turn of the event loop, with the runs completed in that turn, and
+ * those that complete while a call is under way wait for it and then go in one call (no timer: a batch is whatever
+ * arrived meanwhile, so an idle worker's run is stored as soon as it completes). Each run's promise settles when
  * its batch is stored, or rejects with the batch's failure (reported once, for the batch, and never sent again one
  * by one: the client has classified and bounded it, and a storage failing a batch would as a rule fail its items
  * too). A run alone is a `settleMany` of one, like any batch.
@@ -27,7 +25,7 @@ export class CompletionBatch {
 
   constructor(private readonly client: LedgerClient, private readonly telemetry: Telemetry) {
     this.batches = new Coalescer<OwnedSettlement, boolean>({
-      inFlight: 1, maxBatch: MAX_BATCH, isolate: () => false, atOnce: true,
+      inFlight: 1, maxBatch: MAX_BATCH, isolate: () => false,
       one: (settlement) => this.store([settlement]).then((recorded) => recorded[0]!),
       many: (settlements) => this.store(settlements),
     });

@@ -44,15 +44,6 @@ describe('CompletionBatch: the worker\'s completions through settleMany, one cal
     assert.deepEqual(await Promise.all(rest), [true, false, false]);
   });
 
-  it('the first leaves in the turn its run completed, not at the end of it: a crash later in that turn cannot hold it back', async function () {
-    const { batch, calls, client } = heldBatches();
-    await client.initialize();
-    void batch.settle(key('a'), 'o', { status: 'done' });
-    // Microtasks only: the turn has not ended.
-    for (let i = 0; i < 20 && calls.length === 0; i++) await Promise.resolve();
-    assert.deepEqual(calls.map((c) => c.settlements.map((s) => s.key.id)), [['a']]);
-  });
-
   it('a failed call rejects each of its runs with one StorageError, reported once, and is not sent again item by item', async function () {
     const { batch, calls, reported, client } = heldBatches();
     await client.initialize();

@@ -31,12 +31,6 @@ export interface CoalesceOptions<I, O> {
   readonly maxWaitMs?: number;
   /** The clock `maxWaitMs` is judged by, in ms. Default `performance.now`. */
   readonly now?: () => number;
-  /**
-   * A call that finds a batch slot free leaves at once, with the calls waiting, instead of at the end of its turn
-   * of the event loop. For writes that must not wait for the turn: what a crash later in the same turn would lose.
-   * Default `false`.
-   */
-  readonly atOnce?: boolean;
 }
 
 /**
@@ -101,8 +95,7 @@ export class Coalescer<I, O> {
   call(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.waiting.push({ item, since: this.now(), resolve, reject });
-      if (this.options.atOnce) this.drain();
-      else if (!this.gathering) {
+      if (!this.gathering) {
         this.gathering = true;
         setImmediate(this.gathered);
       }

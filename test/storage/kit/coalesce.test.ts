@@ -3,7 +3,7 @@ import { Coalescer } from '../../../lib/storage/kit';
 import type { CoalesceOptions } from '../../../lib/storage/kit';
 
 /** A store whose statements the test answers by hand: every call of `one` and `many` is recorded and held. */
-function heldStore(options: { inFlight: number; maxBatch?: number; maxBytes?: number; isolate?: (error: unknown) => boolean; atOnce?: boolean }) {
+function heldStore(options: { inFlight: number; maxBatch?: number; maxBytes?: number; isolate?: (error: unknown) => boolean }) {
   const sent: { items: readonly number[]; answer: (results: readonly string[] | Error) => void }[] = [];
   const send = (items: readonly number[]) => new Promise<readonly string[]>((resolve, reject) => {
     sent.push({ items, answer: (results) => (results instanceof Error ? reject(results) : resolve(results)) });
@@ -11,7 +11,6 @@ function heldStore(options: { inFlight: number; maxBatch?: number; maxBytes?: nu
   const coalescer = new Coalescer<number, string>({
     inFlight: options.inFlight, maxBatch: options.maxBatch ?? 100, isolate: options.isolate ?? (() => false),
     ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes, size: (item: number) => item }),
-    ...(options.atOnce ? { atOnce: true } : {}),
     one: async (item) => (await send([item]))[0]!,
     many: send,
   } satisfies CoalesceOptions<number, string>);
@@ -48,20 +47,6 @@ describe('Coalescer (the batches of concurrent storage writes)', function () {
     assert.deepEqual(sent.map((s) => s.items), [[1, 2, 3]]);
     sent[0]!.answer(['r1', 'r2', 'r3']);
     assert.deepEqual(await Promise.all(together), ['r1', 'r2', 'r3']);
-  });
-
-  it('atOnce: a call that finds a slot free leaves at once, alone; those made while no slot is free wait and leave together', async function () {
-    const { coalescer, sent } = heldStore({ inFlight: 1, atOnce: true });
-    const first = coalescer.call(1);
-    assert.deepEqual(sent.map((s) => s.items), [[1]], 'sent in the call itself');
-    const behind = [coalescer.call(2), coalescer.call(3)];
-    assert.equal(sent.length, 1);
-    sent[0]!.answer(['r1']);
-    assert.equal(await first, 'r1');
-    await tick();
-    assert.deepEqual(sent.map((s) => s.items), [[1], [2, 3]]);
-    sent[1]!.answer(['r2', 'r3']);
-    assert.deepEqual(await Promise.all(behind), ['r2', 'r3']);
   });
 
   it('sends a call alone when it was the only one of its turn, and a second one beside it while fewer batches than inFlight are out', async function () {
