@@ -1,6 +1,9 @@
 /**
  * An inbox receiver in its own process for the crash-loop test. Its handler kills its own process (SIGKILL, as an
- * OOM kill or a native crash would) for the event `POISON`, and completes every other one. Environment:
+ * OOM kill or a native crash would) for the event `POISON`, 200 ms into its run, and completes every other one.
+ * Not at once: an event leased beside the poison one would have its completion killed in the same turn, before it
+ * reached the storage, each time, and become a dead letter too (its handlers having run each time); that is the
+ * collateral of any crash, not what this test is about. Environment:
  * STORAGE=sqlite (SQLITE_PATH, and CLOCK_OFFSET_MS added to the storage's clock, so that a restart finds the
  * dead process's leases expired without waiting) or STORAGE=postgres (DATABASE_URL, DATABASE_SCHEMA); LEASE_MS,
  * STORAGE_TIMEOUT_MS, MAX_ATTEMPTS. Prints `listening <port>`, `poison <attempt>` before it dies, `ran <id>`,
@@ -31,7 +34,7 @@ function main(): void {
   });
   webhooks.onEvent((event, context) => {
     if (event.id === process.env.POISON) {
-      process.stdout.write(`poison ${context.attempt}\n`, () => process.kill(process.pid, 'SIGKILL'));
+      process.stdout.write(`poison ${context.attempt}\n`, () => setTimeout(() => process.kill(process.pid, 'SIGKILL'), 200));
       return new Promise(() => undefined);
     }
     process.stdout.write(`ran ${event.id}\n`);

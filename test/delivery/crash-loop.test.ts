@@ -115,7 +115,7 @@ function crashLoopSuite(name: string, makeStorage: () => Storage, env: (start: n
       const port = await last.port;
       assert.equal(await postTo(port, tokenexBody({ id: 'evt-after', tokenRef: 'tok-after' })), 200);
       await eventually(() => last.lines.includes('ran evt-after'), 10_000, 'an event after the crash loop to run');
-      assert.deepEqual((await reader.listDeadLetters()).map((e) => e.id), [POISON]);
+      assert.deepEqual((await reader.listDeadLetters()).map((e) => e.id), [POISON], lines.join(" | "));
       const ops = express().use(MOUNT, reader.console({ credentials: OPS }));
       const inbox = await request(ops).get(`${MOUNT}/inbox`).auth(OPS.username, OPS.password);
       assert.match(inbox.text, new RegExp(`<h2>Dead letters</h2>.*${POISON}.*leased 4 times.*<h2>Failing`, 's'), 'the console lists it');
