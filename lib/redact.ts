@@ -32,14 +32,10 @@ export function isCardNumber(digits: string): boolean {
 }
 
 /**
- * The runs `DIGIT_RUN` finds that hold 13 digits or more, each whole (greedy, as `DIGIT_RUN`'s are): the only
- * runs a card number can be. A run of fewer digits is not even matched, so no string is made for it.
- */
-const LONG_DIGIT_RUN = /(?<![0-9])[0-9](?:[ ._/-]?[0-9]){12,}(?![0-9])/g;
-/**
- * Of `LONG_DIGIT_RUN`'s runs, those starting with a card network's first digit (2 to 6, `isCardNumber`), and only
- * those: a run starts where no digit, alone or before one separator, precedes it. Long ids and epoch-millisecond
- * times (Cybersource's 19-digit instrument identifiers start with 7, times with 1) are passed over unmatched.
+ * The runs `DIGIT_RUN` finds that a card number can be, each whole (greedy, as `DIGIT_RUN`'s are): 13 digits or
+ * more, starting with a card network's first digit (2 to 6, `isCardNumber`). A run starts where no digit, alone or
+ * before one separator, precedes it. Shorter runs, long ids and epoch-millisecond times (Cybersource's 19-digit
+ * instrument identifiers start with 7, times with 1) are not even matched, so no string is made for them.
  */
 const CARD_LIKE_RUN = /(?<![0-9]|[0-9][ ._/-])[2-6](?:[ ._/-]?[0-9]){12,}(?![0-9])/g;
 
@@ -62,7 +58,7 @@ function holdsCardNumber(text: string): boolean {
  */
 export function maskCardNumbers(text: string, replacement = REDACTED): string {
   if (!holdsCardNumber(text)) return text;
-  return text.replace(LONG_DIGIT_RUN, (run) => (isCardNumber(digitsOf(run)) ? replacement : run));
+  return text.replace(CARD_LIKE_RUN, (run) => (isCardNumber(digitsOf(run)) ? replacement : run));
 }
 
 /**

@@ -7,6 +7,7 @@ import { logger } from '../log';
 import { describeError } from '../shared/describe-error';
 import { factsOf } from '../shared/parse-json';
 import { extensibleCopy } from '../shared/copy';
+import type { FieldsBuilt } from '../providers/fields';
 import type { DeliveryCore } from './core';
 import type { Endpoint } from './endpoint';
 import type { NormalizedEvent, StoredPayload } from '../ledger/record';
@@ -122,7 +123,7 @@ export function normalizeIn(context: DeliveryContext, endpoint: Endpoint, core: 
     given = undefined;
   }
   // The event is built on one copy of what the provider normalized: a few copies of it per delivery add up.
-  const event: Record<string, unknown> & { -readonly [K in keyof NormalizedFields]: NormalizedFields[K] } = extensibleCopy(fields) as NormalizedFields & Record<string, unknown>;
+  const event: Record<string, unknown> & FieldsBuilt = extensibleCopy(fields) as NormalizedFields & Record<string, unknown>;
   event.tokenRef = tokenRef;
   // Free text taken from the payload is kept with the event: no card number or email in it.
   if (fields.reason !== undefined) event.reason = redactValue(fields.reason);

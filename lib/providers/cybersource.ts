@@ -7,6 +7,7 @@ import type { NamesOf } from '../option-names';
 import { contentId } from '../shared/canonical-json';
 import type { AuthenticateFn, NormalizeContext, NormalizedFields, ProviderOptions } from './provider';
 import { defineProvider } from './provider';
+import type { FieldsBuilt } from './fields';
 import type { CybersourceSignatureOptions } from './cybersource-signature';
 import { cybersourceSignature, cybersourceSignatureAuthenticator } from './cybersource-signature';
 import { parseProviderTime } from './time';
@@ -161,7 +162,7 @@ function normalize(raw: CybersourcePayload, context: NormalizeContext): Normaliz
   // A state reported with any reason is the token's state: its handler fires when it changes (or is first known).
   // Without a state: a status update says to fetch the token; so does a notification naming only an instrument
   // (a token provisioned or updated for it, the Webhooks guide's example and the older form).
-  const fields: { -readonly [K in keyof NormalizedFields]: NormalizedFields[K] } = state
+  const fields: FieldsBuilt = state
     ? { type: stateEventType(state), tokenRef, state, changes }
     : {
       type: 'token.updated',

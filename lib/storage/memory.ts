@@ -204,15 +204,20 @@ export class MemoryStorage implements Storage {
   }
 
   private recordCopy(k: string, now: number, fingerprint: string): void {
-    const history = this.histories.get(k) ?? { attempts: NO_HISTORY.attempts, copies: NO_HISTORY.copies };
+    const history = this.historyOf(k);
     history.copies = appendBounded(history.copies, { at: new Date(now), fingerprint });
-    this.histories.set(k, history);
   }
 
   private recordAttempt(k: string, attempt: EntryHistory['attempts'][number]): void {
-    const history = this.histories.get(k) ?? { attempts: NO_HISTORY.attempts, copies: NO_HISTORY.copies };
+    const history = this.historyOf(k);
     history.attempts = appendBounded(history.attempts, attempt);
-    this.histories.set(k, history);
+  }
+
+  /** The history kept for `k`, begun (on the shared empty lists) when it has none. */
+  private historyOf(k: string): { -readonly [K in keyof EntryHistory]: EntryHistory[K] } {
+    let history = this.histories.get(k);
+    if (!history) this.histories.set(k, history = { attempts: NO_HISTORY.attempts, copies: NO_HISTORY.copies });
+    return history;
   }
 
   /** A finished entry seen again (a duplicate) is forgotten last. */
