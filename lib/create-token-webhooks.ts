@@ -86,8 +86,7 @@ export function createTokenWebhooks<E extends TokenEvent = BuiltinTokenEvent>(op
     const resolved = mount(providerOf(provider), providerOptions);
     return (input) => {
       const headers = lowerCased(input.headers);
-      return receive(resolved, core, headers === input.headers ? input : { ...input, headers })
-        .then(({ outcome, response }) => ({ status: response.status, headers: response.headers, body: response.body, outcome }));
+      return receive(resolved, core, headers === input.headers ? input : { ...input, headers });
     };
   };
 

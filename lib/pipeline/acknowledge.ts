@@ -14,6 +14,9 @@ export interface DeliveryResponse {
   readonly body: string;
 }
 
+/** A delivery's answer and the outcome it says: one object a delivery, what every transport writes from. */
+export type Received = DeliveryResponse & { readonly outcome: DeliveryOutcome };
+
 const JSON_TYPE = 'application/json; charset=utf-8';
 const TEXT_TYPE = 'text/plain; charset=utf-8';
 
@@ -48,19 +51,17 @@ function headersOf(outcome: DeliveryOutcomeLabel, contentType: string | undefine
   return found;
 }
 
-const HEALTHY: DeliveryResponse = { status: 200, headers: HEADERS.health_check, body: HEALTHY_BODY };
-
 /**
  * Step 11: the answer in the provider's format (JSON, or its own text in its own content type), its outcome
  * named in a header; retryable failures say when to retry.
  */
-export function acknowledge(endpoint: Endpoint, outcome: DeliveryOutcome): DeliveryResponse {
-  if (outcome.ok && outcome.healthCheck) return HEALTHY;
+export function acknowledge(endpoint: Endpoint, outcome: DeliveryOutcome): Received {
+  if (outcome.ok && outcome.healthCheck) return { status: 200, headers: HEADERS.health_check, body: HEALTHY_BODY, outcome };
   const ack = endpoint.acknowledge(outcome);
   const label = outcomeLabel(outcome);
   if (ack.rawBody === undefined) {
-    return { status: ack.status, headers: ack.contentType === undefined ? HEADERS[label] : headersOf(label, ack.contentType), body: JSON.stringify(ack.body) };
+    return { status: ack.status, headers: ack.contentType === undefined ? HEADERS[label] : headersOf(label, ack.contentType), body: JSON.stringify(ack.body), outcome };
   }
   const contentType = ack.contentType ?? (ack.rawBody === '' ? undefined : TEXT_TYPE);
-  return { status: ack.status, headers: headersOf(label, contentType), body: ack.rawBody };
+  return { status: ack.status, headers: headersOf(label, contentType), body: ack.rawBody, outcome };
 }

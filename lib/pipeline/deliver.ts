@@ -70,32 +70,53 @@ export async function runPipeline(endpoint: Endpoint, core: DeliveryCore, input:
     if (body.parsed === undefined) ({ value: payload, text: payloadJson } = parseJsonText(body.raw));
     else payload = checkJson(body.parsed);
     // The text received is ciphertext then: what is kept is the decrypted payload, serialized again.
-    if (endpoint.decrypt) [payload, payloadJson] = [decrypted(endpoint, payload, core.logger), undefined];
-    let normalized: NormalizedEvent | SeveralEvents;
-    try {
-      const issues = endpoint.validate(payload);
-      if (issues) throw new WebhookError('schema_violation', { issues });
-      normalized = eventsOf(endpoint, core, payload, body.raw, receivedAt, scope, payloadJson, input.headers);
-    } catch (error) {
-      if (!endpoint.options.quarantine || !(error instanceof WebhookError) || error.code !== 'schema_violation') throw error;
-      return { ok: true, ...await quarantine(endpoint, core, payload, error), payload, quarantined: true };
+    if (endpoint.decrypt) {
+      payload = decrypted(endpoint, payload, core.logger);
+      payloadJson = undefined;
     }
-    if (isSeveral(normalized)) return { ok: true, ...await acceptInTurn(ledger, normalized.several, core.deadlineMs), payload };
-    const { event } = normalized;
-    let accepted = ledger.dedupe.knows(event, normalized.fingerprint) ? KNOWN_DUPLICATE : acceptWithin(ledger, normalized, core.deadlineMs);
-    if (isThenable(accepted)) accepted = await accepted;
-    return { ok: true, eventId: event.id, duplicate: accepted.duplicate, payload };
+    const recorded = validatedAndRecorded(endpoint, core, input, body.raw, payload, payloadJson, receivedAt, scope);
+    return isThenable(recorded) ? await recorded : recorded;
   } catch (thrown) {
-    // Our faults and the host's misconfiguration reach onError; the sender's bad input does not, nor a failed
-    // storage call, which the ledger's client reported already.
-    const report = !(thrown instanceof StorageError) && (!(thrown instanceof WebhookError) || thrown.code === 'raw_body_unavailable');
-    if (report) core.reportError(isNtwError(thrown) ? thrown : unexpected(thrown), { provider: endpoint.provider.name });
-    const error = thrown instanceof WebhookError ? thrown
-      : thrown instanceof StorageError ? new WebhookError('storage_unavailable', { cause: thrown })
-        : thrown instanceof ConfigurationError ? new WebhookError('not_configured', { cause: thrown })
-          : new WebhookError('handler_failed', { cause: thrown });
-    return { ok: false, error, payload };
+    return failed(endpoint, core, thrown, payload);
   }
+}
+
+/**
+ * The steps after the payload is read and decrypted: the schema (a violation quarantined where the endpoint keeps
+ * them), normalize, and the ledger (a copy this process saw finish is answered at once; anything else is recorded and
+ * run). What a step throws, or a promise it returns rejects with, is the delivery's failure.
+ */
+function validatedAndRecorded(endpoint: Endpoint, core: DeliveryCore, input: DeliveryInput, raw: Buffer, payload: unknown, payloadJson: string | undefined,
+  receivedAt: Date, scope: string | undefined): DeliveryOutcome | Promise<DeliveryOutcome> {
+  let normalized: NormalizedEvent | SeveralEvents;
+  try {
+    const issues = endpoint.validate(payload);
+    if (issues) throw new WebhookError('schema_violation', { issues });
+    normalized = eventsOf(endpoint, core, payload, raw, receivedAt, scope, payloadJson, input.headers);
+  } catch (error) {
+    if (!endpoint.options.quarantine || !(error instanceof WebhookError) || error.code !== 'schema_violation') throw error;
+    return quarantine(endpoint, core, payload, error).then((kept) => ({ ok: true, ...kept, payload, quarantined: true }));
+  }
+  const { ledger } = core;
+  if (isSeveral(normalized)) return acceptInTurn(ledger, normalized.several, core.deadlineMs).then((each) => ({ ok: true, ...each, payload }));
+  const eventId = normalized.event.id;
+  const accepted = ledger.dedupe.knows(normalized.event, normalized.fingerprint) ? KNOWN_DUPLICATE : acceptWithin(ledger, normalized, core.deadlineMs);
+  if (isThenable(accepted)) return accepted.then(({ duplicate }) => ({ ok: true, eventId, duplicate, payload }));
+  return { ok: true, eventId, duplicate: accepted.duplicate, payload };
+}
+
+/**
+ * A delivery that failed, as its outcome. Our faults and the host's misconfiguration reach onError; the sender's bad
+ * input does not, nor a failed storage call, which the ledger's client reported already.
+ */
+function failed(endpoint: Endpoint, core: DeliveryCore, thrown: unknown, payload: unknown): DeliveryOutcome {
+  const report = !(thrown instanceof StorageError) && (!(thrown instanceof WebhookError) || thrown.code === 'raw_body_unavailable');
+  if (report) core.reportError(isNtwError(thrown) ? thrown : unexpected(thrown), { provider: endpoint.provider.name });
+  const error = thrown instanceof WebhookError ? thrown
+    : thrown instanceof StorageError ? new WebhookError('storage_unavailable', { cause: thrown })
+      : thrown instanceof ConfigurationError ? new WebhookError('not_configured', { cause: thrown })
+        : new WebhookError('handler_failed', { cause: thrown });
+  return { ok: false, error, payload };
 }
 
 /**

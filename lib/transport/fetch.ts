@@ -35,7 +35,7 @@ function headersOf(headers: Headers): RequestHeaders {
  */
 export function fetchHandler(endpoint: Endpoint, core: DeliveryCore): FetchHandler {
   return async (request, client) => {
-    const { response } = await receive(endpoint, core, {
+    const response = await receive(endpoint, core, {
       method: request.method,
       headers: headersOf(request.headers),
       ...(request.body === null ? { rawBody: EMPTY } : { stream: request.body }),

@@ -49,7 +49,7 @@ export function nodeMiddleware(endpoint: Endpoint, core: DeliveryCore): WebhookM
       next();
       return;
     }
-    receive(endpoint, core, deliveryInput(req as MaybeParsedRequest)).then(({ outcome, response }) => respond(req, res, outcome, response)).catch(next);
+    receive(endpoint, core, deliveryInput(req as MaybeParsedRequest)).then((received) => respond(req, res, received)).catch(next);
   };
   Object.defineProperty(middleware, ENDPOINT_MARK, { value: endpoint.provider.name });
   const needs: EndpointNeeds = { rawBody: endpoint.requireRaw, healthCheck: endpoint.provider.healthCheck === true };

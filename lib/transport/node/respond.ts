@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { DeliveryResponse } from '../../pipeline/acknowledge';
+import type { Received } from '../../pipeline/acknowledge';
 import type { DeliveryOutcome } from '../../providers/provider';
 
 /** An unread body up to this size is drained after the answer, so the connection can serve the next request. */
@@ -26,8 +26,8 @@ export function release(req: IncomingMessage, res: ServerResponse, close: boolea
 }
 
 /** Write the answer with Node's own API, so it works under Express 4, 5 or none; drain or close as `mustClose` says. */
-export function respond(req: IncomingMessage, res: ServerResponse, outcome: DeliveryOutcome, response: DeliveryResponse): void {
-  const close = mustClose(req, outcome);
+export function respond(req: IncomingMessage, res: ServerResponse, response: Received): void {
+  const close = mustClose(req, response.outcome);
   if (!res.headersSent) {
     res.statusCode = response.status;
     const { headers } = response;
