@@ -17,7 +17,11 @@ const cacheKey = (key: EventKey) => `${key.provider}\u0000${key.id}`;
  * the first copy's outcome instead of racing it. Storage (`admit`) is the other half, across processes and restarts.
  */
 export class Dedupe {
-  private readonly finished: LruMap<string, string>;
+  /**
+   * By id alone, so a copy's lookup builds no key: two providers' ids can be equal, so each entry says whose it is,
+   * and the other provider's copy goes to storage (the cache only ever saves a round trip).
+   */
+  private readonly finished: LruMap<string, { readonly provider: string; readonly fingerprint: string }>;
   /** Work of this process still running, by event, including work whose delivery was already answered. */
   private readonly inFlight = new Map<string, { readonly settled: Promise<boolean>; readonly fingerprint: string }>();
 
@@ -27,12 +31,13 @@ export class Dedupe {
 
   /** Remember that `key` needs no further run: a later copy with this `fingerprint` is a duplicate. */
   finish(key: EventKey, fingerprint: string): void {
-    this.finished.set(cacheKey(key), fingerprint);
+    this.finished.set(key.id, { provider: key.provider, fingerprint });
   }
 
   /** Whether this process saw `key` finish with this `fingerprint`: a copy of it is a duplicate, answered at once. */
   knows(key: EventKey, fingerprint: string): boolean {
-    return this.finished.get(cacheKey(key)) === fingerprint;
+    const finished = this.finished.get(key.id);
+    return finished !== undefined && finished.fingerprint === fingerprint && finished.provider === key.provider;
   }
 
   /**

@@ -14,7 +14,7 @@ export interface NormalizedEvent {
   readonly event: UnprojectedEvent;
   readonly fingerprint: string;
   /** The payload to keep, redacted when first asked: a duplicate answered before anything is recorded never needs it. */
-  readonly stored: () => StoredPayload;
+  stored(): StoredPayload;
   /** Fields of `event` never stored in clear (sealed with the encryption key, or dropped). */
   readonly secretFields: readonly string[];
 }

@@ -22,7 +22,7 @@ const log = logger('normalize');
  */
 function fingerprintOf(fields: NormalizedFields, occurredAt: Date | undefined): string {
   const meaning = JSON.stringify([fields.type, fields.tokenRef, fields.state ?? null, occurredAt?.getTime() ?? null,
-    fields.reason ?? null, fields.reasonCode ?? null, fields.changes ?? []]);
+    fields.reason ?? null, fields.reasonCode ?? null, fields.changes ?? NO_CHANGES]);
   let fingerprint = recentFingerprints.get(meaning);
   if (fingerprint === undefined) {
     fingerprint = hash('sha256', meaning, 'base64url');
@@ -37,6 +37,7 @@ function fingerprintOf(fields: NormalizedFields, occurredAt: Date | undefined): 
  * its first delivery meant, and finding its hash here costs a fraction of hashing it again. Emptied when full.
  */
 const recentFingerprints = new Map<string, string>();
+const NO_CHANGES: readonly unknown[] = Object.freeze([]);
 const RECENT_FINGERPRINTS = 1024;
 
 const MAX_KEY_LENGTH = 512;
@@ -136,11 +137,19 @@ export function normalizeIn(context: DeliveryContext, endpoint: Endpoint, core: 
   event.occurredAt = given ?? receivedAt;
   event.receivedAt = receivedAt;
   event.raw = payload;
-  let stored: StoredPayload | undefined;
-  return {
-    event: event as unknown as UnprojectedEvent,
-    fingerprint,
-    stored: () => (stored ??= storedPayloadOf(endpoint, payload, payloadJson)),
-    secretFields: provider.secretFields ?? [],
-  };
+  return new Normalized(event as unknown as UnprojectedEvent, fingerprint, provider.secretFields ?? NO_SECRET_FIELDS, endpoint, payload, payloadJson);
+}
+
+const NO_SECRET_FIELDS: readonly string[] = Object.freeze([]);
+
+/** A normalized event: its payload to keep made when first asked (a duplicate answered at once never asks). */
+class Normalized implements NormalizedEvent {
+  private kept: StoredPayload | undefined = undefined;
+
+  constructor(readonly event: UnprojectedEvent, readonly fingerprint: string, readonly secretFields: readonly string[],
+    private readonly endpoint: Endpoint, private readonly payload: unknown, private readonly payloadJson: string | undefined) {}
+
+  stored(): StoredPayload {
+    return (this.kept ??= storedPayloadOf(this.endpoint, this.payload, this.payloadJson));
+  }
 }

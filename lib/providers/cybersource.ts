@@ -139,11 +139,13 @@ function tokenRefOf(links: NonNullable<CybersourceNotification['data']['_links']
 function normalize(raw: CybersourcePayload, context: NormalizeContext): NormalizedFields {
   const envelopeSigned = context.scope !== 'payload';
   const occurredAt = envelopeSigned && raw.eventDate ? parseProviderTime(raw.eventDate) : undefined;
-  const dated = () => (occurredAt ? { occurredAt } : {});
   const notification = notificationOf(raw);
   if (!notification) {
     const test = raw.payloads?.testPayload !== undefined;
-    return { type: 'notification', kind: test ? 'test' : raw.eventType, tokenRef: '', changes: [], ...(test ? { reason: 'Test webhook' } : {}), ...dated() };
+    const fields: FieldsBuilt = { type: 'notification', kind: test ? 'test' : raw.eventType, tokenRef: '', changes: [] };
+    if (test) fields.reason = 'Test webhook';
+    if (occurredAt) fields.occurredAt = occurredAt;
+    return fields;
   }
   const { data } = notification;
   const links = data._links ?? {};
@@ -152,7 +154,10 @@ function normalize(raw: CybersourcePayload, context: NormalizeContext): Normaliz
     ? LIFECYCLE.has(raw.eventType)
     : data.reason !== undefined || links['tokenized-cards'] !== undefined || /^tokenizedCard/.test(data.type ?? '');
   if (!lifecycle) {
-    return { type: 'notification', kind: envelopeSigned ? raw.eventType : (data.type ?? 'unknown'), tokenRef, changes: [], ...(data.reason ? { reason: data.reason } : {}), ...dated() };
+    const fields: FieldsBuilt = { type: 'notification', kind: envelopeSigned ? raw.eventType : (data.type ?? 'unknown'), tokenRef, changes: [] };
+    if (data.reason) fields.reason = data.reason;
+    if (occurredAt) fields.occurredAt = occurredAt;
+    return fields;
   }
   const card = links['tokenized-cards']?.[0];
   const reason = data.reason ?? (envelopeSigned && raw.eventType === 'tms.networktoken.provisioned' ? 'PROVISIONED' : undefined);
