@@ -31,7 +31,7 @@ export function observed(core: DeliveryCore, endpoint: Endpoint, started: number
   const code = outcome.ok ? label : outcome.error.code;
   const eventId = outcome.ok && outcome.eventId ? outcome.eventId : undefined;
   if (span) {
-    span.setAttributes({ 'ntw.outcome': label, 'ntw.code': code, 'http.received.status_code': received.status });
+    span.setAttributes({ 'ntw.outcome': label, 'ntw.code': code, 'http.response.status_code': received.status });
     if (eventId !== undefined && outcome.ok) span.setAttributes({ 'ntw.event.id': eventId, 'ntw.duplicate': outcome.duplicate });
     if (label === 'retry_later') span.setStatus({ code: SpanStatusCode.ERROR, message: code });
   }
