@@ -7,8 +7,6 @@ import { acknowledge } from './acknowledge';
 import type { Received } from './acknowledge';
 import { observed } from './observe-delivery';
 
-export type { Received } from './acknowledge';
-
 /**
  * The transport seam: one request, from any transport, to the answer to write (status, headers, body) and the
  * outcome it says. The pipeline judges the request (`runPipeline`), the provider's format answers it
