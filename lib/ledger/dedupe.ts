@@ -34,9 +34,13 @@ export class Dedupe {
     this.finished.set(key.id, { provider: key.provider, fingerprint });
   }
 
-  /** Whether this process saw `key` finish with this `fingerprint`: a copy of it is a duplicate, answered at once. */
+  /**
+   * Whether this process saw `key` finish with this `fingerprint`: a copy of it is a duplicate, answered at once.
+   * A copy answered here leaves the id where it was (a move would be a `Map` delete and insert on every copy): the
+   * cache forgets the id finished longest ago first, and a copy of a forgotten id, answered by storage, puts it back.
+   */
   knows(key: EventKey, fingerprint: string): boolean {
-    const finished = this.finished.get(key.id);
+    const finished = this.finished.peek(key.id);
     return finished !== undefined && finished.fingerprint === fingerprint && finished.provider === key.provider;
   }
 

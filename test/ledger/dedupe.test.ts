@@ -14,11 +14,15 @@ describe('the in-process dedupe', () => {
     expect(dedupe.knows({ provider: 'tokenex', id: 'evt-1' }, 'fp-a')).to.equal(false);
   });
 
-  it('holds at most its bound, forgetting the least recently used id first', () => {
+  it('holds at most its bound, forgetting the id finished longest ago first; finishing an id again puts it back', () => {
     const dedupe = new Dedupe(2);
     for (const id of ['a', 'b']) dedupe.finish({ provider: 'p', id }, 'fp');
-    expect(dedupe.knows({ provider: 'p', id: 'a' }, 'fp')).to.equal(true); // a is now the most recently used
+    // A copy answered from the cache does not keep its id longer: a is still the oldest.
+    expect(dedupe.knows({ provider: 'p', id: 'a' }, 'fp')).to.equal(true);
     dedupe.finish({ provider: 'p', id: 'c' }, 'fp');
+    expect(['a', 'b', 'c'].map((id) => dedupe.knows({ provider: 'p', id }, 'fp'))).to.deep.equal([false, true, true]);
+    // A copy of a forgotten id is answered by storage, which finishes it again: now b is the oldest.
+    dedupe.finish({ provider: 'p', id: 'a' }, 'fp');
     expect(['a', 'b', 'c'].map((id) => dedupe.knows({ provider: 'p', id }, 'fp'))).to.deep.equal([true, false, true]);
   });
 });
