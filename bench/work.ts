@@ -8,7 +8,8 @@
  *                              large enough that no collection runs in between (checked), divided by N.
  * Prints the figures and writes bench/results/work-<timestamp>.json and work-latest.json.
  *
- *   WORK_PROVIDERS=cybersource,tokenex   providers (default: every built-in one)
+ *   WORK_PROVIDERS=cybersource,tokenex   providers (default: every built-in one, and `hand-written`: Cybersource's
+ *                                        deliveries to what a user hand-writes for the same checks, the reference)
  *   WORK_KINDS=new,duplicate,refused     kinds (default: all three)
  *   WORK_INSTRUCTIONS_N=1000             deliveries per callgrind run (0: skip callgrind)
  *   WORK_INSTRUCTIONS_PROVIDERS=cybersource  the providers counted under callgrind (default: WORK_PROVIDERS); a run
@@ -107,7 +108,7 @@ interface Figure {
 
 async function main(): Promise<void> {
   buildLibrary();
-  const providers = list('WORK_PROVIDERS', Object.keys(library<typeof import('../lib')>('index').builtinProviders));
+  const providers = list('WORK_PROVIDERS', [...Object.keys(library<typeof import('../lib')>('index').builtinProviders), 'hand-written']);
   const kinds = list('WORK_KINDS', WORK_KINDS) as WorkKind[];
   const counted = process.env.WORK_INSTRUCTIONS_PROVIDERS ? list('WORK_INSTRUCTIONS_PROVIDERS', providers) : providers;
   const started = new Date();

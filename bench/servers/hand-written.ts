@@ -1,47 +1,20 @@
 /**
  * Rows "hand-written": what a careful user writes in Express 5 for the guarantees this library gives on
- * Cybersource, without it. `express.json({ verify })` keeps the raw bytes; the `v-c-signature` HMAC-SHA256
- * (base64 key, over `<t>.<raw body>`, `t` within an hour) is checked with `timingSafeEqual`; the shipped
- * JSON Schema (schemas/cybersource.schema.json) is compiled once with ajv; the event id is deduplicated;
- * the handler runs; `res.json` answers. Env:
+ * Cybersource, without it. `express.json({ verify })` keeps the raw bytes; the signature and the schema are
+ * checked (`hand-written-checks.ts`); the event id is deduplicated; the handler runs; `res.json` answers. Env:
  *   BENCH_STORAGE  memory: a `Map` of seen ids
  *                  postgres: `INSERT … ON CONFLICT DO NOTHING RETURNING` into a table keyed by (provider, id), the
  *                  handler, then `UPDATE … SET done`, on a `pg` pool of the default size (DATABASE_URL, DATABASE_SCHEMA)
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage } from 'node:http';
-import { join } from 'node:path';
-import Ajv from 'ajv';
 import express from 'express';
 import { Pool } from 'pg';
-import { PATH, ROOT, SECRETS } from '../config';
+import { PATH } from '../config';
+import { eventIdOf, signed, validate } from '../hand-written-checks';
 import { serve } from './serve';
 
 interface RawRequest extends IncomingMessage { rawBody?: Buffer }
-
-const KEYS = new Map([[SECRETS.cybersourceKeyId, Buffer.from(SECRETS.cybersourceKey, 'base64')]]);
-const TOLERANCE_MS = 3_600_000;
-
-/** `t=<ms>;keyId=<id>;sig=<base64>` checked over the raw bytes. */
-function signed(header: string | string[] | undefined, raw: Buffer | undefined): boolean {
-  if (typeof header !== 'string' || !raw) return false;
-  const parts = new Map<string, string>();
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0) parts.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
-  }
-  const t = parts.get('t');
-  const key = KEYS.get(parts.get('keyId') ?? '');
-  const sig = Buffer.from(parts.get('sig') ?? '', 'base64');
-  if (!t || !/^\d{1,16}$/.test(t) || !key || Math.abs(Date.now() - Number(t)) > TOLERANCE_MS) return false;
-  const expected = createHmac('sha256', key).update(`${t}.`).update(raw).digest();
-  return expected.length === sig.length && timingSafeEqual(expected, sig);
-}
-
-const validate = new Ajv({ strictTypes: false, strictRequired: false })
-  .compile(JSON.parse(readFileSync(join(ROOT, 'schemas', 'cybersource.schema.json'), 'utf8')) as object);
 
 interface Dedupe {
   /** True when the id is new (and now claimed). */
@@ -85,8 +58,8 @@ async function main(): Promise<void> {
   app.post(PATH, async (req, res) => {
     if (!signed(req.headers['v-c-signature'], (req as RawRequest).rawBody)) return void res.status(401).json({ error: 'signature' });
     if (!validate(req.body)) return void res.status(400).json({ error: 'schema' });
-    const id = (req.body as { payload?: { data?: { id?: unknown } } }).payload?.data?.id;
-    if (typeof id !== 'string') return void res.status(400).json({ error: 'id' });
+    const id = eventIdOf(req.body);
+    if (id === undefined) return void res.status(400).json({ error: 'id' });
     try {
       if (!(await dedupe.claim(id))) return void res.json({ ok: true, duplicate: true });
       handler(req.body);
