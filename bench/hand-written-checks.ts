@@ -11,7 +11,7 @@ import Ajv from 'ajv';
 import { ROOT, SECRETS } from './config';
 
 /** The bench's Cybersource key (`config.ts`), by key id. */
-export const BENCH_KEYS: ReadonlyMap<string, Buffer> = new Map([[SECRETS.cybersourceKeyId, Buffer.from(SECRETS.cybersourceKey, 'base64')]]);
+const BENCH_KEYS: ReadonlyMap<string, Buffer> = new Map([[SECRETS.cybersourceKeyId, Buffer.from(SECRETS.cybersourceKey, 'base64')]]);
 const TOLERANCE_MS = 3_600_000;
 
 /** `t=<ms>;keyId=<id>;sig=<base64>` checked over the raw bytes with one of `keys`. */
